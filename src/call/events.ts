@@ -1,0 +1,53 @@
+import { EventEmitter } from 'node:events';
+import type { Alarm, AudioChunk, CallEvent, CallInfo, CallState, LegInfo, Transcript, Utterance } from './types.js';
+
+/**
+ * The typed events stages exchange. Stages subscribe to what they need and never
+ * reach into each other's internals; main.ts wires them.
+ */
+export interface PipelineEvents {
+  'call.started': [CallInfo];
+  'call.updated': [CallInfo];
+  'leg.added': [LegInfo];
+  'leg.ended': [LegInfo];
+  /** Hot path: one per audio frame per leg. */
+  'leg.audio': [AudioChunk];
+  'transcript': [Transcript];
+  'utterance': [Utterance];
+  'call.event': [CallEvent];
+  'alarm': [Alarm];
+  'alarm.updated': [Alarm];
+  'call.ended': [{ callId: string; state: CallState; endedAt: number }];
+}
+
+export type EventName = keyof PipelineEvents;
+
+export class PipelineBus {
+  readonly #ee = new EventEmitter({ captureRejections: false });
+
+  constructor() {
+    // Many consumers (store, analysis, kpi, web, metrics) per event is normal.
+    this.#ee.setMaxListeners(100);
+  }
+
+  on<E extends EventName>(event: E, fn: (...args: PipelineEvents[E]) => void): () => void {
+    this.#ee.on(event, fn as (...a: unknown[]) => void);
+    return () => this.#ee.off(event, fn as (...a: unknown[]) => void);
+  }
+
+  /**
+   * Emits to every listener. A listener that throws is reported through `onListenerError`
+   * and does not stop the others: one broken stage must not take the call down.
+   */
+  emit<E extends EventName>(event: E, ...args: PipelineEvents[E]): void {
+    for (const fn of this.#ee.listeners(event)) {
+      try {
+        (fn as (...a: unknown[]) => void)(...args);
+      } catch (err) {
+        this.onListenerError(event, err);
+      }
+    }
+  }
+
+  onListenerError: (event: EventName, err: unknown) => void = () => {};
+}

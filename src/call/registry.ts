@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { PipelineBus } from './events.js';
+import type { CallInfo, CallState, IngestKind, LegInfo, Participant, Role } from './types.js';
+
+export interface ActiveCall {
+  info: CallInfo;
+  legs: Map<string, LegInfo>;
+}
+
+export interface NewCall {
+  ingest: IngestKind;
+  externalId: string;
+  agentId?: string;
+  queue?: string;
+  customerHash?: string;
+  startedAt?: number;
+}
+
+export interface NewLeg {
+  role: Role;
+  label: string;
+  participant?: Participant;
+  codec?: string;
+}
+
+export class CallLimitError extends Error {
+  readonly code = 'EARSHOT_ERR_CALL_LIMIT';
+  constructor(readonly limit: number) {
+    super(`call limit of ${limit} active calls reached`);
+  }
+}
+
+/**
+ * The live set of calls. Every ingest (SIPREC, forks, import) opens calls here, so the rest
+ * of the pipeline sees one model whatever the source.
+ */
+export class CallRegistry {
+  readonly #calls = new Map<string, ActiveCall>();
+  readonly #byExternal = new Map<string, string>();
+
+  constructor(
+    private readonly bus: PipelineBus,
+    private readonly maxCalls: number,
+  ) {}
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  /** Throws CallLimitError above the configured limit (SIP answers 503, forks close). */
+  open(req: NewCall): ActiveCall {
+    if (this.#calls.size >= this.maxCalls) throw new CallLimitError(this.maxCalls);
+    const info: CallInfo = {
+      callId: randomUUID(),
+      ingest: req.ingest,
+      externalId: req.externalId,
+      startedAt: req.startedAt ?? Date.now(),
+      agentId: req.agentId,
+      queue: req.queue,
+      customerHash: req.customerHash,
+    };
+    const call: ActiveCall = { info, legs: new Map() };
+    this.#calls.set(info.callId, call);
+    this.#byExternal.set(`${req.ingest}:${req.externalId}`, info.callId);
+    this.bus.emit('call.started', info);
+    return call;
+  }
+
+  addLeg(callId: string, req: NewLeg): LegInfo {
+    const call = this.#mustGet(callId);
+    const leg: LegInfo = { legId: randomUUID(), callId, ...req };
+    call.legs.set(leg.legId, leg);
+    this.bus.emit('leg.added', leg);
+    return leg;
+  }
+
+  update(callId: string, patch: Partial<Pick<CallInfo, 'agentId' | 'queue' | 'customerHash'>>): void {
+    const call = this.#mustGet(callId);
+    Object.assign(call.info, patch);
+    this.bus.emit('call.updated', call.info);
+  }
+
+  get(callId: string): ActiveCall | undefined {
+    return this.#calls.get(callId);
+  }
+
+  byExternal(ingest: IngestKind, externalId: string): ActiveCall | undefined {
+    const id = this.#byExternal.get(`${ingest}:${externalId}`);
+    return id ? this.#calls.get(id) : undefined;
+  }
+
+  list(): ActiveCall[] {
+    return [...this.#calls.values()];
+  }
+
+  /** Idempotent: closing an unknown or already-closed call does nothing. */
+  close(callId: string, state: CallState = 'ended', endedAt = Date.now()): void {
+    const call = this.#calls.get(callId);
+    if (!call) return;
+    this.#calls.delete(callId);
+    this.#byExternal.delete(`${call.info.ingest}:${call.info.externalId}`);
+    for (const leg of call.legs.values()) this.bus.emit('leg.ended', leg);
+    this.bus.emit('call.ended', { callId, state, endedAt });
+  }
+
+  #mustGet(callId: string): ActiveCall {
+    const call = this.#calls.get(callId);
+    if (!call) throw new Error(`unknown call ${callId}`);
+    return call;
+  }
+}

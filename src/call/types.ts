@@ -1,0 +1,114 @@
+// The call/leg domain model shared by every pipeline stage.
+// A call has legs; each leg is one party's audio channel, so "who spoke" is never guessed.
+
+export type Role = 'customer' | 'agent' | 'mixed' | 'unknown';
+export type IngestKind = 'siprec' | 'audio-fork' | 'audiohook' | 'audiosocket' | 'ari' | 'import';
+export type CallState = 'active' | 'ended' | 'interrupted';
+
+export interface Participant {
+  /** Display name or AOR as the source gave it. Never logged or exported: PII. */
+  name?: string;
+  aor?: string;
+}
+
+export interface LegInfo {
+  legId: string;
+  callId: string;
+  role: Role;
+  /** Label from the source (SIPREC a=label, channel index, AudioHook channel name). */
+  label: string;
+  participant?: Participant;
+  codec?: string;
+}
+
+export interface CallInfo {
+  callId: string;
+  ingest: IngestKind;
+  /** Source-specific identifier (SIP Call-ID, fork session id, file hash); dedups imports. */
+  externalId: string;
+  startedAt: number; // epoch ms
+  agentId?: string;
+  queue?: string;
+  /** Salted hash of the caller's number: lets KPIs spot repeat callers without the number. */
+  customerHash?: string;
+}
+
+/** Mono 16-bit PCM of one leg. `tMs` is the leg-relative time of the first sample. */
+export interface AudioChunk {
+  legId: string;
+  samples: Int16Array;
+  sampleRate: number;
+  tMs: number;
+}
+
+export interface Word {
+  w: string;
+  startMs: number;
+  endMs: number;
+}
+
+export interface Transcript {
+  callId: string;
+  legId: string;
+  role: Role;
+  /** Monotonic per leg; a partial and its final share the same seq. */
+  seq: number;
+  text: string;
+  startMs: number;
+  endMs: number;
+  final: boolean;
+  words?: Word[];
+  /** Acoustic features of the segment (from the speech stage) used by voice emotion. */
+  prosody?: Prosody;
+}
+
+export interface Prosody {
+  f0MeanHz: number;
+  f0StdHz: number;
+  rmsDb: number;
+  rmsStdDb: number;
+  voicedRatio: number;
+}
+
+export type EmotionLabel = 'angry' | 'frustrated' | 'neutral' | 'satisfied';
+
+/** An utterance after analysis: the text here is already redacted. */
+export interface Utterance {
+  id?: number;
+  callId: string;
+  legId: string;
+  role: Role;
+  seq: number;
+  text: string;
+  lang: 'en' | 'zh' | 'unknown';
+  startMs: number;
+  endMs: number;
+  sentiment: number; // -1..1
+  emotion: EmotionLabel;
+  emotionConfidence: number;
+  categories: string[];
+  redactions: number;
+}
+
+export type Severity = 'info' | 'warning' | 'critical';
+export type AlarmState = 'open' | 'acked' | 'resolved';
+
+export interface Alarm {
+  id?: number;
+  callId: string;
+  rule: string;
+  severity: Severity;
+  state: AlarmState;
+  /** Redacted, human-readable reason; shown in the console, never sent upstream. */
+  message: string;
+  raisedAt: number;
+  evidence?: number[] | string[];
+}
+
+export interface CallEvent {
+  callId: string;
+  legId?: string;
+  kind: string; // 'category', 'dtmf', 'hold', 'resume', 'behind-realtime', 'shed', ...
+  tMs: number;
+  data?: Record<string, unknown>;
+}

@@ -1,0 +1,2 @@
+export { ConfigSchema, type Config } from './schema.js';
+export { loadConfig, validateConfig, ConfigError, envNames, type LoadOptions } from './load.js';

@@ -1,0 +1,121 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+// The one description of every setting. Defaults live here; config/earshot.example.yaml documents them.
+// Every object is closed (additionalProperties: false) so a misspelt key is an error, not a silent default.
+
+const obj = <T extends Parameters<typeof Type.Object>[0]>(props: T, description?: string) =>
+  Type.Object(props, { additionalProperties: false, default: {}, description });
+
+const Cidr = Type.String({ pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' });
+
+export const ConfigSchema = obj({
+  dataDir: Type.String({ default: './data', minLength: 1, description: 'SQLite database, models and (if enabled) audio live here' }),
+  site: obj({
+    id: Type.String({ default: 'site-1', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+  }),
+  log: obj({
+    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  }),
+  http: obj({
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+    /** PEM files; when both are set Earshot serves HTTPS itself. */
+    tlsCert: Type.String({ default: '' }),
+    tlsKey: Type.String({ default: '' }),
+  }),
+  limits: obj({
+    maxCalls: Type.Integer({ default: 200, minimum: 1, maximum: 100000 }),
+  }),
+  sip: obj({
+    front: Type.Union([Type.Literal('embedded'), Type.Literal('drachtio'), Type.Literal('off')], { default: 'embedded' }),
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Type.Integer({ default: 5060, minimum: 0, maximum: 65535 }),
+    /** Source addresses allowed to send SIPREC; empty = any. */
+    allow: Type.Array(Cidr, { default: [] }),
+    maxMessageBytes: Type.Integer({ default: 65535, minimum: 1024, maximum: 1048576 }),
+    drachtio: obj({
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Type.Integer({ default: 9022, minimum: 1, maximum: 65535 }),
+      secret: Type.String({ default: 'cymru' }),
+    }),
+  }),
+  rtp: obj({
+    host: Type.String({ default: '0.0.0.0' }),
+    /** Address put in SDP answers; defaults to the SIP request's destination. */
+    advertise: Type.String({ default: '' }),
+    portMin: Type.Integer({ default: 20000, minimum: 1024, maximum: 65534 }),
+    portMax: Type.Integer({ default: 30000, minimum: 1025, maximum: 65535 }),
+    jitterBufferMs: Type.Integer({ default: 60, minimum: 0, maximum: 1000 }),
+  }),
+  forks: obj({
+    enabled: Type.Boolean({ default: true }),
+    /** Per-source API keys for audio-fork websockets; empty = no key needed (loopback-only sites). */
+    apiKeys: Type.Array(obj({ name: Type.String({ minLength: 1 }), key: Type.String({ minLength: 16 }) }), { default: [] }),
+    audioSocketPort: Type.Integer({ default: 0, minimum: 0, maximum: 65535, description: '0 = AudioSocket TCP listener off' }),
+    maxFrameBytes: Type.Integer({ default: 65536, minimum: 320, maximum: 4194304 }),
+  }),
+  speech: obj({
+    engine: Type.Union([Type.Literal('pocketsphinx'), Type.Literal('sherpa')], { default: 'pocketsphinx' }),
+    /** Recognition worker threads; 0 = one per core. */
+    workers: Type.Integer({ default: 0, minimum: 0, maximum: 64 }),
+    sherpa: obj({
+      model: Type.String({ default: '' }),
+      hotwords: Type.Array(Type.String(), { default: [] }),
+    }),
+    pocketsphinx: obj({
+      hmm: Type.String({ default: '/usr/share/pocketsphinx/model/en-us/en-us' }),
+      lm: Type.String({ default: '/usr/share/pocketsphinx/model/en-us/en-us.lm.bin' }),
+      dict: Type.String({ default: '/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict' }),
+    }),
+    vad: obj({
+      threshold: Type.Number({ default: 0.5, minimum: 0.05, maximum: 0.95 }),
+      minSilenceMs: Type.Integer({ default: 500, minimum: 100, maximum: 5000 }),
+      minSpeechMs: Type.Integer({ default: 250, minimum: 50, maximum: 5000 }),
+      maxUtteranceMs: Type.Integer({ default: 15000, minimum: 2000, maximum: 60000 }),
+    }),
+    /** Per-worker pending audio before a leg is reported behind real time. */
+    maxQueueSeconds: Type.Number({ default: 10, minimum: 1, maximum: 600 }),
+  }),
+  analysis: obj({
+    rulesDir: Type.String({ default: 'config/rules' }),
+    serModel: Type.String({ default: '', description: 'optional ONNX speech-emotion model' }),
+  }),
+  kpi: obj({
+    minCallSeconds: Type.Integer({ default: 10, minimum: 0, maximum: 3600 }),
+    repeatWindowDays: Type.Integer({ default: 7, minimum: 1, maximum: 90 }),
+  }),
+  privacy: obj({
+    storeAudio: Type.Boolean({ default: false }),
+  }),
+  webhooks: Type.Array(
+    obj({
+      url: Type.String({ pattern: '^https?://' }),
+      secret: Type.String({ minLength: 16 }),
+      minSeverity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')], { default: 'warning' }),
+    }),
+    { default: [] },
+  ),
+  sync: obj({
+    enabled: Type.Boolean({ default: false }),
+    url: Type.String({ default: '' }),
+    secret: Type.String({ default: '' }),
+    minCellCalls: Type.Integer({ default: 5, minimum: 1, maximum: 1000 }),
+    laplaceEpsilon: Type.Number({ default: 0, minimum: 0, maximum: 100, description: '0 = no noise' }),
+    agentLevel: Type.Boolean({ default: false }),
+    intervalSeconds: Type.Integer({ default: 3600, minimum: 10, maximum: 86400 }),
+  }),
+  retention: obj({
+    transcriptsDays: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
+    callsDays: Type.Integer({ default: 365, minimum: 1, maximum: 3650 }),
+    auditDays: Type.Integer({ default: 2555, minimum: 30, maximum: 36500 }),
+    aggregatesDays: Type.Integer({ default: 1825, minimum: 1, maximum: 36500 }),
+  }),
+  demo: obj({
+    /** Loop the bundled demo call through the import path so the console is alive. */
+    enabled: Type.Boolean({ default: false }),
+    file: Type.String({ default: '' }),
+    intervalSeconds: Type.Integer({ default: 90, minimum: 10, maximum: 86400 }),
+  }),
+});
+
+export type Config = Static<typeof ConfigSchema>;

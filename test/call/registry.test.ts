@@ -1,0 +1,38 @@
+import t from 'tap';
+import { PipelineBus } from '../../src/call/events.js';
+import { CallRegistry } from '../../src/call/registry.js';
+
+t.test('open, add legs, close emits events in order and enforces the limit', async (t) => {
+  const bus = new PipelineBus();
+  const seen: string[] = [];
+  bus.on('call.started', () => seen.push('started'));
+  bus.on('leg.added', (l) => seen.push(`leg:${l.role}`));
+  bus.on('leg.ended', (l) => seen.push(`legend:${l.role}`));
+  bus.on('call.ended', (e) => seen.push(`ended:${e.state}`));
+  const reg = new CallRegistry(bus, 1);
+  const call = reg.open({ ingest: 'import', externalId: 'abc' });
+  reg.addLeg(call.info.callId, { role: 'customer', label: '0' });
+  reg.addLeg(call.info.callId, { role: 'agent', label: '1' });
+  t.throws(() => reg.open({ ingest: 'import', externalId: 'def' }), { code: 'EARSHOT_ERR_CALL_LIMIT' });
+  t.equal(reg.byExternal('import', 'abc')?.info.callId, call.info.callId);
+  reg.close(call.info.callId);
+  reg.close(call.info.callId); // idempotent
+  t.same(seen, ['started', 'leg:customer', 'leg:agent', 'legend:customer', 'legend:agent', 'ended:ended']);
+  t.equal(reg.size, 0);
+});
+
+t.test('a throwing listener does not stop the others', async (t) => {
+  const bus = new PipelineBus();
+  const errors: unknown[] = [];
+  bus.onListenerError = (_e, err) => errors.push(err);
+  let reached = false;
+  bus.on('call.event', () => {
+    throw new Error('boom');
+  });
+  bus.on('call.event', () => {
+    reached = true;
+  });
+  bus.emit('call.event', { callId: 'x', kind: 'dtmf', tMs: 0 });
+  t.ok(reached);
+  t.equal(errors.length, 1);
+});
