@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Alarm, AudioChunk, CallEvent, CallInfo, CallState, LegInfo, Transcript, Utterance } from './types.js';
+import type { Alarm, AudioChunk, CallEvent, CallInfo, CallState, LegInfo, LegStats, PartialUtterance, Transcript, Utterance } from './types.js';
 
 /**
  * The typed events stages exchange. Stages subscribe to what they need and never
@@ -12,8 +12,15 @@ export interface PipelineEvents {
   'leg.ended': [LegInfo];
   /** Hot path: one per audio frame per leg. */
   'leg.audio': [AudioChunk];
+  /** Network/level stats of a leg, sent periodically and at leg end. */
+  'leg.stats': [{ callId: string; legId: string; stats: LegStats }];
+  /** Raw recogniser output: only analysis listens (it redacts). Never store, log or send it. */
   'transcript': [Transcript];
+  /** Redacted partial for the live console. */
+  'partial': [PartialUtterance];
+  /** Redacted, analysed final utterance. */
   'utterance': [Utterance];
+  /** Categories hit, DTMF entered (never the digits), hold/resume, VAD speech segments ('speech'), shedding... */
   'call.event': [CallEvent];
   'alarm': [Alarm];
   'alarm.updated': [Alarm];

@@ -112,3 +112,26 @@ export interface CallEvent {
   tMs: number;
   data?: Record<string, unknown>;
 }
+
+/** Network and level statistics of one leg, kept with the call. */
+export interface LegStats {
+  packets?: number;
+  lost?: number;
+  duplicates?: number;
+  late?: number;
+  jitterMs?: number;
+  mos?: number;
+  levelDb?: number;
+  clippedRatio?: number;
+}
+
+/** A partial (not yet final) utterance, already redacted, for the live console only. */
+export interface PartialUtterance {
+  callId: string;
+  legId: string;
+  role: Role;
+  seq: number;
+  text: string;
+  startMs: number;
+  endMs: number;
+}

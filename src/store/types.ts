@@ -1,17 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { Alarm, AlarmState, CallEvent, CallInfo, CallState, LegInfo, Utterance } from '../call/types.js';
+import type { Alarm, AlarmState, CallEvent, CallInfo, CallState, LegInfo, LegStats, Utterance } from '../call/types.js';
 
-/** Network and level statistics of one leg, kept with the call. */
-export interface LegStats {
-  packets?: number;
-  lost?: number;
-  duplicates?: number;
-  late?: number;
-  jitterMs?: number;
-  mos?: number;
-  levelDb?: number;
-  clippedRatio?: number;
-}
+export type { LegStats };
 
 export interface AlarmRow extends Alarm {
   id: number;
