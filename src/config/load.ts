@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
 
@@ -44,7 +45,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
 
 export function validateConfig(input: unknown): Config {
   const value = Value.Default(ConfigSchema, structuredClone(input)) as unknown;
-  const problems = [...Value.Errors(ConfigSchema, value)].map((e) => describe(e.path, e.value, e.schema, e.message));
+  const problems = [...Value.Errors(ConfigSchema, value)].map(describe);
   if (problems.length) throw new ConfigError(dedupe(problems));
   const cfg = value as Config;
   if (cfg.rtp.portMin >= cfg.rtp.portMax) throw new ConfigError([`rtp.portMin (${cfg.rtp.portMin}) must be below rtp.portMax (${cfg.rtp.portMax})`]);
@@ -53,25 +54,24 @@ export function validateConfig(input: unknown): Config {
   return cfg;
 }
 
-function describe(path: string, value: unknown, schema: TSchema, message: string): string {
+function describe(e: ValueError): string {
+  const { path, value, schema } = e;
   const key = path.replace(/^\//, '').replaceAll('/', '.') || '(top level)';
+  if (e.type === ValueErrorType.ObjectAdditionalProperties) {
+    // Here `schema` is the parent object's schema and `path` ends with the unknown key.
+    const name = key.split('.').pop() ?? key;
+    return `${key}: unknown setting${suggest(name, Object.keys((schema.properties ?? {}) as object))}`;
+  }
   if (schema.anyOf) {
     const allowed = (schema.anyOf as TSchema[]).map((s) => JSON.stringify(s.const)).join(', ');
     return `${key} = ${show(value)}: must be one of ${allowed}`;
-  }
-  if (message.includes('additional properties')) {
-    const known = Object.keys((schema.properties ?? {}) as object);
-    const extra = value && typeof value === 'object' ? Object.keys(value).filter((k) => !known.includes(k)) : [];
-    return extra
-      .map((k) => `${key === '(top level)' ? k : `${key}.${k}`}: unknown setting${suggest(k, known)}`)
-      .join('; ');
   }
   const limits: string[] = [];
   if (schema.minimum !== undefined) limits.push(`>= ${schema.minimum}`);
   if (schema.maximum !== undefined) limits.push(`<= ${schema.maximum}`);
   if (schema.pattern) limits.push(`matching /${schema.pattern}/`);
   if (schema.minLength) limits.push(`at least ${schema.minLength} characters`);
-  const want = schema.type ? `${schema.type}${limits.length ? ` ${limits.join(', ')}` : ''}` : message;
+  const want = schema.type ? `${schema.type}${limits.length ? ` ${limits.join(', ')}` : ''}` : e.message;
   return `${key} = ${show(value)}: must be ${want}`;
 }
 
