@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/index.js';
+import { serveCommand } from './serve.js';
+import { importCommand } from './import.js';
+import { modelsCommand } from './models.js';
+import { dbCommand } from './db.js';
+import { configCommand } from './config.js';
+import { userCommand } from './user.js';
+import { syncCommand, collectorCommand } from './sync.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8').toString()) as { version: string };
+
+
+const program = new Command('earshot')
+  .description('On-prem call analytics: SIPREC and audio-fork tap, local ASR, emotion, compliance, KPIs and alarms')
+  .version(pkg.version)
+  .showHelpAfterError();
+
+program.addCommand(serveCommand());
+program.addCommand(importCommand());
+program.addCommand(modelsCommand());
+program.addCommand(dbCommand());
+program.addCommand(configCommand());
+program.addCommand(userCommand());
+program.addCommand(syncCommand());
+program.addCommand(collectorCommand());
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  // Expected problems get one clear message and a non-zero exit; anything else keeps its stack.
+  if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('EARSHOT_ERR_')) {
+    process.stderr.write(`earshot: ${(err as Error).message}\n`);
+  } else {
+    process.stderr.write(`earshot: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { configFrom } from './common.js';
+import { configOption } from './options.js';
+import { startAppliance } from '../main.js';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the appliance: SIPREC/fork ingest, live analysis, console, API and metrics')
+    .addOption(configOption())
+    .option('--demo', 'loop the bundled demo call through the pipeline so the console is alive')
+    .action(async (opts: { config?: string; demo?: boolean }) => {
+      const config = configFrom(opts);
+      const appliance = await startAppliance(config, { demo: opts.demo });
+      process.stderr.write(`earshot: console at ${appliance.url.replace('0.0.0.0', '127.0.0.1')}/\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        appliance.pipeline.log.info({ signal }, 'signal received');
+        // A stuck shutdown must not hang systemd forever.
+        const timer = setTimeout(() => process.exit(1), 30_000);
+        timer.unref();
+        appliance.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            appliance.pipeline.log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

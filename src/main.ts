@@ -1,0 +1,122 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { PipelineBus } from './call/events.js';
+import { CallRegistry } from './call/registry.js';
+import type { Config } from './config/schema.js';
+import { createLogger } from './log.js';
+import { createMetrics, type Metrics } from './metrics/registry.js';
+import { attachPipelineMetrics } from './metrics/pipeline-metrics.js';
+import { connectStore, openStore } from './store/index.js';
+import type { Store } from './store/types.js';
+import { createSpeech, type SpeechStage } from './speech/index.js';
+import { createAnalysis, type AnalysisStage } from './analysis/index.js';
+import { createKpi } from './kpi/index.js';
+import { createAlarms } from './alarms/index.js';
+import { createWebServer } from './web/index.js';
+import { forkRoutes, createAudioSocketServer } from './ingest/fork/index.js';
+import { createSiprecIngest } from './ingest/siprec/index.js';
+import { startDemoLoop } from './ingest/import/demo.js';
+import { storeImportLedger } from './ingest/import/ledger.js';
+
+/** The analysis pipeline without any network ingest: used by `serve` and by `earshot import`. */
+export interface Pipeline {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  store: Store;
+  bus: PipelineBus;
+  calls: CallRegistry;
+  speech: SpeechStage;
+  analysis: AnalysisStage;
+  alarms: Awaited<ReturnType<typeof createAlarms>>;
+  kpi: ReturnType<typeof createKpi>;
+  /** Finish in-flight calls' analysis, flush and close everything. */
+  close(): Promise<void>;
+}
+
+export async function createPipeline(config: Config, log: Logger = createLogger(config.log.level)): Promise<Pipeline> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const metrics = createMetrics();
+  const store = openStore({ path: join(config.dataDir, 'earshot.db'), log, metrics });
+  const bus = new PipelineBus();
+  bus.onListenerError = (event, err) => {
+    metrics.badInput('pipeline', event);
+    log.error({ err, event }, 'pipeline listener failed');
+  };
+  const calls = new CallRegistry(bus, config.limits.maxCalls);
+  connectStore(store, bus);
+  attachPipelineMetrics(bus, metrics);
+
+  const speech = await createSpeech({ config, log, bus, metrics });
+  const analysis = await createAnalysis({ config, log, bus, metrics });
+  const kpi = createKpi({ config, log, bus, store, metrics });
+  const alarms = await createAlarms({ config, log, bus, store, metrics });
+
+  let closed = false;
+  return {
+    config, log, metrics, store, bus, calls, speech, analysis, alarms, kpi,
+    async close() {
+      if (closed) return;
+      closed = true;
+      // In-flight calls: let the recogniser finish what it has, then end them normally.
+      await Promise.all(
+        calls.list().map(async (c) => {
+          await Promise.all([...c.legs.keys()].map((legId) => speech.legDone(legId).catch(() => undefined)));
+          calls.close(c.info.callId, 'ended');
+        }),
+      );
+      await speech.close();
+      analysis.close();
+      await alarms.close();
+      store.close();
+    },
+  };
+}
+
+export interface Appliance {
+  pipeline: Pipeline;
+  app: FastifyInstance;
+  url: string;
+  sip?: { udp: number; tcp: number };
+  close(): Promise<void>;
+}
+
+/** `earshot serve`: the pipeline plus the web server, SIPREC and audio-fork ingest, and the demo loop. */
+export async function startAppliance(config: Config, opts: { demo?: boolean; log?: Logger } = {}): Promise<Appliance> {
+  const log = opts.log ?? createLogger(config.log.level);
+  const p = await createPipeline(config, log);
+  const { bus, calls, metrics, store, speech, alarms } = p;
+
+  const app = await createWebServer({
+    config, log, bus, calls, metrics, store, alarms,
+    readiness: () => ({
+      store: { ok: store.db.open, detail: store.path },
+      speech: speech.ready(),
+    }),
+  });
+  if (config.forks.enabled) await app.register(forkRoutes({ config, log, bus, calls, metrics }));
+  const audioSocket = config.forks.audioSocketPort ? await createAudioSocketServer({ config, log, bus, calls, metrics }) : undefined;
+  const siprec = config.sip.front === 'off' ? undefined : await createSiprecIngest({ config, log, bus, calls, metrics });
+
+  const url = await app.listen({ host: config.http.host, port: config.http.port });
+  log.info({ url, sip: siprec?.address(), engine: speech.ready().engine }, 'earshot ready');
+
+  const demo = opts.demo || config.demo.enabled
+    ? startDemoLoop({ log, bus, calls, metrics, speech, imports: storeImportLedger(store) }, config.demo)
+    : undefined;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      log.info('shutting down: no new calls; finishing in-flight analysis');
+      await siprec?.close();
+      await audioSocket?.close();
+      await demo?.stop();
+      await app.close();
+      await p.close();
+      log.info('shutdown complete');
+    })());
+  return { pipeline: p, app, url, sip: siprec?.address(), close };
+}
