@@ -18,6 +18,8 @@ import { createWebServer } from './web/index.js';
 import { forkRoutes, createAudioSocketServer } from './ingest/fork/index.js';
 import { createSiprecIngest } from './ingest/siprec/index.js';
 import { startDemoLoop } from './ingest/import/demo.js';
+import { createSync } from './sync/index.js';
+import { createRetentionJob } from './store/retention.js';
 import { storeImportLedger } from './ingest/import/ledger.js';
 
 /** The analysis pipeline without any network ingest: used by `serve` and by `earshot import`. */
@@ -53,6 +55,9 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
   const analysis = await createAnalysis({ config, log, bus, metrics });
   const kpi = createKpi({ config, log, bus, store, metrics });
   const alarms = await createAlarms({ config, log, bus, store, metrics });
+  // Both only read the store and run on timers (sync only when enabled).
+  const sync = createSync({ config, log, store, metrics });
+  const retention = createRetentionJob({ config, log, store, metrics });
 
   let closed = false;
   return {
@@ -70,6 +75,8 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
       await speech.close();
       analysis.close();
       await alarms.close();
+      await sync.close();
+      await retention.close();
       store.close();
     },
   };

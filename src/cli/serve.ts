@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { configFrom } from './common.js';
 import { configOption } from './options.js';
+import { randomBytes } from 'node:crypto';
 import { startAppliance } from '../main.js';
+import { createUser } from '../web/index.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -11,6 +13,14 @@ export function serveCommand(): Command {
     .action(async (opts: { config?: string; demo?: boolean }) => {
       const config = configFrom(opts);
       const appliance = await startAppliance(config, { demo: opts.demo });
+      const db = appliance.pipeline.store.db;
+      if (opts.demo && (db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n === 0) {
+        // A demo needs a way in; production sites create their first admin with `earshot user add`.
+        const password = randomBytes(9).toString('base64url');
+        createUser(db, { username: 'admin', role: 'admin', password });
+        appliance.pipeline.store.audit('system', 'user.create', 'admin', 'demo first start');
+        process.stderr.write(`earshot: first start: created user "admin" with password ${password} (shown once)\n`);
+      }
       process.stderr.write(`earshot: console at ${appliance.url.replace('0.0.0.0', '127.0.0.1')}/\n`);
       let stopping = false;
       const stop = (signal: string) => {
