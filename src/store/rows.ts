@@ -1,0 +1,107 @@
+import type { AlarmState, CallState, EmotionLabel, IngestKind, Role, Severity, Utterance } from '../call/types.js';
+import type { AlarmRow, CallEventRow, CallRow, ImportRow, ImportState, LegRow } from './types.js';
+
+// SQLite rows → domain objects. NULL columns become absent keys (not `undefined` values) so a row
+// read back compares equal to the object that was written.
+
+type Raw = Record<string, unknown>;
+
+const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
+const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : undefined);
+
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+export function toCall(r: Raw, legs: LegRow[]): CallRow {
+  return compact({
+    callId: r.id as string,
+    ingest: r.ingest as IngestKind,
+    externalId: r.external_id as string,
+    startedAt: r.started_at as number,
+    agentId: opt<string>(r.agent_id),
+    queue: opt<string>(r.queue),
+    customerHash: opt<string>(r.customer_hash),
+    state: r.state as CallState,
+    endedAt: opt<number>(r.ended_at),
+    durationMs: opt<number>(r.duration_ms),
+    summary: json(r.summary),
+    legs,
+  });
+}
+
+export function toLeg(r: Raw): LegRow {
+  return compact({
+    legId: r.id as string,
+    callId: r.call_id as string,
+    role: r.role as Role,
+    label: r.label as string,
+    codec: opt<string>(r.codec),
+    stats: json(r.stats) as LegRow['stats'],
+  });
+}
+
+export function toUtterance(r: Raw): Utterance {
+  return {
+    id: r.id as number,
+    callId: r.call_id as string,
+    legId: r.leg_id as string,
+    role: r.role as Role,
+    seq: r.seq as number,
+    text: r.text as string,
+    lang: r.lang as Utterance['lang'],
+    startMs: r.start_ms as number,
+    endMs: r.end_ms as number,
+    sentiment: r.sentiment as number,
+    emotion: r.emotion as EmotionLabel,
+    emotionConfidence: r.emotion_conf as number,
+    categories: json(r.categories) as string[],
+    redactions: r.redactions as number,
+  };
+}
+
+export function toCallEvent(r: Raw): CallEventRow {
+  return compact({
+    id: r.id as number,
+    callId: r.call_id as string,
+    legId: opt<string>(r.leg_id),
+    kind: r.kind as string,
+    tMs: r.t_ms as number,
+    data: json(r.data) as Record<string, unknown> | undefined,
+  });
+}
+
+export function toAlarm(r: Raw): AlarmRow {
+  return compact({
+    id: r.id as number,
+    callId: r.call_id as string,
+    agentId: opt<string>(r.agent_id),
+    rule: r.rule as string,
+    severity: r.severity as Severity,
+    state: r.state as AlarmState,
+    message: r.message as string,
+    raisedAt: r.raised_at as number,
+    evidence: json(r.evidence) as AlarmRow['evidence'],
+    ackedBy: opt<string>(r.acked_by),
+    ackedAt: opt<number>(r.acked_at),
+    ackComment: opt<string>(r.ack_comment),
+    resolvedBy: opt<string>(r.resolved_by),
+    resolvedAt: opt<number>(r.resolved_at),
+    resolveComment: opt<string>(r.resolve_comment),
+    escalatedAt: opt<number>(r.escalated_at),
+  });
+}
+
+export function toImport(r: Raw): ImportRow {
+  return compact({
+    sha256: r.sha256 as string,
+    callId: opt<string>(r.call_id),
+    fileName: r.file_name as string,
+    state: r.state as ImportState,
+    progressMs: r.progress_ms as number,
+    startedAt: r.started_at as number,
+    finishedAt: opt<number>(r.finished_at),
+    error: opt<string>(r.error),
+  });
+}
