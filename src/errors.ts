@@ -20,6 +20,8 @@ export const ERRORS = {
   EARSHOT_ERR_UNAUTHENTICATED: { message: 'login required', http: 401 },
   EARSHOT_ERR_FORBIDDEN: { message: 'role does not allow this', http: 403 },
   EARSHOT_ERR_NOT_FOUND: { message: 'not found', http: 404 },
+  EARSHOT_ERR_USER_INVALID: { message: 'invalid user name, role or password', http: 400 },
+  EARSHOT_ERR_USER_EXISTS: { message: 'user already exists', http: 409 },
 } as const satisfies Record<string, { message: string; http: number; sip?: number }>;
 
 export type ErrorCode = keyof typeof ERRORS;

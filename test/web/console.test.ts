@@ -1,0 +1,209 @@
+/// <reference lib="dom" />
+// Browser end-to-end: the real console in headless Chromium (Debian `chromium`) against a real
+// server; live activity is injected on the bus as the pipeline stages would emit it.
+import { existsSync, mkdirSync } from 'node:fs';
+import t, { type Test } from 'tap';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Utterance } from '../../src/call/types.js';
+import { PASSWORD, startServer } from './helpers/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const utt = (callId: string, legId: string, role: 'customer' | 'agent', seq: number, text: string, emotion: Utterance['emotion'], sentiment: number, categories: string[] = []): Utterance => ({
+  callId, legId, role, seq, text, lang: 'en', startMs: seq * 4000, endMs: seq * 4000 + 3000,
+  sentiment, emotion, emotionConfidence: 0.8, categories, redactions: 0,
+});
+
+async function launch(t: Test): Promise<Browser> {
+  // launchServer exposes the Chromium child process, so teardown can kill it by PID if close hangs.
+  const server = await chromium.launchServer({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  const pid = server.process().pid;
+  const browser = await chromium.connect(server.wsEndpoint(), { timeout: 30_000 });
+  t.teardown(async () => {
+    await browser.close().catch(() => {});
+    await server.close().catch(() => {});
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  return browser;
+}
+
+async function until(pred: () => boolean, what: string, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+t.test('supervisor console end to end', { skip: !existsSync(CHROMIUM) && 'chromium not installed' }, async (t) => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const s = await startServer(t);
+  const browser = await launch(t);
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1600, height: 900 } });
+  const page: Page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // 401s are expected (the session probe before login, the wrong password); anything else is a bug.
+  page.on('console', (m) => m.type() === 'error' && !/status of 401/.test(m.text()) && errors.push(m.text()));
+
+  // Earlier calls of the day, a resolved alarm and a few surveys, for the dashboard.
+  for (let i = 0; i < 14; i++) {
+    const start = Date.now() - (i * 1.6 + 1) * 3600_000;
+    const c = s.calls.open({ ingest: i % 3 ? 'siprec' : 'import', externalId: `hist${i}`, agentId: `agent-0${(i % 4) + 1}`, queue: 'support', startedAt: start });
+    const l = s.calls.addLeg(c.info.callId, { role: 'customer', label: 'caller' });
+    const [emotion, sentiment] = ([['satisfied', 0.6], ['neutral', 0], ['angry', -0.8], ['frustrated', -0.4], ['satisfied', 0.3]] as const)[i % 5];
+    s.bus.emit('utterance', utt(c.info.callId, l.legId, 'customer', 1, 'thanks', emotion, sentiment));
+    if (i === 3) {
+      const a = s.alarms.raise({ callId: c.info.callId, rule: 'long-silence', severity: 'warning', message: 'Silence over 30 s' });
+      s.alarms.resolve(a.id, 'admin', 'ok');
+    }
+    s.calls.close(c.info.callId, 'ended', start + 150_000 + i * 20_000);
+  }
+  const survey = s.store.db.prepare("INSERT INTO surveys (kind, score, received_at) VALUES ('nps', ?, ?)");
+  for (const score of [10, 9, 9, 8, 7, 6, 3, 10]) survey.run(score, Date.now() - 3600_000);
+  s.store.flush();
+
+  // Background calls so the wallboard looks like a working floor.
+  const emotions: [Utterance['emotion'], number][] = [['satisfied', 0.6], ['neutral', 0.1], ['frustrated', -0.4], ['neutral', 0]];
+  for (let i = 0; i < 4; i++) {
+    const c = s.calls.open({ ingest: 'siprec', externalId: `bg${i}`, agentId: `agent-0${i + 1}`, queue: i % 2 ? 'sales' : 'support', startedAt: Date.now() - (i + 1) * 97_000 });
+    const cl = s.calls.addLeg(c.info.callId, { role: 'customer', label: 'caller' });
+    const al = s.calls.addLeg(c.info.callId, { role: 'agent', label: 'agent' });
+    s.bus.emit('utterance', utt(c.info.callId, cl.legId, 'customer', 1, 'hello', emotions[i][0], emotions[i][1]));
+    s.bus.emit('utterance', utt(c.info.callId, al.legId, 'agent', 2, 'hi', 'satisfied', 0.5));
+  }
+
+  await page.goto(s.base);
+  await page.fill('#login-username', 'supervisor');
+  await page.fill('#login-password', 'wrong password');
+  await page.click('#login-submit');
+  await page.waitForSelector('#login-error:has-text("Wrong username or password")');
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForSelector('#topbar:not([hidden])');
+  await page.waitForSelector('#live-status[data-state="connected"]');
+  t.equal(await page.locator('[data-testid="call-tile"]').count(), 4, 'snapshot shows calls already active');
+
+  // A new call appears live.
+  const call = s.calls.open({ ingest: 'siprec', externalId: 'main', agentId: 'agent-42', queue: 'billing', startedAt: Date.now() - 65_000 });
+  const cust = s.calls.addLeg(call.info.callId, { role: 'customer', label: 'caller' });
+  const agent = s.calls.addLeg(call.info.callId, { role: 'agent', label: 'agent' });
+  const id = call.info.callId;
+  const tileSel = `[data-testid="call-tile"][data-call-id="${id}"]`;
+  await page.waitForSelector(tileSel);
+  t.match(await page.textContent(tileSel), /agent-42/);
+
+  // Open its live transcript; wait until the server has the watch (it audits it).
+  await page.click(tileSel);
+  await page.waitForSelector('#transcript-panel');
+  const liveViews = () => s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'view.call' AND target = ? AND detail = 'live'").pluck().get(id) as number;
+  await until(() => liveViews() === 1, 'the watch to reach the server');
+
+  s.bus.emit('partial', { callId: id, legId: cust.legId, role: 'customer', seq: 1, text: 'I want to can', startMs: 4000, endMs: 5000 });
+  await page.waitForSelector('[data-testid="partial"]:has-text("I want to can")');
+  s.bus.emit('utterance', utt(id, cust.legId, 'customer', 1, 'I want to cancel my account, this is the third time I call', 'angry', -0.7, ['cancel-intent', 'repeat-call']));
+  await page.waitForSelector('[data-testid="utterance"]:has-text("cancel my account")');
+  t.equal(await page.locator('[data-testid="partial"]').count(), 0, 'the final replaces the partial');
+  s.bus.emit('utterance', utt(id, agent.legId, 'agent', 2, 'I am sorry to hear that, let me look at your account', 'neutral', 0.1));
+  s.bus.emit('utterance', utt(id, cust.legId, 'customer', 3, 'I want to speak to your supervisor', 'frustrated', -0.5, ['escalation']));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="utterance"]').length === 3);
+  t.pass('transcript grows with both parties');
+  await page.waitForSelector(`${tileSel} [data-testid="emotion-customer"][data-emotion="frustrated"]`);
+
+  const alarm = s.alarms.raise({ callId: id, rule: 'escalation', severity: 'critical', message: 'Customer asks for a supervisor (angry)', agentId: 'agent-42' } as never);
+  await page.waitForSelector(`${tileSel} [data-testid="alarm-badge"]`);
+  await page.waitForSelector('#critical-banner:not([hidden])');
+  t.equal(await page.textContent('#alarm-count'), '1');
+  await page.screenshot({ path: new URL('wallboard.png', ARTIFACTS).pathname });
+
+  // Acknowledge it in the inbox.
+  await page.click('#nav-alarms');
+  const row = `[data-testid="alarm-row"][data-alarm-id="${alarm.id}"]`;
+  await page.waitForSelector(row);
+  await page.fill(`${row} [data-testid="alarm-comment"]`, 'calling the customer back');
+  await page.click(`${row} [data-testid="alarm-ack"]`);
+  await page.waitForSelector('[data-testid="alarm-row"] >> nth=0').catch(() => {});
+  await page.selectOption('#filter-state', 'acked');
+  await page.waitForSelector(`${row}[data-state="acked"]`);
+  const stored = s.store.db.prepare('SELECT state, acked_by, ack_comment FROM alarms WHERE id = ?').get(alarm.id);
+  t.same(stored, { state: 'acked', acked_by: 'supervisor', ack_comment: 'calling the customer back' });
+  await page.waitForFunction(() => document.querySelector('#alarm-count')?.textContent === '0');
+
+  // Call detail with a transcript, emotion chart and network table.
+  s.store.setLegStats(cust.legId, { packets: 3250, lost: 12, jitterMs: 8.4, mos: 4.1, levelDb: -21.5 });
+  s.store.setLegStats(agent.legId, { packets: 3248, lost: 0, jitterMs: 2.1, mos: 4.4, levelDb: -18 });
+  s.bus.emit('call.event', { callId: id, legId: cust.legId, kind: 'category', tMs: 7000, data: { category: 'cancel-intent' } });
+  s.store.flush();
+  const viewsBefore = s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'view.call' AND target = ?").pluck().get(id) as number;
+  await page.click(`${row} [data-testid="alarm-call-link"]`);
+  await page.waitForSelector('[data-testid="detail-transcript"] li >> nth=2');
+  await page.waitForSelector('[data-testid="detail-network"] td:has-text("4.10")');
+  await page.waitForFunction(() => {
+    const c = document.querySelector('#emotion-chart') as HTMLCanvasElement | null;
+    return !!c && c.width > 0 && (window as unknown as { Chart?: { getChart(c: unknown): unknown } }).Chart?.getChart(c);
+  });
+  t.match(await page.textContent('[data-testid="detail-categories"]'), /cancel-intent/);
+  const viewsAfter = s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'view.call' AND target = ?").pluck().get(id) as number;
+  t.equal(viewsAfter, viewsBefore + 1, 'opening the call detail adds an audit row');
+  await page.screenshot({ path: new URL('call-detail.png', ARTIFACTS).pathname, fullPage: true });
+
+  // Dashboard.
+  await page.click('#nav-dashboard');
+  await page.waitForSelector('[data-testid="kpi-calls"]');
+  await page.waitForFunction(() => !!(window as unknown as { Chart?: { getChart(id: string): unknown } }).Chart?.getChart('chart-emotions'));
+  t.match(await page.textContent('[data-testid="kpi-calls"]'), /19/, '5 active + 14 earlier calls');
+  t.match(await page.textContent('[data-testid="kpi-nps"]'), /25 \(n=8\)/, 'NPS = 50% promoters − 25% detractors');
+  await page.screenshot({ path: new URL('dashboard.png', ARTIFACTS).pathname });
+
+  // Language switch: the shell and the view follow.
+  t.equal((await page.textContent('#nav-alarms [data-i18n]'))?.trim(), 'Alarms');
+  await page.selectOption('#lang', 'zh');
+  await page.waitForSelector('#nav-alarms [data-i18n]:has-text("告警")');
+  await page.waitForSelector('h1:has-text("最近 24 小时")');
+  await page.click('#nav-wallboard');
+  await page.waitForSelector(tileSel);
+  await page.screenshot({ path: new URL('wallboard-zh.png', ARTIFACTS).pathname });
+  await page.selectOption('#lang', 'en');
+
+  // Log out: back to the login form, and the old session no longer works.
+  const cookie = (await context.cookies()).find((c) => c.name === 'earshot_sid');
+  t.equal(cookie?.httpOnly, true);
+  t.equal(cookie?.sameSite, 'Strict');
+  await page.click('#logout');
+  await page.waitForSelector('#login-form');
+  const me = await s.app.inject({ url: '/api/v1/auth/me', headers: { cookie: `earshot_sid=${cookie!.value}` } });
+  t.equal(me.statusCode, 401, 'session revoked on logout');
+  t.same(errors, [], 'no errors in the browser console');
+});
+
+t.test('the console follows navigator.language (zh); a viewer gets no alarm actions', { skip: !existsSync(CHROMIUM) && 'chromium not installed' }, async (t) => {
+  const s = await startServer(t);
+  const browser = await launch(t);
+  const context = await browser.newContext({ locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  await page.goto(s.base);
+  await page.waitForSelector('#login-submit:has-text("登录")');
+  t.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+
+  const call = s.calls.open({ ingest: 'siprec', externalId: 'v', agentId: 'a7' });
+  const alarm = s.alarms.raise({ callId: call.info.callId, rule: 'anger', severity: 'warning', message: '客户情绪激动' });
+  await page.fill('#login-username', 'viewer');
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForSelector('#nav-wallboard:has-text("监控墙")');
+  await page.click('#nav-alarms');
+  const row = `[data-testid="alarm-row"][data-alarm-id="${alarm.id}"]`;
+  await page.waitForSelector(`${row} [data-testid="alarm-state"]:has-text("未处理")`);
+  t.equal(await page.locator(`${row} [data-testid="alarm-ack"]`).count(), 0, 'no acknowledge button for a viewer');
+  t.equal(await page.locator(`${row} [data-testid="alarm-resolve"]`).count(), 0, 'no resolve button for a viewer');
+});
