@@ -1,0 +1,148 @@
+// Everything analysis keeps about one live call: redaction context, voice baselines per leg,
+// the rule evaluator and the emotion trajectory. Holds no transcript text.
+import type { EmotionLabel, Prosody, Role, Transcript, Utterance } from '../call/types.js';
+import { LegBaseline, Trajectory, fuse, speakingRate, type EmotionTrajectory } from './emotion/index.js';
+import { computeIntents, type IntentResult } from './intents.js';
+import { detectLang, type Lang } from './lang.js';
+import { CallRedactor, type Redaction, type RedactionType } from './redact/index.js';
+import { CallRules, scoreCall, type Hit, type QaResult, type RuleSet } from './rules/index.js';
+import { sentiment } from './sentiment/index.js';
+
+export interface CallAnalysisSummary {
+  callId: string;
+  state: 'live' | 'ended';
+  utterances: number;
+  redactions: number;
+  languages: Record<Lang, number>;
+  /** Mean text sentiment per role. */
+  sentiment: { customer?: number; agent?: number };
+  emotion: EmotionTrajectory;
+  /** Hits per category rule. */
+  categories: Record<string, number>;
+  /** Final at call end; provisional while live. */
+  intents: IntentResult[];
+  /** QA scorecards, scored at call end (empty while live). */
+  qa: QaResult[];
+}
+
+/** A final after the order-sensitive steps; holds redacted text only. */
+export interface Prepared {
+  callId: string;
+  legId: string;
+  role: Role;
+  seq: number;
+  startMs: number;
+  endMs: number;
+  prosody?: Prosody;
+  id?: number;
+  text: string;
+  types: RedactionType[];
+  lang: Lang;
+  sentiment: number;
+  rate?: number;
+  arousal?: number;
+}
+
+export interface Analysed {
+  utterance: Utterance;
+  hits: Hit[];
+  redactionTypes: RedactionType[];
+  arousal?: number;
+}
+
+export class CallAnalysis {
+  readonly redactor = new CallRedactor();
+  readonly rules: CallRules;
+  readonly #baselines = new Map<string, LegBaseline>();
+  readonly #trajectory = new Trajectory();
+  readonly #langs: Record<Lang, number> = { en: 0, zh: 0, unknown: 0 };
+  readonly #sent = { customer: { sum: 0, n: 0 }, agent: { sum: 0, n: 0 } };
+  #utterances = 0;
+  #redactions = 0;
+  #intents?: IntentResult[];
+  #qa: QaResult[] = [];
+
+  constructor(
+    readonly callId: string,
+    set: RuleSet,
+  ) {
+    this.rules = new CallRules(set);
+  }
+
+  partial(t: Transcript): Redaction {
+    return this.redactor.partial(t.legId, t.text, t.startMs);
+  }
+
+  /** Redaction, language, sentiment and arousal: everything that must run in arrival order. */
+  prepare(t: Transcript, id?: number): Prepared {
+    const red = this.redactor.final(t.legId, t.text, t.startMs, t.endMs);
+    // Tokens like [CARD] are ours, not the speaker's language.
+    const lang = detectLang(red.text.replace(/\[[A-Z]+\]/gu, ' '));
+    const s = sentiment(red.text, lang);
+    let baseline = this.#baselines.get(t.legId);
+    if (!baseline) this.#baselines.set(t.legId, (baseline = new LegBaseline()));
+    // Rate from what was said: "[CARD]" is one token but sixteen spoken words.
+    const rate = speakingRate(t.text, t.startMs, t.endMs, t.words?.length);
+    const arousal = baseline.observe({ prosody: t.prosody, rate });
+    // Only redacted text goes on from here.
+    return {
+      callId: t.callId, legId: t.legId, role: t.role, seq: t.seq, startMs: t.startMs, endMs: t.endMs, prosody: t.prosody,
+      id, text: red.text, types: red.types, lang, sentiment: s, rate, arousal,
+    };
+  }
+
+  /** Emotion (the rule-based fusion unless a model's verdict is given), rules, bookkeeping. */
+  finish(p: Prepared, model?: { emotion: EmotionLabel; confidence: number }): Analysed {
+    const { emotion, confidence } = model ?? fuse(p.sentiment, p.arousal);
+    const hits = this.rules.onUtterance({
+      legId: p.legId, role: p.role, seq: p.seq, startMs: p.startMs, endMs: p.endMs,
+      text: p.text, emotion, sentiment: p.sentiment, redactions: p.types, utteranceId: p.id,
+    });
+    this.#utterances++;
+    this.#redactions += p.types.length;
+    this.#langs[p.lang]++;
+    if (p.role === 'customer' || p.role === 'agent') {
+      this.#sent[p.role].sum += p.sentiment;
+      this.#sent[p.role].n++;
+    }
+    this.#trajectory.add({ legId: p.legId, role: p.role, seq: p.seq, startMs: p.startMs, emotion, sentiment: p.sentiment, arousal: p.arousal });
+    const utterance: Utterance = {
+      ...(p.id !== undefined ? { id: p.id } : {}),
+      callId: p.callId, legId: p.legId, role: p.role, seq: p.seq, text: p.text, lang: p.lang,
+      startMs: p.startMs, endMs: p.endMs, sentiment: p.sentiment, emotion, emotionConfidence: confidence,
+      categories: [...new Set(hits.map((h) => h.rule.id))], redactions: p.types.length,
+    };
+    return { utterance, hits, redactionTypes: p.types, arousal: p.arousal };
+  }
+
+  final(t: Transcript, id?: number): Analysed {
+    return this.finish(this.prepare(t, id));
+  }
+
+  /** Settles end-of-call rules and intents. */
+  end(): { hits: Hit[]; intents: IntentResult[]; qa: QaResult[] } {
+    const hits = this.rules.onEnd();
+    const emotion = this.#trajectory.summary();
+    this.#intents = computeIntents(this.rules.counts(), this.rules.set.rules, emotion);
+    const facts = { evidence: (id: string) => this.rules.evidence(id), hit: this.rules.hit, end: emotion.end };
+    this.#qa = this.rules.set.scorecards.map((card) => scoreCall(card, facts));
+    return { hits, intents: this.#intents, qa: this.#qa };
+  }
+
+  summary(): CallAnalysisSummary {
+    const emotion = this.#trajectory.summary();
+    const avg = (x: { sum: number; n: number }) => (x.n ? Math.round((x.sum / x.n) * 1000) / 1000 : undefined);
+    return {
+      callId: this.callId,
+      state: this.#intents ? 'ended' : 'live',
+      utterances: this.#utterances,
+      redactions: this.#redactions,
+      languages: { ...this.#langs },
+      sentiment: { customer: avg(this.#sent.customer), agent: avg(this.#sent.agent) },
+      emotion,
+      categories: this.rules.counts(),
+      intents: this.#intents ?? computeIntents(this.rules.counts(), this.rules.set.rules, emotion),
+      qa: this.#qa,
+    };
+  }
+}

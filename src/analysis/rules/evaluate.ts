@@ -1,0 +1,179 @@
+// Incremental evaluation of a rule set over one call: each final utterance is checked once,
+// as it arrives; end-of-call rules ("absent", "last N seconds") are settled at call end.
+import type { EmotionLabel, Role } from '../../call/types.js';
+import type { RedactionType } from '../redact/patterns.js';
+import { anyPhrase, findPhrases, normaliseText, wordIndex, wordStarts } from './phrases.js';
+import type { Cond, Rule, RuleSet } from './types.js';
+
+/** What rules can see of an utterance: redacted text only. */
+export interface UtteranceFacts {
+  legId: string;
+  role: Role;
+  seq: number;
+  startMs: number;
+  endMs: number;
+  text: string;
+  emotion: EmotionLabel;
+  sentiment: number;
+  redactions: RedactionType[];
+  /** Set by the stage when utterance ids are assigned upstream of the store. */
+  utteranceId?: number;
+}
+
+export interface Hit {
+  rule: Rule;
+  /** The utterance that made the rule hit; absent for "absent" rules. */
+  at?: UtteranceFacts;
+}
+
+/** Which utterance a hit cites (utteranceId when the stage assigns ids). */
+export interface EvidenceRef {
+  legId: string;
+  seq: number;
+  utteranceId?: number;
+}
+
+/** Evidence kept per rule and call: enough for a QA reviewer, bounded for long calls. */
+const MAX_EVIDENCE = 10;
+
+interface RuleState {
+  matches: number;
+  hits: number;
+  last?: UtteranceFacts;
+  evidence: EvidenceRef[];
+}
+
+/** Lazily computed views of one utterance, shared by all rules evaluated on it. */
+class View {
+  #starts?: number[];
+  readonly norm: string;
+  constructor(
+    readonly f: UtteranceFacts,
+    readonly hits: Set<string>,
+  ) {
+    this.norm = normaliseText(f.text);
+  }
+  get starts(): number[] {
+    return (this.#starts ??= wordStarts(this.norm));
+  }
+}
+
+function test(c: Cond, v: View): boolean {
+  switch (c.kind) {
+    case 'all':
+      return c.of.every((x) => test(x, v));
+    case 'any':
+      return c.of.some((x) => test(x, v));
+    case 'not':
+      return !test(c.of, v);
+    case 'phrases':
+      return anyPhrase(c.set, v.norm);
+    case 'regex':
+      return c.res.some((re) => re.test(v.f.text));
+    case 'near': {
+      const a = findPhrases(c.a, v.norm);
+      if (!a.length) return false;
+      const b = findPhrases(c.b, v.norm);
+      if (!b.length) return false;
+      const ia = a.map((s) => wordIndex(v.starts, s.start));
+      return b.some((s) => {
+        const ib = wordIndex(v.starts, s.start);
+        return ia.some((i) => i !== ib && Math.abs(i - ib) <= c.words);
+      });
+    }
+    case 'emotion':
+      return c.labels.includes(v.f.emotion);
+    case 'sentiment':
+      return (c.gte === undefined || v.f.sentiment >= c.gte) && (c.lte === undefined || v.f.sentiment <= c.lte);
+    case 'redacted':
+      return v.f.redactions.some((t) => c.types.includes(t));
+    case 'hit':
+      return v.hits.has(c.rule);
+  }
+}
+
+function speakerOk(rule: Rule, role: Role): boolean {
+  // A mixed or unknown leg cannot be attributed, so speaker-specific rules skip it.
+  return rule.speaker === 'any' || rule.speaker === role;
+}
+
+/** Whether the rule only resolves at call end. */
+export function endOfCall(rule: Rule): boolean {
+  return rule.absent || rule.window?.last !== undefined;
+}
+
+export class CallRules {
+  readonly #state = new Map<string, RuleState>();
+  /** Rules that have hit so far in this call (what `hit:` conditions see). */
+  readonly hit = new Set<string>();
+  #endMs = 0;
+  readonly #roles = new Set<Role>();
+
+  constructor(readonly set: RuleSet) {}
+
+  /** Evaluates every rule on one final utterance; returns the rules that hit on it. */
+  onUtterance(f: UtteranceFacts): Hit[] {
+    this.#endMs = Math.max(this.#endMs, f.endMs);
+    this.#roles.add(f.role);
+    const view = new View(f, this.hit);
+    const out: Hit[] = [];
+    for (const rule of this.set.rules) {
+      if (!speakerOk(rule, f.role)) continue;
+      if (rule.window?.first !== undefined && f.startMs >= rule.window.first * 1000) continue;
+      if (!test(rule.when, view)) continue;
+      const st = this.#get(rule.id);
+      st.matches++;
+      st.last = f;
+      if (endOfCall(rule)) continue;
+      if (rule.count ? st.matches !== rule.count.gte : rule.once && st.hits > 0) continue;
+      this.#record(st, rule.id, f);
+      out.push({ rule, at: f });
+    }
+    return out;
+  }
+
+  /** Settles end-of-call rules. Call once, at call end. */
+  onEnd(): Hit[] {
+    const out: Hit[] = [];
+    for (const rule of this.set.rules) {
+      if (!endOfCall(rule)) continue;
+      // "Agent never said X" needs an agent leg that spoke: a mixed-only call cannot miss it.
+      if (rule.absent && rule.speaker !== 'any' && !this.#roles.has(rule.speaker)) continue;
+      const st = this.#get(rule.id);
+      const last = rule.window?.last;
+      const inLast = st.last !== undefined && (last === undefined || st.last.endMs >= this.#endMs - last * 1000);
+      if (rule.absent ? inLast : !inLast) continue;
+      this.#record(st, rule.id, rule.absent ? undefined : st.last);
+      out.push(rule.absent ? { rule } : { rule, at: st.last });
+    }
+    return out;
+  }
+
+  get endMs(): number {
+    return this.#endMs;
+  }
+
+  /** Hits per rule so far. */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [id, st] of this.#state) if (st.hits) out[id] = st.hits;
+    return out;
+  }
+
+  /** Utterances that made a rule hit (empty for absences). */
+  evidence(id: string): EvidenceRef[] {
+    return this.#state.get(id)?.evidence ?? [];
+  }
+
+  #record(st: RuleState, id: string, f: UtteranceFacts | undefined): void {
+    st.hits++;
+    this.hit.add(id);
+    if (f && st.evidence.length < MAX_EVIDENCE) st.evidence.push({ legId: f.legId, seq: f.seq, ...(f.utteranceId !== undefined ? { utteranceId: f.utteranceId } : {}) });
+  }
+
+  #get(id: string): RuleState {
+    let st = this.#state.get(id);
+    if (!st) this.#state.set(id, (st = { matches: 0, hits: 0, evidence: [] }));
+    return st;
+  }
+}

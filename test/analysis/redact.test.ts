@@ -1,0 +1,89 @@
+import t from 'tap';
+import { CallRedactor, redact } from '../../src/analysis/redact/index.js';
+import { cnIdValid, findDigitRuns, luhnValid } from '../../src/analysis/redact/digits.js';
+
+// A Luhn-valid test card (Visa test range) and its digits spoken as words.
+const CARD = '4532015112830366';
+const words = (d: string) => [...d].map((c) => ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'][Number(c)]).join(' ');
+const zhWords = (d: string) => [...d].map((c) => '零幺二三四五六七八九'[Number(c)]).join('');
+
+t.test('checksums', async (t) => {
+  t.ok(luhnValid(CARD));
+  t.notOk(luhnValid('4532015112830367'));
+  t.ok(cnIdValid('11010519491231002X'));
+  t.notOk(cnIdValid('110105194912310021'));
+});
+
+t.test('written and spoken card numbers become [CARD]', async (t) => {
+  for (const text of [`my card is ${CARD}`, 'my card is 4532 0151 1283 0366', 'my card is 4532-0151-1283-0366', `my card is ${words(CARD)}`, `卡号是${zhWords(CARD)}`]) {
+    const r = redact(text);
+    t.match(r.text, /\[CARD\]$/, text.slice(0, 12));
+    t.notMatch(r.text, /\d|four|五/);
+    t.same(r.types, ['CARD']);
+  }
+});
+
+t.test('"double", "oh", 幺 and 两 are digits', async (t) => {
+  t.same(findDigitRuns('five double five oh one')[0].digits, '55501');
+  t.same(findDigitRuns('幺三八两')[0].digits, '1382');
+  t.equal(redact('call me on five five five double one two three four five six').text, 'call me on [PHONE]');
+  t.equal(redact('call me at (555) 123-4567').text, 'call me at [PHONE]', 'the bracket goes with the number');
+  t.equal(redact('the number is +86 138 1234 5678').text, 'the number is [PHONE]', 'not a card, whatever Luhn says');
+  t.equal(redact('我的手机号是幺三八一二三四五六七八').text, '我的手机号是[PHONE]');
+});
+
+t.test('e-mails, IDs, SSNs and dates of birth', async (t) => {
+  t.equal(redact('write to j.smith@example.org please').text, 'write to [EMAIL] please');
+  t.equal(redact('it is john dot smith at gmail dot com').text, 'it is [EMAIL]');
+  t.equal(redact('身份证号是11010519491231002X').text, '身份证号是[ID]');
+  t.equal(redact('my social is 123-45-6789').text, 'my social is [ID]');
+  t.equal(redact('my social security number is one two three four five six seven eight nine').text, 'my social security number is [ID]');
+  t.equal(redact('I was born on March 5, 1985').text, 'I was born on [DOB]');
+  t.equal(redact('my date of birth is 05/03/1985').text, 'my date of birth is [DOB]');
+  t.equal(redact('我出生于一九八五年三月五日').text, '我出生于[DOB]');
+  t.equal(redact('my date of birth is march fifth nineteen eighty five').text, 'my date of birth is [DOB]');
+  t.equal(redact('I was born on the fifth of march nineteen eighty five').text, 'I was born on [DOB]');
+});
+
+t.test('ordinary words and numbers are left alone', async (t) => {
+  for (const text of ['I want this one please', 'oh no, not again', 'we spoke on March 5, 2024 about 3 items', '我要两个', '一下就好了', 'someone said it costs 20 dollars', 'it has been two weeks']) {
+    t.equal(redact(text).text, text);
+  }
+});
+
+t.test('a card number split over two utterances of the same leg', async (t) => {
+  const r = new CallRedactor();
+  const a = r.final('leg-c', `my card number is ${words(CARD.slice(0, 4))}`, 0, 3000);
+  const b = r.final('leg-c', words(CARD.slice(4)), 3500, 8000);
+  t.equal(a.text, 'my card number is [DIGITS]', 'the trailing digits are held back as DIGITS');
+  t.equal(b.text, '[CARD]', 'joined with the tail the number is a card');
+  t.same(b.types, ['CARD']);
+  // The same second half on another leg, or after a long pause, is not joined.
+  const r2 = new CallRedactor();
+  r2.final('leg-c', `my card number is ${words(CARD.slice(0, 4))}`, 0, 3000);
+  t.same(r2.final('leg-a', words(CARD.slice(4)), 3500, 8000).types, ['DIGITS']);
+  const r3 = new CallRedactor();
+  r3.final('leg-c', `my card number is ${words(CARD.slice(0, 4))}`, 0, 3000);
+  t.same(r3.final('leg-c', words(CARD.slice(4)), 30000, 35000).types, ['DIGITS'], 'after a long pause the halves are not joined');
+});
+
+t.test('a Chinese number split over utterances', async (t) => {
+  const r = new CallRedactor();
+  t.equal(r.final('c', '我的卡号是四五三二', 0, 2000).text, '我的卡号是[DIGITS]');
+  t.equal(r.final('c', zhWords(CARD.slice(4)), 2500, 6000).text, '[CARD]');
+});
+
+t.test('a CVV after the agent asks for it, from the other leg', async (t) => {
+  const r = new CallRedactor();
+  r.final('agent', 'and the three digit code on the back of the card please', 0, 3000);
+  t.equal(r.final('customer', 'seven three one', 3500, 5000).text, '[CVV]');
+  // Without that question three digits are not a CVV (and mid-sentence not redacted at all).
+  t.equal(redact('I have seven three one items').text, 'I have seven three one items');
+});
+
+t.test('partials use but do not advance the state', async (t) => {
+  const r = new CallRedactor();
+  r.final('c', 'my card number is four five three two', 0, 2000);
+  t.equal(r.partial('c', words(CARD.slice(4, 8)), 2500).text, '[DIGITS]');
+  t.equal(r.final('c', words(CARD.slice(4)), 2500, 6000).text, '[CARD]');
+});
