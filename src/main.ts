@@ -104,7 +104,9 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
     }),
   });
   if (config.forks.enabled) await app.register(forkRoutes({ config, log, bus, calls, metrics }));
-  const audioSocket = config.forks.audioSocketPort ? await createAudioSocketServer({ config, log, bus, calls, metrics }) : undefined;
+  const audioSocket = config.forks.audioSocketPort
+    ? await createAudioSocketServer({ config, log, bus, calls, metrics }, { host: config.forks.audioSocketHost, allow: config.forks.audioSocketAllow })
+    : undefined;
   const siprec = config.sip.front === 'off' ? undefined : await createSiprecIngest({ config, log, bus, calls, metrics });
 
   const url = await app.listen({ host: config.http.host, port: config.http.port });

@@ -12,11 +12,11 @@ export function importCommand(): Command {
     .description('analyse recorded calls (stereo/mono WAV, raw G.711, pcap of SIP+RTP) through the live pipeline')
     .argument('<files...>')
     .addOption(configOption())
-    .addOption(new Option('--channels <roles>', 'channel roles in order, e.g. customer,agent').default('customer,agent'))
+    .addOption(new Option('--channels <roles>', 'channel roles in order (default: stereo customer,agent; mono mixed)'))
     .addOption(new Option('--codec <codec>', 'for raw files').choices(['pcmu', 'pcma', 'l16']))
-    .action(async (files: string[], opts: { config?: string; channels: string; codec?: 'pcmu' | 'pcma' | 'l16' }) => {
+    .action(async (files: string[], opts: { config?: string; channels?: string; codec?: 'pcmu' | 'pcma' | 'l16' }) => {
       const config = configFrom(opts, { sip: { front: 'off' } });
-      const channels = opts.channels.split(',').map((r) => r.trim()) as Role[];
+      const channels = opts.channels?.split(',').map((r) => r.trim()) as Role[] | undefined;
       const p = await createPipeline(config);
       let failed = 0;
       try {

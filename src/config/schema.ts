@@ -50,8 +50,19 @@ export const ConfigSchema = obj({
   forks: obj({
     enabled: Type.Boolean({ default: true }),
     /** Per-source API keys for audio-fork websockets; empty = no key needed (loopback-only sites). */
-    apiKeys: Type.Array(obj({ name: Type.String({ minLength: 1 }), key: Type.String({ minLength: 16 }) }), { default: [] }),
+    apiKeys: Type.Array(
+      obj({
+        name: Type.String({ minLength: 1 }),
+        key: Type.String({ minLength: 16 }),
+        /** Base64 secret for Genesys AudioHook HTTP message signatures; set = signatures required. */
+        clientSecret: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/=_-]{16,}$' })),
+      }),
+      { default: [] },
+    ),
     audioSocketPort: Type.Integer({ default: 0, minimum: 0, maximum: 65535, description: '0 = AudioSocket TCP listener off' }),
+    /** AudioSocket has no credentials in its protocol: bind narrowly and list the Asterisk hosts. */
+    audioSocketHost: Type.String({ default: '127.0.0.1' }),
+    audioSocketAllow: Type.Array(Cidr, { default: [] }),
     maxFrameBytes: Type.Integer({ default: 65536, minimum: 320, maximum: 4194304 }),
   }),
   speech: obj({

@@ -81,7 +81,8 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
 
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
-  await app.register(fastifyWebsocket);
+  // ws would otherwise buffer frames up to 100 MiB before any fork endpoint could check their size.
+  await app.register(fastifyWebsocket, { options: { maxPayload: deps.config.forks.maxFrameBytes } });
   // After the websocket plugin: its onRequest hook must mark upgrade requests first, or a refused
   // upgrade (401/403 from the guard) leaves the raw socket open and app.close() waits forever.
   installGuard(app, sessions, metrics);

@@ -1,0 +1,88 @@
+// Shared test rig for the fork endpoints: a real Fastify app with @fastify/websocket and the fork
+// plugin on 127.0.0.1:0, the real registry/bus/metrics, and recorders for what reaches the bus.
+import websocket from '@fastify/websocket';
+import fastify from 'fastify';
+import { pino } from 'pino';
+import { WebSocket } from 'ws';
+import { PipelineBus } from '../../../src/call/events.js';
+import { CallRegistry } from '../../../src/call/registry.js';
+import type { AudioChunk, CallEvent, CallState, LegInfo } from '../../../src/call/types.js';
+import { validateConfig } from '../../../src/config/index.js';
+import { forkRoutes } from '../../../src/ingest/fork/index.js';
+import { createMetrics } from '../../../src/metrics/registry.js';
+
+export function makeDeps(forks: Record<string, unknown> = {}) {
+  const config = validateConfig({ forks });
+  const bus = new PipelineBus();
+  const calls = new CallRegistry(bus, 10);
+  const metrics = createMetrics({ defaults: false });
+  const log = pino({ level: 'silent' });
+  const legs: LegInfo[] = [];
+  const audio = new Map<string, AudioChunk[]>();
+  const ended: { callId: string; state: CallState }[] = [];
+  const events: CallEvent[] = [];
+  const started: string[] = [];
+  bus.on('call.started', (c) => started.push(c.callId));
+  bus.on('leg.added', (l) => legs.push(l));
+  bus.on('leg.audio', (a) => (audio.get(a.legId) ?? audio.set(a.legId, []).get(a.legId)!).push(a));
+  bus.on('call.ended', (e) => ended.push(e));
+  bus.on('call.event', (e) => events.push(e));
+  const bad = async (parser: string, reason: string) =>
+    (await metrics.registry.getSingleMetric('earshot_bad_input_total')!.get()).values.find((v) => v.labels.parser === parser && v.labels.reason === reason)?.value ?? 0;
+  const samplesOf = (role: string, callId?: string) => {
+    const leg = legs.find((l) => l.role === role && (!callId || l.callId === callId));
+    return leg ? Int16Array.from((audio.get(leg.legId) ?? []).flatMap((c) => [...c.samples])) : new Int16Array(0);
+  };
+  return { deps: { config, bus, calls, metrics, log }, calls, metrics, legs, audio, ended, events, started, bad, samplesOf };
+}
+
+export async function startApp(t: { teardown(fn: () => unknown): void }, forks: Record<string, unknown> = {}) {
+  const rig = makeDeps(forks);
+  const app = fastify({ logger: false });
+  await app.register(websocket);
+  await app.register(forkRoutes(rig.deps));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => app.close());
+  const port = (app.server.address() as { port: number }).port;
+  return { ...rig, app, url: `ws://127.0.0.1:${port}` };
+}
+
+/** Polls until `pred` holds (bounded): the bus is fed by socket I/O, so tests wait for state, not time. */
+export async function until(pred: () => boolean, what = 'condition', ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export interface Client {
+  ws: WebSocket;
+  texts: string[];
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+/** Opens a real ws client; resolves when open, rejects with the HTTP status if the upgrade is refused. */
+export function connect(url: string, protocol?: string, headers: Record<string, string> = {}): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocol ? [protocol] : [], { headers });
+    const texts: string[] = [];
+    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
+    ws.on('message', (d, isBinary) => {
+      if (!isBinary) texts.push(d.toString());
+    });
+    ws.once('open', () => resolve({ ws, texts, closed }));
+    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
+    ws.once('error', reject);
+  });
+}
+
+/** Interleaved little-endian s16 from per-channel arrays. */
+export function interleave(...chans: number[][]): Buffer {
+  const n = chans[0].length;
+  const b = Buffer.alloc(n * chans.length * 2);
+  for (let i = 0; i < n; i++) for (let c = 0; c < chans.length; c++) b.writeInt16LE(chans[c][i], (i * chans.length + c) * 2);
+  return b;
+}
+
+export const ramp = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
