@@ -1,0 +1,72 @@
+// Socket side of one leg: latches to the negotiated source and feeds RtpStream. RTCP on port+1
+// is read and ignored (the SRC's reports say nothing we do not measure ourselves).
+import type { BoundPair } from './port-pool.js';
+import type { RtpStream } from './stream.js';
+
+export interface ReceiverHooks {
+  /** Packet from an address other than the negotiated/latched one: dropped. */
+  foreign(): void;
+  rtcp(): void;
+}
+
+export class RtpReceiver {
+  #expectAddr: string;
+  #latchedPort = -1;
+  #latchedRaw = '';
+  #lastArrival = 0;
+
+  constructor(
+    readonly pair: BoundPair,
+    private stream: RtpStream,
+    expectAddr: string,
+    private readonly hooks: ReceiverHooks,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#expectAddr = normalise(expectAddr);
+    pair.rtp.on('message', (msg, rinfo) => {
+      // Hot path: the latched source, compared as received (no normalising per packet).
+      if (rinfo.port === this.#latchedPort && rinfo.address === this.#latchedRaw) {
+        this.#lastArrival = this.now();
+        this.stream.push(msg, this.#lastArrival);
+        return;
+      }
+      const addr = normalise(rinfo.address);
+      // An SDP address of 0.0.0.0 / :: (or none) means "unknown yet": latch to the first sender.
+      if (this.#expectAddr && addr !== this.#expectAddr) return this.hooks.foreign();
+      if (this.#latchedPort >= 0) return this.hooks.foreign(); // right host, another port
+      this.#latchedPort = rinfo.port;
+      this.#latchedRaw = rinfo.address;
+      if (!this.#expectAddr) this.#expectAddr = addr;
+      this.#lastArrival = this.now();
+      this.stream.push(msg, this.#lastArrival);
+    });
+    pair.rtcp.on('message', () => this.hooks.rtcp());
+    // A socket error (ICMP unreachable echoes etc.) must not take the process down.
+    pair.rtp.on('error', () => {});
+    pair.rtcp.on('error', () => {});
+  }
+
+  get port(): number {
+    return this.pair.port;
+  }
+
+  get lastArrival(): number {
+    return this.#lastArrival;
+  }
+
+  /** A re-INVITE may move the source (address or port): latch afresh. */
+  relatch(expectAddr: string): void {
+    this.#expectAddr = normalise(expectAddr);
+    this.#latchedPort = -1;
+    this.#latchedRaw = '';
+  }
+
+  setStream(stream: RtpStream): void {
+    this.stream = stream;
+  }
+}
+
+function normalise(addr: string): string {
+  if (!addr || addr === '0.0.0.0' || addr === '::') return '';
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}

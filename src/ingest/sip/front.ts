@@ -1,0 +1,200 @@
+// The embedded SIP front: UDP + TCP listener, transactions and dialogs, in front of the SRS core.
+// It speaks just enough SIP for an SRS: INVITE/re-INVITE, ACK, BYE, CANCEL, OPTIONS.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { SrsCore } from '../siprec/core.js';
+import { methodLabel, type IngestMetrics } from '../siprec/metrics.js';
+import { buildResponse, cseqNumber, header, param, parseSipMessage, SipParseError, topBranch, type ResponseOptions, type SipMessage } from './message.js';
+import { TransactionTable } from './transactions.js';
+import { startTransports, type Inbound } from './transport.js';
+
+export interface EmbeddedFrontOptions {
+  host: string;
+  port: number;
+  maxMessageBytes: number;
+  /** How long a 2xx waits for its ACK before the recording is ended (RFC 3261 Timer H, 32 s). */
+  ackTimeoutMs?: number;
+}
+
+export interface SipFront {
+  address(): { udp: number; tcp: number };
+  close(): Promise<void>;
+}
+
+interface Dialog {
+  localTag: string;
+  remoteTag: string;
+  /** What a BYE from our side needs: the peer's URI and headers, and the way back to it. */
+  bye: { target: string; from: string; to: string; transport: 'udp' | 'tcp'; via: string; send(b: Buffer): void };
+}
+
+const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO';
+const ACCEPT = 'application/sdp, application/rs-metadata+xml, application/rs-metadata, multipart/mixed';
+const tag = () => randomBytes(6).toString('hex');
+const wildcard = (h: string) => h === '' || h === '0.0.0.0' || h === '::';
+
+export function firstInterfaceAddress(): string {
+  for (const list of Object.values(os.networkInterfaces())) for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
+  return '127.0.0.1';
+}
+
+export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metrics: IngestMetrics }, o: EmbeddedFrontOptions): Promise<SipFront> {
+  const { core, log, metrics } = d;
+  const dialogs = new Map<string, Dialog>();
+  const txs = new TransactionTable((_tx, ackKey) => {
+    // No ACK for our 200 within 64·T1: the SRC is gone (RFC 3261 §13.3.1.4). End the recording.
+    const callId = ackKey.slice(0, ackKey.lastIndexOf('|'));
+    log.warn('SIPREC 200 OK never acknowledged; ending recording');
+    dialogs.delete(callId);
+    core.bye(callId, 'interrupted');
+  }, o.ackTimeoutMs);
+
+  const localAddress = (msg: SipMessage, m: Inbound): string => {
+    if (!wildcard(o.host)) return o.host;
+    if (m.local && !wildcard(m.local)) return m.local.startsWith('::ffff:') ? m.local.slice(7) : m.local;
+    const host = /^sips?:(?:[^@;>]*@)?\[?([0-9a-fA-F.:]+?)\]?(?::\d+)?(?:[;>?]|$)/.exec(msg.uri)?.[1];
+    if (host && net.isIP(host)) return host;
+    return firstInterfaceAddress();
+  };
+
+  const respond = (msg: SipMessage, m: Inbound, status: number, reason: string, opts: ResponseOptions = {}) => {
+    metrics.sipResponses.inc({ code: String(status) });
+    return buildResponse(msg, status, reason, opts);
+  };
+
+  const onMessage = (m: Inbound): void => {
+    let msg: SipMessage;
+    try {
+      msg = parseSipMessage(m.data, { maxBytes: o.maxMessageBytes, stream: m.transport === 'tcp' });
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+      metrics.badInput('sip', err.reason);
+      const p = err.partial;
+      // Answer 400 only when the request is whole enough to address a response to.
+      if (p && p.kind === 'request' && ['via', 'from', 'to', 'call-id', 'cseq'].every((h) => p.headers.has(h))) {
+        m.send(respond(p, m, 400, 'Bad Request'));
+      }
+      return;
+    }
+    if (msg.kind === 'response') return; // we send no requests that expect one
+    metrics.sipRequests.inc({ method: methodLabel(msg.method) });
+    const callId = header(msg, 'call-id')!;
+    const branch = topBranch(msg) || `${callId}|${cseqNumber(msg)}`;
+    const toTag = param(header(msg, 'to'), 'tag');
+    const fromTag = param(header(msg, 'from'), 'tag') ?? '';
+
+    if (msg.method === 'ACK') {
+      txs.ack(`${callId}|${cseqNumber(msg)}`);
+      return;
+    }
+    const key = `${branch}|${msg.method}`;
+    const known = txs.get(key);
+    if (known) {
+      if (known.last) m.send(known.last); // retransmitted request
+      return;
+    }
+    const tx = txs.create(key, msg.method, m.send);
+    const reliable = m.transport === 'tcp';
+    const final = (status: number, reason: string, opts: ResponseOptions = {}) => txs.respond(tx, respond(msg, m, status, reason, opts), status, { reliable });
+
+    switch (msg.method) {
+      case 'OPTIONS':
+        if (!core.admits(m.remote.address)) return final(403, 'Forbidden');
+        return final(200, 'OK', { toTag: toTag ? undefined : tag(), headers: { Allow: ALLOW, Accept: ACCEPT, Supported: 'siprec' } });
+      case 'INVITE':
+        return void handleInvite(msg, m, tx, callId, toTag, fromTag);
+      case 'CANCEL': {
+        const inv = txs.get(`${branch}|INVITE`);
+        if (!inv) return final(481, 'Call/Transaction Does Not Exist');
+        final(200, 'OK');
+        if (!inv.final) core.cancel(callId);
+        return;
+      }
+      case 'BYE': {
+        const dlg = dialogs.get(callId);
+        if (!dlg || dlg.localTag !== toTag) return final(481, 'Call/Transaction Does Not Exist');
+        dialogs.delete(callId);
+        core.bye(callId);
+        return final(200, 'OK');
+      }
+      case 'INFO':
+        return final(dialogs.has(callId) ? 200 : 481, dialogs.has(callId) ? 'OK' : 'Call/Transaction Does Not Exist');
+      default:
+        return final(405, 'Method Not Allowed', { headers: { Allow: ALLOW } });
+    }
+
+    async function handleInvite(msg: SipMessage, m: Inbound, t: typeof tx, callId: string, toTag: string | undefined, fromTag: string) {
+      const dlg = dialogs.get(callId);
+      if (toTag && (!dlg || dlg.localTag !== toTag)) return final(481, 'Call/Transaction Does Not Exist');
+      const localTag = dlg?.localTag ?? tag();
+      txs.respond(t, respond(msg, m, 100, 'Trying'), 100, { reliable });
+      const res = await core.invite({ callId, source: m.remote.address, localAddress: localAddress(msg, m), contentType: header(msg, 'content-type'), body: msg.body, initial: !toTag });
+      const opts: ResponseOptions = { toTag: localTag, headers: { ...res.headers } };
+      if (res.status >= 200 && res.status < 300) {
+        if (!dlg) {
+          const contact = /<([^>]+)>/.exec(header(msg, 'contact') ?? '')?.[1] ?? (header(msg, 'contact') ?? '').split(';')[0].trim();
+          const ours = `${header(msg, 'to')};tag=${localTag}`;
+          const local = localAddress(msg, m);
+          const port = m.transport === 'tcp' ? front.address().tcp : front.address().udp;
+          dialogs.set(callId, {
+            localTag,
+            remoteTag: fromTag,
+            bye: { target: contact || msg.uri, from: ours, to: header(msg, 'from') ?? '', transport: m.transport, via: `SIP/2.0/${m.transport.toUpperCase()} ${hostForUri(local)}:${port}`, send: m.send },
+          });
+        }
+        const port = m.transport === 'tcp' ? `;transport=tcp` : '';
+        opts.headers = { ...opts.headers, Contact: `<sip:srs@${hostForUri(localAddress(msg, m))}:${m.transport === 'tcp' ? front.address().tcp : front.address().udp}${port}>`, Allow: ALLOW, Supported: 'siprec' };
+        opts.body = res.sdp;
+      }
+      txs.respond(t, respond(msg, m, res.status, res.reason, opts), res.status, { reliable, ackKey: `${callId}|${cseqNumber(msg)}` });
+    }
+  };
+
+  const transports = await startTransports({
+    host: o.host,
+    port: o.port,
+    maxBytes: o.maxMessageBytes,
+    onMessage: (m) => {
+      try {
+        onMessage(m);
+      } catch (err) {
+        // A bug on one message must not stop the listener.
+        metrics.badInput('sip', 'internal');
+        log.error({ err }, 'SIP message handling failed');
+      }
+    },
+    onBad: (reason) => metrics.badInput('sip', reason),
+  });
+  const front: SipFront = {
+    address: () => ({ udp: transports.udpPort, tcp: transports.tcpPort }),
+    close: async () => {
+      // Shutting down ends each recording from our side (RFC 7866 lets the SRS send BYE).
+      for (const [callId, dlg] of dialogs) dlg.bye.send(buildBye(callId, dlg));
+      // Let the datagrams leave before the socket closes (a close cancels queued sends).
+      if (dialogs.size > 0) await new Promise((r) => setTimeout(r, 20));
+      txs.clear();
+      dialogs.clear();
+      await transports.close();
+    },
+  };
+  return front;
+}
+
+const hostForUri = (h: string) => (h.includes(':') ? `[${h}]` : h);
+
+function buildBye(callId: string, d: Dialog): Buffer {
+  const lines = [
+    `BYE ${d.bye.target} SIP/2.0`,
+    `Via: ${d.bye.via};branch=z9hG4bK${tag()}`,
+    'Max-Forwards: 70',
+    `From: ${d.bye.from}`,
+    `To: ${d.bye.to}`,
+    `Call-ID: ${callId}`,
+    'CSeq: 1 BYE',
+    'Server: Earshot',
+    'Content-Length: 0',
+  ];
+  return Buffer.from(lines.join('\r\n') + '\r\n\r\n');
+}

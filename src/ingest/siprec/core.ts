@@ -1,0 +1,223 @@
+// The SRS core, independent of how SIP arrives (embedded stack or drachtio): offer in, answer out.
+// It owns admission (allow-list, call limit), body/SDP/metadata parsing and the recording sessions.
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { PipelineBus } from '../../call/events.js';
+import type { CallRegistry } from '../../call/registry.js';
+import type { PortPool } from '../rtp/port-pool.js';
+import { BodyError, parseSiprecBody } from './body.js';
+import { MetadataError, parseMetadata, type RecordingMetadata } from './metadata.js';
+import type { IngestMetrics } from './metrics.js';
+import { parseOffer, SdpError, type OfferedStream } from './sdp.js';
+import { NothingDecodableError, RecordingSession } from './session.js';
+
+export interface OfferRequest {
+  /** SIP Call-ID: the call's externalId and the session key. */
+  callId: string;
+  /** Source IP of the request (checked against config.sip.allow). */
+  source: string;
+  /** Our address as the SRC reached it; used in the SDP answer unless rtp.advertise is set. */
+  localAddress: string;
+  contentType?: string;
+  body: string;
+  /** False for a re-INVITE (the request carried a To tag). */
+  initial: boolean;
+}
+
+export interface CoreResponse {
+  status: number;
+  reason: string;
+  headers?: Record<string, string>;
+  /** SDP answer for 2xx. */
+  sdp?: string;
+}
+
+export interface CoreOptions {
+  allow: string[];
+  advertise: string;
+  jitterMs: number;
+  /** Internal-extension AOR pattern for the role rule (see roles.ts). */
+  agentPattern?: RegExp;
+  retryAfterSeconds?: number;
+}
+
+export interface CoreDeps {
+  log: Logger;
+  bus: PipelineBus;
+  calls: CallRegistry;
+  metrics: IngestMetrics;
+  pool: PortPool;
+}
+
+const reply = (status: number, reason: string, headers?: Record<string, string>): CoreResponse => ({ status, reason, headers });
+
+export class SrsCore {
+  readonly #sessions = new Map<string, RecordingSession>();
+  readonly #pending = new Map<string, { cancelled: boolean }>();
+  readonly #queue = new Map<string, Promise<unknown>>();
+  readonly #allow: net.BlockList | undefined;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(private readonly d: CoreDeps, private readonly o: CoreOptions) {
+    if (o.allow.length > 0) {
+      this.#allow = new net.BlockList();
+      for (const cidr of o.allow) {
+        const [addr, bits] = cidr.split('/');
+        const type = addr.includes(':') ? 'ipv6' : 'ipv4';
+        if (bits === undefined) this.#allow.addAddress(addr, type);
+        else this.#allow.addSubnet(addr, Number(bits), type);
+      }
+    }
+    const idleMs = Math.max(2 * o.jitterMs, 100);
+    this.#timer = setInterval(() => {
+      const now = Date.now();
+      for (const s of this.#sessions.values()) s.tick(now, idleMs);
+    }, 50);
+    this.#timer.unref();
+  }
+
+  get activeSessions(): number {
+    return this.#sessions.size;
+  }
+
+  /** Calls of a dialog, for tests and the fronts' dialog checks. */
+  session(callId: string): RecordingSession | undefined {
+    return this.#sessions.get(callId);
+  }
+
+  admits(source: string): boolean {
+    if (!this.#allow) return true;
+    const a = source.startsWith('::ffff:') ? source.slice(7) : source;
+    return this.#allow.check(a, a.includes(':') ? 'ipv6' : 'ipv4');
+  }
+
+  /** INVITE or re-INVITE. Never throws: every failure is a SIP status. */
+  invite(req: OfferRequest): Promise<CoreResponse> {
+    // A CANCEL may come before the offer is even looked at: be cancellable from now on.
+    const pending = req.initial && !this.#sessions.has(req.callId) ? { cancelled: false } : undefined;
+    if (pending) this.#pending.set(req.callId, pending);
+    // One offer at a time per dialog: a re-INVITE waits for the INVITE before it.
+    const prev = this.#queue.get(req.callId) ?? Promise.resolve();
+    const next = prev.then(() => this.#invite(req)).catch((err: unknown) => {
+      this.d.log.error({ err }, 'SIPREC offer failed');
+      return reply(500, 'Server Internal Error');
+    });
+    this.#queue.set(req.callId, next);
+    void next.finally(() => {
+      if (this.#queue.get(req.callId) === next) this.#queue.delete(req.callId);
+      if (pending && this.#pending.get(req.callId) === pending) this.#pending.delete(req.callId);
+    });
+    return next;
+  }
+
+  /** CANCEL of an INVITE still being answered: true if there was one (it then answers 487). */
+  cancel(callId: string): boolean {
+    const p = this.#pending.get(callId);
+    if (!p) return false;
+    p.cancelled = true;
+    return true;
+  }
+
+  /** BYE (either side) or dialog failure; false when the dialog is unknown (481). */
+  bye(callId: string, state: 'ended' | 'interrupted' = 'ended'): boolean {
+    const s = this.#sessions.get(callId);
+    if (!s) return false;
+    this.#sessions.delete(callId);
+    s.close(state);
+    this.#gauge();
+    return true;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    for (const id of [...this.#sessions.keys()]) this.bye(id, 'interrupted');
+  }
+
+  async #invite(req: OfferRequest): Promise<CoreResponse> {
+    const { metrics } = this.d;
+    if (!this.admits(req.source)) return reply(403, 'Forbidden');
+    let body;
+    try {
+      body = parseSiprecBody(req.contentType, req.body);
+    } catch (err) {
+      if (!(err instanceof BodyError)) throw err;
+      metrics.badInput('sip', `body-${err.reason}`);
+      return reply(400, 'Bad Request Body');
+    }
+    let meta: RecordingMetadata | undefined;
+    if (body.metadata !== undefined) {
+      try {
+        meta = parseMetadata(body.metadata);
+      } catch (err) {
+        if (!(err instanceof MetadataError)) throw err;
+        // Recording matters more than names: go on with positional roles.
+        metrics.badInput('rs-metadata', err.reason);
+      }
+    }
+    let offer: OfferedStream[] | undefined;
+    if (body.sdp !== undefined) {
+      try {
+        offer = parseOffer(body.sdp);
+      } catch (err) {
+        if (!(err instanceof SdpError)) throw err;
+        metrics.badInput('sdp', err.reason);
+        return reply(err.reason === 'no-media' ? 488 : 400, err.reason === 'no-media' ? 'Not Acceptable Here' : 'Bad SDP');
+      }
+      if (!offer.some((o) => o.type === 'audio' && o.port !== 0)) {
+        metrics.badInput('sdp', 'no-audio');
+        return reply(488, 'Not Acceptable Here');
+      }
+      if (!offer.some((o) => o.codec)) {
+        metrics.badInput('sdp', 'no-codec');
+        return reply(488, 'Not Acceptable Here');
+      }
+    }
+    const existing = this.#sessions.get(req.callId);
+    if (existing) {
+      try {
+        return { status: 200, reason: 'OK', sdp: await existing.update(offer, meta) };
+      } catch (err) {
+        if (err instanceof NothingDecodableError) return reply(488, 'Not Acceptable Here');
+        if ((err as { code?: string }).code === 'EARSHOT_ERR_RTP_PORTS') return reply(500, 'No RTP Ports', { 'Retry-After': '5' });
+        throw err;
+      }
+    }
+    if (!req.initial) return reply(481, 'Call/Transaction Does Not Exist');
+    if (!offer) {
+      metrics.badInput('sdp', 'missing');
+      return reply(488, 'Not Acceptable Here');
+    }
+    return this.#open(req, offer, meta);
+  }
+
+  async #open(req: OfferRequest, offer: OfferedStream[], meta: RecordingMetadata | undefined): Promise<CoreResponse> {
+    const pending = this.#pending.get(req.callId) ?? { cancelled: false };
+    try {
+      const { session, sdp } = await RecordingSession.open(
+        { ...this.d, jitterMs: this.o.jitterMs, agentPattern: this.o.agentPattern },
+        req.callId,
+        offer,
+        meta,
+        this.o.advertise || req.localAddress,
+      );
+      if (pending.cancelled) {
+        session.close('interrupted');
+        return reply(487, 'Request Terminated');
+      }
+      this.#sessions.set(req.callId, session);
+      this.#gauge();
+      return { status: 200, reason: 'OK', sdp };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const retry = String(this.o.retryAfterSeconds ?? 30);
+      if (code === 'EARSHOT_ERR_CALL_LIMIT') return reply(503, 'Call Limit Reached', { 'Retry-After': retry });
+      if (code === 'EARSHOT_ERR_RTP_PORTS') return reply(503, 'No RTP Ports', { 'Retry-After': retry });
+      if (err instanceof NothingDecodableError) return reply(488, 'Not Acceptable Here');
+      throw err;
+    }
+  }
+
+  #gauge(): void {
+    this.d.metrics.callsActive.set({ ingest: 'siprec' }, this.#sessions.size);
+  }
+}

@@ -1,0 +1,113 @@
+// The drachtio front: drachtio-server owns SIP (transactions, retransmissions, dialogs) and hands
+// us requests over its TCP control connection via drachtio-srf. The adapter turns an srf request
+// into the core's offer and the core's answer into `res.send`. The multipart body is read from
+// `req.body` and split by our own parser: srf's `req.payload` mis-splits SIPREC bodies.
+import Srf from 'drachtio-srf';
+import type { Logger } from 'pino';
+import { firstInterfaceAddress, type SipFront } from '../sip/front.js';
+import type { SrsCore } from './core.js';
+import { methodLabel, type IngestMetrics } from './metrics.js';
+
+/** The parts of drachtio-srf's request we use. */
+export interface SrfReq {
+  method: string;
+  body?: string;
+  source_address?: string;
+  get(name: string): string | undefined;
+  on(event: 'cancel', fn: () => void): unknown;
+}
+
+/** The parts of drachtio-srf's response we use. */
+export interface SrfRes {
+  send(status: number, opts?: { headers?: Record<string, string>; body?: string }): void;
+  send(status: number, reason: string, opts?: { headers?: Record<string, string>; body?: string }): void;
+}
+
+export interface DrachtioOptions {
+  host: string;
+  port: number;
+  secret: string;
+  /** SDP address of our RTP ports when rtp.advertise is unset. */
+  localAddress?: string;
+  /** Longest wait between reconnect attempts; srf backs off ×1.7 from 150 ms up to it. */
+  retryMaxDelayMs?: number;
+}
+
+const tagOf = (v: string | undefined) => /;\s*tag=([^;>\s]+)/i.exec((v ?? '').replace(/<[^>]*>/g, ''))?.[1];
+
+/** Request handlers for srf, separate from the connection so they can be tested at the boundary. */
+export function drachtioHandlers(core: SrsCore, metrics: IngestMetrics, localAddress: string) {
+  const answer = (res: SrfRes, status: number, reason: string, headers: Record<string, string> = {}, body?: string) => {
+    metrics.sipResponses.inc({ code: String(status) });
+    res.send(status, reason, { headers, ...(body ? { body } : {}) });
+  };
+  return {
+    async invite(req: SrfReq, res: SrfRes): Promise<void> {
+      metrics.sipRequests.inc({ method: 'INVITE' });
+      const callId = req.get('Call-ID') ?? '';
+      let cancelled = false;
+      req.on('cancel', () => {
+        // drachtio-server has already answered CANCEL 200 and the INVITE 487.
+        cancelled = true;
+        core.cancel(callId);
+      });
+      const r = await core.invite({
+        callId,
+        source: req.source_address ?? '',
+        localAddress,
+        contentType: req.get('Content-Type'),
+        body: req.body ?? '',
+        initial: !tagOf(req.get('To')),
+      });
+      if (cancelled) return;
+      if (r.status >= 200 && r.status < 300) answer(res, r.status, r.reason, { ...r.headers, 'Content-Type': 'application/sdp' }, r.sdp);
+      else answer(res, r.status, r.reason, r.headers);
+    },
+    bye(req: SrfReq, res: SrfRes): void {
+      metrics.sipRequests.inc({ method: 'BYE' });
+      if (core.bye(req.get('Call-ID') ?? '')) answer(res, 200, 'OK');
+      else answer(res, 481, 'Call/Transaction Does Not Exist');
+    },
+    options(req: SrfReq, res: SrfRes): void {
+      metrics.sipRequests.inc({ method: methodLabel(req.method) });
+      if (!core.admits(req.source_address ?? '')) return answer(res, 403, 'Forbidden');
+      answer(res, 200, 'OK', { Allow: 'INVITE, ACK, BYE, CANCEL, OPTIONS' });
+    },
+  };
+}
+
+export function startDrachtioFront(d: { core: SrsCore; log: Logger; metrics: IngestMetrics }, o: DrachtioOptions): SipFront {
+  const { core, log, metrics } = d;
+  const srf = new Srf();
+  const h = drachtioHandlers(core, metrics, o.localAddress || firstInterfaceAddress());
+  const safe = (fn: (req: SrfReq, res: SrfRes) => unknown) => (req: unknown, res: unknown) => {
+    Promise.resolve(fn(req as SrfReq, res as SrfRes)).catch((err: unknown) => log.error({ err }, 'drachtio request failed'));
+  };
+  // srf registers a handler per SIP method (srf.bye etc. come from its method list, untyped).
+  const methods = srf as unknown as Record<'invite' | 'bye' | 'options', (fn: (req: unknown, res: unknown) => void) => void>;
+  methods.invite(safe(h.invite));
+  methods.bye(safe(h.bye));
+  methods.options(safe(h.options));
+  srf.on('connect', (err: Error | null, hostport: string) => {
+    if (err) log.warn({ err: err.message }, 'drachtio connect failed');
+    else log.info({ hostport }, 'connected to drachtio-server');
+  });
+  // Without an 'error' listener a dropped connection would throw; srf then reconnects with backoff.
+  srf.on('error', (err: Error) => log.warn({ err: err.message }, 'drachtio connection error'));
+  (srf as unknown as { on(e: 'reconnecting', fn: (a: { delay: number; attempt: number }) => void): void }).on('reconnecting', (a) =>
+    log.info({ delayMs: a.delay, attempt: a.attempt }, 'reconnecting to drachtio-server'),
+  );
+  void srf.connect({ host: o.host, port: o.port, secret: o.secret, reconnect: { retryMaxDelay: o.retryMaxDelayMs ?? 10000 } } as Srf.SrfConfig);
+  return {
+    address: () => ({ udp: 0, tcp: 0 }),
+    close: async () => {
+      // srf has no "stop reconnecting": mark its wire protocol closing and clear a pending retry.
+      const wp = (srf as unknown as { _app?: { client?: { wp?: { closing: boolean; reconnectVars?: { retryTimer?: NodeJS.Timeout }; socket?: { destroy(): void } } } } })._app?.client?.wp;
+      if (wp) {
+        wp.closing = true;
+        clearTimeout(wp.reconnectVars?.retryTimer);
+        wp.socket?.destroy();
+      }
+    },
+  };
+}

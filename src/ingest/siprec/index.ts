@@ -1,0 +1,55 @@
+// SIPREC ingest: an SRS (RFC 7866) recording each SIPREC session as a call with one leg per
+// stream. The SIP front is chosen by config.sip.front; the core and RTP side are shared.
+import type { Deps } from '../../deps.js';
+import { PortPool } from '../rtp/port-pool.js';
+import { startEmbeddedFront, type SipFront } from '../sip/front.js';
+import { SrsCore } from './core.js';
+import { startDrachtioFront } from './drachtio.js';
+import { createIngestMetrics } from './metrics.js';
+import { DEFAULT_AGENT_PATTERN } from './roles.js';
+
+export interface SiprecIngest {
+  close(): Promise<void>;
+  /** Bound SIP ports (0 when the front has no listener: drachtio, off). */
+  address(): { udp: number; tcp: number };
+}
+
+export interface SiprecOptions {
+  /** Internal-extension AOR pattern for the customer/agent rule (see roles.ts). */
+  agentPattern?: RegExp;
+  /** RFC 3261 Timer H for the embedded front (default 32 s); tests shorten it. */
+  ackTimeoutMs?: number;
+}
+
+export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bus' | 'calls' | 'metrics'>, opts: SiprecOptions = {}): Promise<SiprecIngest> {
+  const { config } = deps;
+  const log = deps.log.child({ stage: 'siprec' });
+  const metrics = createIngestMetrics(deps.metrics);
+  const pool = new PortPool(config.rtp.portMin, config.rtp.portMax, config.rtp.host);
+  const core = new SrsCore(
+    { log, bus: deps.bus, calls: deps.calls, metrics, pool },
+    { allow: config.sip.allow, advertise: config.rtp.advertise, jitterMs: config.rtp.jitterBufferMs, agentPattern: opts.agentPattern ?? DEFAULT_AGENT_PATTERN },
+  );
+  let front: SipFront | undefined;
+  try {
+    if (config.sip.front === 'embedded') {
+      front = await startEmbeddedFront({ core, log, metrics }, { host: config.sip.host, port: config.sip.port, maxMessageBytes: config.sip.maxMessageBytes, ackTimeoutMs: opts.ackTimeoutMs });
+    } else if (config.sip.front === 'drachtio') {
+      front = startDrachtioFront({ core, log, metrics }, { ...config.sip.drachtio, localAddress: config.rtp.advertise || (config.rtp.host !== '0.0.0.0' && config.rtp.host !== '::' ? config.rtp.host : '') });
+    }
+  } catch (err) {
+    core.close();
+    throw err;
+  }
+  log.info({ front: config.sip.front, ...(front?.address() ?? {}) }, 'SIPREC ingest listening');
+  let closing: Promise<void> | undefined;
+  return {
+    address: () => front?.address() ?? { udp: 0, tcp: 0 },
+    // Idempotent: main.ts's shutdown and a test's teardown may both close.
+    close: () =>
+      (closing ??= (async () => {
+        await front?.close();
+        core.close();
+      })()),
+  };
+}

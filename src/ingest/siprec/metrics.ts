@@ -1,0 +1,42 @@
+// The SIPREC ingest's Prometheus metrics. Labels are bounded enums (method, status code, codec,
+// ingest): never call ids, numbers or AORs. Metrics another ingest may also declare are looked up
+// first so two ingests on one registry do not collide.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Metrics } from '../../metrics/registry.js';
+
+const METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO', 'UPDATE', 'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'PRACK', 'MESSAGE', 'REFER']);
+export const methodLabel = (m: string): string => (METHODS.has(m) ? m : 'other');
+
+function reuse<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+export interface IngestMetrics {
+  sipRequests: Counter<'method'>;
+  sipResponses: Counter<'code'>;
+  rtpPackets: Counter<'ingest'>;
+  rtpLost: Counter<'ingest'>;
+  rtpDropped: Counter<'reason'>;
+  decodeErrors: Counter<'codec'>;
+  jitter: Histogram<'ingest'>;
+  mos: Histogram<'ingest'>;
+  callsActive: Gauge<'ingest'>;
+  badInput: Metrics['badInput'];
+}
+
+export function createIngestMetrics(metrics: Metrics): IngestMetrics {
+  const registers = [metrics.registry];
+  const r = metrics.registry;
+  return {
+    badInput: metrics.badInput,
+    sipRequests: reuse(r, 'earshot_sip_requests_total', () => new Counter({ name: 'earshot_sip_requests_total', help: 'SIP requests received, by method', labelNames: ['method'] as const, registers })),
+    sipResponses: reuse(r, 'earshot_sip_responses_total', () => new Counter({ name: 'earshot_sip_responses_total', help: 'SIP responses sent, by status code', labelNames: ['code'] as const, registers })),
+    rtpPackets: reuse(r, 'earshot_rtp_packets_total', () => new Counter({ name: 'earshot_rtp_packets_total', help: 'RTP packets accepted', labelNames: ['ingest'] as const, registers })),
+    rtpLost: reuse(r, 'earshot_rtp_lost_total', () => new Counter({ name: 'earshot_rtp_lost_total', help: 'RTP packets lost (RFC 3550 expected minus received)', labelNames: ['ingest'] as const, registers })),
+    rtpDropped: reuse(r, 'earshot_rtp_dropped_total', () => new Counter({ name: 'earshot_rtp_dropped_total', help: 'RTP packets dropped, by reason', labelNames: ['reason'] as const, registers })),
+    decodeErrors: reuse(r, 'earshot_codec_decode_errors_total', () => new Counter({ name: 'earshot_codec_decode_errors_total', help: 'Payloads a decoder rejected, by codec', labelNames: ['codec'] as const, registers })),
+    jitter: reuse(r, 'earshot_rtp_jitter_ms', () => new Histogram({ name: 'earshot_rtp_jitter_ms', help: 'RFC 3550 interarrival jitter per leg, sampled with leg stats', labelNames: ['ingest'] as const, buckets: [1, 2, 5, 10, 20, 40, 80, 160], registers })),
+    mos: reuse(r, 'earshot_rtp_mos', () => new Histogram({ name: 'earshot_rtp_mos', help: 'E-model MOS estimate per leg, sampled with leg stats', labelNames: ['ingest'] as const, buckets: [1.5, 2, 2.5, 3, 3.5, 4, 4.2, 4.4], registers })),
+    callsActive: reuse(r, 'earshot_calls_active', () => new Gauge({ name: 'earshot_calls_active', help: 'Calls in progress, by ingest', labelNames: ['ingest'] as const, registers })),
+  };
+}

@@ -1,0 +1,113 @@
+// SDP offer analysis and answer building for the SRS side (RFC 7866 §8): one answered m-line per
+// offered one, `recvonly` for recorded streams, port 0 for refused ones, codec chosen in the
+// SRC's preference order among those we decode.
+import sdpTransform from 'sdp-transform';
+import { isDecodable, STATIC_PAYLOADS, type CodecSpec } from '../codecs/index.js';
+
+export class SdpError extends Error {
+  readonly code = 'EARSHOT_ERR_SDP';
+  constructor(readonly reason: 'malformed' | 'no-media') {
+    super(`bad SDP: ${reason}`);
+  }
+}
+
+export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+export interface Payload extends CodecSpec {
+  pt: number;
+}
+
+export interface OfferedStream {
+  index: number;
+  type: string;
+  port: number;
+  proto: string;
+  fmts: string;
+  /** a=label, or the m-line index when the SRC sent none. */
+  label: string;
+  /** Media-level c= or the session-level one. */
+  addr: string;
+  direction: Direction;
+  /** First offered payload we decode; undefined when none. */
+  codec?: Payload;
+  /** RFC 4733 telephone-event at the codec's clock rate, if offered. */
+  dtmf?: Payload;
+}
+
+export function parseOffer(sdp: string): OfferedStream[] {
+  if (!/^v=0/m.test(sdp)) throw new SdpError('malformed');
+  let parsed: sdpTransform.SessionDescription;
+  try {
+    parsed = sdpTransform.parse(sdp);
+  } catch {
+    throw new SdpError('malformed');
+  }
+  if (!parsed.media || parsed.media.length === 0) throw new SdpError('no-media');
+  const sessionAddr = parsed.connection?.ip ?? '';
+  const sessionDir = (parsed as { direction?: Direction }).direction ?? 'sendrecv';
+  return parsed.media.map((m, index) => {
+    const fmts = String(m.payloads ?? '').trim();
+    const rtpmap = new Map<number, Payload>();
+    for (const r of m.rtp ?? []) {
+      rtpmap.set(r.payload, { pt: r.payload, name: r.codec.toUpperCase(), clockRate: r.rate ?? 8000, channels: r.encoding ? Number(r.encoding) : undefined });
+    }
+    const payloads: Payload[] = [];
+    for (const f of fmts.split(/\s+/)) {
+      const pt = Number(f);
+      if (!Number.isInteger(pt) || pt < 0 || pt > 127) continue;
+      const p = rtpmap.get(pt) ?? (STATIC_PAYLOADS[pt] ? { pt, ...STATIC_PAYLOADS[pt] } : undefined);
+      if (p) payloads.push(p);
+    }
+    const isRtp = /^RTP\/(S)?AVP/i.test(m.protocol);
+    const codec = m.type === 'audio' && isRtp && m.port !== 0 ? payloads.find((p) => p.name !== 'TELEPHONE-EVENT' && isDecodable(p)) : undefined;
+    const dtmf = codec ? payloads.find((p) => p.name === 'TELEPHONE-EVENT' && p.clockRate === codec.clockRate) : undefined;
+    return {
+      index,
+      type: m.type,
+      port: m.port,
+      proto: m.protocol,
+      fmts: fmts || '0',
+      label: m.label !== undefined ? String(m.label) : String(index),
+      addr: m.connection?.ip ?? sessionAddr,
+      direction: (m.direction as Direction | undefined) ?? sessionDir,
+      codec,
+      dtmf,
+    };
+  });
+}
+
+/** `sendonly`/`sendrecv` from the SRC means media flows; anything else is hold. */
+export const flows = (d: Direction): boolean => d === 'sendonly' || d === 'sendrecv';
+
+export interface AnsweredStream {
+  offer: OfferedStream;
+  /** 0 refuses the stream. */
+  port: number;
+}
+
+export function buildAnswer(streams: AnsweredStream[], o: { addr: string; sessionId: number; version: number }): string {
+  const ipVer = o.addr.includes(':') ? 'IP6' : 'IP4';
+  const lines = ['v=0', `o=earshot ${o.sessionId} ${o.version} IN ${ipVer} ${o.addr}`, 's=earshot', `c=IN ${ipVer} ${o.addr}`, 't=0 0'];
+  for (const { offer, port } of streams) {
+    if (port === 0 || !offer.codec) {
+      lines.push(`m=${offer.type} 0 ${offer.proto} ${offer.fmts}`);
+      if (offer.label) lines.push(`a=label:${offer.label}`);
+      continue;
+    }
+    const c = offer.codec;
+    const pts = offer.dtmf ? `${c.pt} ${offer.dtmf.pt}` : `${c.pt}`;
+    lines.push(`m=audio ${port} ${offer.proto} ${pts}`);
+    lines.push(`a=rtpmap:${c.pt} ${rtpmapName(c)}/${c.clockRate}${c.channels && c.channels > 1 ? `/${c.channels}` : ''}`);
+    if (offer.dtmf) {
+      lines.push(`a=rtpmap:${offer.dtmf.pt} telephone-event/${offer.dtmf.clockRate}`);
+      lines.push(`a=fmtp:${offer.dtmf.pt} 0-16`);
+    }
+    lines.push(`a=label:${offer.label}`);
+    lines.push(flows(offer.direction) ? 'a=recvonly' : 'a=inactive');
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+function rtpmapName(c: Payload): string {
+  return c.name === 'OPUS' ? 'opus' : c.name;
+}

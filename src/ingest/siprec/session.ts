@@ -1,0 +1,237 @@
+// One recording session (one SIPREC dialog): the call in the registry, a leg per recorded stream,
+// and each leg's RTP socket and decoder. Offers and re-offers come in; SDP answers go out.
+import type { Logger } from 'pino';
+import type { PipelineBus } from '../../call/events.js';
+import type { CallRegistry } from '../../call/registry.js';
+import type { LegInfo } from '../../call/types.js';
+import { createDecoder, type Decoder } from '../codecs/index.js';
+import type { BoundPair, PortPool } from '../rtp/port-pool.js';
+import { estimateMos } from '../rtp/quality.js';
+import { RtpReceiver } from '../rtp/receiver.js';
+import { RtpStream, type PayloadMap } from '../rtp/stream.js';
+import type { RecordingMetadata } from './metadata.js';
+import type { IngestMetrics } from './metrics.js';
+import { assignRoles } from './roles.js';
+import { buildAnswer, flows, type AnsweredStream, type OfferedStream } from './sdp.js';
+
+export interface SessionDeps {
+  bus: PipelineBus;
+  calls: CallRegistry;
+  log: Logger;
+  pool: PortPool;
+  metrics: IngestMetrics;
+  jitterMs: number;
+  agentPattern?: RegExp;
+}
+
+interface LegMedia {
+  leg: LegInfo;
+  offer: OfferedStream;
+  pair: BoundPair;
+  receiver: RtpReceiver;
+  stream: RtpStream;
+  decoders: Decoder[];
+  map: PayloadMap;
+  reported: { packets: number; lost: number };
+}
+
+export class NothingDecodableError extends Error {
+  readonly code = 'EARSHOT_ERR_NOT_ACCEPTABLE';
+}
+
+const STATS_EVERY_MS = 5000;
+
+export class RecordingSession {
+  readonly #media = new Map<string, LegMedia>(); // by stream label
+  #offer: OfferedStream[] = [];
+  #meta: RecordingMetadata | undefined;
+  #version = 0;
+  readonly #sessionId = Math.floor(Math.random() * 1e9);
+  #lastStats = Date.now();
+  #closed = false;
+  callId = '';
+
+  private constructor(private readonly d: SessionDeps, private readonly answerAddr: string) {}
+
+  /**
+   * Binds ports and decoders for an initial offer, then opens the call. Throws the registry's
+   * call-limit error (ports released) or NothingDecodableError.
+   */
+  static async open(d: SessionDeps, externalId: string, offer: OfferedStream[], meta: RecordingMetadata | undefined, answerAddr: string): Promise<{ session: RecordingSession; sdp: string }> {
+    const s = new RecordingSession(d, answerAddr);
+    const wanted = offer.filter((o) => o.codec);
+    if (wanted.length === 0) throw new NothingDecodableError('no decodable audio stream offered');
+    const pairs = await d.pool.allocate(wanted.length);
+    let call;
+    try {
+      call = d.calls.open({ ingest: 'siprec', externalId });
+    } catch (err) {
+      for (const p of pairs) d.pool.release(p);
+      throw err;
+    }
+    s.callId = call.info.callId;
+    s.#meta = meta;
+    const roles = assignRoles(wanted.map((o) => o.label), meta, d.agentPattern);
+    for (const [i, o] of wanted.entries()) {
+      const r = roles.get(o.label) ?? { role: 'unknown' as const };
+      const leg = d.calls.addLeg(s.callId, { role: r.role, label: o.label, participant: r.participant, codec: o.codec!.name });
+      s.#media.set(o.label, await s.#startMedia(leg, o, pairs[i]));
+    }
+    s.#offer = offer;
+    return { session: s, sdp: s.#answer() };
+  }
+
+  /** A re-INVITE: new SDP, new metadata, or both. Unchanged streams keep their port and timeline. */
+  async update(offer: OfferedStream[] | undefined, meta: RecordingMetadata | undefined): Promise<string> {
+    if (offer) {
+      if (!offer.some((o) => o.codec)) throw new NothingDecodableError('re-offer has no decodable stream');
+      const seen = new Set<string>();
+      for (const o of offer) {
+        seen.add(o.label);
+        const m = this.#media.get(o.label);
+        if (!o.codec) {
+          if (m) this.#stopMedia(m);
+          continue;
+        }
+        if (!m) {
+          const [pair] = await this.d.pool.allocate(1);
+          const r = assignRoles([...this.#media.keys(), o.label], meta ?? this.#meta, this.d.agentPattern).get(o.label);
+          const leg = this.d.calls.addLeg(this.callId, { role: r?.role ?? 'unknown', label: o.label, participant: r?.participant, codec: o.codec.name });
+          this.#media.set(o.label, await this.#startMedia(leg, o, pair));
+          continue;
+        }
+        await this.#reconfigure(m, o);
+      }
+      for (const m of [...this.#media.values()]) if (!seen.has(m.offer.label)) this.#stopMedia(m);
+      this.#offer = offer;
+    }
+    if (meta) this.#applyMetadata(meta);
+    return this.#answer();
+  }
+
+  /** Idle drain (tail of a talk spurt) and periodic stats; called by the core's timer. */
+  tick(now: number, idleMs: number): void {
+    for (const m of this.#media.values()) {
+      if (m.receiver.lastArrival && now - m.receiver.lastArrival > idleMs) m.stream.drain();
+    }
+    if (now - this.#lastStats >= STATS_EVERY_MS) {
+      this.#lastStats = now;
+      for (const m of this.#media.values()) this.#stats(m);
+    }
+  }
+
+  close(state: 'ended' | 'interrupted' = 'ended'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const m of [...this.#media.values()]) this.#stopMedia(m);
+    this.d.calls.close(this.callId, state);
+  }
+
+  get legs(): LegInfo[] {
+    return [...this.#media.values()].map((m) => m.leg);
+  }
+
+  #answer(): string {
+    const answered: AnsweredStream[] = this.#offer.map((o) => ({ offer: o, port: this.#media.get(o.label)?.pair.port ?? 0 }));
+    return buildAnswer(answered, { addr: this.answerAddr, sessionId: this.#sessionId, version: this.#version++ });
+  }
+
+  async #payloads(o: OfferedStream): Promise<{ map: PayloadMap; decoders: Decoder[] }> {
+    const dec = await createDecoder(o.codec!);
+    const map: PayloadMap = { decoders: new Map([[o.codec!.pt, dec]]), events: new Map() };
+    if (o.dtmf) map.events.set(o.dtmf.pt, o.dtmf.clockRate);
+    return { map, decoders: [dec] };
+  }
+
+  async #startMedia(leg: LegInfo, o: OfferedStream, pair: BoundPair): Promise<LegMedia> {
+    const { bus, metrics } = this.d;
+    const { map, decoders } = await this.#payloads(o);
+    const callId = this.callId;
+    const stream = new RtpStream(
+      map,
+      {
+        audio: (samples, sampleRate, tMs) => bus.emit('leg.audio', { legId: leg.legId, samples, sampleRate, tMs }),
+        dtmf: (tMs, durationMs) => bus.emit('call.event', { callId, legId: leg.legId, kind: 'dtmf', tMs, data: { durationMs } }),
+        reject: (parser, reason) => {
+          if (parser === 'codec') metrics.decodeErrors.inc({ codec: reason });
+          else metrics.badInput('rtp', reason);
+        },
+      },
+      this.d.jitterMs,
+    );
+    const receiver = new RtpReceiver(pair, stream, o.addr, {
+      foreign: () => {
+        metrics.rtpDropped.inc({ reason: 'unexpected-source' });
+        metrics.badInput('rtp', 'unexpected-source');
+      },
+      rtcp: () => {},
+    });
+    return { leg, offer: o, pair, receiver, stream, decoders, map, reported: { packets: 0, lost: 0 } };
+  }
+
+  async #reconfigure(m: LegMedia, o: OfferedStream): Promise<void> {
+    const wasFlowing = flows(m.offer.direction);
+    const isFlowing = flows(o.direction);
+    if (o.codec!.name !== m.offer.codec!.name || o.codec!.pt !== m.offer.codec!.pt || o.codec!.clockRate !== m.offer.codec!.clockRate || o.dtmf?.pt !== m.offer.dtmf?.pt) {
+      // Keep the old decoders until the stream has switched: in-flight packets may still use them.
+      const { map, decoders } = await this.#payloads(o);
+      for (const [pt, d] of m.map.decoders) if (!map.decoders.has(pt)) map.decoders.set(pt, d);
+      for (const [pt, c] of m.map.events) if (!map.events.has(pt)) map.events.set(pt, c);
+      m.stream.setPayloads(map);
+      m.map = map;
+      m.decoders.push(...decoders);
+      m.leg.codec = o.codec!.name;
+    }
+    if (o.addr !== m.offer.addr || o.port !== m.offer.port) m.receiver.relatch(o.addr);
+    if (wasFlowing !== isFlowing) {
+      this.d.bus.emit('call.event', { callId: this.callId, legId: m.leg.legId, kind: isFlowing ? 'resume' : 'hold', tMs: Math.round(m.stream.positionMs) });
+    }
+    m.offer = o;
+  }
+
+  #applyMetadata(meta: RecordingMetadata): void {
+    this.#meta = meta;
+    const roles = assignRoles([...this.#media.keys()], meta, this.d.agentPattern);
+    let changed = 0;
+    for (const [label, m] of this.#media) {
+      const r = roles.get(label);
+      if (!r) continue;
+      // The registry has no leg update yet: LegInfo is shared by reference, so patch it in place.
+      if (r.role !== m.leg.role || r.participant?.aor !== m.leg.participant?.aor || r.participant?.name !== m.leg.participant?.name) {
+        m.leg.role = r.role;
+        m.leg.participant = r.participant;
+        changed++;
+      }
+    }
+    const first = [...this.#media.values()][0];
+    this.d.bus.emit('call.event', { callId: this.callId, kind: 'metadata', tMs: Math.round(first?.stream.positionMs ?? 0), data: { legsChanged: changed } });
+  }
+
+  #stats(m: LegMedia): void {
+    const q = m.stream.quality;
+    const codec = m.offer.codec?.name ?? 'PCMU';
+    const lossPct = q.expected > 0 ? ((q.lost + q.late) / q.expected) * 100 : 0;
+    const mos = estimateMos(codec, lossPct, this.d.jitterMs + 20 + 2 * q.jitterMs);
+    const stats = { packets: q.packets, lost: q.lost, duplicates: q.duplicates, late: q.late, jitterMs: round2(q.jitterMs), mos: round2(mos) };
+    const { metrics } = this.d;
+    metrics.rtpPackets.inc({ ingest: 'siprec' }, q.packets - m.reported.packets);
+    metrics.rtpLost.inc({ ingest: 'siprec' }, Math.max(0, q.lost - m.reported.lost));
+    m.reported = { packets: q.packets, lost: Math.max(q.lost, m.reported.lost) };
+    if (q.packets > 0) {
+      metrics.jitter.observe({ ingest: 'siprec' }, q.jitterMs);
+      metrics.mos.observe({ ingest: 'siprec' }, mos);
+    }
+    this.d.bus.emit('leg.stats', { callId: this.callId, legId: m.leg.legId, stats });
+  }
+
+  #stopMedia(m: LegMedia): void {
+    if (!this.#media.has(m.offer.label)) return;
+    m.stream.drain(true);
+    this.#stats(m);
+    this.d.pool.release(m.pair);
+    for (const d of m.decoders) d.free();
+    this.#media.delete(m.offer.label);
+  }
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
