@@ -1,0 +1,185 @@
+import type { Logger } from 'pino';
+import type { PipelineBus } from '../call/events.js';
+import type { CallEvent } from '../call/types.js';
+import type { Config } from '../config/schema.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { Store } from '../store/types.js';
+import { AgentDaily, negativeSwing } from './agent-daily.js';
+import { RuleEngine, validSpan, type Trigger } from './engine.js';
+import { AlarmLifecycle, type AlarmView } from './lifecycle.js';
+import { alarmMetrics } from './metrics.js';
+import { OUTBOX_DEFAULTS, WebhookOutbox, type OutboxOptions } from './outbox.js';
+import { loadAlarmRules, type AlarmRule } from './rules.js';
+import type { AlarmService } from './types.js';
+
+export type { AlarmService } from './types.js';
+export type { AlarmView } from './lifecycle.js';
+export { AlarmError } from './errors.js';
+export { loadAlarmRules, parseAlarmRules, type AlarmRule } from './rules.js';
+export { backoff, type WebhookPayload } from './outbox.js';
+
+export interface AlarmDeps {
+  config: Pick<Config, 'webhooks' | 'site' | 'http'>;
+  log: Logger;
+  bus: PipelineBus;
+  store: Store;
+  metrics: Metrics;
+  /** Rules already loaded; else read from rulesPath (a file or a folder of *.yaml). */
+  rules?: AlarmRule[];
+  rulesPath?: string;
+  /** Injected clock (epoch ms) for cooldowns, escalation and the outbox; Date.now by default. */
+  clock?: () => number;
+  /** Period of escalation and live-silence checks; 0 = no timer (call tick()). Default 5 s. */
+  tickMs?: number;
+  /** Period of the webhook delivery loop; 0 = no timer (call deliverWebhooks()). Default 1 s. */
+  deliveryMs?: number;
+  outbox?: Partial<OutboxOptions>;
+  /** Base of the console links in webhook payloads. */
+  consoleUrl?: string;
+}
+
+export interface AlarmStage extends AlarmService {
+  /** One alarm with its escalation time; throws EARSHOT_ERR_NOT_FOUND. */
+  get(id: number): AlarmView;
+  rules(): AlarmRule[];
+  /** Validates and swaps the rule set; on error the running set stays (throws EARSHOT_ERR_RULES). */
+  reloadRules(rules?: AlarmRule[]): AlarmRule[];
+  /** Escalations and silence on live calls. */
+  tick(): AlarmView[];
+  /** Sends due webhook rows once; resolves to the number delivered. */
+  deliverWebhooks(): Promise<number>;
+  /** Undelivered webhook rows (the outbox depth). */
+  outboxDepth(): number;
+  close(): Promise<void>;
+}
+
+export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
+  const { config, log, bus, store, metrics } = deps;
+  const now = deps.clock ?? Date.now;
+  const rulesPath = deps.rulesPath ?? 'config/alarms';
+  let rules: AlarmRule[];
+  try {
+    rules = deps.rules ?? loadAlarmRules(rulesPath);
+  } catch (err) {
+    metrics.badInput('rules', (err as { reason?: string }).reason ?? 'invalid');
+    throw err;
+  }
+  const consoleUrl = deps.consoleUrl ?? `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${config.http.port}`;
+  let outbox: WebhookOutbox | undefined;
+  const m = alarmMetrics(metrics.registry, () => outbox?.depth() ?? 0);
+  outbox = new WebhookOutbox(store.db, config.webhooks, m, log, now, consoleUrl, config.site.id, { ...OUTBOX_DEFAULTS, ...deps.outbox });
+  const box = outbox;
+
+  let delivering: Promise<number> | undefined;
+  let closed = false;
+  const deliver = (): Promise<number> => {
+    if (!delivering) {
+      delivering = box.deliverDue().finally(() => {
+        delivering = undefined;
+      });
+    }
+    return delivering;
+  };
+  const kick = () => {
+    if (!closed && deps.deliveryMs !== 0) void deliver().catch((err: Error) => log.error({ err: { message: err.message } }, 'webhook delivery loop failed'));
+  };
+
+  const life = new AlarmLifecycle(store, bus, m, box, now, kick);
+  const agentOf = new Map<string, string | undefined>();
+  const onTrigger = (t: Trigger) => {
+    try {
+      life.raise({ ...t, agentId: agentOf.get(t.callId) });
+    } catch (err) {
+      log.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message }, rule: t.rule.id }, 'could not raise alarm');
+    }
+  };
+  const engine = new RuleEngine(rules, onTrigger, now);
+  const daily = new AgentDaily([]);
+  daily.setRules(rules);
+  daily.rebuild(store.db, now());
+
+  const offs = [
+    bus.on('call.started', (c) => {
+      agentOf.set(c.callId, c.agentId);
+      engine.start(c.callId, c.ingest !== 'import');
+    }),
+    bus.on('call.updated', (c) => {
+      if (agentOf.has(c.callId)) agentOf.set(c.callId, c.agentId);
+    }),
+    bus.on('leg.added', (l) => engine.leg(l.callId, l.legId, l.role)),
+    bus.on('partial', (p) => engine.activity(p.callId)),
+    bus.on('utterance', (u) => engine.utterance(u, performance.now())),
+    bus.on('call.event', (e) => onEvent(e, performance.now())),
+    bus.on('call.ended', (e) => safely(() => onEnded(e.callId))),
+  ];
+
+  function onEvent(e: CallEvent, at: number): void {
+    if (e.kind !== 'speech') return engine.event(e, at);
+    const { startMs, endMs } = e.data ?? {};
+    if (!e.legId || !validSpan(startMs, endMs)) {
+      metrics.badInput('alarms', 'speech-segment');
+      return;
+    }
+    engine.speech(e.callId, e.legId, startMs, endMs as number, at);
+  }
+
+  function onEnded(callId: string): void {
+    const at = performance.now();
+    const state = engine.end(callId);
+    const agentId = agentOf.get(callId);
+    agentOf.delete(callId);
+    life.forget(callId);
+    if (!state || !agentId) return;
+    const day = new Date(now()).toISOString().slice(0, 10);
+    for (const t of daily.add({ agentId, categories: [...state.categories.keys()], negativeSwing: negativeSwing(state.customerSentiments) }, now())) {
+      // Once per agent per day, also across restarts.
+      const dup = store.db.prepare('SELECT 1 FROM alarms WHERE rule = ? AND agent_id = ? AND raised_at >= ?').get(t.rule.id, agentId, Math.floor(now() / 86_400_000) * 86_400_000);
+      if (dup) continue;
+      life.raise({ rule: { ...t.rule, cooldownSeconds: 86_400 }, callId, agentId, message: t.message, receivedAt: at, scope: `agent:${agentId}:${day}` });
+    }
+  }
+
+  const timers: NodeJS.Timeout[] = [];
+  const tickMs = deps.tickMs ?? 5000;
+  const deliveryMs = deps.deliveryMs ?? 1000;
+  const stage: AlarmStage = {
+    ack: (id, user, comment) => life.ack(id, user, comment),
+    resolve: (id, user, comment) => life.resolve(id, user, comment),
+    get: (id) => life.get(id),
+    rules: () => rules,
+    reloadRules(next) {
+      try {
+        rules = next ?? loadAlarmRules(rulesPath);
+      } catch (err) {
+        metrics.badInput('rules', (err as { reason?: string }).reason ?? 'invalid');
+        throw err;
+      }
+      engine.setRules(rules);
+      daily.setRules(rules);
+      return rules;
+    },
+    tick() {
+      engine.tick(performance.now());
+      return life.escalate(rules);
+    },
+    deliverWebhooks: deliver,
+    outboxDepth: () => box.depth(),
+    async close() {
+      closed = true;
+      for (const t of timers) clearInterval(t);
+      for (const off of offs) off();
+      await delivering?.catch(() => 0);
+    },
+  };
+  if (tickMs > 0) timers.push(setInterval(() => safely(() => stage.tick()), tickMs).unref());
+  if (deliveryMs > 0) timers.push(setInterval(kick, deliveryMs).unref());
+
+  function safely(f: () => unknown): void {
+    try {
+      f();
+    } catch (err) {
+      log.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'alarm stage failed');
+    }
+  }
+  return stage;
+}

@@ -1,0 +1,160 @@
+import type { PipelineBus } from '../call/events.js';
+import type { AlarmState } from '../call/types.js';
+import type { AlarmRow, Store } from '../store/types.js';
+import { AlarmError } from './errors.js';
+import type { AlarmMetrics } from './metrics.js';
+import type { WebhookOutbox } from './outbox.js';
+import type { AlarmRule } from './rules.js';
+
+/** An alarm row as the console sees it, with the escalation time (alarms.escalated_at). */
+export interface AlarmView extends AlarmRow {
+  escalatedAt?: number;
+}
+
+export interface RaiseRequest {
+  rule: AlarmRule;
+  callId: string;
+  agentId?: string;
+  message: string;
+  evidence?: number[];
+  receivedAt: number;
+  /** Cooldown scope: defaults to the call. */
+  scope?: string;
+}
+
+const MAX_COMMENT = 1000;
+const MAX_USER = 100;
+
+/**
+ * Raising (with per-scope cooldown), acknowledging, resolving and escalating alarms. Every
+ * transition is audit-logged and pushed on the bus as `alarm.updated`; raises go out as `alarm`
+ * and to the webhook outbox.
+ */
+export class AlarmLifecycle {
+  /** scope -> rule id -> last raise (clock ms). */
+  readonly #fired = new Map<string, Map<string, number>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly bus: PipelineBus,
+    private readonly m: AlarmMetrics,
+    private readonly outbox: WebhookOutbox,
+    private readonly now: () => number,
+    private readonly onRaised: () => void,
+  ) {}
+
+  raise(req: RaiseRequest): AlarmView | undefined {
+    const scope = req.scope ?? req.callId;
+    const now = this.now();
+    const seen = this.#fired.get(scope) ?? new Map<string, number>();
+    const last = seen.get(req.rule.id);
+    if (last !== undefined && now - last < req.rule.cooldownSeconds * 1000) {
+      this.m.suppressed.inc({ rule: req.rule.id });
+      return undefined;
+    }
+    seen.set(req.rule.id, now);
+    this.#fired.set(scope, seen);
+    const row = this.store.insertAlarm({
+      callId: req.callId,
+      agentId: req.agentId,
+      rule: req.rule.id,
+      severity: req.rule.severity,
+      state: 'open',
+      message: req.message,
+      raisedAt: now,
+      evidence: req.evidence,
+    });
+    this.m.fired.inc({ rule: req.rule.id, severity: req.rule.severity });
+    this.m.latency.observe({ rule: req.rule.id }, (performance.now() - req.receivedAt) / 1000);
+    this.bus.emit('alarm', row);
+    if (this.outbox.enqueue(row, 'alarm.raised') > 0) this.onRaised();
+    return row;
+  }
+
+  /** Forget cooldowns of a finished call. */
+  forget(scope: string): void {
+    this.#fired.delete(scope);
+  }
+
+  get(id: number): AlarmView {
+    const r = this.store.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    if (!r) throw new AlarmError('EARSHOT_ERR_NOT_FOUND', [`alarm ${id} does not exist`], 'alarm-id');
+    return toView(r);
+  }
+
+  ack(id: number, user: string, comment?: string): AlarmView {
+    return this.#transition(id, 'acked', user, comment, ['open']);
+  }
+
+  resolve(id: number, user: string, comment?: string): AlarmView {
+    return this.#transition(id, 'resolved', user, comment, ['open', 'acked']);
+  }
+
+  #transition(id: number, to: AlarmState, user: string, comment: string | undefined, from: AlarmState[]): AlarmView {
+    if (!Number.isSafeInteger(id) || id <= 0) throw new AlarmError('EARSHOT_ERR_BAD_INPUT', [`alarm id must be a positive integer`], 'alarm-id');
+    if (typeof user !== 'string' || user.length === 0 || user.length > MAX_USER) throw new AlarmError('EARSHOT_ERR_BAD_INPUT', [`user must be 1-${MAX_USER} characters`], 'alarm-user');
+    if (comment !== undefined && (typeof comment !== 'string' || comment.length > MAX_COMMENT)) throw new AlarmError('EARSHOT_ERR_BAD_INPUT', [`comment must be at most ${MAX_COMMENT} characters`], 'alarm-comment');
+    const cur = this.get(id);
+    if (!from.includes(cur.state)) throw new AlarmError('EARSHOT_ERR_ALARM_TRANSITION', [`alarm ${id} is ${cur.state}; cannot move it to ${to}`], 'alarm-state');
+    this.store.transitionAlarm(id, to, user, comment);
+    this.store.audit(user, to === 'acked' ? 'alarm.ack' : 'alarm.resolve', `alarm:${id}`, comment);
+    const row = this.get(id);
+    this.bus.emit('alarm.updated', row);
+    return row;
+  }
+
+  /** Escalates open alarms older than their rule's escalateAfterMinutes; returns them. */
+  escalate(rules: AlarmRule[]): AlarmView[] {
+    const after = new Map(rules.filter((r) => r.escalateAfterMinutes > 0).map((r) => [r.id, r.escalateAfterMinutes * 60_000]));
+    if (after.size === 0) return [];
+    const now = this.now();
+    const minAge = Math.min(...after.values());
+    const open = this.store.db
+      .prepare("SELECT * FROM alarms WHERE state = 'open' AND escalated_at IS NULL AND raised_at <= ? ORDER BY id")
+      .all(now - minAge) as Record<string, unknown>[];
+    const out: AlarmView[] = [];
+    // TODO(store): store.escalateAlarm(id, at) once the Store has it; this is the one direct write.
+    const mark = this.store.db.prepare('UPDATE alarms SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL');
+    for (const r of open) {
+      const a = toView(r);
+      const limit = after.get(a.rule);
+      if (limit === undefined || now - a.raisedAt < limit) continue;
+      if (mark.run(now, a.id).changes !== 1) continue; // another process escalated it
+      this.store.audit('system', 'alarm.escalate', `alarm:${a.id}`, `not acknowledged within ${limit / 60_000} min`);
+      const row = { ...a, escalatedAt: now };
+      this.m.escalated.inc({ rule: a.rule });
+      this.bus.emit('alarm.updated', row);
+      if (this.outbox.enqueue(row, 'alarm.escalated') > 0) this.onRaised();
+      out.push(row);
+    }
+    return out;
+  }
+}
+
+export function toView(r: Record<string, unknown>): AlarmView {
+  const opt = <T>(v: unknown) => (v === null || v === undefined ? undefined : (v as T));
+  let evidence: number[] | undefined;
+  try {
+    evidence = r.evidence ? (JSON.parse(r.evidence as string) as number[]) : undefined;
+  } catch {
+    evidence = undefined;
+  }
+  return {
+    id: r.id as number,
+    callId: r.call_id as string,
+    agentId: opt<string>(r.agent_id),
+    rule: r.rule as string,
+    severity: r.severity as AlarmRow['severity'],
+    state: r.state as AlarmState,
+    message: r.message as string,
+    raisedAt: r.raised_at as number,
+    evidence,
+    ackedBy: opt<string>(r.acked_by),
+    ackedAt: opt<number>(r.acked_at),
+    ackComment: opt<string>(r.ack_comment),
+    resolvedBy: opt<string>(r.resolved_by),
+    resolvedAt: opt<number>(r.resolved_at),
+    resolveComment: opt<string>(r.resolve_comment),
+    escalatedAt: opt<number>(r.escalated_at),
+  };
+}

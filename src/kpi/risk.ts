@@ -1,0 +1,122 @@
+import type Database from 'better-sqlite3';
+import { stringify } from 'csv-stringify/sync';
+import { npsClass, type NpsClass } from './nps.js';
+
+// Detractor root cause and the high-risk customer pool. Customers are known only by their
+// salted hash; nothing here returns transcript text, numbers or names.
+
+const CATEGORY_ID = "COALESCE(json_extract(e.data, '$.category'), json_extract(e.data, '$.rule'))";
+
+export interface RootCauseCall {
+  callId: string;
+  startedAt: number;
+  agentId: string | null;
+  queue: string | null;
+  categories: Record<string, number>;
+  /** The customer's most negative utterances (ids to open in the console, time, score, emotion). */
+  worstMoments: { utteranceId: number; startMs: number; sentiment: number; emotion: string }[];
+  alarms: { id: number; rule: string; severity: string; raisedAt: number }[];
+}
+
+export interface RootCause {
+  customerHash: string;
+  lastNps: { score: number; class: NpsClass; receivedAt: number } | null;
+  calls: RootCauseCall[];
+  /** Categories and alarm rules over those calls, most frequent first. */
+  topCategories: { id: string; hits: number }[];
+  topAlarmRules: { rule: string; count: number }[];
+}
+
+/** Why a customer is (or would be) a detractor: their last `calls` calls (default 3). */
+export function detractorRootCause(db: Database.Database, customerHash: string, opts: { calls?: number; before?: number } = {}): RootCause {
+  const before = opts.before ?? Number.MAX_SAFE_INTEGER;
+  const nps = db
+    .prepare("SELECT score, received_at FROM surveys WHERE customer_hash = ? AND kind = 'nps' AND received_at <= ? ORDER BY received_at DESC LIMIT 1")
+    .get(customerHash, before) as { score: number; received_at: number } | undefined;
+  const calls = db
+    .prepare('SELECT id, started_at, agent_id, queue FROM calls WHERE customer_hash = ? AND started_at <= ? ORDER BY started_at DESC LIMIT ?')
+    .all(customerHash, before, opts.calls ?? 3) as { id: string; started_at: number; agent_id: string | null; queue: string | null }[];
+  const cats = db.prepare(`SELECT ${CATEGORY_ID} AS id, COUNT(*) AS n FROM call_events e WHERE e.call_id = ? AND e.kind = 'category' GROUP BY 1`);
+  const worst = db.prepare("SELECT id, start_ms, sentiment, emotion FROM utterances WHERE call_id = ? AND role = 'customer' AND sentiment < 0 ORDER BY sentiment, start_ms LIMIT 3");
+  const alarms = db.prepare('SELECT id, rule, severity, raised_at FROM alarms WHERE call_id = ? ORDER BY raised_at');
+  const out: RootCauseCall[] = calls.map((c) => ({
+    callId: c.id,
+    startedAt: c.started_at,
+    agentId: c.agent_id,
+    queue: c.queue,
+    categories: Object.fromEntries((cats.all(c.id) as { id: string | null; n: number }[]).filter((r) => r.id).map((r) => [r.id, r.n])),
+    worstMoments: (worst.all(c.id) as { id: number; start_ms: number; sentiment: number; emotion: string }[]).map((u) => ({ utteranceId: u.id, startMs: u.start_ms, sentiment: u.sentiment, emotion: u.emotion })),
+    alarms: (alarms.all(c.id) as { id: number; rule: string; severity: string; raised_at: number }[]).map((a) => ({ id: a.id, rule: a.rule, severity: a.severity, raisedAt: a.raised_at })),
+  }));
+  const catTotals = new Map<string, number>();
+  const ruleTotals = new Map<string, number>();
+  for (const c of out) {
+    for (const [id, n] of Object.entries(c.categories)) catTotals.set(id, (catTotals.get(id) ?? 0) + n);
+    for (const a of c.alarms) ruleTotals.set(a.rule, (ruleTotals.get(a.rule) ?? 0) + 1);
+  }
+  return {
+    customerHash,
+    lastNps: nps ? { score: nps.score, class: npsClass(nps.score), receivedAt: nps.received_at } : null,
+    calls: out,
+    topCategories: [...catTotals].map(([id, hits]) => ({ id, hits })).sort((a, b) => b.hits - a.hits || a.id.localeCompare(b.id)),
+    topAlarmRules: [...ruleTotals].map(([rule, count]) => ({ rule, count })).sort((a, b) => b.count - a.count || a.rule.localeCompare(b.rule)),
+  };
+}
+
+export interface RiskCustomer {
+  customerHash: string;
+  /** negative calls + 2 × churn signals + 3 if the last NPS answer was a detractor. */
+  score: number;
+  calls: number;
+  negativeCalls: number;
+  churnSignals: number;
+  lastNps: number | null;
+  detractor: boolean;
+  lastCallAt: number;
+  reasons: ('negative-calls' | 'churn-intent' | 'detractor')[];
+}
+
+/**
+ * Customers with negative-ending calls, churn intent (intent events `churn-risk` or categories
+ * `churn*`) or a detractor NPS answer since `since`, riskiest first.
+ */
+export function highRiskCustomers(db: Database.Database, opts: { since: number; limit?: number }): RiskCustomer[] {
+  const rows = db
+    .prepare(
+      `WITH recent AS (SELECT id, customer_hash, started_at, summary FROM calls WHERE customer_hash IS NOT NULL AND started_at >= @since),
+       churn AS (
+         SELECT c.customer_hash AS h, COUNT(*) AS n FROM call_events e JOIN recent c ON c.id = e.call_id
+         WHERE (e.kind = 'intent' AND json_extract(e.data, '$.intent') = 'churn-risk')
+            OR (e.kind = 'category' AND ${CATEGORY_ID} LIKE 'churn%')
+         GROUP BY c.customer_hash),
+       nps AS (
+         SELECT customer_hash AS h, score, MAX(received_at) FROM surveys
+         WHERE kind = 'nps' AND customer_hash IS NOT NULL AND received_at >= @since GROUP BY customer_hash)
+       SELECT r.customer_hash AS h, COUNT(*) AS calls, MAX(r.started_at) AS last_call,
+         SUM(CASE WHEN json_extract(r.summary, '$.kpi.sentiment.negativeEnd') = 1 THEN 1 ELSE 0 END) AS negative,
+         COALESCE((SELECT n FROM churn WHERE churn.h = r.customer_hash), 0) AS churn,
+         (SELECT score FROM nps WHERE nps.h = r.customer_hash) AS nps
+       FROM recent r GROUP BY r.customer_hash`,
+    )
+    .all({ since: opts.since }) as { h: string; calls: number; last_call: number; negative: number; churn: number; nps: number | null }[];
+  const out: RiskCustomer[] = [];
+  for (const r of rows) {
+    const detractor = r.nps !== null && npsClass(r.nps) === 'detractor';
+    const reasons: RiskCustomer['reasons'] = [];
+    if (r.negative > 0) reasons.push('negative-calls');
+    if (r.churn > 0) reasons.push('churn-intent');
+    if (detractor) reasons.push('detractor');
+    if (!reasons.length) continue;
+    out.push({ customerHash: r.h, score: r.negative + 2 * r.churn + (detractor ? 3 : 0), calls: r.calls, negativeCalls: r.negative, churnSignals: r.churn, lastNps: r.nps, detractor, lastCallAt: r.last_call, reasons });
+  }
+  out.sort((a, b) => b.score - a.score || b.lastCallAt - a.lastCallAt);
+  return out.slice(0, opts.limit ?? 1000);
+}
+
+/** The pool as CSV for a retention team: hashes and figures only. */
+export function highRiskCsv(rows: RiskCustomer[]): string {
+  return stringify(
+    rows.map((r) => [r.customerHash, r.score, r.calls, r.negativeCalls, r.churnSignals, r.lastNps ?? '', r.detractor ? 'yes' : 'no', new Date(r.lastCallAt).toISOString(), r.reasons.join(' ')]),
+    { header: true, columns: ['customer_hash', 'risk_score', 'calls', 'negative_calls', 'churn_signals', 'last_nps', 'detractor', 'last_call_at', 'reasons'] },
+  );
+}

@@ -1,0 +1,119 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyContextConfig, FastifyError, FastifyPluginAsync } from 'fastify';
+import { AlarmError } from '../alarms/errors.js';
+import type { Config } from '../config/schema.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { Store } from '../store/types.js';
+import { fitNpsModel, predictNps, type NpsFitResult } from './nps-model.js';
+import { npsReport } from './nps.js';
+import { detractorRootCause, highRiskCsv, highRiskCustomers } from './risk.js';
+import { importSurveysCsv, recordSurvey } from './surveys.js';
+
+export interface SurveyDeps {
+  store: Pick<Store, 'db'>;
+  metrics: Metrics;
+  config: Pick<Config, 'kpi'>;
+  clock?: () => number;
+  /** How long a fitted NPS model is reused before refitting (default 10 min). */
+  modelTtlMs?: number;
+}
+
+const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9_:.-]*$' });
+export const SurveyBody = Type.Object(
+  {
+    callId: Type.Optional(Id),
+    customerHash: Type.Optional(Id),
+    kind: Type.Union([Type.Literal('nps'), Type.Literal('csat')]),
+    /** 0–10 for NPS, 1–5 for CSAT (checked after the schema, which cannot relate the two). */
+    score: Type.Integer({ minimum: 0, maximum: 10 }),
+  },
+  { additionalProperties: false },
+);
+const NpsQuery = Type.Object({
+  by: Type.Union([Type.Literal('agent'), Type.Literal('queue'), Type.Literal('site')], { default: 'site' }),
+  period: Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month'), Type.Literal('all')], { default: 'week' }),
+  from: Type.Optional(Type.Integer({ minimum: 0 })),
+  to: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+const RiskQuery = Type.Object({
+  sinceDays: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
+  limit: Type.Integer({ minimum: 1, maximum: 100000, default: 1000 }),
+  format: Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' }),
+});
+const HashParam = Type.Object({ hash: Id });
+const CallParam = Type.Object({ id: Id });
+// The web guard reads config.minRole (declared by src/web/auth/guard.ts).
+const supervisor = { minRole: 'supervisor' } as FastifyContextConfig;
+
+/**
+ * NPS/CSAT routes as one encapsulated Fastify plugin; mount it inside the API scope
+ * (e.g. under /api/v1) so its guard applies. Errors answer `{ error, message }` and bad input is
+ * counted as earshot_bad_input_total{parser="api"}.
+ */
+export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
+  const db = deps.store.db;
+  const now = deps.clock ?? Date.now;
+  const opts = () => ({ now: now(), repeatWindowDays: deps.config.kpi.repeatWindowDays });
+  let model: { at: number; fit: NpsFitResult } | undefined;
+  const fit = () => {
+    if (!model || now() - model.at > (deps.modelTtlMs ?? 600_000)) model = { at: now(), fit: fitNpsModel(db) };
+    return model.fit;
+  };
+
+  return async (app) => {
+    app.setErrorHandler((err: FastifyError, _req, reply) => {
+      if (err instanceof AlarmError) {
+        deps.metrics.badInput('api', err.reason);
+        return reply.code(err.statusCode).send({ error: err.statusCode === 404 ? 'not-found' : 'bad-request', message: err.message });
+      }
+      if (err.validation) {
+        deps.metrics.badInput('api', `invalid-${err.validationContext ?? 'input'}`);
+        return reply.code(400).send({ error: 'bad-request', message: err.message });
+      }
+      if ((err.statusCode ?? 500) < 500) {
+        deps.metrics.badInput('api', err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too-large' : 'other');
+        return reply.code(err.statusCode ?? 400).send({ error: 'bad-request', message: err.message });
+      }
+      // Unexpected errors may quote data: say nothing specific.
+      return reply.code(500).send({ error: 'internal', message: 'internal error' });
+    });
+    app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+
+    app.post<{ Body: Static<typeof SurveyBody> }>('/surveys', { schema: { body: SurveyBody } }, async (req, reply) => {
+      const row = recordSurvey(db, req.body, opts());
+      return reply.code(201).send({ survey: row });
+    });
+
+    app.post<{ Body: string }>('/surveys/import', { config: supervisor }, async (req, reply) => {
+      if (typeof req.body !== 'string') throw new AlarmError('EARSHOT_ERR_BAD_INPUT', ['send the CSV as text/csv'], 'csv-media-type');
+      const result = importSurveysCsv(db, req.body, opts(), (reason) => deps.metrics.badInput('csv-surveys', reason));
+      return reply.code(result.imported ? 201 : 200).send(result);
+    });
+
+    app.get<{ Querystring: Static<typeof NpsQuery> }>('/nps', { schema: { querystring: NpsQuery } }, async (req) => ({ rows: npsReport(db, req.query) }));
+
+    app.get('/nps/model', { config: supervisor }, async () => {
+      const f = fit();
+      return f.ok ? { ok: true, trained: f.trained, heldOut: f.heldOut, accuracy: f.accuracy, baselineAccuracy: f.baselineAccuracy, classCounts: f.classCounts } : f;
+    });
+
+    app.get<{ Params: Static<typeof CallParam> }>('/calls/:id/nps-prediction', { schema: { params: CallParam } }, async (req, reply) => {
+      const row = db.prepare("SELECT json_extract(summary, '$.kpi') AS kpi FROM calls WHERE id = ?").get(req.params.id) as { kpi: string | null } | undefined;
+      if (!row) throw new AlarmError('EARSHOT_ERR_NOT_FOUND', ['no such call'], 'call-unknown');
+      if (!row.kpi) return reply.code(409).send({ error: 'not-ready', message: 'the call has no final KPIs yet' });
+      const f = fit();
+      if (!f.ok) return reply.code(409).send({ error: 'too-few-surveys', message: f.message });
+      return { prediction: predictNps(f.model, JSON.parse(row.kpi)), heldOutAccuracy: f.accuracy };
+    });
+
+    app.get<{ Querystring: Static<typeof RiskQuery> }>('/customers/high-risk', { schema: { querystring: RiskQuery }, config: supervisor }, async (req, reply) => {
+      const rows = highRiskCustomers(db, { since: now() - req.query.sinceDays * 86_400_000, limit: req.query.limit });
+      if (req.query.format === 'csv') {
+        return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="high-risk-customers.csv"').send(highRiskCsv(rows));
+      }
+      return { customers: rows };
+    });
+
+    app.get<{ Params: Static<typeof HashParam> }>('/customers/:hash/root-cause', { schema: { params: HashParam }, config: supervisor }, async (req) => detractorRootCause(db, req.params.hash));
+  };
+}
