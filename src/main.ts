@@ -12,7 +12,7 @@ import { connectStore, openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { createSpeech, type SpeechStage } from './speech/index.js';
 import { createAnalysis, type AnalysisStage } from './analysis/index.js';
-import { createKpi } from './kpi/index.js';
+import { createKpi, surveyRoutes } from './kpi/index.js';
 import { createAlarms } from './alarms/index.js';
 import { createWebServer } from './web/index.js';
 import { forkRoutes, createAudioSocketServer } from './ingest/fork/index.js';
@@ -53,8 +53,9 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
 
   const speech = await createSpeech({ config, log, bus, metrics });
   const analysis = await createAnalysis({ config, log, bus, metrics });
-  const kpi = createKpi({ config, log, bus, store, metrics });
-  const alarms = await createAlarms({ config, log, bus, store, metrics });
+  // Analysis is created first so its call.ended handler (final intents, QA) runs before kpi's.
+  const kpi = createKpi({ config, log, bus, store, metrics, summaryExtra: (id) => ({ qa: analysis.callSummary(id)?.qa }) });
+  const alarms = await createAlarms({ config, log, bus, store, metrics, rulesPath: config.alarms.rulesDir, consoleUrl: config.http.publicUrl || undefined });
   // Both only read the store and run on timers (sync only when enabled).
   const sync = createSync({ config, log, store, metrics });
   const retention = createRetentionJob({ config, log, store, metrics });
@@ -75,6 +76,7 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
       await speech.close();
       analysis.close();
       await alarms.close();
+      await kpi.close();
       await sync.close();
       await retention.close();
       store.close();
@@ -103,6 +105,8 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
       speech: speech.ready(),
     }),
   });
+  // Behind the same session guard as every /api/v1 route.
+  await app.register(surveyRoutes({ store, metrics, config }), { prefix: '/api/v1' });
   if (config.forks.enabled) await app.register(forkRoutes({ config, log, bus, calls, metrics }));
   const audioSocket = config.forks.audioSocketPort
     ? await createAudioSocketServer({ config, log, bus, calls, metrics }, { host: config.forks.audioSocketHost, allow: config.forks.audioSocketAllow })

@@ -49,6 +49,11 @@ export function validateConfig(input: unknown): Config {
   if (problems.length) throw new ConfigError(dedupe(problems));
   const cfg = value as Config;
   if (cfg.rtp.portMin >= cfg.rtp.portMax) throw new ConfigError([`rtp.portMin (${cfg.rtp.portMin}) must be below rtp.portMax (${cfg.rtp.portMax})`]);
+  try {
+    new RegExp(cfg.sip.agentPattern);
+  } catch (err) {
+    throw new ConfigError([`sip.agentPattern = ${show(cfg.sip.agentPattern)}: not a valid regular expression (${(err as Error).message})`]);
+  }
   if (Boolean(cfg.http.tlsCert) !== Boolean(cfg.http.tlsKey)) throw new ConfigError(['http.tlsCert and http.tlsKey must be set together']);
   if (cfg.sync.enabled && (!cfg.sync.url || cfg.sync.secret.length < 16)) throw new ConfigError(['sync.enabled needs sync.url and a sync.secret of at least 16 characters']);
   return cfg;

@@ -22,6 +22,8 @@ export const ConfigSchema = obj({
     /** PEM files; when both are set Earshot serves HTTPS itself. */
     tlsCert: Type.String({ default: '' }),
     tlsKey: Type.String({ default: '' }),
+    /** How supervisors reach the console (used in webhook links); empty = http://localhost:<port>. */
+    publicUrl: Type.String({ default: '', pattern: '^(https?://.*)?$' }),
   }),
   limits: obj({
     maxCalls: Type.Integer({ default: 200, minimum: 1, maximum: 100000 }),
@@ -33,6 +35,9 @@ export const ConfigSchema = obj({
     /** Source addresses allowed to send SIPREC; empty = any. */
     allow: Type.Array(Cidr, { default: [] }),
     maxMessageBytes: Type.Integer({ default: 65535, minimum: 1024, maximum: 1048576 }),
+    /** A SIPREC participant whose AOR matches this is the agent; the other is the customer. */
+    agentPattern: Type.String({ default: '^(?:sips?:|tel:)?\\d{2,6}(?:@|$)', minLength: 1 }),
+    retryAfterSeconds: Type.Integer({ default: 30, minimum: 1, maximum: 3600 }),
     drachtio: obj({
       host: Type.String({ default: '127.0.0.1' }),
       port: Type.Integer({ default: 9022, minimum: 1, maximum: 65535 }),
@@ -90,6 +95,10 @@ export const ConfigSchema = obj({
   analysis: obj({
     rulesDir: Type.String({ default: 'config/rules' }),
     serModel: Type.String({ default: '', description: 'optional ONNX speech-emotion model' }),
+  }),
+  alarms: obj({
+    /** Alarm rule files (YAML); config/alarms/default.yaml ships the built-in set. */
+    rulesDir: Type.String({ default: 'config/alarms' }),
   }),
   kpi: obj({
     minCallSeconds: Type.Integer({ default: 10, minimum: 0, maximum: 3600 }),

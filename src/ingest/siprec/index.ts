@@ -6,7 +6,6 @@ import { startEmbeddedFront, type SipFront } from '../sip/front.js';
 import { SrsCore } from './core.js';
 import { startDrachtioFront } from './drachtio.js';
 import { createIngestMetrics } from './metrics.js';
-import { DEFAULT_AGENT_PATTERN } from './roles.js';
 
 export interface SiprecIngest {
   close(): Promise<void>;
@@ -28,7 +27,7 @@ export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bu
   const pool = new PortPool(config.rtp.portMin, config.rtp.portMax, config.rtp.host);
   const core = new SrsCore(
     { log, bus: deps.bus, calls: deps.calls, metrics, pool },
-    { allow: config.sip.allow, advertise: config.rtp.advertise, jitterMs: config.rtp.jitterBufferMs, agentPattern: opts.agentPattern ?? DEFAULT_AGENT_PATTERN },
+    { allow: config.sip.allow, advertise: config.rtp.advertise, jitterMs: config.rtp.jitterBufferMs, agentPattern: opts.agentPattern ?? new RegExp(config.sip.agentPattern), retryAfterSeconds: config.sip.retryAfterSeconds },
   );
   let front: SipFront | undefined;
   try {
