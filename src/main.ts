@@ -15,6 +15,9 @@ import { createAnalysis, type AnalysisStage } from './analysis/index.js';
 import { createKpi, surveyRoutes } from './kpi/index.js';
 import { createAlarms } from './alarms/index.js';
 import { createWebServer } from './web/index.js';
+import { createReportScheduler } from './web/reports/index.js';
+import { ruleRoutes } from './web/routes/rules.js';
+import { storedRuleSources } from './web/routes/rule-packs.js';
 import { forkRoutes, createAudioSocketServer } from './ingest/fork/index.js';
 import { createSiprecIngest } from './ingest/siprec/index.js';
 import { startDemoLoop } from './ingest/import/demo.js';
@@ -53,6 +56,13 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
 
   const speech = await createSpeech({ config, log, bus, metrics });
   const analysis = await createAnalysis({ config, log, bus, metrics });
+  // Packs saved from the console (rules table) replace their files; a bad stored pack is logged
+  // and the file set stays in force.
+  const stored = storedRuleSources(store.db);
+  if (stored.length) {
+    const r = await analysis.reloadRules(stored);
+    if (!r.ok) log.error({ errors: r.errors }, 'stored rule packs invalid; using the rule files');
+  }
   // Analysis is created first so its call.ended handler (final intents, QA) runs before kpi's.
   const kpi = createKpi({ config, log, bus, store, metrics, summaryExtra: (id) => ({ qa: analysis.callSummary(id)?.qa }) });
   const alarms = await createAlarms({ config, log, bus, store, metrics, rulesPath: config.alarms.rulesDir, consoleUrl: config.http.publicUrl || undefined });
@@ -107,6 +117,8 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
   });
   // Behind the same session guard as every /api/v1 route.
   await app.register(surveyRoutes({ store, metrics, config }), { prefix: '/api/v1' });
+  await app.register(ruleRoutes({ config, store, metrics, log, onRulesChanged: (s) => p.analysis.reloadRules(s) }), { prefix: '/api/v1' });
+  const reports = createReportScheduler({ store, log, consoleUrl: config.http.publicUrl || undefined });
   if (config.forks.enabled) await app.register(forkRoutes({ config, log, bus, calls, metrics }));
   const audioSocket = config.forks.audioSocketPort
     ? await createAudioSocketServer({ config, log, bus, calls, metrics }, { host: config.forks.audioSocketHost, allow: config.forks.audioSocketAllow })
@@ -127,6 +139,7 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
       await siprec?.close();
       await audioSocket?.close();
       await demo?.stop();
+      reports.close();
       await app.close();
       await p.close();
       log.info('shutdown complete');

@@ -9,8 +9,10 @@ import type { Queries } from './queries.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
 import { callRoutes } from './routes/calls.js';
+import { insightRoutes } from './routes/insights.js';
 import { kpiRoutes } from './routes/kpi.js';
 import { liveRoutes } from './routes/live.js';
+import { reportRoutes } from './routes/reports.js';
 
 export interface ApiDeps {
   sessions: Sessions;
@@ -63,4 +65,6 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   alarmRoutes(app, deps);
   kpiRoutes(app, deps);
   liveRoutes(app, deps);
+  reportRoutes(app, deps);
+  insightRoutes(app, deps);
 }

@@ -207,3 +207,119 @@ t.test('the console follows navigator.language (zh); a viewer gets no alarm acti
   t.equal(await page.locator(`${row} [data-testid="alarm-ack"]`).count(), 0, 'no acknowledge button for a viewer');
   t.equal(await page.locator(`${row} [data-testid="alarm-resolve"]`).count(), 0, 'no resolve button for a viewer');
 });
+
+t.test('dashboards, an insight report and the rules editor in the browser', { skip: !existsSync(CHROMIUM) && 'chromium not installed' }, async (t) => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const { surveyRoutes } = await import('../../src/kpi/index.js');
+  const { ruleRoutes } = await import('../../src/web/routes/rules.js');
+  const { pino } = await import('pino');
+  const { default: Database } = await import('better-sqlite3');
+  const { join } = await import('node:path');
+  // startServer hands the store over after plugins load; the routes read it per request.
+  const late: { s?: Awaited<ReturnType<typeof startServer>> } = {};
+  const store = { get db() { return late.s!.store.db; }, audit: (...a: [string, string, string?, string?]) => late.s!.store.audit(...a) };
+  const metrics = { get registry() { return late.s!.metrics.registry; }, badInput: (p: string, r: string) => late.s!.metrics.badInput(p, r) };
+  const dir = t.testdir();
+  const s = await startServer(t, {
+    dir,
+    extend: (app) => {
+      // The KPI routes take the database at once: give them their own connection to the same file.
+      const db = new Database(join(dir, 'earshot.db'), { timeout: 5000 });
+      t.teardown(() => db.close());
+      void app.register(surveyRoutes({ store: { db }, metrics, config: { kpi: { minCallSeconds: 10, repeatWindowDays: 7 } } }), { prefix: '/api/v1' });
+      void app.register(ruleRoutes({ config: { analysis: { rulesDir: 'config/rules', serModel: '' }, alarms: { rulesDir: 'config/alarms' } }, store, metrics, log: pino({ level: 'silent' }), onRulesChanged: () => undefined }), { prefix: '/api/v1' });
+    },
+  });
+  late.s = s;
+
+  // Ten days of calls: categories, emotions, QA scores, alarms, NPS answers, repeat customers.
+  const DAY = 86_400_000;
+  const today = Math.floor(Date.now() / DAY) * DAY;
+  const cats = ['billing-dispute', 'complaint', 'cancel-intent', 'churn-intent', 'praise', 'escalation-request'];
+  const emos: Utterance['emotion'][] = ['angry', 'frustrated', 'neutral', 'satisfied'];
+  const survey = s.store.db.prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, 'nps', ?, ?)");
+  let n = 0;
+  for (let d = 10; d >= 0; d--) {
+    for (let k = 0; k < 6; k++, n++) {
+      const callId = `seed-${n}`;
+      const at = today - d * DAY + (8 + k * 1.7) * 3600_000;
+      if (at > Date.now()) continue;
+      const agent = `agent-0${(n % 4) + 1}`;
+      const hash = `cust${String(n % 9).padStart(4, '0')}ab12cd34`;
+      s.store.upsertCall({ callId, ingest: 'siprec', externalId: callId, startedAt: at, agentId: agent, queue: k % 2 ? 'sales' : 'support', customerHash: hash });
+      s.store.addLeg({ legId: `${callId}-c`, callId, role: 'customer', label: 'caller' });
+      const bad = (n * 7) % 5 < 2;
+      for (let u = 0; u < 4; u++) {
+        const emotion = bad ? emos[(u + n) % 2] : emos[2 + ((u + n) % 2)];
+        s.store.addUtterance({ callId, legId: `${callId}-c`, role: 'customer', seq: u, text: 'redacted text', lang: 'en', startMs: u * 9000, endMs: u * 9000 + 4000, sentiment: bad ? -0.6 : 0.4, emotion, emotionConfidence: 0.8, categories: [], redactions: 0 });
+      }
+      for (const c of [cats[n % cats.length], ...(bad ? [cats[(n + 1) % 4]] : [])]) s.store.addCallEvent({ callId, legId: `${callId}-c`, kind: 'category', tMs: 5000, data: { rule: c } });
+      if (bad && n % 2) s.store.insertAlarm({ callId, rule: ['negative-streak', 'escalation', 'long-silence'][n % 3], severity: n % 3 === 1 ? 'critical' : 'warning', state: 'open', message: 'seeded', raisedAt: at + 60_000, agentId: agent });
+      const qa = agent === 'agent-03' ? 48 + (n % 20) : 72 + (n % 25);
+      s.store.endCall(callId, 'ended', at + 240_000 + k * 30_000, { kpi: { short: false, sentiment: { negativeEnd: bad } }, qa: [{ scorecard: 'default', score: qa, items: [{ id: 'apology', label: 'Agent apologised', weight: 1, passed: qa >= 70 }] }] });
+      s.store.flush();
+      if (n % 2 === 0) survey.run(callId, hash, bad ? n % 7 : 7 + (n % 4), at + 3600_000);
+    }
+  }
+  s.store.flush();
+
+  const browser = await launch(t);
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && !/status of (401|422)/.test(m.text()) && errors.push(m.text()));
+  await page.goto(s.base);
+  await page.fill('#login-username', 'admin');
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForSelector('#topbar:not([hidden])');
+
+  // Dashboard: the old panels and the new ones.
+  await page.click('#nav-dashboard');
+  await page.waitForSelector('[data-testid="kpi-calls"]');
+  const charts = ['chart-emotions', 'chart-nps-dist', 'chart-nps-trend', 'chart-emotion-map', 'chart-alarm-rules', 'chart-qa-agents'];
+  await page.waitForFunction((ids) => ids.every((id) => !!(window as unknown as { Chart?: { getChart(id: string): unknown } }).Chart?.getChart(id)), charts);
+  await page.waitForSelector('[data-testid="category-heat"] td:has-text("1")');
+  await page.waitForSelector('[data-testid="high-risk"] tr >> nth=1');
+  t.equal(await page.getAttribute('[data-testid="high-risk-csv"]', 'href'), '/api/v1/customers/high-risk?format=csv');
+  await page.click('[data-testid="high-risk"] tr >> nth=1 >> a');
+  await page.waitForSelector('#root-cause h2');
+  t.ok(await page.locator('[data-testid="nps-drivers"] tr').count() > 1, 'detractor drivers listed');
+  await page.evaluate(() => window.scrollTo(0, 0)); // the sticky top bar would sit mid-page in a full-page shot
+  await page.screenshot({ path: new URL('dashboard-full.png', ARTIFACTS).pathname, fullPage: true });
+
+  // Reports: generate yesterday's from the console, open it.
+  await page.click('#nav-reports');
+  await page.selectOption('#report-period', 'day');
+  await page.fill('#report-start', new Date(today - DAY).toISOString().slice(0, 10));
+  await page.click('#report-generate');
+  await page.waitForSelector('[data-testid="report-row"]');
+  const href = await page.getAttribute('[data-testid="report-open"]', 'href');
+  t.match(href, /^\/api\/v1\/reports\/\d+\.html$/);
+  await page.screenshot({ path: new URL('reports-list.png', ARTIFACTS).pathname });
+  const report = await context.newPage();
+  report.on('pageerror', (e) => errors.push(String(e)));
+  await report.goto(`${s.base}${href}`);
+  await report.waitForSelector('table[data-section="coach"] a[data-call-id]');
+  t.match(await report.textContent('h1'), /Daily insight report/);
+  await report.screenshot({ path: new URL('report.png', ARTIFACTS).pathname, fullPage: true });
+  await report.close();
+
+  // Rules: an invalid edit is refused with its position; a dry run lists hits.
+  await page.click('#nav-rules');
+  await page.click('[data-testid="rule-pack"][data-pack="complaint"]');
+  await page.waitForSelector('#rule-yaml');
+  const yaml = await page.inputValue('#rule-yaml');
+  await page.fill('#rule-yaml', yaml.replace('speaker: customer', 'speaker: boss'));
+  await page.click('#rule-save');
+  await page.waitForSelector('[data-testid="rule-errors"] li:has-text("db:rule/complaint:7:14")');
+  t.equal(s.store.db.prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'nothing saved');
+  await page.fill('#rule-yaml', `${yaml.trimEnd()}\n  - id: text-probe\n    speaker: customer\n    when: { phrases: [redacted text] }\n`);
+  await page.click('#rule-dry-run');
+  await page.waitForSelector('[data-testid="dry-run-rules"] td:has-text("text-probe")');
+  await page.waitForSelector('[data-testid="dry-run-hits"] li');
+  await page.screenshot({ path: new URL('rules.png', ARTIFACTS).pathname, fullPage: true });
+  t.same(errors, [], 'no errors in the browser console');
+});

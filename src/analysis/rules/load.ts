@@ -21,7 +21,10 @@ export interface RuleSource {
   source: string;
 }
 
-/** Reads every *.yaml / *.yml in `dir` (sorted by name), adds `extra`, and validates them as one set. */
+/**
+ * Reads every *.yaml / *.yml in `dir` (sorted by name), adds `extra`, and validates them as one set.
+ * A pack saved from the console (`db:rule/<name>`) replaces the file of the same name.
+ */
 export async function loadRules(dir: string, extra: RuleSource[] = []): Promise<LoadResult> {
   let names: string[];
   try {
@@ -29,6 +32,8 @@ export async function loadRules(dir: string, extra: RuleSource[] = []): Promise<
   } catch (err) {
     return { ok: false, errors: [`${dir}: cannot read rules directory (${(err as NodeJS.ErrnoException).code ?? String(err)})`] };
   }
+  const replaced = new Set(extra.map((s) => /^db:rule\/(.+)$/u.exec(s.source)?.[1]).filter((x): x is string => !!x));
+  names = names.filter((n) => !replaced.has(n.replace(/\.ya?ml$/u, '')));
   const sources: { text: string; source: string }[] = [];
   for (const n of names) {
     const file = join(dir, n);

@@ -8,6 +8,8 @@ import * as alarmsView from './views/alarms.js';
 import * as callView from './views/call-detail.js';
 import * as dashboardView from './views/dashboard.js';
 import * as loginView from './views/login.js';
+import * as reportsView from './views/reports.js';
+import * as rulesView from './views/rules.js';
 import * as wallboardView from './views/wallboard.js';
 
 const live = new LiveClient();
@@ -21,6 +23,8 @@ const routes = [
   [/^#\/alarms$/, alarmsView],
   [/^#\/dashboard$/, dashboardView],
   [/^#\/calls\/([A-Za-z0-9._:-]+)$/, callView],
+  [/^#\/reports$/, reportsView],
+  [/^#\/rules(?:\/([a-z0-9-]+))?$/, rulesView],
 ];
 
 async function loadSession() {

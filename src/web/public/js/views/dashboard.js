@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { h } from '../dom.js';
 import { fmtDuration, t } from '../i18n.js';
 import { chart, COLORS } from '../charts.js';
+import { renderInsights } from './insights.js';
 
 const EMOTIONS = ['angry', 'frustrated', 'neutral', 'satisfied'];
 const SEVERITIES = ['critical', 'warning', 'info'];
@@ -67,6 +68,7 @@ export function render(root) {
         }),
       );
     })
-    .catch(() => page.append(h('p', { class: 'error', text: t('error.generic') })));
+    .catch(() => page.append(h('p', { class: 'error', text: t('error.generic') })))
+    .then(() => renderInsights(page, charts));
   return () => charts.forEach((c) => c?.destroy());
 }

@@ -1,0 +1,120 @@
+import { resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyContextConfig, FastifyError, FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { Metrics } from '../../metrics/registry.js';
+import type { Store } from '../../store/types.js';
+import { alarmFiles, dbSource, dryRun, listPacks, PACK_ID, savePack, storedRuleSources, validateWith } from './rule-packs.js';
+import type { RuleSource } from '../../analysis/index.js';
+
+export interface RuleRoutesDeps {
+  config: Pick<Config, 'analysis' | 'alarms'>;
+  store: Pick<Store, 'db' | 'audit'>;
+  metrics: Metrics;
+  log: Logger;
+  /**
+   * Called after a pack is saved, with every pack stored in the database (each replaces the
+   * rules-directory file of the same name): reload the analysis stage's rules here.
+   */
+  onRulesChanged: (stored: RuleSource[]) => unknown;
+  clock?: () => number;
+}
+
+const MAX_YAML = 256 * 1024;
+const IdParam = Type.Object({ id: Type.String({ pattern: PACK_ID.source, maxLength: 63 }) });
+const PutBody = Type.Object(
+  {
+    yaml: Type.String({ minLength: 1, maxLength: MAX_YAML }),
+    /** The version the editor started from: a different stored version answers 409. */
+    version: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+const DryRunBody = Type.Object(
+  {
+    yaml: Type.String({ minLength: 1, maxLength: MAX_YAML }),
+    days: Type.Integer({ minimum: 1, maximum: 90, default: 7 }),
+    /** The pack this text would replace (so its rules do not clash with themselves). */
+    id: Type.Optional(Type.String({ pattern: PACK_ID.source, maxLength: 63 })),
+  },
+  { additionalProperties: false },
+);
+// The web guard reads config.minRole (src/web/auth/guard.ts).
+const role = (minRole: 'supervisor' | 'admin') => ({ minRole }) as FastifyContextConfig;
+
+/**
+ * Rule packs, alarm rules and the QA form for the console, as a Fastify plugin to mount under
+ * /api/v1: GET /rules, GET /rules/:id, PUT /rules/:id (admin), POST /rules/dry-run (supervisor).
+ */
+export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
+  const dir = resolve(deps.config.analysis.rulesDir);
+  const now = deps.clock ?? Date.now;
+  const invalid = (errors: string[]) => ({ error: 'invalid-rules', message: errors[0], errors: errors.slice(0, 50) });
+
+  return async (app) => {
+    // Read per request: the store may be handed over after the plugin is built.
+    const db = () => deps.store.db;
+    app.setErrorHandler((err: FastifyError, req, reply) => {
+      const status = err.statusCode ?? 500;
+      if (status < 500) {
+        deps.metrics.badInput('api', err.validation ? `invalid-${err.validationContext ?? 'input'}` : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too-large' : 'other');
+        return reply.code(status).send({ error: 'bad-request', message: err.message });
+      }
+      req.log.error({ code: err.code ?? err.name, route: req.routeOptions.url }, 'rules request failed');
+      return reply.code(500).send({ error: 'internal', message: 'internal error' });
+    });
+
+    app.get('/rules', async () => ({
+      packs: listPacks(dir, db()).map(({ text: _t, ...p }) => p),
+      alarmRules: alarmFiles(resolve(deps.config.alarms.rulesDir)),
+    }));
+
+    app.get<{ Params: Static<typeof IdParam> }>('/rules/:id', { schema: { params: IdParam } }, async (req, reply) => {
+      const pack = listPacks(dir, db()).find((p) => p.id === req.params.id);
+      if (!pack) return reply.code(404).send({ error: 'not-found', message: 'no such rule pack' });
+      const v = validateWith(dir, db(), pack.id, pack.text);
+      return { pack, scorecards: v.ok ? v.set.scorecards.filter((c) => c.source === dbSource(pack.id)).map((c) => ({ id: c.id, name: c.name, items: c.items.map((i) => ({ id: i.id, label: i.label, weight: i.weight })) })) : [] };
+    });
+
+    app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof PutBody> }>(
+      '/rules/:id',
+      { schema: { params: IdParam, body: PutBody }, config: role('admin'), bodyLimit: MAX_YAML * 2 },
+      async (req, reply) => {
+        const { id } = req.params;
+        const current = listPacks(dir, db()).find((p) => p.id === id);
+        if (req.body.version !== undefined && req.body.version !== (current?.version ?? 0)) {
+          return reply.code(409).send({ error: 'conflict', message: `the pack changed meanwhile (now version ${current?.version ?? 0}); reload it` });
+        }
+        const v = validateWith(dir, db(), id, req.body.yaml);
+        if (!v.ok) {
+          deps.metrics.badInput('rules', 'invalid');
+          return reply.code(422).send(invalid(v.errors));
+        }
+        const user = req.session!.user.username;
+        const saved = savePack(db(), id, req.body.yaml, user, now());
+        deps.store.audit(user, 'rule.update', id, `v${saved.version}`);
+        let reloaded = true;
+        try {
+          await deps.onRulesChanged(storedRuleSources(db()));
+        } catch (err) {
+          reloaded = false;
+          deps.log.error({ code: (err as { code?: string }).code }, 'rules saved but not reloaded');
+        }
+        return { pack: { id, origin: 'db', version: saved.version, kind: saved.kind, updatedBy: user, updatedAt: saved.updatedAt }, rules: v.set.rules.length, reloaded };
+      },
+    );
+
+    app.post<{ Body: Static<typeof DryRunBody> }>('/rules/dry-run', { schema: { body: DryRunBody }, config: role('supervisor'), bodyLimit: MAX_YAML * 2 }, async (req, reply) => {
+      const id = req.body.id ?? 'dry-run';
+      const v = validateWith(dir, db(), id, req.body.yaml);
+      if (!v.ok) {
+        deps.metrics.badInput('rules', 'invalid');
+        return reply.code(422).send(invalid(v.errors));
+      }
+      // The answer quotes stored (redacted) transcript lines: audited like a transcript view.
+      deps.store.audit(req.session!.user.username, 'rule.dry-run', id, `${req.body.days}d`);
+      return { rules: v.packRules, days: req.body.days, ...dryRun(db(), v.set, v.packRules, now() - req.body.days * 86_400_000) };
+    });
+  };
+}
