@@ -50,11 +50,18 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
     metrics.badInput('pipeline', event);
     log.error({ err, event }, 'pipeline listener failed');
   };
-  const calls = new CallRegistry(bus, config.limits.maxCalls);
+  // The drain reads `speech`, created just below: calls only close once ingest runs.
+  let speech: SpeechStage | undefined;
+  const calls = new CallRegistry(bus, config.limits.maxCalls, {
+    drain: async (call) => {
+      await Promise.all([...call.legs.keys()].map((legId) => speech?.legDone(legId)));
+    },
+    onDrainError: (err) => log.error({ err }, 'call drain failed; ending the call with what was recognised'),
+  });
   connectStore(store, bus);
   attachPipelineMetrics(bus, metrics);
 
-  const speech = await createSpeech({ config, log, bus, metrics });
+  speech = await createSpeech({ config, log, bus, metrics });
   const analysis = await createAnalysis({ config, log, bus, metrics });
   // Packs saved from the console (rules table) replace their files; a bad stored pack is logged
   // and the file set stays in force.
@@ -71,19 +78,16 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
   const retention = createRetentionJob({ config, log, store, metrics });
 
   let closed = false;
+  const speechStage = speech;
   return {
-    config, log, metrics, store, bus, calls, speech, analysis, alarms, kpi,
+    config, log, metrics, store, bus, calls, speech: speechStage, analysis, alarms, kpi,
     async close() {
       if (closed) return;
       closed = true;
       // In-flight calls: let the recogniser finish what it has, then end them normally.
-      await Promise.all(
-        calls.list().map(async (c) => {
-          await Promise.all([...c.legs.keys()].map((legId) => speech.legDone(legId).catch(() => undefined)));
-          calls.close(c.info.callId, 'ended');
-        }),
-      );
-      await speech.close();
+      for (const c of calls.list()) calls.close(c.info.callId, 'ended');
+      await calls.idle();
+      await speechStage.close();
       analysis.close();
       await alarms.close();
       await kpi.close();

@@ -34,13 +34,26 @@ export class CallLimitError extends Error {
  * The live set of calls. Every ingest (SIPREC, forks, import) opens calls here, so the rest
  * of the pipeline sees one model whatever the source.
  */
+export interface RegistryOptions {
+  /**
+   * Runs between a call's legs ending and `call.ended`: main.ts waits here for the recogniser to
+   * finish each leg, so the last utterances (the ones after a BYE) reach analysis, KPIs and
+   * alarms before they close the call. Bounded by `drainTimeoutMs`.
+   */
+  drain?: (call: ActiveCall) => Promise<void>;
+  drainTimeoutMs?: number;
+  onDrainError?: (err: unknown) => void;
+}
+
 export class CallRegistry {
   readonly #calls = new Map<string, ActiveCall>();
   readonly #byExternal = new Map<string, string>();
+  readonly #draining = new Set<Promise<void>>();
 
   constructor(
     private readonly bus: PipelineBus,
     private readonly maxCalls: number,
+    private readonly opts: RegistryOptions = {},
   ) {}
 
   get size(): number {
@@ -93,14 +106,38 @@ export class CallRegistry {
     return [...this.#calls.values()];
   }
 
-  /** Idempotent: closing an unknown or already-closed call does nothing. */
+  /**
+   * Idempotent: closing an unknown or already-closed call does nothing. The call leaves the live
+   * set at once (its slot is free for a new call); `call.ended` follows once the drain is done.
+   */
   close(callId: string, state: CallState = 'ended', endedAt = Date.now()): void {
     const call = this.#calls.get(callId);
     if (!call) return;
     this.#calls.delete(callId);
     this.#byExternal.delete(`${call.info.ingest}:${call.info.externalId}`);
     for (const leg of call.legs.values()) this.bus.emit('leg.ended', leg);
-    this.bus.emit('call.ended', { callId, state, endedAt });
+    const ended = () => this.bus.emit('call.ended', { callId, state, endedAt });
+    if (!this.opts.drain) return ended();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.opts.onDrainError?.(new Error(`drain of call took over ${this.opts.drainTimeoutMs ?? 60_000} ms`));
+        resolve();
+      }, this.opts.drainTimeoutMs ?? 60_000);
+    });
+    const done: Promise<void> = Promise.race([this.opts.drain(call), timeout])
+      .catch((err: unknown) => this.opts.onDrainError?.(err))
+      .finally(() => {
+        clearTimeout(timer);
+        this.#draining.delete(done);
+        ended();
+      });
+    this.#draining.add(done);
+  }
+
+  /** Resolves when every closed call has emitted `call.ended` (graceful shutdown, tests). */
+  async idle(): Promise<void> {
+    while (this.#draining.size) await Promise.all([...this.#draining]);
   }
 
   #mustGet(callId: string): ActiveCall {

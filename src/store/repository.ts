@@ -27,7 +27,8 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO legs (id, call_id, role, label, codec) VALUES (?,?,?,?,?)
        ON CONFLICT(id) DO UPDATE SET role = excluded.role, label = excluded.label, codec = COALESCE(excluded.codec, codec)`,
     ),
-    legStats: p('UPDATE legs SET stats = ? WHERE id = ?'),
+    // Merged, not replaced: RTP (packets, loss, MOS) and speech (level, clipping) report separately.
+    legStats: p("UPDATE legs SET stats = json_patch(COALESCE(stats, '{}'), ?) WHERE id = ?"),
     insertUtterance: p(
       `INSERT INTO utterances (id, call_id, leg_id, role, seq, start_ms, end_ms, text, lang, sentiment, emotion, emotion_conf, categories, redactions)
        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,

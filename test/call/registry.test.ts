@@ -36,3 +36,31 @@ t.test('a throwing listener does not stop the others', async (t) => {
   t.ok(reached);
   t.equal(errors.length, 1);
 });
+
+t.test('call.ended waits for the drain (last utterances first), bounded by a timeout', async (t) => {
+  const bus = new PipelineBus();
+  const order: string[] = [];
+  let release!: () => void;
+  const reg = new CallRegistry(bus, 5, {
+    drain: () => new Promise<void>((r) => (release = r)),
+    drainTimeoutMs: 200,
+    onDrainError: () => order.push('drain-timeout'),
+  });
+  bus.on('leg.ended', () => order.push('leg.ended'));
+  bus.on('call.ended', () => order.push('call.ended'));
+  const a = reg.open({ ingest: 'siprec', externalId: 'a' });
+  reg.addLeg(a.info.callId, { role: 'customer', label: '1' });
+  reg.close(a.info.callId);
+  t.equal(reg.size, 0, 'the slot is free at once');
+  t.same(order, ['leg.ended'], 'call.ended not yet: the recogniser is still draining');
+  order.push('last utterance');
+  release();
+  await reg.idle();
+  t.same(order, ['leg.ended', 'last utterance', 'call.ended']);
+
+  order.length = 0;
+  const b = reg.open({ ingest: 'siprec', externalId: 'b' });
+  reg.close(b.info.callId); // drain never resolves
+  await reg.idle();
+  t.same(order, ['drain-timeout', 'call.ended'], 'a stuck drain still ends the call');
+});

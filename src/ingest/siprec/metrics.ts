@@ -35,8 +35,10 @@ export function createIngestMetrics(metrics: Metrics): IngestMetrics {
     rtpLost: reuse(r, 'earshot_rtp_lost_total', () => new Counter({ name: 'earshot_rtp_lost_total', help: 'RTP packets lost (RFC 3550 expected minus received)', labelNames: ['ingest'] as const, registers })),
     rtpDropped: reuse(r, 'earshot_rtp_dropped_total', () => new Counter({ name: 'earshot_rtp_dropped_total', help: 'RTP packets dropped, by reason', labelNames: ['reason'] as const, registers })),
     decodeErrors: reuse(r, 'earshot_codec_decode_errors_total', () => new Counter({ name: 'earshot_codec_decode_errors_total', help: 'Payloads a decoder rejected, by codec', labelNames: ['codec'] as const, registers })),
-    jitter: reuse(r, 'earshot_rtp_jitter_ms', () => new Histogram({ name: 'earshot_rtp_jitter_ms', help: 'RFC 3550 interarrival jitter per leg, sampled with leg stats', labelNames: ['ingest'] as const, buckets: [1, 2, 5, 10, 20, 40, 80, 160], registers })),
+    // Base units (seconds), as Prometheus naming asks.
+    jitter: reuse(r, 'earshot_rtp_jitter_seconds', () => new Histogram({ name: 'earshot_rtp_jitter_seconds', help: 'RFC 3550 interarrival jitter per leg, sampled with leg stats', labelNames: ['ingest'] as const, buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16], registers })),
     mos: reuse(r, 'earshot_rtp_mos', () => new Histogram({ name: 'earshot_rtp_mos', help: 'E-model MOS estimate per leg, sampled with leg stats', labelNames: ['ingest'] as const, buckets: [1.5, 2, 2.5, 3, 3.5, 4, 4.2, 4.4], registers })),
-    callsActive: reuse(r, 'earshot_calls_active', () => new Gauge({ name: 'earshot_calls_active', help: 'Calls in progress, by ingest', labelNames: ['ingest'] as const, registers })),
+    // SIP dialogs held by the SRS; calls in the pipeline are earshot_calls_active (one owner: src/metrics).
+    callsActive: reuse(r, 'earshot_siprec_sessions', () => new Gauge({ name: 'earshot_siprec_sessions', help: 'SIPREC recording sessions (dialogs) in progress', labelNames: ['ingest'] as const, registers })),
   };
 }

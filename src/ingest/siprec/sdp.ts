@@ -43,13 +43,14 @@ export function parseOffer(sdp: string): OfferedStream[] {
     throw new SdpError('malformed');
   }
   if (!parsed.media || parsed.media.length === 0) throw new SdpError('no-media');
-  const sessionAddr = parsed.connection?.ip ?? '';
+  const sessionAddr = String(parsed.connection?.ip ?? '');
   const sessionDir = (parsed as { direction?: Direction }).direction ?? 'sendrecv';
   return parsed.media.map((m, index) => {
     const fmts = String(m.payloads ?? '').trim();
     const rtpmap = new Map<number, Payload>();
     for (const r of m.rtp ?? []) {
-      rtpmap.set(r.payload, { pt: r.payload, name: r.codec.toUpperCase(), clockRate: r.rate ?? 8000, channels: r.encoding ? Number(r.encoding) : undefined });
+      // String(): sdp-transform turns a numeric encoding name ("a=rtpmap:101 1/8000") into a number.
+      rtpmap.set(r.payload, { pt: r.payload, name: String(r.codec).toUpperCase(), clockRate: r.rate ?? 8000, channels: r.encoding ? Number(r.encoding) : undefined });
     }
     const payloads: Payload[] = [];
     for (const f of fmts.split(/\s+/)) {
@@ -68,7 +69,7 @@ export function parseOffer(sdp: string): OfferedStream[] {
       proto: m.protocol,
       fmts: fmts || '0',
       label: m.label !== undefined ? String(m.label) : String(index),
-      addr: m.connection?.ip ?? sessionAddr,
+      addr: String(m.connection?.ip ?? sessionAddr),
       direction: (m.direction as Direction | undefined) ?? sessionDir,
       codec,
       dtmf,

@@ -218,7 +218,7 @@ export class RecordingSession {
     metrics.rtpLost.inc({ ingest: 'siprec' }, Math.max(0, q.lost - m.reported.lost));
     m.reported = { packets: q.packets, lost: Math.max(q.lost, m.reported.lost) };
     if (q.packets > 0) {
-      metrics.jitter.observe({ ingest: 'siprec' }, q.jitterMs);
+      metrics.jitter.observe({ ingest: 'siprec' }, q.jitterMs / 1000);
       metrics.mos.observe({ ingest: 'siprec' }, mos);
     }
     this.d.bus.emit('leg.stats', { callId: this.callId, legId: m.leg.legId, stats });

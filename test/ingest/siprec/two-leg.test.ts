@@ -43,5 +43,5 @@ t.test('two-leg SIPREC call: roles, audio, BYE', async (t) => {
   }
   t.equal(await metricValue(h.metrics, 'earshot_sip_requests_total', { method: 'INVITE' }), 1);
   t.equal(await metricValue(h.metrics, 'earshot_sip_responses_total', { code: '200' }), 2, '200 to INVITE and to BYE');
-  t.equal(await metricValue(h.metrics, 'earshot_calls_active', { ingest: 'siprec' }), 0);
+  t.equal(await metricValue(h.metrics, 'earshot_siprec_sessions', { ingest: 'siprec' }), 0);
 });
