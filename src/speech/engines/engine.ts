@@ -1,0 +1,43 @@
+// The recogniser contract both engines implement. A stream is one VAD segment of one leg:
+// 16 kHz float audio in, optional partial text while it grows, a final result at end().
+// Times in results are ms from the stream's first sample.
+
+export type EngineName = 'pocketsphinx' | 'sherpa';
+
+export interface AsrWord {
+  w: string;
+  startMs: number;
+  endMs: number;
+}
+
+export interface AsrResult {
+  text: string;
+  words: AsrWord[];
+}
+
+export interface AsrStream {
+  accept(samples: Float32Array): void;
+  /** Current hypothesis if the engine streams; null when it has nothing new to say. */
+  partial(): string | null;
+  /** Finishes the segment and returns its final result; the stream is unusable afterwards. */
+  end(): AsrResult;
+  /** Abandons the segment (too short to be speech). */
+  cancel(): void;
+}
+
+export interface AsrEngine {
+  readonly name: EngineName;
+  /** Human-readable description for ready(): model and settings, never audio or text. */
+  readonly detail: string;
+  start(): AsrStream;
+  close(): void;
+}
+
+export class EngineError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

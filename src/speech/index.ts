@@ -1,0 +1,210 @@
+// The speech stage: leg audio in (any rate), VAD segments, transcripts and level stats out.
+// Recognition runs in a worker pool; this module validates input, paces and reports.
+import { availableParallelism } from 'node:os';
+import type { Logger } from 'pino';
+import type { PipelineBus } from '../call/events.js';
+import type { AudioChunk, LegInfo } from '../call/types.js';
+import type { Config } from '../config/schema.js';
+import type { Metrics } from '../metrics/registry.js';
+import { resolveEngine } from './engine-select.js';
+import type { EngineName } from './engines/engine.js';
+import { createSpeechMetrics } from './metrics.js';
+import { createWorkerPool, type WorkerPool } from './pool.js';
+import { supportedRate } from './resample.js';
+
+export { fetchModel, importModel, listModels, validateModelDir } from './models/index.js';
+
+export interface SpeechStage {
+  ready(): { ok: boolean; engine: EngineName; detail: string };
+  /** Seconds of audio queued but not yet recognised, over all legs (import paces itself on it). */
+  pendingSeconds(): number;
+  /** End of input for the leg: resolves when everything received has been recognised and its last final emitted. */
+  legDone(legId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The stage plus operational hooks that main.ts need not wire (tests, diagnostics). */
+export interface SpeechStageInternals extends SpeechStage {
+  readonly pool: WorkerPool | undefined;
+}
+
+interface LegEntry {
+  info: LegInfo;
+  lastTMs: number;
+  behind: boolean;
+  shedding: boolean;
+  done?: Promise<void>;
+}
+
+const CHECK_MS = 500;
+const SHED_FACTOR = 3; // beyond this many maxQueueSeconds of backlog, new audio is dropped (and said so)
+
+export async function createSpeech(
+  deps: { config: Config; log: Logger; bus: PipelineBus; metrics: Metrics },
+  opts: { manifestsDir?: string } = {},
+): Promise<SpeechStageInternals> {
+  const { config, bus } = deps;
+  const log = deps.log.child({ stage: 'speech' });
+  const cfg = config.speech;
+  const legs = new Map<string, LegEntry>();
+  let pool: WorkerPool | undefined;
+  const pendingSeconds = () => {
+    let s = 0;
+    if (pool) for (const id of pool.legIds()) {
+      const l = pool.leg(id);
+      if (l) s += Math.max(0, l.sentSec - l.doneSec);
+    }
+    return s;
+  };
+  const m = createSpeechMetrics(deps.metrics.registry, pendingSeconds);
+  const size = cfg.workers || availableParallelism();
+
+  // Engine choice: the configured one when usable, else pocketsphinx with the reason in ready().
+  let state: { ok: boolean; engine: EngineName; detail: string };
+  const choice = await resolveEngine(config, { manifestsDir: opts.manifestsDir });
+  const events = {
+    transcript: (legId: string, tr: import('./leg-pipeline.js').LegTranscript) => {
+      const leg = legs.get(legId);
+      if (!leg) return;
+      if (tr.final) m.finals.inc({ engine: state.engine });
+      bus.emit('transcript', { callId: leg.info.callId, legId, role: leg.info.role, ...tr });
+    },
+    speech: (legId: string, startMs: number, endMs: number) => {
+      const leg = legs.get(legId);
+      if (!leg) return;
+      m.segments.inc();
+      bus.emit('call.event', { callId: leg.info.callId, legId, kind: 'speech', tMs: startMs, data: { startMs, endMs } });
+    },
+    stats: (legId: string, stats: { levelDb: number; clippedRatio: number }) => {
+      const leg = legs.get(legId);
+      if (leg) bus.emit('leg.stats', { callId: leg.info.callId, legId, stats });
+    },
+    legError: (_legId: string, code: string) => {
+      m.errors.inc({ code });
+      log.warn({ code }, 'speech: a leg failed in recognition and was reset');
+    },
+    restarted: (legIds: string[], exitCode: number) => {
+      m.restarts.inc();
+      log.warn({ exitCode, legs: legIds.length }, 'speech: recognition worker died and was restarted');
+      for (const legId of legIds) {
+        const leg = legs.get(legId);
+        if (!leg) continue;
+        bus.emit('call.event', { callId: leg.info.callId, legId, kind: 'asr-restart', tMs: leg.lastTMs, data: { exitCode } });
+      }
+    },
+  };
+
+  async function start(spec: typeof choice.spec): Promise<WorkerPool> {
+    const p = createWorkerPool(size, { engine: spec, vad: cfg.vad }, events);
+    try {
+      await p.ready();
+      return p;
+    } catch (err) {
+      await p.close();
+      throw err;
+    }
+  }
+
+  try {
+    pool = await start(choice.spec);
+    const what = await pool.ready();
+    state = { ok: true, engine: choice.spec.kind, detail: `${choice.note}${choice.note ? '; ' : ''}${what.detail} on ${size} worker(s)` };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (choice.spec.kind === 'sherpa' && choice.fallback) {
+      log.warn({ err: reason }, 'speech: sherpa engine failed to load; falling back to pocketsphinx');
+      try {
+        pool = await start(choice.fallback);
+        state = { ok: true, engine: 'pocketsphinx', detail: `sherpa unusable (${reason}); fell back to pocketsphinx on ${size} worker(s)` };
+      } catch (err2) {
+        state = { ok: false, engine: 'pocketsphinx', detail: err2 instanceof Error ? err2.message : String(err2) };
+      }
+    } else {
+      state = { ok: false, engine: choice.spec.kind, detail: reason };
+    }
+  }
+  if (!state.ok) log.error({ detail: state.detail }, 'speech: no recogniser could be started; audio is not transcribed');
+  else log.info({ engine: state.engine, workers: size }, 'speech: ready');
+
+  function check(leg: LegEntry, legId: string): void {
+    const l = pool?.leg(legId);
+    if (!l) return;
+    const backlog = l.sentSec - l.vadSec;
+    if (!leg.behind && backlog > cfg.maxQueueSeconds) {
+      leg.behind = true;
+      m.behind.inc();
+      log.warn({ backlogSec: Math.round(backlog) }, 'speech: leg behind real time');
+      bus.emit('call.event', { callId: leg.info.callId, legId, kind: 'behind-realtime', tMs: leg.lastTMs, data: { state: 'start', backlogSec: Math.round(backlog * 10) / 10 } });
+    } else if (leg.behind && backlog < cfg.maxQueueSeconds / 2) {
+      leg.behind = false;
+      leg.shedding = false;
+      m.behind.dec();
+      bus.emit('call.event', { callId: leg.info.callId, legId, kind: 'behind-realtime', tMs: leg.lastTMs, data: { state: 'end', backlogSec: Math.round(backlog * 10) / 10 } });
+    }
+  }
+  const timer = setInterval(() => {
+    for (const [legId, leg] of legs) check(leg, legId);
+  }, CHECK_MS);
+  timer.unref();
+
+  function onAudio(chunk: AudioChunk): void {
+    const leg = legs.get(chunk?.legId);
+    if (!leg || leg.done) return void deps.metrics.badInput('speech-audio', 'unknown-leg');
+    if (!(chunk.samples instanceof Int16Array)) return void deps.metrics.badInput('speech-audio', 'not-int16');
+    if (!supportedRate(chunk.sampleRate)) return void deps.metrics.badInput('speech-audio', 'sample-rate');
+    if (!Number.isFinite(chunk.tMs) || chunk.tMs < 0) return void deps.metrics.badInput('speech-audio', 'timestamp');
+    if (chunk.samples.length === 0 || !pool) return;
+    leg.lastTMs = chunk.tMs;
+    const l = pool.leg(chunk.legId);
+    if (l && l.sentSec - l.vadSec > cfg.maxQueueSeconds * SHED_FACTOR) {
+      // Bounded queue: far behind real time, new audio is dropped, counted, and the call told once.
+      m.shedSeconds.inc(chunk.samples.length / chunk.sampleRate);
+      check(leg, chunk.legId);
+      if (!leg.shedding) {
+        leg.shedding = true;
+        bus.emit('call.event', { callId: leg.info.callId, legId: chunk.legId, kind: 'shed', tMs: chunk.tMs, data: { reason: 'asr-backlog' } });
+      }
+      return;
+    }
+    pool.audio(chunk.legId, chunk.samples, chunk.sampleRate, chunk.tMs);
+  }
+
+  function legDone(legId: string): Promise<void> {
+    const leg = legs.get(legId);
+    if (!leg) return Promise.resolve();
+    leg.done ??= (pool ? pool.end(legId) : Promise.resolve()).then(() => {
+      if (leg.behind) m.behind.dec();
+      legs.delete(legId);
+      m.legs.dec();
+    });
+    return leg.done;
+  }
+
+  const offs = [
+    bus.on('leg.added', (info) => {
+      if (legs.has(info.legId)) return;
+      legs.set(info.legId, { info, lastTMs: 0, behind: false, shedding: false });
+      m.legs.inc();
+      pool?.open(info.legId);
+    }),
+    bus.on('leg.audio', onAudio),
+    bus.on('leg.ended', (info) => {
+      legDone(info.legId).catch((err: unknown) => log.error({ err }, 'speech: leg end failed'));
+    }),
+  ];
+
+  return {
+    get pool() {
+      return pool;
+    },
+    ready: () => ({ ...state }),
+    pendingSeconds,
+    legDone,
+    async close() {
+      for (const off of offs) off();
+      clearInterval(timer);
+      await pool?.close();
+      legs.clear();
+    },
+  };
+}

@@ -1,0 +1,206 @@
+// One leg's path through the recogniser: level meter → 16 kHz resampler → Silero windows →
+// segmenter → engine stream per segment → final transcript with prosody. Host-agnostic: it runs
+// inside a worker (pool) or in-thread (tests, benches); the host serialises calls per worker.
+import type { Prosody, Word } from '../call/types.js';
+import type { AsrEngine, AsrStream } from './engines/engine.js';
+import { LevelMeter, type LevelSnapshot } from './levels.js';
+import { computeProsody } from './prosody.js';
+import { Resampler, TARGET_RATE } from './resample.js';
+import { Segmenter, type SegmenterConfig, type SileroVad, VAD_WINDOW, type VadState } from './vad.js';
+
+const PAD = 1600; // 100 ms of audio before the first speech window goes to the recogniser too
+// Silence after the last speech window is held back and only its first 96 ms reach the
+// recogniser: pocketsphinx normalises cepstra over the whole segment (batch CMN), and the half
+// second of line silence (often digital zero) before the VAD closes skews that mean. On bench/wer's
+// telephone set, 100 ms pre-roll + 96 ms tail scored best of 100/200/300/500 ms variants.
+const TAIL_WINDOWS = 3;
+const STATS_EVERY_S = 5;
+const RESYNC_MS = 60; // a timestamp jump larger than this moves the leg's time base
+
+export interface LegTranscript {
+  seq: number;
+  text: string;
+  startMs: number;
+  endMs: number;
+  final: boolean;
+  words?: Word[];
+  prosody?: Prosody;
+}
+
+export interface PipelineSink {
+  transcript(legId: string, t: LegTranscript): void;
+  speech(legId: string, startMs: number, endMs: number): void;
+  stats(legId: string, s: LevelSnapshot): void;
+}
+
+export class LegPipeline {
+  readonly #meter = new LevelMeter();
+  readonly #seg: Segmenter;
+  readonly #vadState: VadState;
+  #resampler: Resampler | undefined;
+  #win = new Float32Array(VAD_WINDOW);
+  #winFill = 0;
+  #winIndex = 0; // windows processed = 16 kHz samples / 512
+  #ring: Float32Array[] = []; // recent windows for the pre-roll
+  #segAudio: Float32Array[] = [];
+  #segAudioStart = 0; // 16 kHz sample index of #segAudio[0]
+  #stream: AsrStream | null = null;
+  #held: Float32Array[] = []; // windows after the last speech window, not yet fed
+  readonly #threshold: number;
+  #seq = 0;
+  #baseMs: number | undefined; // leg time of 16 kHz sample 0
+  #inSamples = 0; // input samples at the current rate since the last rate change
+  #inMsAtRate = 0; // leg ms covered by input before the current rate
+  #statsAt = STATS_EVERY_S;
+  /** Input seconds whose audio has been through the VAD. */
+  vadSec = 0;
+
+  constructor(
+    readonly legId: string,
+    private readonly engine: AsrEngine,
+    private readonly vad: SileroVad,
+    cfg: SegmenterConfig,
+    private readonly sink: PipelineSink,
+  ) {
+    this.#seg = new Segmenter(cfg);
+    this.#threshold = cfg.threshold;
+    this.#vadState = vad.newState();
+  }
+
+  /** Input seconds fully recognised: everything before an open segment. */
+  get doneSec(): number {
+    if (!this.#seg.inSpeech) return this.vadSec;
+    const open = (this.#winIndex * VAD_WINDOW - Math.max(0, this.#seg.segmentStart - PAD)) / TARGET_RATE;
+    return Math.max(0, this.vadSec - open);
+  }
+
+  async push(samples: Int16Array, sampleRate: number, tMs: number): Promise<void> {
+    if (!this.#resampler || this.#resampler.inRate !== sampleRate) {
+      if (this.#resampler) this.#inMsAtRate += (this.#inSamples / this.#resampler.inRate) * 1000;
+      this.#resampler = new Resampler(sampleRate);
+      this.#inSamples = 0;
+    }
+    // Keep the leg clock on the source's timestamps: a gap (lost packets, hold) shifts the base.
+    const expected = (this.#baseMs ?? tMs) + this.#inMsAtRate + (this.#inSamples / sampleRate) * 1000;
+    if (this.#baseMs === undefined) this.#baseMs = tMs;
+    else if (Math.abs(tMs - expected) > RESYNC_MS) this.#baseMs += tMs - expected;
+    this.#inSamples += samples.length;
+    this.#meter.push(samples);
+
+    const pcm = this.#resampler.push(samples);
+    let off = 0;
+    while (off < pcm.length) {
+      const n = Math.min(VAD_WINDOW - this.#winFill, pcm.length - off);
+      this.#win.set(pcm.subarray(off, off + n), this.#winFill);
+      this.#winFill += n;
+      off += n;
+      if (this.#winFill === VAD_WINDOW) {
+        const w = this.#win;
+        this.#win = new Float32Array(VAD_WINDOW);
+        this.#winFill = 0;
+        await this.#window(w);
+      }
+    }
+    this.vadSec += samples.length / sampleRate;
+    if (this.vadSec >= this.#statsAt) {
+      this.#statsAt += STATS_EVERY_S;
+      this.sink.stats(this.legId, this.#meter.snapshot());
+    }
+  }
+
+  /** End of input: pads the last window, closes an open segment, sends final stats. */
+  async finish(): Promise<void> {
+    if (this.#winFill > 0) {
+      this.#winFill = 0; // rest of #win is zeros from its allocation
+      await this.#window(this.#win);
+    }
+    for (const ev of this.#seg.flush()) this.#segmentEvent(ev);
+    this.sink.stats(this.legId, this.#meter.snapshot());
+  }
+
+  close(): void {
+    this.#stream?.cancel();
+    this.#stream = null;
+    this.#held = [];
+  }
+
+  async #window(w: Float32Array): Promise<void> {
+    const winStart = this.#winIndex * VAD_WINDOW;
+    const p = await this.vad.prob(this.#vadState, w);
+    this.#winIndex++;
+    if (this.#stream) {
+      this.#segAudio.push(w);
+      if (p >= this.#threshold) {
+        // Speech resumed: the held pause belongs inside the segment.
+        for (const h of this.#held) this.#stream.accept(h);
+        this.#held = [];
+        this.#stream.accept(w);
+      } else {
+        this.#held.push(w);
+      }
+    } else {
+      this.#ring.push(w);
+      while (this.#ring.length * VAD_WINDOW > PAD + VAD_WINDOW) this.#ring.shift();
+    }
+    for (const ev of this.#seg.window(winStart, p)) this.#segmentEvent(ev);
+    if (this.#stream && this.#seg.inSpeech) {
+      const text = this.#stream.partial();
+      if (text) {
+        const startMs = this.#ms(this.#seg.segmentStart);
+        this.sink.transcript(this.legId, { seq: this.#seq, text, startMs, endMs: this.#ms(winStart + VAD_WINDOW), final: false });
+      }
+    }
+  }
+
+  #segmentEvent(ev: ReturnType<Segmenter['window']>[number]): void {
+    if (ev.kind === 'start') {
+      // The ring ends with the window that triggered; it becomes part of the segment.
+      this.#stream = this.engine.start();
+      this.#segAudio = this.#ring;
+      this.#segAudioStart = ev.startSample - (this.#ring.length - 1) * VAD_WINDOW;
+      for (const w of this.#ring) this.#stream.accept(w);
+      this.#ring = [];
+      return;
+    }
+    const stream = this.#stream;
+    const audio = this.#segAudio;
+    if (stream) for (const h of this.#held.slice(0, TAIL_WINDOWS)) stream.accept(h);
+    this.#held = [];
+    this.#stream = null;
+    this.#segAudio = [];
+    // Trailing silence stays available as the next segment's pre-roll.
+    this.#ring = audio.slice(-Math.ceil(PAD / VAD_WINDOW) - 1);
+    if (!stream) return;
+    if (!ev.keep) {
+      stream.cancel();
+      return;
+    }
+    const r = stream.end();
+    const startMs = this.#ms(ev.startSample);
+    const endMs = this.#ms(ev.endSample);
+    this.sink.speech(this.legId, startMs, endMs);
+    const seq = this.#seq++;
+    if (!r.text) return; // speech without words (cough, noise): a speech event but no transcript
+    const streamStartMs = this.#ms(this.#segAudioStart);
+    const pcm = concat(audio, ev.startSample - this.#segAudioStart, ev.endSample - this.#segAudioStart);
+    this.sink.transcript(this.legId, {
+      seq,
+      text: r.text,
+      startMs,
+      endMs,
+      final: true,
+      words: r.words.map((w) => ({ w: w.w, startMs: streamStartMs + w.startMs, endMs: streamStartMs + w.endMs })),
+      prosody: computeProsody(pcm),
+    });
+  }
+
+  #ms(sample16k: number): number {
+    return Math.round((this.#baseMs ?? 0) + (sample16k * 1000) / TARGET_RATE);
+  }
+}
+
+function concat(parts: Float32Array[], from: number, to: number): Float32Array {
+  const all = new Float32Array(parts.length * VAD_WINDOW);
+  parts.forEach((p, i) => all.set(p, i * VAD_WINDOW));
+  return all.subarray(Math.max(0, from), Math.min(all.length, to));
+}

@@ -1,0 +1,51 @@
+// The speech stage's Prometheus metrics. Labels are bounded enums (engine, kind), never leg ids.
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface SpeechMetrics {
+  behind: Gauge;
+  legs: Gauge;
+  pending: Gauge;
+  restarts: Counter;
+  segments: Counter;
+  finals: Counter<'engine'>;
+  shedSeconds: Counter;
+  errors: Counter<'code'>;
+}
+
+export function createSpeechMetrics(registry: Registry, pendingSeconds: () => number): SpeechMetrics {
+  return {
+    behind: new Gauge({
+      name: 'earshot_legs_behind_realtime',
+      help: 'Legs whose audio waits longer than speech.maxQueueSeconds for recognition',
+      registers: [registry],
+    }),
+    legs: new Gauge({ name: 'earshot_speech_legs', help: 'Legs being recognised', registers: [registry] }),
+    pending: new Gauge({
+      name: 'earshot_speech_pending_seconds',
+      help: 'Seconds of audio received but not yet recognised, over all legs',
+      registers: [registry],
+      collect() {
+        this.set(pendingSeconds());
+      },
+    }),
+    restarts: new Counter({ name: 'earshot_asr_restarts_total', help: 'Recognition workers restarted after dying', registers: [registry] }),
+    segments: new Counter({ name: 'earshot_vad_segments_total', help: 'Speech segments found by the VAD', registers: [registry] }),
+    finals: new Counter({
+      name: 'earshot_asr_finals_total',
+      help: 'Final transcripts emitted, by engine',
+      labelNames: ['engine'] as const,
+      registers: [registry],
+    }),
+    shedSeconds: new Counter({
+      name: 'earshot_speech_shed_seconds_total',
+      help: 'Seconds of audio dropped because a leg was far behind real time (each episode also raises a call event)',
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'earshot_asr_errors_total',
+      help: 'Recognition failures of a leg, by error code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+  };
+}
