@@ -89,7 +89,7 @@ export const ConfigSchema = obj({
       minSpeechMs: Type.Integer({ default: 250, minimum: 50, maximum: 5000 }),
       maxUtteranceMs: Type.Integer({ default: 15000, minimum: 2000, maximum: 60000 }),
     }),
-    /** Per-worker pending audio before a leg is reported behind real time. */
+    /** Backlog per leg before it is reported behind real time; at 3x this, new audio is shed (counted). */
     maxQueueSeconds: Type.Number({ default: 10, minimum: 1, maximum: 600 }),
   }),
   analysis: obj({

@@ -16,7 +16,8 @@ export { fetchModel, importModel, listModels, validateModelDir } from './models/
 
 export interface SpeechStage {
   ready(): { ok: boolean; engine: EngineName; detail: string };
-  /** Seconds of audio queued but not yet recognised, over all legs (import paces itself on it). */
+  /** Seconds of audio queued but not yet through VAD and recognition, over all legs (import paces itself
+   *  on it). A segment still open (speaker mid-sentence) waits for input, so it is not counted. */
   pendingSeconds(): number;
   /** End of input for the leg: resolves when everything received has been recognised and its last final emitted. */
   legDone(legId: string): Promise<void>;
@@ -52,7 +53,9 @@ export async function createSpeech(
     let s = 0;
     if (pool) for (const id of pool.legIds()) {
       const l = pool.leg(id);
-      if (l) s += Math.max(0, l.sentSec - l.doneSec);
+      // Work still queued for a worker. Audio of a segment that is still open is not counted: it
+      // waits for more input, not for CPU, so pacing on it could stall a sender forever.
+      if (l) s += Math.max(0, l.sentSec - l.vadSec);
     }
     return s;
   };

@@ -22,7 +22,7 @@ export function createSpeechMetrics(registry: Registry, pendingSeconds: () => nu
     legs: new Gauge({ name: 'earshot_speech_legs', help: 'Legs being recognised', registers: [registry] }),
     pending: new Gauge({
       name: 'earshot_speech_pending_seconds',
-      help: 'Seconds of audio received but not yet recognised, over all legs',
+      help: 'Seconds of audio queued for recognition workers, over all legs',
       registers: [registry],
       collect() {
         this.set(pendingSeconds());

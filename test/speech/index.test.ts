@@ -78,8 +78,19 @@ t.test('speech stage on one worker', async (t) => {
     const call = s.calls.open({ ingest: 'import', externalId: 'z' });
     const leg = s.calls.addLeg(call.info.callId, { role: 'customer', label: '0' });
     for (const f of frames(pcm.subarray(0, 8000), 8000)) s.bus.emit('leg.audio', { legId: leg.legId, samples: f.samples, sampleRate: 8000, tMs: f.tMs });
+    const restarted = new Promise<void>((resolve) => {
+      const off = s.bus.on('call.event', (e) => {
+        if (e.kind === 'asr-restart') {
+          off();
+          resolve();
+        }
+      });
+    });
     await s.stage.pool?.killWorker(0);
-    await new Promise((r) => setTimeout(r, 50)); // let the exit event run
+    // Wait for the worker's exit to be handled, however slow the machine (bounded, not timed).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([restarted, new Promise((r) => (timer = setTimeout(r, 30000)))]);
+    clearTimeout(timer);
     const restart = s.events.find((e) => e.kind === 'asr-restart' && e.legId === leg.legId);
     t.ok(restart, 'asr-restart event');
     t.equal(restart?.legId, leg.legId);
