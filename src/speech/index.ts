@@ -65,17 +65,26 @@ export async function createSpeech(
   // Engine choice: the configured one when usable, else pocketsphinx with the reason in ready().
   let state: { ok: boolean; engine: EngineName; detail: string };
   const choice = await resolveEngine(config, { manifestsDir: opts.manifestsDir });
+  const segmentClosedAt = new Map<string, number[]>(); // legId -> when the VAD closed each pending segment
   const events = {
     transcript: (legId: string, tr: import('./leg-pipeline.js').LegTranscript) => {
       const leg = legs.get(legId);
       if (!leg) return;
-      if (tr.final) m.finals.inc({ engine: state.engine });
+      if (tr.final) {
+        m.finals.inc({ engine: state.engine });
+        // One final per VAD segment, in order: the oldest closed segment is this one.
+        const closed = segmentClosedAt.get(legId)?.shift();
+        if (closed !== undefined) m.finalLatency.observe({ engine: state.engine }, (performance.now() - closed) / 1000);
+      }
       bus.emit('transcript', { callId: leg.info.callId, legId, role: leg.info.role, ...tr });
     },
     speech: (legId: string, startMs: number, endMs: number) => {
       const leg = legs.get(legId);
       if (!leg) return;
       m.segments.inc();
+      let q = segmentClosedAt.get(legId);
+      if (!q) segmentClosedAt.set(legId, (q = []));
+      if (q.length < 64) q.push(performance.now());
       bus.emit('call.event', { callId: leg.info.callId, legId, kind: 'speech', tMs: startMs, data: { startMs, endMs } });
     },
     stats: (legId: string, stats: { levelDb: number; clippedRatio: number }) => {
@@ -178,6 +187,7 @@ export async function createSpeech(
     leg.done ??= (pool ? pool.end(legId) : Promise.resolve()).then(() => {
       if (leg.behind) m.behind.dec();
       legs.delete(legId);
+      segmentClosedAt.delete(legId);
       m.legs.dec();
     });
     return leg.done;

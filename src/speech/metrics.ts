@@ -1,5 +1,5 @@
 // The speech stage's Prometheus metrics. Labels are bounded enums (engine, kind), never leg ids.
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface SpeechMetrics {
   behind: Gauge;
@@ -10,6 +10,7 @@ export interface SpeechMetrics {
   finals: Counter<'engine'>;
   shedSeconds: Counter;
   errors: Counter<'code'>;
+  finalLatency: Histogram<'engine'>;
 }
 
 export function createSpeechMetrics(registry: Registry, pendingSeconds: () => number): SpeechMetrics {
@@ -39,6 +40,13 @@ export function createSpeechMetrics(registry: Registry, pendingSeconds: () => nu
     shedSeconds: new Counter({
       name: 'earshot_speech_shed_seconds_total',
       help: 'Seconds of audio dropped because a leg was far behind real time (each episode also raises a call event)',
+      registers: [registry],
+    }),
+    finalLatency: new Histogram({
+      name: 'earshot_asr_final_latency_seconds',
+      help: 'From the VAD closing a speech segment to its final transcript (queueing + decoding), by engine',
+      labelNames: ['engine'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers: [registry],
     }),
     errors: new Counter({
