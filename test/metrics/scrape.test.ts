@@ -75,7 +75,7 @@ function labelValues(text: string): { metric: string; label: string; value: stri
   return out;
 }
 
-t.test('after a SIPREC call: promtool-clean, every listed family present, no PII in labels', { timeout: 90_000 }, async (t) => {
+t.test('after a SIPREC call: promtool-clean, every listed family present, no PII in labels', { timeout: 200_000 }, async (t) => {
   const dir = t.testdir();
   // A webhook receiver and an upstream collector stand-in, so those paths are configured and live.
   const rx = createServer((req, res) => {
