@@ -7,7 +7,7 @@ import t from 'tap';
 import type { LegStats } from '../../src/call/types.js';
 import { memoryLogger, siprecCall, startSiprecAppliance } from '../metrics/siprec-rig.js';
 
-t.test('SIPREC call → roles, transcripts per leg, escalation alarm, BYE with leg stats', { timeout: 90_000 }, async (t) => {
+t.test('SIPREC call → roles, transcripts per leg, escalation alarm, BYE with leg stats', { timeout: 200_000 }, async (t) => {
   const dir = t.testdir();
   const logs: string[] = [];
   const { appliance } = await startSiprecAppliance(t, dir, undefined, memoryLogger(logs));
