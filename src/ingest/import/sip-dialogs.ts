@@ -76,11 +76,12 @@ export function sdpMedia(body: string): { endpoints: string[]; pts: Map<number, 
   const pts = new Map<number, MediaCodec>();
   for (const m of sdp.media ?? []) {
     if (m.type !== 'audio' || !m.port) continue;
+    // String(): sdp-transform turns numeric-looking fields ("c=IN IP4 1", "a=rtpmap:0 1/8000") into numbers.
     const ip = m.connection?.ip ?? sdp.connection?.ip;
-    if (ip) endpoints.push(endpoint(ip, m.port));
+    if (ip) endpoints.push(endpoint(String(ip), m.port));
     for (const pt of String(m.payloads ?? '').split(/\s+/).map(Number)) if (pt in STATIC_PT) pts.set(pt, STATIC_PT[pt]);
     for (const r of m.rtp ?? []) {
-      const name = r.codec.toLowerCase();
+      const name = String(r.codec).toLowerCase();
       pts.set(r.payload, name === 'pcmu' ? 'pcmu' : name === 'pcma' ? 'pcma' : name === 'telephone-event' ? 'telephone-event' : 'other');
     }
   }
