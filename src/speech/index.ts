@@ -66,10 +66,17 @@ export async function createSpeech(
   let state: { ok: boolean; engine: EngineName; detail: string };
   const choice = await resolveEngine(config, { manifestsDir: opts.manifestsDir });
   const segmentClosedAt = new Map<string, number[]>(); // legId -> when the VAD closed each pending segment
+  const seqOf = new Map<string, { offset: number; max: number }>(); // legId -> seq shift after worker restarts
   const events = {
     transcript: (legId: string, tr: import('./leg-pipeline.js').LegTranscript) => {
       const leg = legs.get(legId);
       if (!leg) return;
+      // A restarted worker numbers a leg's utterances from scratch: shift them past what was
+      // already emitted, or the store's unique (leg, seq) would drop them as repeats.
+      const seqs = seqOf.get(legId) ?? { offset: 0, max: 0 };
+      seqOf.set(legId, seqs);
+      tr = { ...tr, seq: tr.seq + seqs.offset };
+      seqs.max = Math.max(seqs.max, tr.seq);
       if (tr.final) {
         m.finals.inc({ engine: state.engine });
         // One final per VAD segment, in order: the oldest closed segment is this one.
@@ -99,6 +106,8 @@ export async function createSpeech(
       m.restarts.inc();
       log.warn({ exitCode, legs: legIds.length }, 'speech: recognition worker died and was restarted');
       for (const legId of legIds) {
+        const seqs = seqOf.get(legId);
+        if (seqs) seqs.offset = seqs.max + 1;
         const leg = legs.get(legId);
         if (!leg) continue;
         bus.emit('call.event', { callId: leg.info.callId, legId, kind: 'asr-restart', tMs: leg.lastTMs, data: { exitCode } });
@@ -188,6 +197,7 @@ export async function createSpeech(
       if (leg.behind) m.behind.dec();
       legs.delete(legId);
       segmentClosedAt.delete(legId);
+      seqOf.delete(legId);
       m.legs.dec();
     });
     return leg.done;

@@ -50,10 +50,9 @@ t.test('worker crash mid-call: process survives, legs marked, recognition resume
   const rows = store.db.prepare("SELECT state, (SELECT count(*) FROM legs WHERE call_id = calls.id) AS legs FROM calls").all() as { state: string; legs: number }[];
   t.same(rows.map((r) => [r.state, r.legs]), [['ended', 2], ['ended', 2]], 'both calls stored, ended, with both legs');
   const storedUtt = store.db.prepare('SELECT leg_id, seq FROM utterances').all() as { leg_id: string; seq: number }[];
-  // Known loss (reported): the restarted worker numbers the leg's finals from seq 0 again, and the
-  // store's UNIQUE(leg_id, seq) refuses the repeat, so finals after a restart are dropped. Needs a
-  // per-leg seq that survives the restart in src/speech. Until then this assertion is a todo.
-  t.equal(storedUtt.length, utt.length, 'every utterance emitted is stored', {
-    todo: new Set(utt.map((u) => `${u.legId}:${u.seq}`)).size < utt.length ? 'seq restarts at 0 after a worker restart (src/speech)' : false, emitted: utt.map((u) => `${u.legId.slice(0, 4)}:${u.seq}@${u.startMs}`).join(' '), stored: storedUtt.map((u) => `${u.leg_id.slice(0, 4)}:${u.seq}`).join(' ') });
+  // A restarted worker numbers finals afresh; the stage shifts them past what the leg already
+  // emitted, so the store's UNIQUE(leg_id, seq) keeps every one.
+  t.equal(new Set(utt.map((u) => `${u.legId}:${u.seq}`)).size, utt.length, 'no repeated (leg, seq) after the restart');
+  t.equal(storedUtt.length, utt.length, 'every utterance emitted is stored', { emitted: utt.map((u) => `${u.legId.slice(0, 4)}:${u.seq}@${u.startMs}`).join(' '), stored: storedUtt.map((u) => `${u.leg_id.slice(0, 4)}:${u.seq}`).join(' ') });
   t.equal(speech.ready().ok, true, 'speech is ready again');
 });
