@@ -1,15 +1,14 @@
 import type { PipelineBus } from '../call/events.js';
 import type { AlarmState } from '../call/types.js';
 import type { AlarmRow, Store } from '../store/types.js';
+import { toAlarm } from '../store/index.js';
 import { AlarmError } from './errors.js';
 import type { AlarmMetrics } from './metrics.js';
 import type { WebhookOutbox } from './outbox.js';
 import type { AlarmRule } from './rules.js';
 
-/** An alarm row as the console sees it, with the escalation time (alarms.escalated_at). */
-export interface AlarmView extends AlarmRow {
-  escalatedAt?: number;
-}
+/** An alarm as the console sees it: the stored row (which carries escalatedAt). */
+export type AlarmView = AlarmRow;
 
 export interface RaiseRequest {
   rule: AlarmRule;
@@ -77,9 +76,9 @@ export class AlarmLifecycle {
   }
 
   get(id: number): AlarmView {
-    const r = this.store.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as Record<string, unknown> | undefined;
-    if (!r) throw new AlarmError('EARSHOT_ERR_NOT_FOUND', [`alarm ${id} does not exist`], 'alarm-id');
-    return toView(r);
+    const a = this.store.getAlarm(id);
+    if (!a) throw new AlarmError('EARSHOT_ERR_NOT_FOUND', [`alarm ${id} does not exist`], 'alarm-id');
+    return a;
   }
 
   ack(id: number, user: string, comment?: string): AlarmView {
@@ -113,13 +112,11 @@ export class AlarmLifecycle {
       .prepare("SELECT * FROM alarms WHERE state = 'open' AND escalated_at IS NULL AND raised_at <= ? ORDER BY id")
       .all(now - minAge) as Record<string, unknown>[];
     const out: AlarmView[] = [];
-    // TODO(store): store.escalateAlarm(id, at) once the Store has it; this is the one direct write.
-    const mark = this.store.db.prepare('UPDATE alarms SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL');
     for (const r of open) {
-      const a = toView(r);
+      const a = toAlarm(r);
       const limit = after.get(a.rule);
       if (limit === undefined || now - a.raisedAt < limit) continue;
-      if (mark.run(now, a.id).changes !== 1) continue; // another process escalated it
+      if (!this.store.escalateAlarm(a.id, now)) continue; // another process escalated it
       this.store.audit('system', 'alarm.escalate', `alarm:${a.id}`, `not acknowledged within ${limit / 60_000} min`);
       const row = { ...a, escalatedAt: now };
       this.m.escalated.inc({ rule: a.rule });
@@ -129,32 +126,4 @@ export class AlarmLifecycle {
     }
     return out;
   }
-}
-
-export function toView(r: Record<string, unknown>): AlarmView {
-  const opt = <T>(v: unknown) => (v === null || v === undefined ? undefined : (v as T));
-  let evidence: number[] | undefined;
-  try {
-    evidence = r.evidence ? (JSON.parse(r.evidence as string) as number[]) : undefined;
-  } catch {
-    evidence = undefined;
-  }
-  return {
-    id: r.id as number,
-    callId: r.call_id as string,
-    agentId: opt<string>(r.agent_id),
-    rule: r.rule as string,
-    severity: r.severity as AlarmRow['severity'],
-    state: r.state as AlarmState,
-    message: r.message as string,
-    raisedAt: r.raised_at as number,
-    evidence,
-    ackedBy: opt<string>(r.acked_by),
-    ackedAt: opt<number>(r.acked_at),
-    ackComment: opt<string>(r.ack_comment),
-    resolvedBy: opt<string>(r.resolved_by),
-    resolvedAt: opt<number>(r.resolved_at),
-    resolveComment: opt<string>(r.resolve_comment),
-    escalatedAt: opt<number>(r.escalated_at),
-  };
 }

@@ -1,7 +1,7 @@
 // One leg's path through the recogniser: level meter → 16 kHz resampler → Silero windows →
 // segmenter → engine stream per segment → final transcript with prosody. Host-agnostic: it runs
 // inside a worker (pool) or in-thread (tests, benches); the host serialises calls per worker.
-import type { Prosody, Word } from '../call/types.js';
+import type { Transcript } from '../call/types.js';
 import type { AsrEngine, AsrStream } from './engines/engine.js';
 import { LevelMeter, type LevelSnapshot } from './levels.js';
 import { computeProsody } from './prosody.js';
@@ -17,15 +17,8 @@ const TAIL_WINDOWS = 3;
 const STATS_EVERY_S = 5;
 const RESYNC_MS = 60; // a timestamp jump larger than this moves the leg's time base
 
-export interface LegTranscript {
-  seq: number;
-  text: string;
-  startMs: number;
-  endMs: number;
-  final: boolean;
-  words?: Word[];
-  prosody?: Prosody;
-}
+/** A transcript as a leg's pipeline knows it: the call, leg and role are added by the stage. */
+export type LegTranscript = Omit<Transcript, 'callId' | 'legId' | 'role'>;
 
 export interface PipelineSink {
   transcript(legId: string, t: LegTranscript): void;

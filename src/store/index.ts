@@ -7,6 +7,7 @@
 export { openStore, type OpenStoreOptions } from './open.js';
 export { connectStore } from './connect.js';
 export { backup } from './backup.js';
+export { toAlarm } from './rows.js';
 export { migrate, loadMigrations, migrationDirs, schemaVersion, type MigrateResult } from './migrate.js';
 export { StoreError, type StoreErrorCode } from './errors.js';
 export type * from './types.js';

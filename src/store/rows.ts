@@ -72,6 +72,15 @@ export function toCallEvent(r: Raw): CallEventRow {
   });
 }
 
+/** Evidence is a JSON list of utterance ids; a damaged cell must not make the alarm unreadable. */
+function evidenceOf(v: unknown): AlarmRow['evidence'] {
+  try {
+    return json(v) as AlarmRow['evidence'];
+  } catch {
+    return undefined;
+  }
+}
+
 export function toAlarm(r: Raw): AlarmRow {
   return compact({
     id: r.id as number,
@@ -82,7 +91,7 @@ export function toAlarm(r: Raw): AlarmRow {
     state: r.state as AlarmState,
     message: r.message as string,
     raisedAt: r.raised_at as number,
-    evidence: json(r.evidence) as AlarmRow['evidence'],
+    evidence: evidenceOf(r.evidence),
     ackedBy: opt<string>(r.acked_by),
     ackedAt: opt<number>(r.acked_at),
     ackComment: opt<string>(r.ack_comment),
