@@ -47,7 +47,7 @@ export interface WorkerPool {
   end(legId: string): Promise<void>;
   leg(legId: string): Readonly<LegState> | undefined;
   legIds(): string[];
-  /** Terminates a worker as a crash would (tests, ops); the pool restarts it. */
+  /** Makes a worker exit as a crash would (between jobs; tests, ops); the pool restarts it. */
   killWorker(index: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -199,7 +199,11 @@ export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents)
     leg: (legId) => legs.get(legId),
     legIds: () => [...legs.keys()],
     async killWorker(index) {
-      await slots[index]?.worker.terminate();
+      const slot = slots[index];
+      if (!slot || slot.exited) return;
+      const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+      post(slot, { t: 'crash' });
+      await exited;
     },
     async close() {
       if (closing) return;

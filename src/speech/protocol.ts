@@ -14,7 +14,9 @@ export type ToWorker =
   | { t: 'open'; legId: string }
   | { t: 'audio'; legId: string; samples: Int16Array; rate: number; tMs: number }
   | { t: 'end'; legId: string; id: number }
-  | { t: 'close' };
+  | { t: 'close' }
+  /** Simulated crash (tests, ops): the worker exits once its queue is idle. */
+  | { t: 'crash' };
 
 export type FromWorker =
   | { t: 'ready'; engine: EngineSpec['kind']; detail: string }

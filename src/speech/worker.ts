@@ -67,6 +67,11 @@ port.on('message', (m: ToWorker) => {
         case 'end':
           void rec.end(m.legId).then(() => send({ t: 'ended', id: m.id }));
           break;
+        case 'crash':
+          // Exit between jobs: ending the thread while an onnxruntime run is in flight aborts the
+          // whole process from native code, which is not the fault being simulated.
+          void rec.idle().then(() => process.exit(70));
+          break;
         case 'close':
           void rec.close().then(() => {
             send({ t: 'closed' });
