@@ -87,3 +87,45 @@ t.test('partials use but do not advance the state', async (t) => {
   t.equal(r.partial('c', words(CARD.slice(4, 8)), 2500).text, '[DIGITS]');
   t.equal(r.final('c', words(CARD.slice(4)), 2500, 6000).text, '[CARD]');
 });
+
+t.test('names after an introduction become [NAME]; the words around them stay', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['hi my name is john smith and i have a question', 'hi my name is [NAME] and i have a question'],
+    ["thank you for calling this is sarah speaking how can i help", 'thank you for calling this is [NAME] speaking how can i help'],
+    ['this is mike from acme support', 'this is [NAME] from acme support'],
+    ["you're speaking with priya", "you're speaking with [NAME]"],
+    ['can i have mister okafor please', 'can i have mister [NAME] please'],
+    ['我叫张伟', '我叫[NAME]'],
+    ['免贵姓王', '免贵姓[NAME]'],
+    ['王先生您好', '[NAME]先生您好'],
+  ];
+  for (const [text, want] of cases) {
+    const r = redact(text);
+    t.equal(r.text, want, text);
+    t.ok(r.types.includes('NAME'), `${text}: counted as NAME`);
+  }
+});
+
+t.test('near misses: no name to redact', async (t) => {
+  for (const text of [
+    'this is ridiculous i want to speak to your supervisor',
+    'my name is on the account',
+    'the account name is wrong',
+    "you're speaking with a supervisor now",
+    'call me back tomorrow',
+    'i miss the old plan',
+    'the doctor said to call',
+    '这位先生请稍等',
+    '我是客户',
+  ]) {
+    const r = redact(text);
+    t.equal(r.text, text, text);
+    t.notOk(r.types.includes('NAME'), text);
+  }
+});
+
+t.test('a name and a number in one utterance are both redacted', async (t) => {
+  const r = new CallRedactor().final('leg-a', 'my name is maria lopez and my phone is five five five one two three four five six seven', 0, 4000);
+  t.equal(r.text, 'my name is [NAME] and my phone is [PHONE]');
+  t.same([...r.types].sort(), ['NAME', 'PHONE']);
+});

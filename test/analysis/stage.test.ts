@@ -57,6 +57,7 @@ t.test('an English call end to end with the built-in packs', async (t) => {
   const u = s.utterances;
   t.equal(u.length, 9);
   t.equal(u[0].id, 100, 'ids come from nextUtteranceId');
+  t.equal(u[0].text, 'thank you for calling, my name is [NAME], this call may be recorded for quality');
   t.equal(u[3].text, 'my card number is [DIGITS]');
   t.equal(u[4].text, '[CARD]', 'the card number split over two utterances is caught');
   t.equal(s.partials[0].text, '[CARD]', 'partials are redacted too, with the tail');
@@ -84,7 +85,7 @@ t.test('an English call end to end with the built-in packs', async (t) => {
   t.equal(sum.emotion.subject, 'customer');
   t.equal(sum.emotion.worst?.emotion, 'angry');
   t.equal(sum.emotion.end, 'angry');
-  t.equal(sum.redactions, 2);
+  t.equal(sum.redactions, 3, 'the agent\'s name, the card start, the card');
   t.equal(sum.categories['pci-card-spoken'], 1);
   const qa = sum.qa.find((q) => q.scorecard === 'default')!;
   t.ok(qa.score !== null && qa.score > 0 && qa.score < 100, `QA score ${qa.score}`);

@@ -2,7 +2,9 @@
 // shape, and removing them first stops their digits being read as phone or card numbers.
 import type { Context } from './context.js';
 
-export type RedactionType = 'CARD' | 'CVV' | 'PHONE' | 'EMAIL' | 'ID' | 'DOB' | 'DIGITS';
+export type RedactionType = 'CARD' | 'CVV' | 'PHONE' | 'EMAIL' | 'ID' | 'DOB' | 'DIGITS' | 'NAME';
+/** Every token redaction can put in the text, for readers of stored transcripts. */
+export const REDACTION_TOKEN = /\[(CARD|CVV|PHONE|EMAIL|ID|DOB|DIGITS|NAME)\]/gu;
 
 const TLD = '(?:com|net|org|edu|gov|cn|co|io|uk|de|info|biz|me|us)';
 const EMAIL_WRITTEN = /[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/giu;

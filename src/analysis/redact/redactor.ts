@@ -2,6 +2,7 @@
 // utterances ("my card is four five three two" … "one five one one …") still be caught.
 import { CallContext, EMPTY_CONTEXT, cuesIn, mergeContext, type Context } from './context.js';
 import { cnIdValid, findDigitRuns, looksLikePhone, luhnValid, type DigitRun } from './digits.js';
+import { namePass } from './names.js';
 import { patternPass, restoreKept, type Found, type RedactionType } from './patterns.js';
 
 export interface Redaction {
@@ -56,7 +57,7 @@ export function redactWith(text: string, opts: RedactOptions = {}, endMs = 0): R
   const ctx = mergeContext(opts.ctx ?? EMPTY_CONTEXT, cues);
   const found: Found[] = [];
   const kept: string[] = [];
-  const pre = patternPass(text, ctx, found, kept);
+  const pre = patternPass(namePass(text, found), ctx, found, kept);
   const runs = findDigitRuns(pre);
   const tailUsable = opts.tail && (opts.startMs === undefined || opts.startMs - opts.tail.endMs <= TAIL_GAP_MS);
   let out = '';

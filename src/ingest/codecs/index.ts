@@ -78,6 +78,19 @@ function l16Decoder(clockRate: number, channels: number): Decoder {
   };
 }
 
+// opus-decoder prints every rejected packet with console.error (a corrupt or hostile stream would
+// flood stderr); the rejection itself still reaches us in `errors` and is counted as bad input.
+const silent = () => {};
+function decodeQuietly(dec: OpusDecoder, p: Uint8Array) {
+  const log = console.error;
+  console.error = silent;
+  try {
+    return dec.decodeFrame(p);
+  } finally {
+    console.error = log;
+  }
+}
+
 async function opusDecoder(channels: number): Promise<Decoder> {
   // 16 kHz output: what the speech stage wants, and Opus resamples internally at no extra cost.
   const dec = new OpusDecoder({ sampleRate: 16000, channels: Math.min(Math.max(channels, 1), 2) });
@@ -88,7 +101,7 @@ async function opusDecoder(channels: number): Promise<Decoder> {
     sampleRate: 16000,
     decode(p) {
       if (p.length === 0) throw new DecodeError('empty Opus payload');
-      const r = dec.decodeFrame(p);
+      const r = decodeQuietly(dec, p);
       if (r.errors.length > 0 || r.samplesDecoded === 0) throw new DecodeError('Opus frame rejected');
       const out = allocPcm(r.samplesDecoded);
       const chs = r.channelData;

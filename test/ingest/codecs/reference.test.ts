@@ -142,3 +142,20 @@ t.test('L16 network order, stereo downmix; unsupported codecs refused', async (t
   t.notOk(isDecodable({ name: 'PCMU', clockRate: 16000 }));
   await t.rejects(createDecoder({ name: 'G729', clockRate: 8000 }), { code: 'EARSHOT_ERR_CODEC' });
 });
+
+t.test('Opus: a corrupt packet is a DecodeError and prints nothing to stderr', async (t) => {
+  const dec = await createDecoder({ name: 'opus', clockRate: 48000, channels: 2 });
+  const printed: unknown[] = [];
+  const log = console.error;
+  console.error = (...a: unknown[]) => printed.push(a);
+  try {
+    // TOC code 3 (arbitrary frame count) with a frame count of 0: libopus rejects it as invalid.
+    t.throws(() => dec.decode(Uint8Array.from([0x03, 0x00])), { code: 'EARSHOT_ERR_DECODE' });
+    t.throws(() => dec.decode(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff])), { code: 'EARSHOT_ERR_DECODE' });
+  } finally {
+    console.error = log;
+  }
+  t.same(printed, [], 'nothing printed');
+  t.equal(console.error, log, 'console.error restored');
+  dec.free();
+});
