@@ -9,13 +9,16 @@ import { RuleEngine, validSpan, type Trigger } from './engine.js';
 import { AlarmLifecycle, type AlarmView } from './lifecycle.js';
 import { alarmMetrics } from './metrics.js';
 import { OUTBOX_DEFAULTS, WebhookOutbox, type OutboxOptions } from './outbox.js';
-import { loadAlarmRules, type AlarmRule } from './rules.js';
+import { loadAlarmRuleSet, loadAlarmRules } from './rule-files.js';
+import type { AlarmRule } from './rules.js';
 import type { AlarmService } from './types.js';
 
 export type { AlarmService } from './types.js';
 export type { AlarmView } from './lifecycle.js';
-export { AlarmError } from './errors.js';
-export { loadAlarmRules, parseAlarmRules, type AlarmRule } from './rules.js';
+export { AlarmError, type RuleProblem } from './errors.js';
+export { parseAlarmRules, thresholdOf, type AlarmRule } from './rules.js';
+export { ALARM_FILE_ID, alarmRowId, listAlarmRuleFiles, loadAlarmRules, loadAlarmRuleSet, validateAlarmFile, type AlarmRuleFile } from './rule-files.js';
+export { alarmDryRun, type AlarmDryRun } from './dry-run.js';
 export { backoff, type WebhookPayload } from './outbox.js';
 
 export interface AlarmDeps {
@@ -24,7 +27,10 @@ export interface AlarmDeps {
   bus: PipelineBus;
   store: Store;
   metrics: Metrics;
-  /** Rules already loaded; else read from rulesPath (a file or a folder of *.yaml). */
+  /**
+   * Rules already loaded; else read from rulesPath (a file or a folder of *.yaml) with the versions
+   * saved from the console (rules table, kind 'alarm') in place of their files.
+   */
   rules?: AlarmRule[];
   rulesPath?: string;
   /** Injected clock (epoch ms) for cooldowns, escalation and the outbox; Date.now by default. */
@@ -42,7 +48,12 @@ export interface AlarmStage extends AlarmService {
   /** One alarm with its escalation time; throws EARSHOT_ERR_NOT_FOUND. */
   get(id: number): AlarmView;
   rules(): AlarmRule[];
-  /** Validates and swaps the rule set; on error the running set stays (throws EARSHOT_ERR_RULES). */
+  /**
+   * Swaps the rule set live (default: files + stored versions, validated); on error the running set
+   * stays (throws EARSHOT_ERR_RULES). Open alarms, cooldowns, per-call progress (streaks, speech
+   * heard) and pending escalations are kept: they are keyed by rule id. An open alarm escalates by
+   * its rule's current escalateAfterMinutes, or the last one known if the rule was removed or disabled.
+   */
   reloadRules(rules?: AlarmRule[]): AlarmRule[];
   /** Escalations and silence on live calls. */
   tick(): AlarmView[];
@@ -59,11 +70,27 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
   const rulesPath = deps.rulesPath ?? 'config/alarms';
   let rules: AlarmRule[];
   try {
-    rules = deps.rules ?? loadAlarmRules(rulesPath);
+    rules = deps.rules ?? startRules();
   } catch (err) {
     metrics.badInput('rules', (err as { reason?: string }).reason ?? 'invalid');
     throw err;
   }
+  // A stored version that no longer validates (e.g. after an upgrade) must not stop the appliance:
+  // it is logged and the files stay in force, as for the analysis packs.
+  function startRules(): AlarmRule[] {
+    try {
+      return loadAlarmRuleSet(rulesPath, store.db);
+    } catch (err) {
+      const files = loadAlarmRules(rulesPath);
+      metrics.badInput('alarm-rules', 'stored');
+      log.error({ errors: (err as { problems?: string[] }).problems }, 'stored alarm rules invalid; using the rule files');
+      return files;
+    }
+  }
+  // Rule id -> the rule an open alarm escalates by; removed rules stay so pending escalations are kept.
+  const escalation = new Map<string, AlarmRule>();
+  const remember = (set: AlarmRule[]) => set.forEach((r) => escalation.set(r.id, r));
+  remember(rules);
   const consoleUrl = deps.consoleUrl ?? `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${config.http.port}`;
   let outbox: WebhookOutbox | undefined;
   const m = alarmMetrics(metrics.registry, () => outbox?.depth() ?? 0);
@@ -149,18 +176,22 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     rules: () => rules,
     reloadRules(next) {
       try {
-        rules = next ?? loadAlarmRules(rulesPath);
+        rules = next ?? loadAlarmRuleSet(rulesPath, store.db);
       } catch (err) {
         metrics.badInput('rules', (err as { reason?: string }).reason ?? 'invalid');
         throw err;
       }
       engine.setRules(rules);
       daily.setRules(rules);
+      // Recount today's finished calls so a new or changed agent-daily rule sees the whole day.
+      daily.rebuild(store.db, now());
+      remember(rules);
+      log.info({ rules: rules.length }, 'alarm rules reloaded');
       return rules;
     },
     tick() {
       engine.tick(performance.now());
-      return life.escalate(rules);
+      return life.escalate([...escalation.values()]);
     },
     deliverWebhooks: deliver,
     outboxDepth: () => box.depth(),

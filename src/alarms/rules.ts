@@ -1,10 +1,8 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { parse as parseYaml } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { Severity } from '../call/types.js';
-import { AlarmError } from './errors.js';
+import { AlarmError, type RuleProblem } from './errors.js';
 
 // Alarm rules live in YAML (config/alarms/*.yaml). Each rule kind has its own closed schema so
 // a misspelt key or a value out of range is reported with the rule id and the key named.
@@ -57,68 +55,110 @@ export type RuleOf<K extends RuleKind> = Extract<AlarmRule, { kind: K }>;
 const KINDS = Object.keys(RuleSchemas) as RuleKind[];
 const FileSchema = Type.Object({ version: Type.Literal(1), rules: Type.Array(Type.Unknown()) }, { additionalProperties: false });
 
-/** Parses and validates one rule file's text; `source` names it in errors. Throws AlarmError EARSHOT_ERR_RULES. */
+type Path = (string | number)[];
+
+/**
+ * Parses and validates one rule file's text; `source` names it in errors. Throws AlarmError
+ * EARSHOT_ERR_RULES listing every problem at once, each with its rule, key and line.
+ */
 export function parseAlarmRules(text: string, source: string): AlarmRule[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new AlarmError('EARSHOT_ERR_RULES', [`${source}: not valid YAML: ${(err as Error).message.split('\n')[0]}`], 'yaml');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const pos = (offset: number) => lines.linePos(offset);
+  // The closest node on the path that exists: a missing key points at its rule.
+  const at = (path: Path): { line?: number; col?: number } => {
+    for (let p = path; p.length; p = p.slice(0, -1)) {
+      const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
+      if (node && typeof node === 'object' && node.range) return pos(node.range[0]);
+    }
+    return {};
+  };
+  const keyAt = (i: number, key: string) => {
+    const m = doc.getIn(['rules', i], true);
+    const pair = isMap(m) ? m.items.find((x) => isScalar(x.key) && x.key.value === key) : undefined;
+    return pair && isScalar(pair.key) && pair.key.range ? pos(pair.key.range[0]) : at(['rules', i]);
+  };
+
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const detail = e.message.split('\n')[0];
+    const message = `${source}: not valid YAML: ${detail}`;
+    throw new AlarmError('EARSHOT_ERR_RULES', [message], 'yaml', [{ code: 'yaml', message, source, ...(e.linePos ? { line: e.linePos[0].line, col: e.linePos[0].col } : {}), params: { detail } }]);
   }
-  if (!Value.Check(FileSchema, doc)) {
-    const problems = [...Value.Errors(FileSchema, doc)].map((e) => `${source}: ${e.path || '(top level)'}: ${e.message}`);
-    throw new AlarmError('EARSHOT_ERR_RULES', [`${source}: expected "version: 1" and a "rules:" list`, ...problems.slice(0, 5)], 'shape');
+  const data: unknown = doc.toJS();
+  if (!Value.Check(FileSchema, data)) {
+    const head = `${source}: expected "version: 1" and a "rules:" list`;
+    const errs = [...Value.Errors(FileSchema, data)].slice(0, 5);
+    const problems = errs.map((e) => `${source}: ${e.path || '(top level)'}: ${e.message}`);
+    const first = errs[0] ? at(toPath(errs[0].path)) : {};
+    throw new AlarmError('EARSHOT_ERR_RULES', [head, ...problems], 'shape', [{ code: 'shape', message: head, source, ...first, key: errs[0]?.path.replace(/^\//, '').split('/')[0] || undefined }]);
   }
-  const problems: string[] = [];
-  const rules: AlarmRule[] = [];
-  doc.rules.forEach((raw, i) => {
-    const where = `${source}: rules[${i}]${raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? ` (${(raw as { id: string }).id})` : ''}`;
+  const details: RuleProblem[] = [];
+  const add = (p: RuleProblem) => {
+    if (!details.some((d) => d.message === p.message)) details.push(p);
+  };
+  const rules: { rule: AlarmRule; index: number }[] = [];
+  data.rules.forEach((raw, i) => {
+    const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
+    const where = `${source}: rules[${i}]${id !== undefined ? ` (${id})` : ''}`;
+    const rule = id ?? `rules[${i}]`;
     const kind = raw && typeof raw === 'object' ? (raw as { kind?: unknown }).kind : undefined;
     if (typeof kind !== 'string' || !KINDS.includes(kind as RuleKind)) {
-      problems.push(`${where}.kind = ${JSON.stringify(kind ?? null)}: must be one of ${KINDS.join(', ')}`);
+      const value = JSON.stringify(kind ?? null);
+      add({ code: 'kind', message: `${where}.kind = ${value}: must be one of ${KINDS.join(', ')}`, source, rule, key: 'kind', ...at(['rules', i, 'kind']), params: { value, allowed: KINDS.join(', ') } });
       return;
     }
     const schema: TSchema = RuleSchemas[kind as RuleKind];
     const known = Object.keys(schema.properties as object);
     const unknown = Object.keys(raw as object).filter((k) => !known.includes(k));
     if (unknown.length) {
-      problems.push(`${where}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (allowed for ${kind}: ${known.join(', ')})`);
+      const keys = unknown.map((k) => `"${k}"`).join(', ');
+      add({ code: 'unknown-key', message: `${where}: unknown key${unknown.length > 1 ? 's' : ''} ${keys} (allowed for ${kind}: ${known.join(', ')})`, source, rule, key: unknown[0], ...keyAt(i, unknown[0]), params: { keys, kind, allowed: known.join(', ') } });
       return;
     }
     const value = Value.Default(schema, structuredClone(raw));
     const errs = [...Value.Errors(schema, value)];
     if (errs.length) {
-      for (const e of errs) problems.push(describe(where, e.path, e.value, e.schema));
+      for (const e of errs) {
+        const d = describe(e.path, e.value, e.schema);
+        add({ code: 'value', message: `${where}.${d.key} = ${d.shown}: must be ${d.expect}`, source, rule, key: d.key, ...at(['rules', i, ...toPath(e.path)]), params: { key: d.key, value: d.shown, expect: d.expect } });
+      }
       return;
     }
-    const rule = value as AlarmRule;
-    const extra = crossCheck(rule);
-    if (extra) problems.push(`${where}: ${extra}`);
-    else rules.push(rule);
+    const r = value as AlarmRule;
+    const needs = crossCheck(r);
+    if (needs) add({ code: 'needs', message: `${where}: metric ${needs.metric} needs ${needs.keys.join(' and ')}`, source, rule, key: 'metric', ...at(['rules', i, 'metric']), params: { metric: needs.metric, keys: needs.keys.join(', ') } });
+    else rules.push({ rule: r, index: i });
   });
   const seen = new Set<string>();
-  for (const r of rules) {
-    if (seen.has(r.id)) problems.push(`${source}: rule id "${r.id}" is used twice`);
+  for (const { rule: r, index } of rules) {
+    if (seen.has(r.id)) add({ code: 'duplicate', message: `${source}: rule id "${r.id}" is used twice`, source, rule: r.id, key: 'id', ...at(['rules', index, 'id']), params: { id: r.id } });
     seen.add(r.id);
   }
-  if (problems.length) throw new AlarmError('EARSHOT_ERR_RULES', [...new Set(problems)], 'schema');
-  return rules;
+  if (details.length) throw new AlarmError('EARSHOT_ERR_RULES', details.map((d) => d.message), 'schema', details);
+  return rules.map((x) => x.rule);
 }
 
-function crossCheck(r: AlarmRule): string | undefined {
+const toPath = (jsonPointer: string): Path =>
+  jsonPointer
+    .split('/')
+    .filter(Boolean)
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+
+function crossCheck(r: AlarmRule): { metric: string; keys: string[] } | undefined {
   if (r.kind !== 'agent-daily') return undefined;
-  if (r.metric === 'category-share' && (r.category === undefined || r.above === undefined)) return 'metric category-share needs "category" and "above"';
-  if (r.metric === 'negative-swings' && r.atLeast === undefined) return 'metric negative-swings needs "atLeast"';
+  if (r.metric === 'category-share' && (r.category === undefined || r.above === undefined)) return { metric: r.metric, keys: ['"category"', '"above"'] };
+  if (r.metric === 'negative-swings' && r.atLeast === undefined) return { metric: r.metric, keys: ['"atLeast"'] };
   return undefined;
 }
 
-function describe(where: string, path: string, value: unknown, schema: TSchema): string {
+function describe(path: string, value: unknown, schema: TSchema): { key: string; shown: string; expect: string } {
   const key = path.replace(/^\//, '').replaceAll('/', '.');
   const shown = value === undefined ? '(missing)' : JSON.stringify(value).slice(0, 60);
   if (schema.anyOf) {
     const alts = schema.anyOf as TSchema[];
-    if (alts.every((a) => a.const !== undefined)) return `${where}.${key} = ${shown}: must be one of ${alts.map((a) => JSON.stringify(a.const)).join(', ')}`;
-    return `${where}.${key} = ${shown}: must be a category id (letters, digits, . _ - and *) or a list of them`;
+    if (alts.every((a) => a.const !== undefined)) return { key, shown, expect: `one of ${alts.map((a) => JSON.stringify(a.const)).join(', ')}` };
+    return { key, shown, expect: 'a category id (letters, digits, . _ - and *) or a list of them' };
   }
   const limits: string[] = [];
   if (schema.minimum !== undefined) limits.push(`>= ${schema.minimum}`);
@@ -126,33 +166,7 @@ function describe(where: string, path: string, value: unknown, schema: TSchema):
   if (schema.maximum !== undefined) limits.push(`<= ${schema.maximum}`);
   if (schema.pattern) limits.push(`matching /${schema.pattern}/`);
   if (schema.maxLength) limits.push(`at most ${schema.maxLength} characters`);
-  return `${where}.${key} = ${shown}: must be ${schema.type ?? 'valid'}${limits.length ? ` ${limits.join(', ')}` : ''}`;
-}
-
-/** Loads a rule file, or every *.yaml/*.yml file of a folder (sorted by name), as one rule set. */
-export function loadAlarmRules(path: string): AlarmRule[] {
-  let files: string[];
-  try {
-    files = statSync(path).isDirectory()
-      ? readdirSync(path).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(path, f))
-      : [path];
-  } catch (err) {
-    throw new AlarmError('EARSHOT_ERR_RULES', [`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`], 'read');
-  }
-  const rules: AlarmRule[] = [];
-  const problems: string[] = [];
-  for (const f of files) {
-    try {
-      rules.push(...parseAlarmRules(readFileSync(f, 'utf8'), f));
-    } catch (err) {
-      if (err instanceof AlarmError) problems.push(...err.problems);
-      else throw err;
-    }
-  }
-  const ids = rules.map((r) => r.id);
-  for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) problems.push(`rule id "${id}" is defined in more than one file`);
-  if (problems.length) throw new AlarmError('EARSHOT_ERR_RULES', problems, 'schema');
-  return rules.filter((r) => r.enabled);
+  return { key, shown, expect: `${schema.type ?? 'valid'}${limits.length ? ` ${limits.join(', ')}` : ''}` };
 }
 
 /** `compliance.*.missed` style match of a category id; a list matches if any of it does. */
@@ -164,3 +178,19 @@ export function globMatch(glob: string | string[], id: string): boolean {
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+/** A rule's threshold in a few language-neutral symbols, for the console's overview table. */
+export function thresholdOf(r: AlarmRule): string {
+  switch (r.kind) {
+    case 'negative-streak':
+      return `${r.role}: ${r.count} × sentiment < ${r.below}`;
+    case 'silence':
+      return `> ${r.seconds} s`;
+    case 'overtalk':
+      return `> ${Math.round(r.ratio * 100)}% / ${r.windowSeconds} s`;
+    case 'category':
+      return `${[r.category].flat().join(', ')} ≥ ${r.count}`;
+    case 'agent-daily':
+      return r.metric === 'category-share' ? `${[r.category ?? []].flat().join(', ')} > ${Math.round((r.above ?? 0) * 1000) / 10}% (≥ ${r.minCalls})` : `negative-swings ≥ ${r.atLeast}`;
+  }
+}

@@ -1,7 +1,7 @@
 // Rule packs as the console sees them: each *.yaml of the analysis rules directory is a pack
 // named after its file; a pack saved from the console lives in the `rules` table and replaces
 // the file of the same name. Validation and dry runs use exactly that combined set.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { buildRuleSet, CallRules, parseRuleSource, type RedactionType, type RuleSet, type RuleSource, type UtteranceFacts } from '../../analysis/index.js';
@@ -83,24 +83,16 @@ export function validateWith(dir: string, db: Database.Database, id: string, tex
   return r.ok ? { ok: true, set: r.set, packRules: own.rules.map((x) => x.id) } : { ok: false, errors: r.errors };
 }
 
-/** Saves a validated pack as the next version; returns it. */
-export function savePack(db: Database.Database, id: string, text: string, user: string, now: number): StoredPack {
-  const kind = kindOf(text);
+/**
+ * Saves a validated source as the next version of row `id`; returns it. Alarm rule files use the
+ * same table and versioning (kind 'alarm', id from alarmRowId).
+ */
+export function savePack(db: Database.Database, id: string, text: string, user: string, now: number, kind: string = kindOf(text)): StoredPack {
   db.prepare(
     `INSERT INTO rules (id, version, kind, body, updated_by, updated_at) VALUES (@id, 1, @kind, @text, @user, @now)
      ON CONFLICT(id) DO UPDATE SET version = version + 1, kind = excluded.kind, body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
   ).run({ id, kind, text, user, now });
-  return storedPacks(db).find((p) => p.id === id)!;
-}
-
-/** Alarm rule files (read only in the console). */
-export function alarmFiles(path: string): { name: string; text: string }[] {
-  try {
-    const files = statSync(path).isDirectory() ? readdirSync(path).filter((f) => /\.ya?ml$/u.test(f)).sort().map((f) => join(path, f)) : [path];
-    return files.map((f) => ({ name: basename(f), text: readFileSync(f, 'utf8') }));
-  } catch {
-    return [];
-  }
+  return db.prepare('SELECT id, version, kind, body, updated_by AS updatedBy, updated_at AS updatedAt FROM rules WHERE id = ?').get(id) as StoredPack;
 }
 
 export interface DryRunHit {

@@ -5,8 +5,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Store } from '../../store/types.js';
-import { alarmFiles, dbSource, dryRun, listPacks, PACK_ID, savePack, storedRuleSources, validateWith } from './rule-packs.js';
+import { dbSource, dryRun, listPacks, PACK_ID, savePack, storedRuleSources, validateWith } from './rule-packs.js';
 import type { RuleSource } from '../../analysis/index.js';
+import { alarmDryRun, alarmRowId, thresholdOf, listAlarmRuleFiles, validateAlarmFile, type AlarmError, type AlarmRule, type AlarmRuleFile } from '../../alarms/index.js';
 
 export interface RuleRoutesDeps {
   config: Pick<Config, 'analysis' | 'alarms'>;
@@ -18,6 +19,11 @@ export interface RuleRoutesDeps {
    * rules-directory file of the same name): reload the analysis stage's rules here.
    */
   onRulesChanged: (stored: RuleSource[]) => unknown;
+  /**
+   * Called after an alarm rule file is saved, with the whole validated set (enabled rules):
+   * reload the alarm stage here (`alarms.reloadRules(rules)`). Absent: saved, reloaded at next start.
+   */
+  onAlarmRulesChanged?: (rules: AlarmRule[]) => unknown;
   clock?: () => number;
 }
 
@@ -35,7 +41,7 @@ const DryRunBody = Type.Object(
   {
     yaml: Type.String({ minLength: 1, maxLength: MAX_YAML }),
     days: Type.Integer({ minimum: 1, maximum: 90, default: 7 }),
-    /** The pack this text would replace (so its rules do not clash with themselves). */
+    /** The pack (or alarm rule file: same id form) this text would replace, so its ids do not clash with themselves. */
     id: Type.Optional(Type.String({ pattern: PACK_ID.source, maxLength: 63 })),
   },
   { additionalProperties: false },
@@ -45,12 +51,21 @@ const role = (minRole: 'supervisor' | 'admin') => ({ minRole }) as FastifyContex
 
 /**
  * Rule packs, alarm rules and the QA form for the console, as a Fastify plugin to mount under
- * /api/v1: GET /rules, GET /rules/:id, PUT /rules/:id (admin), POST /rules/dry-run (supervisor).
+ * /api/v1: GET /rules, GET /rules/:id, PUT /rules/:id (admin), POST /rules/dry-run (supervisor);
+ * alarm rule files the same way under /rules/alarms/:id and POST /rules/alarms/dry-run.
  */
 export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
   const dir = resolve(deps.config.analysis.rulesDir);
   const now = deps.clock ?? Date.now;
   const invalid = (errors: string[]) => ({ error: 'invalid-rules', message: errors[0], errors: errors.slice(0, 50) });
+  const alarmsPath = resolve(deps.config.alarms.rulesDir);
+  // Alarm rule errors also carry their located, translatable form for the console.
+  const invalidAlarms = (err: AlarmError) => {
+    deps.metrics.badInput('alarm-rules', err.reason);
+    return { ...invalid(err.problems), problems: err.details.slice(0, 50) };
+  };
+  // The server's paths stay on the server.
+  const fileView = ({ file: _f, ...f }: AlarmRuleFile) => f;
 
   return async (app) => {
     // Read per request: the store may be handed over after the plugin is built.
@@ -67,7 +82,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
 
     app.get('/rules', async () => ({
       packs: listPacks(dir, db()).map(({ text: _t, ...p }) => p),
-      alarmRules: alarmFiles(resolve(deps.config.alarms.rulesDir)),
+      alarmRules: listAlarmRuleFiles(alarmsPath, db()).map(fileView),
     }));
 
     app.get<{ Params: Static<typeof IdParam> }>('/rules/:id', { schema: { params: IdParam } }, async (req, reply) => {
@@ -115,6 +130,51 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
       // The answer quotes stored (redacted) transcript lines: audited like a transcript view.
       deps.store.audit(req.session!.user.username, 'rule.dry-run', id, `${req.body.days}d`);
       return { rules: v.packRules, days: req.body.days, ...dryRun(db(), v.set, v.packRules, now() - req.body.days * 86_400_000) };
+    });
+
+    app.get<{ Params: Static<typeof IdParam> }>('/rules/alarms/:id', { schema: { params: IdParam } }, async (req, reply) => {
+      const file = listAlarmRuleFiles(alarmsPath, db()).find((f) => f.id === req.params.id);
+      if (!file) return reply.code(404).send({ error: 'not-found', message: 'no such alarm rule file' });
+      const v = validateAlarmFile(alarmsPath, db(), file.id, file.text);
+      const rules = v.ok ? v.fileRules.map((r) => ({ id: r.id, kind: r.kind, threshold: thresholdOf(r), severity: r.severity, enabled: r.enabled, cooldownSeconds: r.cooldownSeconds, escalateAfterMinutes: r.escalateAfterMinutes })) : [];
+      return { file: fileView(file), rules };
+    });
+
+    app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof PutBody> }>(
+      '/rules/alarms/:id',
+      { schema: { params: IdParam, body: PutBody }, config: role('admin'), bodyLimit: MAX_YAML * 2 },
+      async (req, reply) => {
+        const { id } = req.params;
+        const current = listAlarmRuleFiles(alarmsPath, db()).find((f) => f.id === id);
+        if (req.body.version !== undefined && req.body.version !== (current?.version ?? 0)) {
+          return reply.code(409).send({ error: 'conflict', message: `the alarm rules changed meanwhile (now version ${current?.version ?? 0}); reload them` });
+        }
+        const v = validateAlarmFile(alarmsPath, db(), id, req.body.yaml);
+        if (!v.ok) return reply.code(422).send(invalidAlarms(v.error));
+        const user = req.session!.user.username;
+        const saved = savePack(db(), alarmRowId(id), req.body.yaml, user, now(), 'alarm');
+        deps.store.audit(user, 'alarm-rule.update', id, `v${saved.version}`);
+        let reloaded = false;
+        if (deps.onAlarmRulesChanged) {
+          try {
+            await deps.onAlarmRulesChanged(v.rules);
+            reloaded = true;
+          } catch (err) {
+            deps.log.error({ code: (err as { code?: string }).code }, 'alarm rules saved but not reloaded');
+          }
+        }
+        const file = { id, name: current?.name ?? `${id}.yaml`, origin: 'db', version: saved.version, updatedBy: user, updatedAt: saved.updatedAt };
+        return { file, rules: v.fileRules.length, active: v.rules.length, reloaded };
+      },
+    );
+
+    app.post<{ Body: Static<typeof DryRunBody> }>('/rules/alarms/dry-run', { schema: { body: DryRunBody }, config: role('supervisor'), bodyLimit: MAX_YAML * 2 }, async (req, reply) => {
+      const id = req.body.id ?? 'dry-run';
+      const v = validateAlarmFile(alarmsPath, db(), id, req.body.yaml);
+      if (!v.ok) return reply.code(422).send(invalidAlarms(v.error));
+      deps.store.audit(req.session!.user.username, 'alarm-rule.dry-run', id, `${req.body.days}d`);
+      const report = v.fileRules.filter((r) => r.enabled).map((r) => r.id);
+      return { rules: report, days: req.body.days, ...alarmDryRun(db(), v.rules, report, now() - req.body.days * 86_400_000) };
     });
   };
 }

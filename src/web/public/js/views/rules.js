@@ -1,7 +1,8 @@
-// Rules and scorecards: the analysis rule packs (files, or the console-saved version that replaces
-// them), the alarm rules and the QA form. Admins edit a pack as YAML; the server validates the
-// whole set before saving (422 names file, rule and position). Supervisors dry-run a pack over
-// recent stored (redacted) calls.
+// Rules and scorecards: the analysis rule packs and the alarm rule files (files, or the
+// console-saved version that replaces them) and the QA form. Admins edit either as YAML in one
+// editor; the server validates the whole set before saving (422 names file, rule, key and
+// position; alarm problems also come located and translatable). Supervisors see them read-only
+// and dry-run them over recent stored (redacted) calls.
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { fmtTime, t } from '../i18n.js';
@@ -40,27 +41,43 @@ export function render(root, ctx, selected) {
       h('h2', { text: t('rules.packs') }),
       h('ul', { class: 'plain pack-list' }, data.packs.map(item)),
       h('h2', { class: 'gap', text: t('rules.alarmRules') }),
-      h('ul', { class: 'plain pack-list' }, data.alarmRules.map((f) => h('li', {}, h('a', { href: '#/rules', 'data-testid': 'alarm-file', onclick: (e) => (e.preventDefault(), showAlarm(f)), text: f.name })))),
+      h(
+        'ul',
+        { class: 'plain pack-list' },
+        data.alarmRules.map((f) =>
+          h(
+            'li',
+            {},
+            h(
+              'a',
+              { href: '#/rules', class: f.id === alarmShown ? 'active' : '', 'data-testid': 'alarm-file', dataset: { file: f.id }, onclick: (e) => (e.preventDefault(), openAlarm(f.id)) },
+              h('span', { text: f.name }),
+              h('span', { class: 'muted small', text: f.origin === 'db' ? `v${f.version}` : t('rules.fromFile') }),
+            ),
+          ),
+        ),
+      ),
     );
-    if (!selected) showAlarm(data.alarmRules[0], data.packs.length);
+    if (!selected && !alarmShown) main.replaceChildren(h('p', { class: 'muted empty', text: t('rules.pick') }));
   }
 
-  function showAlarm(f, packs) {
-    if (!f) return main.replaceChildren(h('p', { class: 'muted empty', text: t('rules.pick') }));
-    main.replaceChildren(
-      h('div', { class: 'card' }, h('h2', { text: `${t('rules.alarmRules')} · ${f.name}` }), h('p', { class: 'muted small', text: packs ? t('rules.pick') : t('rules.alarmReadOnly') }), h('pre', { class: 'yaml', 'data-testid': 'alarm-yaml', text: f.text })),
-    );
+  // Alarm files open in place (the hash keeps #/rules): the shell's routes name packs only.
+  let alarmShown = null;
+  function openAlarm(id) {
+    alarmShown = id;
+    for (const a of side.querySelectorAll('a')) a.classList.toggle('active', a.dataset.file === id);
+    loadPack(id, ALARM);
   }
 
-  async function loadPack(id) {
+  async function loadPack(id, kind = PACK) {
     let data;
     try {
-      data = await api(`/rules/${encodeURIComponent(id)}`);
+      data = await api(kind.get(id));
     } catch {
       main.replaceChildren(h('p', { class: 'error', text: t('rules.notFound') }));
       return;
     }
-    const { pack } = data;
+    const pack = data.pack ?? data.file;
     let version = pack.version;
     const editor = h('textarea', { id: 'rule-yaml', class: 'yaml', spellcheck: 'false', readonly: !isAdmin(ctx) });
     editor.value = pack.text;
@@ -69,7 +86,12 @@ export function render(root, ctx, selected) {
     const info = h('span', { class: 'muted small', id: 'rule-version' });
     const drawInfo = (p) => (info.textContent = p.origin === 'db' || version ? `v${version} · ${p.updatedBy || ''} · ${p.updatedAt ? fmtTime(p.updatedAt) : ''}` : t('rules.fromFile'));
     drawInfo(pack);
-    const showErrors = (err) => errors.replaceChildren(h('strong', { text: t('rules.invalid') }), h('ul', {}, (err.body?.errors || [err.body?.message || t('error.generic')]).map((e) => h('li', { text: e }))));
+    const showErrors = (err) => {
+      const list = err.body?.problems?.length ? err.body.problems.map(problemText) : err.body?.errors || [err.body?.message || t('error.generic')];
+      errors.replaceChildren(h('strong', { text: err.status === 409 ? t('rules.conflict') : t('rules.invalid') }), h('ul', {}, list.map((e) => h('li', { 'data-testid': 'rule-error', text: e }))));
+    };
+    // Alarm files: their rules at a glance, redrawn after a save.
+    const tableSlot = h('div', {}, kind === ALARM && data.rules?.length ? alarmTable(data.rules) : null);
     const days = h('input', { id: 'dry-run-days', type: 'number', min: 1, max: 90, value: 7 });
     const buttons = [];
     if (canDryRun(ctx)) {
@@ -83,7 +105,7 @@ export function render(root, ctx, selected) {
             errors.replaceChildren();
             result.replaceChildren(h('p', { class: 'muted', text: '…' }));
             try {
-              drawDryRun(await api('/rules/dry-run', { method: 'POST', body: { yaml: editor.value, days: Number(days.value) || 7, id } }));
+              drawDryRun(await api(kind.dryRun, { method: 'POST', body: { yaml: editor.value, days: Number(days.value) || 7, id } }));
             } catch (err) {
               result.replaceChildren();
               showErrors(err);
@@ -102,11 +124,14 @@ export function render(root, ctx, selected) {
           onclick: async () => {
             errors.replaceChildren();
             try {
-              const r = await api(`/rules/${encodeURIComponent(id)}`, { method: 'PUT', body: { yaml: editor.value, version } });
-              version = r.pack.version;
-              drawInfo(r.pack);
-              errors.replaceChildren(h('span', { class: 'ok', 'data-testid': 'rule-saved', text: t('rules.saved', { version }) }));
+              const r = await api(kind.get(id), { method: 'PUT', body: { yaml: editor.value, version } });
+              const saved = r.pack ?? r.file;
+              version = saved.version;
+              drawInfo(saved);
+              const msg = kind === PACK ? t('rules.saved', { version }) : r.reloaded ? t('rules.alarmSaved', { version }) : t('rules.alarmSavedNotLive', { version });
+              errors.replaceChildren(h('span', { class: 'ok', 'data-testid': 'rule-saved', text: msg }));
               loadList();
+              if (kind === ALARM) api(kind.get(id)).then((d) => tableSlot.replaceChildren(alarmTable(d.rules))).catch(() => {});
             } catch (err) {
               showErrors(err);
             }
@@ -121,16 +146,18 @@ export function render(root, ctx, selected) {
       const hit = (x) => h('li', { class: `utt role-${x.role || 'unknown'}` }, h('a', { class: 'who', href: `#/calls/${x.callId}`, text: x.callId.slice(0, 8) }), h('span', { class: 'badge cat', text: x.rule }), h('span', { text: x.text ?? t('rules.absentHit') }));
       result.replaceChildren(
         h('h2', { text: t('rules.dryRunResult', { calls: r.calls, utterances: r.utterances }) }),
-        h('table', { class: 'data', 'data-testid': 'dry-run-rules' }, h('tr', {}, th('alarms.rule'), th('rules.hits', 'n'), th('dash.calls', 'n')), rows),
-        r.hits.length ? h('ol', { class: 'transcript dry-hits', 'data-testid': 'dry-run-hits' }, r.hits.slice(0, SHOWN).map(hit)) : h('p', { class: 'muted', text: t('rules.noHits') }),
+        h('table', { class: 'data', 'data-testid': 'dry-run-rules' }, h('tr', {}, th('alarms.rule'), th(kind === PACK ? 'rules.hits' : 'rules.alarmsRaised', 'n'), th('dash.calls', 'n')), rows),
+        r.hits.length ? h('ol', { class: 'transcript dry-hits', 'data-testid': 'dry-run-hits' }, r.hits.slice(0, SHOWN).map(hit)) : h('p', { class: 'muted', text: t(kind === PACK ? 'rules.noHits' : 'rules.noAlarms') }),
       );
       if (r.truncated || r.hits.length > SHOWN) result.append(h('p', { class: 'muted small', text: t('rules.truncated') }));
     }
 
     const card = (data.scorecards || [])[0];
-    const head = h('div', { class: 'panel-head' }, h('h2', { text: `${pack.id}${pack.file ? ` · ${pack.file.split('/').pop()}` : ''}` }), info);
+    const title = kind === PACK ? `${pack.id}${pack.file ? ` · ${pack.file.split('/').pop()}` : ''}` : `${t('rules.alarmRules')} · ${pack.name}`;
+    const head = h('div', { class: 'panel-head' }, h('h2', { text: title }), info);
     const hint = isAdmin(ctx) ? null : h('span', { class: 'muted small', text: t('rules.readOnly') });
-    const parts = [h('div', { class: 'card' }, head, editor, h('div', { class: 'row' }, buttons, hint), errors)];
+    const parts = [h('div', { class: 'card', 'data-testid': 'rule-editor', dataset: { kind: kind.name, id } }, head, editor, h('div', { class: 'row' }, buttons, hint), errors)];
+    if (kind === ALARM) parts.push(tableSlot);
     if (card) {
       const rows = card.items.map((i) => h('tr', {}, h('td', { text: i.label }), h('td', { class: 'n', text: String(i.weight) })));
       parts.push(
@@ -148,4 +175,51 @@ export function render(root, ctx, selected) {
 
   loadList();
   if (selected) loadPack(selected);
+}
+
+// The two kinds of editable rule source and where the API keeps them.
+const PACK = { name: 'pack', get: (id) => `/rules/${encodeURIComponent(id)}`, dryRun: '/rules/dry-run' };
+const ALARM = { name: 'alarm', get: (id) => `/rules/alarms/${encodeURIComponent(id)}`, dryRun: '/rules/alarms/dry-run' };
+
+// Alarm problems arrive located ({code, line, rule, key, params}): said in the console's language.
+const PROBLEM_KEYS = {
+  yaml: 'ruleErr.yaml',
+  shape: 'ruleErr.shape',
+  kind: 'ruleErr.kind',
+  'unknown-key': 'ruleErr.unknownKey',
+  value: 'ruleErr.value',
+  needs: 'ruleErr.needs',
+  duplicate: 'ruleErr.duplicate',
+};
+function problemText(p) {
+  const where = [p.line ? t('ruleErr.line', { line: p.line }) : null, p.rule ? t('ruleErr.rule', { rule: p.rule }) : null, p.key ? t('ruleErr.key', { key: p.key }) : null].filter(Boolean).join(' · ');
+  const what = PROBLEM_KEYS[p.code] ? t(PROBLEM_KEYS[p.code], p.params || {}) : p.message;
+  return where ? `${where}: ${what}` : what;
+}
+
+/** The file's rules at a glance: what an admin usually edits (severity, cooldown, escalation, enabled). */
+function alarmTable(rules) {
+  const th = (key, cls) => h('th', { class: cls, text: t(key) });
+  return h(
+    'div',
+    { class: 'card' },
+    h(
+      'table',
+      { class: 'data', 'data-testid': 'alarm-rules-table' },
+      h('tr', {}, th('alarms.rule'), th('rules.kind'), th('rules.threshold'), th('alarms.filterSeverity'), th('rules.cooldown', 'n'), th('rules.escalateAfter', 'n'), th('rules.enabled')),
+      rules.map((r) =>
+        h(
+          'tr',
+          { dataset: { rule: r.id } },
+          h('td', { text: r.id }),
+          h('td', { text: r.kind }),
+          h('td', { class: 'mono small', text: r.threshold || '' }),
+          h('td', {}, h('span', { class: `badge sev-${r.severity}`, text: t(`severity.${r.severity}`) })),
+          h('td', { class: 'n', text: `${r.cooldownSeconds} s` }),
+          h('td', { class: 'n', text: r.escalateAfterMinutes ? `${r.escalateAfterMinutes} min` : '—' }),
+          h('td', { text: r.enabled ? '✓' : '✗' }),
+        ),
+      ),
+    ),
+  );
 }
