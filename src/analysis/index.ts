@@ -95,7 +95,7 @@ export type { IntentResult } from './intents.js';
 export { computeIntents } from './intents.js';
 export { TopicDiscovery, terms as topicTerms, type Topic } from './topics.js';
 export { detectLang, type Lang } from './lang.js';
-export { redact, CallRedactor, type Redaction, type RedactionType } from './redact/index.js';
+export { redact, CallRedactor, REDACTION_TOKEN, type Redaction, type RedactionType } from './redact/index.js';
 export { sentiment } from './sentiment/index.js';
 export { fuse, LegBaseline, Trajectory } from './emotion/index.js';
 export { loadRules, buildRuleSet, type RuleSource, parseRuleSource, CallRules, RulesError, type Rule, type RuleSet, type Hit, type UtteranceFacts } from './rules/index.js';

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { buildRuleSet, CallRules, parseRuleSource, type RedactionType, type RuleSet, type RuleSource, type UtteranceFacts } from '../../analysis/index.js';
+import { buildRuleSet, CallRules, parseRuleSource, REDACTION_TOKEN, type RedactionType, type RuleSet, type RuleSource, type UtteranceFacts } from '../../analysis/index.js';
 
 export const PACK_ID = /^[a-z0-9][a-z0-9-]{0,62}$/u;
 
@@ -115,7 +115,6 @@ export interface DryRun {
   truncated: boolean;
 }
 
-const MARKER = /\[(CARD|CVV|PHONE|EMAIL|ID|DOB|DIGITS)\]/gu;
 export const DRY_RUN_LIMITS = { calls: 5000, hits: 500 };
 
 /** Runs a validated set over the stored calls started since `since`, reporting hits of `rules` only. */
@@ -141,7 +140,7 @@ export function dryRun(db: Database.Database, set: RuleSet, rules: string[], sin
     for (const u of utts.all(callId) as (Omit<UtteranceFacts, 'redactions' | 'utteranceId'> & { id: number })[]) {
       out.utterances++;
       texts.set(u.id, { text: u.text, role: u.role, startMs: u.startMs });
-      const redactions = [...u.text.matchAll(MARKER)].map((m) => m[1] as RedactionType);
+      const redactions = [...u.text.matchAll(REDACTION_TOKEN)].map((m) => m[1] as RedactionType);
       for (const h of cr.onUtterance({ ...u, redactions, utteranceId: u.id })) record(h.rule.id, h.at);
     }
     for (const h of cr.onEnd()) record(h.rule.id, h.at);
