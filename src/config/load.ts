@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
@@ -56,7 +57,31 @@ export function validateConfig(input: unknown): Config {
   }
   if (Boolean(cfg.http.tlsCert) !== Boolean(cfg.http.tlsKey)) throw new ConfigError(['http.tlsCert and http.tlsKey must be set together']);
   if (cfg.sync.enabled && (!cfg.sync.url || cfg.sync.secret.length < 16)) throw new ConfigError(['sync.enabled needs sync.url and a sync.secret of at least 16 characters']);
+  readSyncCa(cfg); // so `config check` catches a bad CA file, not only start-up
   return cfg;
+}
+
+/**
+ * The collector's private CA from `sync.caFile`, read and parsed once at start; undefined when
+ * unset (the system's CAs are used). A missing, unreadable or non-PEM file is a config error.
+ */
+export function readSyncCa(config: Pick<Config, 'sync'>): string | undefined {
+  const path = config.sync.caFile;
+  if (!path) return undefined;
+  const bad = (why: string) => new ConfigError([`sync.caFile = ${JSON.stringify(path)}: ${why}`]);
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw bad(`cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw bad('not a PEM certificate (no -----BEGIN CERTIFICATE----- block)');
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw bad('the PEM certificate does not parse');
+  }
+  return pem;
 }
 
 function describe(e: ValueError): string {

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import { resolveEngine } from './engine-select.js';
 import type { EngineName } from './engines/engine.js';
+import { clock, type LegTranscript, type TranscriptTiming } from './leg-pipeline.js';
 import { createSpeechMetrics } from './metrics.js';
 import { createWorkerPool, type WorkerPool } from './pool.js';
 import { supportedRate } from './resample.js';
@@ -68,7 +69,7 @@ export async function createSpeech(
   const segmentClosedAt = new Map<string, number[]>(); // legId -> when the VAD closed each pending segment
   const seqOf = new Map<string, { offset: number; max: number }>(); // legId -> seq shift after worker restarts
   const events = {
-    transcript: (legId: string, tr: import('./leg-pipeline.js').LegTranscript) => {
+    transcript: (legId: string, tr: LegTranscript, timing?: TranscriptTiming) => {
       const leg = legs.get(legId);
       if (!leg) return;
       // A restarted worker numbers a leg's utterances from scratch: shift them past what was
@@ -82,6 +83,9 @@ export async function createSpeech(
         // One final per VAD segment, in order: the oldest closed segment is this one.
         const closed = segmentClosedAt.get(legId)?.shift();
         if (closed !== undefined) m.finalLatency.observe({ engine: state.engine }, (performance.now() - closed) / 1000);
+        if (timing?.engineS !== undefined && timing.audioS) m.rtf.observe({ engine: state.engine }, timing.engineS / timing.audioS);
+      } else if (timing?.arrivedAt !== undefined) {
+        m.partialLatency.observe({ engine: state.engine }, Math.max(0, clock() - timing.arrivedAt) / 1000);
       }
       bus.emit('transcript', { callId: leg.info.callId, legId, role: leg.info.role, ...tr });
     },

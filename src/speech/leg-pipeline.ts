@@ -20,8 +20,23 @@ const RESYNC_MS = 60; // a timestamp jump larger than this moves the leg's time 
 /** A transcript as a leg's pipeline knows it: the call, leg and role are added by the stage. */
 export type LegTranscript = Omit<Transcript, 'callId' | 'legId' | 'role'>;
 
+/** Timings measured where the work happens (the worker), for the stage's histograms. */
+export interface TranscriptTiming {
+  /** Finals: wall time spent inside the engine for this segment (accept, partial decodes, end). The
+   *  engine calls are synchronous on the worker's own thread, so this is the decode's CPU time
+   *  unless the core is oversubscribed. */
+  engineS?: number;
+  /** Finals: seconds of 16 kHz audio the engine was given for the segment. */
+  audioS?: number;
+  /** Partials: when the newest audio the partial covers reached the recogniser (clock() ms). */
+  arrivedAt?: number;
+}
+
+/** Epoch ms with sub-ms resolution, comparable across worker threads of one process. */
+export const clock = (): number => performance.timeOrigin + performance.now();
+
 export interface PipelineSink {
-  transcript(legId: string, t: LegTranscript): void;
+  transcript(legId: string, t: LegTranscript, timing?: TranscriptTiming): void;
   speech(legId: string, startMs: number, endMs: number): void;
   stats(legId: string, s: LevelSnapshot): void;
 }
@@ -45,6 +60,9 @@ export class LegPipeline {
   #inSamples = 0; // input samples at the current rate since the last rate change
   #inMsAtRate = 0; // leg ms covered by input before the current rate
   #statsAt = STATS_EVERY_S;
+  #engineMs = 0; // engine time of the open segment
+  #fed = 0; // 16 kHz samples given to the engine for the open segment
+  #arrivedAt = 0; // clock() when the chunk being processed reached the recogniser
   /** Input seconds whose audio has been through the VAD. */
   vadSec = 0;
 
@@ -54,6 +72,8 @@ export class LegPipeline {
     private readonly vad: SileroVad,
     cfg: SegmenterConfig,
     private readonly sink: PipelineSink,
+    /** False while the host has other jobs waiting: costly partials are skipped then. */
+    private readonly idle: () => boolean = () => true,
   ) {
     this.#seg = new Segmenter(cfg);
     this.#threshold = cfg.threshold;
@@ -67,7 +87,9 @@ export class LegPipeline {
     return Math.max(0, this.vadSec - open);
   }
 
-  async push(samples: Int16Array, sampleRate: number, tMs: number): Promise<void> {
+  /** `arrivedAt`: clock() when the chunk reached the recogniser (before any queueing). */
+  async push(samples: Int16Array, sampleRate: number, tMs: number, arrivedAt = clock()): Promise<void> {
+    this.#arrivedAt = arrivedAt;
     if (!this.#resampler || this.#resampler.inRate !== sampleRate) {
       if (this.#resampler) this.#inMsAtRate += (this.#inSamples / this.#resampler.inRate) * 1000;
       this.#resampler = new Resampler(sampleRate);
@@ -113,6 +135,7 @@ export class LegPipeline {
 
   close(): void {
     this.#stream?.cancel();
+    this.#engineMs = this.#fed = 0;
     this.#stream = null;
     this.#held = [];
   }
@@ -125,9 +148,9 @@ export class LegPipeline {
       this.#segAudio.push(w);
       if (p >= this.#threshold) {
         // Speech resumed: the held pause belongs inside the segment.
-        for (const h of this.#held) this.#stream.accept(h);
+        for (const h of this.#held) this.#accept(this.#stream, h);
         this.#held = [];
-        this.#stream.accept(w);
+        this.#accept(this.#stream, w);
       } else {
         this.#held.push(w);
       }
@@ -137,10 +160,13 @@ export class LegPipeline {
     }
     for (const ev of this.#seg.window(winStart, p)) this.#segmentEvent(ev);
     if (this.#stream && this.#seg.inSpeech) {
-      const text = this.#stream.partial();
+      const stream = this.#stream;
+      const idle = this.idle();
+      const text = this.#timed(() => stream.partial(idle));
       if (text) {
         const startMs = this.#ms(this.#seg.segmentStart);
-        this.sink.transcript(this.legId, { seq: this.#seq, text, startMs, endMs: this.#ms(winStart + VAD_WINDOW), final: false });
+        const tr: LegTranscript = { seq: this.#seq, text, startMs, endMs: this.#ms(winStart + VAD_WINDOW), final: false };
+        this.sink.transcript(this.legId, tr, { arrivedAt: this.#arrivedAt });
       }
     }
   }
@@ -148,16 +174,17 @@ export class LegPipeline {
   #segmentEvent(ev: ReturnType<Segmenter['window']>[number]): void {
     if (ev.kind === 'start') {
       // The ring ends with the window that triggered; it becomes part of the segment.
-      this.#stream = this.engine.start();
+      this.#engineMs = this.#fed = 0;
+      const stream = (this.#stream = this.#timed(() => this.engine.start()));
       this.#segAudio = this.#ring;
       this.#segAudioStart = ev.startSample - (this.#ring.length - 1) * VAD_WINDOW;
-      for (const w of this.#ring) this.#stream.accept(w);
+      for (const w of this.#ring) this.#accept(stream, w);
       this.#ring = [];
       return;
     }
     const stream = this.#stream;
     const audio = this.#segAudio;
-    if (stream) for (const h of this.#held.slice(0, TAIL_WINDOWS)) stream.accept(h);
+    if (stream) for (const h of this.#held.slice(0, TAIL_WINDOWS)) this.#accept(stream, h);
     this.#held = [];
     this.#stream = null;
     this.#segAudio = [];
@@ -168,7 +195,8 @@ export class LegPipeline {
       stream.cancel();
       return;
     }
-    const r = stream.end();
+    const r = this.#timed(() => stream.end());
+    const timing: TranscriptTiming = { engineS: this.#engineMs / 1000, audioS: this.#fed / TARGET_RATE };
     const startMs = this.#ms(ev.startSample);
     const endMs = this.#ms(ev.endSample);
     this.sink.speech(this.legId, startMs, endMs);
@@ -184,7 +212,22 @@ export class LegPipeline {
       final: true,
       words: r.words.map((w) => ({ w: w.w, startMs: streamStartMs + w.startMs, endMs: streamStartMs + w.endMs })),
       prosody: computeProsody(pcm),
-    });
+    }, timing);
+  }
+
+  #accept(stream: AsrStream, w: Float32Array): void {
+    this.#fed += w.length;
+    this.#timed(() => stream.accept(w));
+  }
+
+  /** Runs an engine call and adds its wall time to the segment's engine time. */
+  #timed<T>(fn: () => T): T {
+    const t0 = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.#engineMs += performance.now() - t0;
+    }
   }
 
   #ms(sample16k: number): number {

@@ -11,6 +11,8 @@ export interface SpeechMetrics {
   shedSeconds: Counter;
   errors: Counter<'code'>;
   finalLatency: Histogram<'engine'>;
+  rtf: Histogram<'engine'>;
+  partialLatency: Histogram<'engine'>;
 }
 
 export function createSpeechMetrics(registry: Registry, pendingSeconds: () => number): SpeechMetrics {
@@ -47,6 +49,20 @@ export function createSpeechMetrics(registry: Registry, pendingSeconds: () => nu
       help: 'From the VAD closing a speech segment to its final transcript (queueing + decoding), by engine',
       labelNames: ['engine'] as const,
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+    rtf: new Histogram({
+      name: 'earshot_asr_rtf',
+      help: 'Real-time factor of each final utterance: engine time in the worker (including any partial decodes) per second of segment audio, by engine',
+      labelNames: ['engine'] as const,
+      buckets: [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2],
+      registers: [registry],
+    }),
+    partialLatency: new Histogram({
+      name: 'earshot_asr_partial_latency_seconds',
+      help: 'From the newest audio a partial covers reaching the recogniser to the partial being emitted, by engine',
+      labelNames: ['engine'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers: [registry],
     }),
     errors: new Counter({

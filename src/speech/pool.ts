@@ -2,14 +2,14 @@
 // from the workers' reports, restarts a worker that dies and tells the stage which legs it carried.
 import { Worker } from 'node:worker_threads';
 import type { LevelSnapshot } from './levels.js';
-import type { LegTranscript } from './leg-pipeline.js';
+import type { LegTranscript, TranscriptTiming } from './leg-pipeline.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 const MAX_CRASHES = 5; // consecutive deaths without becoming ready before a worker slot is retired
 const CLOSE_TIMEOUT_MS = 10000;
 
 export interface PoolEvents {
-  transcript(legId: string, tr: LegTranscript): void;
+  transcript(legId: string, tr: LegTranscript, timing?: TranscriptTiming): void;
   speech(legId: string, startMs: number, endMs: number): void;
   stats(legId: string, stats: LevelSnapshot): void;
   legError(legId: string, code: string): void;
@@ -86,7 +86,7 @@ export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents)
         settle.fail(Object.assign(new Error(m.message), { code: m.code }));
         break;
       case 'tr':
-        ev.transcript(m.legId, m.tr);
+        ev.transcript(m.legId, m.tr, m.timing);
         break;
       case 'speech':
         ev.speech(m.legId, m.startMs, m.endMs);

@@ -1,7 +1,7 @@
 // Messages between the speech stage (main thread) and its recognition workers. Audio is moved
 // (transferred), never copied twice; nothing here is logged (transcripts are raw text).
 import type { LevelSnapshot } from './levels.js';
-import type { LegTranscript } from './leg-pipeline.js';
+import type { LegTranscript, TranscriptTiming } from './leg-pipeline.js';
 import type { EngineSpec } from './engines/index.js';
 import type { SegmenterConfig } from './vad.js';
 
@@ -21,7 +21,8 @@ export type ToWorker =
 export type FromWorker =
   | { t: 'ready'; engine: EngineSpec['kind']; detail: string }
   | { t: 'fatal'; code: string; message: string }
-  | { t: 'tr'; legId: string; tr: LegTranscript }
+  /** `timing`: engine time per segment (finals) and audio arrival (partials), for RTF and latency. */
+  | { t: 'tr'; legId: string; tr: LegTranscript; timing?: TranscriptTiming }
   | { t: 'speech'; legId: string; startMs: number; endMs: number }
   | { t: 'stats'; legId: string; stats: LevelSnapshot }
   | { t: 'err'; legId: string; code: string; message: string }

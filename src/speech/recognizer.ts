@@ -1,7 +1,7 @@
 // The recogniser host of one thread: owns the VAD model and one engine, runs every leg's
 // pipeline through a single serial queue (one decoder cannot interleave), tracks per-leg progress.
 import type { AsrEngine } from './engines/engine.js';
-import { LegPipeline, type PipelineSink } from './leg-pipeline.js';
+import { clock, LegPipeline, type PipelineSink } from './leg-pipeline.js';
 import type { SegmenterConfig, SileroVad } from './vad.js';
 
 export interface LegProgress {
@@ -41,7 +41,7 @@ export class Recognizer {
 
   open(legId: string): void {
     if (this.#legs.has(legId)) return;
-    this.#legs.set(legId, { pipe: new LegPipeline(legId, this.engine, this.vad, this.cfg, this.sink), receivedSec: 0 });
+    this.#legs.set(legId, { pipe: this.#pipeline(legId), receivedSec: 0 });
   }
 
   has(legId: string): boolean {
@@ -53,7 +53,8 @@ export class Recognizer {
     const leg = this.#legs.get(legId);
     if (!leg) return Promise.resolve();
     leg.receivedSec += samples.length / sampleRate;
-    return this.#run(legId, () => leg.pipe.push(samples, sampleRate, tMs));
+    const arrivedAt = clock(); // partial latency counts the wait in this queue too
+    return this.#run(legId, () => leg.pipe.push(samples, sampleRate, tMs, arrivedAt));
   }
 
   /** Resolves once everything received for the leg is recognised and its last final emitted. */
@@ -92,6 +93,11 @@ export class Recognizer {
     this.engine.close();
   }
 
+  #pipeline(legId: string): LegPipeline {
+    // The running job counts itself: idle = nothing else waiting for this decoder.
+    return new LegPipeline(legId, this.engine, this.vad, this.cfg, this.sink, () => this.#queued <= 1);
+  }
+
   #run(legId: string, job: () => Promise<void>): Promise<void> {
     this.#queued++;
     const p = this.#tail.then(async () => {
@@ -101,7 +107,7 @@ export class Recognizer {
         // A failed leg starts afresh from its next chunk rather than going deaf for the call.
         const leg = this.#legs.get(legId);
         leg?.pipe.close();
-        if (leg) leg.pipe = new LegPipeline(legId, this.engine, this.vad, this.cfg, this.sink);
+        if (leg) leg.pipe = this.#pipeline(legId);
         this.sink.error(legId, err);
       } finally {
         this.#queued--;

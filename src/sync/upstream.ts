@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { Agent } from 'undici';
+import { readSyncCa } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
@@ -7,6 +9,8 @@ import { createBatchBuilder } from './builder.js';
 import { syncMetrics } from './metrics.js';
 import { syncOutbox, type PendingRow } from './outbox.js';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signBody } from './sign.js';
+
+export { readSyncCa };
 
 export interface SyncDeps {
   config: Config;
@@ -36,6 +40,9 @@ export interface Sync {
 const BACKFILL_MS = 7 * 86_400_000; // first run: report at most the last week
 const MAX_BUILDS_PER_TICK = 200;
 const MAX_SENDS_PER_TICK = 100;
+/** Transport error codes that mean "the collector's certificate is not trusted" (or not its name). */
+const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/;
+
 
 /**
  * Upstream aggregate sync. Each finished period becomes one batch in the durable outbox; delivery
@@ -48,6 +55,10 @@ export function createSync(deps: SyncDeps, opts: SyncOptions = {}): Sync {
   const interval = config.sync.intervalSeconds * 1000;
   const grace = opts.graceMs ?? 120_000;
   const send = opts.fetch ?? fetch;
+  // A private CA replaces the system's trust store for this one destination only (not process-wide
+  // like NODE_EXTRA_CA_CERTS), so the collector's certificate must chain to it.
+  const ca = readSyncCa(config);
+  const dispatcher = ca ? new Agent({ connect: { ca } }) : undefined;
   const outbox = syncOutbox(db);
   const m = syncMetrics(deps.metrics);
   const source = () => outbox.state();
@@ -83,7 +94,8 @@ export function createSync(deps: SyncDeps, opts: SyncOptions = {}): Sync {
         },
         body: row.payload,
         signal: AbortSignal.timeout(opts.requestTimeoutMs ?? 15_000),
-      });
+        ...(dispatcher ? { dispatcher } : {}),
+      } as RequestInit);
       await res.arrayBuffer().catch(() => undefined); // drain so the connection is reused
       if (res.ok) {
         outbox.delivered(row.id, now);
@@ -96,7 +108,10 @@ export function createSync(deps: SyncDeps, opts: SyncOptions = {}): Sync {
     }
     outbox.failed(row.id, row.attempts + 1, error, now, opts.random);
     m.deliveries.inc({ result: 'failed' });
-    log.warn({ attempts: row.attempts + 1, error }, 'upstream sync delivery failed; will retry');
+    const hint = TLS_TRUST.test(error)
+      ? `the collector's TLS certificate is not trusted${ca ? ' by sync.caFile' : ''}: set sync.caFile to the PEM of the CA that signed it`
+      : undefined;
+    log.warn({ attempts: row.attempts + 1, error, hint }, 'upstream sync delivery failed; will retry');
     return false;
   }
 
@@ -132,6 +147,7 @@ export function createSync(deps: SyncDeps, opts: SyncOptions = {}): Sync {
     async close() {
       for (const t of timers) clearTimeout(t);
       await running?.catch(() => undefined);
+      await dispatcher?.close().catch(() => undefined);
       if (m.source === source) m.source = undefined;
     },
   };

@@ -66,3 +66,9 @@ t.test('unreadable and malformed files', async (t) => {
   writeFileSync(join(dir, 'ok.yaml'), 'http:\n  port: 8181\n');
   t.equal(loadConfig({ file: join(dir, 'ok.yaml'), env: { EARSHOT_HTTP_PORT: '8282' } }).http.port, 8282, 'env beats file');
 });
+
+t.test('sync.caFile is read at validation, so `config check` names a bad one', async (t) => {
+  const dir = t.testdir({ 'not-pem.txt': 'hello' });
+  t.throws(() => loadConfig({ env: {}, overrides: { sync: { caFile: join(dir, 'missing.pem') } } }), { code: 'EARSHOT_ERR_CONFIG', message: /sync\.caFile = .*missing\.pem.*cannot read \(ENOENT\)/ });
+  t.throws(() => loadConfig({ env: {}, overrides: { sync: { caFile: join(dir, 'not-pem.txt') } } }), { code: 'EARSHOT_ERR_CONFIG', message: /sync\.caFile = .*not a PEM certificate/ });
+});

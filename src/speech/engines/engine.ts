@@ -17,8 +17,12 @@ export interface AsrResult {
 
 export interface AsrStream {
   accept(samples: Float32Array): void;
-  /** Current hypothesis if the engine streams; null when it has nothing new to say. */
-  partial(): string | null;
+  /**
+   * Current hypothesis if the engine gives partials; null when it has nothing new to say.
+   * `idle` is false while the worker has other jobs waiting: an engine whose partial costs a
+   * re-decode skips it then (partials are best-effort, finals must not wait for them).
+   */
+  partial(idle?: boolean): string | null;
   /** Finishes the segment and returns its final result; the stream is unusable afterwards. */
   end(): AsrResult;
   /** Abandons the segment (too short to be speech). */

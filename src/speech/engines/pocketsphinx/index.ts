@@ -1,7 +1,12 @@
 // pocketsphinx engine: one ~105 MB decoder per worker, shared by all of the worker's legs.
 // Each segment is decoded whole at its end (full_utt), because the en-us model's batch CMN then
 // normalises on the segment itself: streaming decode uses live CMN, whose running mean would carry
-// one leg's channel into the next leg's utterance (measured: 8 kHz WER doubled). So no partials.
+// one leg's channel into the next leg's utterance (measured: 8 kHz WER doubled).
+// Partials (opt-in, `partialIntervalMs`): every interval of segment audio the segment so far is
+// decoded the same whole way, between other jobs on the shared decoder; the final is still the
+// full-segment decode, so it is identical with partials on or off. The cost grows with the square
+// of the segment length (bench/speech-speed.ts measures it), so a partial is skipped while the
+// worker has other jobs waiting.
 import { existsSync } from 'node:fs';
 import type { AsrEngine, AsrResult, AsrStream } from '../engine.js';
 import { EngineError } from '../engine.js';
@@ -11,6 +16,8 @@ export interface PocketsphinxConfig {
   hmm: string;
   lm: string;
   dict: string;
+  /** Segment audio between partial decodes; 0 (default) = no partials. */
+  partialIntervalMs?: number;
 }
 
 const FILLER = /^(<s>|<\/s>|<sil>|\[.*\]|\+.*\+)$/;
@@ -33,12 +40,22 @@ export function createPocketsphinxEngine(cfg: PocketsphinxConfig): AsrEngine {
     }
   }
   const decoder: PsDecoder = new (loadAddon().Decoder)({ hmm: cfg.hmm, lm: cfg.lm, dict: cfg.dict, sampleRate: 16000, args: DECODER_ARGS });
+  const partialEvery = Math.max(0, Math.round(((cfg.partialIntervalMs ?? 0) * 16000) / 1000));
+
+  /** One whole decode of `pcm` (batch CMN on exactly this audio). */
+  const decode = (pcm: Int16Array) => {
+    decoder.start();
+    decoder.process(pcm, true);
+    return decoder.end();
+  };
 
   class PsStream implements AsrStream {
     #pcm = new Int16Array(16000 * 4);
     #len = 0;
     #done = false;
     #seed = 1; // per segment, so a segment always decodes the same way
+    #partialAt = 0; // #len at the last partial decode
+    #lastPartial = '';
 
     accept(samples: Float32Array): void {
       if (this.#done) return;
@@ -54,16 +71,19 @@ export function createPocketsphinxEngine(cfg: PocketsphinxConfig): AsrEngine {
       this.#len += samples.length;
     }
 
-    partial(): string | null {
-      return null;
+    partial(idle = true): string | null {
+      if (this.#done || partialEvery === 0 || this.#len - this.#partialAt < partialEvery || !idle) return null;
+      this.#partialAt = this.#len;
+      const text = clean(decode(this.#pcm.subarray(0, this.#len)).text);
+      if (!text || text === this.#lastPartial) return null;
+      this.#lastPartial = text;
+      return text;
     }
 
     end(): AsrResult {
       if (this.#done) return { text: '', words: [] };
       this.#done = true;
-      decoder.start();
-      decoder.process(this.#pcm.subarray(0, this.#len), true);
-      const r = decoder.end();
+      const r = decode(this.#pcm.subarray(0, this.#len));
       this.#pcm = new Int16Array(0);
       const words = r.words
         .filter((w) => !FILLER.test(w.w))
@@ -85,7 +105,7 @@ export function createPocketsphinxEngine(cfg: PocketsphinxConfig): AsrEngine {
 
   return {
     name: 'pocketsphinx',
-    detail: `pocketsphinx en-us (${cfg.hmm})`,
+    detail: `pocketsphinx en-us (${cfg.hmm})${partialEvery ? `, partials every ${cfg.partialIntervalMs} ms` : ''}`,
     start: () => new PsStream(),
     close: () => decoder.free(),
   };
