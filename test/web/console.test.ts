@@ -124,6 +124,16 @@ t.test('supervisor console end to end', { skip: !existsSync(CHROMIUM) && 'chromi
   await page.waitForSelector('#critical-banner:not([hidden])');
   t.equal(await page.textContent('#alarm-count'), '1');
   await page.screenshot({ path: new URL('wallboard.png', ARTIFACTS).pathname });
+  // Category badges: newest first, and a badge is shown whole or not at all (never clipped).
+  const badges = await page.$eval(`${tileSel} .badges`, (row) => {
+    const r = row.getBoundingClientRect();
+    return [...row.querySelectorAll('.badge')].map((b) => {
+      const x = b.getBoundingClientRect();
+      return { text: b.textContent, shown: x.top < r.bottom, whole: x.left >= r.left - 0.5 && x.right <= r.right + 0.5 };
+    });
+  });
+  t.equal(badges[0]?.text, 'escalation', 'the newest category comes first');
+  t.ok(badges.length >= 3 && badges.filter((b) => b.shown).every((b) => b.whole), 'no badge shown half');
 
   // Acknowledge it in the inbox.
   await page.click('#nav-alarms');

@@ -40,8 +40,13 @@ function tile(c, selected, onOpen) {
     ),
     h('div', { class: 'tile-sub muted' }, `${t('wall.queue')}: ${c.queue || '—'}`),
     PARTIES.map(([role, key]) => meter(role, t(key), c.emotion && c.emotion[role])),
-    // One line of category badges; the newest last, older ones cut off rather than growing the tile.
-    h('div', { class: 'badges one-line' }, (c.categories || []).slice(-6).map((cat) => h('span', { class: 'badge cat', text: cat }))),
+    // One line of category badges, newest first; those that do not fit whole wrap onto a hidden
+    // second line (never half a badge), and the tooltip lists them all.
+    h(
+      'div',
+      { class: 'badges one-line', title: (c.categories || []).join(', ') },
+      (c.categories || []).slice(-6).reverse().map((cat) => h('span', { class: 'badge cat', text: cat })),
+    ),
   );
 }
 
