@@ -195,11 +195,13 @@ export class LegPipeline {
       stream.cancel();
       return;
     }
-    const r = this.#timed(() => stream.end());
-    const timing: TranscriptTiming = { engineS: this.#engineMs / 1000, audioS: this.#fed / TARGET_RATE };
     const startMs = this.#ms(ev.startSample);
     const endMs = this.#ms(ev.endSample);
+    // Before the decode: the segment is closed now (final latency is measured from here, and
+    // silence/overtalk rules see it without waiting one decode).
     this.sink.speech(this.legId, startMs, endMs);
+    const r = this.#timed(() => stream.end());
+    const timing: TranscriptTiming = { engineS: this.#engineMs / 1000, audioS: this.#fed / TARGET_RATE };
     const seq = this.#seq++;
     if (!r.text) return; // speech without words (cough, noise): a speech event but no transcript
     const streamStartMs = this.#ms(this.#segAudioStart);

@@ -21,11 +21,12 @@ function collect() {
   const speech: Array<[number, number]> = [];
   const stats: Array<{ levelDb: number; clippedRatio: number }> = [];
   const errors: unknown[] = [];
+  const order: string[] = [];
   return {
-    finals, partials, speech, stats, errors,
+    finals, partials, speech, stats, errors, order,
     sink: {
-      transcript: (_l: string, tr: LegTranscript) => (tr.final ? finals : partials).push(tr),
-      speech: (_l: string, s: number, e: number) => speech.push([s, e]),
+      transcript: (_l: string, tr: LegTranscript) => (tr.final && order.push('final'), (tr.final ? finals : partials).push(tr)),
+      speech: (_l: string, s: number, e: number) => (order.push('speech'), speech.push([s, e])),
       stats: (_l: string, s: { levelDb: number; clippedRatio: number }) => stats.push(s),
       error: (_l: string, e: unknown) => errors.push(e),
     },
@@ -66,6 +67,7 @@ t.test('VAD segments and transcripts of a padded flite clip, at 16 and 8 kHz', a
       t.ok(Math.abs(e - 500 - expected[i][1]) < 200, `${rate}: segment ${i} end ${e - 500} ≈ ${expected[i][1]}`);
     });
     t.equal(c.finals.length, 2, `${rate}: two finals`);
+    t.same(c.order, ['speech', 'final', 'speech', 'final'], `${rate}: a segment is reported closed before its decode`);
     t.same(c.finals.map((f) => f.seq), [0, 1]);
     const wer = wordErrorRate(`${S1} ${S2}`, c.finals.map((f) => f.text).join(' '));
     t.ok(wer <= 0.25, `${rate}: WER ${wer.toFixed(3)} <= 0.25 ${c.finals.map((f) => f.text).join("|")}`);

@@ -81,7 +81,7 @@ function l16Decoder(clockRate: number, channels: number): Decoder {
 // opus-decoder prints every rejected packet with console.error (a corrupt or hostile stream would
 // flood stderr); the rejection itself still reaches us in `errors` and is counted as bad input.
 const silent = () => {};
-function decodeQuietly(dec: OpusDecoder, p: Uint8Array) {
+function decodeQuietly(dec: OpusDecoder<16000>, p: Uint8Array) {
   const log = console.error;
   console.error = silent;
   try {
