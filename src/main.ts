@@ -25,6 +25,9 @@ import { createSync } from './sync/index.js';
 import { createRetentionJob } from './store/retention.js';
 import { storeImportLedger } from './ingest/import/ledger.js';
 
+/** On shutdown, how long calls in flight may still wait for the recogniser before they end. */
+const SHUTDOWN_GRACE_MS = 3000;
+
 /** The analysis pipeline without any network ingest: used by `serve` and by `earshot import`. */
 export interface Pipeline {
   config: Config;
@@ -37,7 +40,7 @@ export interface Pipeline {
   analysis: AnalysisStage;
   alarms: Awaited<ReturnType<typeof createAlarms>>;
   kpi: ReturnType<typeof createKpi>;
-  /** Finish in-flight calls' analysis, flush and close everything. */
+  /** End calls in flight (interrupted, after a short recognition grace), flush and close everything. */
   close(): Promise<void>;
 }
 
@@ -84,16 +87,22 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
     async close() {
       if (closed) return;
       closed = true;
-      // In-flight calls: let the recogniser finish what it has, then end them normally.
-      for (const c of calls.list()) calls.close(c.info.callId, 'ended');
-      await calls.idle();
-      await speechStage.close();
+      // Calls still in flight are cut by the shutdown: they end as interrupted, with what the
+      // recogniser finished within a short grace. A normal call end waits up to a minute for a
+      // backlog; a stopping appliance must not (systemd gives 45 s, `serve` hard-exits at 30 s).
+      await calls.closeAll('interrupted', SHUTDOWN_GRACE_MS);
+      // The workers may still chew on queued audio nobody waits for (what they emit now comes after
+      // call.ended, which analysis ignores): stop them alongside the rest, store closed first.
+      // Awaited to the end: a worker torn down by process exit in the middle of an onnxruntime run
+      // aborts the whole process (SIGABRT).
+      const speechStopped = speechStage.close().catch((err: unknown) => log.error({ err }, 'speech stage did not close cleanly'));
       analysis.close();
       await alarms.close();
       await kpi.close();
       await sync.close();
       await retention.close();
       store.close();
+      await speechStopped;
     },
   };
 }
@@ -121,7 +130,7 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
   });
   // Behind the same session guard as every /api/v1 route.
   await app.register(surveyRoutes({ store, metrics, config }), { prefix: '/api/v1' });
-  await app.register(ruleRoutes({ config, store, metrics, log, onRulesChanged: (s) => p.analysis.reloadRules(s) }), { prefix: '/api/v1' });
+  await app.register(ruleRoutes({ config, store, metrics, log, onRulesChanged: (s) => p.analysis.reloadRules(s), onAlarmRulesChanged: (r) => alarms.reloadRules(r) }), { prefix: '/api/v1' });
   const reports = createReportScheduler({ store, log, consoleUrl: config.http.publicUrl || undefined });
   if (config.forks.enabled) await app.register(forkRoutes({ config, log, bus, calls, metrics }));
   const audioSocket = config.forks.audioSocketPort
@@ -139,7 +148,7 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      log.info('shutting down: no new calls; finishing in-flight analysis');
+      log.info('shutting down: no new calls; ending calls in flight');
       await siprec?.close();
       await audioSocket?.close();
       await demo?.stop();

@@ -1,6 +1,7 @@
 // A SIPREC recording client (SRC) driven by sipp: one INVITE with two labelled PCMU m-lines and
 // rs-metadata, both legs' RTP replayed from a pcap (play_pcap_audio), optionally a hold/resume
-// pair of re-INVITEs, then BYE. Every sipp process is bounded by -timeout and by a kill timer.
+// pair of re-INVITEs, then BYE (CANCELled calls: sipp-cancel.ts). Every sipp process is bounded
+// by -timeout and by a kill timer.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -73,18 +74,8 @@ export interface ScenarioOptions {
   holdResume?: boolean;
 }
 
-export function siprecScenario(o: ScenarioOptions): string {
-  const third = Math.round(o.durationMs / 3);
-  const middle = o.holdResume
-    ? `<pause milliseconds="${third}"/>\n  ${reinvite(2, 'inactive')}\n  <pause milliseconds="1000"/>\n  ${reinvite(3, 'sendonly')}\n  <pause milliseconds="${o.durationMs - third - 1000}"/>`
-    : `<pause milliseconds="${o.durationMs}"/>`;
-  const bye = o.holdResume ? 4 : 2;
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="earshot load siprec">
-  <send retrans="500"><![CDATA[
-      ${HEADERS('INVITE', 1, 'To: <sip:srs@[remote_ip]:[remote_port]>')}
-      Require: siprec
+/** The initial INVITE's headers after Max-Forwards and its body: two PCMU m-lines plus rs-metadata. */
+export const INVITE_BODY = `Require: siprec
       Content-Type: multipart/mixed;boundary=foobar
       Content-Length: [len]
 
@@ -97,7 +88,20 @@ export function siprecScenario(o: ScenarioOptions): string {
       Content-Disposition: recording-session
 
       ${METADATA}
-      --foobar--
+      --foobar--`;
+
+export function siprecScenario(o: ScenarioOptions): string {
+  const third = Math.round(o.durationMs / 3);
+  const middle = o.holdResume
+    ? `<pause milliseconds="${third}"/>\n  ${reinvite(2, 'inactive')}\n  <pause milliseconds="1000"/>\n  ${reinvite(3, 'sendonly')}\n  <pause milliseconds="${o.durationMs - third - 1000}"/>`
+    : `<pause milliseconds="${o.durationMs}"/>`;
+  const bye = o.holdResume ? 4 : 2;
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="earshot load siprec">
+  <send retrans="500"><![CDATA[
+      ${HEADERS('INVITE', 1, 'To: <sip:srs@[remote_ip]:[remote_port]>')}
+      ${INVITE_BODY}
     ]]></send>
   <recv response="100" optional="true"/>
   <recv response="200" rrs="true"/>
@@ -140,6 +144,11 @@ export function runSiprecCall(dir: string, name: string, target: string, ports: 
   writeFileSync(file, siprecScenario(o));
   const limitS = Math.ceil(o.durationMs / 1000) + 30;
   const args = ['-sf', file, '-m', '1', '-i', '127.0.0.1', '-p', String(ports.sip), '-mp', String(ports.media), '-timeout', `${limitS}s`, '-timeout_error', '-nostdin', target];
+  return runBounded(dir, args, limitS);
+}
+
+/** sipp bounded by its own -timeout and by a SIGKILL by PID 10 s after it. */
+export function runBounded(dir: string, args: string[], limitS: number): Promise<SippResult> {
   const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   const killer = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), (limitS + 10) * 1000);

@@ -49,6 +49,9 @@ export class CallRegistry {
   readonly #calls = new Map<string, ActiveCall>();
   readonly #byExternal = new Map<string, string>();
   readonly #draining = new Set<Promise<void>>();
+  /** Ends a running drain's wait at once (shutdown). */
+  readonly #cuts = new Set<() => void>();
+  #drainLimitMs: number | undefined;
 
   constructor(
     private readonly bus: PipelineBus,
@@ -118,17 +121,23 @@ export class CallRegistry {
     for (const leg of call.legs.values()) this.bus.emit('leg.ended', leg);
     const ended = () => this.bus.emit('call.ended', { callId, state, endedAt });
     if (!this.opts.drain) return ended();
+    const limit = this.#drainLimitMs ?? this.opts.drainTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
+    let cut!: () => void;
     const timeout = new Promise<void>((resolve) => {
+      cut = resolve;
       timer = setTimeout(() => {
-        this.opts.onDrainError?.(new Error(`drain of call took over ${this.opts.drainTimeoutMs ?? 60_000} ms`));
+        // During a shutdown the cut is reported once, by closeAll.
+        if (this.#drainLimitMs === undefined) this.opts.onDrainError?.(new Error(`drain of call took over ${limit} ms`));
         resolve();
-      }, this.opts.drainTimeoutMs ?? 60_000);
+      }, limit);
     });
+    this.#cuts.add(cut);
     const done: Promise<void> = Promise.race([this.opts.drain(call), timeout])
       .catch((err: unknown) => this.opts.onDrainError?.(err))
       .finally(() => {
         clearTimeout(timer);
+        this.#cuts.delete(cut);
         this.#draining.delete(done);
         ended();
       });
@@ -138,6 +147,28 @@ export class CallRegistry {
   /** Resolves when every closed call has emitted `call.ended` (graceful shutdown, tests). */
   async idle(): Promise<void> {
     while (this.#draining.size) await Promise.all([...this.#draining]);
+  }
+
+  /**
+   * Shutdown: closes every live call as `state` and gives every drain — those already running
+   * too — at most `graceMs` more, so each `call.ended` follows within that bound whatever the
+   * recogniser still has queued (a normal call end may wait up to `drainTimeoutMs` for it; a
+   * stopping appliance must not). Calls closed after this wait at most twice the grace. Resolves
+   * when every call has ended.
+   */
+  async closeAll(state: CallState, graceMs: number): Promise<void> {
+    // Cut by the timer below; calls closed later (an ingest still winding down) get a backstop.
+    this.#drainLimitMs = Math.min(2 * graceMs, this.#drainLimitMs ?? 2 * graceMs);
+    for (const c of this.list()) this.close(c.info.callId, state);
+    const timer = setTimeout(() => {
+      if (this.#cuts.size) this.opts.onDrainError?.(new Error(`shutdown: ${this.#cuts.size} call(s) ended after a ${graceMs} ms grace with audio not yet recognised`));
+      for (const cut of [...this.#cuts]) cut();
+    }, graceMs);
+    try {
+      await this.idle();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #mustGet(callId: string): ActiveCall {

@@ -1,8 +1,10 @@
 // Scaled-down soak on real parts: the whole appliance in-process (embedded SIP, fork websockets,
 // 2 pocketsphinx workers, SQLite in a temp dir), 10 concurrent calls for ~60 s — 5 SIPREC calls
 // from sipp replaying two-leg PCMU pcaps of flite speech (two of them hold and resume with
-// re-INVITEs) and 5 mod_audio_fork websocket calls of L16 stereo. Nothing may be lost: every call
-// started is stored, ended, with both legs; every final utterance the pipeline emitted is a row.
+// re-INVITEs) and 5 mod_audio_fork websocket calls of L16 stereo, plus 2 SIPREC INVITEs the SRC
+// CANCELs (one at once: 487 and no row; one after our answer: an ordinary short call). Nothing may
+// be lost: every call started is stored, ended, with both legs; every final utterance the pipeline
+// emitted is a row; no row exists for a call that was not started.
 // The long version is `node dist/bench/soak.js` (bench/soak.ts).
 import t from 'tap';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import { startAppliance } from '../../src/main.js';
 import { freePort } from '../fixtures/sipp/harness.js';
 import { conversation, interleaveL16, toUlaw8k } from '../../bench/load/audio.js';
 import { killAll, runSiprecCall, writeTwoLegPcap } from '../../bench/load/sipp.js';
+import { runCancelCall } from '../../bench/load/sipp-cancel.js';
 import { runForkCall } from '../../bench/load/fork-client.js';
 
 const CALL_S = 55;
@@ -72,8 +75,16 @@ t.test('10 concurrent calls for a minute: nothing lost', { timeout: 180_000 }, a
     await new Promise((r) => setTimeout(r, 200 + i * 400));
     return runForkCall(app.url, forkPcm[(i + 1) % 2], { sampleRate: 16000, callSid: `soak-fork-${i}` });
   });
+  const cancels = [{ cancelAfterMs: 0, opus: true }, { cancelAfterMs: 1500 }].map(async (plan, i) => {
+    await new Promise((r) => setTimeout(r, 3000 + i * 5000));
+    return runCancelCall(dir, `cancel${i}`, target, { sip: await freePort(), media: await freePort(4) }, { ...plan, holdMs: 2000 });
+  });
   const sippResults = await Promise.all(sipp);
   const forkResults = await Promise.all(forks);
+  const cancelResults = await Promise.all(cancels);
+  cancelResults.forEach((r, i) => t.equal(r.code, 0, `sipp CANCEL call ${i} passed (${r.outcome})`, { stderr: r.stderr.slice(-400) }));
+  t.equal(cancelResults[1].outcome, 'answered-200', 'a CANCEL crossing our answer leaves an answered call');
+  const answeredCancels = cancelResults.filter((r) => r.outcome === 'answered-200').length;
   sippResults.forEach((r, i) => t.equal(r.code, 0, `sipp call ${i} got every expected response`, { stderr: r.stderr.slice(-400) }));
   forkResults.forEach((r, i) => t.ok(r.sentMs >= CALL_S * 1000, `fork call ${i} streamed ${r.sentMs} ms`));
 
@@ -82,13 +93,17 @@ t.test('10 concurrent calls for a minute: nothing lost', { timeout: 180_000 }, a
   while (calls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   t.equal(calls.size, 0, 'every call left the live set');
   // call.ended follows each call's recogniser drain: wait for all of them (bounded).
-  await Promise.race([calls.idle(), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+  // unref: a pending bound must not keep the process alive once the calls are idle (it did, for
+  // the rest of the deadline, which looked like a slow shutdown).
+  await Promise.race([calls.idle(), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
   while (speech.pendingSeconds() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 300));
   store.flush();
 
-  t.equal(started.size, SIPREC_CALLS + FORK_CALLS, 'ten calls started');
-  t.same([...started.values()].sort(), [...Array(FORK_CALLS).fill('audio-fork'), ...Array(SIPREC_CALLS).fill('siprec')], 'five of each ingest');
+  t.equal(started.size, SIPREC_CALLS + FORK_CALLS + answeredCancels, 'ten calls started, plus the answered CANCEL');
+  t.same([...started.values()].sort(), [...Array(FORK_CALLS).fill('audio-fork'), ...Array(SIPREC_CALLS + answeredCancels).fill('siprec')], 'five of each ingest');
+  const rowCount = (store.db.prepare('SELECT count(*) AS n FROM calls').get() as { n: number }).n;
+  t.equal(rowCount, started.size, 'a call CANCELled before the answer left no row');
   for (const [callId, ingest] of started) {
     const row = store.getCall(callId);
     t.equal(row?.state, 'ended', `${ingest} call stored and ended`);
@@ -99,7 +114,7 @@ t.test('10 concurrent calls for a minute: nothing lost', { timeout: 180_000 }, a
   t.ok(utterances >= planned / 2, `utterances emitted: ${utterances} (≈${planned} sentences spoken)`);
   t.equal(stored, utterances, 'every utterance emitted is stored');
   const perCall = store.db.prepare('SELECT call_id, count(*) AS n FROM utterances GROUP BY call_id').all() as { n: number }[];
-  t.equal(perCall.length, 10, 'every call has transcripts');
+  t.equal(perCall.length, 10, 'every call with speech has transcripts');
 
   const behindRows = (store.db.prepare("SELECT count(*) AS n FROM call_events WHERE kind = 'behind-realtime'").get() as { n: number }).n;
   if (behindSeen > 0) t.ok(behindEvents > 0 && behindRows > 0, `legs fell behind (gauge ${behindSeen}): ${behindEvents} events, ${behindRows} stored`);

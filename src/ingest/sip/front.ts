@@ -108,7 +108,9 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
       case 'CANCEL': {
         const inv = txs.get(`${branch}|INVITE`);
         if (!inv) return final(481, 'Call/Transaction Does Not Exist');
-        final(200, 'OK');
+        // Same To tag as the INVITE's responses (RFC 3261 §9.2): an SRC whose CANCEL crossed our
+        // 200 can take the dialog's tag from either response.
+        final(200, 'OK', { toTag: inv.toTag });
         if (!inv.final) core.cancel(callId);
         return;
       }
@@ -129,6 +131,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
       const dlg = dialogs.get(callId);
       if (toTag && (!dlg || dlg.localTag !== toTag)) return final(481, 'Call/Transaction Does Not Exist');
       const localTag = dlg?.localTag ?? tag();
+      t.toTag = localTag;
       txs.respond(t, respond(msg, m, 100, 'Trying'), 100, { reliable });
       const res = await core.invite({ callId, source: m.remote.address, localAddress: localAddress(msg, m), contentType: header(msg, 'content-type'), body: msg.body, initial: !toTag });
       const opts: ResponseOptions = { toTag: localTag, headers: { ...res.headers } };

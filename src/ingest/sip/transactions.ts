@@ -10,6 +10,8 @@ export interface ServerTx {
   method: string;
   last?: Buffer;
   final: boolean;
+  /** Our To tag in the responses (INVITE), reused in a CANCEL's 200. */
+  toTag?: string;
   send(buf: Buffer): void;
   timer?: NodeJS.Timeout;
   expiry?: NodeJS.Timeout;

@@ -9,7 +9,7 @@ import { BodyError, parseSiprecBody } from './body.js';
 import { MetadataError, parseMetadata, type RecordingMetadata } from './metadata.js';
 import type { IngestMetrics } from './metrics.js';
 import { parseOffer, SdpError, type OfferedStream } from './sdp.js';
-import { NothingDecodableError, RecordingSession } from './session.js';
+import { NothingDecodableError, OfferCancelledError, RecordingSession } from './session.js';
 
 export interface OfferRequest {
   /** SIP Call-ID: the call's externalId and the session key. */
@@ -193,23 +193,26 @@ export class SrsCore {
   async #open(req: OfferRequest, offer: OfferedStream[], meta: RecordingMetadata | undefined): Promise<CoreResponse> {
     const pending = this.#pending.get(req.callId) ?? { cancelled: false };
     try {
+      // A CANCEL that wins the race leaves nothing behind: no call, no row, no 'interrupted'
+      // recording polluting KPIs (the session checks just before it opens the call).
       const { session, sdp } = await RecordingSession.open(
         { ...this.d, jitterMs: this.o.jitterMs, agentPattern: this.o.agentPattern },
         req.callId,
         offer,
         meta,
         this.o.advertise || req.localAddress,
+        () => pending.cancelled,
       );
-      if (pending.cancelled) {
-        session.close('interrupted');
-        return reply(487, 'Request Terminated');
-      }
       this.#sessions.set(req.callId, session);
       this.#gauge();
       return { status: 200, reason: 'OK', sdp };
     } catch (err) {
       const code = (err as { code?: string }).code;
       const retry = String(this.o.retryAfterSeconds ?? 30);
+      if (err instanceof OfferCancelledError) {
+        this.d.metrics.cancelled.inc();
+        return reply(487, 'Request Terminated');
+      }
       if (code === 'EARSHOT_ERR_CALL_LIMIT') return reply(503, 'Call Limit Reached', { 'Retry-After': retry });
       if (code === 'EARSHOT_ERR_RTP_PORTS') return reply(503, 'No RTP Ports', { 'Retry-After': retry });
       if (err instanceof NothingDecodableError) return reply(488, 'Not Acceptable Here');

@@ -21,6 +21,8 @@ export interface IngestMetrics {
   jitter: Histogram<'ingest'>;
   mos: Histogram<'ingest'>;
   callsActive: Gauge<'ingest'>;
+  /** SIPREC offers CANCELled before the answer (487, no call opened). */
+  cancelled: Counter;
   badInput: Metrics['badInput'];
 }
 
@@ -39,6 +41,7 @@ export function createIngestMetrics(metrics: Metrics): IngestMetrics {
     jitter: reuse(r, 'earshot_rtp_jitter_seconds', () => new Histogram({ name: 'earshot_rtp_jitter_seconds', help: 'RFC 3550 interarrival jitter per leg, sampled with leg stats', labelNames: ['ingest'] as const, buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16], registers })),
     mos: reuse(r, 'earshot_rtp_mos', () => new Histogram({ name: 'earshot_rtp_mos', help: 'E-model MOS estimate per leg, sampled with leg stats', labelNames: ['ingest'] as const, buckets: [1.5, 2, 2.5, 3, 3.5, 4, 4.2, 4.4], registers })),
     // SIP dialogs held by the SRS; calls in the pipeline are earshot_calls_active (one owner: src/metrics).
+    cancelled: reuse(r, 'earshot_siprec_cancelled_total', () => new Counter({ name: 'earshot_siprec_cancelled_total', help: 'SIPREC offers cancelled by the SRC before they were answered (487; no call recorded)', registers })),
     callsActive: reuse(r, 'earshot_siprec_sessions', () => new Gauge({ name: 'earshot_siprec_sessions', help: 'SIPREC recording sessions (dialogs) in progress', labelNames: ['ingest'] as const, registers })),
   };
 }

@@ -39,6 +39,14 @@ export class NothingDecodableError extends Error {
   readonly code = 'EARSHOT_ERR_NOT_ACCEPTABLE';
 }
 
+/**
+ * The offer was CANCELled while its ports and decoders were being prepared: no call was opened.
+ * Internal to the SRS (it becomes a 487), so it has no EARSHOT_ERR_* code of its own.
+ */
+export class OfferCancelledError extends Error {}
+
+type Payloads = { map: PayloadMap; decoders: Decoder[] };
+
 const STATS_EVERY_MS = 5000;
 
 export class RecordingSession {
@@ -55,18 +63,27 @@ export class RecordingSession {
 
   /**
    * Binds ports and decoders for an initial offer, then opens the call. Throws the registry's
-   * call-limit error (ports released) or NothingDecodableError.
+   * call-limit error (ports released), NothingDecodableError, or OfferCancelledError when
+   * `cancelled()` turns true while the (asynchronous) preparation ran.
+   *
+   * Everything asynchronous happens before the call is opened, and from the cancel check to the
+   * return nothing awaits: a CANCEL either wins (no call, no row, nothing for KPIs) or finds the
+   * recording already answered, never a call opened and closed again.
    */
-  static async open(d: SessionDeps, externalId: string, offer: OfferedStream[], meta: RecordingMetadata | undefined, answerAddr: string): Promise<{ session: RecordingSession; sdp: string }> {
+  static async open(d: SessionDeps, externalId: string, offer: OfferedStream[], meta: RecordingMetadata | undefined, answerAddr: string, cancelled: () => boolean = () => false): Promise<{ session: RecordingSession; sdp: string }> {
     const s = new RecordingSession(d, answerAddr);
     const wanted = offer.filter((o) => o.codec);
     if (wanted.length === 0) throw new NothingDecodableError('no decodable audio stream offered');
     const pairs = await d.pool.allocate(wanted.length);
+    const payloads: Payloads[] = [];
     let call;
     try {
+      for (const o of wanted) payloads.push(await s.#payloads(o));
+      if (cancelled()) throw new OfferCancelledError('offer cancelled before it was answered');
       call = d.calls.open({ ingest: 'siprec', externalId });
     } catch (err) {
       for (const p of pairs) d.pool.release(p);
+      for (const p of payloads) for (const dec of p.decoders) dec.free();
       throw err;
     }
     s.callId = call.info.callId;
@@ -75,7 +92,7 @@ export class RecordingSession {
     for (const [i, o] of wanted.entries()) {
       const r = roles.get(o.label) ?? { role: 'unknown' as const };
       const leg = d.calls.addLeg(s.callId, { role: r.role, label: o.label, participant: r.participant, codec: o.codec!.name });
-      s.#media.set(o.label, await s.#startMedia(leg, o, pairs[i]));
+      s.#media.set(o.label, s.#startMedia(leg, o, pairs[i], payloads[i]));
     }
     s.#offer = offer;
     return { session: s, sdp: s.#answer() };
@@ -95,9 +112,10 @@ export class RecordingSession {
         }
         if (!m) {
           const [pair] = await this.d.pool.allocate(1);
+          const p = await this.#payloads(o);
           const r = assignRoles([...this.#media.keys(), o.label], meta ?? this.#meta, this.d.agentPattern).get(o.label);
           const leg = this.d.calls.addLeg(this.callId, { role: r?.role ?? 'unknown', label: o.label, participant: r?.participant, codec: o.codec.name });
-          this.#media.set(o.label, await this.#startMedia(leg, o, pair));
+          this.#media.set(o.label, this.#startMedia(leg, o, pair, p));
           continue;
         }
         await this.#reconfigure(m, o);
@@ -136,16 +154,17 @@ export class RecordingSession {
     return buildAnswer(answered, { addr: this.answerAddr, sessionId: this.#sessionId, version: this.#version++ });
   }
 
-  async #payloads(o: OfferedStream): Promise<{ map: PayloadMap; decoders: Decoder[] }> {
+  /** Decoders for an offered stream (may load a wasm codec: asynchronous). */
+  async #payloads(o: OfferedStream): Promise<Payloads> {
     const dec = await createDecoder(o.codec!);
     const map: PayloadMap = { decoders: new Map([[o.codec!.pt, dec]]), events: new Map() };
     if (o.dtmf) map.events.set(o.dtmf.pt, o.dtmf.clockRate);
     return { map, decoders: [dec] };
   }
 
-  async #startMedia(leg: LegInfo, o: OfferedStream, pair: BoundPair): Promise<LegMedia> {
+  #startMedia(leg: LegInfo, o: OfferedStream, pair: BoundPair, p: Payloads): LegMedia {
     const { bus, metrics } = this.d;
-    const { map, decoders } = await this.#payloads(o);
+    const { map, decoders } = p;
     const callId = this.callId;
     const stream = new RtpStream(
       map,

@@ -164,7 +164,8 @@ t.test('CANCEL before the answer → 200 to CANCEL, 487 to INVITE, no call', asy
   t.equal((await c.wait((r) => r.headers.cseq === '1 CANCEL'))?.status, 200);
   t.equal((await c.wait((r) => r.headers.cseq === '1 INVITE' && r.status >= 200))?.status, 487);
   t.equal(h.calls.size, 0);
-  t.same(h.ended.length, 1, 'the briefly opened call is closed');
+  t.same(h.legs.length, 0, 'no call was opened: no leg, and so no call row for KPIs');
+  t.same(h.ended.length, 0, 'nothing to end');
 });
 
 t.test('closing the ingest ends open recordings with a BYE from our side', async (t) => {
