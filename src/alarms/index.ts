@@ -111,7 +111,9 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     if (!closed && deps.deliveryMs !== 0) void deliver().catch((err: Error) => log.error({ err: { message: err.message } }, 'webhook delivery loop failed'));
   };
 
-  const life = new AlarmLifecycle(store, bus, m, box, now, kick);
+  const life = new AlarmLifecycle(store, bus, m, box, now, kick, (err) =>
+    log.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'alarm not stored; held in memory and retried'),
+  );
   const agentOf = new Map<string, string | undefined>();
   const onTrigger = (t: Trigger) => {
     try {
@@ -190,6 +192,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
       return rules;
     },
     tick() {
+      life.retryPending();
       engine.tick(performance.now());
       return life.escalate([...escalation.values()]);
     },
@@ -197,6 +200,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     outboxDepth: () => box.depth(),
     async close() {
       closed = true;
+      safely(() => life.retryPending()); // last chance for alarms held by a store failure
       for (const t of timers) clearInterval(t);
       for (const off of offs) off();
       await delivering?.catch(() => 0);

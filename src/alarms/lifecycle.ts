@@ -23,6 +23,8 @@ export interface RaiseRequest {
 
 const MAX_COMMENT = 1000;
 const MAX_USER = 100;
+/** Alarms held in memory while the store refuses writes (about a day of a busy site's alarms). */
+const MAX_PENDING = 5000;
 
 /**
  * Raising (with per-scope cooldown), acknowledging, resolving and escalating alarms. Every
@@ -32,6 +34,8 @@ const MAX_USER = 100;
 export class AlarmLifecycle {
   /** scope -> rule id -> last raise (clock ms). */
   readonly #fired = new Map<string, Map<string, number>>();
+  /** Raises whose write failed, in order, retried until the store takes them. */
+  readonly #pending: Array<{ req: RaiseRequest; at: number }> = [];
 
   constructor(
     private readonly store: Store,
@@ -40,6 +44,7 @@ export class AlarmLifecycle {
     private readonly outbox: WebhookOutbox,
     private readonly now: () => number,
     private readonly onRaised: () => void,
+    private readonly onStoreError: (err: unknown) => void = () => {},
   ) {}
 
   raise(req: RaiseRequest): AlarmView | undefined {
@@ -53,6 +58,37 @@ export class AlarmLifecycle {
     }
     seen.set(req.rule.id, now);
     this.#fired.set(scope, seen);
+    this.retryPending(); // older alarms first
+    if (this.#pending.length) return this.#hold(req, now);
+    try {
+      return this.#commit(req, now);
+    } catch (err) {
+      return this.#hold(req, now, err);
+    }
+  }
+
+  /**
+   * Stores and sends alarms whose write failed (disk full, database busy), oldest first, keeping
+   * their raise time. Called on every tick and before each new raise; stops at the first failure.
+   */
+  retryPending(): number {
+    let n = 0;
+    while (this.#pending.length) {
+      const { req, at } = this.#pending[0];
+      try {
+        this.#commit(req, at);
+      } catch {
+        break;
+      }
+      this.#pending.shift();
+      n++;
+    }
+    this.m.pending.set(this.#pending.length);
+    return n;
+  }
+
+  /** The alarm row is the alarm: an id is what supervisors acknowledge and webhooks key on. */
+  #commit(req: RaiseRequest, at: number): AlarmView {
     const row = this.store.insertAlarm({
       callId: req.callId,
       agentId: req.agentId,
@@ -60,7 +96,7 @@ export class AlarmLifecycle {
       severity: req.rule.severity,
       state: 'open',
       message: req.message,
-      raisedAt: now,
+      raisedAt: at,
       evidence: req.evidence,
     });
     this.m.fired.inc({ rule: req.rule.id, severity: req.rule.severity });
@@ -68,6 +104,20 @@ export class AlarmLifecycle {
     this.bus.emit('alarm', row);
     if (this.outbox.enqueue(row, 'alarm.raised') > 0) this.onRaised();
     return row;
+  }
+
+  /** Keeps a raise that could not be stored (bounded: the oldest goes first, counted). */
+  #hold(req: RaiseRequest, at: number, err?: unknown): undefined {
+    if (err !== undefined && this.#pending.length === 0) {
+      this.onStoreError(err);
+    }
+    this.#pending.push({ req, at });
+    if (this.#pending.length > MAX_PENDING) {
+      this.#pending.shift();
+      this.m.dropped.inc();
+    }
+    this.m.pending.set(this.#pending.length);
+    return undefined;
   }
 
   /** Forget cooldowns of a finished call. */

@@ -9,6 +9,8 @@ export interface AlarmMetrics {
   deliveries: Counter<'result'>;
   deliveryFailures: Counter<'reason'>;
   outboxDepth: Gauge;
+  pending: Gauge;
+  dropped: Counter;
 }
 
 /** Registers once per registry: a restarted service in the same process reuses the metrics. */
@@ -26,6 +28,8 @@ export function alarmMetrics(registry: Registry, outboxDepth: () => number): Ala
     deliveries: get('earshot_webhook_deliveries_total', () => new Counter({ name: 'earshot_webhook_deliveries_total', help: 'Webhook delivery attempts by result', labelNames: ['result'] as const, registers })),
     deliveryFailures: get('earshot_webhook_delivery_failures_total', () => new Counter({ name: 'earshot_webhook_delivery_failures_total', help: 'Failed webhook delivery attempts by reason', labelNames: ['reason'] as const, registers })),
     outboxDepth: depth,
+    pending: get('earshot_alarms_pending_store', () => new Gauge({ name: 'earshot_alarms_pending_store', help: 'Alarms raised but not yet stored (the store refuses writes); sent once stored', registers })),
+    dropped: get('earshot_alarms_dropped_total', () => new Counter({ name: 'earshot_alarms_dropped_total', help: 'Alarms lost because too many waited for the store', registers })),
   };
 }
 

@@ -253,3 +253,29 @@ t.test('a long call (speech pruned as it goes) raises no false silence and still
   speech(env, c.callId, c.agent, ms + 39_500, ms + 41_000); // the last turn ended at ms - 500
   t.same(raised.map((a) => a.message), ['Silence of 40 s']);
 });
+
+t.test('alarms raised while the store refuses writes are held, then stored and sent in order', async (t) => {
+  const { env, clock, alarms, raised } = await setup(t);
+  const c = startCall(env.bus);
+  env.store.flush();
+  // query_only makes every write fail the way a full disk does (SQLITE_FULL needs the file's
+  // free pages used up, which a small alarm row may still fit in); the stage cannot tell them apart.
+  env.store.db.pragma('query_only = ON');
+  category(env, c.callId, 'abusive-language');
+  clock.now += 1000;
+  category(env, c.callId, 'escalation-request');
+  category(env, c.callId, 'abusive-language'); // within the cooldown: not a second alarm
+  t.equal(raised.length, 0, 'nothing announced that has no id yet');
+  t.match(await env.metrics.registry.getSingleMetricAsString('earshot_alarms_pending_store'), /earshot_alarms_pending_store 2/);
+  alarms.tick();
+  t.equal(raised.length, 0, 'still refused');
+  env.store.db.pragma('query_only = OFF');
+  clock.now += 60_000;
+  alarms.tick();
+  t.same(raised.map((a) => [a.rule, a.raisedAt]), [['abusive-language', T0], ['escalation-request', T0 + 1000]], 'in order, with their raise times');
+  t.same(env.store.db.prepare('SELECT rule FROM alarms ORDER BY id').pluck().all(), ['abusive-language', 'escalation-request'], 'stored once each');
+  t.match(await env.metrics.registry.getSingleMetricAsString('earshot_alarms_pending_store'), /earshot_alarms_pending_store 0/);
+  category(env, c.callId, 'competitor-mention');
+  category(env, c.callId, 'competitor-mention');
+  t.equal(raised.length, 3, 'raising goes on directly');
+});
