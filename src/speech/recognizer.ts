@@ -22,6 +22,7 @@ export class Recognizer {
   readonly #legs = new Map<string, { pipe: LegPipeline; receivedSec: number }>();
   #tail: Promise<void> = Promise.resolve();
   #queued = 0;
+  #closing = false;
 
   constructor(
     private readonly engine: AsrEngine,
@@ -86,7 +87,9 @@ export class Recognizer {
     return this.#tail;
   }
 
+  /** Shutdown: the job running finishes (a native run cannot be interrupted safely); queued ones are skipped. */
   async close(): Promise<void> {
+    this.#closing = true;
     await this.#tail;
     for (const { pipe } of this.#legs.values()) pipe.close();
     this.#legs.clear();
@@ -102,7 +105,7 @@ export class Recognizer {
     this.#queued++;
     const p = this.#tail.then(async () => {
       try {
-        if (this.#legs.has(legId)) await job();
+        if (this.#legs.has(legId) && !this.#closing) await job();
       } catch (err) {
         // A failed leg starts afresh from its next chunk rather than going deaf for the call.
         const leg = this.#legs.get(legId);

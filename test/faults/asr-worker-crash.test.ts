@@ -37,7 +37,7 @@ t.test('worker crash mid-call: process survives, legs marked, recognition resume
 
   const end = Date.now() + 60_000;
   while (calls.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  await Promise.race([calls.idle(), new Promise((r) => setTimeout(r, Math.max(0, end - Date.now())))]);
+  await Promise.race([calls.idle(), new Promise((r) => setTimeout(r, Math.max(0, end - Date.now())).unref())]);
   store.flush();
 
   t.ok(restarts.length >= 1, `legs on the dead worker marked (${restarts.length} asr-restart events)`);

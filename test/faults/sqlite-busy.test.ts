@@ -54,7 +54,7 @@ t.test('a write lock held for seconds: analysis goes on, writes resume, nothing 
   t.equal((await call).closeCode, 1000, 'the call streamed to its end');
   const end = Date.now() + 60_000;
   while (calls.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  await Promise.race([calls.idle(), new Promise((r) => setTimeout(r, Math.max(0, end - Date.now())))]);
+  await Promise.race([calls.idle(), new Promise((r) => setTimeout(r, Math.max(0, end - Date.now())).unref())]);
   store.flush();
 
   const row = store.db.prepare("SELECT id, state FROM calls WHERE external_id = 'busy-1'").get() as { id: string; state: string };

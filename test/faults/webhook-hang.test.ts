@@ -56,7 +56,7 @@ t.test('a hanging webhook target times out; other work is unaffected', { timeout
   t.ok(utt.length > before && utt.slice(before).some((u) => u < hungAt + 12_000), `call B was transcribed during the hang (${utt.length - before} utterances)`);
   t.ok(await wait(() => calls.size === 0, 30_000), 'every call left the live set');
   // call.ended follows each call's recogniser drain (bounded by the registry's own 60 s timeout).
-  await Promise.race([calls.idle(), new Promise((r) => setTimeout(r, 70_000))]);
+  await Promise.race([calls.idle(), new Promise((r) => setTimeout(r, 70_000).unref())]);
   store.flush();
   t.equal((store.db.prepare('SELECT count(*) AS n FROM utterances').get() as { n: number }).n, utt.length, 'every utterance stored');
   const states = store.db.prepare("SELECT external_id AS id, state FROM calls ORDER BY external_id").all();

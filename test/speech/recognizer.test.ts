@@ -81,3 +81,24 @@ t.test('VAD segments and transcripts of a padded flite clip, at 16 and 8 kHz', a
     t.equal(rec.progress('leg-1'), undefined, 'leg forgotten after end');
   }
 });
+
+t.test('close skips the queued audio: shutdown does not wait for a backlog to be recognised', async (t) => {
+  const dir = scratch(t);
+  await say(t, S1, join(dir, 'a.wav'));
+  await run(t, 'sox', [join(dir, 'a.wav'), join(dir, 'long.wav'), 'repeat', '5']);
+  const vad = await SileroVad.load();
+  const engine = createPocketsphinxEngine(PS);
+  const c = collect();
+  const rec = new Recognizer(engine, vad, VAD, c.sink);
+  rec.open('leg-1');
+  const wav = loadWav(join(dir, 'long.wav'));
+  const done: Promise<void>[] = [];
+  for (const f of frames(wav.samples, 16000)) done.push(rec.audio('leg-1', f.samples, 16000, f.tMs));
+  done.push(rec.end('leg-1'));
+  t.ok(rec.queued > 100, `a backlog of ${rec.queued} jobs`);
+  await rec.close();
+  await Promise.all(done);
+  t.equal(rec.queued, 0, 'every queued promise settled');
+  t.same(c.finals, [], 'the backlog was not recognised');
+  t.same(c.errors, []);
+});
