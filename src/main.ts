@@ -24,6 +24,7 @@ import { startDemoLoop } from './ingest/import/demo.js';
 import { createSync } from './sync/index.js';
 import { createRetentionJob } from './store/retention.js';
 import { storeImportLedger } from './ingest/import/ledger.js';
+import { CallIdentity, loadCallerSalt } from './call/identity.js';
 
 /** On shutdown, how long calls in flight may still wait for the recogniser before they end. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -60,6 +61,7 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
       await Promise.all([...call.legs.keys()].map((legId) => speech?.legDone(legId)));
     },
     onDrainError: (err) => log.error({ err }, 'call drain failed; ending the call with what was recognised'),
+    identity: new CallIdentity(loadCallerSalt(config.dataDir, config.privacy.callerSalt), config.kpi.queueMap),
   });
   connectStore(store, bus);
   attachPipelineMetrics(bus, metrics);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PipelineBus } from './events.js';
+import type { CallIdentity } from './identity.js';
 import type { CallInfo, CallState, IngestKind, LegInfo, Participant, Role } from './types.js';
 
 export interface ActiveCall {
@@ -13,6 +14,8 @@ export interface NewCall {
   agentId?: string;
   queue?: string;
   customerHash?: string;
+  /** The caller's number or URI as the source gave it: hashed here at once and never kept. */
+  callerId?: string;
   startedAt?: number;
 }
 
@@ -43,6 +46,8 @@ export interface RegistryOptions {
   drain?: (call: ActiveCall) => Promise<void>;
   drainTimeoutMs?: number;
   onDrainError?: (err: unknown) => void;
+  /** Hashes caller ids and names agents and queues from what the legs tell (see identity.ts). */
+  identity?: CallIdentity;
 }
 
 export class CallRegistry {
@@ -72,8 +77,8 @@ export class CallRegistry {
       externalId: req.externalId,
       startedAt: req.startedAt ?? Date.now(),
       agentId: req.agentId,
-      queue: req.queue,
-      customerHash: req.customerHash,
+      queue: req.queue ?? this.opts.identity?.queueFor(req.agentId),
+      customerHash: req.customerHash ?? this.opts.identity?.customerHash(req.callerId),
     };
     const call: ActiveCall = { info, legs: new Map() };
     this.#calls.set(info.callId, call);
@@ -87,6 +92,8 @@ export class CallRegistry {
     const leg: LegInfo = { legId: randomUUID(), callId, ...req };
     call.legs.set(leg.legId, leg);
     this.bus.emit('leg.added', leg);
+    const learnt = this.opts.identity?.fromLeg(call.info, leg);
+    if (learnt && Object.keys(learnt).length) this.update(callId, learnt);
     return leg;
   }
 

@@ -57,6 +57,14 @@ export function validateConfig(input: unknown): Config {
   }
   if (Boolean(cfg.http.tlsCert) !== Boolean(cfg.http.tlsKey)) throw new ConfigError(['http.tlsCert and http.tlsKey must be set together']);
   if (cfg.sync.enabled && (!cfg.sync.url || cfg.sync.secret.length < 16)) throw new ConfigError(['sync.enabled needs sync.url and a sync.secret of at least 16 characters']);
+  if (cfg.privacy.callerSalt && cfg.privacy.callerSalt.length < 16) throw new ConfigError(['privacy.callerSalt must be empty (a random salt is kept in the data dir) or at least 16 characters']);
+  cfg.kpi.queueMap.forEach((q, i) => {
+    try {
+      new RegExp(q.agent, 'u');
+    } catch (err) {
+      throw new ConfigError([`kpi.queueMap[${i}].agent = ${JSON.stringify(q.agent)}: not a regular expression (${(err as Error).message})`]);
+    }
+  });
   readSyncCa(cfg); // so `config check` catches a bad CA file, not only start-up
   return cfg;
 }

@@ -106,9 +106,13 @@ export const ConfigSchema = obj({
   kpi: obj({
     minCallSeconds: Type.Integer({ default: 10, minimum: 0, maximum: 3600 }),
     repeatWindowDays: Type.Integer({ default: 7, minimum: 1, maximum: 90 }),
+    /** Queue of a call whose source names none: the first rule whose `agent` regex matches the agent id. */
+    queueMap: Type.Array(obj({ agent: Type.String({ minLength: 1, maxLength: 200 }), queue: Type.String({ minLength: 1, maxLength: 64 }) }), { default: [], maxItems: 1000 }),
   }),
   privacy: obj({
     storeAudio: Type.Boolean({ default: false }),
+    /** Key for hashing caller numbers (repeat callers); empty = a random one kept in dataDir/caller-salt. */
+    callerSalt: Type.String({ default: '', description: 'empty, or at least 16 characters' }),
   }),
   webhooks: Type.Array(
     obj({

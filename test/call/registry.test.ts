@@ -64,3 +64,23 @@ t.test('call.ended waits for the drain (last utterances first), bounded by a tim
   await reg.idle();
   t.same(order, ['drain-timeout', 'call.ended'], 'a stuck drain still ends the call');
 });
+
+t.test('with an identity: the caller id is hashed at open, the legs name agent, queue and customer', async (t) => {
+  const { CallIdentity } = await import('../../src/call/identity.js');
+  const bus = new PipelineBus();
+  const events: unknown[] = [];
+  bus.on('call.started', (c) => events.push({ ...c }));
+  bus.on('call.updated', (c) => events.push({ ...c }));
+  const identity = new CallIdentity('site-secret-salt-0123456789', [{ agent: '^20', queue: 'billing' }]);
+  const reg = new CallRegistry(bus, 10, { identity });
+  const fork = reg.open({ ingest: 'audio-fork', externalId: 'f1', callerId: '+1 (555) 000-1111', agentId: '2042' });
+  t.equal(fork.info.customerHash, identity.customerHash('5550001111'));
+  t.equal(fork.info.queue, 'billing', 'queue from the map when the source names none');
+  const sip = reg.open({ ingest: 'siprec', externalId: 's1' });
+  reg.addLeg(sip.info.callId, { role: 'customer', label: '1', participant: { aor: 'sip:+15550001111@carrier.example', name: 'Jane Caller' } });
+  reg.addLeg(sip.info.callId, { role: 'agent', label: '2', participant: { aor: 'sip:2001@pbx.example' } });
+  t.match(sip.info, { agentId: '2001', queue: 'billing', customerHash: fork.info.customerHash }, 'the same caller over SIPREC and a fork');
+  t.notOk(JSON.stringify(events).includes('5550001111'), 'the number is in no event');
+  t.notOk(JSON.stringify(events).includes('Jane'), 'nor the name');
+  t.equal(events.length, 4, 'two starts, one update per leg that taught something');
+});

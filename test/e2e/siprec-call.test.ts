@@ -29,6 +29,8 @@ t.test('SIPREC call → roles, transcripts per leg, escalation alarm, BYE with l
   t.ok(call?.endedAt, 'end time stored');
   const roles = (call?.legs ?? []).map((l) => `${l.label}:${l.role}`).sort();
   t.same(roles, ['1:agent', '2:customer'], 'legs from the metadata: the internal extension is the agent, the caller the customer');
+  t.equal(call?.agentId, '2001', 'the agent named by the user part of its AOR');
+  t.match(call?.customerHash, /^[0-9a-f]{32}$/, 'the caller kept only as a keyed hash (repeat callers)');
 
   const rows = store.listUtterances(callId);
   const said = (role: string) => rows.filter((u) => u.role === role).map((u) => u.text).join(' ');

@@ -81,7 +81,9 @@ export function audioHookHandler(deps: ForkDeps) {
       const legs = media.channels.map((c) => ({ role: CHANNEL_ROLE[c], label: c, codec: 'pcmu' }));
       const ext = uniqueExternalId(calls, 'audiohook', params.conversationId ?? sessionId);
       try {
-        call = new ForkCall(deps, 'audiohook', ext, legs, 8000);
+        // Genesys puts the caller's number in parameters.participant.ani; the registry hashes it.
+        const ani = (params.participant as { ani?: unknown } | undefined)?.ani;
+        call = new ForkCall(deps, 'audiohook', ext, legs, 8000, { callerId: typeof ani === 'string' ? ani.slice(0, 64) : undefined });
       } catch (err) {
         if (!isCallLimit(err)) throw err;
         clog.warn('call limit reached; audiohook refused');

@@ -21,6 +21,7 @@ interface Setup {
   externalId?: string;
   agentId?: string;
   queue?: string;
+  callerId?: string;
 }
 
 /** Throws a bounded reason string when the metadata is unusable. */
@@ -36,6 +37,8 @@ export function readSetup(meta: Record<string, unknown>, query: Record<string, u
     externalId: str(meta.callSid, 200) ?? str(meta.uuid, 200) ?? str(meta.callId, 200) ?? str(meta.call_uuid, 200),
     agentId: str(meta.agentId),
     queue: str(meta.queue),
+    // jambonz and FreeSWITCH metadata name the caller `from` / `caller_id_number`; hashed on open.
+    callerId: str(meta.from) ?? str(meta.caller_id_number) ?? str(meta.callerId) ?? str(meta.ani),
   };
 }
 
@@ -63,7 +66,7 @@ export function l16ForkHandler(deps: ForkDeps, flavour: L16Flavour) {
     const open = (meta: Record<string, unknown>): void => {
       const s = readSetup(meta, (req.query ?? {}) as Record<string, unknown>);
       const ext = uniqueExternalId(calls, 'audio-fork', s.externalId);
-      call = new ForkCall(deps, 'audio-fork', ext, layoutLegs(s.mix, 'l16'), s.sampleRate, { agentId: s.agentId, queue: s.queue });
+      call = new ForkCall(deps, 'audio-fork', ext, layoutLegs(s.mix, 'l16'), s.sampleRate, { agentId: s.agentId, queue: s.queue, callerId: s.callerId });
       channels = s.mix === 'stereo' ? 2 : 1;
       aligner = new Aligner(2 * channels);
       audioRate.setRate(s.sampleRate * 2 * channels * REALTIME_FACTOR);

@@ -23,6 +23,8 @@ export interface LegSpec {
 export interface CallMeta {
   agentId?: string;
   queue?: string;
+  /** The caller's number as the source sent it; the registry hashes it at once. */
+  callerId?: string;
 }
 
 /**
@@ -36,7 +38,7 @@ export class ForkCall {
   #closed = false;
 
   constructor(deps: ForkDeps, ingest: IngestKind, externalId: string, specs: LegSpec[], sampleRate: number, meta: CallMeta = {}) {
-    const call = deps.calls.open({ ingest, externalId, agentId: meta.agentId, queue: meta.queue });
+    const call = deps.calls.open({ ingest, externalId, agentId: meta.agentId, queue: meta.queue, callerId: meta.callerId });
     this.callId = call.info.callId;
     this.legs = specs.map((s) => deps.calls.addLeg(this.callId, s));
     this.framers = this.legs.map((l) => new LegFramer(deps.bus, l.legId, sampleRate));

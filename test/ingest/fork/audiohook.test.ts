@@ -32,6 +32,7 @@ t.test('open/opened, stereo audio per role, ping/pong, pause/resume keeps time, 
   t.same(opened.parameters.media, MEDIA, 'server chose PCMU 8 kHz with both channels');
   t.match(opened, { version: '2', id: s.id, seq: 1, clientseq: 1 });
   t.same(r.legs.map((l) => [l.role, l.label]), [['customer', 'external'], ['agent', 'internal']]);
+  t.equal(r.infos[0].customerHash, r.identity.customerHash('+15550001111'), 'the ANI arrives only as its hash');
 
   const ext = ramp(1600, (i) => Math.round(6000 * Math.sin(i / 5)));
   const int = ramp(1600, (i) => Math.round(-3000 * Math.cos(i / 9)));

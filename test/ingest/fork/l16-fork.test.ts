@@ -22,6 +22,7 @@ t.test('jambonz stereo: interleaved samples reach the customer and agent legs', 
   const chunks = r.audio.get(r.legs[0].legId)!;
   t.same(chunks.slice(0, 2).map((ch) => [ch.tMs, ch.samples.length, ch.sampleRate]), [[0, 160, 8000], [20, 160, 8000]]);
   t.equal(r.ended[0].state, 'ended');
+  t.equal(r.infos[0].customerHash, r.identity.customerHash('5551234567'), 'the caller (`from`) arrives only as its hash');
   const metric = async (name: string) => (await r.metrics.registry.getSingleMetric(name)!.get()).values.find((v) => v.labels.protocol === 'jambonz')?.value;
   t.equal(await metric('earshot_fork_audio_seconds_total'), 500 / 8000);
   t.equal(await metric('earshot_fork_connections'), 0, 'the connection gauge is back to zero');

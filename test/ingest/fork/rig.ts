@@ -5,8 +5,9 @@ import fastify from 'fastify';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
 import { PipelineBus } from '../../../src/call/events.js';
+import { CallIdentity } from '../../../src/call/identity.js';
 import { CallRegistry } from '../../../src/call/registry.js';
-import type { AudioChunk, CallEvent, CallState, LegInfo } from '../../../src/call/types.js';
+import type { AudioChunk, CallEvent, CallInfo, CallState, LegInfo } from '../../../src/call/types.js';
 import { validateConfig } from '../../../src/config/index.js';
 import { forkRoutes } from '../../../src/ingest/fork/index.js';
 import { createMetrics } from '../../../src/metrics/registry.js';
@@ -14,7 +15,8 @@ import { createMetrics } from '../../../src/metrics/registry.js';
 export function makeDeps(forks: Record<string, unknown> = {}) {
   const config = validateConfig({ forks });
   const bus = new PipelineBus();
-  const calls = new CallRegistry(bus, 10);
+  const identity = new CallIdentity('fork-rig-salt-0123456789');
+  const calls = new CallRegistry(bus, 10, { identity });
   const metrics = createMetrics({ defaults: false });
   const log = pino({ level: 'silent' });
   const legs: LegInfo[] = [];
@@ -22,7 +24,8 @@ export function makeDeps(forks: Record<string, unknown> = {}) {
   const ended: { callId: string; state: CallState }[] = [];
   const events: CallEvent[] = [];
   const started: string[] = [];
-  bus.on('call.started', (c) => started.push(c.callId));
+  const infos: CallInfo[] = [];
+  bus.on('call.started', (c) => (started.push(c.callId), infos.push(c)));
   bus.on('leg.added', (l) => legs.push(l));
   bus.on('leg.audio', (a) => (audio.get(a.legId) ?? audio.set(a.legId, []).get(a.legId)!).push(a));
   bus.on('call.ended', (e) => ended.push(e));
@@ -33,7 +36,7 @@ export function makeDeps(forks: Record<string, unknown> = {}) {
     const leg = legs.find((l) => l.role === role && (!callId || l.callId === callId));
     return leg ? Int16Array.from((audio.get(leg.legId) ?? []).flatMap((c) => [...c.samples])) : new Int16Array(0);
   };
-  return { deps: { config, bus, calls, metrics, log }, calls, metrics, legs, audio, ended, events, started, bad, samplesOf };
+  return { deps: { config, bus, calls, metrics, log }, calls, metrics, legs, audio, ended, events, started, infos, identity, bad, samplesOf };
 }
 
 export async function startApp(t: { teardown(fn: () => unknown): void }, forks: Record<string, unknown> = {}) {
