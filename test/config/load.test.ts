@@ -72,3 +72,9 @@ t.test('sync.caFile is read at validation, so `config check` names a bad one', a
   t.throws(() => loadConfig({ env: {}, overrides: { sync: { caFile: join(dir, 'missing.pem') } } }), { code: 'EARSHOT_ERR_CONFIG', message: /sync\.caFile = .*missing\.pem.*cannot read \(ENOENT\)/ });
   t.throws(() => loadConfig({ env: {}, overrides: { sync: { caFile: join(dir, 'not-pem.txt') } } }), { code: 'EARSHOT_ERR_CONFIG', message: /sync\.caFile = .*not a PEM certificate/ });
 });
+
+t.test('privacy.callerSalt and kpi.queueMap are checked with the key named', async (t) => {
+  t.throws(() => loadConfig({ env: {}, overrides: { privacy: { callerSalt: 'short' } } }), { code: 'EARSHOT_ERR_CONFIG', message: /privacy\.callerSalt must be empty .* or at least 16 characters/ });
+  t.throws(() => loadConfig({ env: {}, overrides: { kpi: { queueMap: [{ agent: '(unclosed', queue: 'billing' }] } } }), { code: 'EARSHOT_ERR_CONFIG', message: /kpi\.queueMap\[0\]\.agent = "\(unclosed": not a regular expression/ });
+  t.same(loadConfig({ env: {}, overrides: { kpi: { queueMap: [{ agent: '^20', queue: 'billing' }] } } }).kpi.queueMap, [{ agent: '^20', queue: 'billing' }]);
+});
