@@ -14,7 +14,7 @@ import type { Registry } from 'prom-client';
 import { validateConfig } from '../src/config/index.js';
 import { startAppliance } from '../src/main.js';
 import { freePort } from '../test/fixtures/sipp/harness.js';
-import { conversation, interleaveL16, toUlaw8k } from './load/audio.js';
+import { conversation, forkStereo, toUlaw8k } from './load/audio.js';
 import { runForkCall } from './load/fork-client.js';
 import { killAll, runSiprecCall, writeTwoLegPcap } from './load/sipp.js';
 import { runCancelCall } from './load/sipp-cancel.js';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       const c = conversation(dir, s, v);
       const pcap = path.join(dir, `conv-${s}-${v}.pcap`);
       writeTwoLegPcap(pcap, toUlaw8k(c.agent), toUlaw8k(c.customer));
-      return { seconds: s, pcap, pcm: interleaveL16(c.agent, c.customer), sentences: c.turns.agent + c.turns.customer };
+      return { seconds: s, pcap, pcm: forkStereo(c), sentences: c.turns.agent + c.turns.customer };
     }),
   );
   const rtpBase = 30000 + 2 * Math.floor(rand() * 5000);

@@ -78,3 +78,8 @@ export function interleaveL16(a: Int16Array, b: Int16Array): Buffer {
   }
   return out;
 }
+
+/** A conversation as a stereo audio fork sends it: channel 0 is the customer (the A leg), 1 the agent. */
+export function forkStereo(c: { agent: Int16Array; customer: Int16Array }): Buffer {
+  return interleaveL16(c.customer, c.agent);
+}

@@ -1,5 +1,5 @@
 // A FreeSWITCH mod_audio_fork client: subprotocol audio.drachtio.org, a JSON metadata text frame,
-// then L16 stereo (agent, customer interleaved) in 100 ms messages paced at real time.
+// then L16 stereo (customer, agent interleaved: channel 0 is the customer) in 100 ms messages paced at real time.
 import { WebSocket } from 'ws';
 
 export interface ForkCallResult {

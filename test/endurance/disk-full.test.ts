@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { conversation, interleaveL16 } from '../../bench/load/audio.js';
+import { conversation, forkStereo } from '../../bench/load/audio.js';
 import { runForkCall } from '../../bench/load/fork-client.js';
 
 const cli = fileURLToPath(new URL('../../dist/src/cli/index.js', import.meta.url));
@@ -104,7 +104,7 @@ t.test('disk full on the data dir mid-call: stays up, says so, keeps analysing, 
   const scrape = async () => (await fetch(`${url}/metrics`)).text();
   const health = async () => (await fetch(`${url}/healthz`)).json() as Promise<{ ok: boolean; degraded?: { store?: { detail: string } } }>;
 
-  const call = runForkCall(url, interleaveL16(conv.agent, conv.customer), { sampleRate: 16000, callSid: 'disk-full' });
+  const call = runForkCall(url, forkStereo(conv), { sampleRate: 16000, callSid: 'disk-full' });
   await until(async () => metric(await scrape(), 'earshot_utterances_total') >= 2, 'two utterances analysed before the fill', 40_000);
 
   const bytes = fill(filler);

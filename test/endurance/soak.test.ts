@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { validateConfig } from '../../src/config/index.js';
 import { startAppliance } from '../../src/main.js';
 import { freePort } from '../fixtures/sipp/harness.js';
-import { conversation, interleaveL16, toUlaw8k } from '../../bench/load/audio.js';
+import { conversation, forkStereo, toUlaw8k } from '../../bench/load/audio.js';
 import { killAll, runSiprecCall, writeTwoLegPcap } from '../../bench/load/sipp.js';
 import { runCancelCall } from '../../bench/load/sipp-cancel.js';
 import { runForkCall } from '../../bench/load/fork-client.js';
@@ -31,7 +31,7 @@ t.test('10 concurrent calls for a minute: nothing lost', { timeout: 180_000 }, a
     writeTwoLegPcap(f, toUlaw8k(c.agent), toUlaw8k(c.customer));
     return f;
   });
-  const forkPcm = convs.map((c) => interleaveL16(c.agent, c.customer));
+  const forkPcm = convs.map((c) => forkStereo(c));
 
   const sipPort = await freePort();
   const rtpBase = 30000 + 2 * Math.floor(Math.random() * 10000);

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { validateConfig } from '../../src/config/index.js';
 import { startAppliance } from '../../src/main.js';
 import type { SpeechStageInternals } from '../../src/speech/index.js';
-import { conversation, interleaveL16 } from '../../bench/load/audio.js';
+import { conversation, forkStereo } from '../../bench/load/audio.js';
 import { runForkCall } from '../../bench/load/fork-client.js';
 
 t.test('worker crash mid-call: process survives, legs marked, recognition resumes', { timeout: 120_000 }, async (t) => {
@@ -27,7 +27,7 @@ t.test('worker crash mid-call: process survives, legs marked, recognition resume
   bus.on('utterance', (u) => utt.push({ callId: u.callId, legId: u.legId, seq: u.seq, startMs: u.startMs }));
   bus.on('call.event', (e) => e.kind === 'asr-restart' && restarts.push({ callId: e.callId, tMs: e.tMs }));
 
-  const pcm = interleaveL16(conv.agent, conv.customer);
+  const pcm = forkStereo(conv);
   const running = [0, 1].map((i) => runForkCall(app.url, pcm, { sampleRate: 16000, callSid: `crash-${i}` }));
   await new Promise((r) => setTimeout(r, 10_000));
   await pool!.killWorker(0);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { WebSocket } from 'ws';
-import { conversation, interleaveL16 } from '../../bench/load/audio.js';
+import { conversation, forkStereo } from '../../bench/load/audio.js';
 import { runForkCall } from '../../bench/load/fork-client.js';
 
 const cli = fileURLToPath(new URL('../../dist/src/cli/index.js', import.meta.url));
@@ -58,7 +58,7 @@ t.test('SIGKILL mid-call, restart: committed data intact, live call interrupted,
 
   const first = await serve(t, dataDir);
   // One whole call, committed before the crash.
-  const done = await runForkCall(first.url, interleaveL16(short.agent, short.customer), { sampleRate: 16000, callSid: 'before-crash' });
+  const done = await runForkCall(first.url, forkStereo(short), { sampleRate: 16000, callSid: 'before-crash' });
   t.equal(done.closeCode, 1000, 'first call closed normally');
   const db = new Database(join(dataDir, 'earshot.db'), { readonly: true, fileMustExist: true });
   t.teardown(() => db.close());
@@ -71,7 +71,7 @@ t.test('SIGKILL mid-call, restart: committed data intact, live call interrupted,
   ws.on('error', () => {});
   await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
   ws.send(JSON.stringify({ callSid: 'live-at-crash', sampleRate: 16000, mixType: 'stereo' }));
-  const pcm = interleaveL16(long.agent, long.customer);
+  const pcm = forkStereo(long);
   const pump = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(pcm.subarray(0, 6400)), 100);
   t.teardown(() => clearInterval(pump));
   await until(() => q<{ state: string }>("SELECT state FROM calls WHERE external_id = 'live-at-crash'")[0]?.state === 'active', 'live call stored as active');
@@ -92,7 +92,7 @@ t.test('SIGKILL mid-call, restart: committed data intact, live call interrupted,
   t.equal(db.pragma('integrity_check', { simple: true }), 'ok', 'database integrity ok');
 
   const t0 = Date.now();
-  const again = runForkCall(second.url, interleaveL16(short.agent.subarray(0, 16000 * 3), short.customer.subarray(0, 16000 * 3)), { sampleRate: 16000, callSid: 'after-restart' });
+  const again = runForkCall(second.url, forkStereo({ agent: short.agent.subarray(0, 16000 * 3), customer: short.customer.subarray(0, 16000 * 3) }), { sampleRate: 16000, callSid: 'after-restart' });
   await until(() => q("SELECT 1 FROM calls WHERE external_id = 'after-restart'").length === 1, 'new call accepted', 10_000);
   t.pass(`a new call was accepted ${Date.now() - t0} ms after asking`);
   t.equal((await again).closeCode, 1000);

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { validateConfig } from '../../src/config/index.js';
 import { startAppliance } from '../../src/main.js';
-import { conversation, interleaveL16 } from '../../bench/load/audio.js';
+import { conversation, forkStereo } from '../../bench/load/audio.js';
 import { runForkCall } from '../../bench/load/fork-client.js';
 
 const LOCK_MS = 8000;
@@ -32,7 +32,7 @@ t.test('a write lock held for seconds: analysis goes on, writes resume, nothing 
     onErr(ev, err);
   };
 
-  const call = runForkCall(app.url, interleaveL16(conv.agent, conv.customer), { sampleRate: 16000, callSid: 'busy-1' });
+  const call = runForkCall(app.url, forkStereo(conv), { sampleRate: 16000, callSid: 'busy-1' });
   await new Promise((r) => setTimeout(r, 5000));
 
   const other = new Database(store.path);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { validateConfig } from '../../src/config/index.js';
 import { startAppliance } from '../../src/main.js';
-import { conversation, interleaveL16 } from '../../bench/load/audio.js';
+import { conversation, forkStereo } from '../../bench/load/audio.js';
 import { runForkCall } from '../../bench/load/fork-client.js';
 
 t.test('a hanging webhook target times out; other work is unaffected', { timeout: 170_000 }, async (t) => {
@@ -23,8 +23,8 @@ t.test('a hanging webhook target times out; other work is unaffected', { timeout
   const port = (server.address() as AddressInfo).port;
 
   const dir = t.testdir();
-  const conv = conversation(dir, 30, 0); // the customer asks for a supervisor: an escalation alarm
-  const short = conversation(dir, 12, 1); // ends in silence, like every call here
+  const conv = conversation(dir, 30, 1); // variant 1: the customer asks for a supervisor (escalation alarm)
+  const short = conversation(dir, 12, 0); // ends in silence, like every call here
   const config = validateConfig({
     dataDir: path.join(dir, 'data'), http: { host: '127.0.0.1', port: 0 }, sip: { front: 'off' }, speech: { workers: 2 },
     webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secret: 'a-webhook-secret-0123456789', minSeverity: 'info' }],
@@ -37,7 +37,7 @@ t.test('a hanging webhook target times out; other work is unaffected', { timeout
   bus.on('utterance', () => utt.push(Date.now()));
   bus.on('alarm', () => alarms.push(Date.now()));
 
-  const pcm = interleaveL16(conv.agent, conv.customer);
+  const pcm = forkStereo(conv);
   const first = await runForkCall(app.url, pcm, { sampleRate: 16000, callSid: 'hook-a' });
   t.equal(first.closeCode, 1000, 'call A streamed to the end');
   const wait = async (pred: () => boolean, ms: number) => {
@@ -51,7 +51,7 @@ t.test('a hanging webhook target times out; other work is unaffected', { timeout
 
   // While that delivery hangs, a second call goes through the whole pipeline.
   const before = utt.length;
-  const second = await runForkCall(app.url, interleaveL16(short.agent, short.customer), { sampleRate: 16000, callSid: 'hook-b' });
+  const second = await runForkCall(app.url, forkStereo(short), { sampleRate: 16000, callSid: 'hook-b' });
   t.equal(second.closeCode, 1000, 'call B streamed while the delivery hung');
   t.ok(utt.length > before && utt.slice(before).some((u) => u < hungAt + 12_000), `call B was transcribed during the hang (${utt.length - before} utterances)`);
   t.ok(await wait(() => calls.size === 0, 30_000), 'every call left the live set');
