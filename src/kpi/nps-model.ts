@@ -57,12 +57,20 @@ export function callFeatures(kpi: unknown): number[] {
 export function loadSamples(db: Database.Database): Sample[] {
   const rows = db
     .prepare(
-      `SELECT c.id, json_extract(c.summary, '$.kpi') AS kpi, s.score, MAX(s.received_at)
-       FROM surveys s JOIN calls c ON c.id = s.call_id
-       WHERE s.kind = 'nps' AND c.summary IS NOT NULL AND json_extract(c.summary, '$.kpi') IS NOT NULL
-       GROUP BY c.id ORDER BY c.started_at DESC LIMIT ?`,
+      // Newest answered calls first, walking call_facts (migration 005) backwards: it stops after
+      // MAX_SAMPLES instead of grouping every answer ever received. `LIMIT -1` keeps the subquery a
+      // co-routine in start order (not flattened into a full scan and sort). The latest answer of a
+      // call is its label.
+      `SELECT x.call_id AS id, json_extract(c.summary, '$.kpi') AS kpi,
+         (SELECT s.score FROM surveys s WHERE s.call_id = x.call_id AND s.kind = 'nps' ORDER BY s.received_at DESC, s.id DESC LIMIT 1) AS score
+       FROM (SELECT f.call_id, f.started_at FROM call_facts f
+             WHERE EXISTS (SELECT 1 FROM surveys s WHERE s.call_id = f.call_id AND s.kind = 'nps')
+             ORDER BY f.started_at DESC LIMIT -1) x
+       CROSS JOIN calls c ON c.id = x.call_id
+       WHERE c.summary IS NOT NULL AND json_extract(c.summary, '$.kpi') IS NOT NULL
+       LIMIT @n`,
     )
-    .all(MAX_SAMPLES) as { id: string; kpi: string; score: number }[];
+    .all({ n: MAX_SAMPLES }) as { id: string; kpi: string; score: number }[];
   return rows.map((r) => ({ key: r.id, x: callFeatures(JSON.parse(r.kpi)), y: npsClass(r.score) }));
 }
 

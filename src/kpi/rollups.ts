@@ -24,21 +24,22 @@ export interface RollupOptions {
   repeatWindowDays: number;
 }
 
-const SHORT = "json_extract(c.summary, '$.kpi.short')";
+// call_facts (migration 005) holds each call's summary figures and alarm count, so recomputing a
+// day bucket at every call end reads narrow rows instead of parsing thousands of summaries.
 const AGG = `
   SELECT COUNT(*) AS calls,
-    SUM(CASE WHEN ${SHORT} = 0 THEN 1 ELSE 0 END) AS counted,
-    AVG(CASE WHEN ${SHORT} = 0 THEN c.duration_ms END) AS aht_ms,
-    AVG(CASE WHEN ${SHORT} = 0 THEN json_extract(c.summary, '$.kpi.sentiment.customerAvg') END) AS sentiment_avg,
-    AVG(CASE WHEN ${SHORT} = 0 THEN json_extract(c.summary, '$.kpi.sentiment.negativeEnd') END) AS neg_end_share,
-    COALESCE(SUM((SELECT COUNT(*) FROM alarms a WHERE a.call_id = c.id)), 0) AS alarms,
-    AVG((SELECT AVG(json_extract(q.value, '$.score')) FROM json_each(c.summary, '$.qa') q)) AS qa_avg,
-    SUM(CASE WHEN c.customer_hash IS NOT NULL THEN 1 ELSE 0 END) AS known,
-    SUM(CASE WHEN c.customer_hash IS NOT NULL AND EXISTS (
-      SELECT 1 FROM calls p WHERE p.customer_hash = c.customer_hash AND p.id != c.id
-        AND p.started_at < c.started_at AND p.started_at >= c.started_at - @window) THEN 1 ELSE 0 END) AS repeats
-  FROM calls c
-  WHERE c.started_at >= @from AND c.started_at < @to AND c.state != 'active'`;
+    SUM(CASE WHEN f.short = 0 THEN 1 ELSE 0 END) AS counted,
+    AVG(CASE WHEN f.short = 0 THEN f.duration_ms END) AS aht_ms,
+    AVG(CASE WHEN f.short = 0 THEN f.sentiment END) AS sentiment_avg,
+    AVG(CASE WHEN f.short = 0 THEN f.neg_end END) AS neg_end_share,
+    COALESCE(SUM(f.alarms), 0) AS alarms,
+    AVG(f.qa) AS qa_avg,
+    SUM(CASE WHEN f.customer_hash IS NOT NULL THEN 1 ELSE 0 END) AS known,
+    SUM(CASE WHEN f.customer_hash IS NOT NULL AND EXISTS (
+      SELECT 1 FROM calls p WHERE p.customer_hash = f.customer_hash AND p.id != f.call_id
+        AND p.started_at < f.started_at AND p.started_at >= f.started_at - @window) THEN 1 ELSE 0 END) AS repeats
+  FROM call_facts f
+  WHERE f.started_at >= @from AND f.started_at < @to AND f.state != 'active'`;
 
 /**
  * Recomputes the rollup rows a call belongs to (each bucket size × site/agent/queue) from the
@@ -65,7 +66,7 @@ export function rollupCall(db: Database.Database, callId: string, opts: RollupOp
 }
 
 export function rollupBucket(db: Database.Database, bucket: Bucket, from: number, dim: Dim, value: string, opts: RollupOptions): number {
-  const cond = dim === 'agent' ? ' AND c.agent_id = @value' : dim === 'queue' ? ' AND c.queue = @value' : '';
+  const cond = dim === 'agent' ? ' AND f.agent_id = @value' : dim === 'queue' ? ' AND f.queue = @value' : '';
   const r = db.prepare(AGG + cond).get({ from, to: from + BUCKET_MS[bucket], window: opts.repeatWindowDays * 86_400_000, value }) as Record<string, number | null>;
   if (!r.calls) {
     db.prepare('DELETE FROM kpi_rollups WHERE bucket = ? AND bucket_start = ? AND dim = ? AND dim_value = ?').run(bucket, from, dim, value);

@@ -107,7 +107,7 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
     });
 
     app.get<{ Querystring: Static<typeof RiskQuery> }>('/customers/high-risk', { schema: { querystring: RiskQuery }, config: supervisor }, async (req, reply) => {
-      const rows = highRiskCustomers(db, { since: now() - req.query.sinceDays * 86_400_000, limit: req.query.limit });
+      const rows = highRiskCustomers(db, { since: now() - req.query.sinceDays * 86_400_000, limit: req.query.limit, maxAgeMs: 60_000, now: now() });
       if (req.query.format === 'csv') {
         return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="high-risk-customers.csv"').send(highRiskCsv(rows));
       }

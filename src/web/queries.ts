@@ -1,7 +1,10 @@
 import type Database from 'better-sqlite3';
+import { callSums, mean } from './reports/call-sums.js';
+import { emotionTotals } from './reports/emotions.js';
 
-// Every read the API makes, prepared once. Optional filters are `(@x IS NULL OR ...)` so one
-// statement serves every combination; SQLite's planner still uses the indexes for the set ones.
+// Every read the API makes, prepared once. The calls list is built from the filters actually set
+// (one prepared statement per combination, cached) so SQLite's planner sees only real constraints
+// and picks the matching index: `(@x IS NULL OR ...)` hides them and made it scan every call.
 
 export interface CallFilter {
   state?: string;
@@ -26,6 +29,15 @@ export interface AlarmFilter {
 
 type Row = Record<string, unknown>;
 
+const DAY = 86_400_000;
+/**
+ * Text search reads every utterance of the calls it looks at (a substring match: no index helps).
+ * Without `from` it covers the TEXT_SEARCH_DAYS days before `to` (or now): at 1M calls a day of
+ * transcripts is searched in ~0.2 s, a week in ~1 s, so a wider search names its range. The console
+ * says which days a search covered.
+ */
+export const TEXT_SEARCH_DAYS = 1;
+
 const json = (v: unknown) => (typeof v === 'string' && v ? (JSON.parse(v) as unknown) : null);
 const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 const nul = <T>(v: T | undefined) => (v === undefined || v === '' ? null : v);
@@ -37,26 +49,59 @@ const ALARM_COLS = `id, call_id AS callId, agent_id AS agentId, rule, severity, 
   raised_at AS raisedAt, acked_by AS ackedBy, acked_at AS ackedAt, ack_comment AS ackComment,
   resolved_by AS resolvedBy, resolved_at AS resolvedAt, resolve_comment AS resolveComment`;
 
-export function createQueries(db: Database.Database) {
-  const calls = db.prepare(`
-    SELECT ${CALL_COLS},
-      (SELECT COUNT(*) FROM alarms a WHERE a.call_id = c.id AND a.state = 'open') AS openAlarms,
-      (SELECT COUNT(*) FROM utterances u WHERE u.call_id = c.id) AS utterances
-    FROM calls c
-    WHERE (@state IS NULL OR c.state = @state)
-      AND (@agent IS NULL OR c.agent_id = @agent)
-      AND (@from IS NULL OR c.started_at >= @from)
-      AND (@to IS NULL OR c.started_at < @to)
-      AND (@q IS NULL
-        OR c.agent_id LIKE @q ESCAPE '\\' OR c.queue LIKE @q ESCAPE '\\'
-        OR EXISTS (SELECT 1 FROM utterances u WHERE u.call_id = c.id AND u.text LIKE @q ESCAPE '\\'))
-      AND (@category IS NULL
-        OR EXISTS (SELECT 1 FROM utterances u, json_each(u.categories) j WHERE u.call_id = c.id AND j.value = @category)
-        OR EXISTS (SELECT 1 FROM call_events e WHERE e.call_id = c.id AND e.kind = 'category'
-                   AND @category IN (json_extract(e.data, '$.category'), json_extract(e.data, '$.id'))))
-      AND (@emotion IS NULL OR EXISTS (SELECT 1 FROM utterances u WHERE u.call_id = c.id AND u.emotion = @emotion))
-    ORDER BY c.started_at DESC
-    LIMIT @limit OFFSET @offset`);
+/**
+ * The category a 'category' event names: data.category, else data.rule (what analysis writes). The
+ * same expression as figures.ts and the call_events_category index (migration 005), which it uses.
+ */
+export const EVENT_CATEGORY = "CASE WHEN json_valid(e.data) THEN COALESCE(json_extract(e.data, '$.category'), json_extract(e.data, '$.rule')) END";
+
+// One condition per filter; only the set ones are joined into the statement.
+const CONDITIONS: Record<'state' | 'agent' | 'from' | 'to' | 'q' | 'category' | 'emotion', string> = {
+  state: 'c.state = @state',
+  agent: 'c.agent_id = @agent',
+  from: 'c.started_at >= @from',
+  to: 'c.started_at < @to',
+  q: `(c.agent_id LIKE @q ESCAPE '\\' OR c.queue LIKE @q ESCAPE '\\'
+       OR EXISTS (SELECT 1 FROM utterances u WHERE u.call_id = c.id AND u.text LIKE @q ESCAPE '\\'))`,
+  // Every category an utterance carries is also a 'category' event of its call (analysis emits both).
+  category: `EXISTS (SELECT 1 FROM call_events e WHERE e.call_id = c.id AND e.kind = 'category' AND ${EVENT_CATEGORY} = @category)`,
+  emotion: 'EXISTS (SELECT 1 FROM utterances u WHERE u.call_id = c.id AND u.emotion = @emotion)',
+};
+type FilterKey = keyof typeof CONDITIONS;
+/** Below this many hits among all stored events a category is "rare" (see listCalls); tests lower it. */
+const RARE_CATEGORY = 5000;
+const ALARM_FILTERS = { state: 'state', severity: 'severity', agent: 'agent_id', rule: 'rule', callId: 'call_id' } as const;
+type AlarmKey = keyof typeof ALARM_FILTERS;
+
+export function createQueries(db: Database.Database, opts: { clock?: () => number; rareCategory?: number } = {}) {
+  const now = opts.clock ?? Date.now;
+  const rareBelow = opts.rareCategory ?? RARE_CATEGORY;
+  const callStatements = new Map<string, Database.Statement>();
+  // A rare category is read from its index first (the calls that have it), a common one by walking
+  // calls newest first until the page is full: either way a few thousand rows at most.
+  const categoryEvents = db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM call_events e INDEXED BY call_events_category_calls
+    WHERE e.kind = 'category' AND ${EVENT_CATEGORY} = ? LIMIT ${rareBelow})`).pluck();
+  const callsWhere = (keys: FilterKey[], rare: boolean) => {
+    const id = `${keys.join(',')}${rare ? '+rare' : ''}`;
+    let st = callStatements.get(id);
+    if (!st) {
+      const conds = keys.filter((k) => !(rare && k === 'category')).map((k) => CONDITIONS[k]);
+      const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+      const from = rare
+        ? `(SELECT DISTINCT e.call_id AS id FROM call_events e INDEXED BY call_events_category_calls
+             WHERE e.kind = 'category' AND ${EVENT_CATEGORY} = @category) x CROSS JOIN calls c ON c.id = x.id`
+        : 'calls c';
+      st = db.prepare(`
+        SELECT ${CALL_COLS},
+          (SELECT COUNT(*) FROM alarms a WHERE a.call_id = c.id AND a.state = 'open') AS openAlarms,
+          (SELECT COUNT(*) FROM utterances u WHERE u.call_id = c.id) AS utterances
+        FROM ${from} ${where}
+        ORDER BY c.started_at DESC
+        LIMIT @limit OFFSET @offset`);
+      callStatements.set(id, st);
+    }
+    return st;
+  };
   const call = db.prepare(`SELECT ${CALL_COLS}, c.summary FROM calls c WHERE c.id = ?`);
   const legs = db.prepare('SELECT id AS legId, role, label, codec, stats FROM legs WHERE call_id = ? ORDER BY rowid');
   const utterances = db.prepare(`
@@ -65,29 +110,26 @@ export function createQueries(db: Database.Database) {
     FROM utterances WHERE call_id = ? ORDER BY start_ms, id`);
   const events = db.prepare('SELECT id, leg_id AS legId, kind, t_ms AS tMs, data FROM call_events WHERE call_id = ? ORDER BY t_ms, id');
   const callAlarms = db.prepare(`SELECT ${ALARM_COLS} FROM alarms WHERE call_id = ? ORDER BY raised_at`);
-  const alarms = db.prepare(`
-    SELECT ${ALARM_COLS} FROM alarms
-    WHERE (@state IS NULL OR state = @state) AND (@severity IS NULL OR severity = @severity)
-      AND (@agent IS NULL OR agent_id = @agent) AND (@rule IS NULL OR rule = @rule)
-      AND (@callId IS NULL OR call_id = @callId)
-    ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, raised_at DESC
-    LIMIT @limit`);
+  // Built from the set filters like the calls list, so state/agent/rule each use their index.
+  const alarmStatements = new Map<string, Database.Statement>();
+  const alarmsWhere = (keys: AlarmKey[]) => {
+    const id = keys.join(',');
+    let st = alarmStatements.get(id);
+    if (!st) {
+      const where = keys.length ? `WHERE ${keys.map((k) => `${ALARM_FILTERS[k]} = @${k}`).join(' AND ')}` : '';
+      st = db.prepare(`SELECT ${ALARM_COLS} FROM alarms ${where}
+        ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, raised_at DESC LIMIT @limit`);
+      alarmStatements.set(id, st);
+    }
+    return st;
+  };
   const alarmById = db.prepare(`SELECT ${ALARM_COLS} FROM alarms WHERE id = ?`);
-  const perHour = db.prepare(`
-    SELECT (started_at / 3600000) * 3600000 AS hour, COUNT(*) AS calls,
-      AVG(duration_ms) AS avgDurationMs FROM calls
-    WHERE started_at >= @from AND started_at < @to GROUP BY hour ORDER BY hour`);
-  const emotions = db.prepare(`
-    SELECT u.role, u.emotion, COUNT(*) AS n, AVG(u.sentiment) AS sentiment FROM utterances u JOIN calls c ON c.id = u.call_id
-    WHERE c.started_at >= @from AND c.started_at < @to GROUP BY u.role, u.emotion`);
+  // call_facts (migration 005) mirrors calls in start order: a range is one narrow contiguous read.
   const alarmCounts = db.prepare(`
     SELECT severity, state, COUNT(*) AS n FROM alarms WHERE raised_at >= @from AND raised_at < @to GROUP BY severity, state`);
   const nps = db.prepare(`
     SELECT COUNT(*) AS n, SUM(score >= 9) AS promoters, SUM(score <= 6) AS detractors FROM surveys
     WHERE kind = 'nps' AND received_at >= @from AND received_at < @to`);
-  const totals = db.prepare(`
-    SELECT COUNT(*) AS calls, AVG(duration_ms) AS avgDurationMs, SUM(state = 'active') AS active FROM calls
-    WHERE started_at >= @from AND started_at < @to`);
   const rollups = db.prepare(`
     SELECT bucket, bucket_start AS bucketStart, dim, dim_value AS dimValue, metrics FROM kpi_rollups
     WHERE bucket = @bucket AND dim = @dim AND (@dimValue IS NULL OR dim_value = @dimValue)
@@ -102,18 +144,21 @@ export function createQueries(db: Database.Database) {
   const alarmOut = (r: Row) => ({ ...r, evidence: json(r.evidence) });
 
   return {
+    /** Newest first. A text search (`q`) without `from` covers TEXT_SEARCH_DAYS days (see textSearchFrom). */
     listCalls(f: CallFilter) {
-      return calls.all({
+      const params: Record<string, unknown> = {
         state: nul(f.state),
         agent: nul(f.agent),
         q: f.q ? likePattern(f.q) : null,
-        from: nul(f.from),
+        from: nul(f.q ? textSearchFrom(f, now()) : f.from),
         to: nul(f.to),
         category: nul(f.category),
         emotion: nul(f.emotion),
-        limit: f.limit,
-        offset: f.offset,
-      });
+      };
+      const keys = (Object.keys(CONDITIONS) as FilterKey[]).filter((k) => params[k] !== null);
+      const bound = Object.fromEntries(keys.map((k) => [k, params[k]]));
+      const rare = params.category !== null && (categoryEvents.get(params.category) as number) < rareBelow;
+      return callsWhere(keys, rare).all({ ...bound, limit: f.limit, offset: f.offset });
     },
 
     /** The whole record of one call, or undefined. */
@@ -131,14 +176,10 @@ export function createQueries(db: Database.Database) {
     },
 
     listAlarms(f: AlarmFilter) {
-      return (alarms.all({
-        state: nul(f.state),
-        severity: nul(f.severity),
-        agent: nul(f.agent),
-        rule: nul(f.rule),
-        callId: nul(f.callId),
-        limit: f.limit,
-      }) as Row[]).map(alarmOut);
+      const params: Record<AlarmKey, unknown> = { state: nul(f.state), severity: nul(f.severity), agent: nul(f.agent), rule: nul(f.rule), callId: nul(f.callId) };
+      const keys = (Object.keys(ALARM_FILTERS) as AlarmKey[]).filter((k) => params[k] !== null);
+      const bound = Object.fromEntries(keys.map((k) => [k, params[k]]));
+      return (alarmsWhere(keys).all({ ...bound, limit: f.limit }) as Row[]).map(alarmOut);
     },
 
     alarm(id: number) {
@@ -148,13 +189,16 @@ export function createQueries(db: Database.Database) {
 
     overview(range: { from: number; to: number }) {
       const n = nps.get(range) as { n: number; promoters: number | null; detractors: number | null };
+      // One read of the range (whole hours from call_hours) serves the hourly chart and the totals.
+      const hours = callSums(db, range, 'hour');
+      const sum = (k: 'calls' | 'dur_sum' | 'dur_n' | 'active') => hours.reduce((n, h) => n + h[k], 0);
       return {
         ...range,
-        callsPerHour: perHour.all(range),
-        emotions: emotions.all(range),
+        callsPerHour: hours.map((h) => ({ hour: h.key, calls: h.calls, avgDurationMs: mean(h.dur_sum, h.dur_n) })),
+        emotions: emotionTotals(db, range),
         alarms: alarmCounts.all(range),
         nps: n.n ? { n: n.n, score: Math.round((100 * ((n.promoters ?? 0) - (n.detractors ?? 0))) / n.n) } : null,
-        totals: totals.get(range),
+        totals: { calls: sum('calls'), avgDurationMs: mean(sum('dur_sum'), sum('dur_n')), active: hours.length ? sum('active') : null },
       };
     },
 
@@ -166,6 +210,11 @@ export function createQueries(db: Database.Database) {
       return audit.all({ actor: nul(f.actor), action: nul(f.action), from: nul(f.from), to: nul(f.to), limit: f.limit });
     },
   };
+}
+
+/** Where a text search starts: `from` when given, else TEXT_SEARCH_DAYS days before `to` (or now). */
+export function textSearchFrom(f: { from?: number; to?: number }, now: number): number {
+  return f.from ?? (f.to ?? now) - TEXT_SEARCH_DAYS * DAY;
 }
 
 export type Queries = ReturnType<typeof createQueries>;

@@ -82,15 +82,17 @@ export function buildReport(db: Database.Database, period: Period, at: number): 
   const prevAlarms = new Map(fig.alarmsByRule(db, before).map((a) => [a.rule, a.count]));
   const alarms = fig.alarmsByRule(db, cur).map((a) => ({ ...a, prevCount: prevAlarms.get(a.rule) ?? 0 }));
 
-  const coach: CoachRow[] = [];
+  const flagged: Omit<CoachRow, 'evidence'>[] = [];
   for (const a of fig.agents(db, cur)) {
     const reasons: CoachRow['reasons'] = [];
     if (a.qaAvg !== null && a.qaAvg < COACH.qaBelow) reasons.push('low-qa');
     if (a.negEndShare !== null && a.negEndShare >= COACH.negEndShareAtLeast) reasons.push('negative-endings');
     if (a.alarms / a.calls >= COACH.alarmsPerCallAtLeast) reasons.push('alarms');
-    if (reasons.length) coach.push({ ...a, reasons, evidence: fig.evidenceCalls(db, cur, a.agentId) });
+    if (reasons.length) flagged.push({ ...a, reasons });
   }
-  coach.sort((a, b) => b.reasons.length - a.reasons.length || (a.qaAvg ?? 100) - (b.qaAvg ?? 100) || a.agentId.localeCompare(b.agentId));
+  flagged.sort((a, b) => b.reasons.length - a.reasons.length || (a.qaAvg ?? 100) - (b.qaAvg ?? 100) || a.agentId.localeCompare(b.agentId));
+  // Evidence (each call's summary read) only for the agents the report lists.
+  const coach: CoachRow[] = flagged.slice(0, COACH.max).map((a) => ({ ...a, evidence: fig.evidenceCalls(db, cur, a.agentId) }));
 
   const hotSpotBucketMs = period === 'day' ? 3_600_000 : DAY;
   return {
@@ -105,6 +107,6 @@ export function buildReport(db: Database.Database, period: Period, at: number): 
     nps: { now: fig.nps(db, cur), prev: fig.nps(db, before) },
     drivers: fig.npsDrivers(db, cur).slice(0, 8),
     alarms,
-    coach: coach.slice(0, COACH.max),
+    coach,
   };
 }

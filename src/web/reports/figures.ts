@@ -4,16 +4,18 @@
 import type Database from 'better-sqlite3';
 import { npsClass } from '../../kpi/index.js';
 
-export { EMOTIONS, emotionMap, hotSpots, type Emotion, type EmotionBucket, type HotSpot } from './emotions.js';
+import { callSums, mean } from './call-sums.js';
+import { hybrid } from './emotions.js';
+
+export { EMOTIONS, emotionMap, emotionTotals, hotSpots, type Emotion, type EmotionBucket, type EmotionTotal, type HotSpot } from './emotions.js';
 
 export interface Range {
   from: number;
   to: number;
 }
 
-const CATEGORY_ID = "COALESCE(json_extract(e.data, '$.category'), json_extract(e.data, '$.rule'))";
+const CATEGORY_ID = "CASE WHEN json_valid(e.data) THEN COALESCE(json_extract(e.data, '$.category'), json_extract(e.data, '$.rule')) END";
 const NEG_END = "json_extract(c.summary, '$.kpi.sentiment.negativeEnd')";
-const SHORT = "COALESCE(json_extract(c.summary, '$.kpi.short'), 0)";
 const CALL_QA = "(SELECT AVG(json_extract(q.value, '$.score')) FROM json_each(c.summary, '$.qa') q)";
 
 export interface Totals {
@@ -25,15 +27,10 @@ export interface Totals {
 }
 
 export function totals(db: Database.Database, r: Range): Totals {
-  const t = db
-    .prepare(
-      `SELECT COUNT(*) AS calls, AVG(CASE WHEN ${SHORT} = 0 THEN c.duration_ms END) AS avgDurationMs,
-         AVG(CASE WHEN ${SHORT} = 0 THEN ${NEG_END} END) AS negEndShare, AVG(${CALL_QA}) AS qaAvg
-       FROM calls c WHERE c.started_at >= @from AND c.started_at < @to`,
-    )
-    .get(r) as Omit<Totals, 'alarms'>;
+  const t = callSums(db, r, 'all')[0];
   const alarms = db.prepare('SELECT COUNT(*) FROM alarms WHERE raised_at >= @from AND raised_at < @to').pluck().get(r) as number;
-  return { ...t, alarms };
+  if (!t) return { calls: 0, avgDurationMs: null, negEndShare: null, qaAvg: null, alarms };
+  return { calls: t.calls, avgDurationMs: mean(t.cdur_sum, t.cdur_n), negEndShare: mean(t.neg_sum, t.neg_n), qaAvg: mean(t.qa_sum, t.qa_n), alarms };
 }
 
 export interface CategoryCount {
@@ -42,30 +39,44 @@ export interface CategoryCount {
   calls: number;
 }
 
-/** Category hits (call events) of calls started in the range, most calls first. */
+const HOUR = 3_600_000;
+// Raw category hits of the calls started in a range (the partial hours at a range's ends).
+const RAW_CATEGORIES = `SELECT ${CATEGORY_ID} AS id, COUNT(*) AS hits, COUNT(DISTINCT e.call_id) AS calls
+  FROM calls c CROSS JOIN call_events e INDEXED BY call_events_category ON e.call_id = c.id
+  WHERE e.kind = 'category' AND c.started_at >= @from AND c.started_at < @to AND ${CATEGORY_ID} IS NOT NULL GROUP BY 1`;
+
+/** Category hits (call events) of calls started in the range, most calls first. Whole hours from category_hours (migration 005). */
 export function categories(db: Database.Database, r: Range): CategoryCount[] {
-  return (
-    db
-      .prepare(
-        `SELECT ${CATEGORY_ID} AS id, COUNT(*) AS hits, COUNT(DISTINCT e.call_id) AS calls
-         FROM call_events e JOIN calls c ON c.id = e.call_id
-         WHERE e.kind = 'category' AND c.started_at >= @from AND c.started_at < @to AND ${CATEGORY_ID} IS NOT NULL
-         GROUP BY 1 ORDER BY calls DESC, hits DESC, id`,
-      )
-      .all(r) as CategoryCount[]
-  );
+  const by = new Map<string, CategoryCount>();
+  for (const x of hybrid<CategoryCount>(db, r, 'SELECT category AS id, SUM(hits) AS hits, SUM(calls) AS calls FROM category_hours WHERE call_hour >= @from AND call_hour < @to GROUP BY 1', RAW_CATEGORIES)) {
+    const g = by.get(x.id);
+    if (g) {
+      g.hits += x.hits;
+      g.calls += x.calls;
+    } else by.set(x.id, { ...x });
+  }
+  return [...by.values()].filter((c) => c.hits > 0).sort((a, b) => b.calls - a.calls || b.hits - a.hits || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** Category × bucket (calls with a hit), for the heat map. */
 export function categoryHeat(db: Database.Database, r: Range, bucketMs: number): { bucket: number; id: string; calls: number }[] {
-  return db
-    .prepare(
-      `SELECT CAST(c.started_at / @b AS INTEGER) * @b AS bucket, ${CATEGORY_ID} AS id, COUNT(DISTINCT e.call_id) AS calls
-       FROM call_events e JOIN calls c ON c.id = e.call_id
-       WHERE e.kind = 'category' AND c.started_at >= @from AND c.started_at < @to AND ${CATEGORY_ID} IS NOT NULL
-       GROUP BY 1, 2 ORDER BY 1, 2`,
-    )
-    .all({ ...r, b: bucketMs }) as { bucket: number; id: string; calls: number }[];
+  type Cell = { bucket: number; id: string; calls: number };
+  const raw = `SELECT CAST(c.started_at / @b AS INTEGER) * @b AS bucket, ${CATEGORY_ID} AS id, COUNT(DISTINCT e.call_id) AS calls
+    FROM calls c CROSS JOIN call_events e INDEXED BY call_events_category ON e.call_id = c.id
+    WHERE e.kind = 'category' AND c.started_at >= @from AND c.started_at < @to AND ${CATEGORY_ID} IS NOT NULL GROUP BY 1, 2`;
+  // A call starts in one hour, so calls per hour add up to calls per bucket of whole hours.
+  const rows =
+    bucketMs % HOUR === 0
+      ? hybrid<Cell>(db, r, 'SELECT CAST(call_hour / @b AS INTEGER) * @b AS bucket, category AS id, SUM(calls) AS calls FROM category_hours WHERE call_hour >= @from AND call_hour < @to GROUP BY 1, 2', raw, { b: bucketMs })
+      : (db.prepare(raw).all({ ...r, b: bucketMs }) as Cell[]);
+  const by = new Map<string, Cell>();
+  for (const x of rows) {
+    const k = `${x.bucket}\u0000${x.id}`;
+    const g = by.get(k);
+    if (g) g.calls += x.calls;
+    else by.set(k, { ...x });
+  }
+  return [...by.values()].filter((c) => c.calls > 0).sort((a, b) => a.bucket - b.bucket || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 export interface NpsFigures {
@@ -115,23 +126,31 @@ export interface NpsDriver {
 
 /** What the answered calls had in common: NPS of calls with each category / alarm / negative end. */
 export function npsDrivers(db: Database.Database, r: Range, minResponses = 2): NpsDriver[] {
+  // Three flat reads grouped here (per-answer subqueries with json_group_array DISTINCT cost ~80 µs
+  // each); categories through the covering call_events_category index, never the events themselves.
   const answers = db
     .prepare(
-      `SELECT s.score, c.id, ${NEG_END} AS negEnd,
-         (SELECT json_group_array(DISTINCT ${CATEGORY_ID}) FROM call_events e WHERE e.call_id = c.id AND e.kind = 'category') AS cats,
-         (SELECT json_group_array(DISTINCT a.rule) FROM alarms a WHERE a.call_id = c.id) AS rules
-       FROM surveys s JOIN calls c ON c.id = s.call_id
+      `SELECT s.score, f.call_id AS id, f.neg_end AS negEnd FROM surveys s CROSS JOIN call_facts f ON f.call_id = s.call_id
        WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to`,
     )
-    .all(r) as { score: number; negEnd: number | null; cats: string; rules: string }[];
+    .all(r) as { score: number; id: string; negEnd: number | null }[];
+  const perCall = (sql: string) => {
+    const m = new Map<string, Set<string>>();
+    for (const x of db.prepare(sql).all(r) as { id: string; v: string | null }[]) if (x.v) (m.get(x.id) ?? m.set(x.id, new Set()).get(x.id)!).add(x.v);
+    return m;
+  };
+  const cats = perCall(`SELECT DISTINCT e.call_id AS id, ${CATEGORY_ID} AS v FROM surveys s CROSS JOIN call_events e INDEXED BY call_events_category ON e.call_id = s.call_id
+    WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to AND e.kind = 'category'`);
+  const rules = perCall(`SELECT DISTINCT a.call_id AS id, a.rule AS v FROM surveys s CROSS JOIN alarms a ON a.call_id = s.call_id
+    WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to`);
   if (!answers.length) return [];
   const score = (xs: number[]) => Math.round(((xs.filter((s) => s >= 9).length - xs.filter((s) => s <= 6).length) / xs.length) * 1000) / 10;
   const overall = score(answers.map((a) => a.score));
   const groups = new Map<string, number[]>();
   const add = (k: string, s: number) => (groups.get(k) ?? groups.set(k, []).get(k)!).push(s);
   for (const a of answers) {
-    for (const id of JSON.parse(a.cats) as (string | null)[]) if (id) add(`category:${id}`, a.score);
-    for (const rule of JSON.parse(a.rules) as (string | null)[]) if (rule) add(`alarm:${rule}`, a.score);
+    for (const id of cats.get(a.id) ?? []) add(`category:${id}`, a.score);
+    for (const rule of rules.get(a.id) ?? []) add(`alarm:${rule}`, a.score);
     if (a.negEnd === 1) add('negative-end', a.score);
   }
   return [...groups]
@@ -168,15 +187,9 @@ export interface AgentFigures {
 }
 
 export function agents(db: Database.Database, r: Range): AgentFigures[] {
-  return db
-    .prepare(
-      `SELECT c.agent_id AS agentId, COUNT(*) AS calls, AVG(${CALL_QA}) AS qaAvg,
-         AVG(CASE WHEN ${SHORT} = 0 THEN ${NEG_END} END) AS negEndShare,
-         COALESCE(SUM((SELECT COUNT(*) FROM alarms a WHERE a.call_id = c.id)), 0) AS alarms
-       FROM calls c WHERE c.agent_id IS NOT NULL AND c.started_at >= @from AND c.started_at < @to
-       GROUP BY c.agent_id ORDER BY c.agent_id`,
-    )
-    .all(r) as AgentFigures[];
+  return callSums(db, r, 'agent')
+    .filter((a) => a.key !== '')
+    .map((a) => ({ agentId: String(a.key), calls: a.calls, qaAvg: mean(a.qa_sum, a.qa_n), negEndShare: mean(a.neg_sum, a.neg_n), alarms: a.alarms }));
 }
 
 export interface EvidenceCall {
