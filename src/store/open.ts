@@ -54,6 +54,8 @@ export function openStore(opts: OpenStoreOptions): Store {
     db.pragma('foreign_keys = ON');
     const { from, to, applied } = migrate(db, { dir: opts.migrationsDir });
     if (applied.length) log.info({ from, to, applied }, 'database migrated');
+    // Planner statistics for the dashboard's indexes (cheap: only tables that need it, bounded work).
+    db.pragma('optimize = 0x10002');
     if (opts.recover !== false) {
       owner = opts.path === ':memory:' ? undefined : claimOwnership(opts.path);
       if (owner) {

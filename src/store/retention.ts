@@ -121,7 +121,11 @@ export function createRetentionJob(deps: RetentionDeps, opts: { firstRunMs?: num
     let finished = false;
     while (!closed && !(finished = steps.next().done === true)) await new Promise((resolve) => setImmediate(resolve));
     for (const k of KINDS) if (counts[k] > 0) m.purged.inc({ kind: k }, counts[k]);
-    if (finished) m.lastRun.set(Date.now() / 1000);
+    if (finished) {
+      m.lastRun.set(Date.now() / 1000);
+      // After a purge the table sizes have moved: refresh the planner's statistics where stale.
+      store.db.pragma('optimize');
+    }
     const total = KINDS.reduce((s, k) => s + counts[k], 0);
     if (total > 0) store.audit('system', 'retention.purge', undefined, JSON.stringify(counts));
     log.info({ purged: counts }, 'retention purge done');

@@ -163,6 +163,9 @@ t.test('call search and call detail; viewing a call is audited', async (t) => {
   t.same((await ids('state=ended')), [b.info.callId]);
   t.same(await ids('q=cancel'), [a.info.callId], 'search hits transcript text');
   t.same(await ids('q=100%25'), [], 'LIKE wildcards are literal');
+  const windowed = (await s.app.inject({ url: '/api/v1/calls?q=cancel&to=1000000000000', headers: { cookie } })).json();
+  t.equal(windowed.searchedFrom, 1000000000000 - 86_400_000, 'a text search without From says which window it covered');
+  t.equal((await s.app.inject({ url: '/api/v1/calls?q=cancel&from=0', headers: { cookie } })).json().searchedFrom, undefined, 'with From: the range given');
   t.same(await ids('agent=agent-9'), [b.info.callId]);
   t.same(await ids('emotion=angry'), [a.info.callId]);
   t.same(await ids('category=cancel-intent'), [a.info.callId]);

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/types.js';
-import type { Queries } from '../queries.js';
+import { textSearchFrom, type Queries } from '../queries.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' });
 const Label = Type.String({ minLength: 1, maxLength: 64 });
@@ -28,7 +28,10 @@ export function callRoutes(app: FastifyInstance, deps: { queries: Queries; store
   app.get<{ Querystring: Static<typeof CallQuery> }>('/calls', { schema: { querystring: CallQuery } }, async (req) => {
     const q = req.query;
     const state = q.active === 1 ? 'active' : q.state;
-    return { calls: deps.queries.listCalls({ ...q, state }) };
+    // Text search without a From covers only recent calls (a substring scan of every transcript
+    // is unbounded): say from when, so the console can tell the user to widen it.
+    const searchedFrom = q.q && q.from === undefined ? textSearchFrom(q, Date.now()) : undefined;
+    return { calls: deps.queries.listCalls({ ...q, state }), searchedFrom };
   });
 
   // A call's full record includes its transcript: every view is audited.

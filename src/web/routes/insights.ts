@@ -39,7 +39,7 @@ export function insightRoutes(app: FastifyInstance, deps: { store: Store; metric
       categoryHeat: fig.categoryHeat(db, r, DAY),
       alarmsByRule: fig.alarmsByRule(db, r),
       agents: fig.agents(db, r),
-      highRisk: roleAtLeast(req.session!.user.role, 'supervisor') ? highRiskCustomers(db, { since: now() - 30 * DAY, limit: 15 }) : null,
+      highRisk: roleAtLeast(req.session!.user.role, 'supervisor') ? highRiskCustomers(db, { since: now() - 30 * DAY, limit: 15, maxAgeMs: 60_000, now: now() }) : null,
     };
   });
 }
