@@ -31,6 +31,7 @@ export const ERRORS = {
   EARSHOT_ERR_MODEL_MANIFEST: { message: 'a manifest in models/ is malformed', http: 500 },
   EARSHOT_ERR_ASR: { message: 'the recogniser failed on a leg; the leg is marked and the call goes on', http: 500 },
   EARSHOT_ERR_ASR_WORKER: { message: 'a recognition worker died; it is restarted and its legs get an asr-restart event', http: 500 },
+  EARSHOT_ERR_ASR_STALLED: { message: 'recognition made no progress while a call waited for its last transcripts; the call ended with what was recognised', http: 500 },
   EARSHOT_ERR_ASR_MODEL: { message: 'the recogniser could not load its model', http: 503 },
   EARSHOT_ERR_ASR_ADDON: { message: 'the pocketsphinx addon is not built', http: 503 },
   EARSHOT_ERR_SAMPLE_RATE: { message: 'audio at a sample rate the pipeline does not accept', http: 400 },

@@ -28,6 +28,10 @@ import { CallIdentity, loadCallerSalt } from './call/identity.js';
 
 /** On shutdown, how long calls in flight may still wait for the recogniser before they end. */
 const SHUTDOWN_GRACE_MS = 3000;
+/** A call's end waits for its recognition while workers make progress; cut after this long without any. */
+const DRAIN_STALL_MS = 30_000;
+/** And never longer than this (a backlog of 3 x speech.maxQueueSeconds per leg clears well within it). */
+const DRAIN_CAP_MS = 10 * 60_000;
 
 /** The analysis pipeline without any network ingest: used by `serve` and by `earshot import`. */
 export interface Pipeline {
@@ -57,9 +61,12 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
   // The drain reads `speech`, created just below: calls only close once ingest runs.
   let speech: SpeechStage | undefined;
   const calls = new CallRegistry(bus, config.limits.maxCalls, {
+    // A call ends once its legs are recognised: waited for as long as the recogniser is working
+    // through a backlog (overload), cut only if it stops making progress, or after the hard cap.
     drain: async (call) => {
-      await Promise.all([...call.legs.keys()].map((legId) => speech?.legDone(legId)));
+      await speech?.legsDone([...call.legs.keys()], DRAIN_STALL_MS);
     },
+    drainTimeoutMs: DRAIN_CAP_MS,
     onDrainError: (err) => log.error({ err }, 'call drain failed; ending the call with what was recognised'),
     identity: new CallIdentity(loadCallerSalt(config.dataDir, config.privacy.callerSalt), config.kpi.queueMap),
   });

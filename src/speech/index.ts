@@ -22,7 +22,36 @@ export interface SpeechStage {
   pendingSeconds(): number;
   /** End of input for the leg: resolves when everything received has been recognised and its last final emitted. */
   legDone(legId: string): Promise<void>;
+  /**
+   * Every leg's `legDone`, for as long as the recogniser keeps making progress: rejects only when
+   * no worker has reported any work for `stallMs` (a backlog that is being worked through is
+   * waited for, however long; a wedged one is not).
+   */
+  legsDone(legIds: string[], stallMs: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** `done`, unless `progress()` stops changing for `stallMs` (checked every `stallMs / 4`). */
+export function untilDoneOrStalled(done: Promise<unknown>, progress: () => number, stallMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let last = progress();
+    let still = 0;
+    const every = Math.max(10, stallMs / 4);
+    const timer = setInterval(() => {
+      const now = progress();
+      still = now === last ? still + every : 0;
+      last = now;
+      if (still >= stallMs) {
+        clearInterval(timer);
+        reject(Object.assign(new Error(`recognition made no progress for ${Math.round(stallMs / 1000)} s`), { code: 'EARSHOT_ERR_ASR_STALLED' }));
+      }
+    }, every);
+    timer.unref();
+    done.then(
+      () => (clearInterval(timer), resolve()),
+      (err: unknown) => (clearInterval(timer), reject(err)),
+    );
+  });
 }
 
 /** The stage plus operational hooks that main.ts need not wire (tests, diagnostics). */
@@ -227,6 +256,7 @@ export async function createSpeech(
     ready: () => ({ ...state }),
     pendingSeconds,
     legDone,
+    legsDone: (legIds, stallMs) => untilDoneOrStalled(Promise.all(legIds.map(legDone)), () => pool?.beats() ?? 0, stallMs),
     async close() {
       for (const off of offs) off();
       clearInterval(timer);

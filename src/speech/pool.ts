@@ -47,6 +47,8 @@ export interface WorkerPool {
   end(legId: string): Promise<void>;
   leg(legId: string): Readonly<LegState> | undefined;
   legIds(): string[];
+  /** Grows whenever any worker reports work done (progress, a transcript, a leg ended). */
+  beats(): number;
   /** Makes a worker exit as a crash would (between jobs; tests, ops); the pool restarts it. */
   killWorker(index: number): Promise<void>;
   close(): Promise<void>;
@@ -61,6 +63,7 @@ export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents)
   const legs = new Map<string, LegState>();
   const slots: Slot[] = [];
   let endSeq = 0;
+  let beats = 0;
   let closing = false;
 
   function spawn(index: number, crashes: number): Slot {
@@ -76,6 +79,7 @@ export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents)
   }
 
   function onMessage(slot: Slot, m: FromWorker, settle: { ok: (v: { engine: 'pocketsphinx' | 'sherpa'; detail: string }) => void; fail: (e: Error) => void }): void {
+    if (m.t === 'progress' || m.t === 'tr' || m.t === 'ended') beats++;
     switch (m.t) {
       case 'ready':
         slot.crashes = 0;
@@ -166,6 +170,7 @@ export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents)
 
   return {
     size,
+    beats: () => beats,
     ready: async () => {
       const all = await Promise.all(slots.map((s) => s.ready));
       return all[0];
