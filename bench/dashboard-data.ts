@@ -9,6 +9,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMigrations, openStore } from '../src/store/index.js';
+import { mulberry32 } from '../test/fixtures/random.js';
 
 /** Bump when the generated data changes shape: cached files of older generators are not reused. */
 export const GENERATOR_VERSION = 1;
@@ -36,17 +37,7 @@ const WORDS = ('i am calling about my bill the invoice shows a charge that i did
   'sorry to hear that let me transfer you to billing the delivery was late again could you send a copy of the invoice by email').split(' ');
 const RARE_WORDS = ['ombudsman', 'solicitor', 'chargeback', 'fibre', 'voicemail', 'warranty', 'porting', 'tariff'];
 
-/** mulberry32: small, fast, good enough for synthetic data. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 export function cachePath(calls: number, days: number, fullDays: number): string {
   const schema = loadMigrations().length;

@@ -2,6 +2,7 @@
 // corpus, and a runner that sorts every thrown error into "clean rejection" (the parser's own
 // coded error) or "crash" (anything else: TypeError, RangeError, a foreign error escaping).
 // Shared by the CI pass (test/fuzz/*.test.ts) and the long run (bench/fuzz.ts).
+import { mulberry32 } from '../fixtures/random.js';
 
 export interface Target {
   name: string;
@@ -34,17 +35,7 @@ export interface Outcome {
   ms: number;
 }
 
-/** Mulberry32: tiny, fast and reproducible from one 32-bit seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 export const isCoded = (err: unknown): boolean => {
   const code = (err as { code?: unknown } | null)?.code;

@@ -4,6 +4,7 @@ import type { CallInfo } from '../../src/call/types.js';
 import { detractorRootCause, fitNpsModel, highRiskCsv, highRiskCustomers, npsReport, surveyRoutes } from '../../src/kpi/index.js';
 import { isHeldOut, type Sample } from '../../src/kpi/nps-model.js';
 import { counterValue, testEnv, type TestEnv } from '../alarms/helpers/env.js';
+import { mulberry32 } from '../fixtures/random.js';
 
 const DAY = 86_400_000;
 const MON = Date.UTC(2026, 10, 16); // a Monday
@@ -171,15 +172,7 @@ t.test('detractor root cause and the high-risk pool', async (t) => {
   t.equal(JSON.parse((await api.get(`/customers/${h}/root-cause`)).text).calls.length, 3);
 });
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 t.test('predicted NPS class: too few surveys, then held-out accuracy well above the majority baseline', async (t) => {
   const env = testEnv(t.testdir());

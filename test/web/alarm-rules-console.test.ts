@@ -4,8 +4,8 @@
 // set. A supervisor with a Chinese browser sees the file read-only and problems in Chinese.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import t, { type Test } from 'tap';
-import { chromium, type Browser } from 'playwright-core';
+import t from 'tap';
+import { type Browser } from 'playwright-core';
 import { pino } from 'pino';
 import { createAlarms, type AlarmStage } from '../../src/alarms/index.js';
 import { validateConfig } from '../../src/config/index.js';
@@ -13,31 +13,11 @@ import type { Metrics } from '../../src/metrics/registry.js';
 import type { Store } from '../../src/store/types.js';
 import { ruleRoutes } from '../../src/web/routes/rules.js';
 import { PASSWORD, startServer } from './helpers/server.js';
+import { CHROMIUM, launch } from './helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const RULES = fileURLToPath(new URL('../../config/rules/', import.meta.url));
 const ALARMS = fileURLToPath(new URL('../../config/alarms/', import.meta.url));
 const SHIPPED = readFileSync(`${ALARMS}default.yaml`, 'utf8');
-
-async function launch(t: Test): Promise<Browser> {
-  // launchServer exposes the Chromium child process, so teardown can kill it by PID if close hangs.
-  const server = await chromium.launchServer({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
-  const pid = server.process().pid;
-  const browser = await chromium.connect(server.wsEndpoint(), { timeout: 30_000 });
-  t.teardown(async () => {
-    await browser.close().catch(() => {});
-    await server.close().catch(() => {});
-    if (pid) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-  return browser;
-}
 
 t.test('an admin edits an alarm threshold in the console; a supervisor reads it', { skip: !existsSync(CHROMIUM) && 'chromium not installed' }, async (t) => {
   const late: { store?: Store; metrics?: Metrics; alarms?: AlarmStage } = {};

@@ -2,38 +2,18 @@
 // Browser end-to-end: the real console in headless Chromium (Debian `chromium`) against a real
 // server; live activity is injected on the bus as the pipeline stages would emit it.
 import { existsSync, mkdirSync } from 'node:fs';
-import t, { type Test } from 'tap';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import t from 'tap';
+import { type Browser, type Page } from 'playwright-core';
 import type { Utterance } from '../../src/call/types.js';
 import { PASSWORD, startServer } from './helpers/server.js';
+import { CHROMIUM, launch } from './helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const utt = (callId: string, legId: string, role: 'customer' | 'agent', seq: number, text: string, emotion: Utterance['emotion'], sentiment: number, categories: string[] = []): Utterance => ({
   callId, legId, role, seq, text, lang: 'en', startMs: seq * 4000, endMs: seq * 4000 + 3000,
   sentiment, emotion, emotionConfidence: 0.8, categories, redactions: 0,
 });
-
-async function launch(t: Test): Promise<Browser> {
-  // launchServer exposes the Chromium child process, so teardown can kill it by PID if close hangs.
-  const server = await chromium.launchServer({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
-  const pid = server.process().pid;
-  const browser = await chromium.connect(server.wsEndpoint(), { timeout: 30_000 });
-  t.teardown(async () => {
-    await browser.close().catch(() => {});
-    await server.close().catch(() => {});
-    if (pid) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-  return browser;
-}
 
 async function until(pred: () => boolean, what: string, ms = 10_000) {
   const end = Date.now() + ms;
