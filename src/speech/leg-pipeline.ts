@@ -53,6 +53,7 @@ export class LegPipeline {
   #segAudio: Float32Array[] = [];
   #segAudioStart = 0; // 16 kHz sample index of #segAudio[0]
   #stream: AsrStream | null = null;
+  #lastPartial = ''; // of the open segment
   #held: Float32Array[] = []; // windows after the last speech window, not yet fed
   readonly #threshold: number;
   #seq = 0;
@@ -163,7 +164,9 @@ export class LegPipeline {
       const stream = this.#stream;
       const idle = this.idle();
       const text = this.#timed(() => stream.partial(idle));
-      if (text) {
+      // Engines re-report an unchanged hypothesis every window: only a change is news.
+      if (text && text !== this.#lastPartial) {
+        this.#lastPartial = text;
         const startMs = this.#ms(this.#seg.segmentStart);
         const tr: LegTranscript = { seq: this.#seq, text, startMs, endMs: this.#ms(winStart + VAD_WINDOW), final: false };
         this.sink.transcript(this.legId, tr, { arrivedAt: this.#arrivedAt });
@@ -173,6 +176,7 @@ export class LegPipeline {
 
   #segmentEvent(ev: ReturnType<Segmenter['window']>[number]): void {
     if (ev.kind === 'start') {
+      this.#lastPartial = '';
       // The ring ends with the window that triggered; it becomes part of the segment.
       this.#engineMs = this.#fed = 0;
       const stream = (this.#stream = this.#timed(() => this.engine.start()));

@@ -74,6 +74,7 @@ t.test('partials on: live text before the final, the same final as with partials
   const partials = on.got.filter((x) => !x.final);
   t.ok(partials.length >= 1, `${partials.length} partial(s) with partials on`);
   t.ok(on.got.indexOf(partials[0]) < on.got.indexOf(finalOn[0]), 'the first partial comes before the final');
+  t.ok(partials.every((x, i) => i === 0 || x.seq !== partials[i - 1].seq || x.text !== partials[i - 1].text), 'an unchanged hypothesis is not sent again');
   t.ok(partials.every((p) => p.seq === finalOn[0].seq && p.text.length > 0 && p.startMs === finalOn[0].startMs), 'partials share their final seq and start');
   t.ok(partials.every((p, i) => i === 0 || p.endMs > partials[i - 1].endMs), 'each partial covers more audio');
   t.equal(off.got.length, 1, 'partials off: nothing but the final');

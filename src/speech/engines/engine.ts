@@ -18,7 +18,7 @@ export interface AsrResult {
 export interface AsrStream {
   accept(samples: Float32Array): void;
   /**
-   * Current hypothesis if the engine gives partials; null when it has nothing new to say.
+   * Current hypothesis if the engine gives partials, else null (the pipeline drops one equal to the last).
    * `idle` is false while the worker has other jobs waiting: an engine whose partial costs a
    * re-decode skips it then (partials are best-effort, finals must not wait for them).
    */

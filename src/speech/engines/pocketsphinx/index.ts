@@ -55,7 +55,6 @@ export function createPocketsphinxEngine(cfg: PocketsphinxConfig): AsrEngine {
     #done = false;
     #seed = 1; // per segment, so a segment always decodes the same way
     #partialAt = 0; // #len at the last partial decode
-    #lastPartial = '';
 
     accept(samples: Float32Array): void {
       if (this.#done) return;
@@ -74,10 +73,7 @@ export function createPocketsphinxEngine(cfg: PocketsphinxConfig): AsrEngine {
     partial(idle = true): string | null {
       if (this.#done || partialEvery === 0 || this.#len - this.#partialAt < partialEvery || !idle) return null;
       this.#partialAt = this.#len;
-      const text = clean(decode(this.#pcm.subarray(0, this.#len)).text);
-      if (!text || text === this.#lastPartial) return null;
-      this.#lastPartial = text;
-      return text;
+      return clean(decode(this.#pcm.subarray(0, this.#len)).text) || null;
     }
 
     end(): AsrResult {

@@ -61,7 +61,6 @@ export function createSherpaEngine(spec: SherpaSpec): AsrEngine {
     #banked: AsrResult = { text: '', words: [] };
     #fed = 0; // samples fed since the stream's last reset
     #offsetMs = 0; // segment time at the stream's last reset
-    #lastPartial = '';
     #done = false;
 
     accept(samples: Float32Array): void {
@@ -78,10 +77,7 @@ export function createSherpaEngine(spec: SherpaSpec): AsrEngine {
     }
 
     partial(): string | null {
-      const text = join2(this.#banked.text, this.#current().text);
-      if (!text || text === this.#lastPartial) return null;
-      this.#lastPartial = text;
-      return text;
+      return join2(this.#banked.text, this.#current().text) || null;
     }
 
     end(): AsrResult {
