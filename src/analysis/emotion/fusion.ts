@@ -84,6 +84,7 @@ export function fuse(sentiment: number, arousal: number | undefined, cues: Cues 
   }
   // Worn-down words outweigh mildly positive ones ("honestly this is the last time i order").
   if (cues.tone === 'weary' && s < STRONG_POS) return frustrated(0.45 + (raised ? 0.1 : 0));
+  if (cues.tone === 'pleased' && s >= 0) return satisfied();
   if (cats.has(PRAISE_CATEGORY) || s >= POS) return cats.has(COMPETITOR_CATEGORY) && !cats.has(PRAISE_CATEGORY) ? neutral() : satisfied();
   return neutral();
 }
