@@ -51,8 +51,11 @@ export function fuse(sentiment: number, arousal: number | undefined, cues: Cues 
   const a = arousal ?? 0;
   const raised = voice && a >= HIGH_AROUSAL;
   const cats = new Set(cues.categories ?? []);
-  // Asking how to cancel is not a grievance by itself; with negative words or a tone it is.
-  const grievance = cats.has('complaint') || cats.has('escalation-request') || (cats.has('churn-intent') && (s < 0 || cues.tone === 'anger' || cues.tone === 'weary'));
+  // A complaint phrase in words that score positive is negated or in passing ("我不是不满意",
+  // "i'm not complaining"), unless a tone or the voice says otherwise; asking how to cancel is not
+  // a grievance by itself either. An escalation request always is.
+  const toned = cues.tone === 'anger' || cues.tone === 'weary';
+  const grievance = (cats.has('complaint') && (s <= 0 || toned || raised)) || cats.has('escalation-request') || (cats.has('churn-intent') && (s < 0 || toned));
   const neg = part(-s, 0.75);
   const angry = (c: number): Fused => ({ emotion: 'angry', confidence: clamp(c) });
   const frustrated = (c: number): Fused => ({ emotion: 'frustrated', confidence: clamp(c) });
@@ -84,8 +87,10 @@ export function fuse(sentiment: number, arousal: number | undefined, cues: Cues 
   }
   // Worn-down words outweigh mildly positive ones ("honestly this is the last time i order").
   if (cues.tone === 'weary' && s < STRONG_POS) return frustrated(0.45 + (raised ? 0.1 : 0));
-  if (cues.tone === 'pleased' && s >= 0) return satisfied();
-  if (cats.has(PRAISE_CATEGORY) || s >= POS) return cats.has(COMPETITOR_CATEGORY) && !cats.has(PRAISE_CATEGORY) ? neutral() : satisfied();
+  // Leaving, or praising a competitor, is not satisfaction with us however politely it is put.
+  const leaving = cats.has(COMPETITOR_CATEGORY) || cats.has('churn-intent');
+  if (cats.has(PRAISE_CATEGORY)) return satisfied();
+  if ((cues.tone === 'pleased' && s >= 0) || s >= POS) return leaving ? neutral() : satisfied();
   return neutral();
 }
 

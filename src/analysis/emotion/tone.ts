@@ -77,7 +77,8 @@ function present(set: PhraseSet, norm: string): boolean {
   for (const s of findPhrases(set, norm)) {
     const before = norm.slice(Math.max(0, s.start - 20), s.start);
     const prev = before.trim().split(' ').slice(-2);
-    const zhNeg = /[不没别][是太]?$/u.test(before);
+    // 不过分 / 没骗人 negate; 是不是骗子 ("are you crooks") asks, it does not.
+    const zhNeg = /[不没别][是太]?$/u.test(before) && !/是不是$/u.test(before);
     if (!prev.some((w) => NEGATORS_EN.has(w)) && !zhNeg) return true;
   }
   return false;

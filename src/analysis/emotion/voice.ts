@@ -27,7 +27,7 @@ export const PRIOR_WEIGHT = 4;
  * who shouts for several utterances stays "raised" against their calm voice instead of becoming
  * the new normal after one; a lasting change (a new handset gain) is still followed, slowly.
  */
-export const LEARN_CLIP = 1.5;
+export const LEARN_CLIP = 1.0;
 
 /** Spread floors: a very steady speaker must not turn a small change into a huge z. */
 function floor(f: Feature, mean: number): number {
