@@ -102,7 +102,7 @@ export class CallAnalysis {
     let fused = model;
     if (!fused) {
       // Words and voice first, then with the categories that label lets the utterance hit.
-      const cues = { tone: toneOf(p.text), role: p.role };
+      const cues = { tone: toneOf(p.text), role: p.role, lang: p.lang };
       const first = fuse(p.sentiment, p.arousal, cues);
       fused = fuse(p.sentiment, p.arousal, { ...cues, categories: this.#cues.of({ ...facts, emotion: first.emotion }) });
     }

@@ -36,6 +36,13 @@ t.test('categories push towards frustration and anger', async (t) => {
   t.ok(fuse(0, undefined, { categories: ['complaint'] }).confidence > fuse(-0.3, undefined).confidence - 0.1, 'a category is real evidence');
 });
 
+t.test('a Chinese demand for someone senior is a confrontation', async (t) => {
+  t.equal(fuse(-0.2, undefined, { categories: ['escalation-request'], lang: 'zh' }).emotion, 'angry', '叫你们领导来跟我说');
+  t.equal(fuse(-0.2, undefined, { categories: ['escalation-request'], lang: 'en' }).emotion, 'frustrated', '"could i speak to a manager"');
+  t.equal(fuse(0.5, undefined, { categories: ['escalation-request'], lang: 'zh' }).emotion, 'frustrated', 'positive words: a grievance, not anger');
+  t.equal(fuse(-0.2, undefined, { categories: ['escalation-request'], lang: 'zh', role: 'agent' }).emotion, 'neutral', '"我帮您升级给主管" from the agent');
+});
+
 t.test('churn intent: a grievance only with negative words or a tone', async (t) => {
   t.equal(fuse(0.3, undefined, { categories: ['churn-intent'] }).emotion, 'neutral', '"i\'d like to cancel my contract please": politeness, not satisfaction');
   t.equal(fuse(0, undefined, { categories: ['churn-intent'] }).emotion, 'neutral', '"how do i close my account"');
@@ -58,6 +65,7 @@ t.test('tone words: anger vs weariness', async (t) => {
   t.equal(fuse(-0.3, undefined, { tone: 'weary' }).emotion, 'frustrated', '"i am fed up"');
   t.equal(fuse(0.3, undefined, { tone: 'weary' }).emotion, 'frustrated', '"honestly this is the last time" with a mildly positive score');
   t.equal(fuse(0.1, undefined, { tone: 'pleased' }).emotion, 'satisfied');
+  t.equal(fuse(0.4, undefined, { tone: 'weary', categories: ['customer-praise'] }).emotion, 'satisfied', '看病的过程有点折腾不过医生人真的很好');
 });
 
 t.test('agents: politeness and apologies are not emotions', async (t) => {
