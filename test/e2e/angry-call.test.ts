@@ -45,7 +45,7 @@ customer CALM 0.5 hello i am calling about my internet bill
 agent calm 0.4 sure can i have your account number please
 customer CALM 0.5 yes it is on the letter i got last week
 agent calm 0.4 thank you one moment please
-customer CALM 0.5 i think there is something wrong with this month
+customer CALM 0.5 i have a question about the charges this month
 agent calm 0.4 let me have a look at the charges for you
 `;
 
@@ -60,7 +60,7 @@ agent calm 0.4 i understand i am transferring you to my supervisor now
 const CALM = `${OPENING.replaceAll('CALM', 'loud')}
 customer loud 0.4 i was charged twice this month and nobody fixed it
 agent calm 0.4 i see the second charge i have refunded it now
-customer loud 0.4 was i not charged a late fee as well
+customer loud 0.4 is there no late fee on my account then
 agent calm 0.4 no there is no late fee on your account
 customer loud 0.4 could you tell me the name of your supervisor i would like to say how helpful you were
 agent calm 0.4 of course her name is maria
