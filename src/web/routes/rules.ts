@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyContextConfig, FastifyError, FastifyPluginAsync } from 'fastify';
+import type { FastifyContextConfig, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Metrics } from '../../metrics/registry.js';
@@ -8,6 +8,7 @@ import type { Store } from '../../store/types.js';
 import { dbSource, dryRun, listPacks, PACK_ID, savePack, storedRuleSources, validateWith } from './rule-packs.js';
 import type { RuleSource } from '../../analysis/index.js';
 import { alarmDryRun, alarmRowId, thresholdOf, listAlarmRuleFiles, validateAlarmFile, type AlarmError, type AlarmRule, type AlarmRuleFile } from '../../alarms/index.js';
+import { apiErrorHandler, errorBody, sendError } from '../errors.js';
 
 export interface RuleRoutesDeps {
   config: Pick<Config, 'analysis' | 'alarms'>;
@@ -57,12 +58,15 @@ const role = (minRole: 'supervisor' | 'admin') => ({ minRole }) as FastifyContex
 export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
   const dir = resolve(deps.config.analysis.rulesDir);
   const now = deps.clock ?? Date.now;
-  const invalid = (errors: string[]) => ({ error: 'invalid-rules', message: errors[0], errors: errors.slice(0, 50) });
+  // Rule packs list their errors as `file:line:col: ...` sentences; alarm rule files also carry
+  // located, translatable problems for the console.
+  const invalid = (errors: string[], problems?: AlarmError['details']) =>
+    errorBody('EARSHOT_ERR_RULES', errors[0], { errors: errors.slice(0, 50), ...(problems ? { problems: problems.slice(0, 50) } : {}) });
   const alarmsPath = resolve(deps.config.alarms.rulesDir);
   // Alarm rule errors also carry their located, translatable form for the console.
   const invalidAlarms = (err: AlarmError) => {
     deps.metrics.badInput('alarm-rules', err.reason);
-    return { ...invalid(err.problems), problems: err.details.slice(0, 50) };
+    return invalid(err.problems, err.details);
   };
   // The server's paths stay on the server.
   const fileView = ({ file: _f, ...f }: AlarmRuleFile) => f;
@@ -70,15 +74,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
   return async (app) => {
     // Read per request: the store may be handed over after the plugin is built.
     const db = () => deps.store.db;
-    app.setErrorHandler((err: FastifyError, req, reply) => {
-      const status = err.statusCode ?? 500;
-      if (status < 500) {
-        deps.metrics.badInput('api', err.validation ? `invalid-${err.validationContext ?? 'input'}` : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too-large' : 'other');
-        return reply.code(status).send({ error: 'bad-request', message: err.message });
-      }
-      req.log.error({ code: err.code ?? err.name, route: req.routeOptions.url }, 'rules request failed');
-      return reply.code(500).send({ error: 'internal', message: 'internal error' });
-    });
+    app.setErrorHandler(apiErrorHandler(deps.metrics));
 
     app.get('/rules', async () => ({
       packs: listPacks(dir, db()).map(({ text: _t, ...p }) => p),
@@ -87,7 +83,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
 
     app.get<{ Params: Static<typeof IdParam> }>('/rules/:id', { schema: { params: IdParam } }, async (req, reply) => {
       const pack = listPacks(dir, db()).find((p) => p.id === req.params.id);
-      if (!pack) return reply.code(404).send({ error: 'not-found', message: 'no such rule pack' });
+      if (!pack) return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', 'no such rule pack');
       const v = validateWith(dir, db(), pack.id, pack.text);
       return { pack, scorecards: v.ok ? v.set.scorecards.filter((c) => c.source === dbSource(pack.id)).map((c) => ({ id: c.id, name: c.name, items: c.items.map((i) => ({ id: i.id, label: i.label, weight: i.weight })) })) : [] };
     });
@@ -99,7 +95,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
         const { id } = req.params;
         const current = listPacks(dir, db()).find((p) => p.id === id);
         if (req.body.version !== undefined && req.body.version !== (current?.version ?? 0)) {
-          return reply.code(409).send({ error: 'conflict', message: `the pack changed meanwhile (now version ${current?.version ?? 0}); reload it` });
+          return sendError(reply, 'EARSHOT_ERR_CONFLICT', `the pack changed meanwhile (now version ${current?.version ?? 0}); reload it`, { version: current?.version ?? 0 });
         }
         const v = validateWith(dir, db(), id, req.body.yaml);
         if (!v.ok) {
@@ -134,7 +130,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
 
     app.get<{ Params: Static<typeof IdParam> }>('/rules/alarms/:id', { schema: { params: IdParam } }, async (req, reply) => {
       const file = listAlarmRuleFiles(alarmsPath, db()).find((f) => f.id === req.params.id);
-      if (!file) return reply.code(404).send({ error: 'not-found', message: 'no such alarm rule file' });
+      if (!file) return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', 'no such alarm rule file');
       const v = validateAlarmFile(alarmsPath, db(), file.id, file.text);
       const rules = v.ok ? v.fileRules.map((r) => ({ id: r.id, kind: r.kind, threshold: thresholdOf(r), severity: r.severity, enabled: r.enabled, cooldownSeconds: r.cooldownSeconds, escalateAfterMinutes: r.escalateAfterMinutes })) : [];
       return { file: fileView(file), rules };
@@ -147,7 +143,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
         const { id } = req.params;
         const current = listAlarmRuleFiles(alarmsPath, db()).find((f) => f.id === id);
         if (req.body.version !== undefined && req.body.version !== (current?.version ?? 0)) {
-          return reply.code(409).send({ error: 'conflict', message: `the alarm rules changed meanwhile (now version ${current?.version ?? 0}); reload them` });
+          return sendError(reply, 'EARSHOT_ERR_CONFLICT', `the alarm rules changed meanwhile (now version ${current?.version ?? 0}); reload them`, { version: current?.version ?? 0 });
         }
         const v = validateAlarmFile(alarmsPath, db(), id, req.body.yaml);
         if (!v.ok) return reply.code(422).send(invalidAlarms(v.error));
