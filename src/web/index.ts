@@ -20,7 +20,7 @@ import { healthRoutes, type Readiness } from './health.js';
 import { createLiveHub, type LiveHub, type LiveOptions } from './live/hub.js';
 import { createQueries } from './queries.js';
 
-export { createUser, type UserRole } from './auth/users.js';
+export { createUser, deleteUser, setPassword, setRole, unlockUser, type UserRole } from './auth/users.js';
 export type { Readiness } from './health.js';
 
 export interface WebDeps {

@@ -7,6 +7,7 @@ import type { Metrics } from '../../metrics/registry.js';
 import type { Store } from '../../store/types.js';
 import { dbSource, dryRun, listPacks, PACK_ID, savePack, storedRuleSources, validateWith } from './rule-packs.js';
 import type { RuleSource } from '../../analysis/index.js';
+import { MAX_RULE_FILE_CHARS, positionOf } from '../../alarms/rules.js';
 import { alarmDryRun, alarmRowId, thresholdOf, listAlarmRuleFiles, validateAlarmFile, type AlarmError, type AlarmRule, type AlarmRuleFile } from '../../alarms/index.js';
 import { apiErrorHandler, errorBody, sendError } from '../errors.js';
 
@@ -28,11 +29,14 @@ export interface RuleRoutesDeps {
   clock?: () => number;
 }
 
-const MAX_YAML = 256 * 1024;
+const MAX_YAML = MAX_RULE_FILE_CHARS;
+// The schema lets oversize text through to validation, which answers 422 with where the limit
+// falls (a bare 400 would not say); the body limit still stops anything far larger.
+const MAX_BODY_YAML = MAX_YAML * 2;
 const IdParam = Type.Object({ id: Type.String({ pattern: PACK_ID.source, maxLength: 63 }) });
 const PutBody = Type.Object(
   {
-    yaml: Type.String({ minLength: 1, maxLength: MAX_YAML }),
+    yaml: Type.String({ minLength: 1, maxLength: MAX_BODY_YAML }),
     /** The version the editor started from: a different stored version answers 409. */
     version: Type.Optional(Type.Integer({ minimum: 0 })),
   },
@@ -40,7 +44,7 @@ const PutBody = Type.Object(
 );
 const DryRunBody = Type.Object(
   {
-    yaml: Type.String({ minLength: 1, maxLength: MAX_YAML }),
+    yaml: Type.String({ minLength: 1, maxLength: MAX_BODY_YAML }),
     days: Type.Integer({ minimum: 1, maximum: 90, default: 7 }),
     /** The pack (or alarm rule file: same id form) this text would replace, so its ids do not clash with themselves. */
     id: Type.Optional(Type.String({ pattern: PACK_ID.source, maxLength: 63 })),
@@ -62,6 +66,12 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
   // located, translatable problems for the console.
   const invalid = (errors: string[], problems?: AlarmError['details']) =>
     errorBody('EARSHOT_ERR_RULES', errors[0], { errors: errors.slice(0, 50), ...(problems ? { problems: problems.slice(0, 50) } : {}) });
+  // A rule pack's validation, with its size checked first (as alarm rule files check theirs).
+  const validatePack = (id: string, text: string): ReturnType<typeof validateWith> => {
+    if (text.length <= MAX_YAML) return validateWith(dir, deps.store.db, id, text);
+    const { line, col } = positionOf(text, MAX_YAML);
+    return { ok: false, errors: [`${dbSource(id)}:${line}:${col}: larger than ${MAX_YAML / 1024} KiB (${text.length} characters)`] };
+  };
   const alarmsPath = resolve(deps.config.alarms.rulesDir);
   // Alarm rule errors also carry their located, translatable form for the console.
   const invalidAlarms = (err: AlarmError) => {
@@ -90,14 +100,14 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
 
     app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof PutBody> }>(
       '/rules/:id',
-      { schema: { params: IdParam, body: PutBody }, config: role('admin'), bodyLimit: MAX_YAML * 2 },
+      { schema: { params: IdParam, body: PutBody }, config: role('admin'), bodyLimit: MAX_BODY_YAML * 2 },
       async (req, reply) => {
         const { id } = req.params;
         const current = listPacks(dir, db()).find((p) => p.id === id);
         if (req.body.version !== undefined && req.body.version !== (current?.version ?? 0)) {
           return sendError(reply, 'EARSHOT_ERR_CONFLICT', `the pack changed meanwhile (now version ${current?.version ?? 0}); reload it`, { version: current?.version ?? 0 });
         }
-        const v = validateWith(dir, db(), id, req.body.yaml);
+        const v = validatePack(id, req.body.yaml);
         if (!v.ok) {
           deps.metrics.badInput('rules', 'invalid');
           return reply.code(422).send(invalid(v.errors));
@@ -116,9 +126,9 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Body: Static<typeof DryRunBody> }>('/rules/dry-run', { schema: { body: DryRunBody }, config: role('supervisor'), bodyLimit: MAX_YAML * 2 }, async (req, reply) => {
+    app.post<{ Body: Static<typeof DryRunBody> }>('/rules/dry-run', { schema: { body: DryRunBody }, config: role('supervisor'), bodyLimit: MAX_BODY_YAML * 2 }, async (req, reply) => {
       const id = req.body.id ?? 'dry-run';
-      const v = validateWith(dir, db(), id, req.body.yaml);
+      const v = validatePack(id, req.body.yaml);
       if (!v.ok) {
         deps.metrics.badInput('rules', 'invalid');
         return reply.code(422).send(invalid(v.errors));
@@ -138,7 +148,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
 
     app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof PutBody> }>(
       '/rules/alarms/:id',
-      { schema: { params: IdParam, body: PutBody }, config: role('admin'), bodyLimit: MAX_YAML * 2 },
+      { schema: { params: IdParam, body: PutBody }, config: role('admin'), bodyLimit: MAX_BODY_YAML * 2 },
       async (req, reply) => {
         const { id } = req.params;
         const current = listAlarmRuleFiles(alarmsPath, db()).find((f) => f.id === id);
@@ -164,7 +174,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Body: Static<typeof DryRunBody> }>('/rules/alarms/dry-run', { schema: { body: DryRunBody }, config: role('supervisor'), bodyLimit: MAX_YAML * 2 }, async (req, reply) => {
+    app.post<{ Body: Static<typeof DryRunBody> }>('/rules/alarms/dry-run', { schema: { body: DryRunBody }, config: role('supervisor'), bodyLimit: MAX_BODY_YAML * 2 }, async (req, reply) => {
       const id = req.body.id ?? 'dry-run';
       const v = validateAlarmFile(alarmsPath, db(), id, req.body.yaml);
       if (!v.ok) return reply.code(422).send(invalidAlarms(v.error));
