@@ -34,7 +34,7 @@ export function authRoutes(
         // address in back-off are not: they are not even checked.
         if (r.reason !== 'source-blocked') store.audit(req.body.username, 'login.failed', undefined, r.reason);
         for (const e of r.events) {
-          const minutes = `${Math.round(e.ms / 60_000)} min`;
+          const minutes = `${Math.round(e.ms / 1000)} s`;
           if (e.kind === 'account.locked') store.audit('system', 'account.locked', req.body.username, minutes);
           else store.audit('system', 'source.blocked', req.ip, minutes);
         }
