@@ -246,15 +246,16 @@ t.test('with TLS configured the server speaks HTTPS and the session cookie is Se
   const s = await startServer(t, { dir, config: { http: { tlsCert: cert, tlsKey: key } } });
   t.match(s.base, /^http:/, 'helper builds an http URL');
   const url = s.base.replace('http:', 'https:');
-  const status = await new Promise<number>((resolve, reject) => {
+  const { status, hsts } = await new Promise<{ status: number; hsts: unknown }>((resolve, reject) => {
     const req = request(`${url}/healthz`, { rejectUnauthorized: false, timeout: 10_000 }, (res) => {
       res.resume();
-      resolve(res.statusCode ?? 0);
+      resolve({ status: res.statusCode ?? 0, hsts: res.headers['strict-transport-security'] });
     });
     req.on('error', reject);
     req.end();
   });
   t.equal(status, 200, 'HTTPS answers');
+  t.equal(hsts, 'max-age=31536000', 'HSTS with TLS');
   const { setCookie } = await login(s.app, 'viewer');
   t.equal(setCookie.secure, true);
   t.equal(setCookie.httpOnly, true);
