@@ -74,10 +74,25 @@ t.test('an idle session ends: its socket closes and its cookie stops working', a
   t.equal((await http(s.base, '/api/v1/auth/me', { headers: { cookie } })).status, 401, 'the idle session is gone');
 });
 
+t.test('the 12 h absolute limit ends a session in constant use', async (t) => {
+  let now = Date.UTC(2026, 11, 7, 9);
+  const s = await startServer(t, { tuning: { auth: { clock: () => now } } });
+  const { cookie } = await loginHttp(s, 'viewer');
+  const w = await live(s, cookie);
+  for (let i = 1; i * 25 < 12 * 60; i++) {
+    now += 25 * 60_000;
+    if ((await http(s.base, '/api/v1/auth/me', { headers: { cookie } })).status !== 200) t.fail(`refused after ${i * 25} min`);
+  }
+  t.equal(w.ws.readyState, WebSocket.OPEN, 'open at 11 h 40 min');
+  now += 25 * 60_000;
+  t.equal(await within(w.closed, 2500, 'socket past 12 h'), 4401);
+  t.equal((await http(s.base, '/api/v1/auth/me', { headers: { cookie } })).status, 401);
+});
+
 const cli = fileURLToPath(new URL('../../dist/src/cli/index.js', import.meta.url));
 const noCli = existsSync(cli) ? false : 'run `npm run build` first';
 
-t.test('a role change or removal by the real CLI closes the user’s sockets', { skip: noCli }, async (t) => {
+t.test('a role or password change or removal by the real CLI closes the user’s sockets', { skip: noCli }, async (t) => {
   const dir = t.testdir();
   const s = await startServer(t, { dir });
   const run = (...args: string[]) =>
@@ -97,6 +112,14 @@ t.test('a role change or removal by the real CLI closes the user’s sockets', {
   const relog = await loginHttp(s, 'viewer');
   t.equal((await http(s.base, '/api/v1/auth/me', { headers: { cookie: relog.cookie } })).json().role, 'supervisor', 'a new login has the new role');
 
+  const wr = await live(s, relog.cookie);
+  const pw = spawnSync(process.execPath, [cli, 'user', 'passwd', 'viewer', '--password-stdin'], {
+    env: { ...process.env, EARSHOT_DATA_DIR: dir, EARSHOT_LOG_LEVEL: 'warn' }, input: 'a brand new password\n', encoding: 'utf8', timeout: 30_000,
+  });
+  t.equal(pw.status, 0, pw.stderr);
+  t.equal(await within(wr.closed, 2500, 'socket after a password change'), 4401);
+  t.equal((await http(s.base, '/api/v1/auth/login', { body: { username: 'viewer', password: 'a brand new password' } })).status, 200, 'the new password works');
+
   const del = run('delete', 'supervisor');
   t.equal(del.status, 0, del.stderr);
   t.equal(await within(ws.closed, 2500, 'socket of the deleted user'), 4401);
@@ -104,6 +127,7 @@ t.test('a role change or removal by the real CLI closes the user’s sockets', {
   const audit = s.store.db.prepare("SELECT action, target, detail FROM audit_log WHERE actor = 'cli' ORDER BY id").all();
   t.same(audit, [
     { action: 'user.role', target: 'viewer', detail: 'supervisor' },
+    { action: 'user.password', target: 'viewer', detail: null },
     { action: 'user.delete', target: 'supervisor', detail: null },
   ]);
 });

@@ -141,6 +141,8 @@ export function createSessions(db: Database.Database, opts: AuthOptions) {
       clearFailures.run(row.id);
       sources.success(source, at);
       purge.run(at);
+      // Idle clocks of sessions nobody uses any more (browser closed) would otherwise stay forever.
+      for (const [sid, seen] of lastSeen) if (at - seen > opts.sessionTtlMs) lastSeen.delete(sid);
       const token = randomBytes(32).toString('hex');
       const sid = digest(token);
       const csrf = randomBytes(24).toString('base64url');
