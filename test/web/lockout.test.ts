@@ -116,3 +116,30 @@ t.test('earshot user unlock, the real CLI on the server database, ends a lock at
     { actor: 'cli', target: 'supervisor', detail: 'was not locked' },
   ]);
 });
+
+t.test('back-off keys: an IPv6 /64 is one source, an IPv4-mapped address is its IPv4', async (t) => {
+  const { createSourceBackoff, sourceKey } = await import('../../src/web/auth/lockout.js');
+  t.equal(sourceKey('::ffff:10.1.2.3'), '10.1.2.3');
+  t.equal(sourceKey('10.1.2.3'), '10.1.2.3');
+  t.equal(sourceKey('2001:db8:0:1::7'), '2001:db8:0:1::/64');
+  t.equal(sourceKey('2001:0db8:0000:0001:ffff:1:2:3'), '2001:db8:0:1::/64');
+  t.equal(sourceKey('::1'), '0:0:0:0::/64');
+  const b = createSourceBackoff({ maxFailures: 3, baseMs: 1000, maxMs: 8000, maxEntries: 100 });
+  // Three failures from three addresses of one /64 put the whole /64 in back-off.
+  t.same([b.failure('2001:db8:0:1::a', 0), b.failure('2001:db8:0:1::b', 0), b.failure('2001:db8:0:1::c', 0)].map((r) => r.startedMs), [undefined, undefined, 1000]);
+  t.ok(b.blocked('2001:db8:0:1:ffff::1', 500), 'another address of the /64 is refused');
+  t.notOk(b.blocked('2001:db8:0:2::a', 500), 'the next /64 is not');
+  t.notOk(b.blocked('2001:db8:0:1::a', 1000), 'the block ends');
+  // Doubling up to the cap, and a success (an insider's own account) does not reset it.
+  const lengths: number[] = [];
+  let at = 1000;
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < 3; i++) {
+      const r = b.failure('2001:db8:0:1::a', at);
+      if (r.startedMs) lengths.push(r.startedMs);
+    }
+    b.success('2001:db8:0:1::a', at);
+    at += lengths.at(-1)!;
+  }
+  t.same(lengths, [2000, 4000, 8000, 8000, 8000]);
+});

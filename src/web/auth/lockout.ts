@@ -1,3 +1,5 @@
+import { isIPv6 } from 'node:net';
+
 /**
  * Back-off per source address, in memory: after `maxFailures` failed logins from one address
  * (whatever names it tried) that address is refused for `baseMs`, doubling with each block up to
@@ -28,12 +30,27 @@ export interface SourceBlock {
   startedMs?: number;
 }
 
+/**
+ * The unit an address backs off in: an IPv4 address (also when IPv4-mapped), or the /64 of an
+ * IPv6 address, since one host is usually given a whole /64 and could otherwise rotate through it.
+ */
+export function sourceKey(addr: string): string {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
+  if (v4) return v4[1];
+  if (!isIPv6(addr)) return addr;
+  const [head, tail = ''] = addr.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = addr.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 export function createSourceBackoff(opts: SourceBackoffOptions) {
   const entries = new Map<string, Entry>();
   const live = (addr: string, now: number): Entry | undefined => {
-    const e = entries.get(addr);
+    const e = entries.get(sourceKey(addr));
     if (e && e.blockedUntil <= now && now - e.lastFailure > opts.maxMs) {
-      entries.delete(addr);
+      entries.delete(sourceKey(addr));
       return undefined;
     }
     return e;
@@ -48,7 +65,7 @@ export function createSourceBackoff(opts: SourceBackoffOptions) {
       if (!e) {
         if (entries.size >= opts.maxEntries) entries.delete(entries.keys().next().value!);
         e = { failures: 0, blocks: 0, blockedUntil: 0, lastFailure: now };
-        entries.set(addr, e);
+        entries.set(sourceKey(addr), e);
       }
       e.failures++;
       e.lastFailure = now;
