@@ -37,7 +37,7 @@ export function render(root, ctx) {
           await api('/reports', { method: 'POST', body: { period: kind.value, start: start.value, lang: getLang() } });
           await load();
         } catch (err) {
-          status.textContent = err.body?.message || t('reports.failed');
+          status.textContent = err.body?.error?.message || t('reports.failed');
         } finally {
           go.disabled = false;
         }

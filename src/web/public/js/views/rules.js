@@ -87,7 +87,8 @@ export function render(root, ctx, selected) {
     const drawInfo = (p) => (info.textContent = p.origin === 'db' || version ? `v${version} · ${p.updatedBy || ''} · ${p.updatedAt ? fmtTime(p.updatedAt) : ''}` : t('rules.fromFile'));
     drawInfo(pack);
     const showErrors = (err) => {
-      const list = err.body?.problems?.length ? err.body.problems.map(problemText) : err.body?.errors || [err.body?.message || t('error.generic')];
+      const d = err.details || {};
+      const list = d.problems?.length ? d.problems.map(problemText) : d.errors || [err.message || t('error.generic')];
       errors.replaceChildren(h('strong', { text: err.status === 409 ? t('rules.conflict') : t('rules.invalid') }), h('ul', {}, list.map((e) => h('li', { 'data-testid': 'rule-error', text: e }))));
     };
     // Alarm files: their rules at a glance, redrawn after a save.
