@@ -1,12 +1,19 @@
 // Phrase matching: case-insensitive; English on word boundaries (so "manager" does not match
-// "managerial" and "cancel*" is an explicit prefix), Chinese as substrings (no spaces to align on).
+// "managerial" and "cancel*" is an explicit prefix, "wait~" its inflections), Chinese as substrings
+// (no spaces to align on; "排*还没" allows a short gap). Apostrophes are dropped and contractions
+// spelt out in text and phrases alike, because recognisers write "im" and "dont" as often as "i'm".
 import { hasCjk, joinCjkSpaces } from '../lang.js';
 import { segmenter } from '../sentiment/chinese.js';
 
 export interface PhraseSet {
   en?: RegExp;
   zh: string[];
+  /** Chinese phrases with a gap ("排*还没"). */
+  zhGap?: RegExp;
 }
+
+/** Characters a Chinese "*" may stand for: enough for "三个小时" or "了两次", not a whole clause. */
+export const ZH_GAP = 6;
 
 export interface Span {
   start: number;
@@ -17,25 +24,70 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
 
 /** Lower-cased, Chinese spaces removed: every phrase and text is matched in this form. */
 export function normaliseText(text: string): string {
-  return joinCjkSpaces(text.toLowerCase()).replace(/\s+/gu, ' ');
+  return joinCjkSpaces(text.toLowerCase())
+    .replace(/['’]/gu, '')
+    .replace(/\s+/gu, ' ')
+    .replace(CONTRACTED, (m) => CONTRACTIONS[m] ?? m);
+}
+
+// Contracted forms are spelt out, in text and phrases alike: "isn't fixed", "isnt fixed" and
+// "is not fixed" all contain the phrase "not fixed"; "i'm leaving", "im leaving" are "i am leaving".
+const CONTRACTIONS: Record<string, string> = {
+  im: 'i am', ive: 'i have', youre: 'you are', theyre: 'they are', thats: 'that is', whats: 'what is', wheres: 'where is',
+  hows: 'how is', whos: 'who is', theres: 'there is', dont: 'do not', doesnt: 'does not', didnt: 'did not', cant: 'can not',
+  cannot: 'can not', wont: 'will not', wouldnt: 'would not', isnt: 'is not', arent: 'are not', wasnt: 'was not',
+  werent: 'were not', havent: 'have not', hasnt: 'has not', hadnt: 'had not', couldnt: 'could not', shouldnt: 'should not',
+};
+const CONTRACTED = new RegExp(`(?<![\\p{L}\\p{N}])(?:${Object.keys(CONTRACTIONS).join('|')})(?![\\p{L}\\p{N}])`, 'gu');
+
+const VOWEL = /[aeiou]/u;
+
+/**
+ * Regex source for the regular inflections of an English word ("wait~": wait, waits, waited,
+ * waiting; "charge~": charged, charging; "stop~": stopped; "reply~": replies, replied).
+ * Irregular forms (paid, took) are listed as phrases of their own.
+ */
+export function inflections(base: string): string {
+  const forms = new Set([base, `${base}s`, `${base}es`, `${base}ed`, `${base}ing`]);
+  if (base.endsWith('e')) {
+    forms.add(`${base}d`);
+    forms.add(`${base.slice(0, -1)}ing`);
+  }
+  if (/[^aeiou]y$/u.test(base)) {
+    forms.add(`${base.slice(0, -1)}ies`);
+    forms.add(`${base.slice(0, -1)}ied`);
+  }
+  // Short consonant-vowel-consonant words double the last consonant: stop → stopped, chat → chatting.
+  const last = base.at(-1) ?? '';
+  if (base.length <= 4 && /[bdgklmnprt]/u.test(last) && VOWEL.test(base.at(-2) ?? '') && !VOWEL.test(base.at(-3) ?? 'a')) {
+    forms.add(`${base}${last}ed`);
+    forms.add(`${base}${last}ing`);
+  }
+  return `(?:${[...forms].sort((a, b) => b.length - a.length).map(escape).join('|')})`;
 }
 
 export function compilePhrases(phrases: string[]): PhraseSet {
   const en: string[] = [];
   const zh: string[] = [];
+  const zhGap: string[] = [];
   for (const raw of phrases) {
     const p = normaliseText(raw).trim();
     if (!p) continue;
     if (hasCjk(p)) {
-      zh.push(p.replace(/\s+/gu, ''));
+      const z = p.replace(/\s+/gu, '');
+      if (z.includes('*')) zhGap.push(z.split('*').map(escape).join(`[^\\s]{0,${ZH_GAP}}?`));
+      else zh.push(z);
       continue;
     }
-    const words = p.split(' ').map((w) => (w.endsWith('*') ? `${escape(w.slice(0, -1))}[\\p{L}\\p{N}']*` : escape(w)));
+    const words = p.split(' ').map((w) =>
+      w.endsWith('*') ? `${escape(w.slice(0, -1))}[\\p{L}\\p{N}']*` : w.endsWith('~') && w.length > 1 ? inflections(w.slice(0, -1)) : escape(w),
+    );
     en.push(words.join("[\\s,.;:!?'\"-]+"));
   }
   return {
     en: en.length ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${en.join('|')})(?![\\p{L}\\p{N}])`, 'gu') : undefined,
     zh,
+    ...(zhGap.length ? { zhGap: new RegExp(zhGap.join('|'), 'gu') } : {}),
   };
 }
 
@@ -52,6 +104,10 @@ export function findPhrases(set: PhraseSet, text: string): Span[] {
   for (const p of set.zh) {
     for (let i = text.indexOf(p); i >= 0; i = text.indexOf(p, i + p.length)) out.push({ start: i, end: i + p.length });
   }
+  if (set.zhGap) {
+    set.zhGap.lastIndex = 0;
+    for (let m = set.zhGap.exec(text); m; m = set.zhGap.exec(text)) out.push({ start: m.index, end: m.index + m[0].length });
+  }
   return out;
 }
 
@@ -60,7 +116,10 @@ export function anyPhrase(set: PhraseSet, text: string): boolean {
     set.en.lastIndex = 0;
     if (set.en.test(text)) return true;
   }
-  return set.zh.some((p) => text.includes(p));
+  if (set.zh.some((p) => text.includes(p))) return true;
+  if (!set.zhGap) return false;
+  set.zhGap.lastIndex = 0;
+  return set.zhGap.test(text);
 }
 
 /** Start offsets of the words of a text: English words by letters, Chinese runs cut by jieba. */

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { buildRuleSet, CallRules, parseRuleSource, REDACTION_TOKEN, type RedactionType, type RuleSet, type RuleSource, type UtteranceFacts } from '../../analysis/index.js';
+import { buildRuleSet, CallRules, collectConcepts, parseRuleSource, REDACTION_TOKEN, type RedactionType, type RuleSet, type RuleSource, type UtteranceFacts } from '../../analysis/index.js';
 
 export const PACK_ID = /^[a-z0-9][a-z0-9-]{0,62}$/u;
 
@@ -74,12 +74,16 @@ const sourceOf = (p: Pack): RuleSource => (p.origin === 'db' ? { text: p.text, s
 
 /** Validates the whole set with pack `id` replaced by (or added as) `text`. */
 export function validateWith(dir: string, db: Database.Database, id: string, text: string): { ok: true; set: RuleSet; packRules: string[] } | { ok: false; errors: string[] } {
-  const own = parseRuleSource(text, dbSource(id));
+  const sources = [
+    ...listPacks(dir, db)
+      .filter((p) => p.id !== id)
+      .map(sourceOf),
+    { text, source: dbSource(id) },
+  ];
+  // The pack's own errors first; its "$concept" references resolve against the whole set's concepts.
+  const own = parseRuleSource(text, dbSource(id), collectConcepts(sources).concepts);
   if (own.errors.length) return { ok: false, errors: own.errors };
-  const sources = listPacks(dir, db)
-    .filter((p) => p.id !== id)
-    .map(sourceOf);
-  const r = buildRuleSet([...sources, { text, source: dbSource(id) }]);
+  const r = buildRuleSet(sources);
   return r.ok ? { ok: true, set: r.set, packRules: own.rules.map((x) => x.id) } : { ok: false, errors: r.errors };
 }
 
