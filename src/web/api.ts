@@ -9,6 +9,7 @@ import type { Queries } from './queries.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
 import { callRoutes } from './routes/calls.js';
+import { categoryRoutes } from './routes/categories.js';
 import { insightRoutes } from './routes/insights.js';
 import { kpiRoutes } from './routes/kpi.js';
 import { liveRoutes } from './routes/live.js';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   web: WebMetrics;
   secureCookie: boolean;
   loginRateLimit: number;
+  /** The analysis rules directory (absolute): category names for the console. */
+  rulesDir: string;
 }
 
 // Bounded reasons for rejected requests; fastify's own codes map onto these.
@@ -67,4 +70,5 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   liveRoutes(app, deps);
   reportRoutes(app, deps);
   insightRoutes(app, deps);
+  categoryRoutes(app, deps);
 }

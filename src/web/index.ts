@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyWebsocket from '@fastify/websocket';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlarmService } from '../alarms/types.js';
@@ -98,6 +99,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     web,
     secureCookie: Boolean(tls),
     loginRateLimit: deps.tuning?.loginRateLimit ?? 20,
+    rulesDir: resolve(config.analysis.rulesDir),
   });
   await app.register(consolePlugin);
   return app;

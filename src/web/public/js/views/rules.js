@@ -6,6 +6,7 @@
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { fmtTime, t } from '../i18n.js';
+import { catName, loadCategoryNames } from '../categories.js';
 
 const isAdmin = (ctx) => ctx.session.role === 'admin';
 // Hits listed under a dry run; the per-rule counts cover them all.
@@ -131,6 +132,7 @@ export function render(root, ctx, selected) {
               const msg = kind === PACK ? t('rules.saved', { version }) : r.reloaded ? t('rules.alarmSaved', { version }) : t('rules.alarmSavedNotLive', { version });
               errors.replaceChildren(h('span', { class: 'ok', 'data-testid': 'rule-saved', text: msg }));
               loadList();
+              if (kind === PACK) loadCategoryNames(true);
               if (kind === ALARM) api(kind.get(id)).then((d) => tableSlot.replaceChildren(alarmTable(d.rules))).catch(() => {});
             } catch (err) {
               showErrors(err);
@@ -142,8 +144,8 @@ export function render(root, ctx, selected) {
 
     function drawDryRun(r) {
       const th = (key, cls) => h('th', { class: cls, text: t(key) });
-      const rows = Object.entries(r.byRule).map(([rule, s]) => h('tr', {}, h('td', { text: rule }), h('td', { class: 'n', text: String(s.hits) }), h('td', { class: 'n', text: String(s.calls) })));
-      const hit = (x) => h('li', { class: `utt role-${x.role || 'unknown'}` }, h('a', { class: 'who', href: `#/calls/${x.callId}`, text: x.callId.slice(0, 8) }), h('span', { class: 'badge cat', text: x.rule }), h('span', { text: x.text ?? t('rules.absentHit') }));
+      const rows = Object.entries(r.byRule).map(([rule, s]) => h('tr', {}, h('td', { text: kind === PACK && catName(rule) !== rule ? `${catName(rule)} (${rule})` : rule }), h('td', { class: 'n', text: String(s.hits) }), h('td', { class: 'n', text: String(s.calls) })));
+      const hit = (x) => h('li', { class: `utt role-${x.role || 'unknown'}` }, h('a', { class: 'who', href: `#/calls/${x.callId}`, text: x.callId.slice(0, 8) }), h('span', { class: 'badge cat', title: x.rule, text: kind === PACK ? catName(x.rule) : x.rule }), h('span', { text: x.text ?? t('rules.absentHit') }));
       result.replaceChildren(
         h('h2', { text: t('rules.dryRunResult', { calls: r.calls, utterances: r.utterances }) }),
         h('table', { class: 'data', 'data-testid': 'dry-run-rules' }, h('tr', {}, th('alarms.rule'), th(kind === PACK ? 'rules.hits' : 'rules.alarmsRaised', 'n'), th('dash.calls', 'n')), rows),
