@@ -312,6 +312,23 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
   await page.waitForSelector('[data-testid="dry-run-hits"] li');
   await page.screenshot({ path: new URL('rules.png', ARTIFACTS).pathname, fullPage: true });
 
+  // Site terms: a competitor added in the console, its effect dry-run over stored calls, then saved.
+  await page.click('[data-testid="site-terms-link"]');
+  await page.waitForSelector('[data-testid="site-terms-list"][data-list="competitors"]');
+  t.match(await page.textContent('[data-testid="site-terms"]'), /Built in: .*contoso/);
+  await page.fill('#terms-competitors', 'redacted\nzorbix');
+  await page.click('#terms-dry-run');
+  await page.waitForSelector('[data-testid="terms-dry-run"] tr[data-rule="competitor-mention"]');
+  const cells = await page.$$eval('[data-testid="terms-dry-run"] tr[data-rule="competitor-mention"] td', (tds) => tds.map((x) => x.textContent));
+  t.equal(cells[0], 'Competitor mentioned', 'the rule by its name');
+  t.equal(cells[1], '0', 'no competitor hit before');
+  t.ok(Number(cells[2]) > 0 && cells[3] === `+${cells[2]}`, 'every stored "redacted text" utterance newly hit');
+  await page.waitForSelector('[data-testid="terms-gained"] li');
+  t.equal(s.store.db.prepare("SELECT COUNT(*) FROM rules WHERE id = 'site-terms'").pluck().get(), 0, 'a dry run saves nothing');
+  await page.click('#terms-save');
+  await page.waitForSelector('[data-testid="rule-saved"]');
+  t.match(s.store.db.prepare("SELECT body FROM rules WHERE id = 'site-terms'").pluck().get(), /competitors:\n\s+- redacted\n\s+- zorbix/);
+
   // zh: categories carry their packs' Chinese names (config/rules/*.yaml `name: {en, zh}`), not ids.
   await page.selectOption('#lang', 'zh');
   await page.click('#nav-dashboard');
