@@ -41,6 +41,7 @@ const CONTRACTIONS: Record<string, string> = {
 const CONTRACTED = new RegExp(`(?<![\\p{L}\\p{N}])(?:${Object.keys(CONTRACTIONS).join('|')})(?![\\p{L}\\p{N}])`, 'gu');
 
 const VOWEL = /[aeiou]/u;
+const LATIN = /[\p{Script=Latin}\d&]/u;
 
 /**
  * Regex source for the regular inflections of an English word ("wait~": wait, waits, waited,
@@ -94,13 +95,14 @@ export function compilePhrases(phrases: string[]): PhraseSet {
 /** Every occurrence of any phrase in an already normalised text. */
 export function findPhrases(set: PhraseSet, text: string): Span[] {
   const out: Span[] = [];
-  if (set.en) {
+  if (set.en && LATIN.test(text)) {
     set.en.lastIndex = 0;
     for (let m = set.en.exec(text); m; m = set.en.exec(text)) {
       out.push({ start: m.index, end: m.index + m[0].length });
       if (m[0].length === 0) set.en.lastIndex++;
     }
   }
+  if (!hasCjk(text)) return out;
   for (const p of set.zh) {
     for (let i = text.indexOf(p); i >= 0; i = text.indexOf(p, i + p.length)) out.push({ start: i, end: i + p.length });
   }
@@ -112,10 +114,12 @@ export function findPhrases(set: PhraseSet, text: string): Span[] {
 }
 
 export function anyPhrase(set: PhraseSet, text: string): boolean {
-  if (set.en) {
+  if (set.en && LATIN.test(text)) {
     set.en.lastIndex = 0;
     if (set.en.test(text)) return true;
   }
+  // The big alternations cost most: a text without Latin letters (or without CJK) skips that half.
+  if (!hasCjk(text)) return false;
   if (set.zh.some((p) => text.includes(p))) return true;
   if (!set.zhGap) return false;
   set.zhGap.lastIndex = 0;
