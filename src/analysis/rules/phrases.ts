@@ -86,7 +86,8 @@ export function compilePhrases(phrases: string[]): PhraseSet {
     en.push(words.join("[\\s,.;:!?'\"-]+"));
   }
   return {
-    en: en.length ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${en.join('|')})(?![\\p{L}\\p{N}])`, 'gu') : undefined,
+    // Word boundaries against Latin letters and digits only: "12315" and "iphone" stand next to Chinese characters.
+    en: en.length ? new RegExp(`(?<![\\p{Script=Latin}\\p{N}])(?:${en.join('|')})(?![\\p{Script=Latin}\\p{N}])`, 'gu') : undefined,
     zh,
     ...(zhGap.length ? { zhGap: new RegExp(zhGap.join('|'), 'gu') } : {}),
   };

@@ -187,3 +187,12 @@ t.test('built-in packs catch paraphrases in both languages and keep their precis
     for (const n of not) t.notOk(got.includes(n), `not ${n}: ${text}`);
   }
 });
+
+t.test('in one call, a complaint is judged per utterance: asking for a manager does not taint what follows', async (t) => {
+  const r = await loadRules(RULES);
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  const c = new CallRules(r.set);
+  const say = (text: string) => c.onUtterance({ legId: 'c', role: 'customer', seq: seq++, startMs: 60_000 + seq * 1000, endMs: 61_000 + seq * 1000, text, emotion: 'neutral', sentiment: 0, redactions: [] }).map((h) => h.rule.id);
+  t.ok(say('i want to speak to your manager').includes('complaint'));
+  t.notOk(say('my account number is in the letter').includes('complaint'), 'a neutral line later in the call');
+});
