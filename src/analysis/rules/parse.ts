@@ -230,63 +230,33 @@ export class Checker {
   }
 }
 
-type Opened = { ok: true; c: Checker; root: Obj } | { ok: false; errors: string[] };
-
-/** YAML text → its document and a Checker locating paths in it. */
-function open(text: string, source: string): Opened {
+/**
+ * Parses one YAML source (a file, or a rule body from the database). `concepts` is the shared
+ * table of the whole set (collectConcepts); without it, the source's own concepts are used.
+ */
+export function parseRuleSource(text: string, source: string, concepts?: Concepts): ParseResult {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
     return {
-      ok: false,
+      rules: [],
+      scorecards: [],
       errors: doc.errors.map((e) => {
         const { line, col } = lc.linePos(e.pos[0]);
         return `${source}:${line}:${col}: YAML syntax error: ${e.message.split('\n')[0]}`;
       }),
     };
   }
+  const c = new Checker(doc, lc, source);
   let root: unknown;
   try {
     root = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    return { ok: false, errors: [`${source}:1:1: ${(err as Error).message}`] };
+    return { rules: [], scorecards: [], errors: [`${source}:1:1: ${(err as Error).message}`] };
   }
-  if (!isObj(root)) return { ok: false, errors: [`${source}:1:1: top level must be a mapping with "rules:", "scorecard:" and/or "concepts:" (and optionally "lists:")`] };
-  return { ok: true, c: new Checker(doc, lc, source), root };
-}
-
-/**
- * The concept classes of several sources, merged by name and expanded. Syntax errors are left to
- * parseRuleSource, which reports them for each source anyway.
- */
-export function collectConcepts(sources: { text: string; source: string }[]): { concepts: Concepts; errors: string[] } {
-  const defs = new Map<string, ConceptDef[]>();
-  const checkers: Checker[] = [];
-  for (const s of sources) {
-    const o = open(s.text, s.source);
-    if (!o.ok || o.root.concepts === undefined) continue;
-    checkers.push(o.c);
-    readConcepts(o.c, o.root.concepts, defs);
-  }
-  const concepts = resolveConcepts(defs);
-  return { concepts, errors: checkers.flatMap((c) => c.errors) };
-}
-
-/**
- * Parses one YAML source (a file, or a rule body from the database). `concepts` is the shared
- * table of the whole set (collectConcepts); without it, the source's own concepts are used.
- */
-export function parseRuleSource(text: string, source: string, concepts?: Concepts): ParseResult {
-  const o = open(text, source);
-  if (!o.ok) return { rules: [], scorecards: [], errors: o.errors };
-  const { c, root } = o;
+  if (!isObj(root)) return { rules: [], scorecards: [], errors: [`${source}:1:1: top level must be a mapping with "rules:" and/or "scorecard:" (and optionally "lists:")`] };
   c.closed(root, [], ['rules', 'lists', 'scorecard', 'concepts']);
-  if (concepts) c.concepts = concepts;
-  else if (root.concepts !== undefined) {
-    const defs = new Map<string, ConceptDef[]>();
-    readConcepts(c, root.concepts, defs);
-    c.concepts = resolveConcepts(defs);
-  }
+  useConcepts(c, root, concepts);
   if (root.lists !== undefined) {
     if (!isObj(root.lists)) c.fail(['lists'], 'lists must map names to lists of phrases');
     else for (const [name, list] of Object.entries(root.lists)) {
@@ -299,7 +269,6 @@ export function parseRuleSource(text: string, source: string, concepts?: Concept
     const card = parseScorecard(c, root.scorecard, source);
     if (card) scorecards.push(card);
   }
-  // A file of concepts only (config/rules/concepts.yaml) has no rules.
   if (root.rules === undefined && (root.scorecard !== undefined || root.concepts !== undefined)) root.rules = [];
   if (!Array.isArray(root.rules)) return { rules: [], scorecards: [], errors: [...c.errors, `${source}:${c.where(['rules'])}: rules must be a list of rules`] };
   const rules: Rule[] = [];
@@ -308,4 +277,40 @@ export function parseRuleSource(text: string, source: string, concepts?: Concept
     if (rule) rules.push(rule);
   });
   return c.errors.length ? { rules: [], scorecards: [], errors: c.errors } : { rules, scorecards, errors: [] };
+}
+
+/** "$name" resolves against the set's concepts, or (parsed alone) against this source's own. */
+function useConcepts(c: Checker, root: Obj, concepts: Concepts | undefined): void {
+  if (concepts) c.concepts = concepts;
+  else if (root.concepts !== undefined) {
+    const defs = new Map<string, ConceptDef[]>();
+    readConcepts(c, root.concepts, defs);
+    c.concepts = resolveConcepts(defs);
+  }
+}
+
+/**
+ * The concept classes of several sources, merged by name and expanded. A source that does not
+ * parse is skipped here: parseRuleSource reports it.
+ */
+export function collectConcepts(sources: { text: string; source: string }[]): { concepts: Concepts; errors: string[] } {
+  const defs = new Map<string, ConceptDef[]>();
+  const checkers: Checker[] = [];
+  for (const s of sources) {
+    const lc = new LineCounter();
+    const doc = parseDocument(s.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length) continue;
+    let root: unknown;
+    try {
+      root = doc.toJS({ maxAliasCount: 100 });
+    } catch {
+      continue;
+    }
+    if (!isObj(root) || root.concepts === undefined) continue;
+    const c = new Checker(doc, lc, s.source);
+    checkers.push(c);
+    readConcepts(c, root.concepts, defs);
+  }
+  const concepts = resolveConcepts(defs);
+  return { concepts, errors: checkers.flatMap((c) => c.errors) };
 }
