@@ -235,8 +235,7 @@ export class Checker {
  * table of the whole set (collectConcepts); without it, the source's own concepts are used.
  */
 export function parseRuleSource(text: string, source: string, concepts?: Concepts): ParseResult {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const { doc, lc } = parsed(text);
   if (doc.errors.length) {
     return {
       rules: [],
@@ -297,8 +296,7 @@ export function collectConcepts(sources: { text: string; source: string }[]): { 
   const defs = new Map<string, ConceptDef[]>();
   const checkers: Checker[] = [];
   for (const s of sources) {
-    const lc = new LineCounter();
-    const doc = parseDocument(s.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    const { doc, lc } = parsed(s.text);
     if (doc.errors.length) continue;
     let root: unknown;
     try {
@@ -313,4 +311,19 @@ export function collectConcepts(sources: { text: string; source: string }[]): { 
   }
   const concepts = resolveConcepts(defs);
   return { concepts, errors: checkers.flatMap((c) => c.errors) };
+}
+
+// Parsed documents by text: a set is validated often (every load, console check, dry run, the
+// category catalog) and mostly from the same files; YAML parsing was most of that time.
+const DOCS = new Map<string, { doc: Document; lc: LineCounter }>();
+const MAX_DOCS = 64;
+
+function parsed(text: string): { doc: Document; lc: LineCounter } {
+  const hit = DOCS.get(text);
+  if (hit) return hit;
+  const lc = new LineCounter();
+  const out = { doc: parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }), lc };
+  if (DOCS.size >= MAX_DOCS) DOCS.delete(DOCS.keys().next().value!);
+  DOCS.set(text, out);
+  return out;
 }

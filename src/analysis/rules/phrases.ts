@@ -67,7 +67,22 @@ export function inflections(base: string): string {
   return `(?:${[...forms].sort((a, b) => b.length - a.length).map(escape).join('|')})`;
 }
 
+// Compiled sets by phrase list: concepts make many rules share long lists. Sets are only read
+// (lastIndex is reset before each use), so sharing one between rules is safe.
+const COMPILED = new Map<string, PhraseSet>();
+const MAX_COMPILED = 2000;
+
 export function compilePhrases(phrases: string[]): PhraseSet {
+  const key = phrases.join('\u0000');
+  const hit = COMPILED.get(key);
+  if (hit) return hit;
+  const set = compile(phrases);
+  if (COMPILED.size >= MAX_COMPILED) COMPILED.delete(COMPILED.keys().next().value!);
+  COMPILED.set(key, set);
+  return set;
+}
+
+function compile(phrases: string[]): PhraseSet {
   const en: string[] = [];
   const zh: string[] = [];
   const zhGap: string[] = [];
