@@ -180,6 +180,19 @@ t.test('built-in packs catch paraphrases in both languages and keep their precis
     ['谢谢你们服务态度很好', 'customer', ['customer-praise'], ['complaint']],
     ['请问营业厅几点关门', 'customer', ['customer-question'], ['complaint']],
     ['我没有不满意就是想问一下', 'customer', [], ['complaint']],
+    ['nobody ever gets back to me its like talking to a wall', 'customer', ['complaint'], []],
+    ['you have billed me for a phone i sent back in june', 'customer', ['complaint'], []],
+    ['i have been passed from pillar to post all morning', 'customer', ['complaint'], []],
+    ['i will be taking my mortgage elsewhere when the deal ends', 'customer', ['churn-intent'], []],
+    ['is there a manager i can talk to', 'customer', ['escalation-request'], []],
+    ['i lost my card yesterday so i need a new one', 'customer', [], ['complaint', 'churn-intent']],
+    ['i want to move my savings into the fixed rate account', 'customer', [], ['churn-intent']],
+    ['约好了下午来结果根本没来', 'customer', ['complaint'], []],
+    ['这个手机才用了两天就开不了机了', 'customer', ['complaint'], []],
+    ['我明明没开通这个业务怎么会扣费', 'customer', ['complaint'], []],
+    ['下个月合约到期我就不续了', 'customer', ['churn-intent'], []],
+    ['我想把钱转到我老婆的卡上', 'customer', [], ['churn-intent']],
+    ['我们领导让我打电话来问一下发票的事', 'customer', [], ['escalation-request', 'complaint']],
   ];
   for (const [text, role, want, not] of cases) {
     const got = hits(s, text, role);
