@@ -193,6 +193,11 @@ t.test('built-in packs catch paraphrases in both languages and keep their precis
     ['下个月合约到期我就不续了', 'customer', ['churn-intent'], []],
     ['我想把钱转到我老婆的卡上', 'customer', [], ['churn-intent']],
     ['我们领导让我打电话来问一下发票的事', 'customer', [], ['escalation-request', 'complaint']],
+    ['westpoint bank offered me two percent', 'customer', ['competitor-mention'], []],
+    ['i am with orion mobile at the moment', 'customer', ['competitor-mention'], []],
+    ["it's my wife's mobile number", 'customer', [], ['competitor-mention']],
+    ['can i use my savings bank card abroad', 'customer', [], ['competitor-mention']],
+    ['i will call direct tomorrow', 'customer', [], ['competitor-mention']],
   ];
   for (const [text, role, want, not] of cases) {
     const got = hits(s, text, role);
