@@ -304,7 +304,8 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
   const yaml = await page.inputValue('#rule-yaml');
   await page.fill('#rule-yaml', yaml.replace('speaker: customer', 'speaker: boss'));
   await page.click('#rule-save');
-  await page.waitForSelector('[data-testid="rule-errors"] li:has-text("db:rule/complaint:13:14")');
+  const speakerLine = yaml.split('\n').findIndex((l) => l.includes('speaker: customer')) + 1;
+  await page.waitForSelector(`[data-testid="rule-errors"] li:has-text("db:rule/complaint:${speakerLine}:14")`);
   t.equal(s.store.db.prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'nothing saved');
   await page.fill('#rule-yaml', `${yaml.trimEnd()}\n  - id: text-probe\n    speaker: customer\n    when: { phrases: [redacted text] }\n`);
   await page.click('#rule-dry-run');
