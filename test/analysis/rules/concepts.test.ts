@@ -124,14 +124,15 @@ t.test('names: a plain string, or one per language; bad names are located', asyn
   t.match(parseRuleSource('rules:\n  - id: a\n    name: 5\n    when: { phrases: [x] }\n', 'n.yaml').errors.join('\n'), /rules\[0\]\.name: name must be a string or \{en: \.\.\., zh: \.\.\.\}/);
 });
 
-t.test('built-in packs: every category rule has an en and a zh name', async (t) => {
+t.test('built-in packs: every rule has an en and a zh name', async (t) => {
   const r = await loadRules(RULES);
   t.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
   if (!r.ok) return;
   for (const id of ['complaint', 'churn-intent', 'escalation-request', 'agent-escalation', 'competitor-mention', 'competitor-repeated', 'abusive-language', 'customer-question', 'customer-praise', 'product-mention']) {
-    const rule = r.set.rules.find((x) => x.id === id);
-    t.ok(rule?.names?.en && rule.names.zh, `${id}: ${rule?.names?.en} / ${rule?.names?.zh}`);
+    t.ok(r.set.rules.some((x) => x.id === id), `${id} is built in`);
   }
+  const unnamed = r.set.rules.filter((x) => !x.names?.en || !x.names.zh).map((x) => x.id);
+  t.same(unnamed, [], 'no rule without both names');
 });
 
 // Paraphrases written for this test (not taken from any corpus), and near misses.
