@@ -215,3 +215,26 @@ t.test('in one call, a complaint is judged per utterance: asking for a manager d
   t.ok(say('i want to speak to your manager').includes('complaint'));
   t.notOk(say('my account number is in the letter').includes('complaint'), 'a neutral line later in the call');
 });
+
+// Hand-written paraphrases (test/analysis/rules/fixtures/paraphrases.jsonl: six rounds written
+// without looking at the packs, each then used to widen the concepts) and near misses: a
+// regression net for the concept classes, not an accuracy figure (the corpus bench is that).
+t.test('built-in packs on the paraphrase fixture: positives hit, near misses do not', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const r = await loadRules(RULES);
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  const RULE: Record<string, string> = { complaint: 'complaint', churn: 'churn-intent', escalation: 'escalation-request', competitor: 'competitor-mention' };
+  const lines = readFileSync(new URL('./fixtures/paraphrases.jsonl', import.meta.url), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; speaker: Role; text: string; categories: string[]; nearMiss?: boolean });
+  const missed: string[] = [];
+  let positives = 0;
+  for (const u of lines) {
+    const got = hits(r.set, u.text, u.speaker);
+    for (const c of u.categories.filter((x) => RULE[x])) {
+      positives++;
+      if (!got.includes(RULE[c])) missed.push(`${c}: ${u.text}`);
+    }
+    if (u.nearMiss) for (const [c, rule] of Object.entries(RULE)) if (!u.categories.includes(c)) t.notOk(got.includes(rule), `near miss, not ${c}: ${u.text}`);
+  }
+  t.ok(positives > 250, `${positives} labelled positives`);
+  t.ok(missed.length <= positives * 0.05, `at most 5% missed (${missed.length}): ${missed.join(' | ')}`);
+});
