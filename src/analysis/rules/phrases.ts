@@ -6,8 +6,10 @@ import { hasCjk, joinCjkSpaces } from '../lang.js';
 import { segmenter } from '../sentiment/chinese.js';
 
 export interface PhraseSet {
-  en?: RegExp;
-  zh: string[];
+  /** English phrases by their first character, each a sticky alternation tried at word starts. */
+  en: Map<string, RegExp>;
+  /** Chinese phrases by their first character. */
+  zh: Map<string, string[]>;
   /** Chinese phrases with a gap ("排*还没"). */
   zhGap?: RegExp;
 }
@@ -82,9 +84,11 @@ export function compilePhrases(phrases: string[]): PhraseSet {
   return set;
 }
 
+// Concepts make phrase sets of hundreds of entries: one alternation tried at every character
+// of every utterance cost most of the evaluation, so sets are indexed by first character.
 function compile(phrases: string[]): PhraseSet {
-  const en: string[] = [];
-  const zh: string[] = [];
+  const en = new Map<string, string[]>();
+  const zh = new Map<string, string[]>();
   const zhGap: string[] = [];
   for (const raw of phrases) {
     const p = normaliseText(raw).trim();
@@ -92,35 +96,55 @@ function compile(phrases: string[]): PhraseSet {
     if (hasCjk(p)) {
       const z = p.replace(/\s+/gu, '');
       if (z.includes('*')) zhGap.push(z.split('*').map(escape).join(`[^\\s]{0,${ZH_GAP}}?`));
-      else zh.push(z);
+      else zh.set(z[0], [...(zh.get(z[0]) ?? []), z]);
       continue;
     }
     const words = p.split(' ').map((w) =>
       w.endsWith('*') ? `${escape(w.slice(0, -1))}[\\p{L}\\p{N}']*` : w.endsWith('~') && w.length > 1 ? inflections(w.slice(0, -1)) : escape(w),
     );
-    en.push(words.join("[\\s,.;:!?'\"-]+"));
+    en.set(p[0], [...(en.get(p[0]) ?? []), words.join("[\\s,.;:!?'\"-]+")]);
   }
   return {
     // Word boundaries against Latin letters and digits only: "12315" and "iphone" stand next to Chinese characters.
-    en: en.length ? new RegExp(`(?<![\\p{Script=Latin}\\p{N}])(?:${en.join('|')})(?![\\p{Script=Latin}\\p{N}])`, 'gu') : undefined,
+    en: new Map([...en].map(([k, alts]) => [k, new RegExp(`(?:${alts.join('|')})(?![\\p{Script=Latin}\\p{N}])`, 'uy')])),
     zh,
     ...(zhGap.length ? { zhGap: new RegExp(zhGap.join('|'), 'gu') } : {}),
   };
 }
 
+// Where English words start (after a character that is not a Latin letter or digit), for the
+// last text asked about: all rules of an utterance ask about the same text.
+let startsOf = { text: '', at: [] as number[] };
+const WORD_CHAR = /[\p{Script=Latin}\p{N}]/u;
+function latinStarts(text: string): number[] {
+  if (startsOf.text === text) return startsOf.at;
+  const at: number[] = [];
+  for (let i = 0, prev = false; i < text.length; i++) {
+    const w = WORD_CHAR.test(text[i]);
+    if (w && !prev) at.push(i);
+    prev = w;
+  }
+  startsOf = { text, at };
+  return at;
+}
+
+function* enMatches(set: PhraseSet, text: string): Generator<Span> {
+  if (!set.en.size || !LATIN.test(text)) return;
+  for (const i of latinStarts(text)) {
+    const re = set.en.get(text[i]);
+    if (!re) continue;
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (m) yield { start: i, end: i + m[0].length };
+  }
+}
+
 /** Every occurrence of any phrase in an already normalised text. */
 export function findPhrases(set: PhraseSet, text: string): Span[] {
-  const out: Span[] = [];
-  if (set.en && LATIN.test(text)) {
-    set.en.lastIndex = 0;
-    for (let m = set.en.exec(text); m; m = set.en.exec(text)) {
-      out.push({ start: m.index, end: m.index + m[0].length });
-      if (m[0].length === 0) set.en.lastIndex++;
-    }
-  }
+  const out: Span[] = [...enMatches(set, text)];
   if (!hasCjk(text)) return out;
-  for (const p of set.zh) {
-    for (let i = text.indexOf(p); i >= 0; i = text.indexOf(p, i + p.length)) out.push({ start: i, end: i + p.length });
+  for (let i = 0; i < text.length; i++) {
+    for (const p of set.zh.get(text[i]) ?? []) if (text.startsWith(p, i)) out.push({ start: i, end: i + p.length });
   }
   if (set.zhGap) {
     set.zhGap.lastIndex = 0;
@@ -130,13 +154,13 @@ export function findPhrases(set: PhraseSet, text: string): Span[] {
 }
 
 export function anyPhrase(set: PhraseSet, text: string): boolean {
-  if (set.en && LATIN.test(text)) {
-    set.en.lastIndex = 0;
-    if (set.en.test(text)) return true;
-  }
-  // The big alternations cost most: a text without Latin letters (or without CJK) skips that half.
+  if (!enMatches(set, text).next().done) return true;
+  // A text without CJK (most English calls) skips the Chinese half.
   if (!hasCjk(text)) return false;
-  if (set.zh.some((p) => text.includes(p))) return true;
+  for (let i = 0; i < text.length; i++) {
+    const cands = set.zh.get(text[i]);
+    if (cands && cands.some((p) => text.startsWith(p, i))) return true;
+  }
   if (!set.zhGap) return false;
   set.zhGap.lastIndex = 0;
   return set.zhGap.test(text);
