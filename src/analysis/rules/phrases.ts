@@ -130,12 +130,17 @@ function latinStarts(text: string): number[] {
 
 function* enMatches(set: PhraseSet, text: string): Generator<Span> {
   if (!set.en.size || !LATIN.test(text)) return;
+  // Matches do not overlap (as a global regex would have it): "all day" is one phrase, not also "day".
+  let end = 0;
   for (const i of latinStarts(text)) {
-    const re = set.en.get(text[i]);
+    const re = i >= end ? set.en.get(text[i]) : undefined;
     if (!re) continue;
     re.lastIndex = i;
     const m = re.exec(text);
-    if (m) yield { start: i, end: i + m[0].length };
+    if (m) {
+      end = i + m[0].length;
+      yield { start: i, end };
+    }
   }
 }
 
