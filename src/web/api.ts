@@ -10,6 +10,7 @@ import type { Queries } from './queries.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
 import { callRoutes } from './routes/calls.js';
+import { categoryRoutes } from './routes/categories.js';
 import { insightRoutes } from './routes/insights.js';
 import { kpiRoutes } from './routes/kpi.js';
 import { liveRoutes } from './routes/live.js';
@@ -27,6 +28,8 @@ export interface ApiDeps {
   /** Origins besides the server's own that may open the live websocket (http.publicUrl's). */
   origins: readonly string[];
   loginRateLimit: number;
+  /** The analysis rules directory (absolute): category names for the console. */
+  rulesDir: string;
 }
 
 /** The JSON API under /api/v1 as one encapsulated plugin (the access guard is global: see auth/guard.ts). */
@@ -43,4 +46,5 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   liveRoutes(app, deps);
   reportRoutes(app, deps);
   insightRoutes(app, deps);
+  categoryRoutes(app, deps);
 }

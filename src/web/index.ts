@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyWebsocket from '@fastify/websocket';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlarmService } from '../alarms/types.js';
@@ -119,6 +120,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     secureCookie: Boolean(tls),
     origins: config.http.publicUrl ? [new URL(config.http.publicUrl).origin] : [],
     loginRateLimit: deps.tuning?.loginRateLimit ?? 20,
+    rulesDir: resolve(config.analysis.rulesDir),
   });
   await app.register(consolePlugin);
   return app;

@@ -22,7 +22,7 @@ export function ruleTarget(REPO: string): Target {
   return {
     name: 'rules',
     seeds,
-    tokens: ['rules:', 'scorecard:', 'lists:', '- id: ', 'any:', 'all:', 'not:', 'near:', 'regex: ', '*a', '&a ', '!!binary ', '{', '}', '? ', '\n  ', '\n- '],
+    tokens: ['rules:', 'scorecard:', 'lists:', 'concepts:', '$', 'wait~', '排*还', 'name: { en: a, zh: 乙 }', '- id: ', 'any:', 'all:', 'not:', 'near:', 'regex: ', '*a', '&a ', '!!binary ', '{', '}', '? ', '\n  ', '\n- '],
     maxLen: 16384,
     // The parser reports problems in `errors`; it must never throw.
     expected: () => false,

@@ -70,7 +70,8 @@ t.test('a bad edit answers 422 with file, rule and position, and changes nothing
   // Valid alone, but its id belongs to another pack: the set decides.
   const clash = await req('admin', 'PUT', '/rules/complaint', { yaml: `${COMPLAINT}\n  - id: churn-intent\n    when: { phrases: [cancel] }\n` });
   t.equal(clash.statusCode, 422);
-  t.match((clash.json() as { error: { details: { errors: string[] } } }).error.details.errors.join('\n'), /rule "churn-intent": id already used at .*churn.yaml:3/);
+  const churnLine = readFileSync(`${RULES}churn.yaml`, 'utf8').split('\n').findIndex((l) => l.includes('id: churn-intent')) + 1;
+  t.match((clash.json() as { error: { details: { errors: string[] } } }).error.details.errors.join('\n'), new RegExp(`rule "churn-intent": id already used at .*churn.yaml:${churnLine}`));
 
   t.equal(s.store.db.prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'nothing stored');
   t.same(reloads, [], 'the running set is not touched');
@@ -80,7 +81,8 @@ t.test('a bad edit answers 422 with file, rule and position, and changes nothing
 
 t.test('an admin save stores the next version, audits it and reloads', async (t) => {
   const { s, reloads, req } = await setup(t);
-  const edited = COMPLAINT.replace('- unacceptable', '- unacceptable\n            - outrageous');
+  const edited = COMPLAINT.replace('phrases: [$bad-service,', 'phrases: [outrageous, $bad-service,');
+  t.not(edited, COMPLAINT);
   const r1 = await req('admin', 'PUT', '/rules/complaint', { yaml: edited, version: 0 });
   t.equal(r1.statusCode, 200);
   t.match(r1.json(), { pack: { id: 'complaint', origin: 'db', version: 1, updatedBy: 'admin' }, reloaded: true });

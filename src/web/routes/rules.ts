@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Store } from '../../store/types.js';
-import { dbSource, dryRun, listPacks, PACK_ID, savePack, storedRuleSources, validateWith } from './rule-packs.js';
+import { compareSets, dbSource, dryRun, listPacks, PACK_ID, savePack, storedRuleSources, validateWith } from './rule-packs.js';
+import { builtinTerms, checkTerms, currentSet, SITE_TERM_LIMITS, SITE_TERMS_ID, storedTerms } from './site-terms.js';
 import type { RuleSource } from '../../analysis/index.js';
 import { MAX_RULE_FILE_CHARS, positionOf } from '../../alarms/rules.js';
 import { alarmDryRun, alarmRowId, thresholdOf, listAlarmRuleFiles, validateAlarmFile, type AlarmError, type AlarmRule, type AlarmRuleFile } from '../../alarms/index.js';
@@ -51,6 +52,16 @@ const DryRunBody = Type.Object(
   },
   { additionalProperties: false },
 );
+const TermLists = Type.Record(Type.String({ pattern: PACK_ID.source, maxLength: 63 }), Type.Array(Type.String({ maxLength: 200 }), { maxItems: SITE_TERM_LIMITS.terms * 2 }), { maxProperties: 20 });
+const TermsBody = Type.Object(
+  {
+    lists: TermLists,
+    /** The version the editor started from: a different stored version answers 409. */
+    version: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+const TermsDryRunBody = Type.Object({ lists: TermLists, days: Type.Integer({ minimum: 1, maximum: 90, default: 7 }) }, { additionalProperties: false });
 // The web guard reads config.minRole (src/web/auth/guard.ts).
 const role = (minRole: 'supervisor' | 'admin') => ({ minRole }) as FastifyContextConfig;
 
@@ -90,6 +101,48 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
       packs: listPacks(dir, db()).map(({ text: _t, ...p }) => p),
       alarmRules: listAlarmRuleFiles(alarmsPath, db()).map(fileView),
     }));
+
+    // Site terms: lists added to the built-in concepts (competitors, products, ...), with a dry run
+    // of what they change before an admin saves them as the `site-terms` pack.
+    app.get('/rules/site-terms', async () => {
+      const stored = storedTerms(db());
+      return { ...stored, builtin: builtinTerms(dir, db(), Object.keys(stored.lists)) };
+    });
+
+    app.post<{ Body: Static<typeof TermsDryRunBody> }>('/rules/site-terms/dry-run', { schema: { body: TermsDryRunBody }, config: role('supervisor') }, async (req, reply) => {
+      const v = checkTerms(dir, db(), req.body.lists);
+      if (!v.ok) {
+        deps.metrics.badInput('rules', 'invalid');
+        return reply.code(422).send(invalid(v.errors));
+      }
+      const before = currentSet(dir, db());
+      if (!before) return reply.code(409).send({ error: 'conflict', message: 'the stored rule set is invalid; fix the packs first' });
+      deps.store.audit(req.session!.user.username, 'site-terms.dry-run', SITE_TERMS_ID, `${req.body.days}d`);
+      return { days: req.body.days, lists: v.lists, ...compareSets(db(), before, v.set, now() - req.body.days * 86_400_000) };
+    });
+
+    app.put<{ Body: Static<typeof TermsBody> }>('/rules/site-terms', { schema: { body: TermsBody }, config: role('admin') }, async (req, reply) => {
+      const current = storedTerms(db());
+      if (req.body.version !== undefined && req.body.version !== current.version) {
+        return reply.code(409).send({ error: 'conflict', message: `the site terms changed meanwhile (now version ${current.version}); reload them` });
+      }
+      const v = checkTerms(dir, db(), req.body.lists);
+      if (!v.ok) {
+        deps.metrics.badInput('rules', 'invalid');
+        return reply.code(422).send(invalid(v.errors));
+      }
+      const user = req.session!.user.username;
+      const saved = savePack(db(), SITE_TERMS_ID, v.yaml, user, now(), 'category');
+      deps.store.audit(user, 'site-terms.update', SITE_TERMS_ID, `v${saved.version}`);
+      let reloaded = true;
+      try {
+        await deps.onRulesChanged(storedRuleSources(db()));
+      } catch (err) {
+        reloaded = false;
+        deps.log.error({ code: (err as { code?: string }).code }, 'site terms saved but not reloaded');
+      }
+      return { version: saved.version, lists: v.lists, reloaded };
+    });
 
     app.get<{ Params: Static<typeof IdParam> }>('/rules/:id', { schema: { params: IdParam } }, async (req, reply) => {
       const pack = listPacks(dir, db()).find((p) => p.id === req.params.id);
