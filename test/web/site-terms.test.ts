@@ -84,10 +84,10 @@ t.test('site terms: listed with the built-in entries, dry-run before saving, sav
   // Refusals name the list and entry, change nothing and are counted.
   const unknown = await req('admin', 'PUT', '/rules/site-terms', { lists: { competitorz: ['x'] } });
   t.equal(unknown.statusCode, 422);
-  t.match((unknown.json() as { message: string }).message, /site terms: "competitorz" is not a concept of the rule set \(known: .*competitors/);
+  t.match((unknown.json() as { error: { message: string } }).error.message, /site terms: "competitorz" is not a concept of the rule set \(known: .*competitors/);
   const ref = await req('admin', 'PUT', '/rules/site-terms', { lists: { competitors: ['ok', '$products'] } });
   t.equal(ref.statusCode, 422);
-  t.match((ref.json() as { message: string }).message, /competitors\[1\]: a term is a plain phrase/);
+  t.match((ref.json() as { error: { message: string } }).error.message, /competitors\[1\]: a term is a plain phrase/);
   t.equal((await req('supervisor', 'PUT', '/rules/site-terms', { lists })).statusCode, 403, 'only an admin saves');
   t.equal(s.store.db.prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0);
   t.match(await s.metrics.registry.getSingleMetricAsString('earshot_bad_input_total'), /parser="rules",reason="invalid"} 2/);
