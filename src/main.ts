@@ -135,6 +135,8 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
     readiness: () => ({
       store: { ok: store.db.open, detail: store.path },
       speech: speech.ready(),
+      // Rules carry on without embeddings: reported, never a reason to leave rotation.
+      semantic: { ok: true, ...p.analysis.semantic() },
     }),
   });
   // Behind the same session guard as every /api/v1 route.

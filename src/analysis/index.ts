@@ -10,6 +10,7 @@ import { RulesError, loadRules, type RuleSet, type RuleSource } from './rules/in
 import { segmenter } from './sentiment/index.js';
 import { loadSer, type SerModel, type SerModelError } from './emotion/ser.js';
 import { AnalysisRunner } from './stage.js';
+import { createSemantic, type SemanticLayer, type SemanticState } from './semantic/index.js';
 import type { Topic } from './topics.js';
 
 export interface AnalysisStage {
@@ -26,6 +27,8 @@ export interface AnalysisStage {
   topics(opts?: { k?: number; minSize?: number }): Topic[];
   /** Resolves once utterances queued behind the speech-emotion model are out (immediate without one). */
   idle(): Promise<void>;
+  /** The semantic layer's state for /readyz (`off` when disabled); never fails readiness. */
+  semantic(): { state: SemanticState; detail: string };
   close(): void;
 }
 
@@ -60,8 +63,18 @@ export async function createAnalysis(deps: AnalysisDeps): Promise<AnalysisStage>
       log.error({ code: (err as SerModelError).code, err: (err as Error).message }, 'speech-emotion model not used');
     }
   }
-  const runner = new AnalysisRunner({ log, bus: deps.bus, metrics: deps.metrics, m, nextUtteranceId: deps.nextUtteranceId, rules: () => set, ser, maxLiveCalls: Math.max(100, deps.config.limits.maxCalls * 2) });
-  log.info({ rules: set.rules.length, files: set.files.length, ser: Boolean(ser) }, 'analysis ready');
+  // Optional too: a dead or slow embeddings server degrades to rules only, never stops analysis.
+  const semantic: SemanticLayer | undefined = createSemantic(deps.config, deps.metrics, log);
+  const warm = () => {
+    if (!semantic) return;
+    const s = set;
+    const run = () => void semantic.warm(s);
+    if (deps.config.analysis.semantic.url) run();
+    else semantic.o.embedded?.ready().then(run, () => {});
+  };
+  warm();
+  const runner = new AnalysisRunner({ log, bus: deps.bus, metrics: deps.metrics, m, nextUtteranceId: deps.nextUtteranceId, rules: () => set, ser, semantic, maxLiveCalls: Math.max(100, deps.config.limits.maxCalls * 2) });
+  log.info({ rules: set.rules.length, files: set.files.length, ser: Boolean(ser), semantic: semantic ? (deps.config.analysis.semantic.url ? 'external' : 'embedded') : 'off' }, 'analysis ready');
   return {
     async checkRules(extra) {
       const r = await loadRules(dir, extra);
@@ -77,15 +90,18 @@ export async function createAnalysis(deps: AnalysisDeps): Promise<AnalysisStage>
       // Calls already running keep the set they started with: a call is judged by one rule set.
       set = r.set;
       m.rules.set(set.rules.length);
+      warm();
       log.info({ rules: set.rules.length }, 'rules reloaded');
       return { ok: true, count: set.rules.length };
     },
     callSummary: (callId) => runner.summary(callId),
     topics: (opts) => runner.topics(opts),
     idle: () => runner.idle(),
+    semantic: () => semantic?.state() ?? { state: 'off', detail: 'analysis.semantic.enabled is false' },
     close: () => {
       runner.close();
       void ser?.close();
+      void semantic?.close();
     },
   };
 }

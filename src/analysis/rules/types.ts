@@ -17,7 +17,15 @@ export type Cond =
   | { kind: 'emotion'; labels: EmotionLabel[] }
   | { kind: 'sentiment'; gte?: number; lte?: number }
   | { kind: 'redacted'; types: RedactionType[] }
-  | { kind: 'hit'; rule: string };
+  | { kind: 'hit'; rule: string }
+  | SimilarCond;
+
+/** "Says something like these examples": cosine to the nearest example >= threshold (semantic layer). */
+export interface SimilarCond {
+  kind: 'similar';
+  examples: string[];
+  threshold: number;
+}
 
 export interface Rule {
   id: string;
