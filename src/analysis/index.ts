@@ -29,6 +29,8 @@ export interface AnalysisStage {
   idle(): Promise<void>;
   /** The semantic layer's state for /readyz (`off` when disabled); never fails readiness. */
   semantic(): { state: SemanticState; detail: string };
+  /** Resolves true once the semantic layer can serve the running rules (server up, examples embedded). */
+  semanticPrimed(timeoutMs?: number): Promise<boolean>;
   close(): void;
 }
 
@@ -98,6 +100,7 @@ export async function createAnalysis(deps: AnalysisDeps): Promise<AnalysisStage>
     topics: (opts) => runner.topics(opts),
     idle: () => runner.idle(),
     semantic: () => semantic?.state() ?? { state: 'off', detail: 'analysis.semantic.enabled is false' },
+    semanticPrimed: async (timeoutMs) => (semantic ? semantic.prime(set, timeoutMs) : false),
     close: () => {
       runner.close();
       void ser?.close();

@@ -3,6 +3,7 @@
 // restarted with backoff when it exits, killed on close and when this process exits. Installed
 // by scripts/setup-embeddings.sh; nothing is downloaded at run time.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -69,7 +70,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-export class EmbeddedServer {
+/** Emits `state` (EmbeddedState) on every change. */
+export class EmbeddedServer extends EventEmitter {
   #state: EmbeddedState = 'starting';
   #url?: string;
   #child?: ChildProcess;
@@ -82,6 +84,7 @@ export class EmbeddedServer {
   detail = 'starting';
 
   constructor(private readonly o: EmbeddedOptions = {}) {
+    super();
     this.bin = embeddedBinary(o.root);
     if (!existsSync(this.bin)) {
       this.#state = 'missing';
@@ -94,6 +97,12 @@ export class EmbeddedServer {
 
   get state(): EmbeddedState {
     return this.#state;
+  }
+
+  #set(s: EmbeddedState): void {
+    if (s === this.#state) return;
+    this.#state = s;
+    this.emit('state', s);
   }
 
   get pid(): number | undefined {
@@ -118,7 +127,6 @@ export class EmbeddedServer {
         this.#waiters = this.#waiters.filter((x) => x !== w);
         rej(new Error(`embedded embeddings server not up within ${timeoutMs} ms: ${this.detail}`));
       }, timeoutMs);
-      t.unref();
       this.#waiters.push(w);
     });
   }
@@ -126,7 +134,7 @@ export class EmbeddedServer {
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     const was = this.#state;
-    this.#state = 'closed';
+    this.#set('closed');
     clearTimeout(this.#timer);
     for (const w of this.#waiters.splice(0)) w.rej(new Error('embedded embeddings server closed'));
     const c = this.#child;
@@ -143,7 +151,7 @@ export class EmbeddedServer {
 
   async #start(): Promise<void> {
     if (this.#state === 'closed') return;
-    this.#state = 'starting';
+    this.#set('starting');
     const port = await freePort();
     if (this.#state !== 'starting') return;
     const url = `http://127.0.0.1:${port}`;
@@ -181,7 +189,7 @@ export class EmbeddedServer {
       if (this.#state === 'closed') return;
       const why = `exited (${signal ?? code})${stderr ? `: ${stderr.trim().split('\n').pop()?.slice(0, 200)}` : ''}`;
       this.detail = this.detail.startsWith('did not start') ? this.detail : why;
-      this.#state = 'down';
+      this.#set('down');
       if (this.#upAt && Date.now() - this.#upAt > STABLE_MS) this.#attempt = 0;
       this.#upAt = 0;
       const delay = BACKOFF_MS[Math.min(this.#attempt++, BACKOFF_MS.length - 1)];
@@ -205,7 +213,7 @@ export class EmbeddedServer {
     if (this.#child !== child || this.#state !== 'starting') return;
     clearTimeout(limit);
     this.#url = url;
-    this.#state = 'ok';
+    this.#set('ok');
     this.#upAt = Date.now();
     this.detail = 'ok';
     this.o.log?.info({ pid: child.pid }, 'embedded embeddings server up');

@@ -74,6 +74,26 @@ export class SemanticLayer {
     this.o.metrics.fallbacks.inc({ reason });
   }
 
+  /**
+   * Waits (at most timeoutMs) until utterances under this set can get semantic facts: the server
+   * up, the examples embedded. For start-up checks, benches and tests; the live path never waits.
+   */
+  async prime(set: RuleSet, timeoutMs = 60_000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    try {
+      await this.o.embedded?.ready(timeoutMs);
+    } catch {
+      return false;
+    }
+    while (Date.now() < end) {
+      const why = this.unready(set);
+      if (!why) return true;
+      if (why === 'breaker-open' || why === 'not-ready') return false;
+      await (this.#warm ?? this.warm(set));
+    }
+    return this.unready(set) === undefined;
+  }
+
   /** Embeds the examples of a rule set (and the prototypes) in the background, behind live utterances. */
   warm(set: RuleSet): Promise<void> {
     const texts = this.#missing(set);
