@@ -92,11 +92,11 @@ export class CallAnalysis {
   }
 
   /** Emotion (the rule-based fusion unless a model's verdict is given), rules, bookkeeping. */
-  finish(p: Prepared, model?: { emotion: EmotionLabel; confidence: number }, similarity?: (c: SimilarCond) => number): Analysed {
+  finish(p: Prepared, model?: { emotion: EmotionLabel; confidence: number }, similar?: (c: SimilarCond) => boolean): Analysed {
     const { emotion, confidence } = model ?? fuse(p.sentiment, p.arousal);
     const hits = this.rules.onUtterance({
       legId: p.legId, role: p.role, seq: p.seq, startMs: p.startMs, endMs: p.endMs,
-      text: p.text, emotion, sentiment: p.sentiment, redactions: p.types, utteranceId: p.id, similarity,
+      text: p.text, emotion, sentiment: p.sentiment, redactions: p.types, utteranceId: p.id, similar,
     });
     this.#utterances++;
     this.#redactions += p.types.length;

@@ -18,8 +18,8 @@ export interface UtteranceFacts {
   redactions: RedactionType[];
   /** Set by the stage when utterance ids are assigned upstream of the store. */
   utteranceId?: number;
-  /** Cosine to the nearest example of a `similar` condition; absent without the semantic layer (no match). */
-  similarity?: (c: SimilarCond) => number;
+  /** Whether a `similar` condition holds; absent without the semantic layer (never holds). */
+  similar?: (c: SimilarCond) => boolean;
 }
 
 export interface Hit {
@@ -92,7 +92,7 @@ function test(c: Cond, v: View): boolean {
     case 'hit':
       return v.hits.has(c.rule);
     case 'similar':
-      return v.f.similarity !== undefined && v.f.similarity(c) >= c.threshold;
+      return v.f.similar?.(c) ?? false;
   }
 }
 

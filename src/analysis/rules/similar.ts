@@ -16,15 +16,28 @@ const MAX_EXAMPLE_CHARS = 500;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseSimilar(c: Checker, v: unknown, p: Path): SimilarCond | undefined {
-  if (!isObj(v)) return c.fail(p, 'similar must be a mapping {examples: [sentences], threshold: 0.5 to 1}');
+  if (!isObj(v)) return c.fail(p, 'similar must be a mapping {examples: [sentences], threshold: 0.5 to 1 or {en: x, zh: y}}');
   if (!c.closed(v, p, ['examples', 'threshold'])) return undefined;
   const list = c.strings(v.examples, [...p, 'examples'], 'similar.examples', true);
-  const threshold = v.threshold === undefined ? DEFAULT_THRESHOLD : c.num(v.threshold, [...p, 'threshold'], 0.5, 1);
+  const tp = [...p, 'threshold'];
+  let threshold: number | undefined = DEFAULT_THRESHOLD;
+  let thresholds: SimilarCond['thresholds'];
+  if (isObj(v.threshold)) {
+    // {en: x, zh: y}: per language; a language not named gets the default.
+    if (!c.closed(v.threshold, tp, ['en', 'zh'])) return undefined;
+    thresholds = {};
+    for (const lang of ['en', 'zh'] as const) {
+      if (v.threshold[lang] === undefined) continue;
+      const x = c.num(v.threshold[lang], [...tp, lang], 0.5, 1);
+      if (x === undefined) return undefined;
+      thresholds[lang] = x;
+    }
+  } else if (v.threshold !== undefined) threshold = c.num(v.threshold, tp, 0.5, 1);
   if (!list || threshold === undefined) return undefined;
   if (list.length > MAX_EXAMPLES) return c.fail([...p, 'examples'], `at most ${MAX_EXAMPLES} examples`);
   const long = list.findIndex((e) => e.length > MAX_EXAMPLE_CHARS);
   if (long >= 0) return c.fail([...p, 'examples', long], `an example is at most ${MAX_EXAMPLE_CHARS} characters`);
-  return { kind: 'similar', examples: [...new Set(list.map((e) => e.trim()))], threshold };
+  return { kind: 'similar', examples: [...new Set(list.map((e) => e.trim()))], threshold, ...(thresholds ? { thresholds } : {}) };
 }
 
 /** Examples for a rule that may live in another file; applied once the whole set is known. */

@@ -20,11 +20,16 @@ export type Cond =
   | { kind: 'hit'; rule: string }
   | SimilarCond;
 
-/** "Says something like these examples": cosine to the nearest example >= threshold (semantic layer). */
+/**
+ * "Says something like these examples": cosine to the nearest example >= threshold (semantic
+ * layer). Chinese sentences sit closer together in e5's space than English ones, hence a
+ * threshold per language where given.
+ */
 export interface SimilarCond {
   kind: 'similar';
   examples: string[];
   threshold: number;
+  thresholds?: { en?: number; zh?: number };
 }
 
 export interface Rule {

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Metrics } from '../../metrics/registry.js';
+import type { Lang } from '../lang.js';
 import { similarConds, type RuleSet, type SimilarCond } from '../rules/index.js';
 import { EMBEDDED_MODEL, EmbeddedServer } from './embedded.js';
 import { HttpEmbedder } from './http.js';
@@ -16,6 +17,8 @@ export interface SemanticFacts {
   vector: Float32Array;
   /** Cosine to the nearest example of the condition (-1 if none of its examples is embedded). */
   similarity(c: SimilarCond): number;
+  /** Whether the condition holds: similarity at or above its threshold for the utterance's language. */
+  similar(c: SimilarCond): boolean;
   /** The sentiment the prototypes moved an unsure score to, when they did. */
   sentiment?: number;
 }
@@ -113,7 +116,7 @@ export class SemanticLayer {
    * The facts for one utterance, or undefined (counted as a fallback) when they do not come
    * within budgetMs. The request goes on after the budget, so its result is cached.
    */
-  async analyse(text: string, sentiment: number): Promise<SemanticFacts | undefined> {
+  async analyse(text: string, sentiment: number, lang: Lang = 'unknown'): Promise<SemanticFacts | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const budget = new Promise<'budget'>((res) => (timer = setTimeout(() => res('budget'), this.o.budgetMs)));
     try {
@@ -124,7 +127,7 @@ export class SemanticLayer {
         this.fallback('budget');
         return undefined;
       }
-      return this.#facts(got[0], sentiment);
+      return this.#facts(got[0], sentiment, lang);
     } catch (err) {
       this.fallback(err instanceof SemanticError ? err.reason : 'error');
       return undefined;
@@ -137,7 +140,7 @@ export class SemanticLayer {
     await Promise.all([this.o.embedded?.close(), this.o.embedder.close?.()]);
   }
 
-  #facts(vector: Float32Array, sentiment: number): SemanticFacts {
+  #facts(vector: Float32Array, sentiment: number, lang: Lang): SemanticFacts {
     const similarity = (c: SimilarCond): number => {
       let best = -1;
       for (const e of c.examples) {
@@ -146,7 +149,8 @@ export class SemanticLayer {
       }
       return best;
     };
-    const facts: SemanticFacts = { vector, similarity };
+    const similar = (c: SimilarCond): boolean => similarity(c) >= ((lang === 'en' || lang === 'zh' ? c.thresholds?.[lang] : undefined) ?? c.threshold);
+    const facts: SemanticFacts = { vector, similarity, similar };
     const protos = this.o.prototypes;
     if (protos && Math.abs(sentiment) < UNSURE) {
       const vecs = {} as Record<Polarity, Float32Array[]>;
