@@ -66,15 +66,9 @@ export async function createAnalysis(deps: AnalysisDeps): Promise<AnalysisStage>
     }
   }
   // Optional too: a dead or slow embeddings server degrades to rules only, never stops analysis.
+  // The rule examples are embedded when the first utterance wants them (a few seconds of one core;
+  // until then utterances get rules only, counted as `warming`), so an idle start costs nothing.
   const semantic: SemanticLayer | undefined = createSemantic(deps.config, deps.metrics, log);
-  const warm = () => {
-    if (!semantic) return;
-    const s = set;
-    const run = () => void semantic.warm(s);
-    if (deps.config.analysis.semantic.url) run();
-    else semantic.o.embedded?.ready().then(run, () => {});
-  };
-  warm();
   const runner = new AnalysisRunner({ log, bus: deps.bus, metrics: deps.metrics, m, nextUtteranceId: deps.nextUtteranceId, rules: () => set, ser, semantic, maxLiveCalls: Math.max(100, deps.config.limits.maxCalls * 2) });
   log.info({ rules: set.rules.length, files: set.files.length, ser: Boolean(ser), semantic: semantic ? (deps.config.analysis.semantic.url ? 'external' : 'embedded') : 'off' }, 'analysis ready');
   return {
@@ -92,7 +86,6 @@ export async function createAnalysis(deps: AnalysisDeps): Promise<AnalysisStage>
       // Calls already running keep the set they started with: a call is judged by one rule set.
       set = r.set;
       m.rules.set(set.rules.length);
-      warm();
       log.info({ rules: set.rules.length }, 'rules reloaded');
       return { ok: true, count: set.rules.length };
     },

@@ -61,8 +61,9 @@ export class HttpEmbedder implements Embedder {
   #closed = false;
   readonly #agent: Agent;
   readonly #prefix: PrefixMode;
-  /** Last failure, for /readyz (no text, no URL credentials). */
+  /** Last failure and last success, for /readyz (no text, no URL credentials). */
   lastError?: { reason: FailReason; at: number };
+  lastOkAt = 0;
 
   constructor(private readonly o: HttpEmbedderOptions) {
     this.#cache = new Lru(o.cacheSize);
@@ -145,6 +146,7 @@ export class HttpEmbedder implements Embedder {
     try {
       const vecs = await this.#post(base, ws.map((w) => w.text));
       this.breaker.success();
+      this.lastOkAt = Date.now();
       ws.forEach((w, i) => {
         this.#cache.set(w.text, vecs[i]);
         w.resolve(vecs[i]);

@@ -24,7 +24,13 @@ export interface SemanticFacts {
 }
 
 export interface SemanticOptions {
-  embedder: Embedder & { breaker?: { state: string }; embed(texts: string[], priority?: 'live' | 'low'): Promise<Float32Array[]>; close?(): Promise<void> };
+  embedder: Embedder & {
+    breaker?: { state: string };
+    lastError?: { reason: string; at: number };
+    lastOkAt?: number;
+    embed(texts: string[], priority?: 'live' | 'low'): Promise<Float32Array[]>;
+    close?(): Promise<void>;
+  };
   metrics: SemanticMetrics;
   budgetMs: number;
   log?: Logger;
@@ -70,6 +76,8 @@ export class SemanticLayer {
     const b = this.o.embedder.breaker?.state;
     if (b === 'open') return { state: 'degraded', detail: 'embeddings server failing: circuit open, rules only until a probe succeeds' };
     if (b === 'half-open') return { state: 'degraded', detail: 'embeddings server failing: probing' };
+    const err = this.o.embedder.lastError;
+    if (err && err.at >= (this.o.embedder.lastOkAt ?? 0) && err.reason !== 'closed') return { state: 'degraded', detail: `last embeddings request failed (${err.reason}); rules only for it` };
     return { state: 'ok', detail: e ? `embedded (pid ${e.pid})` : 'external server' };
   }
 
