@@ -45,6 +45,8 @@ export class SemanticLayer {
   /** Example and prototype vectors: kept for as long as the layer (the LRU is for utterances). */
   readonly #bank = new Map<string, Float32Array>();
   readonly #conds = new WeakMap<RuleSet, SimilarCond[]>();
+  /** Sets whose examples are all embedded (the bank only grows). */
+  readonly #complete = new WeakSet<RuleSet>();
   #warm?: Promise<void>;
 
   constructor(readonly o: SemanticOptions) {}
@@ -62,9 +64,12 @@ export class SemanticLayer {
   unready(set: RuleSet): 'not-ready' | 'breaker-open' | 'warming' | undefined {
     if (this.o.reachable && !this.o.reachable()) return 'not-ready';
     if (this.o.embedder.breaker?.state === 'open') return 'breaker-open';
-    if (this.#missing(set).length) {
-      if (!this.#warm) void this.warm(set);
-      return 'warming';
+    if (!this.#complete.has(set)) {
+      if (this.#missing(set).length) {
+        if (!this.#warm) void this.warm(set);
+        return 'warming';
+      }
+      this.#complete.add(set);
     }
     return undefined;
   }
