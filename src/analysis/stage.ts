@@ -122,7 +122,7 @@ export class AnalysisRunner {
         const facts = await sem;
         if (facts?.sentiment !== undefined) p.sentiment = facts.sentiment;
         if (!ser) {
-          this.#deliver(c.finish(p, undefined, facts?.similar));
+          this.#deliver(c.finish(p, undefined, facts?.similar), facts?.vector);
           stop();
           return;
         }
@@ -135,7 +135,7 @@ export class AnalysisRunner {
             this.d.log.warn({ err: errText(err) }, 'speech-emotion model failed; rule-based fusion used');
           }
         }
-        this.#deliver(c.finish(p, verdict, facts?.similar));
+        this.#deliver(c.finish(p, verdict, facts?.similar), facts?.vector);
         stop();
       });
     } catch (err) {
@@ -190,12 +190,12 @@ export class AnalysisRunner {
     this.#ended.clear();
   }
 
-  #deliver(a: Analysed): void {
+  #deliver(a: Analysed, vector?: Float32Array): void {
     const u = a.utterance;
     this.d.m.utterances.inc({ lang: u.lang });
     for (const type of a.redactionTypes) this.d.m.redactions.inc({ type });
     this.d.bus.emit('utterance', u);
-    if (u.role === 'customer') this.#topics.add(u.callId, u.text, u.id);
+    if (u.role === 'customer') this.#topics.add(u.callId, u.text, u.id, vector);
     this.#emitHits(u.callId, a.hits);
   }
 
