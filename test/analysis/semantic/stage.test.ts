@@ -108,7 +108,8 @@ t.test('a hung server opens the breaker: later utterances do not wait at all (re
   // Utterances until five requests in a row have timed out (the breaker's threshold); each one
   // is analysed after its 30 ms budget while its request hangs until the 100 ms timeout.
   const timeouts = () => value(s.metrics, 'earshot_semantic_failures_total', { reason: 'timeout' });
-  for (let i = 0; i < 50 && s.stage.semantic().state === 'ok'; i++) {
+  const open = async () => (await value(s.metrics, 'earshot_semantic_breaker_state')) === 2;
+  for (let i = 0; i < 50 && !(await open()); i++) {
     const n = await timeouts();
     s.say(`utterance number ${i}`);
     await s.stage.idle();
