@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { createAnalysis, type AnalysisStage } from '../src/analysis/index.js';
-import { EMBEDDED_MODEL, startEmbeddedServer } from '../src/analysis/semantic/index.js';
+import { EMBEDDED_MODEL, HttpEmbedder, startEmbeddedServer } from '../src/analysis/semantic/index.js';
 import { PipelineBus } from '../src/call/events.js';
 import type { Utterance } from '../src/call/types.js';
 import { validateConfig } from '../src/config/index.js';
@@ -147,8 +147,23 @@ export async function run(): Promise<void> {
   console.log(line('semantic, uncached (one call at a time)', r1.ms));
   console.log(line('semantic, cached (same texts again)', r2.ms));
   console.log(line('semantic, 10 concurrent calls (batched)', r3.ms));
-  console.log(`batching: ${burst.length} utterances in ${reqs} requests (${(burst.length / Math.max(1, reqs)).toFixed(1)} per request)`);
-  console.log(`fallbacks to rules only (budget 250 ms): ${await counter(on.metrics, 'earshot_semantic_fallbacks_total', ['reason', 'budget'])} of ${texts.length * 3}; cache hits ${await counter(on.metrics, 'earshot_semantic_cache_hits_total')}`);
+  console.log(`bursts: ${burst.length} utterances in ${reqs} requests`);
+  const byReason = async (name: string) => {
+    const x = on.metrics.registry.getSingleMetric(name);
+    return x ? (await x.get()).values.map((v) => `${String((v.labels as Record<string, unknown>).reason)} ${v.value}`).join(', ') || 'none' : 'none';
+  };
+  console.log(`fallbacks to rules only (of ${texts.length * 3} utterances): ${await byReason('earshot_semantic_fallbacks_total')}; request failures: ${await byReason('earshot_semantic_failures_total')}; cache hits ${await counter(on.metrics, 'earshot_semantic_cache_hits_total')}`);
+  // Batching on its own: the same 64 new texts one request each vs coalesced into batches.
+  const e = new HttpEmbedder({ url, model, timeoutMs: 60_000, batchSize: 32, cacheSize: 0 });
+  const sample = texts.slice(0, 64).map((x) => `${x} 吧`);
+  let t0 = process.hrtime.bigint();
+  for (const x of sample) await e.embed([x]);
+  const single = Number(process.hrtime.bigint() - t0) / 1e9;
+  t0 = process.hrtime.bigint();
+  await Promise.all(sample.map((x) => e.embed([`${x} 了`])));
+  const batched = Number(process.hrtime.bigint() - t0) / 1e9;
+  await e.close();
+  console.log(`embedding throughput: ${(sample.length / single).toFixed(1)} texts/s one per request, ${(sample.length / batched).toFixed(1)} texts/s coalesced (batches of 32)`);
 
   if (all.length && arg('n') === undefined) {
     // Quality must not depend on how loaded the machine is: a budget no utterance reaches.
