@@ -25,8 +25,11 @@ export interface AnalysisStage {
   callSummary(callId: string): CallAnalysisSummary | undefined;
   /** Topics of the last 2000 customer utterances (all calls). Terms are transcript content: console only. */
   topics(opts?: { k?: number; minSize?: number }): Topic[];
-  /** Resolves once utterances queued behind the speech-emotion model are out (immediate without one). */
-  idle(): Promise<void>;
+  /**
+   * Resolves once utterances queued behind the speech-emotion model or the semantic layer are out
+   * (immediate without them); with a call id, only that call's (bounded by the budget per utterance).
+   */
+  idle(callId?: string): Promise<void>;
   /** The semantic layer's state for /readyz (`off` when disabled); never fails readiness. */
   semantic(): { state: SemanticState; detail: string };
   /** Resolves true once the semantic layer can serve the running rules (server up, examples embedded). */
@@ -91,7 +94,7 @@ export async function createAnalysis(deps: AnalysisDeps): Promise<AnalysisStage>
     },
     callSummary: (callId) => runner.summary(callId),
     topics: (opts) => runner.topics(opts),
-    idle: () => runner.idle(),
+    idle: (callId) => runner.idle(callId),
     semantic: () => semantic?.state() ?? { state: 'off', detail: 'analysis.semantic.enabled is false' },
     semanticPrimed: async (timeoutMs) => (semantic ? semantic.prime(set, timeoutMs) : false),
     close: () => {

@@ -212,8 +212,12 @@ export class AnalysisRunner {
     });
   }
 
-  /** Resolves when queued model work is done (tests, shutdown). */
-  async idle(): Promise<void> {
+  /** Resolves when queued model work is done (tests, shutdown), or only that of one call. */
+  async idle(callId?: string): Promise<void> {
+    if (callId !== undefined) {
+      for (let p = this.#pending.get(callId); p; p = this.#pending.get(callId)) await p;
+      return;
+    }
     while (this.#pending.size) await Promise.all(this.#pending.values());
   }
 
