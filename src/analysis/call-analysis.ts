@@ -5,7 +5,7 @@ import { CategoryCues, LegBaseline, Trajectory, fuse, speakingRate, toneOf, type
 import { computeIntents, type IntentResult } from './intents.js';
 import { detectLang, type Lang } from './lang.js';
 import { CallRedactor, type Redaction, type RedactionType } from './redact/index.js';
-import { CallRules, scoreCall, type Hit, type QaResult, type RuleSet } from './rules/index.js';
+import { CallRules, scoreCall, type Hit, type QaResult, type RuleSet, type SimilarCond } from './rules/index.js';
 import { sentiment } from './sentiment/index.js';
 
 export interface CallAnalysisSummary {
@@ -94,10 +94,10 @@ export class CallAnalysis {
   }
 
   /** Emotion (the rule-based fusion unless a model's verdict is given), rules, bookkeeping. */
-  finish(p: Prepared, model?: { emotion: EmotionLabel; confidence: number }): Analysed {
+  finish(p: Prepared, model?: { emotion: EmotionLabel; confidence: number }, similar?: (c: SimilarCond) => boolean): Analysed {
     const facts = {
       legId: p.legId, role: p.role, seq: p.seq, startMs: p.startMs, endMs: p.endMs,
-      text: p.text, sentiment: p.sentiment, redactions: p.types, utteranceId: p.id,
+      text: p.text, sentiment: p.sentiment, redactions: p.types, utteranceId: p.id, similar,
     };
     let fused = model;
     if (!fused) {

@@ -10,6 +10,7 @@ import { RulesError, loadRules, type RuleSet, type RuleSource } from './rules/in
 import { segmenter } from './sentiment/index.js';
 import { loadSer, type SerModel, type SerModelError } from './emotion/ser.js';
 import { AnalysisRunner } from './stage.js';
+import { createSemantic, type SemanticLayer, type SemanticState } from './semantic/index.js';
 import type { Topic } from './topics.js';
 
 export interface AnalysisStage {
@@ -24,8 +25,15 @@ export interface AnalysisStage {
   callSummary(callId: string): CallAnalysisSummary | undefined;
   /** Topics of the last 2000 customer utterances (all calls). Terms are transcript content: console only. */
   topics(opts?: { k?: number; minSize?: number }): Topic[];
-  /** Resolves once utterances queued behind the speech-emotion model are out (immediate without one). */
-  idle(): Promise<void>;
+  /**
+   * Resolves once utterances queued behind the speech-emotion model or the semantic layer are out
+   * (immediate without them); with a call id, only that call's (bounded by the budget per utterance).
+   */
+  idle(callId?: string): Promise<void>;
+  /** The semantic layer's state for /readyz (`off` when disabled); never fails readiness. */
+  semantic(): { state: SemanticState; detail: string };
+  /** Resolves true once the semantic layer can serve the running rules (server up, examples embedded). */
+  semanticPrimed(timeoutMs?: number): Promise<boolean>;
   close(): void;
 }
 
@@ -60,8 +68,12 @@ export async function createAnalysis(deps: AnalysisDeps): Promise<AnalysisStage>
       log.error({ code: (err as SerModelError).code, err: (err as Error).message }, 'speech-emotion model not used');
     }
   }
-  const runner = new AnalysisRunner({ log, bus: deps.bus, metrics: deps.metrics, m, nextUtteranceId: deps.nextUtteranceId, rules: () => set, ser, maxLiveCalls: Math.max(100, deps.config.limits.maxCalls * 2) });
-  log.info({ rules: set.rules.length, files: set.files.length, ser: Boolean(ser) }, 'analysis ready');
+  // Optional too: a dead or slow embeddings server degrades to rules only, never stops analysis.
+  // The rule examples are embedded when the first utterance wants them (a few seconds of one core;
+  // until then utterances get rules only, counted as `warming`), so an idle start costs nothing.
+  const semantic: SemanticLayer | undefined = createSemantic(deps.config, deps.metrics, log);
+  const runner = new AnalysisRunner({ log, bus: deps.bus, metrics: deps.metrics, m, nextUtteranceId: deps.nextUtteranceId, rules: () => set, ser, semantic, maxLiveCalls: Math.max(100, deps.config.limits.maxCalls * 2) });
+  log.info({ rules: set.rules.length, files: set.files.length, ser: Boolean(ser), semantic: semantic ? (deps.config.analysis.semantic.url ? 'external' : 'embedded') : 'off' }, 'analysis ready');
   return {
     async checkRules(extra) {
       const r = await loadRules(dir, extra);
@@ -82,10 +94,13 @@ export async function createAnalysis(deps: AnalysisDeps): Promise<AnalysisStage>
     },
     callSummary: (callId) => runner.summary(callId),
     topics: (opts) => runner.topics(opts),
-    idle: () => runner.idle(),
+    idle: (callId) => runner.idle(callId),
+    semantic: () => semantic?.state() ?? { state: 'off', detail: 'analysis.semantic.enabled is false' },
+    semanticPrimed: async (timeoutMs) => (semantic ? semantic.prime(set, timeoutMs) : false),
     close: () => {
       runner.close();
       void ser?.close();
+      void semantic?.close();
     },
   };
 }

@@ -9,6 +9,7 @@ import { CallAnalysis, type Analysed, type CallAnalysisSummary } from './call-an
 import type { SerModel } from './emotion/ser.js';
 import type { AnalysisMetrics } from './metrics.js';
 import type { Hit, RuleSet } from './rules/index.js';
+import type { SemanticFacts, SemanticLayer } from './semantic/index.js';
 import { TopicDiscovery, type Topic } from './topics.js';
 
 /** Longest text analysed; recognisers cap utterances far below this, so more is a fault. */
@@ -25,6 +26,8 @@ export interface StageDeps {
   rules: () => RuleSet;
   /** Optional speech-emotion model; without it everything runs synchronously. */
   ser?: SerModel;
+  /** Optional semantic layer (embeddings): `similar` conditions, sentiment second opinion. */
+  semantic?: SemanticLayer;
   /** Live calls kept before the oldest is dropped (a call whose end never came). */
   maxLiveCalls?: number;
 }
@@ -97,15 +100,32 @@ export class AnalysisRunner {
       }
       const stop = this.d.m.seconds.startTimer();
       const p = call.prepare(t, this.d.nextUtteranceId?.());
-      if (!this.d.ser) {
+      const queued = this.#pending.has(t.callId);
+      // Embeddings only where the call's rules or the prototypes use them, and only while the
+      // server can answer: otherwise rules alone, now (counted), instead of waiting on a dead server.
+      let sem: Promise<SemanticFacts | undefined> | undefined;
+      const layer = this.d.semantic;
+      if (layer?.wanted(call.rules.set)) {
+        const why = layer.unready(call.rules.set);
+        if (why) layer.fallback(why);
+        else sem = layer.analyse(p.text, p.sentiment, p.lang);
+      }
+      if (!this.d.ser && !sem && !queued) {
         this.#deliver(call.finish(p));
         stop();
         return;
       }
-      // With a model, emotion is async: keep each call's utterances (and its end) in order.
+      // With a model, analysis is async: keep each call's utterances (and its end) in order.
       const ser = this.d.ser;
       const c = call;
       this.#chain(t.callId, async () => {
+        const facts = await sem;
+        if (facts?.sentiment !== undefined) p.sentiment = facts.sentiment;
+        if (!ser) {
+          this.#deliver(c.finish(p, undefined, facts?.similar), facts?.vector);
+          stop();
+          return;
+        }
         let verdict: Awaited<ReturnType<typeof ser.classify>> | undefined;
         if (p.prosody) {
           try {
@@ -115,7 +135,7 @@ export class AnalysisRunner {
             this.d.log.warn({ err: errText(err) }, 'speech-emotion model failed; rule-based fusion used');
           }
         }
-        this.#deliver(c.finish(p, verdict));
+        this.#deliver(c.finish(p, verdict, facts?.similar), facts?.vector);
         stop();
       });
     } catch (err) {
@@ -170,12 +190,12 @@ export class AnalysisRunner {
     this.#ended.clear();
   }
 
-  #deliver(a: Analysed): void {
+  #deliver(a: Analysed, vector?: Float32Array): void {
     const u = a.utterance;
     this.d.m.utterances.inc({ lang: u.lang });
     for (const type of a.redactionTypes) this.d.m.redactions.inc({ type });
     this.d.bus.emit('utterance', u);
-    if (u.role === 'customer') this.#topics.add(u.callId, u.text, u.id);
+    if (u.role === 'customer') this.#topics.add(u.callId, u.text, u.id, vector);
     this.#emitHits(u.callId, a.hits);
   }
 
@@ -192,8 +212,12 @@ export class AnalysisRunner {
     });
   }
 
-  /** Resolves when queued model work is done (tests, shutdown). */
-  async idle(): Promise<void> {
+  /** Resolves when queued model work is done (tests, shutdown), or only that of one call. */
+  async idle(callId?: string): Promise<void> {
+    if (callId !== undefined) {
+      for (let p = this.#pending.get(callId); p; p = this.#pending.get(callId)) await p;
+      return;
+    }
     while (this.#pending.size) await Promise.all(this.#pending.values());
   }
 

@@ -22,6 +22,24 @@ export interface TopicDoc {
   callId: string;
   utteranceId?: number;
   terms: Set<string>;
+  /** The utterance's embedding when the semantic layer gave one (unit length). */
+  vector?: Float32Array;
+  zh?: boolean;
+}
+
+/**
+ * Cosine at which two utterances count as saying the same thing (topic discovery by meaning): at
+ * the strict end of the `similar` thresholds tuned on the dev split (en 0.88–0.90, zh 0.91–0.94);
+ * Chinese sentences sit closer together in e5's space.
+ */
+const SAME = { en: 0.9, zh: 0.93 };
+/** Meaning-based clustering looks at the most recent utterances that have vectors (O(n²)). */
+const MAX_VECTORS = 500;
+
+function cos(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
 }
 
 export interface Topic {
@@ -56,10 +74,10 @@ export class TopicDiscovery {
   readonly #docs: TopicDoc[] = [];
   constructor(private readonly max = 2000) {}
 
-  add(callId: string, text: string, utteranceId?: number): void {
+  add(callId: string, text: string, utteranceId?: number, vector?: Float32Array): void {
     const t = terms(text);
     if (!t.size) return;
-    this.#docs.push({ callId, utteranceId, terms: t });
+    this.#docs.push({ callId, utteranceId, terms: t, ...(vector ? { vector, zh: hasCjk(text) } : {}) });
     if (this.#docs.length > this.max) this.#docs.shift();
   }
 
@@ -77,22 +95,45 @@ export class TopicDiscovery {
     const seeds = [...df.entries()].filter(([, n]) => n >= minSize && n <= Math.max(minSize, docs.length / 2)).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     const taken = new Set<TopicDoc>();
     const out: Topic[] = [];
+    const near = (a: TopicDoc, b: TopicDoc) => a.vector && b.vector && a.zh === b.zh && cos(a.vector, b.vector) >= (a.zh ? SAME.zh : SAME.en);
+    const recent = docs.filter((d) => d.vector).slice(-MAX_VECTORS);
+    const describe = (members: TopicDoc[], seed?: string): Topic => {
+      const inCluster = new Map<string, number>();
+      for (const d of members) for (const w of d.terms) inCluster.set(w, (inCluster.get(w) ?? 0) + 1);
+      const score = (w: string, n: number) => n * Math.log((docs.length + 1) / (df.get(w) ?? 1));
+      const top = [...inCluster.entries()].filter(([w, n]) => w === seed || n >= 2 || !seed).sort((a, b) => score(b[0], b[1]) - score(a[0], a[1]) || a[0].localeCompare(b[0]));
+      const termsOut = [...(seed ? [seed] : []), ...top.map(([w]) => w).filter((w) => w !== seed)].slice(0, 4);
+      return {
+        terms: termsOut,
+        size: members.length,
+        calls: new Set(members.map((d) => d.callId)).size,
+        examples: members.slice(-5).map((d) => ({ callId: d.callId, ...(d.utteranceId !== undefined ? { utteranceId: d.utteranceId } : {}) })),
+      };
+    };
     for (const [seed] of seeds) {
       if (out.length >= k) break;
       const members = docs.filter((d) => !taken.has(d) && d.terms.has(seed));
       if (members.length < minSize) continue;
       for (const d of members) taken.add(d);
-      const inCluster = new Map<string, number>();
-      for (const d of members) for (const w of d.terms) inCluster.set(w, (inCluster.get(w) ?? 0) + 1);
-      const score = (w: string, n: number) => n * Math.log((docs.length + 1) / (df.get(w) ?? 1));
-      const top = [...inCluster.entries()].filter(([w, n]) => w === seed || n >= 2).sort((a, b) => score(b[0], b[1]) - score(a[0], a[1]) || a[0].localeCompare(b[0]));
-      const termsOut = [seed, ...top.map(([w]) => w).filter((w) => w !== seed)].slice(0, 4);
-      out.push({
-        terms: termsOut,
-        size: members.length,
-        calls: new Set(members.map((d) => d.callId)).size,
-        examples: members.slice(-5).map((d) => ({ callId: d.callId, ...(d.utteranceId !== undefined ? { utteranceId: d.utteranceId } : {}) })),
-      });
+      // By meaning: paraphrases without the seed word join the topic ("double charge" and "you took
+      // the money two times"); languages stay apart, their cosines are not comparable.
+      const more = recent.filter((d) => !taken.has(d) && members.some((m) => near(m, d)));
+      for (const d of more) taken.add(d);
+      out.push(describe([...members, ...more], seed));
+    }
+    // Topics no shared word reveals: the utterance with the most paraphrases among those left seeds one.
+    const left = recent.filter((d) => !taken.has(d));
+    const nb = new Map<TopicDoc, TopicDoc[]>(left.map((d) => [d, left.filter((x) => x !== d && near(d, x))]));
+    const free = new Set(left);
+    while (out.length < k && free.size >= minSize) {
+      let best: TopicDoc[] = [];
+      for (const d of free) {
+        const group = [d, ...nb.get(d)!.filter((x) => free.has(x))];
+        if (group.length > best.length) best = group;
+      }
+      if (best.length < minSize) break;
+      for (const d of best) free.delete(d);
+      out.push(describe(best));
     }
     return out;
   }

