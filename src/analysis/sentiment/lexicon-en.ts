@@ -1,30 +1,429 @@
-// Call-centre English that VADER (tuned on social media) scores as neutral: waiting, repeat
-// contacts, broken service, billing errors, resolution. Valences on VADER's -4..+4 scale, added
-// to VADER's own sum. Matched case-insensitively on word boundaries.
+// Call-centre English on top of VADER's lexicon. VADER (tuned on social media) misses complaints
+// that carry no sentiment word ("this is the third time i am calling") and reads phone formulae
+// as praise ("sure let me help you with that", "yes please"). Cues are phrase patterns (regex
+// source on lowercased, punctuation-free text, tokens joined by single spaces) with a valence on
+// VADER's -4..+4 scale; `{NUM}` stands for a number in words or digits, `{T}` for a time unit.
+import type { CueSpec } from './score.js';
 
-export const EN_PHRASES: [string, number][] = [
-  ['been waiting', -1.5], ['still waiting', -2], ['waiting for (?:hours|days|weeks|ages)', -2], ['on hold for', -1.2],
-  ['(?:second|third|fourth|fifth) time', -1.5], ['again and again', -1.5], ['every time', -0.8], ['keeps? happening', -1.8],
-  ['still (?:not|isn\'t|doesn\'t|hasn\'t|haven\'t)', -1.5], ['not working', -1.8], ['(?:doesn\'t|does not|don\'t|do not) work', -1.8],
-  ['(?:isn\'t|is not) working', -1.8], ['stopped working', -1.8], ['broken', -1.5], ['no signal', -1.5], ['outage', -1.5],
-  ['charged (?:me )?twice', -2], ['double charged', -2], ['overcharged', -2], ['wrong (?:bill|charge|amount)', -1.8],
-  ['(?:nobody|no one|no-one) (?:called|got|gets|came|answered)', -2], ['never (?:called|came|got|arrived|answered)', -2],
-  ['fed up', -2.2], ['sick of', -2], ['waste of (?:time|money)', -2], ['rip[- ]?off', -2.5], ['not acceptable', -2],
-  ['cancel (?:my|the) (?:account|subscription|contract|service)', -1.2], ['speak to (?:a|your) (?:supervisor|manager)', -0.8],
-  ['(?:fixed|sorted|solved|resolved) (?:it|that|this|my)', 1.8], ['(?:is|are|was|has been) (?:fixed|sorted|solved|resolved)', 1.8],
-  ['works (?:now|again|fine)', 1.8], ['working (?:now|again)', 1.8], ['that helps', 1.5], ['very helpful', 2],
-  ['(?:appreciate|appreciated) (?:it|that|your)', 1.8], ['you\'ve been (?:great|brilliant|amazing)', 2.5],
+const NUM_WORD = '(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred|a hundred|a couple of|couple of|a few|few|several|many|so many|multiple|\\d+)';
+const NUM = `(?:${NUM_WORD}(?: (?:and )?(?:a half|one|two|three|four|five|six|seven|eight|nine|hundred))?)`;
+const T = '(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)';
+const ABOUT = '(?:(?:over|more than|almost|nearly|about|around|like|at least|the last|the past|a good) )?';
+const SOMEONE = '(?:nobody|no one|noone|no body|none of you|not one person|not a single person|no one ever)';
+const NEGV = "(?:not|never|no longer|isn't|doesn't|don't|didn't|won't|wont|can't|cant|cannot|couldn't|wouldn't|hasn't|haven't|still (?:not|doesn't|isn't|won't|can't))";
+const ORDER = '(?:order|package|parcel|delivery|item|items|refund|money|card|replacement|payment|transfer|statement|results?|prescription|appointment|letter|email|technician|engineer|bill|invoice)';
+
+/**
+ * Contractions written out, with or without the apostrophe ASR may drop ("dont", "i'm", "cant"),
+ * so negators are one token ("not") and cues are written once. Applied to the text and to cue sources.
+ */
+const CONTRACTIONS: [RegExp, string][] = [
+  [/\b(?:won't|wont)\b/gu, 'will not'],
+  [/\b(?:can't|cant|cannot)\b/gu, 'cannot'],
+  [/\b(?:ain't|aint)\b/gu, 'is not'],
+  [/\b(do|does|did|is|was|are|were|have|has|had|would|could|should|must|need)(?:n't|nt)\b/gu, '$1 not'],
+  [/\b(?:i'm|im)\b/gu, 'i am'],
+  [/\b(i|you|we|they|who)(?:'ve|ve)\b/gu, '$1 have'],
+  [/\b(?:you're|youre)\b/gu, 'you are'],
+  [/\b(?:they're|theyre)\b/gu, 'they are'],
+  [/\bwe're\b/gu, 'we are'],
+  [/\b(i|you|we|they|he|she|it|that|there)'ll\b/gu, '$1 will'],
+  [/\b(i|you|we|they|he|she|it|that|there)'d\b/gu, '$1 would'],
+  [/\b(it|that|what|there|here|he|she|who|where|how|everything|nothing|something|someone|somebody|nobody|this)'s\b/gu, '$1 is'],
+  [/\b(that|what|there|it)s\b/gu, '$1 is'],
+  [/\blet's\b/gu, 'let us'],
+  [/'s\b/gu, ''],
 ];
 
-const COMPILED: [RegExp, number][] = EN_PHRASES.map(([p, v]) => [new RegExp(`(?<![\\p{L}])${p}(?![\\p{L}])`, 'giu'), v]);
-
-/** Sum of call-centre phrase valences in a text. */
-export function callCentreValence(text: string): number {
-  let sum = 0;
-  for (const [re, v] of COMPILED) {
-    re.lastIndex = 0;
-    const n = text.match(re)?.length ?? 0;
-    sum += n * v;
-  }
-  return sum;
+export function expandContractions(text: string): string {
+  let t = text;
+  for (const [re, to] of CONTRACTIONS) t = t.replace(re, to);
+  return t;
 }
+
+function expand(src: string): string {
+  const s = src.replaceAll('{NUM}', NUM).replaceAll('{T}', T).replaceAll('{ABOUT}', ABOUT).replaceAll('{SOMEONE}', SOMEONE).replaceAll('{NEGV}', NEGV).replaceAll('{ORDER}', ORDER);
+  return expandContractions(s);
+}
+
+const cue = (v: number, opts: Omit<CueSpec, 're' | 'v'>, ...res: string[]): CueSpec[] => res.map((re) => ({ re: expand(re), v, ...opts }));
+
+export const EN_CUES: CueSpec[] = [
+  // Waiting and delay.
+  ...cue(-2, { ctx: true },
+    '(?:been )?(?:waiting|waited|wait|holding|on hold|in the queue|in a queue|stuck on hold)(?: here)? (?:for )?{ABOUT}{NUM} {T}',
+    '{NUM} {T} (?:on hold|waiting|in the queue|of waiting|and (?:still|nothing|no one|nobody|no))',
+    '(?:still|keep|kept|always) (?:waiting|on hold|being put on hold)',
+    'another {NUM}? ?(?:minutes?|hours?|days?|weeks?|months?) (?:on hold|of (?:this|waiting)|waiting|in the queue|wasted)',
+    'another (?:hour|day|week|month) (?:of|on|in)',
+    '(?:took|taking|takes|take|waited|waiting|been waiting) (?:forever|ages|so long|too long|this long|way too long)',
+    '(?:forever|ages) (?:to|for)',
+    'for (?:ages|forever|hours|days|weeks|months)',
+    '(?:weeks?|days?|months?|hours?) (?:later|now) and (?:still|nothing|no)',
+    'still (?:waiting|on hold|in the queue)',
+    'been (?:on hold|waiting) (?:for )?(?:so long|forever|ages|too long)',
+    'how (?:much )?longer (?:do|will|am|is|are|have)',
+    'how long (?:do i|am i|will i|have i) (?:have to )?(?:wait|be on hold|hold)',
+    '(?:way )?(?:too|so) (?:long|slow)',
+    '(?:delayed|delay|late) (?:again|for|by)',
+  ),
+  // Repeat contact.
+  ...cue(-1.8, { ctx: true },
+    '(?:second|third|fourth|fifth|sixth|seventh|tenth|umpteenth|hundredth|nth|\\d+(?:st|nd|rd|th)) time',
+    '(?:called|rang|phoned|contacted|emailed|written|chatted|spoken to you|spoke to you|explained|told you|asked) (?:you )?(?:guys )?(?:{NUM}|several|so many|many|multiple|a dozen|countless|dozens of) times',
+    '{NUM} (?:times|calls) (?:already|now|this week|this month|today)',
+    '(?:called|calling|rang|phoned) (?:about this |in |you )?(?:already|before|last week|yesterday|twice|every day|again)',
+    '(?:keep|kept|keeps) (?:calling|having to call|having to explain|telling|asking|getting|being told|ringing)',
+    '(?:again and again|over and over|time and again|time after time|every single time|each time i call|every time i call)',
+    '(?:already|i have|i\'ve) (?:explained|told|given|sent|done) (?:this|that|it|you|them|my) ',
+    'how many (?:more )?times',
+    'same (?:issue|problem|thing|story|answer|excuse)',
+    '(?:happening|happened|broke|broken|down|failed) again',
+    'yet again',
+  ),
+  // Broken promises, nobody getting back.
+  ...cue(-2, { ctx: true },
+    '(?:you|they|he|she|someone|somebody|your colleague|the agent|the lady|the guy|the man|the woman|the doctor|your people|the last person|they all) (?:said|promised|told me|assured me|guaranteed|swore)(?: me)?(?: that)? (?:you|they|it|someone|somebody|he|she|i|this|the|my)\\b',
+    '(?:was|were|is|are) supposed to (?:be|call|come|get|arrive|have|ring|send|fix|refund|sort)',
+    'promised (?:me|to|a|that)',
+    'broke (?:your|their|the) promise',
+    '{SOMEONE} (?:ever )?(?:called|calls|call|came|comes|got back|gets back|get back|showed up|shows up|answered|answers|answer|picks? up|picked up|responded|responds|replied|replies|helped|helps|fixed|cares|care|listens|listened|knows|bothered|is answering|is picking up|has (?:called|replied|answered|helped|got back|come|fixed))',
+    '(?:never|didn\'t|did not|hasn\'t|has not|haven\'t|have not) (?:ever )?(?:called|rang|got back|gotten back|showed up|turned up|came|come|arrived|heard back|heard anything|got a (?:call|reply|response)|received (?:a|any) (?:call|reply|response|email|update))',
+    '(?:no|not a|not one|not any|without any) (?:reply|response|answer|callback|call back|update|updates|word|explanation|follow up)',
+    '(?:hung up|hanging up|cut me off) on me',
+    '(?:hung up|cut off|disconnected|dropped) (?:again|twice|on me)',
+    '(?:keep|kept|keeps) (?:transferring|passing|putting) me',
+    '(?:transferred|passed) (?:me )?(?:around|from|between|{NUM} times|again)',
+    'nobody (?:is|seems|wants|can|could|will)',
+    'no one (?:is|seems|wants|can|could|will)',
+    'nothing (?:has been done|was done|happened|has happened|has changed|changed|gets done)',
+    'still (?:nothing|no (?:news|word|answer|reply|refund|sign|one))',
+    '(?:ignored|ignoring) (?:me|my)',
+  ),
+  // Money taken, not refunded.
+  ...cue(-2.2, { ctx: true },
+    '(?:charged|billed|debited|deducted|took|taken|take)(?: me| my money| the money| it)? (?:twice|two times|double|again|three times|{NUM} times|for nothing|without)',
+    'double (?:charged|billed|charge|payment|debited)',
+    '(?:over ?charged|over ?billed|overcharging|overbilled)',
+    '(?:hidden|extra|unexpected|unauthori[sz]ed|wrong|random|mystery|ridiculous|crazy|outrageous) (?:fees?|charges?|amount|bill|deductions?)',
+    '(?:charging|billing|taking) me (?:for|twice|again|money)',
+    '(?:{NEGV}|never) (?:got|get|gotten|received|seen|been (?:given|paid|refunded|credited)|see|had) (?:my |the |a |any |that )?(?:refund|money|credit|reimbursement|compensation|cashback)',
+    '(?:still )?no (?:refund|money back|credit|reimbursement|compensation)',
+    '(?:refund|money|payment|credit|transfer|deposit) (?:still )?(?:hasn\'t|has not|didn\'t|did not|never|isn\'t|is not|not) (?:come|arrived|shown|gone|been|reached|appeared|returned|there)',
+    '(?:refund|money|payment) (?:is )?(?:still )?(?:missing|gone|pending|stuck|nowhere)',
+    'where (?:is|\'s) my (?:refund|money|order|package|parcel|delivery|card|payment)',
+    '(?:took|taken|stole|steal|stealing|take) (?:my )?money',
+    'money (?:out of|from) my (?:account|card)',
+    '(?:fees?|charges?) (?:i|that i) (?:didn\'t|did not|never) (?:agree|authori[sz]e|sign|ask)',
+    'i (?:didn\'t|did not|never) (?:authori[sz]e|agree to|order|sign up for|ask for)',
+    '(?:pay|paid|paying) (?:for nothing|twice|again|for something)',
+  ),
+  // Things not working, wrong or lost.
+  ...cue(-1.8, { ctx: true },
+    '{NEGV} (?:even )?(?:work|working|works|load|loading|connect|connecting|turn on|switch on|charge|go through|going through|open|respond|responding|start|sync|print|send|arrive|arrived|come|show up|been (?:fixed|sorted|resolved|solved|delivered|done))',
+    '(?:stopped|stops|stop|quit) (?:working|charging|connecting|responding)',
+    '(?:keeps?|kept|keep on|constantly|always) (?:dropping|crashing|failing|freezing|cutting out|disconnecting|breaking|going down|going off|buffering|rejecting|declining|logging me out)',
+    '(?:broken|faulty|defective|damaged|smashed|cracked|crashed|frozen|glitching|glitchy|buggy|unusable|is dead|went dead|is down|went down|are down|been down)',
+    'no (?:signal|internet|connection|service|reception|dial tone|power|wifi|network|coverage|data)',
+    '(?:can\'t|cant|cannot|couldn\'t|could not|unable to|not able to|won\'t let me) (?:even )?(?:log ?in|sign in|access|get (?:in|through|into|hold of)|use|make (?:a )?calls?|connect|pay|see|reach|book|open|withdraw|transfer|download|find anyone)',
+    '(?:error|errors)(?: message| code)?',
+    '(?:outage|outages|blackout|not available|unavailable|out of service|out of order)',
+    'wrong (?:item|items|size|colou?r|order|address|parcel|package|product|medication|medicine|prescription|amount|bill|dose|name|number|information|info|account|charge|department|person)',
+    '(?:lost|missing|misplaced|stolen) (?:my |the |our )?(?:{ORDER}|records?|file|files|documents?|paperwork)',
+    '(?:{ORDER}) (?:is |was |has been |got )?(?:lost|missing|damaged|broken|late|delayed|wrong|stuck|cancelled)',
+    '(?:never|didn\'t|hasn\'t|has not|haven\'t|have not|still hasn\'t|still not|not yet) (?:arrived|been delivered|delivered|come|turned up|shown up|been (?:shipped|sent|processed|approved|fixed|sorted))',
+    'still (?:not|no|hasn\'t|haven\'t|isn\'t|doesn\'t|don\'t|broken|down|wrong|the same|missing|stuck|pending|charging|happening|showing)',
+    '(?:not|isn\'t|wasn\'t|never) (?:what i|the one i) (?:ordered|asked for|paid for|wanted)',
+    '(?:nothing|none of it) (?:works|is working|has worked|worked|arrived)',
+    '(?:messed|screwed|mucked|mixed) up',
+    '(?:declined|rejected|blocked|frozen|locked|suspended|cancelled|canceled|cut off|disconnected) (?:again|for no reason|without|my)',
+    'my (?:card|account|line|service|internet|phone|number|payment|app) (?:was |is |got |has been )?(?:declined|rejected|blocked|frozen|locked|suspended|cancelled|canceled|cut off|disconnected|hacked|compromised)',
+    '(?:problem|problems|issue|issues|trouble|fault) (?:with|again|still)',
+    '(?:doesn\'t|does not|didn\'t|did not|don\'t|do not) make (?:any )?sense',
+    '(?:no|zero) (?:help|use|point|idea what)',
+    '(?:not|never) (?:helpful|useful|good enough|acceptable|ok|okay|right|fair|fixed|resolved|solved|sorted|happy|impressed|satisfied|pleased)',
+  ),
+  // Threats to leave, demands for a manager, taking it further.
+  ...cue(-1.8, {},
+    '(?:cancel(?:l?ing)?|clos(?:e|ing)|terminat(?:e|ing)|end(?:ing)?|shut(?:ting)? down|quit(?:ting)?|leav(?:e|ing)|stop(?:ping)?) (?:my|the|our|this|your) (?:account|subscription|contract|service|plan|membership|card|policy|line|broadband|package)',
+    '(?:switch|switching|move|moving|go|going|take|taking|port|porting) (?:my (?:business|money|account|number)|our business|everything|over)? ?(?:to (?:another|a different|your competitor|someone else)|elsewhere|somewhere else)',
+    '(?:switch|switching|move|moving|go|going|porting) (?:to|over to) [a-z]+ (?:instead|then|bank|mobile|telecom|networks?|broadband)',
+    '(?:i\'m|i am|we\'re|we are|i will be|i\'ll be) (?:done|finished|out of here|leaving|gone|through) (?:with|if|here)',
+    '(?:never|won\'t|will not|not going to) (?:use|buy|order|shop|bank|deal|do business|come back|recommend) (?:[a-z]+ )?(?:again|with you|from you|here|anymore)',
+    '(?:last|final) time (?:i|we)',
+    '(?:better|cheaper|lower|nicer|much better|way better) (?:offer|deal|price|prices|rate|rates|plan|package|interest|service|coverage|terms)',
+    '(?:offered|offering|gave|give|giving|gives) (?:me|us) (?:a )?(?:better|cheaper|lower|free)',
+    '(?:losing|lose|lost) (?:me|a customer|my business|our business)',
+    '(?:speak|talk|put me through|transfer me|get me|connect me) (?:to|with|through to) (?:a |an |your |the |someone |somebody )?(?:manager|supervisor|boss|superior|senior|team leader|head|higher up|someone (?:senior|higher|else|above|in charge|more senior|who can)|somebody (?:senior|higher|else|above|in charge|who can)|person in charge)',
+    '(?:want|need|get|give me|demand) (?:a |an |your |the )?(?:manager|supervisor|boss|superior)',
+    '(?:someone|somebody|anyone) (?:above you|higher up|more senior|in charge|who (?:can|knows|actually))',
+    '(?:file|make|lodge|raise|submit|put in) (?:a |an )?(?:formal |official )?complaint',
+    'complaints? (?:department|team|procedure)',
+    '(?:my |a )?(?:lawyer|solicitor|attorney|legal action|legal team|ombudsman|regulator|trading standards|small claims|better business bureau|consumer protection)',
+    '(?:sue|suing|take you to court|report you|reporting you|post (?:this|it) online|social media|the press|the news|the media|bad review|one star)',
+  ),
+  // Strong general complaint language VADER lacks or underweights.
+  ...cue(-2.4, { ctx: true, fixed: true },
+    '(?:fed up|sick (?:and tired )?of|tired of|had enough|enough is enough|last straw|at my wits end|beyond a joke|a (?:complete |total |bloody |absolute )?joke|(?:a )?(?:waste|wasting|wasted) (?:of )?(?:my )?(?:time|money|day)|rip ?off|ripped off|scammed|a scam|what a mess|a shambles|a nightmare|a disaster|unbelievable|ridiculous|absurd|outrageous|disgraceful|a disgrace|shocking|appalling|pathetic|hopeless|useless|incompetent|clueless|not good enough|not acceptable|unacceptable)',
+    '(?:what is|what\'s) wrong with (?:you|your|this)',
+    '(?:how hard|how difficult) (?:can it|is it)',
+    '(?:what|whats|what\'s) (?:is )?the point',
+    'you (?:people|guys|lot) (?:are|never|always|keep|can\'t|don\'t)',
+    '(?:do|does) (?:anyone|anybody|nobody) (?:there )?(?:know|care)',
+    '(?:are you|r u) (?:kidding|joking|serious)',
+    '(?:thanks|thank you) for nothing',
+    'yeah right',
+    '(?:big|what a|surprise) surprise',
+    'how convenient',
+    'just (?:what i needed|my luck)',
+    '(?:i have|i\'ve) been (?:more than )?patient',
+    'finally (?:call|called|calls|get|got|fix|fixed|sort|sorted|answer|answered|respond|responded|hear|heard|someone|somebody|bother)',
+    '(?:for once|bother(?:ed|ing)? to|would it kill you|is it too much to ask|at least (?:call|tell|let|have|give|answer|reply))',
+  ),
+  // Abuse.
+  ...cue(-3, { fixed: true, agent: true },
+    '(?:idiots?|morons?|stupid|clowns?|imbeciles?|muppets?|thie(?:f|ves)|crooks?|liars?|scammers?|losers?|bastards?|bullshit|bs|crap|shit|shitty|damn|bloody|hell|screw you|shut up|piss(?:ed)? off|pissed|f(?:u|\\*)cking?|fuck|dumb|jerks?|useless (?:lot|bunch|people))',
+  ),
+  // Leaving for a competitor, comparisons that favour one.
+  ...cue(-1.8, { ctx: true },
+    '(?:switch|switched|switching|move|moved|moving|go|going|went|port|porting|transfer|transferring)(?: everything| it all| my [a-z]+| our [a-z]+)?(?: back)? (?:over|across)(?: to)?',
+    '(?:switch|switched|switching|moving|porting) to [a-z]+',
+    '(?:i will|i am going to|we will|i might|i may|i shall|going to) (?:probably |just |definitely |have to )?(?:switch|leave|move|go elsewhere|cancel|take my business)',
+    '(?:i am|we are|so i am|then i am) (?:off|out|leaving|gone|done)',
+    '(?:will|would|shall) be (?:leaving|moving|switching|off|going elsewhere)',
+    '(?:thinking of|thinking about|considering|about to|ready to|tempted to|looking at) (?:moving|switching|leaving|cancelling|closing|going|walk|walking|taking)',
+    'ready to walk',
+    '(?:not|never) (?:be )?renewing',
+    '(?:will not|not going to|never going to|do not want to) (?:renew|stay|continue|be with|use you|order|buy|come back)',
+    '(?:take|taking) (?:me|my name|us) off',
+    '(?:delete|remove|close) (?:my|our|the) (?:[a-z]+ )?(?:account|profile|details|data|membership)',
+    '(?:do not|never) want (?:any more|anymore|to be with|any further)',
+    '(?:pac|porting|port out|stac) code',
+    'chargeback',
+    '(?:never|not) see me again',
+    '(?:taking|take) my (?:business|money|custom) (?:elsewhere|somewhere else)',
+    '(?:from|with|at|to) [a-z]+(?: [a-z]+)? instead',
+    'instead (?:they|of you)',
+    'at least they',
+    '(?:who|that|which|they|where they) (?:actually|really|still|at least) (?:answer|answers|deliver|delivers|care|cares|listen|pick|call|reply|respond|work|works|turn up|show up|bother|offer|give|pay|charge|do)',
+    '(?:when i was|back when i was|i used to be) with',
+    '(?:they|[a-z]+) would (?:have|just|never) (?:seen|done|fixed|refunded|sorted|charged|given|helped|called|let)',
+    '(?:are|is|were|was) (?:offering|paying|charging|giving|doing|quoting) (?:me |us )?(?:almost |nearly |about |over )?(?:double|twice|half|more|less|unlimited|free|the same|better|a better|cheaper|a cheaper|[a-z]+ percent|\\d+)',
+    '(?:quoted|offered) me (?:half|less|a better|a cheaper|the same|double|way less|much less)',
+    '(?:half|double|twice) (?:what|the price|the cost|as much)',
+    '(?:pounds|dollars|quid|euros|bucks|percent) (?:less|cheaper|a month less)',
+    '(?:used to be|was) the best',
+    '(?:overtaken|beaten|better than) you',
+    'starting to see why',
+    'why (?:i left|everyone leaves|people leave|people are leaving)',
+    '(?:register|registering|go|going) with (?:the|another|a different) [a-z]+ (?:across|down|in|over)',
+    '(?:find|get|go to|use) (?:a|another|someone|somebody) [a-z]+ (?:who|that|which) actually',
+  ),
+  // Expectations broken, nobody telling, being fobbed off.
+  ...cue(-1.8, { ctx: true },
+    '(?:i was|we were|i have been|we have been) (?:told|promised|assured|informed|advised|guaranteed)',
+    '(?:was|were|is|are|am) (?:just )?supposed to',
+    '(?:that|it|this) was (?:last week|last month|yesterday|on monday|on tuesday|on wednesday|on thursday|on friday|ages ago|weeks ago|{NUM} {T} ago)',
+    'and it is now',
+    '(?:since|from) (?:eight|nine|ten|seven|six|this morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|last week|last month|yesterday|lunchtime|the weekend)',
+    '(?:trying|tried|try) to get (?:through|hold of|anyone|anybody|someone|somebody|an answer|a straight answer|an appointment)',
+    '{SOMEONE} (?:ever )?(?:told|tells|warned|informed|mentioned|explained|knocked|rang|emailed|wrote|noticed|checked|asked|turned up|bothered)',
+    'no [a-z]+ (?:has|have|had|ever) (?:come|called|turned up|shown up|explained|bothered|told|contacted|replied|answered|been|checked|phoned|rung)',
+    '(?:without|been without) (?:any|a|my|his|her|their|the|our|an|power|internet|heating|water|service|phone)',
+    'no (?:access|record|records|trace|sign|way|option|choice|idea|clue|explanation|warning|notice|reason|apology|one there|help) (?:of|to|for|what|why|how|at all|whatsoever)?',
+    '(?:different|three different|conflicting|mixed) (?:answers|stories|dates|people|things|information|excuses)',
+    '(?:keep|keeps|kept) (?:giving|telling|sending|saying|changing|moving|pushing|cancelling|rescheduling)',
+    '(?:did not|does not|do not|never|would not|will not|could not) (?:even )?(?:listen|care|bother|explain|apologi[sz]e|help|answer|reply|respond|check|read|tell me|let me know|inform|warn|knock|call|ring|email|turn up|show up|come|arrive|deliver|work|notice|say|get back)',
+    '(?:cannot|could not|unable to|not able to) (?:even )?(?:fix|sort|solve|resolve|help|find|tell|give|explain|get|reach|speak|talk)',
+    '(?:sit|sat|sitting|stuck|waiting) (?:here|at home|in) ',
+    '(?:waited|given it|given you|been patient|had) (?:long )?enough(?: time)?',
+    'long enough',
+    '(?:endless|never ending|neverending|non stop|constant|constantly)',
+  ),
+  // Rhetorical questions: complaints whatever their form.
+  ...cue(-1.8, { ctx: true, q: 1 },
+    '(?:how is it that|how come|how on earth|how the hell|how can it|how could it|how can you|how could you|how do you|how did you|how does it|how is this|how is that|what kind of|who on earth) ',
+    '(?:is this|this is|is that|that is) how you (?:treat|deal with|look after|handle)',
+    '(?:what is|what) (?:the point|wrong with)',
+    '(?:are you|is this|is that) (?:kidding|joking|serious|a joke)',
+    '(?:known for|famous for|notorious for) (?:this|it|that|being)',
+    '(?:for|getting|got|paying for|paid for) nothing',
+    'every (?:single )?(?:time|day|night|evening|morning|week|month) (?:i|it|this|the|they|you|we)',
+    '(?:all|whole) (?:day|morning|afternoon|week|weekend|month)',
+    '(?:twice|three times|again) (?:now|already|in a row|this week|this month|today)',
+    '(?:once|twice|{NUM} times) (?:already|now)',
+    '(?:lost|losing|lose|misplaced|deleted|deleting|wiped|erased|ruined|broke|damaged|destroyed) (?:all )?(?:my|our|his|her|the|a|their)',
+    '(?:soaked|ruined|bounced|leaking|leaked|scratched|dented|smashed|stained|mouldy|rotten|expired|out of date|used|second hand|counterfeit|fake)',
+    '(?:dropped|dropping|drops|cut|cutting|cuts|kicked|kicks|throws|threw|logs|logged) (?:me )?(?:out|off)',
+    '(?:gone|going|went) (?:downhill|down the drain|to pot|wrong|missing)',
+    '(?:doubled|tripled|shot up|gone up|went up|increased|jumped|risen|rose|keeps going up|hiked)',
+    'charged (?:for|me for) (?:{NUM}|two|both|an order|something|things|a service|stuff|calls|a month)',
+    'only (?:placed|ordered|used|asked for|bought|made) (?:one|once|a single)',
+    '(?:i|we) thought (?:the|it|you|that|this|they|my|i|we|there)',
+    'should (?:never|not) have (?:happened|been)',
+    '(?:someone|somebody|a [a-z]+|you) (?:should|needs? to|ought to) (?:know|hear|be told|look into|do something|answer for)',
+    '(?:someone|somebody|anyone|anybody) (?:senior|with a brain|competent|who knows|who can actually)',
+    '(?:senior|more senior) (?:nurse|doctor|staff|person|manager|member|colleague|team|someone)',
+    '(?:person|someone|somebody) in charge',
+    '(?:whoever|whoever is|someone who is) (?:above|in charge|your boss|senior)',
+    '(?:escalate|escalated|escalating|escalation)',
+    '(?:the|your) (?:[a-z]+ )?(?:manager|supervisor|liaison|complaints|ombudsman|head of)',
+    '(?:i want|give me) (?:the |your |their )?(?:name|names|details|employee number|staff number)',
+    'i want it (?:now|today|sorted|fixed|done)',
+    '(?:right now|immediately|today) (?:please|or|and)',
+    '(?:the|one) (?:one )?day i',
+    'my favourite way',
+    'not asking for (?:anything|much|a lot|the world|miracles)',
+    'i just want (?:my|the|it|someone|an answer|this|things|what)',
+    'the (?:[a-z]+ )?i (?:pay|paid|am paying) for',
+    '(?:am|are|is) paying (?:for|every|a fortune|through the nose)',
+    '(?:getting|got|get) (?:dial up|nothing|no|half|less)',
+    'with (?:all due )?respect',
+    '(?:tell|explain) me (?:why|how)',
+    '(?:clearly|obviously|apparently) (?:not|do not|does not|did not|cannot|never|no)',
+    '(?:i had to|i have had to|had to|have to) (?:call|chase|ring|explain|wait|pay|come|go|take|drive|repeat|ask)',
+    '(?:i do not|i did not) (?:want to|mean to) (?:cause|make|be|complain|moan|kick)',
+    '(?:sorry|i am sorry) to (?:be a|bother|moan|complain|keep)',
+    '(?:would|could) (?:really )?appreciate (?:it )?(?:if|when)',
+    '(?:i would|we would) (?:really )?(?:like|love|appreciate) (?:someone|somebody|an explanation|an answer|some answers|a call back|a callback|this escalated|it escalated)',
+    'no (?:way|chance)',
+    '(?:oh|well|just|really|oh so|so) (?:great|brilliant|wonderful|perfect|fantastic|lovely|marvellous|excellent|amazing|awesome|super|good|nice) (?:so|the|i|my|another|now|and|then|that|they|you|we|a|it|what)',
+    '^(?:great|brilliant|wonderful|perfect|fantastic|lovely|marvellous|excellent|amazing|awesome) (?:so|another|now|then|that|they|you|we|just|the)',
+    '(?:oh )?(?:that is|what a) (?:fantastic|brilliant|great|wonderful|perfect|lovely|marvellous|helpful|useful) (?:so|then|now|thanks|another|news so)',
+    '(?:thanks|thank you) for that',
+    'another (?:text|email|letter|call|bill|charge|fee|excuse|delay|week|day|hour|month|engineer|appointment|form|promise|wasted|automated|useless|reference)',
+    'when it (?:is not|does not|has not|did not|was not|is still|still)',
+    'still (?!there|here|on the line|with me|the best|valid|available|able|want|need|have|got|interested|happy|ok|okay|good|fine)[a-z]+ing',
+    '(?:how|so) hard (?:can it|is it)',
+  ),
+  // Abuse a customer directs at the agent.
+  ...cue(-3, { fixed: true, agent: true },
+    '(?:cowboys|con artists|con men|conmen|bunch of|shower of|brain dead|braindead|stick your|shove your|go to hell|screw you|bloody useless|total idiots|a brain)',
+  ),
+  // An agent refusing or dismissing: counts from an agent too.
+  ...cue(-1.8, { agent: true },
+    '(?:not my problem|nothing i can do|calm down|there is nothing (?:i|we) can do|that is your problem|you should have|not our fault|your fault|you will have to wait)',
+  ),
+  // Worry and distress a caller reports.
+  ...cue(-1.4, {},
+    '(?:worried|worrying|stressed|stressful|anxious|panicking|upset|annoyed|frustrated|frustrating|angry|furious|livid|disappointed|gutted|confused|scared|desperate|unhappy|not happy|not pleased)',
+    '(?:urgent|urgently|asap|right now|immediately|today) (?:please )?(?:i need|or|because)',
+  ),
+  // Resolution and sincere satisfaction.
+  ...cue(2, { fixed: true },
+    '(?:fixed|sorted|solved|resolved|cleared|working|works|sorted out|taken care of)(?: it| that| this| everything)? (?:now|perfectly|fine|great|again|right away|quickly|in no time|first time)',
+    '(?:it|that|this|everything|the problem|the issue|my problem|my issue|all)(?: is| was| has been| got| seems| looks| now)? (?:all )?(?:fixed|sorted|solved|resolved|working|fine|good|done|back on|cleared up|sorted out|set up|stable)',
+    '(?:you|that|this) (?:fixed|sorted|solved|resolved|cleared|took care of) (?:it|that|this|my|the|everything)',
+    '(?:you have|you) (?:been|were|are) (?:so |very |really |extremely |incredibly |absolutely )*(?:great|brilliant|amazing|fantastic|wonderful|helpful|kind|patient|lovely|awesome|a great help|a big help|a lifesaver|a star|excellent|super helpful)',
+    '(?:great|excellent|brilliant|fantastic|amazing|wonderful|quick|fast|outstanding|first class|top notch|impressive) (?:service|job|work|help|support|response|experience|customer service)',
+    '(?:made|make) my day',
+    'above and beyond',
+    'the extra mile',
+    '(?:so|very|really|super|extremely|incredibly) (?:kind|patient|quick|fast|efficient|clear|professional|friendly|polite|easy|smooth|happy|pleased|grateful|satisfied)',
+    '(?:i am|we are) (?:so |very |really )?(?:happy|pleased|glad|grateful|relieved|satisfied|impressed|delighted)',
+    '(?:not bad|cannot complain|no complaints)(?: at all)?',
+    '(?:not|never) (?:unhappy|disappointed|dissatisfied|a problem|an issue)(?: at all)?',
+    '(?:i|we) (?:really )?(?:like|love|liked|loved) (?:it|this|that|the|your|how|them|you)',
+    '(?:happy|pleased|glad) (?:with|about) (?:the|your|it|that|how)',
+    '(?:keep up the good work|well done|good job|nice one|spot on|lifesaver|you are a star|best (?:service|bank|company|agent))',
+    '(?:quicker|faster|easier|better|cheaper|sooner) than (?:i )?(?:expected|i thought)',
+    '(?:got there|get there) in the end',
+    '(?:right|bang) on time',
+    '(?:good|great|brilliant|wonderful) news',
+    '(?:i am |we are )?(?:pleased|happy|glad) to (?:say|tell|confirm|let you know)',
+    '(?:all|that is all|that is) (?:sorted|done|set up|booked|fixed|sorted out)(?: for you)?',
+    '(?:waive|waived|waiving|refund|refunded|credit|credited|reimburse|reimbursed|compensate|compensated) (?:the|that|this|your|you|it|a|an)',
+    '(?:refund|replacement|credit|compensation|voucher|payment|money|claim|application|request) (?:has been|is|was) (?:approved|processed|sent|issued|arranged|gone through|on its way|accepted)',
+    '(?:i have|we have) (?:arranged|added|applied|booked|sent|issued|approved|credited|refunded|upgraded|waived|sorted|fixed|expedited)',
+    'gesture of goodwill',
+    '(?:match|beat) (?:that|the|their) (?:price|offer|deal)',
+    '(?:an )?earlier (?:slot|appointment|date)',
+    '(?:you are|you) (?:very )?welcome',
+    '(?:it has been|it was) a pleasure',
+    '(?:feels?|feeling|get well|getting) better',
+    'enjoy (?:the|your)',
+  ),
+  // Thanks and exclamations: sincere alone, irony in a clause that complains.
+  ...cue(2, { fixed: true, irony: true },
+    '(?:thank you|thanks|thank u) (?:so|very|ever so) much',
+    '(?:thank you|thanks) (?:a lot|a million|a ton|heaps|loads|for (?:your|all|the|everything|sorting|fixing|helping|being|that|explaining|looking|letting|going|getting))',
+    '(?:much|really|truly|greatly|very much|so) appreciated',
+    '(?:i |we )?(?:really |truly |do )?appreciate (?:it|that|this|you|your|the|all)',
+    '(?:that is|this is|it is) (?:great|perfect|brilliant|wonderful|amazing|fantastic|excellent|lovely|awesome|a relief|good|so helpful|really helpful|very helpful)',
+    '(?:very|really|so|super|extremely|incredibly) helpful',
+    'thank you for your (?:patience|help|time|understanding)',
+  ),
+  // Agent formulae and politeness: neutral, whatever sentiment words they contain.
+  ...cue(0, { fixed: true },
+    '(?:i\'m |i am |we\'re |we are |so |very |really |terribly |truly |i do )*(?:sorry|apologi[sz]e|apologies)(?: (?:for|about|to hear|that|if)(?: (?:the|this|that|any|all|your|keeping|you|having|it|all the|you\'ve|you have|you\'re|you are|that you|what)){0,3}(?: (?:wait|waiting|delay|delays|inconvenience|trouble|confusion|hassle|frustration|problem|problems|issue|issues|experience|mix up|mistake|error|hold|long wait|situation|been|had|going through|bad|on hold|waiting|about that|that|this|happened)){0,2})?',
+    '(?:i |we )?(?:completely |totally |fully )?(?:understand|hear) (?:your|the|how|that|you|why)(?: (?:frustration|concern|concerns|worry|situation|feel|feeling|frustrating|upsetting|annoying|stressful|difficult|are|is|must be|this is|that is)){0,3}',
+    '(?:thank you|thanks) (?:for|so much for) (?:your |the )?(?:holding|waiting|calling|your call|contacting|bearing with me|bearing with us|reaching out|confirming|that information|the information)',
+    '(?:please )?(?:bear with me|hold on|hang on|one moment|just a moment|give me a (?:moment|second|minute))',
+    '(?:how|what) can i (?:help|do for you|assist)',
+    '(?:happy|glad|pleased) to (?:help|assist)',
+    '(?:let me|i can|i will|i\'ll) (?:help|check|look|have a look|see|sort|fix|get that|raise|escalate|transfer|put you|arrange)',
+    '(?:is there )?anything else i can (?:help|do|assist)',
+    '(?:no problem|no worries|not a problem)(?! at all)',
+    '(?:have a (?:good|great|nice|lovely) (?:day|evening|afternoon|weekend|one))',
+    '(?:good|great) (?:morning|afternoon|evening)',
+    'sorry (?:i|can you|could you|what|say that|i didn\'t catch)',
+    '(?:kind|best|warm) regards',
+    'feel free',
+    'for free',
+    'free of charge',
+    'customer (?:care|service|services|support)',
+    '(?:take|takes) care of',
+    'to be fair',
+    'no no',
+    'oh no',
+    'okay no',
+    'no that\'s',
+    'no it\'s',
+  ),
+];
+
+/** VADER words that mean something else on the phone: answers, requests, formulae. */
+export const EN_OVERRIDES: Record<string, number> = {
+  like: 0, help: 0, please: 0, sure: 0, ok: 0, okay: 0, yes: 0, yeah: 0, yep: 0, yea: 0, alright: 0, right: 0, no: 0,
+  kind: 0, well: 0, pretty: 0, kindly: 0, clearly: 0, respect: 0.5, ready: 0, best: 1, special: 0.5, treat: 0, giving: 0,
+  saved: 0, increase: 0, original: 0, number: 0, reach: 0, allow: 0, argue: -0.5, pressure: 0, flu: -0.3, ill: -0.5, free: 0.4, care: 0, want: 0, wants: 0, hope: 0.3, hoping: 0.2, hopefully: 0.3, fine: 0.6,
+  welcome: 0.5, agree: 0, agreed: 0, cool: 0.5, true: 0, joke: 0, sorry: 0, apologize: 0, apologise: 0, understand: 0,
+  charged: 0, charge: 0, cancel: -0.3, cancelled: -0.6, block: -0.3, urgent: -0.5, miss: -0.3, missed: -0.6, sick: -0.8,
+  pain: -0.8, hurt: -0.8, lost: -1.2, dead: -1.6, die: -1, died: -1.6, kill: -1, emergency: -0.8, fraud: -1.2, demand: 0,
+  problem: -1.2, problems: -1.4, issue: -0.8, issues: -1, trouble: -1.4, wait: 0, hold: 0, matter: 0, interest: 0,
+  interested: 0, credit: 0, save: 0, saving: 0, savings: 0, bonus: 0.5, reward: 0.5, rewards: 0.5, benefit: 0.3, benefits: 0.3,
+  safe: 0.3, security: 0, secure: 0.3, protect: 0, protection: 0, insurance: 0, god: 0, party: 0, share: 0, play: 0,
+  chance: 0, great: 2.2, thank: 1.2, thanks: 1.2, good: 1.3, ha: 0, haha: 0, lol: 0, dear: 0, honest: 0, honestly: 0,
+  straight: 0, clear: 0.3, wow: 0, gift: 0.3, pay: 0, paid: 0, payment: 0, accept: 0, accepted: 0, fair: 0.5,
+  dispute: -1, disputes: -1, complaint: -1.5, complain: -1.5, complaining: -1.5, excuse: -0.5, excuses: -1.5,
+  still: 0, again: 0, unfortunately: -1, yet: 0, apparently: -0.3, supposedly: -0.8, finally: 0.3,
+};
+
+export const EN_NEGATORS = new Set([
+  'not', 'never', 'no', "don't", 'dont', "doesn't", 'doesnt', "didn't", 'didnt', "isn't", 'isnt', "wasn't", 'wasnt', "aren't", 'arent',
+  "weren't", 'werent', "haven't", 'havent', "hasn't", 'hasnt', "hadn't", "won't", 'wont', "wouldn't", 'wouldnt', "can't", 'cant',
+  'cannot', "couldn't", 'couldnt', "shouldn't", 'nothing', 'nobody', 'none', 'neither', 'nor', 'without', 'hardly', 'barely', "ain't",
+]);
+
+export const EN_BOOSTERS: Record<string, number> = {
+  very: 1.3, really: 1.3, so: 1.25, extremely: 1.6, absolutely: 1.5, totally: 1.4, completely: 1.4, utterly: 1.5, super: 1.4,
+  incredibly: 1.5, terribly: 1.4, truly: 1.3, quite: 1.1, too: 1.2, such: 1.2, most: 1.3, highly: 1.3, deeply: 1.3,
+  seriously: 1.3, bloody: 1.4, damn: 1.3, extra: 1.2, especially: 1.2, particularly: 1.2, exceptionally: 1.5, ridiculously: 1.5,
+  kindof: 0.6, sortof: 0.6, abit: 0.7, alittle: 0.7, slightly: 0.6, somewhat: 0.7, fairly: 0.85, mildly: 0.6, partly: 0.7,
+};
+
+export const EN_CONTRAST = new Set(['but', 'however', 'though', 'although', 'except', 'whereas', 'nevertheless']);
+export const EN_SCOPE_BREAK = new Set(['and', 'because', 'cause', 'cos', 'since', 'so', 'then', 'or', 'if', 'when', 'which', 'that', 'who', 'after', 'before', 'while', 'until']);
+export const EN_IRONIC = new Set(['great', 'wonderful', 'perfect', 'fantastic', 'brilliant', 'lovely', 'amazing', 'awesome', 'nice', 'excellent', 'fabulous', 'marvellous', 'marvelous', 'terrific', 'superb', 'thanks', 'thank', 'good', 'impressive', 'efficient', 'helpful', 'fun', 'love']);
+
+/** Words a question can start with (after fillers): the clause asks, it does not state. */
+export const EN_QUESTION_START = new Set([
+  'why', 'how', 'what', "what's", 'whats', 'when', 'where', 'which', 'who', 'whose', 'is', 'are', 'was', 'were', 'do', 'does', 'did',
+  'can', 'could', 'will', 'would', 'should', 'shall', 'may', 'am', "isn't", "aren't", "don't", "doesn't", "didn't", "can't", "won't", 'have', 'has',
+]);
+/** Skipped before the first word of a question ("so um why...", "ok and can you..."). */
+export const EN_LEAD = new Set(['so', 'and', 'ok', 'okay', 'yes', 'yeah', 'hi', 'hello', 'well', 'also', 'then', 'just', 'right', 'sorry', 'oh', 'alright', 'now', 'but', 'please', 'excuse', 'me', 'quick', 'question', 'one', 'more', 'thing']);
+export const EN_FILLERS = /\b(?:um+|uh+|uhm+|erm+|er|ah+|hmm+|mm+|mhm|you know|i mean)\b/gu;
+
+/** Agent speech when the leg does not say who speaks: offering, checking, apologising on the company's behalf. */
+export const EN_AGENT = /\b(?:let me (?:just )?(?:check|see|have a look|look|pull up|help|transfer|put you)|i can see (?:that|on|your|here|a|the)|on your behalf|bear with me|is there anything else|how can i help|i apologi[sz]e|i (?:completely |totally )?understand (?:your|how|that|why)|i am (?:so |really |very |terribly )?sorry (?:for|about|to hear|that|you)|our (?:policy|records|system)|your (?:account|order|reference|booking|appointment) (?:is|was|has|shows))\b/u;
