@@ -34,7 +34,8 @@ function lookup(tok: string): number | undefined {
   return undefined;
 }
 
-const CUES = compileCues(ZH_CUES, (src) => src);
+// Praise right after a negator is not praise: 不满意 must not match 满意.
+const CUES = compileCues(ZH_CUES, (src, c) => (c.v > 0 ? `(?<![不没未别])(?:${src})` : src));
 const PUNCT = /[\s，,。.！!？?；;、…~～：:“”"'‘’（）()【】[\]]+/gu;
 
 const TABLES: LangTables = {
@@ -71,7 +72,7 @@ function isAgent(text: string, role?: string): boolean {
 
 export function chineseDetail(text: string, role?: string): Scored {
   // Agents' bad news (无法, 驳回) is negative in Chinese service speech; procedural mentions of 投诉 or 销户 are not.
-  return score(chineseTokens(text), '', CUES, TABLES, { agent: isAgent(text, role), agentNegative: 0.2, questionPositive: 0.4 });
+  return score(chineseTokens(text), '', CUES, TABLES, { agent: isAgent(text, role), agentNegative: 0.2, questionPositive: 0.4, questionCue: 0.85 });
 }
 
 /** -1..1. */

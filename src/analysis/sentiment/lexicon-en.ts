@@ -162,8 +162,8 @@ export const EN_CUES: CueSpec[] = [
     '(?:my |a )?(?:lawyer|solicitor|attorney|legal action|legal team|ombudsman|regulator|trading standards|small claims|better business bureau|consumer protection)',
     '(?:sue|suing|take you to court|report you|reporting you|post (?:this|it) online|social media|the press|the news|the media|bad review|one star)',
   ),
-  // Strong general complaint language VADER lacks or underweights.
-  ...cue(-2.4, { ctx: true, fixed: true },
+  // Strong general complaint language VADER lacks or underweights; rhetorical in a question too.
+  ...cue(-2.4, { ctx: true, fixed: true, q: 1 },
     '(?:fed up|sick (?:and tired )?of|tired of|had enough|enough is enough|last straw|at my wits end|beyond a joke|a (?:complete |total |bloody |absolute )?joke|(?:a )?(?:waste|wasting|wasted) (?:of )?(?:my )?(?:time|money|day)|rip ?off|ripped off|scammed|a scam|what a mess|a shambles|a nightmare|a disaster|unbelievable|ridiculous|absurd|outrageous|disgraceful|a disgrace|shocking|appalling|pathetic|hopeless|useless|incompetent|clueless|not good enough|not acceptable|unacceptable)',
     '(?:what is|what\'s) wrong with (?:you|your|this)',
     '(?:how hard|how difficult) (?:can it|is it)',

@@ -9,7 +9,7 @@ export interface CueSpec {
   re: string;
   /** Valence on VADER's scale; 0 neutralises the words inside (agent apologies, formulae). */
   v: number;
-  /** Multiplier when the clause is a question; default 0.4 for complaints ("why hasn't my refund come" asks first). */
+  /** Multiplier when the clause is a question; default: the language's `questionCue` for complaints, 1 for praise. */
   q?: number;
   /** Sarcasm: the positive words of this clause read as irony when such a cue is in it. */
   ctx?: boolean;
@@ -24,7 +24,7 @@ export interface CueSpec {
 export interface Cue {
   re: RegExp;
   v: number;
-  q: number;
+  q?: number;
   ctx: boolean;
   fixed: boolean;
   irony: boolean;
@@ -65,9 +65,9 @@ const QUESTION_POS_WORD = 0.7;
 /** Irony turns the positive word negative at this share of its size. */
 const IRONY = -0.8;
 
-export function compileCues(specs: readonly CueSpec[], wrap: (src: string) => string): Cue[] {
+export function compileCues(specs: readonly CueSpec[], wrap: (src: string, c: CueSpec) => string): Cue[] {
   return specs.map((c) => ({
-    re: new RegExp(wrap(c.re), 'gu'), v: c.v, q: c.q ?? (c.v < 0 ? 0.4 : 1), ctx: Boolean(c.ctx), fixed: Boolean(c.fixed),
+    re: new RegExp(wrap(c.re, c), 'gu'), v: c.v, q: c.q, ctx: Boolean(c.ctx), fixed: Boolean(c.fixed),
     irony: Boolean(c.irony), agent: Boolean(c.agent), src: c.re,
   }));
 }
@@ -82,7 +82,7 @@ export interface Item {
   fixed?: boolean;
   irony?: boolean;
   agent?: boolean;
-  q: number;
+  q?: number;
   note: string;
 }
 
@@ -93,6 +93,9 @@ export interface ScoreOptions {
   agentNegative?: number;
   /** Multiplier of a positive word in a question ("满意吗" asks, it does not praise). */
   questionPositive?: number;
+  /** Multiplier of a complaint cue in a question: English callers ask "why hasn't my refund come" as an
+   * inquiry, Chinese "为什么还没到账" is labelled a complaint; default 0.4. */
+  questionCue?: number;
 }
 
 export interface Scored {
@@ -173,7 +176,8 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
     }
     let v = it.v * mult;
     if (!fixed) {
-      for (let k = 0; k < negations; k++) v *= it.kind === 'cue' ? N_SCALAR_CUE : v < 0 ? N_SCALAR_NEG : N_SCALAR;
+      // A negated complaint cue mostly cancels ("not charged twice"); a negated praise turns ("不太满意").
+      for (let k = 0; k < negations; k++) v *= v > 0 ? N_SCALAR : it.kind === 'cue' ? N_SCALAR_CUE : N_SCALAR_NEG;
     }
     it.v = v;
   }
@@ -198,7 +202,7 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
   for (const it of items) {
     const c = clauseOf[it.from];
     let v = it.v;
-    if (question[c]) v *= it.q;
+    if (question[c]) v *= it.q ?? (v < 0 ? (opts.questionCue ?? 0.4) : 1);
     if (opts.agent && v < 0 && !it.agent) v *= opts.agentNegative ?? 0.2;
     if (lastClause > 0) v *= c < lastClause ? BEFORE_CONTRAST : AFTER_CONTRAST;
     it.v = v;
