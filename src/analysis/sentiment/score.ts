@@ -171,7 +171,10 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
       const t = toks[j];
       if (L.contrast.has(t) || L.scopeBreak.has(t)) break;
       if (itemAt[j] >= 0) break;
-      if (L.negators.has(t)) negations++;
+      // A cue is only negated by a negator right before it ("not charged twice", not "no hot water since").
+      if (L.negators.has(t)) {
+        if (it.kind === 'word' || seen < 2) negations++;
+      }
       else if (L.boosters[t] !== undefined && seen < 2) mult *= L.boosters[t];
     }
     let v = it.v * mult;
