@@ -205,7 +205,7 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
   for (const it of items) {
     const c = clauseOf[it.from];
     let v = it.v;
-    if (question[c]) v *= it.q ?? (v < 0 ? (opts.questionCue ?? 0.4) : 1);
+    if (question[c]) v *= it.q ?? (v < 0 ? (opts.questionCue ?? 0.4) : (opts.questionPositive ?? QUESTION_POS_WORD));
     if (opts.agent && v < 0 && !it.agent) v *= opts.agentNegative ?? 0.2;
     if (lastClause > 0) v *= c < lastClause ? BEFORE_CONTRAST : AFTER_CONTRAST;
     it.v = v;
