@@ -19,6 +19,8 @@ export interface CueSpec {
   irony?: boolean;
   /** Counts in full from an agent too (abuse, refusals); other negative cues are the customer's problem described. */
   agent?: boolean;
+  /** An irony frame ("oh great so..."): counts only where the clause reports nothing sincerely good. */
+  frame?: boolean;
 }
 
 export interface Cue {
@@ -29,6 +31,7 @@ export interface Cue {
   fixed: boolean;
   irony: boolean;
   agent: boolean;
+  frame: boolean;
   src: string;
 }
 
@@ -68,7 +71,7 @@ const IRONY = -0.8;
 export function compileCues(specs: readonly CueSpec[], wrap: (src: string, c: CueSpec) => string): Cue[] {
   return specs.map((c) => ({
     re: new RegExp(wrap(c.re, c), 'gu'), v: c.v, q: c.q, ctx: Boolean(c.ctx), fixed: Boolean(c.fixed),
-    irony: Boolean(c.irony), agent: Boolean(c.agent), src: c.re,
+    irony: Boolean(c.irony), agent: Boolean(c.agent), frame: Boolean(c.frame), src: c.re,
   }));
 }
 
@@ -82,6 +85,7 @@ export interface Item {
   fixed?: boolean;
   irony?: boolean;
   agent?: boolean;
+  frame?: boolean;
   q?: number;
   note: string;
 }
@@ -140,7 +144,7 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
     if (!free) continue;
     used.fill(1, m.from, m.to + 1);
     const c = m.cue;
-    items.push({ from: m.from, to: m.to, v: c.v, kind: 'cue', ctx: c.ctx, fixed: c.fixed, irony: c.irony, agent: c.agent, q: c.q, note: c.src });
+    items.push({ from: m.from, to: m.to, v: c.v, kind: 'cue', ctx: c.ctx, fixed: c.fixed, irony: c.irony, agent: c.agent, frame: c.frame, q: c.q, note: c.src });
   }
   for (let i = 0; i < n; i++) {
     if (used[i]) continue;
@@ -191,7 +195,11 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
     const inClause = items.filter((it) => clauseOf[it.from] === c);
     const complaint = inClause.filter((it) => it.kind === 'cue' && it.v < 0 && it.ctx).reduce((s, it) => s + it.v, 0);
     const sincere = inClause.some((it) => it.kind === 'cue' && it.v > 0 && !it.irony);
-    if (complaint <= -1 && !sincere) {
+    if (sincere) {
+      for (const it of inClause) if (it.frame) it.v = 0;
+      continue;
+    }
+    if (complaint <= -1) {
       for (const it of inClause) {
         if (it.irony && it.v > 0) {
           it.v *= IRONY;
