@@ -90,6 +90,15 @@ export const EN_CUES: CueSpec[] = [
     '{SOMEONE}(?: [a-z]+){1,4}? (?:could|can|would|will|did|has|had|knew|knows|seems|wants|bothered|helped|cared|cares|answered|called)',
     '(?:said|promised|told me|told us|assured me|assured us|guaranteed|swore|claimed)(?: me| us)?(?: [a-z]+){0,3}? (?:that )?(?:you|they|it|someone|somebody|he|she|i|this|the|my|we|there) (?:would|will|was going to|were going to|should|could|had)',
     '(?:heard|had|got|received|seen) (?:nothing|no reply|no answer|nothing back|zilch)',
+    '(?:no show|no-show|stood me up|did not turn up|never turned up|did not show)',
+    'in a row',
+    'even (?:after|though|when|if) (?:i|we|you|it|they|my)',
+    '(?:drops|dropping|cuts out|stops|dies|freezes|goes off|goes down|fails|crashes|breaks|buffers) (?:whenever|every time|all the time|constantly|randomly|at night|in the evening|when)',
+    '(?:no|without) (?:money|cash|food|heating|way to|means to|medication|medicine)',
+    '(?:nowhere near|not even close to|nothing like|looks nothing like|not what (?:you|they|was) (?:advertised|promised|said|described))',
+    '(?:asked|paid|ordered|booked|requested) for (?:a |an |the )?[a-z]+(?: [a-z]+)? (?:and|but) (?:got|received|they sent|you sent|was given|ended up with)',
+    'specifically (?:asked|said|told|requested|ordered|booked)',
+    '(?:got|getting|get) nowhere',
     '{NUM} {T} ago and',
     '(?:was|were|is|are) supposed to (?:be|call|come|get|arrive|have|ring|send|fix|refund|sort)',
     'promised (?:me|to|a|that)',
@@ -267,7 +276,6 @@ export const EN_CUES: CueSpec[] = [
     '(?:lost|losing|lose|misplaced|deleted|deleting|wiped|erased|ruined|broke|damaged|destroyed) (?:all )?(?:my|our|his|her|the|a|their)',
     '(?:soaked|ruined|bounced|leaking|leaked|scratched|dented|smashed|stained|mouldy|rotten|expired|out of date|used|second hand|counterfeit|fake)',
     '(?:a |an )?(?:huge |big |massive |great |deep |nasty )?(?:dent|scratch|crack|hole|stain|tear|rip|leak|chip|mark|burn)(?:s|es|ed)?(?: in| on| all over| down)',
-    '(?:nowhere near|not even close to|nothing like|not what (?:you|was|i was|they)) (?:what )?(?:you |they |was )?(?:advertised|promised|sold|told|ordered|paid for|said)?',
     '(?:competitor|competitors|rival|rivals|other company|other bank|anyone else|any other [a-z]+|they) would (?:have|never|not)',
     'would have (?:had )?(?:it |this |that |them )?(?:fixed|sorted|done|delivered|refunded|resolved|replaced|seen)',
     '(?:dropped|dropping|drops|cut|cutting|cuts|kicked|kicks|throws|threw|logs|logged) (?:me )?(?:out|off)',
@@ -311,7 +319,7 @@ export const EN_CUES: CueSpec[] = [
     '(?:oh )?(?:that is|what a) (?:fantastic|brilliant|great|wonderful|perfect|lovely|marvellous|helpful|useful) (?:so|then|now|thanks|another|news so)',
   ),
   ...cue(-1.8, { ctx: true },
-    '(?:thanks|thank you) for that',
+    '(?:thanks|thank you|cheers) for that',
     'another (?:text|email|letter|call|bill|charge|fee|excuse|delay|week|day|hour|month|engineer|appointment|form|promise|wasted|automated|useless|reference)',
     'when it (?:is not|does not|has not|did not|was not|is still|still)',
     'still (?!there|here|on the line|with me|the best|valid|available|able|want|need|have|got|interested|happy|ok|okay|good|fine)[a-z]+ing',
@@ -356,7 +364,14 @@ export const EN_CUES: CueSpec[] = [
     '(?:exactly|just) what i (?:needed|wanted|was after)',
     'works like a dream',
     '(?:a )?(?:huge |big |real )?relief',
+  ),
+  // What an agent has done for the caller; the same words from a customer only report.
+  ...cue(2, { agentOnly: true },
     '(?:i have|we have) (?:arranged|added|applied|booked|sent|issued|approved|credited|refunded|upgraded|waived|sorted|fixed|expedited)',
+    '(?:managed to|able to|i can|we can|going to) (?:get|give|offer|arrange|refund|waive|credit|send) (?:you )?(?:a |the |your )?(?:full |partial |one off )?(?:refund|credit|discount|replacement|compensation|voucher|goodwill)',
+    '(?:full|complete) refund',
+  ),
+  ...cue(2, {},
     'gesture of goodwill',
     '(?:match|beat) (?:that|the|their) (?:price|offer|deal)',
     '(?:an )?earlier (?:slot|appointment|date)',
@@ -441,7 +456,7 @@ export const EN_BOOSTERS: Record<string, number> = {
 
 export const EN_CONTRAST = new Set(['but', 'however', 'though', 'although', 'except', 'whereas', 'nevertheless']);
 export const EN_SCOPE_BREAK = new Set(['and', 'because', 'cause', 'cos', 'since', 'so', 'then', 'or', 'if', 'when', 'which', 'that', 'who', 'after', 'before', 'while', 'until']);
-export const EN_IRONIC = new Set(['great', 'wonderful', 'perfect', 'fantastic', 'brilliant', 'lovely', 'amazing', 'awesome', 'nice', 'excellent', 'fabulous', 'marvellous', 'marvelous', 'terrific', 'superb', 'thanks', 'thank', 'good', 'impressive', 'efficient', 'helpful', 'fun', 'love']);
+export const EN_IRONIC = new Set(['great', 'wonderful', 'perfect', 'fantastic', 'brilliant', 'lovely', 'amazing', 'awesome', 'nice', 'excellent', 'fabulous', 'marvellous', 'marvelous', 'terrific', 'superb', 'thanks', 'thank', 'good', 'impressive', 'efficient', 'helpful', 'fun', 'love', 'cheers']);
 
 /** Words a question can start with (after fillers): the clause asks, it does not state. */
 export const EN_QUESTION_START = new Set([

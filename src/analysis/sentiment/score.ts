@@ -21,6 +21,8 @@ export interface CueSpec {
   agent?: boolean;
   /** An irony frame ("oh great so..."): counts only where the clause reports nothing sincerely good. */
   frame?: boolean;
+  /** Only an agent's words ("i have arranged a refund"); from a customer the same words report, not praise. */
+  agentOnly?: boolean;
 }
 
 export interface Cue {
@@ -32,6 +34,7 @@ export interface Cue {
   irony: boolean;
   agent: boolean;
   frame: boolean;
+  agentOnly: boolean;
   src: string;
 }
 
@@ -71,7 +74,7 @@ const IRONY = -0.8;
 export function compileCues(specs: readonly CueSpec[], wrap: (src: string, c: CueSpec) => string): Cue[] {
   return specs.map((c) => ({
     re: new RegExp(wrap(c.re, c), 'gu'), v: c.v, q: c.q, ctx: Boolean(c.ctx), fixed: Boolean(c.fixed),
-    irony: Boolean(c.irony), agent: Boolean(c.agent), frame: Boolean(c.frame), src: c.re,
+    irony: Boolean(c.irony), agent: Boolean(c.agent), frame: Boolean(c.frame), agentOnly: Boolean(c.agentOnly), src: c.re,
   }));
 }
 
@@ -144,6 +147,7 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
     if (!free) continue;
     used.fill(1, m.from, m.to + 1);
     const c = m.cue;
+    if (c.agentOnly && !opts.agent) continue;
     items.push({ from: m.from, to: m.to, v: c.v, kind: 'cue', ctx: c.ctx, fixed: c.fixed, irony: c.irony, agent: c.agent, frame: c.frame, q: c.q, note: c.src });
   }
   for (let i = 0; i < n; i++) {
