@@ -236,9 +236,17 @@ function parseArgs(argv: string[]): Options {
  * The semantic column's config, or why there is none. Pluggable on purpose: the schema gains
  * `analysis.semantic` from another branch; until then the column says "not available".
  */
+function hasSemantic(): boolean {
+  return 'semantic' in (validateConfig({}).analysis as Record<string, unknown>);
+}
+
+/** Rules only: the default config, with the semantic layer switched off where the schema has one. */
+export function rulesConfig(): Config {
+  return hasSemantic() ? validateConfig({ analysis: { semantic: { enabled: false } } }) : validateConfig({});
+}
+
 export function semanticConfig(o: Pick<Options, 'semanticUrl' | 'semanticModel'>): { config: Config } | { unavailable: string } {
-  const base = validateConfig({}) as Config & { analysis: Record<string, unknown> };
-  if (!('semantic' in base.analysis)) return { unavailable: 'the config schema has no analysis.semantic' };
+  if (!hasSemantic()) return { unavailable: 'the config schema has no analysis.semantic' };
   const semantic: Record<string, unknown> = { enabled: true };
   if (o.semanticUrl) semantic.url = o.semanticUrl;
   if (o.semanticModel) semantic.model = o.semanticModel;
@@ -269,7 +277,7 @@ export async function run(o: Options): Promise<{ split: string; langs: string[];
     for (const d of data) result[d.lang] = await runLang(cfg, d.utts, d.convs, d.lang);
     return { result };
   };
-  const rules = await column(validateConfig({}));
+  const rules = await column(rulesConfig());
   const sem = semanticConfig(o);
   let semantic: Column;
   if ('unavailable' in sem) semantic = sem;
