@@ -45,6 +45,7 @@ const TABLES: LangTables = {
     return /^(?:i was wondering|i wonder|i want to know|i'd like to know|i would like to know|could you tell me|can you tell me|tell me|any idea|is there any way|do you know)\b/u.test(s);
   },
   window: 3,
+  adjacentNegators: new Set(['no']),
 };
 
 /** Lowercase, no punctuation but apostrophes, no fillers, multi-word softeners joined. */

@@ -79,6 +79,8 @@ export const EN_CUES: CueSpec[] = [
     '(?:again and again|over and over|time and again|time after time|every single time|each time i call|every time i call)',
     '(?:already|i have|i\'ve) (?:explained|told|given|sent|done) (?:this|that|it|you|them|my)',
     'how many (?:more )?times',
+    'for {ABOUT}{NUM} {T} now',
+    'cancel(?:l?ing)? (?:it|this|everything|the whole thing|today|now|immediately)',
     'same (?:issue|problem|thing|story|answer|excuse)',
     '(?:happening|happened|broke|broken|down|failed) again',
     'yet again',
@@ -194,7 +196,7 @@ export const EN_CUES: CueSpec[] = [
   ),
   // Strong general complaint language VADER lacks or underweights; rhetorical in a question too.
   ...cue(-2.4, { ctx: true, fixed: true, q: 1 },
-    '(?:fed up|sick (?:and tired )?of|tired of|had enough|enough is enough|last straw|at my wits end|beyond a joke|a (?:complete |total |bloody |absolute )?joke|(?:a )?(?:waste|wasting|wasted) (?:of )?(?:my )?(?:time|money|day)|rip ?off|ripped off|scammed|a scam|what a mess|a shambles|a nightmare|a disaster|unbelievable|ridiculous|absurd|outrageous|disgraceful|a disgrace|shocking|appalling|pathetic|hopeless|useless|incompetent|clueless|not good enough|not acceptable|unacceptable)',
+    '(?:fed up|sick (?:and tired )?of|tired of|had enough|enough is enough|last straw|at my wits end|beyond a joke|(?:a |an |what a )?(?:complete |total |bloody |absolute |utter )?(?:joke|shambles|farce|disaster|nightmare|scandal|circus)|(?:a )?(?:waste|wasting|wasted) (?:of )?(?:my )?(?:time|money|day)|rip ?off|ripped off|scammed|a scam|what a mess|a shambles|a nightmare|a disaster|unbelievable|ridiculous|absurd|outrageous|disgraceful|a disgrace|shocking|appalling|pathetic|hopeless|useless|incompetent|clueless|not good enough|not acceptable|unacceptable)',
     '(?:what is|what\'s) wrong with (?:you|your|this)',
     '(?:how hard|how difficult) (?:can it|is it)',
     '(?:what|whats|what\'s) (?:is )?the point',
@@ -210,8 +212,8 @@ export const EN_CUES: CueSpec[] = [
     'finally (?:call|called|calls|get|got|fix|fixed|sort|sorted|answer|answered|respond|responded|hear|heard|someone|somebody|bother)',
     '(?:for once|bother(?:ed|ing)? to|would it kill you|is it too much to ask|at least (?:call|tell|let|have|give|answer|reply))',
   ),
-  // Abuse.
-  ...cue(-3, { fixed: true, agent: true },
+  // Abuse (a question too: "what kind of idiot...").
+  ...cue(-3, { fixed: true, agent: true, q: 1 },
     '(?:idiots?|morons?|stupid|clowns?|imbeciles?|muppets?|thie(?:f|ves)|crooks?|liars?|scammers?|losers?|bastards?|bullshit|bs|crap|shit|shitty|damn|bloody|hell|screw you|shut up|piss(?:ed)? off|pissed|f(?:u|\\*)cking?|fuck|dumb|jerks?|useless (?:lot|bunch|people))',
   ),
   // Leaving for a competitor, comparisons that favour one.
@@ -423,6 +425,7 @@ export const EN_CUES: CueSpec[] = [
   ...cue(1.8, { fixed: true },
     '(?:not bad|cannot complain|no complaints|nothing to complain about)(?: at all)?',
     '(?:not|never) (?:unhappy|disappointed|dissatisfied|a problem|an issue|a bother|any trouble)(?: at all)?',
+    '(?:no problem|no problems|no worries|no bother|no trouble|not a problem) at all',
   ),
   // Agent formulae and politeness: neutral, whatever sentiment words they contain.
   ...cue(0, { fixed: true },

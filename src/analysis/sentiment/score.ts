@@ -54,6 +54,8 @@ export interface LangTables {
   isQuestion(toks: readonly string[]): boolean;
   /** How far back negators and intensifiers reach, in tokens. */
   window: number;
+  /** Negators that only negate the word right after them ("no problem"; "no that's perfect" is an answer). */
+  adjacentNegators?: ReadonlySet<string>;
 }
 
 /** VADER's negation scalar for a negated positive word ("not happy"). */
@@ -181,6 +183,7 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
       if (itemAt[j] >= 0) break;
       // A cue is only negated by a negator right before it ("not charged twice", not "no hot water since").
       if (L.negators.has(t)) {
+        if (L.adjacentNegators?.has(t) && seen > 0) continue;
         if (it.kind === 'word' || seen < 2) negations++;
       }
       else if (L.boosters[t] !== undefined && seen < 2) mult *= L.boosters[t];
