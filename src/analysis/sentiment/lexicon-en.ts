@@ -6,7 +6,7 @@
 import type { CueSpec } from './score.js';
 
 const NUM_WORD = '(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred|a hundred|a couple of|couple of|a few|few|several|many|so many|multiple|\\d+)';
-const NUM = `(?:${NUM_WORD}(?: (?:and )?(?:a half|one|two|three|four|five|six|seven|eight|nine|hundred))?)`;
+const NUM = `(?:${NUM_WORD}(?: (?:and )?(?:a half|one|two|three|four|five|six|seven|eight|nine|hundred))?(?: or (?:two|three|four|five|six|seven|eight|nine|ten|twenty|\\d+))?)`;
 const T = '(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)';
 const ABOUT = '(?:(?:over|more than|almost|nearly|about|around|like|at least|the last|the past|a good) )?';
 const SOMEONE = '(?:nobody|no one|noone|no body|none of you|not one person|not a single person|no one ever)';
@@ -78,7 +78,6 @@ export const EN_CUES: CueSpec[] = [
     '(?:have to|having to|had to) keep',
     '(?:again and again|over and over|time and again|time after time|every single time|each time i call|every time i call)',
     '(?:already|i have|i\'ve) (?:explained|told|given|sent|done) (?:this|that|it|you|them|my)',
-    'how many (?:more )?times',
     'for {ABOUT}{NUM} {T} now',
     'cancel(?:l?ing)? (?:it|this|everything|the whole thing|today|now|immediately)',
     'same (?:issue|problem|thing|story|answer|excuse)',
@@ -105,6 +104,10 @@ export const EN_CUES: CueSpec[] = [
     '{NUM} {T} (?:just )?(?:to|for|before) (?:get|reach|speak|talk|hear|be|see|someone|anyone|a human|an answer)',
     'nothing (?:[a-z]+ )?(?:got|gets|has|was|is|ever) (?:done|fixed|sorted|resolved|changed|happened)',
     'as (?:always|usual|ever)',
+    '(?:never|not|did not|could not|cannot|unable to) (?:reach|reached|get through to|got through to|speak to|spoke to|talk to|get hold of) (?:a |an )?(?:anyone|anybody|someone|somebody|real|human|person|living)',
+    'all (?:that|this) time',
+    '(?:given|gave|sold|let) (?:it|my [a-z]+|the [a-z]+|our [a-z]+) (?:away|to someone else|to somebody else)',
+    '(?:pass|passing|passed) the buck|fob(?:bed)? (?:me )?off|cover(?:ing)? their backs|washed their hands|(?:left|kept) in the dark|(?:left|kept) hanging|strung along|on the back burner|fell through the cracks|slipped through the net',
     '(?:someone|somebody|another person|another patient|another customer) else',
     '(?:in|on) (?:a|the) (?:corridor|trolley|floor|waiting room|car park)',
     '(?:all night|overnight|all weekend|all week|for hours on end)',
@@ -292,6 +295,8 @@ export const EN_CUES: CueSpec[] = [
     '(?:would it be possible|is it possible|is there any chance|could you possibly|could someone|can someone|could somebody|can somebody|can anyone|could anyone)(?: [a-z]+){0,5}? (?:actually|finally|at least|for once|even|ever|please just)',
     'actually (?:return|call|ring|reply|answer|fix|read|listen|do|help|get back|turn up|show up|deliver|respond|bother|sort)',
     'why on earth',
+    'how many (?:more )?times',
+    '(?:is that|that is|this is|is this) (?:the|your) (?:best|only )?(?:answer|response|solution|excuse|explanation|help)',
     'without (?:telling|asking|warning|informing|notifying|letting|consulting|any notice|any warning|my permission|my consent)',
     'why (?:do|does|did|am|is|are|have|has|should|must) (?:i|you|it|this|they|we|everything)(?: [a-z]+){0,3}? (?:keep|always|still|again|never|have to|has to|had to)',
     'why (?:is|are|was|does) (?:the |your |this |it )?(?:[a-z]+ ){0,3}?(?:so|always|still|never|this) (?:complicated|slow|hard|difficult|expensive|bad|awful|confusing|long|late|broken|rude)',
