@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { EN_AGENT, EN_BOOSTERS, EN_CONTRAST, EN_CUES, EN_FILLERS, EN_IRONIC, EN_LEAD, EN_NEGATORS, EN_OVERRIDES, EN_QUESTION_START, EN_SCOPE_BREAK, expandContractions } from './lexicon-en.js';
+import { EN_AGENT, EN_INQUIRY, EN_BOOSTERS, EN_CONTRAST, EN_CUES, EN_FILLERS, EN_IRONIC, EN_LEAD, EN_NEGATORS, EN_OVERRIDES, EN_QUESTION_START, EN_SCOPE_BREAK, expandContractions } from './lexicon-en.js';
 import { compileCues, normalise, score, type LangTables, type Scored } from './score.js';
 
 const require = createRequire(import.meta.url);
@@ -28,6 +28,9 @@ const lex = (): Map<string, number> => (vader ??= loadVader());
 
 const CUES = compileCues(EN_CUES, (src) => `(?<![a-z'])(?:${src})(?![a-z'])`);
 
+const WH_RELATIVE = new Set(['what', 'when', 'where', 'how', 'which', 'who', 'whatever', 'whenever']);
+const SUBJECT = new Set(['the', 'a', 'an', 'my', 'your', 'i', 'you', 'he', 'she', 'they', 'we', 'it', 'this', 'that', 'our', 'his', 'her', 'their', 'someone', 'somebody', 'everyone']);
+
 const TABLES: LangTables = {
   negators: EN_NEGATORS,
   boosters: EN_BOOSTERS,
@@ -40,9 +43,13 @@ const TABLES: LangTables = {
     while (i < toks.length && EN_LEAD.has(toks[i])) i++;
     const first = toks[i];
     if (first === undefined) return false;
+    // "what the man told me...", "when i called...": a wh-word before a subject opens a statement.
+    if (WH_RELATIVE.has(first) && SUBJECT.has(toks[i + 1] ?? '')) return EN_INQUIRY.test(toks.slice(i).join(' '));
     if (EN_QUESTION_START.has(first)) return true;
-    const s = toks.slice(i, i + 6).join(' ');
-    return /^(?:i was wondering|i wonder|i want to know|i'd like to know|i would like to know|could you tell me|can you tell me|tell me|any idea|is there any way|do you know)\b/u.test(s);
+    const s = toks.slice(i).join(' ');
+    if (/^(?:i was wondering|i wonder|i want to know|i would like to know|could you tell me|can you tell me|tell me|any idea|is there any way|do you know)\b/u.test(s)) return true;
+    // A statement then a request for information ("my parcel has not come when should i expect it").
+    return EN_INQUIRY.test(s);
   },
   window: 3,
   adjacentNegators: new Set(['no']),

@@ -104,6 +104,8 @@ export const EN_CUES: CueSpec[] = [
     '{NUM} {T} (?:just )?(?:to|for|before) (?:get|reach|speak|talk|hear|be|see|someone|anyone|a human|an answer)',
     'nothing (?:[a-z]+ )?(?:got|gets|has|was|is|ever) (?:done|fixed|sorted|resolved|changed|happened)',
     'as (?:always|usual|ever)',
+    '(?:completely |totally |entirely )?different (?:to|from|than) what',
+    '(?:told|said|tells|says) (?:me )?(?:something )?(?:completely |totally |entirely )different',
     '(?:never|not|did not|could not|cannot|unable to) (?:reach|reached|get through to|got through to|speak to|spoke to|talk to|get hold of) (?:a |an )?(?:anyone|anybody|someone|somebody|real|human|person|living)',
     'all (?:that|this) time',
     '(?:given|gave|sold|let) (?:it|my [a-z]+|the [a-z]+|our [a-z]+) (?:away|to someone else|to somebody else)',
@@ -387,6 +389,8 @@ export const EN_CUES: CueSpec[] = [
     '(?:made|make) my day',
     'above and beyond',
     '(?:put|set|putting) my mind at (?:rest|ease)',
+    '(?:saves|saved|save) (?:me|us) (?:a lot of |so much |loads of )?(?:hassle|time|trouble|money|a trip|a journey|worry)',
+    '(?:sorted|fixed|resolved|done|handled|dealt with|sorted out) (?:so |really |very |super )?(?:quickly|fast|promptly|efficiently|easily|smoothly)',
     '(?:reassured|relieved|reassuring|a weight off)',
     '(?:that|it|this) was (?:so |really |very |pretty |actually )?(?:painless|easy|straightforward|smooth|hassle free|quick and easy|simple|quick|fast|seamless)',
     '(?:you are|we are|you have been) all set',
@@ -528,3 +532,6 @@ export const EN_FILLERS = /\b(?:um+|uh+|uhm+|erm+|er|ah+|hmm+|mm+|mhm|you know|i
 
 /** Agent speech when the leg does not say who speaks: offering, checking, apologising on the company's behalf. */
 export const EN_AGENT = /\b(?:let me (?:just )?(?:check|see|have a look|look|pull up|help|transfer|put you)|i can see (?:that|on|your|here|a|the)|on your behalf|bear with me|is there anything else|how can i help|i apologi[sz]e|i (?:completely |totally )?understand (?:your|how|that|why)|i am (?:so |really |very |terribly )?sorry (?:for|about|to hear|that|you)|our (?:policy|records|system)|your (?:account|order|reference|booking|appointment) (?:is|was|has|shows))\b/u;
+
+/** An information request after a statement makes the clause an inquiry. */
+export const EN_INQUIRY = /\b(?:can you|could you|would you) (?:send|tell|check|resend|confirm|explain|let me know|look|see)\b|\b(?:when should|when will|when can|when do|how do i|how can i|what do i|what should i|which (?:number|department|team|form|branch)|where (?:do|can|should) i|do i need to|is there a way|how long (?:will|does|do|should))\b/u;

@@ -171,6 +171,7 @@ export const ZH_CUES: CueSpec[] = [
     '(?:没房|满房|超售|超卖|没货|断货)',
     '(?:无奈|委屈|憋屈|窝火|恼火|火大|闹心|糟心|心累|抓狂|烦人|难过|伤心|害怕|恐慌|不安|可怕|吓人|吓死)',
     '(?:莫名|不明不白|稀里糊涂)',
+    '(?:困扰|折磨|烦了我)',
     '(?:推销电话|骚扰电话|骚扰|打扰)',
     '(?:迟到|误点|晚点|爽约|放鸽子|放我鸽子)',
     '(?:别人|其他人|别的病人|别人家)的',
@@ -337,6 +338,8 @@ export const SCOPE_BREAK = new Set(['而且', '因为', '所以', '然后', '还
 export const IRONIC = new Set(['好', '棒', '厉害', '专业', '快', '行', '不错', '谢谢', '感谢', '优秀', '高效', '及时', '满意', '牛', '给力', '完美', '周到']);
 /** Fillers dropped before scoring: they only push negators out of reach. */
 export const FILLERS = new Set(['嗯', '呃', '额', '哦', '噢', '唔', '哈', '哎呀']);
+/** Questions that complain as they ask (为什么还没, 凭什么, 怎么又). */
+export const WHY_QUESTION = /(?:为什么|为啥|凭什么|怎么还|怎么又|怎么这么|怎么老|怎么总|怎么会|难道|到底)/u;
 /** A clause is a question when it holds one of these. */
 export const QUESTION = /(?:吗|嘛|为什么|为啥|怎么|是不是|能不能|可不可以|可以不|会不会|有没有|要不要|多久|多少|多长|什么时候|哪里|哪儿|哪个|哪些|几号|几天|几点|请问|如何|咋|是否|呢$)/u;
 

@@ -50,8 +50,11 @@ export interface LangTables {
   ironic: ReadonlySet<string>;
   /** Valence of a token: the language's lexicon. Returns the word's valence, or undefined. */
   lexicon(tok: string): number | undefined;
-  /** Is this clause (tokens) a question? */
-  isQuestion(toks: readonly string[]): boolean;
+  /**
+   * Is this clause (tokens) a question? A number is the multiplier for complaint cues in it
+   * (an information question weakens them more than a "why" question); true = the default.
+   */
+  isQuestion(toks: readonly string[]): boolean | number;
   /** How far back negators and intensifiers reach, in tokens. */
   window: number;
   /** Negators that only negate the word right after them ("no problem"; "no that's perfect" is an answer). */
@@ -220,7 +223,11 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
   for (const it of items) {
     const c = clauseOf[it.from];
     let v = it.v;
-    if (question[c]) v *= it.q ?? (v < 0 ? (opts.questionCue ?? 0.4) : (opts.questionPositive ?? QUESTION_POS_WORD));
+    const qc = question[c];
+    if (qc !== false) {
+      const cueMult = typeof qc === 'number' ? qc : (opts.questionCue ?? 0.4);
+      v *= it.q ?? (v < 0 ? cueMult : (opts.questionPositive ?? QUESTION_POS_WORD));
+    }
     if (opts.agent && v < 0 && !it.agent) v *= opts.agentNegative ?? 0.2;
     if (lastClause > 0) v *= c < lastClause ? BEFORE_CONTRAST : AFTER_CONTRAST;
     it.v = v;
