@@ -124,7 +124,8 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
   if (n === 0) return { sum: 0, items: [] };
   const text = toks.join(sep);
   // Token index of every character (separators belong to the token before them).
-  const tokAt = new Int32Array(text.length + 1);
+  // Plain arrays, not typed arrays: small off-heap buffers per utterance pushed V8 into frequent full GCs.
+  const tokAt: number[] = new Array<number>(text.length + 1).fill(0);
   for (let i = 0, p = 0; i < n; i++) {
     const len = toks[i].length + (i < n - 1 ? sep.length : 0);
     tokAt.fill(i, p, p + len);
@@ -144,7 +145,7 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
     }
   }
   matches.sort((a, b) => b.len - a.len || Math.abs(b.cue.v) - Math.abs(a.cue.v));
-  const used = new Uint8Array(n);
+  const used: number[] = new Array<number>(n).fill(0);
   const items: Item[] = [];
   for (const m of matches) {
     let free = true;
@@ -164,7 +165,7 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
   items.sort((a, b) => a.from - b.from);
 
   // Clauses split at contrast markers; the question test runs per clause.
-  const clauseOf = new Int32Array(n);
+  const clauseOf: number[] = new Array<number>(n).fill(0);
   const clauseStarts: number[] = [0];
   for (let i = 0; i < n; i++) {
     if (L.contrast.has(toks[i]) && i > 0 && i < n - 2 && !used[i]) clauseStarts.push(i + 1);
@@ -174,7 +175,7 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
   const question = clauseStarts.map((s, c) => L.isQuestion(toks.slice(s, c < lastClause ? clauseStarts[c + 1] - 1 : n)));
 
   // Negation and intensity: look back within the clause, stopping at scope breaks and other items.
-  const itemAt = new Int32Array(n).fill(-1);
+  const itemAt: number[] = new Array<number>(n).fill(-1);
   items.forEach((it, k) => itemAt.fill(k, it.from, it.to + 1));
   for (const it of items) {
     let mult = 1;
