@@ -76,7 +76,24 @@ const QUESTION_POS_WORD = 0.7;
 /** Irony turns the positive word negative at this share of its size. */
 const IRONY = -0.8;
 
-export function compileCues(specs: readonly CueSpec[], wrap: (src: string, c: CueSpec) => string): Cue[] {
+/** Cues in groups of this many share one prefilter regex (one scan tells whether any can match). */
+const GROUP = 30;
+
+export interface CueSet {
+  groups: { any: RegExp; cues: Cue[] }[];
+}
+
+export function compileCues(specs: readonly CueSpec[], wrap: (src: string, c: CueSpec) => string): CueSet {
+  const cues = compileEach(specs, wrap);
+  const groups: CueSet['groups'] = [];
+  for (let i = 0; i < cues.length; i += GROUP) {
+    const part = specs.slice(i, i + GROUP);
+    groups.push({ any: new RegExp(part.map((c) => `(?:${wrap(c.re, c)})`).join('|'), 'u'), cues: cues.slice(i, i + GROUP) });
+  }
+  return { groups };
+}
+
+function compileEach(specs: readonly CueSpec[], wrap: (src: string, c: CueSpec) => string): Cue[] {
   return specs.map((c) => ({
     re: new RegExp(wrap(c.re, c), 'gu'), v: c.v, q: c.q, ctx: Boolean(c.ctx), fixed: Boolean(c.fixed),
     irony: Boolean(c.irony), agent: Boolean(c.agent), frame: Boolean(c.frame), agentOnly: Boolean(c.agentOnly), src: c.re,
@@ -119,7 +136,7 @@ export interface Scored {
  * Scores a tokenised utterance. `text` is the tokens joined by `sep`; cue matches are mapped back
  * onto tokens, longest first, and a token inside a cue is not looked up in the lexicon again.
  */
-export function score(toks: readonly string[], sep: string, cues: readonly Cue[], L: LangTables, opts: ScoreOptions = {}): Scored {
+export function score(toks: readonly string[], sep: string, set: CueSet, L: LangTables, opts: ScoreOptions = {}): Scored {
   const n = toks.length;
   if (n === 0) return { sum: 0, items: [] };
   const text = toks.join(sep);
@@ -134,7 +151,11 @@ export function score(toks: readonly string[], sep: string, cues: readonly Cue[]
   tokAt[text.length] = n - 1;
 
   const matches: { from: number; to: number; len: number; cue: Cue }[] = [];
-  for (const cue of cues) {
+  for (const g of set.groups) {
+    if (!g.any.test(text)) continue;
+    for (const cue of g.cues) matchCue(cue);
+  }
+  function matchCue(cue: Cue): void {
     cue.re.lastIndex = 0;
     for (let m = cue.re.exec(text); m; m = cue.re.exec(text)) {
       if (m[0].length === 0) {
