@@ -225,7 +225,8 @@ export function score(toks: readonly string[], sep: string, set: CueSet, L: Lang
   // 站了两个钟头") is irony, unless the clause also reports something sincerely good (fixed, sorted).
   for (let c = 0; c <= lastClause; c++) {
     const inClause = items.filter((it) => clauseOf[it.from] === c);
-    const complaint = inClause.filter((it) => it.kind === 'cue' && it.v < 0 && it.ctx).reduce((s, it) => s + it.v, 0);
+    // Complaint cues, and strong negative words ("another wrong delivery"), make praise ironic.
+    const complaint = inClause.filter((it) => it.v < 0 && (it.kind === 'cue' ? it.ctx : it.v <= -1.5)).reduce((s, it) => s + it.v, 0);
     const sincere = inClause.some((it) => it.kind === 'cue' && it.v > 0 && !it.irony);
     if (sincere) {
       for (const it of inClause) if (it.frame) it.v = 0;
