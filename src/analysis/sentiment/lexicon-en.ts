@@ -445,6 +445,11 @@ export const EN_CUES: CueSpec[] = [
     '(?:feels?|feeling|get well|getting) better',
     'enjoy (?:the|your)',
   ),
+  // A closing thanks is manners, not praise.
+  ...cue(0.6, { fixed: true },
+    '(?:thanks|thank you|cheers|ta)(?: very much)? (?:bye|goodbye|bye bye|see you)',
+    '(?:that is|that is all|that is everything|that will be all) (?:thanks|thank you|cheers)',
+  ),
   // Thanks and exclamations: sincere alone, irony in a clause that complains.
   ...cue(2, { irony: true },
     '(?:thank you|thanks|thank u) (?:so|very|ever so) much',
@@ -484,6 +489,8 @@ export const EN_CUES: CueSpec[] = [
     'sorry (?:i|can you|could you|what|say that|i didn\'t catch)',
     '(?:kind|best|warm) regards',
     'feel free',
+    "(?:i|we) (?:might have |may have |must have |probably |accidentally |think i |think i might have )?(?:entered|typed|put|gave|used|picked|chose|selected|ordered|clicked|wrote|filled in|sent|booked|paid|dialled) (?:in |on |for |to )?(?:the |a |an )?wrong",
+    '(?:i|we|my [a-z]+) (?:dropped|broke|smashed|cracked|spilled|lost|damaged|sat on) (?:my|our|the|his|her) [a-z]+(?: and (?:the |it |now |my )?[a-z]+ (?:is |has |got )?(?:cracked|broken|smashed|damaged|dead|stopped working|will not turn on))?',
     '(?:sorry|so sorry) to (?:trouble|bother) you',
     '(?:stay|stayed|staying|work|worked|working) late',
     'for free',
