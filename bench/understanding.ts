@@ -87,7 +87,7 @@ class Harness {
   readonly utterances = new Map<string, Utterance>();
   readonly categories = new Map<string, Set<string>>();
   readonly latencies: number[] = [];
-  /** CPU time of the process over the same interval: on a loaded machine wall time also counts preemption. */
+  /** Process CPU time over the same interval (all threads, GC helpers included, so it can exceed wall): on a loaded machine wall time also counts preemption. */
   readonly cpu: number[] = [];
   #sent = new Map<string, { t: bigint; cpu: NodeJS.CpuUsage }>();
   constructor(
