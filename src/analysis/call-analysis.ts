@@ -80,7 +80,7 @@ export class CallAnalysis {
     const red = this.redactor.final(t.legId, t.text, t.startMs, t.endMs);
     // Tokens like [CARD] are ours, not the speaker's language.
     const lang = detectLang(red.text.replace(/\[[A-Z]+\]/gu, ' '));
-    const s = sentiment(red.text, lang);
+    const s = sentiment(red.text, lang, t.role);
     let baseline = this.#baselines.get(t.legId);
     if (!baseline) this.#baselines.set(t.legId, (baseline = new LegBaseline()));
     // Rate from what was said: "[CARD]" is one token but sixteen spoken words.

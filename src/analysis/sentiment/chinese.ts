@@ -1,8 +1,9 @@
-// Chinese sentiment: jieba segmentation + the call-centre lexicon, with VADER-like negation
-// and intensity rules so both languages land on the same -1..1 scale.
+// Chinese sentiment: jieba segmentation + the call-centre lexicon and cues (lexicon-zh.ts), scored
+// by the core both languages share so they land on the same -1..1 scale.
 import { createRequire } from 'node:module';
 import type { Jieba as JiebaT } from '@node-rs/jieba';
-import { CLAUSE_BREAK, INTENSIFIERS, NEGATORS, VALENCE, jiebaUserDict } from './lexicon-zh.js';
+import { AGENT, CONTRAST, CONCESSIVE, WHY_QUESTION, FILLERS, INTENSIFIERS, IRONIC, NEGATORS, QUESTION, SCOPE_BREAK, VALENCE, ZH_CUES, jiebaUserDict } from './lexicon-zh.js';
+import { N_SCALAR, N_SCALAR_NEG, compileCues, normalise, score, type LangTables, type Scored } from './score.js';
 
 const require = createRequire(import.meta.url);
 let jieba: JiebaT | undefined;
@@ -18,46 +19,68 @@ export function segmenter(): JiebaT {
   return jieba;
 }
 
-/** Negating a negative word ("不是不满意") weakens it to mildly positive, not to praise. */
-const NEG_FLIP_POS = -0.6;
-const NEG_FLIP_NEG = -0.3;
-
-/** Valence of a token; unknown compounds are split into an intensifier/negator prefix + word. */
-function lookup(tok: string): { v: number; mult: number; neg: boolean } | undefined {
+/** Valence of a token; an unknown compound is split into an intensifier/negator prefix + word. */
+function lookup(tok: string): number | undefined {
   const v = VALENCE[tok];
-  if (v !== undefined) return { v, mult: 1, neg: false };
+  if (v !== undefined) return v;
   for (const len of [2, 1]) {
     if (tok.length <= len) continue;
     const head = tok.slice(0, len);
     const rest = VALENCE[tok.slice(len)];
     if (rest === undefined) continue;
-    if (INTENSIFIERS[head] !== undefined) return { v: rest, mult: INTENSIFIERS[head], neg: false };
-    if (NEGATORS.has(head)) return { v: rest, mult: 1, neg: true };
+    if (INTENSIFIERS[head] !== undefined) return rest * INTENSIFIERS[head];
+    if (NEGATORS.has(head)) return rest * (rest < 0 ? N_SCALAR_NEG : N_SCALAR);
   }
   return undefined;
 }
 
-/** Raw valence sum on VADER's scale (before normalisation). */
-export function chineseValence(text: string): number {
-  const toks = segmenter().cut(text, true).filter((t) => t.trim() !== '');
-  let sum = 0;
+// Praise right after a negator is not praise: 不满意 must not match 满意.
+const CUES = compileCues(ZH_CUES, (src, c) => (c.v > 0 ? `(?<![不没未别])(?:${src})` : src));
+const PUNCT = /[\s，,。.！!？?；;、…~～：:“”"'‘’（）()【】[\]]+/gu;
+
+const TABLES: LangTables = {
+  negators: NEGATORS,
+  boosters: INTENSIFIERS,
+  contrast: CONTRAST,
+  scopeBreak: SCOPE_BREAK,
+  ironic: IRONIC,
+  lexicon: lookup,
+  // "为什么还没到账" complains as it asks; "大概什么时候到" mostly asks.
+  isQuestion: (toks) => {
+    const t = toks.join('');
+    if (!QUESTION.test(t)) return false;
+    return WHY_QUESTION.test(t) ? 0.85 : 0.45;
+  },
+  window: 3,
+};
+
+/** Tokens without punctuation, spaces or fillers; Latin letters lowercased (sb, app). */
+export function chineseTokens(text: string): string[] {
+  const t = text.toLowerCase().replace(PUNCT, '');
+  const toks = segmenter()
+    .cut(t, true)
+    .filter((w) => w.trim() !== '' && !FILLERS.has(w));
+  // "倒是…就是…", "虽然…就是…": after a concession 就是 is "but".
+  let conceded = false;
   for (let i = 0; i < toks.length; i++) {
-    const hit = lookup(toks[i]);
-    if (!hit) continue;
-    let v = hit.v * hit.mult;
-    let negations = hit.neg ? 1 : 0;
-    // Look back up to three tokens within the clause for intensifiers and negators.
-    for (let j = i - 1; j >= Math.max(0, i - 3); j--) {
-      const t = toks[j];
-      if (CLAUSE_BREAK.test(t)) break;
-      if (NEGATORS.has(t)) negations++;
-      else if (INTENSIFIERS[t] !== undefined && j >= i - 2) v *= INTENSIFIERS[t];
-      else if (VALENCE[t] !== undefined) break; // another sentiment word owns what precedes it
-    }
-    for (let k = 0; k < negations; k++) v *= v < 0 ? NEG_FLIP_NEG : NEG_FLIP_POS;
-    sum += v;
+    if (CONCESSIVE.has(toks[i])) conceded = true;
+    else if (conceded && toks[i] === '就是') toks[i] = '但是';
   }
-  const bangs = Math.min(3, (text.match(/[!！]/gu) ?? []).length);
-  if (sum !== 0 && bangs) sum += Math.sign(sum) * 0.29 * bangs;
-  return sum;
+  return toks;
+}
+
+function isAgent(text: string, role?: string): boolean {
+  if (role === 'agent') return true;
+  if (role === 'customer') return false;
+  return AGENT.test(text);
+}
+
+export function chineseDetail(text: string, role?: string): Scored {
+  // Agents' bad news (无法, 驳回) is negative in Chinese service speech; procedural mentions of 投诉 or 销户 are not.
+  return score(chineseTokens(text), '', CUES, TABLES, { agent: isAgent(text, role), agentNegative: 0.2, questionPositive: 0.4, questionCue: 0.85 });
+}
+
+/** -1..1. */
+export function chineseSentiment(text: string, role?: string): number {
+  return normalise(chineseDetail(text, role).sum);
 }

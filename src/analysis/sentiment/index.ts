@@ -1,19 +1,26 @@
 // Text sentiment, -1..1, in the language the utterance is actually in.
 import { detectLang, type Lang } from '../lang.js';
-import { chineseValence, segmenter } from './chinese.js';
-import { englishSentiment } from './english.js';
+import { chineseDetail, chineseSentiment, segmenter } from './chinese.js';
+import { englishDetail, englishSentiment } from './english.js';
+import type { Scored } from './score.js';
 
-/** VADER's normalisation: maps an unbounded valence sum into -1..1. */
-export function normalise(sum: number, alpha = 15): number {
-  if (sum === 0) return 0;
-  const x = sum / Math.sqrt(sum * sum + alpha);
-  return Math.max(-1, Math.min(1, x));
+export { normalise } from './score.js';
+
+/**
+ * `role` is who speaks, when the leg tells (customer/agent); otherwise the speaker is judged from
+ * the words. An agent describing or apologising for the customer's problem is not negative.
+ */
+export function sentiment(text: string, lang: Lang = detectLang(text), role?: string): number {
+  if (lang === 'zh') return round(chineseSentiment(text, role));
+  if (lang === 'en') return round(englishSentiment(text, role));
+  return 0;
 }
 
-export function sentiment(text: string, lang: Lang = detectLang(text)): number {
-  if (lang === 'zh') return round(normalise(chineseValence(text)));
-  if (lang === 'en') return round(englishSentiment(text));
-  return 0;
+/** What the score is made of (cues and words with their final valences), for tests and tuning. */
+export function sentimentDetail(text: string, lang: Lang = detectLang(text), role?: string): Scored {
+  if (lang === 'zh') return chineseDetail(text, role);
+  if (lang === 'en') return englishDetail(text, role);
+  return { sum: 0, items: [] };
 }
 
 function round(x: number): number {
