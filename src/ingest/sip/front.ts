@@ -8,7 +8,7 @@ import type { SrsCore } from '../siprec/core.js';
 import { methodLabel, type IngestMetrics } from '../siprec/metrics.js';
 import { buildResponse, cseqNumber, header, param, parseSipMessage, SipParseError, topBranch, type ResponseOptions, type SipMessage } from './message.js';
 import { TransactionTable } from './transactions.js';
-import { startTransports, type Inbound } from './transport.js';
+import { startTransports, type Inbound, type TcpLimits } from './transport.js';
 
 export interface EmbeddedFrontOptions {
   host: string;
@@ -16,10 +16,15 @@ export interface EmbeddedFrontOptions {
   maxMessageBytes: number;
   /** How long a 2xx waits for its ACK before the recording is ended (RFC 3261 Timer H, 32 s). */
   ackTimeoutMs?: number;
+  maxHeaders?: number;
+  maxVias?: number;
+  tcp?: Partial<TcpLimits>;
 }
 
 export interface SipFront {
   address(): { udp: number; tcp: number };
+  /** For /readyz: whether this front can take calls now, and why not. */
+  status(): { ok: boolean; detail: string };
   close(): Promise<void>;
 }
 
@@ -48,8 +53,15 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
     const callId = ackKey.slice(0, ackKey.lastIndexOf('|'));
     log.warn('SIPREC 200 OK never acknowledged; ending recording');
     dialogs.delete(callId);
-    core.bye(callId, 'interrupted');
+    core.bye(callId, 'interrupted', 'no-ack');
   }, o.ackTimeoutMs);
+  // The core ended a recording on its own (no RTP): tell the SRC, as RFC 7866 lets the SRS do.
+  core.onExpired = (callId) => {
+    const dlg = dialogs.get(callId);
+    if (!dlg) return;
+    dialogs.delete(callId);
+    dlg.bye.send(buildBye(callId, dlg));
+  };
 
   const localAddress = (msg: SipMessage, m: Inbound): string => {
     if (!wildcard(o.host)) return o.host;
@@ -67,7 +79,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
   const onMessage = (m: Inbound): void => {
     let msg: SipMessage;
     try {
-      msg = parseSipMessage(m.data, { maxBytes: o.maxMessageBytes, stream: m.transport === 'tcp' });
+      msg = parseSipMessage(m.data, { maxBytes: o.maxMessageBytes, maxHeaders: o.maxHeaders, maxVias: o.maxVias, stream: m.transport === 'tcp' });
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
       metrics.badInput('sip', err.reason);
@@ -159,6 +171,8 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
     host: o.host,
     port: o.port,
     maxBytes: o.maxMessageBytes,
+    tcp: o.tcp,
+    admits: (a) => core.admits(a),
     onMessage: (m) => {
       try {
         onMessage(m);
@@ -172,6 +186,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
   });
   const front: SipFront = {
     address: () => ({ udp: transports.udpPort, tcp: transports.tcpPort }),
+    status: () => ({ ok: true, detail: `embedded SIP listening on udp/${transports.udpPort} and tcp/${transports.tcpPort}` }),
     close: async () => {
       // Shutting down ends each recording from our side (RFC 7866 lets the SRS send BYE).
       for (const [callId, dlg] of dialogs) dlg.bye.send(buildBye(callId, dlg));
