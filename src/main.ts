@@ -158,7 +158,7 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
   log.info({ url, sip: siprec?.address(), engine: speech.ready().engine }, 'earshot ready');
   // Say plainly what is closed and how to open it (also on /readyz and in the console).
   for (const [front, s] of Object.entries(fronts())) {
-    if (s.state === 'closed' || s.state === 'loopback-only' || s.state === 'down') log.warn({ front, state: s.state, how: s.how }, `ingest ${s.state}: ${s.detail}`);
+    if (s.state === 'closed' || s.state === 'local-only' || s.state === 'down') log.warn({ front, state: s.state, how: s.how }, `ingest ${s.state}: ${s.detail}`);
   }
 
   const demo = opts.demo || config.demo.enabled

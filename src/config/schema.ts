@@ -32,7 +32,7 @@ export const ConfigSchema = obj({
     front: Type.Union([Type.Literal('embedded'), Type.Literal('drachtio'), Type.Literal('off')], { default: 'embedded' }),
     host: Type.String({ default: '0.0.0.0' }),
     port: Type.Integer({ default: 5060, minimum: 0, maximum: 65535 }),
-    /** Source addresses allowed to send SIPREC besides loopback (always allowed); empty = loopback only. */
+    /** Source addresses allowed to send SIPREC besides the local host (127.0.0.1, ::1: always allowed); empty = local host only. */
     allow: Type.Array(Cidr, { default: [] }),
     maxMessageBytes: Type.Integer({ default: 65535, minimum: 1024, maximum: 1048576 }),
     /** Header lines per message, and Via entries (a request travelling more proxies than this is refused). */

@@ -5,13 +5,13 @@ import { WS_PROTOCOLS } from './fork/keys.js';
 /**
  * Each ingest front's state, for /readyz, the start-up log and the console's banner:
  * - open: takes calls from its configured sources;
- * - loopback-only: SIPREC with an empty sip.allow (a co-located SBC only);
+ * - local-only: SIPREC with an empty sip.allow (a co-located SBC only);
  * - closed: no credential is configured, so nothing is accepted (the default for forks);
  * - down: configured but unable to take calls (drachtio-server not connected) — /readyz says 503;
  * - off: not configured.
  * `how` says how to open or fix it; it never carries a secret or a file path.
  */
-export type FrontState = 'open' | 'loopback-only' | 'closed' | 'down' | 'off';
+export type FrontState = 'open' | 'local-only' | 'closed' | 'down' | 'off';
 
 export interface FrontStatus {
   ok: boolean;
@@ -37,9 +37,9 @@ function sipStatus(config: Config, f: IngestFronts): FrontStatus {
   const s = f.sip.status();
   if (!s.ok) return { ok: false, state: 'down', detail: s.detail, how: `check that drachtio-server runs and sip.drachtio matches it; ${DOC}` };
   if (config.sip.allow.length === 0) {
-    return { ok: true, state: 'loopback-only', detail: `${s.detail}; SIPREC accepted from loopback only`, how: `list your SBCs' addresses in sip.allow; ${DOC}` };
+    return { ok: true, state: 'local-only', detail: `${s.detail}; SIPREC accepted from the local host only (127.0.0.1, ::1)`, how: `list your SBCs' addresses in sip.allow; ${DOC}` };
   }
-  return { ok: true, state: 'open', detail: `${s.detail}; SIPREC accepted from loopback and ${config.sip.allow.length} sip.allow entr${config.sip.allow.length === 1 ? 'y' : 'ies'}` };
+  return { ok: true, state: 'open', detail: `${s.detail}; SIPREC accepted from the local host and ${config.sip.allow.length} sip.allow entr${config.sip.allow.length === 1 ? 'y' : 'ies'}` };
 }
 
 function forkStatus(config: Config, f: IngestFronts): FrontStatus {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics/registry.js';
 
-/** A check; ingest fronts add their state (open, loopback-only, closed, down, off) and how to open them. */
+/** A check; ingest fronts add their state (open, local-only, closed, down, off) and how to open them. */
 export type Readiness = () => Record<string, { ok: boolean; detail: string; state?: string; how?: string }>;
 
 /** A problem that does not stop the appliance taking and analysing calls, but loses or delays something. */

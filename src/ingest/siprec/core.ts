@@ -34,7 +34,7 @@ export interface CoreResponse {
 }
 
 export interface CoreOptions {
-  /** Sources allowed besides loopback (always allowed); empty = loopback only. */
+  /** Sources allowed besides the local host (127.0.0.1, ::1, always allowed); empty = local host only. */
   allow: string[];
   /** m-lines recorded per call; those past it are refused with port 0 (never bound). Default 4. */
   maxStreams?: number;
@@ -70,8 +70,9 @@ export class SrsCore {
   onExpired: (callId: string) => void = () => {};
 
   constructor(private readonly d: CoreDeps, private readonly o: CoreOptions) {
-    // Loopback is always allowed (a co-located SBC, the tests); everything else must be listed.
-    this.#allow.addSubnet('127.0.0.0', 8, 'ipv4');
+    // The local host (127.0.0.1, ::1) is always allowed: a co-located SBC or drachtio-server.
+    // Every other source, other 127/8 addresses included, must be listed.
+    this.#allow.addAddress('127.0.0.1', 'ipv4');
     this.#allow.addAddress('::1', 'ipv6');
     for (const cidr of o.allow) {
       const [addr, bits] = cidr.split('/');

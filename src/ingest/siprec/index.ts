@@ -62,7 +62,7 @@ export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bu
     core.close();
     throw err;
   }
-  const sources = config.sip.allow.length ? `loopback and ${config.sip.allow.join(', ')}` : 'loopback only: list your SBCs in sip.allow to open it';
+  const sources = config.sip.allow.length ? `the local host and ${config.sip.allow.length} sip.allow entries` : 'the local host only (127.0.0.1, ::1): list your SBCs in sip.allow to open it';
   log.info({ front: config.sip.front, ...(front?.address() ?? {}), allow: sources }, `SIPREC ingest listening; accepted from ${sources}`);
   let closing: Promise<void> | undefined;
   return {
