@@ -12,7 +12,7 @@ import { RtpStream, type PayloadMap } from '../rtp/stream.js';
 import type { RecordingMetadata } from './metadata.js';
 import type { IngestMetrics } from './metrics.js';
 import { assignRoles } from './roles.js';
-import { buildAnswer, flows, type AnsweredStream, type OfferedStream } from './sdp.js';
+import { buildAnswer, flows, selectStreams, type AnsweredStream, type OfferedStream } from './sdp.js';
 
 export interface SessionDeps {
   bus: PipelineBus;
@@ -175,22 +175,12 @@ export class RecordingSession {
    */
   #within(candidates: OfferedStream[], kept: Set<string>): OfferedStream[] {
     const max = this.d.maxStreams ?? 4;
-    const labels = new Set(kept);
-    const out: OfferedStream[] = [];
-    let refused = 0;
-    for (const o of candidates) {
-      if (labels.has(o.label) || labels.size >= max) {
-        refused++;
-        continue;
-      }
-      labels.add(o.label);
-      out.push(o);
-    }
+    const { chosen, refused } = selectStreams(candidates, kept, max);
     if (refused > 0) {
       this.d.metrics.badInput('sdp', 'too-many-streams');
       this.d.log.warn({ refused, max }, 'SIPREC offer has more streams than sip.maxStreamsPerCall; refusing the rest with port 0');
     }
-    return out;
+    return chosen;
   }
 
   get legs(): LegInfo[] {
