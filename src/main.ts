@@ -122,6 +122,8 @@ export interface Appliance {
   app: FastifyInstance;
   url: string;
   sip?: { udp: number; tcp: number };
+  /** Each ingest front's state (open, local-only, closed, down, off) and how to open it. */
+  ingest(): ReturnType<typeof ingestStatus>;
   close(): Promise<void>;
 }
 
@@ -177,5 +179,5 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
       await p.close();
       log.info('shutdown complete');
     })());
-  return { pipeline: p, app, url, sip: siprec?.address(), close };
+  return { pipeline: p, app, url, sip: siprec?.address(), ingest: fronts, close };
 }

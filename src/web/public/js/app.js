@@ -2,6 +2,7 @@
 import { api, setCsrf, setUnauthorizedHandler } from './api.js';
 import { beep } from './dom.js';
 import { applyStatic, getLang, onLangChange, setLang, t } from './i18n.js';
+import { startIngestBanner, stopIngestBanner, redrawIngestBanner } from './ingest-banner.js';
 import { LiveClient } from './live.js';
 import { LiveState } from './state.js';
 import * as alarmsView from './views/alarms.js';
@@ -71,6 +72,7 @@ async function onLogin(me) {
 
 async function startLive() {
   live.start();
+  startIngestBanner();
   try {
     const { alarms } = await api('/alarms?state=open&limit=1000');
     state.seedAlarms(alarms);
@@ -117,6 +119,7 @@ setUnauthorizedHandler(() => {
   if (!ctx.session) return;
   ctx.session = null;
   live.stop();
+  stopIngestBanner();
   render();
 });
 
@@ -128,6 +131,7 @@ document.getElementById('logout').addEventListener('click', async () => {
   }
   ctx.session = null;
   live.stop();
+  stopIngestBanner();
   state.calls.clear();
   state.alarms.clear();
   location.hash = '#/login';
@@ -141,6 +145,7 @@ onLangChange(() => {
   langSelect.value = getLang();
   updateAlarmCount();
   drawLiveStatus();
+  redrawIngestBanner();
   render();
 });
 
