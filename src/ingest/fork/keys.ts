@@ -58,6 +58,7 @@ export function allows(list: BlockList | undefined, remote: string | undefined):
  */
 export function resolveIngestKeys(config: Pick<Config, 'forks'>, env: NodeJS.ProcessEnv = process.env): IngestKey[] {
   const seen = new Set<string>();
+  const digests = new Map<string, string>();
   return config.forks.apiKeys.map((k, i) => {
     const at = `forks.apiKeys[${i}] (${k.name})`;
     if (seen.has(k.name)) throw new ConfigError([`${at}: name used twice; each source needs its own name`]);
@@ -86,6 +87,12 @@ export function resolveIngestKeys(config: Pick<Config, 'forks'>, env: NodeJS.Pro
       if (!key || key.length < MIN_KEY) throw new ConfigError([`${at}: the key (from ${sources[0]}) is missing or shorter than ${MIN_KEY} characters`]);
       digest = sha256(key);
     }
+    if (digest) {
+      const other = digests.get(digest.toString('hex'));
+      // One key, one source: the key's name is what the calls are attributed to.
+      if (other) throw new ConfigError([`${at}: same key as ${other}; give each source its own key`]);
+      digests.set(digest.toString('hex'), k.name);
+    }
     return { name: k.name, digest, protocols, allow: blockList(k.allow), maxConnections: k.maxConnections, clientSecret: k.clientSecret };
   });
 }
@@ -106,7 +113,7 @@ export function checkKey(keys: readonly IngestKey[], protocol: ForkProtocol, hea
   if (!presented) return { ok: false, reason: 'missing-key' };
   const p = sha256(presented);
   let match: IngestKey | undefined;
-  for (const k of keys) if (k.digest && timingSafeEqual(p, k.digest)) match = k;
+  for (const k of keys) if (k.digest && timingSafeEqual(p, k.digest) && !match) match = k;
   if (!match) return { ok: false, reason: 'bad-key' };
   if (!match.protocols.has(protocol)) return { ok: false, reason: 'wrong-protocol' };
   if (!allows(match.allow, remote)) return { ok: false, reason: 'forbidden-source' };
