@@ -86,18 +86,17 @@ export function l16ForkHandler(deps: ForkDeps, flavour: L16Flavour, gate: ForkGa
     };
 
     // The call (and its slot under limits.maxCalls) opens with the first audio, not on connect.
-    const open = (): void => {
-      const s = setup ?? readSetup({}, (req.query ?? {}) as Record<string, unknown>);
-      setup = s;
+    const open = (s: Setup): void => {
       const ext = uniqueExternalId(calls, 'audio-fork', s.externalId);
       call = new ForkCall(deps, 'audio-fork', ext, layoutLegs(s.mix, 'l16'), s.sampleRate, { agentId: s.agentId, queue: s.queue, callerId: s.callerId, source });
       clog.info({ callId: call.callId, sampleRate: s.sampleRate, mix: s.mix }, 'fork call opened');
     };
-    const configure = (s: Setup): void => {
+    const configure = (s: Setup): Setup => {
       setup = s;
       channels = s.mix === 'stereo' ? 2 : 1;
       aligner = new Aligner(2 * channels);
       audioRate.setRate(s.sampleRate * 2 * channels * REALTIME_FACTOR);
+      return s;
     };
 
     if (socket.protocol && socket.protocol !== SUBPROTOCOL[flavour]) return fail('subprotocol', WS.PROTOCOL_ERROR);
@@ -120,9 +119,9 @@ export function l16ForkHandler(deps: ForkDeps, flavour: L16Flavour, gate: ForkGa
           if (!setup) configure(readSetup(meta as Record<string, unknown>, (req.query ?? {}) as Record<string, unknown>));
           return;
         }
-        if (!setup) configure(readSetup({}, (req.query ?? {}) as Record<string, unknown>)); // metadata is optional in mod_audio_fork
+        const s = setup ?? configure(readSetup({}, (req.query ?? {}) as Record<string, unknown>)); // metadata is optional in mod_audio_fork
         if (!audioRate.take(data.length)) return fail('rate', WS.POLICY);
-        if (!call) open();
+        if (!call) open(s);
         idle.touch();
         const chans = splitL16(aligner!.take(data), channels);
         call!.push(chans);
