@@ -40,6 +40,8 @@ export const ConfigSchema = obj({
     maxVias: Type.Integer({ default: 16, minimum: 2, maximum: 128 }),
     /** Recorded streams per call: m-lines past this are answered with port 0 (refused), never bound. */
     maxStreamsPerCall: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
+    /** RFC 4028 Min-SE: an SRC asking a session timer below this gets 422 (RFC floor 90; lower only for tests). */
+    minSessionExpiresSeconds: Type.Integer({ default: 90, minimum: 1, maximum: 86400 }),
     tcp: obj({
       /** A SIP TCP connection with no traffic this long is closed (SBCs send CRLF keep-alives). */
       idleSeconds: Type.Integer({ default: 300, minimum: 2, maximum: 86400 }),

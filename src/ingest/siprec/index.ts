@@ -51,6 +51,7 @@ export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bu
           maxMessageBytes: config.sip.maxMessageBytes,
           maxHeaders: config.sip.maxHeaders,
           maxVias: config.sip.maxVias,
+          minSessionExpiresSeconds: config.sip.minSessionExpiresSeconds,
           tcp: { idleMs: tcp.idleSeconds * 1000, partialMs: tcp.partialSeconds * 1000, maxConnections: tcp.maxConnections, maxConnectionsPerIp: tcp.maxConnectionsPerIp },
           ackTimeoutMs: opts.ackTimeoutMs,
         },
