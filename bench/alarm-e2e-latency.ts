@@ -23,6 +23,7 @@ import { startAppliance } from '../src/main.js';
 import { createPocketsphinxEngine } from '../src/speech/engines/pocketsphinx/index.js';
 import { createUser } from '../src/web/index.js';
 import { interleaveL16 } from './load/audio.js';
+import { LOAD_AUTH, LOAD_FORKS } from './load/fork-client.js';
 
 const { values } = parseArgs({
   options: {
@@ -105,7 +106,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A mod_audio_fork sender like bench/load/fork-client.ts, which also keeps each chunk's send time. */
 async function sendCall(base: string, pcm: Buffer, rec: CallRec): Promise<number> {
-  const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ingest/audio-fork`, ['audio.drachtio.org']);
+  const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ingest/audio-fork`, ['audio.drachtio.org'], { headers: LOAD_AUTH });
   const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
   await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
   ws.send(JSON.stringify({ callSid: rec.sid, sampleRate: RATE, mixType: 'stereo', agentId: '1001' }));
@@ -123,7 +124,7 @@ async function sendCall(base: string, pcm: Buffer, rec: CallRec): Promise<number
 
 async function main(): Promise<void> {
   const call = buildCall();
-  const config = validateConfig({
+  const config = validateConfig({ forks: LOAD_FORKS,
     dataDir: path.join(dir, 'data'),
     http: { host: '127.0.0.1', port: 0 },
     sip: { front: 'off' },

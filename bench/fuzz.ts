@@ -13,7 +13,7 @@ import { allTargets } from '../test/fuzz/targets.js';
 const BUDGET: Record<string, number> = {
   'sip-udp': 40_000, 'sip-tcp': 40_000, 'siprec-body': 30_000, sdp: 40_000, 'rs-metadata': 30_000, rtp: 150_000,
   'codec-pcmu': 150_000, 'codec-pcma': 150_000, 'codec-g722': 20_000, 'codec-l16': 150_000, 'codec-l16-stereo': 150_000, 'codec-opus-stereo': 30_000,
-  'fork-ari-control': 60_000, 'fork-audiohook-message': 60_000, 'fork-l16-setup': 60_000, 'fork-framing': 60_000,
+  'fork-ari-control': 60_000, 'fork-audiohook-message': 60_000, 'fork-l16-setup': 60_000, 'fork-framing': 60_000, 'ingest-auth': 60_000,
   rules: 5_000, config: 5_000, 'import-wav': 40_000, 'import-pcap': 20_000,
 };
 

@@ -15,7 +15,7 @@ import { validateConfig } from '../src/config/index.js';
 import { startAppliance } from '../src/main.js';
 import { freePort } from '../test/fixtures/sipp/harness.js';
 import { conversation, forkStereo, toUlaw8k } from './load/audio.js';
-import { runForkCall } from './load/fork-client.js';
+import { LOAD_FORKS, runForkCall } from './load/fork-client.js';
 import { killAll, runSiprecCall, writeTwoLegPcap } from './load/sipp.js';
 import { runCancelCall } from './load/sipp-cancel.js';
 import { startSampler } from './load/stats.js';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     }),
   );
   const rtpBase = 30000 + 2 * Math.floor(rand() * 5000);
-  const config = validateConfig({
+  const config = validateConfig({ forks: LOAD_FORKS,
     dataDir: path.join(dir, 'data'),
     http: { host: '127.0.0.1', port: 0 },
     sip: { host: '127.0.0.1', port: await freePort() },

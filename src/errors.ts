@@ -18,6 +18,8 @@ export const ERRORS = {
   EARSHOT_ERR_IMPORT_FORMAT: { message: 'unsupported or corrupt recording', http: 415 },
   EARSHOT_ERR_RULES: { message: 'rule file invalid', http: 422 },
   EARSHOT_ERR_UNAUTHENTICATED: { message: 'login required', http: 401 },
+  EARSHOT_ERR_INGEST_CLOSED: { message: 'this ingest is closed: no credential is configured for it', http: 403 },
+  EARSHOT_ERR_INGEST_BUSY: { message: 'ingest connection limit reached (per source, per address or in all)', http: 503 },
   EARSHOT_ERR_FORBIDDEN: { message: 'role does not allow this', http: 403 },
   EARSHOT_ERR_NOT_FOUND: { message: 'not found', http: 404 },
   EARSHOT_ERR_USER_INVALID: { message: 'invalid user name, role or password', http: 400 },

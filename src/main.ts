@@ -18,8 +18,9 @@ import { createWebServer } from './web/index.js';
 import { createReportScheduler } from './web/reports/index.js';
 import { ruleRoutes } from './web/routes/rules.js';
 import { storedRuleSources } from './web/routes/rule-packs.js';
-import { forkRoutes, createAudioSocketServer } from './ingest/fork/index.js';
-import { createSiprecIngest } from './ingest/siprec/index.js';
+import { forkRoutes, createAudioSocketServer, ForkGate, type AudioSocketServer } from './ingest/fork/index.js';
+import { createSiprecIngest, type SiprecIngest } from './ingest/siprec/index.js';
+import { ingestStatus } from './ingest/status.js';
 import { startDemoLoop } from './ingest/import/demo.js';
 import { createSync } from './sync/index.js';
 import { createRetentionJob } from './store/retention.js';
@@ -126,6 +127,8 @@ export interface Appliance {
   app: FastifyInstance;
   url: string;
   sip?: { udp: number; tcp: number };
+  /** Each ingest front's state (open, local-only, closed, down, off) and how to open it. */
+  ingest(): ReturnType<typeof ingestStatus>;
   close(): Promise<void>;
 }
 
@@ -134,6 +137,12 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
   const log = opts.log ?? createLogger(config.log.level);
   const p = await createPipeline(config, log);
   const { bus, calls, metrics, store, speech, alarms } = p;
+  // One set of ingest keys and connection caps for every fork protocol (keys resolved here: a bad
+  // key file stops start-up).
+  const gate = config.forks.enabled ? new ForkGate(config, metrics) : undefined;
+  let siprec: SiprecIngest | undefined;
+  let audioSocket: AudioSocketServer | undefined;
+  const fronts = () => ingestStatus(config, { sip: siprec, gate, audioSocket });
 
   const app = await createWebServer({
     config, log, bus, calls, metrics, store, alarms,
@@ -142,20 +151,24 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
       speech: speech.ready(),
       // Rules carry on without embeddings: reported, never a reason to leave rotation.
       semantic: { ok: true, ...p.analysis.semantic() },
+      // Each ingest front: not ready while a configured one cannot take calls (drachtio down).
+      ...fronts(),
     }),
   });
   // Behind the same session guard as every /api/v1 route.
   await app.register(surveyRoutes({ store, metrics, config }), { prefix: '/api/v1' });
   await app.register(ruleRoutes({ config, store, metrics, log, onRulesChanged: (s) => p.analysis.reloadRules(s), onAlarmRulesChanged: (r) => alarms.reloadRules(r) }), { prefix: '/api/v1' });
   const reports = createReportScheduler({ store, log, consoleUrl: config.http.publicUrl || undefined });
-  if (config.forks.enabled) await app.register(forkRoutes({ config, log, bus, calls, metrics }));
-  const audioSocket = config.forks.audioSocketPort
-    ? await createAudioSocketServer({ config, log, bus, calls, metrics }, { host: config.forks.audioSocketHost, allow: config.forks.audioSocketAllow })
-    : undefined;
-  const siprec = config.sip.front === 'off' ? undefined : await createSiprecIngest({ config, log, bus, calls, metrics });
+  if (gate) await app.register(forkRoutes({ config, log, bus, calls, metrics }, gate));
+  audioSocket = gate && config.forks.audioSocketPort ? await createAudioSocketServer({ config, log, bus, calls, metrics }, { host: config.forks.audioSocketHost, gate }) : undefined;
+  siprec = config.sip.front === 'off' ? undefined : await createSiprecIngest({ config, log, bus, calls, metrics });
 
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   log.info({ url, sip: siprec?.address(), engine: speech.ready().engine }, 'earshot ready');
+  // Say plainly what is closed and how to open it (also on /readyz and in the console).
+  for (const [front, s] of Object.entries(fronts())) {
+    if (s.state === 'closed' || s.state === 'local-only' || s.state === 'down') log.warn({ front, state: s.state, how: s.how }, `ingest ${s.state}: ${s.detail}`);
+  }
 
   const demo = opts.demo || config.demo.enabled
     ? startDemoLoop({ log, bus, calls, metrics, speech, imports: storeImportLedger(store) }, config.demo)
@@ -173,5 +186,5 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
       await p.close();
       log.info('shutdown complete');
     })());
-  return { pipeline: p, app, url, sip: siprec?.address(), close };
+  return { pipeline: p, app, url, sip: siprec?.address(), ingest: fronts, close };
 }

@@ -2,13 +2,22 @@
 // then L16 stereo (customer, agent interleaved: channel 0 is the customer) in 100 ms messages paced at real time.
 import { WebSocket } from 'ws';
 
+/**
+ * Fork ingest is closed without a key: the load tools, fault and endurance tests configure this one
+ * (LOAD_FORKS in a config, LOAD_FORKS_ENV for a child `earshot serve`) and the client presents it.
+ */
+export const LOAD_FORK_KEY = 'load-fork-key-0123456789abcdef';
+export const LOAD_FORKS = { apiKeys: [{ name: 'load', key: LOAD_FORK_KEY }] };
+export const LOAD_FORKS_ENV = { EARSHOT_FORKS_API_KEYS: JSON.stringify(LOAD_FORKS.apiKeys) };
+export const LOAD_AUTH = { authorization: `Bearer ${LOAD_FORK_KEY}` };
+
 export interface ForkCallResult {
   sentMs: number;
   closeCode: number;
 }
 
 export async function runForkCall(baseUrl: string, pcm: Buffer, o: { sampleRate: number; callSid: string; agentId?: string }): Promise<ForkCallResult> {
-  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ingest/audio-fork`, ['audio.drachtio.org']);
+  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ingest/audio-fork`, ['audio.drachtio.org'], { headers: LOAD_AUTH });
   const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

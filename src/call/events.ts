@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Alarm, AudioChunk, CallEvent, CallInfo, CallState, LegInfo, LegStats, PartialUtterance, Transcript, Utterance } from './types.js';
+import type { Alarm, AudioChunk, CallEvent, CallInfo, CallState, EndReason, LegInfo, LegStats, PartialUtterance, Transcript, Utterance } from './types.js';
 
 /**
  * The typed events stages exchange. Stages subscribe to what they need and never
@@ -24,7 +24,7 @@ export interface PipelineEvents {
   'call.event': [CallEvent];
   'alarm': [Alarm];
   'alarm.updated': [Alarm];
-  'call.ended': [{ callId: string; state: CallState; endedAt: number }];
+  'call.ended': [{ callId: string; state: CallState; endedAt: number; reason?: EndReason }];
 }
 
 export type EventName = keyof PipelineEvents;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PipelineBus } from './events.js';
 import type { CallIdentity } from './identity.js';
-import type { CallInfo, CallState, IngestKind, LegInfo, Participant, Role } from './types.js';
+import type { CallInfo, CallState, EndReason, IngestKind, LegInfo, Participant, Role } from './types.js';
 
 export interface ActiveCall {
   info: CallInfo;
@@ -17,6 +17,8 @@ export interface NewCall {
   /** The caller's number or URI as the source gave it: hashed here at once and never kept. */
   callerId?: string;
   startedAt?: number;
+  /** The authenticated source (fork key name, SIPREC peer address). */
+  source?: string;
 }
 
 export interface NewLeg {
@@ -79,6 +81,7 @@ export class CallRegistry {
       agentId: req.agentId,
       queue: req.queue ?? this.opts.identity?.queueFor(req.agentId),
       customerHash: req.customerHash ?? this.opts.identity?.customerHash(req.callerId),
+      ...(req.source ? { source: req.source } : {}),
     };
     const call: ActiveCall = { info, legs: new Map() };
     this.#calls.set(info.callId, call);
@@ -120,13 +123,13 @@ export class CallRegistry {
    * Idempotent: closing an unknown or already-closed call does nothing. The call leaves the live
    * set at once (its slot is free for a new call); `call.ended` follows once the drain is done.
    */
-  close(callId: string, state: CallState = 'ended', endedAt = Date.now()): void {
+  close(callId: string, state: CallState = 'ended', endedAt = Date.now(), reason?: EndReason): void {
     const call = this.#calls.get(callId);
     if (!call) return;
     this.#calls.delete(callId);
     this.#byExternal.delete(`${call.info.ingest}:${call.info.externalId}`);
     for (const leg of call.legs.values()) this.bus.emit('leg.ended', leg);
-    const ended = () => this.bus.emit('call.ended', { callId, state, endedAt });
+    const ended = () => this.bus.emit('call.ended', { callId, state, endedAt, ...(reason ? { reason } : {}) });
     if (!this.opts.drain) return ended();
     const limit = this.#drainLimitMs ?? this.opts.drainTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
@@ -166,7 +169,7 @@ export class CallRegistry {
   async closeAll(state: CallState, graceMs: number): Promise<void> {
     // Cut by the timer below; calls closed later (an ingest still winding down) get a backstop.
     this.#drainLimitMs = Math.min(2 * graceMs, this.#drainLimitMs ?? 2 * graceMs);
-    for (const c of this.list()) this.close(c.info.callId, state);
+    for (const c of this.list()) this.close(c.info.callId, state, Date.now(), 'shutdown');
     const timer = setTimeout(() => {
       if (this.#cuts.size) this.opts.onDrainError?.(new Error(`shutdown: ${this.#cuts.size} call(s) ended after a ${graceMs} ms grace with audio not yet recognised`));
       for (const cut of [...this.#cuts]) cut();

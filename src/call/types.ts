@@ -5,6 +5,23 @@ export type Role = 'customer' | 'agent' | 'mixed' | 'unknown';
 export type IngestKind = 'siprec' | 'audio-fork' | 'audiohook' | 'audiosocket' | 'ari' | 'import';
 export type CallState = 'active' | 'ended' | 'interrupted';
 
+/**
+ * Why a call ended, stored with it (calls.end_reason). Bounded: metrics and the console use it.
+ * bye / hangup / close: the source ended it; the others are Earshot's bounds and failures.
+ */
+export type EndReason =
+  | 'bye' // SIP BYE from the SRC
+  | 'hangup' // the fork's own end message or a clean websocket close
+  | 'connection-lost' // the fork connection dropped without its end message
+  | 'protocol-error' // the source broke its protocol; we closed it
+  | 'rtp-inactivity' // no RTP on the flowing streams for rtp.inactivitySeconds (a lost BYE)
+  | 'fork-idle' // no audio on the fork connection for forks.idleSeconds
+  | 'no-ack' // our 200 OK to the INVITE was never acknowledged (RFC 3261 Timer H)
+  | 'session-expired' // SIP session timer ran out without a refresh (RFC 4028)
+  | 'cancelled'
+  | 'shutdown'
+  | 'end-of-file'; // an import or demo replay reached the end of its recording
+
 export interface Participant {
   /** Display name or AOR as the source gave it. Never logged or exported: PII. */
   name?: string;
@@ -31,6 +48,8 @@ export interface CallInfo {
   queue?: string;
   /** Salted hash of the caller's number: lets KPIs spot repeat callers without the number. */
   customerHash?: string;
+  /** The authenticated ingest source: the fork API key's name, or the SIPREC peer's address. */
+  source?: string;
 }
 
 /** Mono 16-bit PCM of one leg. `tMs` is the leg-relative time of the first sample. */

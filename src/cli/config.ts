@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { configFrom } from './common.js';
 import { configOption } from './options.js';
+import { resolveIngestKeys } from '../ingest/fork/keys.js';
 
 export function configCommand(): Command {
   const cmd = new Command('config').description('configuration tools');
@@ -11,6 +12,7 @@ export function configCommand(): Command {
     .option('--print', 'print the effective configuration as JSON')
     .action((opts: { config?: string; print?: boolean }) => {
       const config = configFrom(opts);
+      resolveIngestKeys(config); // key files and variables exist and hold keys long enough
       if (opts.print) {
         // Secrets are shown masked: this output ends up in tickets.
         const masked = JSON.parse(JSON.stringify(config), (k, v: unknown) => (/secret|key$/i.test(k) && typeof v === 'string' && v ? '***' : v));

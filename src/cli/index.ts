@@ -8,6 +8,7 @@ import { modelsCommand } from './models.js';
 import { dbCommand } from './db.js';
 import { configCommand } from './config.js';
 import { userCommand } from './user.js';
+import { ingestCommand } from './ingest.js';
 import { syncCommand, collectorCommand } from './sync.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8').toString()) as { version: string };
@@ -24,6 +25,7 @@ program.addCommand(modelsCommand());
 program.addCommand(dbCommand());
 program.addCommand(configCommand());
 program.addCommand(userCommand());
+program.addCommand(ingestCommand());
 program.addCommand(syncCommand());
 program.addCommand(collectorCommand());
 

@@ -22,6 +22,8 @@ export function serveCommand(): Command {
         process.stderr.write(`earshot: first start: created user "admin" with password ${password} (shown once)\n`);
       }
       process.stderr.write(`earshot: console at ${appliance.url.replace('0.0.0.0', '127.0.0.1')}/\n`);
+      // Closed by default: say so where the operator looks first (also in the log, /readyz, the console).
+      for (const s of Object.values(appliance.ingest())) if (s.state !== 'open' && s.state !== 'off') process.stderr.write(`earshot: ${s.state}: ${s.detail}${s.how ? ` (${s.how})` : ''}\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

@@ -49,9 +49,24 @@ export const ConfigSchema = obj({
     front: Type.Union([Type.Literal('embedded'), Type.Literal('drachtio'), Type.Literal('off')], { default: 'embedded' }),
     host: Type.String({ default: '0.0.0.0' }),
     port: Type.Integer({ default: 5060, minimum: 0, maximum: 65535 }),
-    /** Source addresses allowed to send SIPREC; empty = any. */
+    /** Source addresses allowed to send SIPREC besides the local host (127.0.0.1, ::1: always allowed); empty = local host only. */
     allow: Type.Array(Cidr, { default: [] }),
     maxMessageBytes: Type.Integer({ default: 65535, minimum: 1024, maximum: 1048576 }),
+    /** Header lines per message, and Via entries (a request travelling more proxies than this is refused). */
+    maxHeaders: Type.Integer({ default: 128, minimum: 16, maximum: 1024 }),
+    maxVias: Type.Integer({ default: 16, minimum: 2, maximum: 128 }),
+    /** Recorded streams per call: m-lines past this are answered with port 0 (refused), never bound. */
+    maxStreamsPerCall: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
+    /** RFC 4028 Min-SE: an SRC asking a session timer below this gets 422 (RFC floor 90; lower only for tests). */
+    minSessionExpiresSeconds: Type.Integer({ default: 90, minimum: 1, maximum: 86400 }),
+    tcp: obj({
+      /** A SIP TCP connection with no traffic this long is closed (SBCs send CRLF keep-alives). */
+      idleSeconds: Type.Integer({ default: 300, minimum: 2, maximum: 86400 }),
+      /** A started message must be complete within this (slow senders holding partial messages). */
+      partialSeconds: Type.Integer({ default: 10, minimum: 1, maximum: 600 }),
+      maxConnections: Type.Integer({ default: 512, minimum: 1, maximum: 100000 }),
+      maxConnectionsPerIp: Type.Integer({ default: 32, minimum: 1, maximum: 100000 }),
+    }),
     /** A SIPREC participant whose AOR matches this is the agent; the other is the customer. */
     agentPattern: Type.String({ default: '^(?:sips?:|tel:)?\\d{2,6}(?:@|$)', minLength: 1 }),
     retryAfterSeconds: Type.Integer({ default: 30, minimum: 1, maximum: 3600 }),
@@ -68,24 +83,48 @@ export const ConfigSchema = obj({
     portMin: Type.Integer({ default: 20000, minimum: 1024, maximum: 65534 }),
     portMax: Type.Integer({ default: 30000, minimum: 1025, maximum: 65535 }),
     jitterBufferMs: Type.Integer({ default: 60, minimum: 0, maximum: 1000 }),
+    /** A SIPREC call whose flowing streams bring no RTP for this long is ended (lost BYE); hold pauses it. */
+    inactivitySeconds: Type.Number({ default: 60, minimum: 1, maximum: 86400 }),
   }),
   forks: obj({
     enabled: Type.Boolean({ default: true }),
-    /** Per-source API keys for audio-fork websockets; empty = no key needed (loopback-only sites). */
+    /**
+     * Per-source credentials. No fork protocol and no AudioSocket accepts a connection until one is
+     * configured. The name becomes the calls' source. Key material: exactly one of key, keyFile,
+     * keyEnv, keySha256 (websocket protocols); AudioSocket entries authenticate by `allow` alone.
+     */
     apiKeys: Type.Array(
       obj({
-        name: Type.String({ minLength: 1 }),
-        key: Type.String({ minLength: 16 }),
+        name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }),
+        key: Type.Optional(Type.String({ minLength: 16 })),
+        /** File holding the key (first line), e.g. a systemd credential. */
+        keyFile: Type.Optional(Type.String({ minLength: 1 })),
+        /** Environment variable holding the key. */
+        keyEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' })),
+        /** Hex SHA-256 of the key: the config then holds no secret (`earshot ingest key` prints one). */
+        keySha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+        protocols: Type.Array(Type.Union(['audio-fork', 'jambonz', 'audiohook', 'ari', 'audiosocket'].map((p) => Type.Literal(p))), {
+          default: ['audio-fork', 'jambonz', 'audiohook', 'ari'],
+          minItems: 1,
+        }),
+        /** Source addresses (CIDR) the key is valid from; empty = any. Required for AudioSocket. */
+        allow: Type.Array(Cidr, { default: [] }),
+        /** Open connections of this source at once; 0 = only the global caps. */
+        maxConnections: Type.Integer({ default: 0, minimum: 0, maximum: 100000 }),
         /** Base64 secret for Genesys AudioHook HTTP message signatures; set = signatures required. */
         clientSecret: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/=_-]{16,}$' })),
       }),
       { default: [] },
     ),
     audioSocketPort: Type.Integer({ default: 0, minimum: 0, maximum: 65535, description: '0 = AudioSocket TCP listener off' }),
-    /** AudioSocket has no credentials in its protocol: bind narrowly and list the Asterisk hosts. */
+    /** AudioSocket has no credentials in its protocol: bind narrowly; sources come from apiKeys[].allow. */
     audioSocketHost: Type.String({ default: '127.0.0.1' }),
-    audioSocketAllow: Type.Array(Cidr, { default: [] }),
     maxFrameBytes: Type.Integer({ default: 65536, minimum: 320, maximum: 4194304 }),
+    /** A fork connection that sends no audio this long (from connect or since its last audio) is closed. */
+    idleSeconds: Type.Number({ default: 15, minimum: 1, maximum: 3600 }),
+    /** Open fork connections (websocket and AudioSocket), in all and per source address. */
+    maxConnections: Type.Integer({ default: 400, minimum: 1, maximum: 100000 }),
+    maxConnectionsPerIp: Type.Integer({ default: 200, minimum: 1, maximum: 100000 }),
   }),
   speech: obj({
     engine: Type.Union([Type.Literal('pocketsphinx'), Type.Literal('sherpa')], { default: 'pocketsphinx' }),

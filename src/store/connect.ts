@@ -22,7 +22,7 @@ export function connectStore(store: Store, bus: PipelineBus): () => void {
     bus.on('call.event', (e) => {
       store.addCallEvent(e);
     }),
-    bus.on('call.ended', (e) => store.endCall(e.callId, e.state, e.endedAt)),
+    bus.on('call.ended', (e) => store.endCall(e.callId, e.state, e.endedAt, undefined, e.reason)),
   ];
   return () => offs.forEach((off) => off());
 }

@@ -9,18 +9,20 @@ export function prepareStatements(db: Database.Database) {
   return {
     // Hot path (queued through the writer).
     upsertCall: p(
-      `INSERT INTO calls (id, ingest, external_id, started_at, agent_id, queue, customer_hash) VALUES (?,?,?,?,?,?,?)
+      `INSERT INTO calls (id, ingest, external_id, started_at, agent_id, queue, customer_hash, source) VALUES (?,?,?,?,?,?,?,?)
        ON CONFLICT(id) DO UPDATE SET agent_id = COALESCE(excluded.agent_id, agent_id),
          queue = COALESCE(excluded.queue, queue), customer_hash = COALESCE(excluded.customer_hash, customer_hash)`,
     ),
     // A reused (ingest, external id) — a SIP Call-ID seen again, an import retried — keeps the new
     // call and all its children: the new row's external id gets its call id appended.
     insertCallReused: p(
-      `INSERT INTO calls (id, ingest, external_id, started_at, agent_id, queue, customer_hash) VALUES (?,?,?,?,?,?,?)`,
+      `INSERT INTO calls (id, ingest, external_id, started_at, agent_id, queue, customer_hash, source) VALUES (?,?,?,?,?,?,?,?)`,
     ),
     endCall: p(
-      // Parameters: state, endedAt, endedAt, summary, id.
-      `UPDATE calls SET state = ?, ended_at = ?, duration_ms = MAX(0, ? - started_at), summary = COALESCE(?, summary)
+      // Parameters: state, endedAt, endedAt, summary, reason, id. The first end (the registry's) names
+      // the reason; the KPI stage's later write with the summary keeps it.
+      `UPDATE calls SET state = ?, ended_at = ?, duration_ms = MAX(0, ? - started_at), summary = COALESCE(?, summary),
+         end_reason = COALESCE(?, end_reason)
        WHERE id = ?`,
     ),
     upsertLeg: p(

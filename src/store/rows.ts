@@ -1,4 +1,4 @@
-import type { AlarmState, CallState, EmotionLabel, IngestKind, Role, Severity, Utterance } from '../call/types.js';
+import type { AlarmState, CallState, EmotionLabel, EndReason, IngestKind, Role, Severity, Utterance } from '../call/types.js';
 import type { AlarmRow, CallEventRow, CallRow, ImportRow, ImportState, LegRow } from './types.js';
 
 // SQLite rows → domain objects. NULL columns become absent keys (not `undefined` values) so a row
@@ -23,8 +23,10 @@ export function toCall(r: Raw, legs: LegRow[]): CallRow {
     agentId: opt<string>(r.agent_id),
     queue: opt<string>(r.queue),
     customerHash: opt<string>(r.customer_hash),
+    source: opt<string>(r.source),
     state: r.state as CallState,
     endedAt: opt<number>(r.ended_at),
+    endReason: opt<EndReason>(r.end_reason),
     durationMs: opt<number>(r.duration_ms),
     summary: json(r.summary),
     legs,

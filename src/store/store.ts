@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { Alarm, AlarmState, CallEvent, CallInfo, CallState, LegInfo, LegStats, Utterance } from '../call/types.js';
+import type { Alarm, AlarmState, CallEvent, CallInfo, CallState, EndReason, LegInfo, LegStats, Utterance } from '../call/types.js';
 import { StoreError, notFound } from './errors.js';
 import type { StoreMetrics } from './metrics.js';
 import type { IdBlocks } from './ids.js';
@@ -31,14 +31,14 @@ export class SqliteStore implements Store {
   }
 
   upsertCall(c: CallInfo): void {
-    const args = [c.callId, c.ingest, c.externalId, c.startedAt, c.agentId ?? null, c.queue ?? null, c.customerHash ?? null];
+    const args = [c.callId, c.ingest, c.externalId, c.startedAt, c.agentId ?? null, c.queue ?? null, c.customerHash ?? null, c.source ?? null];
     this.#queue('call', () => this.#upsertCall(args), true);
   }
 
-  endCall(callId: string, state: CallState, endedAt: number, summary?: unknown): void {
+  endCall(callId: string, state: CallState, endedAt: number, summary?: unknown, reason?: EndReason): void {
     const json = this.#json('call-end', summary);
     if (json === false) return;
-    this.#queue('call-end', () => this.st.endCall.run(state, endedAt, endedAt, json, callId), true);
+    this.#queue('call-end', () => this.st.endCall.run(state, endedAt, endedAt, json, reason ?? null, callId), true);
   }
 
   addLeg(l: LegInfo): void {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Alarm, AlarmState, CallEvent, CallInfo, CallState, LegInfo, LegStats, Utterance } from '../call/types.js';
+import type { Alarm, AlarmState, CallEvent, CallInfo, CallState, EndReason, LegInfo, LegStats, Utterance } from '../call/types.js';
 
 export type { LegStats };
 
@@ -24,7 +24,7 @@ export interface Store extends StoreReads {
   readonly db: Database.Database;
   readonly path: string;
   upsertCall(info: CallInfo): void;
-  endCall(callId: string, state: CallState, endedAt: number, summary?: unknown): void;
+  endCall(callId: string, state: CallState, endedAt: number, summary?: unknown, reason?: EndReason): void;
   addLeg(leg: LegInfo): void;
   setLegStats(legId: string, stats: LegStats): void;
   addUtterance(u: Utterance): number;
@@ -41,6 +41,7 @@ export interface Store extends StoreReads {
 export interface CallRow extends CallInfo {
   state: CallState;
   endedAt?: number;
+  endReason?: EndReason;
   durationMs?: number;
   summary?: unknown;
   legs: LegRow[];

@@ -8,8 +8,11 @@ import type { Metrics } from '../metrics/registry.js';
 import type { Sessions } from './auth/sessions.js';
 import { sendError } from './errors.js';
 
-/** `state` qualifies a check that never fails readiness (the semantic layer: ok, starting, degraded, off). */
-export type Readiness = () => Record<string, { ok: boolean; detail: string; state?: string }>;
+/**
+ * A check. `state` qualifies it: ingest fronts (open, local-only, closed, down, off, with `how` to
+ * open them) and the semantic layer (ok, starting, degraded, off; it never fails readiness).
+ */
+export type Readiness = () => Record<string, { ok: boolean; detail: string; state?: string; how?: string }>;
 
 /** A problem that does not stop the appliance taking and analysing calls, but loses or delays something. */
 export interface Degradation {

@@ -19,6 +19,7 @@ import { createUser } from '../../src/web/index.js';
 import { buildBatch, syncPreview } from '../../src/sync/index.js';
 import { memoryReader, pumpFrames } from '../../src/ingest/import/pump.js';
 import { memoryLogger } from '../metrics/siprec-rig.js';
+import { LOAD_AUTH, LOAD_FORKS } from '../../bench/load/fork-client.js';
 
 const NAME = 'Bartholomew Quigley';
 const AGENT_NAME = 'Zebulon Fairweather';
@@ -93,7 +94,7 @@ t.test('no PII in logs, metrics, sync, webhooks, live messages or stored text', 
   // Every log line at trace, with the product logger's own options (src/log.ts) but into memory.
   const logs: string[] = [];
   const log = memoryLogger(logs);
-  const config = validateConfig({
+  const config = validateConfig({ forks: LOAD_FORKS,
     dataDir: path.join(dir, 'data'),
     log: { level: 'trace' },
     http: { host: '127.0.0.1', port: 0 },
@@ -127,7 +128,7 @@ t.test('no PII in logs, metrics, sync, webhooks, live messages or stored text', 
   // does: neither the accepted nor the rejected metadata may be echoed into logs or anywhere else.
   const forkUrl = `${appliance.url.replace('http', 'ws')}/ingest/audio-fork`;
   const fork = async (send: (f: WebSocket) => void): Promise<void> => {
-    const f = new WebSocket(forkUrl, 'audio.drachtio.org');
+    const f = new WebSocket(forkUrl, 'audio.drachtio.org', { headers: LOAD_AUTH });
     t.teardown(() => f.terminate());
     await new Promise((resolve, reject) => (f.once('open', resolve), f.once('error', reject)));
     const closed = new Promise((resolve) => f.once('close', resolve));

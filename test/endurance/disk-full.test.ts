@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { conversation, forkStereo } from '../../bench/load/audio.js';
-import { runForkCall } from '../../bench/load/fork-client.js';
+import { LOAD_FORKS_ENV, runForkCall } from '../../bench/load/fork-client.js';
 
 const cli = fileURLToPath(new URL('../../dist/src/cli/index.js', import.meta.url));
 const CALL_S = 40;
@@ -87,7 +87,7 @@ t.test('disk full on the data dir mid-call: stays up, says so, keeps analysing, 
 
   const conv = conversation(base, CALL_S, 0);
   child = spawn(process.execPath, [cli, 'serve'], {
-    env: { ...process.env, EARSHOT_DATA_DIR: dataDir, EARSHOT_HTTP_HOST: '127.0.0.1', EARSHOT_HTTP_PORT: '0', EARSHOT_SIP_FRONT: 'off', EARSHOT_LOG_LEVEL: 'warn', EARSHOT_SPEECH_WORKERS: '1' },
+    env: { ...process.env, ...LOAD_FORKS_ENV, EARSHOT_DATA_DIR: dataDir, EARSHOT_HTTP_HOST: '127.0.0.1', EARSHOT_HTTP_PORT: '0', EARSHOT_SIP_FRONT: 'off', EARSHOT_LOG_LEVEL: 'warn', EARSHOT_SPEECH_WORKERS: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const killer = setTimeout(() => child?.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 140_000);

@@ -13,6 +13,7 @@ import { startAppliance } from '../../src/main.js';
 import { freePort } from '../fixtures/sipp/harness.js';
 import { conversation, toUlaw8k } from '../../bench/load/audio.js';
 import { killAll, running, runSiprecCall, writeTwoLegPcap } from '../../bench/load/sipp.js';
+import { LOAD_FORKS } from '../../bench/load/fork-client.js';
 
 /** The bound this test enforces on close(): a stuck shutdown fails it (this is not a speed test). */
 const BUDGET_MS = 10_000;
@@ -57,7 +58,7 @@ t.test(`close() with ${CALLS} SIPREC calls in flight, one SRC dead: within ${BUD
   writeTwoLegPcap(pcap, toUlaw8k(conv.agent), toUlaw8k(conv.customer));
   const rtpBase = 30000 + 2 * Math.floor(Math.random() * 10000);
   const dataDir = path.join(dir, 'data');
-  const config = validateConfig({
+  const config = validateConfig({ forks: LOAD_FORKS,
     dataDir,
     http: { host: '127.0.0.1', port: 0 },
     sip: { host: '127.0.0.1', port: await freePort() },

@@ -15,7 +15,7 @@ import { freePort } from '../fixtures/sipp/harness.js';
 import { conversation, forkStereo, toUlaw8k } from '../../bench/load/audio.js';
 import { killAll, runSiprecCall, writeTwoLegPcap } from '../../bench/load/sipp.js';
 import { runCancelCall } from '../../bench/load/sipp-cancel.js';
-import { runForkCall } from '../../bench/load/fork-client.js';
+import { LOAD_FORKS, runForkCall } from '../../bench/load/fork-client.js';
 
 const CALL_S = 55;
 const SIPREC_CALLS = 5;
@@ -35,7 +35,7 @@ t.test('10 concurrent calls for a minute: nothing lost', { timeout: 180_000 }, a
 
   const sipPort = await freePort();
   const rtpBase = 30000 + 2 * Math.floor(Math.random() * 10000);
-  const config = validateConfig({
+  const config = validateConfig({ forks: LOAD_FORKS,
     dataDir: path.join(dir, 'data'),
     http: { host: '127.0.0.1', port: 0 },
     sip: { host: '127.0.0.1', port: sipPort },

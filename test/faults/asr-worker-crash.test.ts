@@ -10,12 +10,12 @@ import { validateConfig } from '../../src/config/index.js';
 import { startAppliance } from '../../src/main.js';
 import type { SpeechStageInternals } from '../../src/speech/index.js';
 import { conversation, forkStereo } from '../../bench/load/audio.js';
-import { runForkCall } from '../../bench/load/fork-client.js';
+import { LOAD_FORKS, runForkCall } from '../../bench/load/fork-client.js';
 
 t.test('worker crash mid-call: process survives, legs marked, recognition resumes', { timeout: 120_000 }, async (t) => {
   const dir = t.testdir();
   const conv = conversation(dir, 30, 0);
-  const config = validateConfig({ dataDir: path.join(dir, 'data'), http: { host: '127.0.0.1', port: 0 }, sip: { front: 'off' }, speech: { workers: 2 } });
+  const config = validateConfig({ forks: LOAD_FORKS, dataDir: path.join(dir, 'data'), http: { host: '127.0.0.1', port: 0 }, sip: { front: 'off' }, speech: { workers: 2 } });
   const app = await startAppliance(config, { log: pino({ level: 'silent' }) });
   t.teardown(() => app.close());
   const { bus, store, speech, calls } = app.pipeline;

@@ -10,14 +10,14 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { WebSocket } from 'ws';
 import { conversation, forkStereo } from '../../bench/load/audio.js';
-import { runForkCall } from '../../bench/load/fork-client.js';
+import { LOAD_AUTH, LOAD_FORKS_ENV, runForkCall } from '../../bench/load/fork-client.js';
 
 const cli = fileURLToPath(new URL('../../dist/src/cli/index.js', import.meta.url));
 
 function serve(t: { teardown(fn: () => void): void }, dataDir: string): Promise<{ child: ChildProcess; url: string; readyMs: number }> {
   const t0 = Date.now();
   const child = spawn(process.execPath, [cli, 'serve'], {
-    env: { ...process.env, EARSHOT_DATA_DIR: dataDir, EARSHOT_HTTP_HOST: '127.0.0.1', EARSHOT_HTTP_PORT: '0', EARSHOT_SIP_FRONT: 'off', EARSHOT_LOG_LEVEL: 'warn', EARSHOT_SPEECH_WORKERS: '1' },
+    env: { ...process.env, ...LOAD_FORKS_ENV, EARSHOT_DATA_DIR: dataDir, EARSHOT_HTTP_HOST: '127.0.0.1', EARSHOT_HTTP_PORT: '0', EARSHOT_SIP_FRONT: 'off', EARSHOT_LOG_LEVEL: 'warn', EARSHOT_SPEECH_WORKERS: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // A killed child has signalCode set and exitCode null: only kill one still running, by PID.
@@ -67,7 +67,7 @@ t.test('SIGKILL mid-call, restart: committed data intact, live call interrupted,
   const committed = q<{ id: string; n: number }>("SELECT c.id, (SELECT count(*) FROM utterances WHERE call_id = c.id) AS n FROM calls c WHERE external_id = 'before-crash'")[0];
 
   // A second call, live when the process dies.
-  const ws = new WebSocket(`${first.url.replace('http', 'ws')}/ingest/audio-fork`, ['audio.drachtio.org']);
+  const ws = new WebSocket(`${first.url.replace('http', 'ws')}/ingest/audio-fork`, ['audio.drachtio.org'], { headers: LOAD_AUTH });
   ws.on('error', () => {});
   await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
   ws.send(JSON.stringify({ callSid: 'live-at-crash', sampleRate: 16000, mixType: 'stereo' }));

@@ -10,14 +10,14 @@ import { pino } from 'pino';
 import { validateConfig } from '../../src/config/index.js';
 import { startAppliance } from '../../src/main.js';
 import { conversation, forkStereo } from '../../bench/load/audio.js';
-import { runForkCall } from '../../bench/load/fork-client.js';
+import { LOAD_FORKS, runForkCall } from '../../bench/load/fork-client.js';
 
 const LOCK_MS = 8000;
 
 t.test('a write lock held for seconds: analysis goes on, writes resume, nothing lost', { timeout: 120_000 }, async (t) => {
   const dir = t.testdir();
   const conv = conversation(dir, 30, 1);
-  const config = validateConfig({ dataDir: path.join(dir, 'data'), http: { host: '127.0.0.1', port: 0 }, sip: { front: 'off' }, speech: { workers: 2 } });
+  const config = validateConfig({ forks: LOAD_FORKS, dataDir: path.join(dir, 'data'), http: { host: '127.0.0.1', port: 0 }, sip: { front: 'off' }, speech: { workers: 2 } });
   const app = await startAppliance(config, { log: pino({ level: 'silent' }) });
   t.teardown(() => app.close());
   const { bus, store, calls, metrics } = app.pipeline;

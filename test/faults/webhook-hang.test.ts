@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { validateConfig } from '../../src/config/index.js';
 import { startAppliance } from '../../src/main.js';
 import { conversation, forkStereo } from '../../bench/load/audio.js';
-import { runForkCall } from '../../bench/load/fork-client.js';
+import { LOAD_FORKS, runForkCall } from '../../bench/load/fork-client.js';
 
 t.test('a hanging webhook target times out; other work is unaffected', { timeout: 170_000 }, async (t) => {
   const held: ServerResponse[] = [];
@@ -25,7 +25,7 @@ t.test('a hanging webhook target times out; other work is unaffected', { timeout
   const dir = t.testdir();
   const conv = conversation(dir, 30, 1); // variant 1: the customer asks for a supervisor (escalation alarm)
   const short = conversation(dir, 12, 0); // ends in silence, like every call here
-  const config = validateConfig({
+  const config = validateConfig({ forks: LOAD_FORKS,
     dataDir: path.join(dir, 'data'), http: { host: '127.0.0.1', port: 0 }, sip: { front: 'off' }, speech: { workers: 2 },
     webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secret: 'a-webhook-secret-0123456789', minSeverity: 'info' }],
   });

@@ -5,7 +5,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { mutate, rng } from './engine.js';
-import { connect, startApp, until } from '../ingest/fork/rig.js';
+import { connect, RIG_AUTH, startApp, until } from '../ingest/fork/rig.js';
 import { UdpClient, tcpRequest } from '../ingest/sip/client.js';
 import { startIngest } from '../ingest/siprec/helpers.js';
 import { allTargets } from './targets.js';
@@ -24,7 +24,8 @@ const PATHS: { path: string; protocol: string; seeds: Buffer[] }[] = [
 const PER_PATH = 40;
 
 async function abuse(url: string, protocol: string, frames: (Buffer | string)[]): Promise<void> {
-  const ws = new WebSocket(url, protocol ? [protocol] : []);
+  // Authenticated (the rig's key): the mutations must reach the handlers, not stop at the door.
+  const ws = new WebSocket(url, protocol ? [protocol] : [], { headers: RIG_AUTH });
   const closed = new Promise<void>((r) => ws.on('close', () => r()));
   ws.on('error', () => {}); // refused upgrades and resets are fine: the server decides
   const opened = await new Promise<boolean>((r) => (ws.once('open', () => r(true)), ws.once('close', () => r(false))));

@@ -8,7 +8,9 @@ import { PipelineBus } from '../../src/call/events.js';
 import { createDecoder, type Decoder } from '../../src/ingest/codecs/index.js';
 import { parseSipMessage, header } from '../../src/ingest/sip/message.js';
 import { parseSiprecBody } from '../../src/ingest/siprec/body.js';
-import { parseOffer } from '../../src/ingest/siprec/sdp.js';
+import { parseOffer, selectStreams } from '../../src/ingest/siprec/sdp.js';
+import { checkKey, resolveIngestKeys } from '../../src/ingest/fork/keys.js';
+import { validateConfig } from '../../src/config/index.js';
 import { parseMetadata } from '../../src/ingest/siprec/metadata.js';
 import { assignRoles } from '../../src/ingest/siprec/roles.js';
 import { buildRtp, parseRtp } from '../../src/ingest/rtp/packet.js';
@@ -57,11 +59,24 @@ const XML_TOKENS = ['<participant', '</participant>', '<stream', '<label>', '</l
 const BOUNDARY = 'OSS-unique-boundary-42';
 const SIPREC_BODY = multipart(BOUNDARY, [['application/sdp', sdp(['1', '2'])], ['application/rs-metadata+xml', metadata()]]);
 
-/** The embedded SIP front's path for one datagram: message → body parts → SDP, metadata, roles. */
+// The default SIP limits (config: sip.maxHeaders, sip.maxVias, sip.maxStreamsPerCall).
+const LIMITS = { maxBytes: 65535, maxHeaders: 128, maxVias: 16 };
+const MAX_STREAMS = 4;
+
+/** The recording-stream cap's invariant: never more than the cap, never one label twice. */
+function capStreams(streams: ReturnType<typeof parseOffer>): void {
+  const { chosen, refused } = selectStreams(streams.filter((o) => o.codec), new Set(), MAX_STREAMS);
+  if (chosen.length > MAX_STREAMS || new Set(chosen.map((o) => o.label)).size !== chosen.length || chosen.length + refused !== streams.filter((o) => o.codec).length) {
+    throw new Error(`stream cap broken: ${chosen.length} chosen, ${refused} refused`);
+  }
+}
+
+/** The embedded SIP front's path for one datagram: message → body parts → SDP (capped), metadata, roles. */
 function sipPath(buf: Buffer, stream: boolean): void {
-  const msg = parseSipMessage(buf, { maxBytes: 65535, stream });
+  const msg = parseSipMessage(buf, { ...LIMITS, stream });
   const parts = parseSiprecBody(header(msg, 'content-type'), msg.body);
   const streams = parts.sdp ? parseOffer(parts.sdp) : [];
+  capStreams(streams);
   const meta = parts.metadata ? parseMetadata(parts.metadata) : undefined;
   assignRoles(streams.map((s) => s.label), meta);
 }
@@ -74,6 +89,9 @@ function sipTargets(): Target[] {
     invite('application/rs-metadata+xml', metadata(), '\r\n', 'UPDATE'),
     ['SIP/2.0 200 OK', 'Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1', 'From: <sip:a@b>;tag=1', 'To: <sip:c@d>;tag=2', 'i: x@y', 'CSeq: 1 INVITE', 'l: 0', '', ''].join('\r\n'),
     ['OPTIONS sip:srs@10.0.0.2 SIP/2.0', 'v: SIP/2.0/TCP 10.0.0.1;branch=z9hG4bK2', 'f: <sip:a@b>;tag=1', 't: <sip:c@d>', 'i: y@z', 'CSeq: 7 OPTIONS', 'Subject: folded', ' continuation', 'l: 0', '', ''].join('\r\n'),
+    // At the limits: 16 Vias (two on one line), 60 m-lines (4 recorded), a repeated label.
+    ['OPTIONS sip:srs@10.0.0.2 SIP/2.0', ...Array.from({ length: 14 }, (_, i) => `Via: SIP/2.0/UDP 10.0.0.${i + 1};branch=z9hG4bKv${i}`), 'Via: SIP/2.0/UDP 10.0.1.1;branch=z9hG4bKa, SIP/2.0/UDP 10.0.1.2;branch=z9hG4bKb', 'From: <sip:a@b>;tag=1', 'To: <sip:c@d>', 'Call-ID: vias', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+    invite('application/sdp', sdp(Array.from({ length: 60 }, (_, i) => String(i % 50)))),
   ].map(B);
   return [
     { name: 'sip-udp', seeds, tokens: SIP_TOKENS, maxLen: 70000, run: (b) => sipPath(b, false) },
@@ -95,7 +113,7 @@ function sipTargets(): Target[] {
       name: 'sdp',
       seeds: [sdp(['1', '2']), sdp(['x'], '96 101').replace('a=rtpmap:0', 'a=rtpmap:96 opus/48000/2\r\na=rtpmap:0'), sdp(['1'], '18'), 'v=0\no=- 0 0 IN IP6 ::1\ns=-\nc=IN IP6 ::1\nt=0 0\nm=audio 0 RTP/SAVP 0\na=inactive\n'].map(B),
       tokens: ['m=audio ', 'a=rtpmap:', 'a=label:', 'c=IN IP4 ', 'RTP/AVP', '/8000', '/48000/2', 'a=sendonly', 'a=inactive', 'a=fmtp:', '\r\n'],
-      run: (b) => void parseOffer(b.toString('utf8')),
+      run: (b) => capStreams(parseOffer(b.toString('utf8'))),
     },
     {
       name: 'rs-metadata',
@@ -205,7 +223,33 @@ function forkTargets(): Target[] {
   ];
 }
 
+/**
+ * The ingest door: any Authorization / X-API-KEY header value (Basic with broken base64, empty
+ * Bearer, odd schemes, huge values) is checked against the keys without throwing, and only the
+ * exact key opens; an unlisted protocol stays closed whatever is presented.
+ */
+function authTarget(): Target {
+  const KEY = 'fuzz-ingest-key-0123456789';
+  const keys = resolveIngestKeys(validateConfig({ forks: { apiKeys: [{ name: 'k1', key: KEY, protocols: ['jambonz'] }, { name: 'k2', keySha256: 'a'.repeat(64) }] } }));
+  return {
+    name: 'ingest-auth',
+    seeds: [`Bearer ${KEY}`, `Basic ${Buffer.from(`u:${KEY}`).toString('base64')}`, `x-api-key ${KEY}`, 'Basic ====', 'Bearer '].map(B),
+    tokens: ['Bearer ', 'Basic ', ':', '=', KEY, 'x-api-key '],
+    maxLen: 4096,
+    run(b) {
+      const v = b.toString('latin1');
+      const headers = v.startsWith('x-api-key ') ? { 'x-api-key': v.slice(10) } : { authorization: v };
+      const r = checkKey(keys, 'jambonz', headers, '10.0.0.1');
+      // Accepted only if the key itself was presented (plainly, or inside Basic's base64).
+      const decoded = Buffer.from(v.replace(/^\S*\s*/, '').split(/\s/)[0] ?? '', 'base64').toString('utf8');
+      if (r.ok && !v.includes(KEY) && !decoded.includes(KEY)) throw new Error(`key check accepted ${JSON.stringify(v.slice(0, 80))}`);
+      if (!r.ok && (v === `Bearer ${KEY}` || v === `x-api-key ${KEY}`)) throw new Error('the exact key was refused');
+      if (checkKey(keys, 'ari', headers, '10.0.0.1').ok) throw new Error('a protocol no key lists was opened');
+    },
+  };
+}
+
 /** Every target. `tmp` is a scratch directory (the config loader reads a real file). */
 export async function allTargets(tmp: string): Promise<Target[]> {
-  return [...sipTargets(), rtpTarget(), ...(await codecTargets()), ...forkTargets(), ruleTarget(REPO), alarmRuleTarget(REPO), configTarget(REPO, tmp), ...importTargets(REPO)];
+  return [...sipTargets(), rtpTarget(), ...(await codecTargets()), ...forkTargets(), authTarget(), ruleTarget(REPO), alarmRuleTarget(REPO), configTarget(REPO, tmp), ...importTargets(REPO)];
 }

@@ -5,8 +5,9 @@
 import t from 'tap';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { migrationDirs, openStore } from '../../src/store/index.js';
+import { migrate } from '../../src/store/migrate.js';
 import { purge } from '../../src/store/retention.js';
 import type { Store } from '../../src/store/types.js';
 import { call, leg, utterance } from './helpers/fixtures.js';
@@ -161,15 +162,24 @@ t.test('the migration fills the tables from an existing database', async (t) => 
   mkdirSync(old);
   for (const f of readdirSync(migrationDirs()[0]).filter((f) => /^00[1-4]-/.test(f))) copyFileSync(join(migrationDirs()[0], f), join(old, f));
   const path = join(dir, 'old.db');
+  // Today's store code writes columns of later schemas (v6: calls.source, end_reason): seed with them
+  // present, then drop them, which leaves exactly the v4 tables the previous Earshot wrote.
+  const raw = new Database(path);
+  migrate(raw, { dir: old });
+  raw.exec('ALTER TABLE calls ADD COLUMN source TEXT; ALTER TABLE calls ADD COLUMN end_reason TEXT;');
+  raw.close();
   const store = openStore({ path, migrationsDir: old });
   t.equal(store.db.pragma('user_version', { simple: true }), 4);
   seed(store, 6, Date.UTC(2026, 0, 5, 23, 30));
   store.endCall('call-1', 'ended', Date.UTC(2026, 0, 6), { kpi: { short: false, sentiment: { negativeEnd: true } }, qa: [{ score: 90 }] });
   store.insertAlarm({ callId: 'call-2', rule: 'r', severity: 'warning', state: 'open', message: 'm', raisedAt: 1 });
   store.close();
+  const v4 = new Database(path);
+  v4.exec('ALTER TABLE calls DROP COLUMN source; ALTER TABLE calls DROP COLUMN end_reason;');
+  v4.close();
   const again = openStore({ path });
   t.teardown(() => again.close());
-  t.equal(again.db.pragma('user_version', { simple: true }), 5);
+  t.equal(again.db.pragma('user_version', { simple: true }), migrationDirs().length ? readdirSync(migrationDirs()[0]).filter((f) => /^\d{3}-.*\.sql$/.test(f)).length : 0, 'migrated to the latest schema');
   const s = snapshot(again.db);
   t.same(s.kept, s.want);
   t.equal((s.kept.facts as unknown[]).length, 6);

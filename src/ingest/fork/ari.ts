@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import type { Role } from '../../call/types.js';
+import type { EndReason, Role } from '../../call/types.js';
 import { ALAW, ULAW } from '../import/g711.js';
 import { closeWs, isCallLimit, str, toBuffer, WS } from './common.js';
 import { Aligner, LegFramer, splitG711, splitL16 } from './framer.js';
 import { RateGuard, REALTIME_FACTOR, TEXT_PER_SECOND } from './limits.js';
 import { forkMetrics } from './metrics.js';
+import { type ForkGate, IdleTimer } from './gate.js';
 import type { CallGroups, ForkDeps } from './session.js';
 
 // Asterisk ARI externalMedia over WebSocket (chan_websocket, Asterisk 20.16+/21.11+/22.6+):
@@ -54,12 +55,14 @@ export function parseControl(text: string): { event: string; fields: Record<stri
   return { event, fields };
 }
 
-export function ariHandler(deps: ForkDeps, groups: CallGroups) {
+export function ariHandler(deps: ForkDeps, groups: CallGroups, gate: ForkGate) {
   const { config, log, metrics } = deps;
   const fm = forkMetrics(metrics.registry);
   return (socket: WebSocket, req: FastifyRequest): void => {
     const disconnected = fm.connected('ari');
     const clog = log.child({ ingest: 'ari' });
+    const source = gate.keyOf(req)?.name;
+    let pending: { key: string; ext: string; role?: Role; grouped: boolean } | undefined;
     const query = (req.query ?? {}) as Record<string, unknown>;
     let key: string | undefined;
     let framer: LegFramer | undefined;
@@ -69,18 +72,25 @@ export function ariHandler(deps: ForkDeps, groups: CallGroups) {
     const audioRate = new RateGuard(8000 * REALTIME_FACTOR);
     const textRate = new RateGuard(TEXT_PER_SECOND);
 
-    const end = (state: 'ended' | 'interrupted'): void => {
+    const end = (state: 'ended' | 'interrupted', reason: EndReason): void => {
       if (done) return;
       done = true;
+      idle.stop();
       framer?.flush();
-      if (key) groups.leave(key, state);
+      if (key) groups.leave(key, state, reason);
     };
     const fail = (reason: string, code: number): void => {
       metrics.badInput('ari', reason);
       clog.warn({ reason }, 'ari media protocol error; closing');
       closeWs(socket, code, reason);
-      end('interrupted');
+      end('interrupted', 'protocol-error');
     };
+    const idle = new IdleTimer(config.forks.idleSeconds * 1000, () => {
+      metrics.badInput('ari', 'idle');
+      clog.info('ari media connection sent no audio in time; closing');
+      end('interrupted', 'fork-idle');
+      closeWs(socket, WS.POLICY, 'no audio');
+    });
 
     const start = (fields: Record<string, string>): void => {
       fmt = formatOf(fields.format ?? '');
@@ -88,14 +98,27 @@ export function ariHandler(deps: ForkDeps, groups: CallGroups) {
       const groupKey = str(query.call, 200);
       const role = str(query.role, 16) as Role | undefined;
       if (role && !ROLES.has(role)) return fail('bad-role', WS.UNSUPPORTED_DATA);
-      const k = groupKey ?? fields.connection_id ?? randomBytes(16).toString('hex');
-      const joined = groups.join(k, (i) => role ?? (groupKey ? (i === 0 ? 'customer' : 'agent') : 'mixed'), fmt.codec);
-      if (!joined) return fail('group-full', WS.POLICY);
-      key = k;
-      framer = new LegFramer(deps.bus, joined.leg.legId, fmt.sampleRate);
+      // Groups are per source: one source cannot add a leg to another's call by naming its key.
+      const ext = groupKey ?? fields.connection_id ?? randomBytes(16).toString('hex');
+      const k = `${source ?? ''}|${ext}`;
+      if (!groups.hasRoom(k)) return fail('group-full', WS.POLICY);
+      pending = { key: k, ext, role, grouped: groupKey !== undefined };
       aligner = new Aligner(fmt.bytesPerSample);
       audioRate.setRate(fmt.sampleRate * fmt.bytesPerSample * REALTIME_FACTOR);
-      clog.info({ callId: joined.callId, codec: fmt.codec, sampleRate: fmt.sampleRate }, 'ari media leg started');
+    };
+    // The leg (and, for the first, the call and its slot under limits.maxCalls) opens with the first audio.
+    const joinCall = (): boolean => {
+      if (framer) return true;
+      const p = pending!;
+      const joined = groups.join(p.key, (i) => p.role ?? (p.grouped ? (i === 0 ? 'customer' : 'agent') : 'mixed'), fmt!.codec, source, p.ext);
+      if (!joined) {
+        fail('group-full', WS.POLICY);
+        return false;
+      }
+      key = p.key;
+      framer = new LegFramer(deps.bus, joined.leg.legId, fmt!.sampleRate);
+      clog.info({ callId: joined.callId, codec: fmt!.codec, sampleRate: fmt!.sampleRate }, 'ari media leg started');
+      return true;
     };
 
     socket.on('message', (raw: RawData, isBinary: boolean) => {
@@ -107,11 +130,13 @@ export function ariHandler(deps: ForkDeps, groups: CallGroups) {
           if (!textRate.take(1)) return fail('rate', WS.POLICY);
           const ctl = parseControl(data.toString('utf8'));
           if (!ctl) return fail('bad-control', WS.UNSUPPORTED_DATA);
-          if (ctl.event === 'MEDIA_START') return framer ? fail('bad-state', WS.PROTOCOL_ERROR) : start(ctl.fields);
+          if (ctl.event === 'MEDIA_START') return pending ? fail('bad-state', WS.PROTOCOL_ERROR) : start(ctl.fields);
           return; // MEDIA_XOFF/XON, buffering notices: flow control for playback, which we never do
         }
-        if (!framer || !fmt) return fail('no-media-start', WS.PROTOCOL_ERROR);
+        if (!pending || !fmt) return fail('no-media-start', WS.PROTOCOL_ERROR);
         if (!audioRate.take(data.length)) return fail('rate', WS.POLICY);
+        if (!joinCall() || !framer) return;
+        idle.touch();
         const whole = aligner!.take(data);
         framer.push(fmt.bytesPerSample === 1 ? splitG711(whole, 1, fmt.codec === 'pcmu' ? ULAW : ALAW)[0] : splitL16(whole, 1)[0]);
         fm.audio('ari', whole.length / fmt.bytesPerSample / fmt.sampleRate);
@@ -119,7 +144,7 @@ export function ariHandler(deps: ForkDeps, groups: CallGroups) {
         if (isCallLimit(err)) {
           clog.warn('call limit reached; ari media refused');
           closeWs(socket, WS.TRY_AGAIN_LATER, 'call limit');
-          return end('interrupted');
+          return end('interrupted', 'protocol-error');
         }
         clog.error({ err }, 'ari handler error');
         fail('internal', WS.INTERNAL);
@@ -127,7 +152,8 @@ export function ariHandler(deps: ForkDeps, groups: CallGroups) {
     });
     socket.on('close', (code: number) => {
       disconnected();
-      end(code === WS.NORMAL || code === 1001 ? 'ended' : 'interrupted');
+      const clean = code === WS.NORMAL || code === 1001;
+      end(clean ? 'ended' : 'interrupted', clean ? 'hangup' : 'connection-lost');
     });
     socket.on('error', (err) => clog.warn({ err: err.message }, 'ari socket error'));
   };

@@ -6,6 +6,7 @@ import { closeWs, isCallLimit, toBuffer, uniqueExternalId, WS } from './common.j
 import { splitG711 } from './framer.js';
 import { RateGuard, REALTIME_FACTOR, TEXT_PER_SECOND } from './limits.js';
 import { forkMetrics } from './metrics.js';
+import { type ForkGate, IdleTimer } from './gate.js';
 import { type ForkDeps, ForkCall } from './session.js';
 
 // Genesys Cloud AudioHook protocol v2 (server side). Text frames are JSON messages with a
@@ -45,12 +46,14 @@ export function chooseMedia(offer: unknown): Media | undefined {
 
 type State = 'preparing' | 'active' | 'paused' | 'closed' | 'error';
 
-export function audioHookHandler(deps: ForkDeps) {
+export function audioHookHandler(deps: ForkDeps, gate: ForkGate) {
   const { config, log, metrics, calls } = deps;
   const fm = forkMetrics(metrics.registry);
   return (socket: WebSocket, req: FastifyRequest): void => {
     const disconnected = fm.connected('audiohook');
     const clog = log.child({ ingest: 'audiohook' });
+    const source = gate.keyOf(req)?.name;
+    let opening: { ext: string; callerId?: string } | undefined;
     const headerSession = req.headers['audiohook-session-id'];
     let state: State = 'preparing';
     let sessionId = typeof headerSession === 'string' ? headerSession : '';
@@ -71,31 +74,49 @@ export function audioHookHandler(deps: ForkDeps) {
       clog.warn({ reason, callId: call?.callId }, 'audiohook protocol error; disconnecting');
       if (state !== 'error' && state !== 'closed') send('disconnect', { reason: 'error', info });
       state = 'error';
-      call?.close('interrupted');
+      idle.stop();
+      call?.close('interrupted', 'protocol-error');
       setTimeout(() => closeWs(socket, wsCode, reason), DISCONNECT_GRACE_MS).unref();
     };
+    // Paused on purpose (AudioHook pause, e.g. while a card number is read) stops the clock.
+    const idle = new IdleTimer(config.forks.idleSeconds * 1000, () => {
+      metrics.badInput('audiohook', 'idle');
+      clog.info({ callId: call?.callId }, 'audiohook connection sent no audio in time; closing');
+      if (state !== 'error' && state !== 'closed') send('disconnect', { reason: 'error', info: 'No audio received' });
+      state = 'error';
+      call?.close('interrupted', 'fork-idle');
+      closeWs(socket, WS.POLICY, 'no audio');
+    });
 
-    const onOpen = (params: Record<string, unknown>): void => {
-      media = chooseMedia(params.media);
-      if (!media) return protocolError('no-media', 'No supported media offered (need PCMU 8000 Hz, external/internal)', WS.UNSUPPORTED_DATA);
-      const legs = media.channels.map((c) => ({ role: CHANNEL_ROLE[c], label: c, codec: 'pcmu' }));
-      const ext = uniqueExternalId(calls, 'audiohook', params.conversationId ?? sessionId);
+    // The call (and its slot under limits.maxCalls) opens with the first audio frame, not on `open`.
+    const openCall = (): boolean => {
+      if (call) return true;
+      const legs = media!.channels.map((c) => ({ role: CHANNEL_ROLE[c], label: c, codec: 'pcmu' }));
       try {
-        // Genesys puts the caller's number in parameters.participant.ani; the registry hashes it.
-        const ani = (params.participant as { ani?: unknown } | undefined)?.ani;
-        call = new ForkCall(deps, 'audiohook', ext, legs, 8000, { callerId: typeof ani === 'string' ? ani.slice(0, 64) : undefined });
+        call = new ForkCall(deps, 'audiohook', uniqueExternalId(calls, 'audiohook', opening?.ext), legs, 8000, { callerId: opening?.callerId, source });
       } catch (err) {
         if (!isCallLimit(err)) throw err;
         clog.warn('call limit reached; audiohook refused');
         send('disconnect', { reason: 'error', info: 'Server at capacity' });
         state = 'error';
+        idle.stop();
         setTimeout(() => closeWs(socket, WS.TRY_AGAIN_LATER, 'call limit'), DISCONNECT_GRACE_MS).unref();
-        return;
+        return false;
       }
+      clog.info({ callId: call.callId, channels: media!.channels.length }, 'audiohook call opened');
+      return true;
+    };
+
+    const onOpen = (params: Record<string, unknown>): void => {
+      media = chooseMedia(params.media);
+      if (!media) return protocolError('no-media', 'No supported media offered (need PCMU 8000 Hz, external/internal)', WS.UNSUPPORTED_DATA);
+      // Genesys puts the caller's number in parameters.participant.ani; the registry hashes it.
+      const ani = (params.participant as { ani?: unknown } | undefined)?.ani;
+      opening = { ext: typeof params.conversationId === 'string' ? params.conversationId : sessionId, callerId: typeof ani === 'string' ? ani.slice(0, 64) : undefined };
       audioRate.setRate(8000 * media.channels.length * REALTIME_FACTOR);
       state = 'active';
       send('opened', { media: [media], startPaused: false });
-      clog.info({ callId: call.callId, channels: media.channels.length }, 'audiohook session opened');
+      clog.info({ channels: media.channels.length }, 'audiohook session opened');
     };
 
     const onText = (text: string): void => {
@@ -123,10 +144,12 @@ export function audioHookHandler(deps: ForkDeps) {
           return send('pong', {});
         case 'paused':
           if (state === 'active') state = 'paused';
+          idle.pause();
           for (const f of call?.framers ?? []) f.flush();
           return;
         case 'resumed':
           if (state === 'paused') state = 'active';
+          idle.touch();
           return call?.skip(durationMs(params.discarded) || 0); // keep call-relative time across the gap
         case 'discarded':
           return call?.skip(durationMs(params.discarded) || 0);
@@ -136,7 +159,8 @@ export function audioHookHandler(deps: ForkDeps) {
         case 'close':
           send('closed', {});
           state = 'closed';
-          call?.close('ended');
+          idle.stop();
+          call?.close('ended', 'hangup');
           clog.info({ callId: call?.callId }, 'audiohook session closed');
           return;
         default:
@@ -153,9 +177,11 @@ export function audioHookHandler(deps: ForkDeps) {
           if (!textRate.take(1)) return protocolError('rate', 'Too many messages', WS.POLICY);
           return onText(data.toString('utf8'));
         }
-        if (state !== 'active' || !call || !media) return protocolError('bad-state', `Received audio in state ${state}`);
+        if (state !== 'active' || !media) return protocolError('bad-state', `Received audio in state ${state}`);
         if (data.length % media.channels.length !== 0) return protocolError('bad-frame', 'Audio frame not a whole number of samples');
         if (!audioRate.take(data.length)) return protocolError('rate', 'Audio faster than real time', WS.POLICY);
+        if (!openCall() || !call) return;
+        idle.touch();
         call.push(splitG711(data, media.channels.length, ULAW));
         fm.audio('audiohook', data.length / media.channels.length / 8000);
       } catch (err) {
@@ -165,7 +191,8 @@ export function audioHookHandler(deps: ForkDeps) {
     });
     socket.on('close', () => {
       disconnected();
-      call?.close(state === 'closed' ? 'ended' : 'interrupted');
+      idle.stop();
+      call?.close(state === 'closed' ? 'ended' : 'interrupted', state === 'closed' ? 'hangup' : 'connection-lost');
     });
     socket.on('error', (err) => clog.warn({ err: err.message }, 'audiohook socket error'));
   };

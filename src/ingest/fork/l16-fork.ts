@@ -4,6 +4,7 @@ import { closeWs, isCallLimit, str, toBuffer, uniqueExternalId, WS } from './com
 import { Aligner, splitL16 } from './framer.js';
 import { RateGuard, REALTIME_FACTOR, TEXT_PER_SECOND } from './limits.js';
 import { forkMetrics } from './metrics.js';
+import { type ForkGate, IdleTimer } from './gate.js';
 import { type ForkDeps, ForkCall, layoutLegs } from './session.js';
 
 // FreeSWITCH mod_audio_fork (subprotocol audio.drachtio.org) and the jambonz `listen` verb
@@ -42,7 +43,7 @@ export function readSetup(meta: Record<string, unknown>, query: Record<string, u
   };
 }
 
-export function l16ForkHandler(deps: ForkDeps, flavour: L16Flavour) {
+export function l16ForkHandler(deps: ForkDeps, flavour: L16Flavour, gate: ForkGate) {
   const { config, log, metrics, calls } = deps;
   const parser = 'ws-fork';
   const fm = forkMetrics(metrics.registry);
@@ -50,33 +51,58 @@ export function l16ForkHandler(deps: ForkDeps, flavour: L16Flavour) {
   return (socket: WebSocket, req: FastifyRequest): void => {
     const disconnected = fm.connected(protocol);
     const clog = log.child({ ingest: flavour });
+    const source = gate.keyOf(req)?.name;
     let call: ForkCall | undefined;
+    let setup: Setup | undefined;
     let aligner: Aligner | undefined;
     let channels = 1;
+    let done = false;
     const audioRate = new RateGuard(8000 * 2 * REALTIME_FACTOR);
     const textRate = new RateGuard(TEXT_PER_SECOND);
+
+    // Whatever closes the socket (even the subprotocol check below), the gauge comes back down.
+    socket.on('close', (code: number) => {
+      disconnected();
+      idle.stop();
+      done = true;
+      // Abrupt or clean, the call ends with the connection; analysis keeps what it had.
+      const clean = code === WS.NORMAL || code === 1001;
+      call?.close(clean ? 'ended' : 'interrupted', clean ? 'hangup' : 'connection-lost');
+    });
+    socket.on('error', (err) => clog.warn({ err: err.message }, 'fork socket error'));
+    const idle = new IdleTimer(config.forks.idleSeconds * 1000, () => {
+      metrics.badInput(parser, 'idle');
+      clog.info({ callId: call?.callId }, 'fork connection sent no audio in time; closing');
+      call?.close('interrupted', 'fork-idle');
+      closeWs(socket, WS.POLICY, 'no audio');
+    });
 
     const fail = (reason: string, code: number): void => {
       metrics.badInput(parser, reason);
       clog.warn({ reason, callId: call?.callId }, 'fork protocol error; closing');
+      done = true;
+      call?.close('interrupted', 'protocol-error');
       closeWs(socket, code, reason);
-      call?.close('interrupted');
     };
 
-    const open = (meta: Record<string, unknown>): void => {
-      const s = readSetup(meta, (req.query ?? {}) as Record<string, unknown>);
+    // The call (and its slot under limits.maxCalls) opens with the first audio, not on connect.
+    const open = (s: Setup): void => {
       const ext = uniqueExternalId(calls, 'audio-fork', s.externalId);
-      call = new ForkCall(deps, 'audio-fork', ext, layoutLegs(s.mix, 'l16'), s.sampleRate, { agentId: s.agentId, queue: s.queue, callerId: s.callerId });
+      call = new ForkCall(deps, 'audio-fork', ext, layoutLegs(s.mix, 'l16'), s.sampleRate, { agentId: s.agentId, queue: s.queue, callerId: s.callerId, source });
+      clog.info({ callId: call.callId, sampleRate: s.sampleRate, mix: s.mix }, 'fork call opened');
+    };
+    const configure = (s: Setup): Setup => {
+      setup = s;
       channels = s.mix === 'stereo' ? 2 : 1;
       aligner = new Aligner(2 * channels);
       audioRate.setRate(s.sampleRate * 2 * channels * REALTIME_FACTOR);
-      clog.info({ callId: call.callId, sampleRate: s.sampleRate, mix: s.mix }, 'fork call opened');
+      return s;
     };
 
     if (socket.protocol && socket.protocol !== SUBPROTOCOL[flavour]) return fail('subprotocol', WS.PROTOCOL_ERROR);
 
     socket.on('message', (raw: RawData, isBinary: boolean) => {
-      if (call?.closed) return;
+      if (done || call?.closed) return;
       try {
         const data = toBuffer(raw);
         if (data.length > config.forks.maxFrameBytes) return fail('frame-too-big', WS.TOO_BIG);
@@ -90,17 +116,20 @@ export function l16ForkHandler(deps: ForkDeps, flavour: L16Flavour) {
           }
           if (!meta || typeof meta !== 'object' || Array.isArray(meta)) return fail('bad-metadata', WS.UNSUPPORTED_DATA);
           // Later text frames (mod_audio_fork `send_text`) carry application data: nothing to do.
-          if (!call) open(meta as Record<string, unknown>);
+          if (!setup) configure(readSetup(meta as Record<string, unknown>, (req.query ?? {}) as Record<string, unknown>));
           return;
         }
-        if (!call) open({}); // metadata is optional in mod_audio_fork
+        const s = setup ?? configure(readSetup({}, (req.query ?? {}) as Record<string, unknown>)); // metadata is optional in mod_audio_fork
         if (!audioRate.take(data.length)) return fail('rate', WS.POLICY);
+        if (!call) open(s);
+        idle.touch();
         const chans = splitL16(aligner!.take(data), channels);
         call!.push(chans);
         fm.audio(protocol, chans[0].length / call!.framers[0].sampleRate);
       } catch (err) {
         if (isCallLimit(err)) {
           clog.warn('call limit reached; fork refused');
+          done = true;
           return closeWs(socket, WS.TRY_AGAIN_LATER, 'call limit');
         }
         if (err instanceof Error && /^bad-/.test(err.message)) return fail(err.message, WS.UNSUPPORTED_DATA);
@@ -108,11 +137,5 @@ export function l16ForkHandler(deps: ForkDeps, flavour: L16Flavour) {
         fail('internal', WS.INTERNAL);
       }
     });
-    // Abrupt or clean, the call ends with the connection; analysis keeps what it had.
-    socket.on('close', (code: number) => {
-      disconnected();
-      call?.close(code === WS.NORMAL || code === 1001 ? 'ended' : 'interrupted');
-    });
-    socket.on('error', (err) => clog.warn({ err: err.message }, 'fork socket error'));
   };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PipelineBus } from '../../call/events.js';
 import type { CallRegistry } from '../../call/registry.js';
-import type { CallState, IngestKind, LegInfo, Role } from '../../call/types.js';
+import type { CallState, EndReason, IngestKind, LegInfo, Role } from '../../call/types.js';
 import type { Config } from '../../config/schema.js';
 import type { Metrics } from '../../metrics/registry.js';
 import { LegFramer } from './framer.js';
@@ -25,6 +25,8 @@ export interface CallMeta {
   queue?: string;
   /** The caller's number as the source sent it; the registry hashes it at once. */
   callerId?: string;
+  /** The API key's name the connection authenticated with. */
+  source?: string;
 }
 
 /**
@@ -38,15 +40,15 @@ export class ForkCall {
   #closed = false;
 
   constructor(deps: ForkDeps, ingest: IngestKind, externalId: string, specs: LegSpec[], sampleRate: number, meta: CallMeta = {}) {
-    const call = deps.calls.open({ ingest, externalId, agentId: meta.agentId, queue: meta.queue, callerId: meta.callerId });
+    const call = deps.calls.open({ ingest, externalId, agentId: meta.agentId, queue: meta.queue, callerId: meta.callerId, source: meta.source });
     this.callId = call.info.callId;
     this.legs = specs.map((s) => deps.calls.addLeg(this.callId, s));
     this.framers = this.legs.map((l) => new LegFramer(deps.bus, l.legId, sampleRate));
-    this.close = (state: CallState) => {
+    this.close = (state: CallState, reason?: EndReason) => {
       if (this.#closed) return;
       this.#closed = true;
       for (const f of this.framers) f.flush();
-      deps.calls.close(this.callId, state);
+      deps.calls.close(this.callId, state, Date.now(), reason);
     };
   }
 
@@ -63,7 +65,7 @@ export class ForkCall {
     return this.#closed;
   }
 
-  readonly close: (state: CallState) => void;
+  readonly close: (state: CallState, reason?: EndReason) => void;
 }
 
 /** Leg roles for a channel layout: stereo is always (customer, agent), as the senders order it. */
@@ -86,11 +88,11 @@ export class CallGroups {
   ) {}
 
   /** Returns undefined when the group already has its maximum number of legs. Throws CallLimitError. */
-  join(key: string, roleFor: (index: number) => Role, codec: string): { callId: string; leg: LegInfo } | undefined {
+  join(key: string, roleFor: (index: number) => Role, codec: string, source?: string, externalId = key): { callId: string; leg: LegInfo } | undefined {
     let g = this.#groups.get(key);
     if (g && g.legs >= this.maxLegs) return undefined;
     if (!g) {
-      const call = this.deps.calls.open({ ingest: this.ingest, externalId: key });
+      const call = this.deps.calls.open({ ingest: this.ingest, externalId, source });
       g = { callId: call.info.callId, open: 0, legs: 0 };
       this.#groups.set(key, g);
     }
@@ -100,10 +102,16 @@ export class CallGroups {
     return { callId: g.callId, leg };
   }
 
-  leave(key: string, state: CallState): void {
+  leave(key: string, state: CallState, reason?: EndReason): void {
     const g = this.#groups.get(key);
     if (!g || --g.open > 0) return;
     this.#groups.delete(key);
-    this.deps.calls.close(g.callId, state);
+    this.deps.calls.close(g.callId, state, Date.now(), reason);
+  }
+
+  /** Whether a connection may still join `key` (the group is not full). */
+  hasRoom(key: string): boolean {
+    const g = this.#groups.get(key);
+    return !g || g.legs < this.maxLegs;
   }
 }

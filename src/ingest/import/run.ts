@@ -102,7 +102,7 @@ export async function runImport(deps: RunDeps, spec: RunSpec, read: () => BlockR
   }
   imports.progress(key, Math.round(totalMs));
   imports.finish(key, true);
-  calls.close(callId, 'ended', realtime && spec.startedAt === undefined ? Date.now() : startedAt + Math.round(totalMs));
+  calls.close(callId, 'ended', realtime && spec.startedAt === undefined ? Date.now() : startedAt + Math.round(totalMs), 'end-of-file');
   clog.info({ callId }, 'import done');
   return { callId, duplicate: false };
 }

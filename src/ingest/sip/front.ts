@@ -8,7 +8,7 @@ import type { SrsCore } from '../siprec/core.js';
 import { methodLabel, type IngestMetrics } from '../siprec/metrics.js';
 import { buildResponse, cseqNumber, header, param, parseSipMessage, SipParseError, topBranch, type ResponseOptions, type SipMessage } from './message.js';
 import { TransactionTable } from './transactions.js';
-import { startTransports, type Inbound } from './transport.js';
+import { startTransports, type Inbound, type TcpLimits } from './transport.js';
 
 export interface EmbeddedFrontOptions {
   host: string;
@@ -16,10 +16,17 @@ export interface EmbeddedFrontOptions {
   maxMessageBytes: number;
   /** How long a 2xx waits for its ACK before the recording is ended (RFC 3261 Timer H, 32 s). */
   ackTimeoutMs?: number;
+  maxHeaders?: number;
+  maxVias?: number;
+  tcp?: Partial<TcpLimits>;
+  /** RFC 4028 Min-SE: a Session-Expires below it gets 422 (default 90 s, the RFC's floor). */
+  minSessionExpiresSeconds?: number;
 }
 
 export interface SipFront {
   address(): { udp: number; tcp: number };
+  /** For /readyz: whether this front can take calls now, and why not. */
+  status(): { ok: boolean; detail: string };
   close(): Promise<void>;
 }
 
@@ -28,6 +35,15 @@ interface Dialog {
   remoteTag: string;
   /** What a BYE from our side needs: the peer's URI and headers, and the way back to it. */
   bye: { target: string; from: string; to: string; transport: 'udp' | 'tcp'; via: string; send(b: Buffer): void };
+  /** RFC 4028 session timer: the SRC refreshes (re-INVITE) within the interval, or we end it. */
+  session?: { seconds: number; timer: NodeJS.Timeout };
+}
+
+/** Session-Expires (`x`): delta-seconds and refresher, or undefined when absent or malformed. */
+function sessionExpires(msg: SipMessage): { seconds: number; refresher?: string } | undefined {
+  const v = header(msg, 'session-expires');
+  const m = v ? /^\s*(\d{1,9})\s*(?:;|$)/.exec(v) : null;
+  return m ? { seconds: Number(m[1]), refresher: param(v, 'refresher') } : undefined;
 }
 
 const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO';
@@ -43,13 +59,46 @@ export function firstInterfaceAddress(): string {
 export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metrics: IngestMetrics }, o: EmbeddedFrontOptions): Promise<SipFront> {
   const { core, log, metrics } = d;
   const dialogs = new Map<string, Dialog>();
+  const minSE = o.minSessionExpiresSeconds ?? 90;
+  const forget = (callId: string) => {
+    clearTimeout(dialogs.get(callId)?.session?.timer);
+    dialogs.delete(callId);
+  };
+  /**
+   * Arms (or re-arms, on a refresh) the session timer: the SRC is the refresher (we never send
+   * re-INVITEs), so without a refresh we send BYE before the session expires, min(32, interval/3)
+   * ahead (RFC 4028 §10), and store the call with end reason session-expired.
+   */
+  const armSession = (callId: string, seconds: number) => {
+    const dlg = dialogs.get(callId);
+    if (!dlg) return;
+    clearTimeout(dlg.session?.timer);
+    const ms = Math.max(0.5, seconds - Math.min(32, seconds / 3)) * 1000;
+    const timer = setTimeout(() => {
+      if (dialogs.get(callId) !== dlg) return;
+      log.warn({ seconds }, 'SIPREC session timer expired without a refresh; ending recording');
+      metrics.badInput('sip', 'session-expired');
+      forget(callId);
+      dlg.bye.send(buildBye(callId, dlg));
+      core.bye(callId, 'interrupted', 'session-expired');
+    }, ms);
+    timer.unref();
+    dlg.session = { seconds, timer };
+  };
   const txs = new TransactionTable((_tx, ackKey) => {
     // No ACK for our 200 within 64·T1: the SRC is gone (RFC 3261 §13.3.1.4). End the recording.
     const callId = ackKey.slice(0, ackKey.lastIndexOf('|'));
     log.warn('SIPREC 200 OK never acknowledged; ending recording');
-    dialogs.delete(callId);
-    core.bye(callId, 'interrupted');
+    forget(callId);
+    core.bye(callId, 'interrupted', 'no-ack');
   }, o.ackTimeoutMs);
+  // The core ended a recording on its own (no RTP): tell the SRC, as RFC 7866 lets the SRS do.
+  core.onExpired = (callId) => {
+    const dlg = dialogs.get(callId);
+    if (!dlg) return;
+    forget(callId);
+    dlg.bye.send(buildBye(callId, dlg));
+  };
 
   const localAddress = (msg: SipMessage, m: Inbound): string => {
     if (!wildcard(o.host)) return o.host;
@@ -67,7 +116,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
   const onMessage = (m: Inbound): void => {
     let msg: SipMessage;
     try {
-      msg = parseSipMessage(m.data, { maxBytes: o.maxMessageBytes, stream: m.transport === 'tcp' });
+      msg = parseSipMessage(m.data, { maxBytes: o.maxMessageBytes, maxHeaders: o.maxHeaders, maxVias: o.maxVias, stream: m.transport === 'tcp' });
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
       metrics.badInput('sip', err.reason);
@@ -117,7 +166,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
       case 'BYE': {
         const dlg = dialogs.get(callId);
         if (!dlg || dlg.localTag !== toTag) return final(481, 'Call/Transaction Does Not Exist');
-        dialogs.delete(callId);
+        forget(callId);
         core.bye(callId);
         return final(200, 'OK');
       }
@@ -132,6 +181,11 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
       if (toTag && (!dlg || dlg.localTag !== toTag)) return final(481, 'Call/Transaction Does Not Exist');
       const localTag = dlg?.localTag ?? tag();
       t.toTag = localTag;
+      const se = sessionExpires(msg);
+      if (se && se.seconds < minSE) {
+        metrics.badInput('sip', 'session-interval-too-small');
+        return final(422, 'Session Interval Too Small', { toTag: localTag, headers: { 'Min-SE': String(minSE) } });
+      }
       txs.respond(t, respond(msg, m, 100, 'Trying'), 100, { reliable });
       const res = await core.invite({ callId, source: m.remote.address, localAddress: localAddress(msg, m), contentType: header(msg, 'content-type'), body: msg.body, initial: !toTag });
       const opts: ResponseOptions = { toTag: localTag, headers: { ...res.headers } };
@@ -148,7 +202,15 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
           });
         }
         const port = m.transport === 'tcp' ? `;transport=tcp` : '';
-        opts.headers = { ...opts.headers, Contact: `<sip:srs@${hostForUri(localAddress(msg, m))}:${m.transport === 'tcp' ? front.address().tcp : front.address().udp}${port}>`, Allow: ALLOW, Supported: 'siprec' };
+        opts.headers = { ...opts.headers, Contact: `<sip:srs@${hostForUri(localAddress(msg, m))}:${m.transport === 'tcp' ? front.address().tcp : front.address().udp}${port}>`, Allow: ALLOW, Supported: 'siprec, timer' };
+        // A session timer the SRC asked for (a refresh may also re-ask): the SRC refreshes.
+        const seconds = se?.seconds ?? dialogs.get(callId)?.session?.seconds;
+        if (seconds !== undefined) {
+          const uacTimer = (msg.headers.get('supported') ?? []).some((v) => /(^|,)\s*timer\s*(,|$)/i.test(v));
+          opts.headers['Session-Expires'] = `${seconds};refresher=uac`;
+          if (uacTimer) opts.headers.Require = 'timer';
+          armSession(callId, seconds);
+        }
         opts.body = res.sdp;
       }
       txs.respond(t, respond(msg, m, res.status, res.reason, opts), res.status, { reliable, ackKey: `${callId}|${cseqNumber(msg)}` });
@@ -159,6 +221,8 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
     host: o.host,
     port: o.port,
     maxBytes: o.maxMessageBytes,
+    tcp: o.tcp,
+    admits: (a) => core.admits(a),
     onMessage: (m) => {
       try {
         onMessage(m);
@@ -172,13 +236,14 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
   });
   const front: SipFront = {
     address: () => ({ udp: transports.udpPort, tcp: transports.tcpPort }),
+    status: () => ({ ok: true, detail: `embedded SIP listening on udp/${transports.udpPort} and tcp/${transports.tcpPort}` }),
     close: async () => {
       // Shutting down ends each recording from our side (RFC 7866 lets the SRS send BYE).
       for (const [callId, dlg] of dialogs) dlg.bye.send(buildBye(callId, dlg));
       // Let the datagrams leave before the socket closes (a close cancels queued sends).
       if (dialogs.size > 0) await new Promise((r) => setTimeout(r, 20));
       txs.clear();
-      dialogs.clear();
+      for (const id of [...dialogs.keys()]) forget(id);
       await transports.close();
     },
   };

@@ -14,7 +14,7 @@ export interface SipMessage {
 }
 
 /** Bounded reasons, used as badInput('sip', reason). */
-export type SipRejectReason = 'oversized' | 'no-header-end' | 'start-line' | 'bad-header' | 'too-many-headers' | 'missing-header' | 'cseq' | 'truncated-body' | 'version';
+export type SipRejectReason = 'oversized' | 'no-header-end' | 'start-line' | 'bad-header' | 'too-many-headers' | 'too-many-vias' | 'missing-header' | 'cseq' | 'truncated-body' | 'version';
 
 export class SipParseError extends Error {
   readonly code = 'EARSHOT_ERR_SIP_PARSE';
@@ -26,9 +26,13 @@ export class SipParseError extends Error {
 const COMPACT: Record<string, string> = { i: 'call-id', f: 'from', t: 'to', v: 'via', c: 'content-type', l: 'content-length', m: 'contact', k: 'supported', s: 'subject', e: 'content-encoding', o: 'event', u: 'allow-events', r: 'refer-to', b: 'referred-by', x: 'session-expires' };
 const TOKEN = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 const MAX_HEADERS = 128;
+const MAX_VIAS = 16;
 
 export interface ParseLimits {
   maxBytes: number;
+  /** Header lines (sip.maxHeaders, default 128) and Via entries, comma lists counted (sip.maxVias, default 16). */
+  maxHeaders?: number;
+  maxVias?: number;
   /** Stream transports must carry Content-Length; a datagram's body is the rest of it. */
   stream?: boolean;
 }
@@ -76,13 +80,19 @@ export function parseSipMessage(buf: Buffer, limits: ParseLimits): SipMessage {
     if (colon <= 0) throw new SipParseError('bad-header', msg);
     let name = line.slice(0, colon).trim().toLowerCase();
     if (!TOKEN.test(name)) throw new SipParseError('bad-header', msg);
-    if (++count > MAX_HEADERS) throw new SipParseError('too-many-headers', msg);
+    if (++count > (limits.maxHeaders ?? MAX_HEADERS)) throw new SipParseError('too-many-headers', msg);
     name = COMPACT[name] ?? name;
     last = msg.headers.get(name);
     if (!last) msg.headers.set(name, (last = []));
     last.push(line.slice(colon + 1).trim());
   }
   for (const h of ['via', 'from', 'to', 'call-id', 'cseq']) if (!msg.headers.has(h)) throw new SipParseError('missing-header', msg);
+  // Every Via is copied into each response and retransmission: a long list is amplification.
+  const vias = msg.headers.get('via')!.reduce((n, v) => n + v.split(',').length, 0);
+  if (vias > (limits.maxVias ?? MAX_VIAS)) {
+    const first = msg.headers.get('via')![0].split(',')[0];
+    throw new SipParseError('too-many-vias', { ...msg, headers: new Map([...msg.headers, ['via', [first]]]) });
+  }
   const cseq = /^(\d{1,10})\s+([A-Za-z]+)$/.exec(header(msg, 'cseq') ?? '');
   if (!cseq || (msg.kind === 'request' && cseq[2].toUpperCase() !== msg.method)) throw new SipParseError('cseq', msg);
   if (msg.kind === 'response') msg.method = cseq[2].toUpperCase();

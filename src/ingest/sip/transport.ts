@@ -13,13 +13,30 @@ export interface Inbound {
   send(buf: Buffer): void;
 }
 
+/** Why a TCP connection was refused or closed by us. */
+export type TcpCloseReason = 'oversized' | 'bad-header' | 'tcp-idle' | 'tcp-partial-timeout' | 'tcp-busy' | 'tcp-busy-ip' | 'forbidden-source';
+
+export interface TcpLimits {
+  /** No traffic at all for this long: closed. */
+  idleMs: number;
+  /** A message begun but not complete for this long (slow senders): closed. */
+  partialMs: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+}
+
+export const DEFAULT_TCP_LIMITS: TcpLimits = { idleMs: 300_000, partialMs: 10_000, maxConnections: 512, maxConnectionsPerIp: 32 };
+
 export interface TransportOptions {
   host: string;
   port: number;
   maxBytes: number;
+  tcp?: Partial<TcpLimits>;
+  /** Sources that may open a TCP connection at all (the SIPREC allow-list); default any. */
+  admits?(address: string): boolean;
   onMessage(m: Inbound): void;
-  /** A TCP stream that broke the framing rules (it is then closed). */
-  onBad(reason: 'oversized' | 'bad-header'): void;
+  /** A TCP connection refused, or closed for breaking the framing rules or a time limit. */
+  onBad(reason: TcpCloseReason): void;
 }
 
 export interface Transports {
@@ -56,13 +73,48 @@ export async function startTransports(o: TransportOptions): Promise<Transports> 
   const udpPort = udp.address().port;
 
   const sockets = new Set<net.Socket>();
+  const perIp = new Map<string, number>();
+  const lim: TcpLimits = { ...DEFAULT_TCP_LIMITS, ...o.tcp };
   const server = net.createServer((sock) => {
+    const ip = sock.remoteAddress ?? '';
+    // Refused before a byte is read: off-list sources, and connections over the caps (the
+    // per-address cap keeps one peer from taking every slot; the total bounds memory).
+    const refuse = (reason: TcpCloseReason) => {
+      o.onBad(reason);
+      sock.destroy();
+    };
+    if (o.admits && !o.admits(ip)) return refuse('forbidden-source');
+    if (sockets.size >= lim.maxConnections) return refuse('tcp-busy');
+    if ((perIp.get(ip) ?? 0) >= lim.maxConnectionsPerIp) return refuse('tcp-busy-ip');
     sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
+    perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+    let partial: NodeJS.Timeout | undefined;
+    sock.on('close', () => {
+      sockets.delete(sock);
+      clearTimeout(partial);
+      const n = (perIp.get(ip) ?? 1) - 1;
+      if (n <= 0) perIp.delete(ip);
+      else perIp.set(ip, n);
+    });
     sock.on('error', () => sock.destroy());
+    // Any traffic (keep-alive CRLFs included) resets the idle clock; a partial message has its own.
+    sock.setTimeout(lim.idleMs, () => fail('tcp-idle'));
     let buf = Buffer.alloc(0);
     sock.on('data', (chunk) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      parse();
+      if (sock.destroyed) return;
+      if (buf.length === 0) {
+        clearTimeout(partial);
+        partial = undefined;
+      } else if (!partial) {
+        // Timed from the first byte of the message, not reset by more bytes: a sender dribbling
+        // one byte a second cannot hold the connection.
+        partial = setTimeout(() => fail('tcp-partial-timeout'), lim.partialMs);
+        partial.unref();
+      }
+    });
+    const parse = () => {
       for (;;) {
         // CRLF keep-alives between messages (RFC 5626): answer the double-CRLF ping, skip the rest.
         let skip = 0;
@@ -82,6 +134,9 @@ export async function startTransports(o: TransportOptions): Promise<Transports> 
         if (buf.length < total) return;
         const data = buf.subarray(0, total);
         buf = buf.subarray(total);
+        // A new message may start right behind this one: its partial clock starts now.
+        clearTimeout(partial);
+        partial = undefined;
         o.onMessage({
           data,
           transport: 'tcp',
@@ -92,9 +147,10 @@ export async function startTransports(o: TransportOptions): Promise<Transports> 
           },
         });
       }
-    });
-    const fail = (reason: 'oversized' | 'bad-header') => {
+    };
+    const fail = (reason: TcpCloseReason) => {
       o.onBad(reason);
+      buf = Buffer.alloc(0);
       sock.destroy();
     };
   });

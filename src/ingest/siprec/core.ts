@@ -3,6 +3,7 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { PipelineBus } from '../../call/events.js';
+import type { EndReason } from '../../call/types.js';
 import type { CallRegistry } from '../../call/registry.js';
 import type { PortPool } from '../rtp/port-pool.js';
 import { BodyError, parseSiprecBody } from './body.js';
@@ -33,7 +34,12 @@ export interface CoreResponse {
 }
 
 export interface CoreOptions {
+  /** Sources allowed besides the local host (127.0.0.1, ::1, always allowed); empty = local host only. */
   allow: string[];
+  /** m-lines recorded per call; those past it are refused with port 0 (never bound). Default 4. */
+  maxStreams?: number;
+  /** A call whose flowing streams bring no RTP for this long is ended (lost BYE). Default 60 s. */
+  inactivityMs?: number;
   advertise: string;
   jitterMs: number;
   /** Internal-extension AOR pattern for the role rule (see roles.ts). */
@@ -55,23 +61,38 @@ export class SrsCore {
   readonly #sessions = new Map<string, RecordingSession>();
   readonly #pending = new Map<string, { cancelled: boolean }>();
   readonly #queue = new Map<string, Promise<unknown>>();
-  readonly #allow: net.BlockList | undefined;
+  readonly #allow = new net.BlockList();
   readonly #timer: NodeJS.Timeout;
+  /**
+   * Set by the SIP front: the core ended a dialog on its own (RTP inactivity), so the front sends
+   * the SRC a BYE and forgets the dialog.
+   */
+  onExpired: (callId: string) => void = () => {};
 
   constructor(private readonly d: CoreDeps, private readonly o: CoreOptions) {
-    if (o.allow.length > 0) {
-      this.#allow = new net.BlockList();
-      for (const cidr of o.allow) {
-        const [addr, bits] = cidr.split('/');
-        const type = addr.includes(':') ? 'ipv6' : 'ipv4';
-        if (bits === undefined) this.#allow.addAddress(addr, type);
-        else this.#allow.addSubnet(addr, Number(bits), type);
-      }
+    // The local host (127.0.0.1, ::1) is always allowed: a co-located SBC or drachtio-server.
+    // Every other source, other 127/8 addresses included, must be listed.
+    this.#allow.addAddress('127.0.0.1', 'ipv4');
+    this.#allow.addAddress('::1', 'ipv6');
+    for (const cidr of o.allow) {
+      const [addr, bits] = cidr.split('/');
+      const type = addr.includes(':') ? 'ipv6' : 'ipv4';
+      if (bits === undefined) this.#allow.addAddress(addr, type);
+      else this.#allow.addSubnet(addr, Number(bits), type);
     }
     const idleMs = Math.max(2 * o.jitterMs, 100);
+    const inactivityMs = o.inactivityMs ?? 60_000;
     this.#timer = setInterval(() => {
       const now = Date.now();
-      for (const s of this.#sessions.values()) s.tick(now, idleMs);
+      for (const [callId, s] of this.#sessions) {
+        s.tick(now, idleMs);
+        if (s.inactiveFor(now) >= inactivityMs) {
+          this.d.metrics.badInput('rtp', 'inactivity');
+          this.d.log.warn({ callId: s.callId, seconds: inactivityMs / 1000 }, 'no RTP on a SIPREC call; ending it (BYE lost?)');
+          this.bye(callId, 'interrupted', 'rtp-inactivity');
+          this.onExpired(callId);
+        }
+      }
     }, 50);
     this.#timer.unref();
   }
@@ -86,8 +107,8 @@ export class SrsCore {
   }
 
   admits(source: string): boolean {
-    if (!this.#allow) return true;
     const a = source.startsWith('::ffff:') ? source.slice(7) : source;
+    if (net.isIP(a) === 0) return false;
     return this.#allow.check(a, a.includes(':') ? 'ipv6' : 'ipv4');
   }
 
@@ -119,23 +140,26 @@ export class SrsCore {
   }
 
   /** BYE (either side) or dialog failure; false when the dialog is unknown (481). */
-  bye(callId: string, state: 'ended' | 'interrupted' = 'ended'): boolean {
+  bye(callId: string, state: 'ended' | 'interrupted' = 'ended', reason: EndReason = 'bye'): boolean {
     const s = this.#sessions.get(callId);
     if (!s) return false;
     this.#sessions.delete(callId);
-    s.close(state);
+    s.close(state, reason);
     this.#gauge();
     return true;
   }
 
   close(): void {
     clearInterval(this.#timer);
-    for (const id of [...this.#sessions.keys()]) this.bye(id, 'interrupted');
+    for (const id of [...this.#sessions.keys()]) this.bye(id, 'interrupted', 'shutdown');
   }
 
   async #invite(req: OfferRequest): Promise<CoreResponse> {
     const { metrics } = this.d;
-    if (!this.admits(req.source)) return reply(403, 'Forbidden');
+    if (!this.admits(req.source)) {
+      metrics.badInput('sip', 'forbidden-source');
+      return reply(403, 'Forbidden');
+    }
     let body;
     try {
       body = parseSiprecBody(req.contentType, req.body);
@@ -196,7 +220,7 @@ export class SrsCore {
       // A CANCEL that wins the race leaves nothing behind: no call, no row, no 'interrupted'
       // recording polluting KPIs (the session checks just before it opens the call).
       const { session, sdp } = await RecordingSession.open(
-        { ...this.d, jitterMs: this.o.jitterMs, agentPattern: this.o.agentPattern },
+        { ...this.d, jitterMs: this.o.jitterMs, agentPattern: this.o.agentPattern, maxStreams: this.o.maxStreams ?? 4, source: req.source.replace(/^::ffff:/, '') },
         req.callId,
         offer,
         meta,

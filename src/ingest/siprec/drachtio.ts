@@ -88,18 +88,33 @@ export function startDrachtioFront(d: { core: SrsCore; log: Logger; metrics: Ing
   methods.invite(safe(h.invite));
   methods.bye(safe(h.bye));
   methods.options(safe(h.options));
+  // Connection state for /readyz: SIPREC only reaches us while the control connection is up.
+  let state: { ok: boolean; detail: string } = { ok: false, detail: `connecting to drachtio-server at ${o.host}:${o.port}` };
+  const down = (why: string) => (state = { ok: false, detail: `drachtio-server at ${o.host}:${o.port} not connected: ${why}` });
   srf.on('connect', (err: Error | null, hostport: string) => {
-    if (err) log.warn({ err: err.message }, 'drachtio connect failed');
-    else log.info({ hostport }, 'connected to drachtio-server');
+    if (err) {
+      down(err.message);
+      log.warn({ err: err.message }, 'drachtio connect failed');
+    } else {
+      state = { ok: true, detail: `connected to drachtio-server at ${o.host}:${o.port}` };
+      log.info({ hostport }, 'connected to drachtio-server');
+    }
   });
   // Without an 'error' listener a dropped connection would throw; srf then reconnects with backoff.
-  srf.on('error', (err: Error) => log.warn({ err: err.message }, 'drachtio connection error'));
-  (srf as unknown as { on(e: 'reconnecting', fn: (a: { delay: number; attempt: number }) => void): void }).on('reconnecting', (a) =>
-    log.info({ delayMs: a.delay, attempt: a.attempt }, 'reconnecting to drachtio-server'),
-  );
+  srf.on('error', (err: Error) => {
+    if (!state.ok) down(err.message);
+    log.warn({ err: err.message }, 'drachtio connection error');
+  });
+  const events = srf as unknown as { on(e: 'reconnecting' | 'close', fn: (a: { delay: number; attempt: number }) => void): void };
+  events.on('close', () => down('connection closed'));
+  events.on('reconnecting', (a) => {
+    down(`reconnecting (attempt ${a.attempt})`);
+    log.info({ delayMs: a.delay, attempt: a.attempt }, 'reconnecting to drachtio-server');
+  });
   void srf.connect({ host: o.host, port: o.port, secret: o.secret, reconnect: { retryMaxDelay: o.retryMaxDelayMs ?? 10000 } } as Srf.SrfConfig);
   return {
     address: () => ({ udp: 0, tcp: 0 }),
+    status: () => state,
     close: async () => {
       // srf has no "stop reconnecting": mark its wire protocol closing and clear a pending retry.
       const wp = (srf as unknown as { _app?: { client?: { wp?: { closing: boolean; reconnectVars?: { retryTimer?: NodeJS.Timeout }; socket?: { destroy(): void } } } } })._app?.client?.wp;

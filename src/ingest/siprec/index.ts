@@ -11,6 +11,8 @@ export interface SiprecIngest {
   close(): Promise<void>;
   /** Bound SIP ports (0 when the front has no listener: drachtio, off). */
   address(): { udp: number; tcp: number };
+  /** For /readyz: can the front take calls now (drachtio: is the control connection up)? */
+  status(): { ok: boolean; detail: string };
 }
 
 export interface SiprecOptions {
@@ -27,12 +29,33 @@ export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bu
   const pool = new PortPool(config.rtp.portMin, config.rtp.portMax, config.rtp.host);
   const core = new SrsCore(
     { log, bus: deps.bus, calls: deps.calls, metrics, pool },
-    { allow: config.sip.allow, advertise: config.rtp.advertise, jitterMs: config.rtp.jitterBufferMs, agentPattern: opts.agentPattern ?? new RegExp(config.sip.agentPattern), retryAfterSeconds: config.sip.retryAfterSeconds },
+    {
+      allow: config.sip.allow,
+      advertise: config.rtp.advertise,
+      jitterMs: config.rtp.jitterBufferMs,
+      agentPattern: opts.agentPattern ?? new RegExp(config.sip.agentPattern),
+      retryAfterSeconds: config.sip.retryAfterSeconds,
+      maxStreams: config.sip.maxStreamsPerCall,
+      inactivityMs: config.rtp.inactivitySeconds * 1000,
+    },
   );
   let front: SipFront | undefined;
   try {
     if (config.sip.front === 'embedded') {
-      front = await startEmbeddedFront({ core, log, metrics }, { host: config.sip.host, port: config.sip.port, maxMessageBytes: config.sip.maxMessageBytes, ackTimeoutMs: opts.ackTimeoutMs });
+      const tcp = config.sip.tcp;
+      front = await startEmbeddedFront(
+        { core, log, metrics },
+        {
+          host: config.sip.host,
+          port: config.sip.port,
+          maxMessageBytes: config.sip.maxMessageBytes,
+          maxHeaders: config.sip.maxHeaders,
+          maxVias: config.sip.maxVias,
+          minSessionExpiresSeconds: config.sip.minSessionExpiresSeconds,
+          tcp: { idleMs: tcp.idleSeconds * 1000, partialMs: tcp.partialSeconds * 1000, maxConnections: tcp.maxConnections, maxConnectionsPerIp: tcp.maxConnectionsPerIp },
+          ackTimeoutMs: opts.ackTimeoutMs,
+        },
+      );
     } else if (config.sip.front === 'drachtio') {
       front = startDrachtioFront({ core, log, metrics }, { ...config.sip.drachtio, localAddress: config.rtp.advertise || (config.rtp.host !== '0.0.0.0' && config.rtp.host !== '::' ? config.rtp.host : '') });
     }
@@ -40,10 +63,12 @@ export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bu
     core.close();
     throw err;
   }
-  log.info({ front: config.sip.front, ...(front?.address() ?? {}) }, 'SIPREC ingest listening');
+  const sources = config.sip.allow.length ? `the local host and ${config.sip.allow.length} sip.allow entries` : 'the local host only (127.0.0.1, ::1): list your SBCs in sip.allow to open it';
+  log.info({ front: config.sip.front, ...(front?.address() ?? {}), allow: sources }, `SIPREC ingest listening; accepted from ${sources}`);
   let closing: Promise<void> | undefined;
   return {
     address: () => front?.address() ?? { udp: 0, tcp: 0 },
+    status: () => front?.status() ?? { ok: true, detail: 'off' },
     // Idempotent: main.ts's shutdown and a test's teardown may both close.
     close: () =>
       (closing ??= (async () => {

@@ -77,6 +77,26 @@ export function parseOffer(sdp: string): OfferedStream[] {
   });
 }
 
+/**
+ * The offered streams a call records, in offer order: one per label (a repeated label would share
+ * a leg) and at most `max` together with the labels already recorded (`kept`, from a re-INVITE).
+ * The others are answered with port 0 and never bound (sip.maxStreamsPerCall).
+ */
+export function selectStreams(candidates: OfferedStream[], kept: ReadonlySet<string>, max: number): { chosen: OfferedStream[]; refused: number } {
+  const labels = new Set(kept);
+  const chosen: OfferedStream[] = [];
+  let refused = 0;
+  for (const o of candidates) {
+    if (labels.has(o.label) || labels.size >= max) {
+      refused++;
+      continue;
+    }
+    labels.add(o.label);
+    chosen.push(o);
+  }
+  return { chosen, refused };
+}
+
 /** `sendonly`/`sendrecv` from the SRC means media flows; anything else is hold. */
 export const flows = (d: Direction): boolean => d === 'sendonly' || d === 'sendrecv';
 

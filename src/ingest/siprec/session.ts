@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { PipelineBus } from '../../call/events.js';
 import type { CallRegistry } from '../../call/registry.js';
-import type { LegInfo } from '../../call/types.js';
+import type { EndReason, LegInfo } from '../../call/types.js';
 import { createDecoder, type Decoder } from '../codecs/index.js';
 import type { BoundPair, PortPool } from '../rtp/port-pool.js';
 import { estimateMos } from '../rtp/quality.js';
@@ -12,7 +12,7 @@ import { RtpStream, type PayloadMap } from '../rtp/stream.js';
 import type { RecordingMetadata } from './metadata.js';
 import type { IngestMetrics } from './metrics.js';
 import { assignRoles } from './roles.js';
-import { buildAnswer, flows, type AnsweredStream, type OfferedStream } from './sdp.js';
+import { buildAnswer, flows, selectStreams, type AnsweredStream, type OfferedStream } from './sdp.js';
 
 export interface SessionDeps {
   bus: PipelineBus;
@@ -22,6 +22,10 @@ export interface SessionDeps {
   metrics: IngestMetrics;
   jitterMs: number;
   agentPattern?: RegExp;
+  /** Streams recorded per call (sip.maxStreamsPerCall); more are answered with port 0. */
+  maxStreams?: number;
+  /** The SRC's address: the calls' source. */
+  source?: string;
 }
 
 interface LegMedia {
@@ -33,6 +37,8 @@ interface LegMedia {
   decoders: Decoder[];
   map: PayloadMap;
   reported: { packets: number; lost: number };
+  /** When the stream started (or resumed) flowing: the inactivity clock's start before any packet. */
+  since: number;
 }
 
 export class NothingDecodableError extends Error {
@@ -72,7 +78,7 @@ export class RecordingSession {
    */
   static async open(d: SessionDeps, externalId: string, offer: OfferedStream[], meta: RecordingMetadata | undefined, answerAddr: string, cancelled: () => boolean = () => false): Promise<{ session: RecordingSession; sdp: string }> {
     const s = new RecordingSession(d, answerAddr);
-    const wanted = offer.filter((o) => o.codec);
+    const wanted = s.#within(offer.filter((o) => o.codec), new Set());
     if (wanted.length === 0) throw new NothingDecodableError('no decodable audio stream offered');
     const pairs = await d.pool.allocate(wanted.length);
     const payloads: Payloads[] = [];
@@ -80,7 +86,7 @@ export class RecordingSession {
     try {
       for (const o of wanted) payloads.push(await s.#payloads(o));
       if (cancelled()) throw new OfferCancelledError('offer cancelled before it was answered');
-      call = d.calls.open({ ingest: 'siprec', externalId });
+      call = d.calls.open({ ingest: 'siprec', externalId, source: d.source });
     } catch (err) {
       for (const p of pairs) d.pool.release(p);
       for (const p of payloads) for (const dec of p.decoders) dec.free();
@@ -103,7 +109,11 @@ export class RecordingSession {
     if (offer) {
       if (!offer.some((o) => o.codec)) throw new NothingDecodableError('re-offer has no decodable stream');
       const seen = new Set<string>();
+      // Streams kept from before count against the cap first; new ones fill what is left.
+      const keep = new Set(offer.filter((o) => o.codec && this.#media.has(o.label)).map((o) => o.label));
+      const admitted = new Set(this.#within(offer.filter((o) => o.codec && !keep.has(o.label)), keep).map((o) => o.label));
       for (const o of offer) {
+        if (seen.has(o.label)) continue; // a repeated label is answered with port 0 (see #answer)
         seen.add(o.label);
         const m = this.#media.get(o.label);
         if (!o.codec) {
@@ -111,6 +121,7 @@ export class RecordingSession {
           continue;
         }
         if (!m) {
+          if (!admitted.has(o.label)) continue;
           const [pair] = await this.d.pool.allocate(1);
           const p = await this.#payloads(o);
           const r = assignRoles([...this.#media.keys(), o.label], meta ?? this.#meta, this.d.agentPattern).get(o.label);
@@ -138,11 +149,38 @@ export class RecordingSession {
     }
   }
 
-  close(state: 'ended' | 'interrupted' = 'ended'): void {
+  close(state: 'ended' | 'interrupted' = 'ended', reason?: EndReason): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const m of [...this.#media.values()]) this.#stopMedia(m);
-    this.d.calls.close(this.callId, state);
+    this.d.calls.close(this.callId, state, Date.now(), reason);
+  }
+
+  /**
+   * How long the streams that should flow have brought no RTP: 0 while every stream is on hold
+   * (a re-INVITE with a=inactive / recvonly pauses the clock; resuming restarts it).
+   */
+  inactiveFor(now: number): number {
+    let latest = -1;
+    for (const m of this.#media.values()) {
+      if (!flows(m.offer.direction)) continue;
+      latest = Math.max(latest, m.receiver.lastArrival, m.since);
+    }
+    return latest < 0 ? 0 : now - latest;
+  }
+
+  /**
+   * The offered streams this call records, in order: one per label (a repeated label would share
+   * a leg), at most `maxStreams` with those in `kept`; the rest are answered with port 0.
+   */
+  #within(candidates: OfferedStream[], kept: Set<string>): OfferedStream[] {
+    const max = this.d.maxStreams ?? 4;
+    const { chosen, refused } = selectStreams(candidates, kept, max);
+    if (refused > 0) {
+      this.d.metrics.badInput('sdp', 'too-many-streams');
+      this.d.log.warn({ refused, max }, 'SIPREC offer has more streams than sip.maxStreamsPerCall; refusing the rest with port 0');
+    }
+    return chosen;
   }
 
   get legs(): LegInfo[] {
@@ -150,7 +188,13 @@ export class RecordingSession {
   }
 
   #answer(): string {
-    const answered: AnsweredStream[] = this.#offer.map((o) => ({ offer: o, port: this.#media.get(o.label)?.pair.port ?? 0 }));
+    // A label's port goes to its first m-line only; a repeat (or a stream past the cap) gets port 0.
+    const given = new Set<string>();
+    const answered: AnsweredStream[] = this.#offer.map((o) => {
+      const port = given.has(o.label) ? 0 : (this.#media.get(o.label)?.pair.port ?? 0);
+      given.add(o.label);
+      return { offer: o, port };
+    });
     return buildAnswer(answered, { addr: this.answerAddr, sessionId: this.#sessionId, version: this.#version++ });
   }
 
@@ -185,7 +229,7 @@ export class RecordingSession {
       },
       rtcp: () => {},
     });
-    return { leg, offer: o, pair, receiver, stream, decoders, map, reported: { packets: 0, lost: 0 } };
+    return { leg, offer: o, pair, receiver, stream, decoders, map, reported: { packets: 0, lost: 0 }, since: Date.now() };
   }
 
   async #reconfigure(m: LegMedia, o: OfferedStream): Promise<void> {
@@ -202,6 +246,7 @@ export class RecordingSession {
       m.leg.codec = o.codec!.name;
     }
     if (o.addr !== m.offer.addr || o.port !== m.offer.port) m.receiver.relatch(o.addr);
+    if (!wasFlowing && isFlowing) m.since = Date.now();
     if (wasFlowing !== isFlowing) {
       this.d.bus.emit('call.event', { callId: this.callId, legId: m.leg.legId, kind: isFlowing ? 'resume' : 'hold', tMs: Math.round(m.stream.positionMs) });
     }

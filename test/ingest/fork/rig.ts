@@ -12,8 +12,16 @@ import { validateConfig } from '../../../src/config/index.js';
 import { forkRoutes } from '../../../src/ingest/fork/index.js';
 import { createMetrics } from '../../../src/metrics/registry.js';
 
+/**
+ * Fork ingest is closed by default: the rig configures one key for every protocol (and AudioSocket
+ * from loopback) unless a test passes its own `apiKeys`; `connect` presents it unless told otherwise.
+ */
+export const RIG_KEY = 'rig-key-0123456789abcdef';
+export const RIG_AUTH = { authorization: `Bearer ${RIG_KEY}` };
+
 export function makeDeps(forks: Record<string, unknown> = {}) {
-  const config = validateConfig({ forks });
+  const withKey = 'apiKeys' in forks ? forks : { ...forks, apiKeys: [{ name: 'rig', key: RIG_KEY, protocols: ['audio-fork', 'jambonz', 'audiohook', 'ari', 'audiosocket'], allow: ['127.0.0.0/8'] }] };
+  const config = validateConfig({ forks: withKey });
   const bus = new PipelineBus();
   const identity = new CallIdentity('fork-rig-salt-0123456789');
   const calls = new CallRegistry(bus, 10, { identity });
@@ -66,7 +74,7 @@ export interface Client {
 }
 
 /** Opens a real ws client; resolves when open, rejects with the HTTP status if the upgrade is refused. */
-export function connect(url: string, protocol?: string, headers: Record<string, string> = {}): Promise<Client> {
+export function connect(url: string, protocol?: string, headers: Record<string, string> = RIG_AUTH): Promise<Client> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocol ? [protocol] : [], { headers });
     const texts: string[] = [];

@@ -26,9 +26,10 @@ export class UdpClient {
   readonly responses: Response[] = [];
   #waiters: (() => void)[] = [];
 
-  static async open(t: { teardown(fn: () => unknown): void }, port: number): Promise<UdpClient> {
+  /** `from`: another loopback address (127.0.0.2 …) plays a source that is not the local host. */
+  static async open(t: { teardown(fn: () => unknown): void }, port: number, from = '127.0.0.1'): Promise<UdpClient> {
     const c = new UdpClient(port);
-    await new Promise<void>((r) => c.sock.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => c.sock.bind(0, from, () => r()));
     c.sock.on('message', (m) => {
       c.responses.push(parse(m.toString('utf8')));
       for (const w of c.#waiters.splice(0)) w();

@@ -9,9 +9,9 @@ import { legPcm, metricValue, startIngest, waitFor } from './helpers.js';
 
 type T = { teardown(fn: () => unknown): void };
 
-async function setup(t: T, allow: string[] = []) {
+async function setup(t: T, allow: string[] = [], from = '127.0.0.1') {
   const h = await startIngest(t, (c) => (c.sip.allow = allow));
-  const c = await UdpClient.open(t, h.ingest.address().udp);
+  const c = await UdpClient.open(t, h.ingest.address().udp, from);
   const port = h.ingest.address().udp;
   const bad = (parser: string, reason: string) => metricValue(h.metrics, 'earshot_bad_input_total', { parser, reason });
   const invite = (callId: string, contentType: string, body: string) => c.request(request({ callId, port, localPort: c.localPort, contentType, body }), '1 INVITE');
@@ -47,14 +47,21 @@ t.test('malformed metadata XML: recorded anyway with positional roles, counted',
   t.equal(await bad('rs-metadata', 'no-recording'), 1);
 });
 
-t.test('source outside config.sip.allow → 403', async (t) => {
-  const { h, c, port, invite } = await setup(t, ['10.0.0.0/8']);
-  t.equal((await invite('denied', 'application/sdp', sdpOffer([{ port: 40000, label: '1' }])))?.status, 403);
-  t.equal(h.calls.size, 0);
-  const opt = await c.request(request({ method: 'OPTIONS', callId: 'o', port, localPort: c.localPort, contentType: '', body: '' }), '1 OPTIONS');
-  t.equal(opt?.status, 403);
-  const ok = await setup(t, ['127.0.0.0/8']);
-  t.equal((await ok.invite('allowed', 'application/sdp', sdpOffer([{ port: 40000, label: '1' }])))?.status, 200);
+t.test('source outside config.sip.allow → 403; empty allow = the local host only', async (t) => {
+  // 127.0.0.2 stands for another host: only 127.0.0.1 and ::1 are the always-allowed local host.
+  for (const allow of [[], ['10.0.0.0/8']]) {
+    const { h, c, port, invite, bad } = await setup(t, allow, '127.0.0.2');
+    t.equal((await invite('denied', 'application/sdp', sdpOffer([{ port: 40000, label: '1' }])))?.status, 403, `allow ${JSON.stringify(allow)}: INVITE refused`);
+    t.equal(h.calls.size, 0);
+    t.equal(h.legs.length, 0, 'no call, no leg');
+    const opt = await c.request(request({ method: 'OPTIONS', callId: 'o', port, localPort: c.localPort, contentType: '', body: '' }), '1 OPTIONS');
+    t.equal(opt?.status, 403);
+    t.equal(await bad('sip', 'forbidden-source'), 1);
+  }
+  const local = await setup(t, []);
+  t.equal((await local.invite('local', 'application/sdp', sdpOffer([{ port: 40000, label: '1' }])))?.status, 200, 'the local host needs no entry');
+  const ok = await setup(t, ['127.0.0.2'], '127.0.0.2');
+  t.equal((await ok.invite('allowed', 'application/sdp', sdpOffer([{ port: 40002, label: '1' }])))?.status, 200, 'a listed source is admitted');
 });
 
 t.test('RTP from an unexpected source, and truncated RTP, are dropped and counted', async (t) => {

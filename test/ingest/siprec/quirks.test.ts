@@ -236,10 +236,20 @@ t.test('a 200 OK never acknowledged ends the recording as interrupted (Timer H)'
   const h = await startIngest(t, undefined, 10, { ackTimeoutMs: 1500 });
   const c = await UdpClient.open(t, h.ingest.address().udp);
   const states: string[] = [];
-  h.bus.on('call.ended', (e) => states.push(e.state));
+  const okAt: number[] = [];
+  h.bus.on('call.ended', (e) => states.push(`${e.state}:${e.reason}`));
+  const t0 = Date.now();
+  c.sock.on('message', (m) => void (m.toString().startsWith('SIP/2.0 200') && okAt.push(Date.now() - t0)));
   c.send(request({ callId: 'noack', port: h.ingest.address().udp, localPort: c.localPort, contentType: 'application/sdp', body: sdpOffer([{ port: 40000, label: '1' }]) }));
   t.ok(await waitFor(() => states.length === 1, 5000));
-  t.same(states, ['interrupted']);
+  t.same(states, ['interrupted:no-ack'], 'ended with its reason');
   t.ok(c.responses.filter((r) => r.status === 200).length >= 2, '200 OK was retransmitted meanwhile');
   t.equal(h.calls.size, 0);
+  // RFC 3261 §13.3.1.4: retransmissions T1 apart, doubling (to T2), and none after Timer H.
+  const gaps = okAt.slice(1).map((x, i) => x - okAt[i]);
+  t.ok(gaps[0] >= 400 && gaps[0] < 800, `first retransmission after ~T1 (${gaps[0]} ms)`);
+  if (gaps[1] !== undefined) t.ok(gaps[1] >= 800, `then doubling (${gaps[1]} ms)`);
+  const sent = okAt.length;
+  await new Promise((r) => setTimeout(r, 1200)); // longer than the next retransmission would be
+  t.equal(okAt.length, sent, 'no retransmission after Timer H');
 });

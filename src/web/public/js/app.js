@@ -3,6 +3,7 @@ import { api, setCsrf, setUnauthorizedHandler } from './api.js';
 import { beep } from './dom.js';
 import { applyStatic, getLang, onLangChange, setLang, t } from './i18n.js';
 import { loadCategoryNames } from './categories.js';
+import { startIngestBanner, stopIngestBanner, redrawIngestBanner } from './ingest-banner.js';
 import { LiveClient } from './live.js';
 import { LiveState } from './state.js';
 import * as alarmsView from './views/alarms.js';
@@ -72,6 +73,7 @@ async function onLogin(me) {
 
 async function startLive() {
   live.start();
+  startIngestBanner();
   try {
     const { alarms } = await api('/alarms?state=open&limit=1000');
     state.seedAlarms(alarms);
@@ -118,6 +120,7 @@ setUnauthorizedHandler(() => {
   if (!ctx.session) return;
   ctx.session = null;
   live.stop();
+  stopIngestBanner();
   render();
 });
 
@@ -129,6 +132,7 @@ document.getElementById('logout').addEventListener('click', async () => {
   }
   ctx.session = null;
   live.stop();
+  stopIngestBanner();
   state.calls.clear();
   state.alarms.clear();
   location.hash = '#/login';
@@ -142,6 +146,7 @@ onLangChange(() => {
   langSelect.value = getLang();
   updateAlarmCount();
   drawLiveStatus();
+  redrawIngestBanner();
   render();
 });
 
