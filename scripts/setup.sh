@@ -24,3 +24,4 @@ fi
 
 npm run --silent build:native
 npm run --silent build
+bash scripts/make-test-models.sh  # tiny sherpa-onnx models for the tests (build/test-models)
