@@ -77,6 +77,17 @@ export const ConfigSchema = obj({
     sherpa: obj({
       model: Type.String({ default: '' }),
       hotwords: Type.Array(Type.String(), { default: [] }),
+      /** onnxruntime execution provider; cuda needs sherpa-onnx's GPU build and an NVIDIA driver (docs/gpu.md). */
+      provider: Type.Union([Type.Literal('cpu'), Type.Literal('cuda')], { default: 'cpu' }),
+      /** onnxruntime threads per worker's recogniser (workers x this should not exceed the cores). */
+      numThreads: Type.Integer({ default: 1, minimum: 1, maximum: 16 }),
+      /** sherpa's endpoint rules inside a VAD segment, seconds: trailing silence with no text yet,
+       *  trailing silence after text, segment length. Text so far is banked and decoder state reset. */
+      endpoint: obj({
+        rule1MinTrailingSilence: Type.Number({ default: 2.4, minimum: 0.1, maximum: 30 }),
+        rule2MinTrailingSilence: Type.Number({ default: 1.2, minimum: 0.1, maximum: 30 }),
+        rule3MinUtteranceLength: Type.Number({ default: 20, minimum: 1, maximum: 300 }),
+      }),
     }),
     pocketsphinx: obj({
       hmm: Type.String({ default: '/usr/share/pocketsphinx/model/en-us/en-us' }),
