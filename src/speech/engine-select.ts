@@ -34,6 +34,6 @@ export async function resolveEngine(config: Config, opts: { manifestsDir?: strin
     return { spec, fallback: ps, note: '' };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    return fallback(typeof code === 'string' ? code : 'EARSHOT_ERR_MODEL', err instanceof Error ? err.message : String(err));
+    return fallback(typeof code === 'string' ? code : 'EARSHOT_ERR_MODEL_LOAD', err instanceof Error ? err.message : String(err));
   }
 }
