@@ -31,6 +31,15 @@ export async function resolveEngine(config: Config, opts: { manifestsDir?: strin
     const spec: EngineSpec = { kind: 'sherpa', modelDir, manifest, hotwords: sh.hotwords, endpoint: sh.endpoint, provider: sh.provider, numThreads: sh.numThreads };
     const probe = await probeSherpa(spec);
     if (!probe.ok) return fallback('EARSHOT_ERR_MODEL_LOAD', `${modelDir}: ${probe.detail}; reinstall it with earshot models fetch/import`);
+    if (probe.providerFallback) {
+      // sherpa-onnx would run on the CPU anyway (and say so on stderr per session): say it once, truthfully.
+      return {
+        spec: { ...spec, provider: 'cpu' },
+        fallback: ps,
+        code: 'EARSHOT_ERR_GPU_UNAVAILABLE',
+        note: `speech.sherpa.provider ${sh.provider} unusable: ${probe.providerFallback}; sherpa runs on cpu (docs/gpu.md)`,
+      };
+    }
     return { spec, fallback: ps, note: '' };
   } catch (err) {
     const code = (err as { code?: unknown }).code;

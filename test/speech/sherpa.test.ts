@@ -1,8 +1,8 @@
 // The sherpa engine: token-to-word grouping and the recogniser configuration built from manifests,
 // then the real sherpa-onnx recogniser on generated tiny models (below), and on a real model when
 // EARSHOT_SHERPA_MODEL names one.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import t, { type Test } from 'tap';
@@ -14,6 +14,7 @@ import { createMetrics } from '../../src/metrics/registry.js';
 import type { AsrEngine, AsrResult } from '../../src/speech/engines/engine.js';
 import { createSherpaEngine, recognizerConfig, type SherpaSpec, words } from '../../src/speech/engines/sherpa/index.js';
 import { probeSherpa } from '../../src/speech/engines/sherpa/probe.js';
+import { resolveEngine } from '../../src/speech/engine-select.js';
 import { createSpeech } from '../../src/speech/index.js';
 import type { ModelManifest } from '../../src/speech/models/manifest.js';
 import { frames, loadWav, run, say, scratch, wordErrorRate } from './helpers.js';
@@ -243,8 +244,9 @@ t.test('the stage names the error when the installed model is missing a file or 
   const b = installed(t, CTC);
   const model = join(b.dataDir, 'models', CTC, 'model.onnx');
   writeFileSync(model, readFileSync(model).subarray(0, 3000));
-  const corrupt = await sherpaStage(t, b.dataDir, b.manifestsDir, { model: CTC }, 1);
-  t.match(corrupt.stage.ready(), { ok: true, engine: 'pocketsphinx', code: 'EARSHOT_ERR_MODEL_LOAD', detail: /model failed to load/ });
+  // The engine choice alone (the stage around it is the same as above): probe, then fallback.
+  const corrupt = await resolveEngine(validateConfig({ dataDir: b.dataDir, speech: { engine: 'sherpa', sherpa: { model: CTC } } }), { manifestsDir: b.manifestsDir });
+  t.match(corrupt, { spec: { kind: 'pocketsphinx' }, code: 'EARSHOT_ERR_MODEL_LOAD', note: /model failed to load.*fell back to pocketsphinx/ });
 });
 
 // With a real model (EARSHOT_SHERPA_MODEL=<manifest name>, installed under EARSHOT_DATA_DIR or
@@ -261,5 +263,21 @@ t.test('a real sherpa model through the stage', { skip: !REAL && 'EARSHOT_SHERPA
   if (/en/.test(s.stage.ready().detail)) {
     const hyp = s.transcripts.filter((x) => x.final && x.legId === legs[0].legId).map((x) => x.text).join(' ');
     t.ok(wordErrorRate(text, hyp) <= 0.3, `recognisable: "${hyp}"`);
+  }
+});
+
+t.test('speech.sherpa.provider: cuda is reported truthfully: the GPU when the build has it, else cpu with the reason', { skip: needModels }, async (t) => {
+  requireModels(t);
+  // The npm sherpa-onnx-linux-x64 build is CPU-only; a CUDA build ships onnxruntime's CUDA provider library.
+  const lib = dirname(fileURLToPath(import.meta.resolve('sherpa-onnx-linux-x64/package.json')));
+  const cudaBuild = readdirSync(lib).some((f) => f.includes('providers_cuda'));
+  const { dataDir, manifestsDir } = installed(t, TR);
+  const s = await sherpaStage(t, dataDir, manifestsDir, { model: TR, provider: 'cuda' }, 1);
+  if (cudaBuild) {
+    t.match(s.stage.ready(), { ok: true, engine: 'sherpa', provider: 'cuda' });
+  } else {
+    t.match(s.stage.ready(), { ok: true, engine: 'sherpa', provider: 'cpu', code: 'EARSHOT_ERR_GPU_UNAVAILABLE', detail: /provider cuda unusable: this sherpa-onnx build has no cuda support \(available: CPUExecutionProvider\); sherpa runs on cpu/ });
+    t.match(await s.metrics.registry.getSingleMetricAsString('earshot_speech_engine'), /earshot_speech_engine\{engine="sherpa",provider="cpu"\} 1/);
+    t.match(await s.metrics.registry.getSingleMetricAsString('earshot_asr_errors_total'), /code="EARSHOT_ERR_GPU_UNAVAILABLE"\} 1/);
   }
 });

@@ -10,7 +10,12 @@ const PROBE_TIMEOUT_MS = 120000;
 export interface ProbeResult {
   ok: boolean;
   detail: string;
+  /** Set when sherpa-onnx was asked for a provider it lacks and loaded on the CPU instead. */
+  providerFallback?: string;
 }
+
+// session.cc, when the build lacks the provider asked for: "... Available providers: X, . Fallback to cpu!"
+const FALLBACK = /Available providers: ([^\n]*?)\s*\.?\s*Fallback to cpu/;
 
 export function probeSherpa(spec: SherpaSpec): Promise<ProbeResult> {
   const self = fileURLToPath(import.meta.url);
@@ -27,7 +32,10 @@ export function probeSherpa(spec: SherpaSpec): Promise<ProbeResult> {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) return resolve({ ok: true, detail: 'loaded' });
+      if (code === 0) {
+        const fb = FALLBACK.exec(out);
+        return resolve(fb ? { ok: true, detail: 'loaded', providerFallback: `this sherpa-onnx build has no ${spec.provider ?? 'cpu'} support (available: ${fb[1].replace(/,\s*$/, '')})` } : { ok: true, detail: 'loaded' });
+      }
       // sherpa's own message (a file path and a parser error), last line only.
       const last = out.trim().split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 300);
       resolve({ ok: false, detail: `model failed to load (${signal ?? `exit ${code}`}): ${last}` });
