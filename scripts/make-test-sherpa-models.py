@@ -3,8 +3,9 @@
 downloaded on CI, so the tests load these through the real sherpa-onnx-node recogniser.
 
 Each graph has the inputs, outputs, state tensors and metadata that sherpa-onnx's loaders read
-(sherpa-onnx/csrc/online-zipformer2-transducer-model.cc, online-zipformer2-ctc-model.cc): a
-Zipformer2 transducer (encoder/decoder/joiner, model_type "zipformer2") and a Zipformer2 CTC model.
+(sherpa-onnx/csrc/online-zipformer2-transducer-model.cc, online-zipformer-transducer-model.cc,
+online-zipformer2-ctc-model.cc): Zipformer2 and Zipformer (v1) transducers (encoder/decoder/joiner,
+model_type "zipformer2" / "zipformer") and a Zipformer2 CTC model.
 The maths inside is not a Zipformer. One channel of the encoder output is the frame's loudest
 log-mel band, and the blank logit falls as it rises, so loud frames emit tokens (which ones is
 decided by random weights) and quiet frames emit blanks. That makes sherpa's endpoint rules
@@ -39,6 +40,17 @@ ENC = dict(
     cnn_module_kernels=[3, 3],
     left_context_len=[8, 4],
 )
+
+# Zipformer v1 (the 2023-02-20 bilingual release's kind): T = chunk + 7 frames of padding.
+V1 = dict(
+    encoder_dims=[16, 16],
+    attention_dims=[8, 8],
+    num_encoder_layers=[1, 1],
+    cnn_module_kernels=[3, 3],
+    left_context_len=[8, 4],
+)
+T_V1 = DECODE_CHUNK + 7
+CJK = "我要退款取消投诉经理你好谢谢"
 
 rng = np.random.default_rng(20230626)
 
@@ -118,11 +130,26 @@ def encoder_meta():
     return kv
 
 
-def encoder_body(tail):
-    """Frames [N, T, 80] → [N, DECODE_CHUNK/SUB, out_dim]: loudest band plus random projections.
-    States pass through (processed_lens counts frames) so the stream's state plumbing is exercised."""
-    states = encoder_states()
-    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", T, FEAT])]
+def v1_states():
+    """Zipformer (v1, model_type "zipformer") states: seven kinds, each for every stack in turn."""
+    n = len(V1["encoder_dims"])
+    kinds = []
+    L, D, A, K, left = (V1[k] for k in ("num_encoder_layers", "encoder_dims", "attention_dims", "cnn_module_kernels", "left_context_len"))
+    kinds.append([(f"cached_len_{i}", TensorProto.INT64, [L[i], "N"]) for i in range(n)])
+    kinds.append([(f"cached_avg_{i}", TensorProto.FLOAT, [L[i], "N", D[i]]) for i in range(n)])
+    kinds.append([(f"cached_key_{i}", TensorProto.FLOAT, [L[i], left[i], "N", A[i]]) for i in range(n)])
+    kinds.append([(f"cached_val_{i}", TensorProto.FLOAT, [L[i], left[i], "N", A[i] // 2]) for i in range(n)])
+    kinds.append([(f"cached_val2_{i}", TensorProto.FLOAT, [L[i], left[i], "N", A[i] // 2]) for i in range(n)])
+    kinds.append([(f"cached_conv1_{i}", TensorProto.FLOAT, [L[i], "N", D[i], K[i] - 1]) for i in range(n)])
+    kinds.append([(f"cached_conv2_{i}", TensorProto.FLOAT, [L[i], "N", D[i], K[i] - 1]) for i in range(n)])
+    return [s for kind in kinds for s in kind]
+
+
+def encoder_body(tail, states=None, t_in=T):
+    """Frames [N, T, 80] → [N, DECODE_CHUNK/SUB, JOIN]: loudest band plus random projections.
+    States pass through (counters count frames) so the stream's state plumbing is exercised."""
+    states = states or encoder_states()
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", t_in, FEAT])]
     inputs += [helper.make_tensor_value_info(n, dt, s) for n, dt, s in states]
     init = [
         const("starts", np.array([0], np.int64)),
@@ -142,7 +169,7 @@ def encoder_body(tail):
     nodes += tail
     outputs = [None]  # output 0 (encoder_out or log_probs) is the caller's
     for n, dt, s in states:
-        if n == "processed_lens":
+        if dt == TensorProto.INT64:
             nodes.append(helper.make_node("Add", [n, "chunk"], [f"new_{n}"]))
         else:
             nodes.append(helper.make_node("Identity", [n], [f"new_{n}"]))
@@ -150,15 +177,20 @@ def encoder_body(tail):
     return nodes, inputs, outputs, init
 
 
-def transducer(d, toks):
+def transducer(d, toks, v1=False):
     os.makedirs(d, exist_ok=True)
     V = len(toks)
     # Encoder: x + states → encoder_out [N, 8, JOIN] + next states.
-    nodes, inputs, outputs, init = encoder_body([])
+    if v1:
+        nodes, inputs, outputs, init = encoder_body([], v1_states(), T_V1)
+        kv = {"model_type": "zipformer", **{k: ",".join(str(x) for x in v) for k, v in V1.items()}, "T": str(T_V1), "decode_chunk_len": str(DECODE_CHUNK)}
+    else:
+        nodes, inputs, outputs, init = encoder_body([])
+        kv = {"model_type": "zipformer2", **encoder_meta()}
     outputs[0] = helper.make_tensor_value_info("encoder_out", TensorProto.FLOAT, ["N", DECODE_CHUNK // SUB, JOIN])
     nodes.append(helper.make_node("Identity", ["enc"], ["encoder_out"]))
     g = helper.make_graph(nodes, "encoder", inputs, outputs, init)
-    save(g, os.path.join(d, "encoder.onnx"), {"model_type": "zipformer2", "version": "1", "model_author": "earshot-test", **encoder_meta()})
+    save(g, os.path.join(d, "encoder.onnx"), {"version": "1", "model_author": "earshot-test", **kv})
 
     # Decoder: y [N, context] int64 → decoder_out [N, JOIN] (mean of embeddings, tanh).
     emb = (rng.standard_normal((V, JOIN)) * 0.5).astype(np.float32)
@@ -235,7 +267,9 @@ def main():
     toks = tokens()
     transducer(os.path.join(out, "tiny-zipformer2-transducer"), toks)
     ctc(os.path.join(out, "tiny-zipformer2-ctc"), toks)
-    print(f"make-test-sherpa-models: wrote {out}/tiny-zipformer2-transducer and {out}/tiny-zipformer2-ctc")
+    # Bilingual vocabulary (CJK characters + English pieces), as the zh-en release.
+    transducer(os.path.join(out, "tiny-zipformer-transducer-zh-en"), toks + list(CJK), v1=True)
+    print(f"make-test-sherpa-models: wrote {', '.join(sorted(os.listdir(out)))} into {out}")
 
 
 if __name__ == "__main__":

@@ -64,7 +64,8 @@ t.test('recogniser config per model type; hot-words only where the model can tak
 const GENERATED = fileURLToPath(new URL('../../build/test-models/', import.meta.url));
 const TR = 'tiny-zipformer2-transducer';
 const CTC = 'tiny-zipformer2-ctc';
-const haveModels = existsSync(join(GENERATED, TR, 'encoder.onnx')) && existsSync(join(GENERATED, CTC, 'model.onnx'));
+const V1 = 'tiny-zipformer-transducer-zh-en';
+const haveModels = [join(TR, 'encoder.onnx'), join(CTC, 'model.onnx'), join(V1, 'encoder.onnx')].every((f) => existsSync(join(GENERATED, f)));
 const needModels = !haveModels && !process.env.CI ? 'build/test-models missing: run bash scripts/make-test-models.sh' : false;
 
 function requireModels(t: Test): void {
@@ -79,6 +80,13 @@ const tiny: Record<string, ModelManifest> = {
     modelingUnit: 'bpe',
   },
   [CTC]: { ...base, name: CTC, type: 'zipformer2Ctc', files: { model: 'model.onnx', tokens: 'tokens.txt' }, modelingUnit: 'bpe' },
+  [V1]: {
+    ...base,
+    name: V1,
+    language: 'zh-en',
+    files: { encoder: 'encoder.onnx', decoder: 'decoder.onnx', joiner: 'joiner.onnx', tokens: 'tokens.txt', bpeVocab: 'bpe.vocab' },
+    modelingUnit: 'cjkchar+bpe',
+  },
 };
 
 /** Deterministic test audio at 16 kHz: a loud tone with noise, or digital silence. */
@@ -146,6 +154,17 @@ t.test('a tiny Zipformer2 CTC model streams and endpoints the same way', { skip:
   t.ok(result.text.length > 0, 'CTC tokens decoded');
   t.equal(result.endpoints, 1);
   t.ok(result.words.some((w) => w.startMs >= 2400), 'words after the endpoint on the segment clock');
+});
+
+t.test('a tiny Zipformer (v1) bilingual transducer, the 2023-02-20 zh-en kind, loads and streams; mixed hot-words accepted', { skip: needModels }, async (t) => {
+  requireModels(t);
+  const engine = createSherpaEngine(spec(V1, { endpoint: { rule2MinTrailingSilence: 0.8 }, hotwords: ['经理', 'supervisor'] }));
+  t.teardown(() => engine.close());
+  t.match(engine.detail, /\(transducer, zh-en\).*2 hot-words/);
+  const { result } = stream(engine, [loud(1), quiet(1.5), loud(1)]);
+  t.ok(result.text.length > 0);
+  t.equal(result.endpoints, 1);
+  t.ok(result.words.some((w) => w.startMs >= 2400) && result.words.some((w) => w.startMs < 1200), 'words from both loud parts, on the segment clock');
 });
 
 t.test('hot-words are accepted: modified beam search with the model bpe.vocab', { skip: needModels }, async (t) => {
