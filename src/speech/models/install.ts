@@ -8,6 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher, ProxyAgent, request } from 'undici';
 import { type ModelManifest, ModelError, validateModelDir } from './manifest.js';
 
@@ -126,6 +127,7 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
   let resumedFrom = 0;
   try {
     for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) await sleep(Math.min(8000, 250 * 2 ** attempt)); // a flapping link gets a moment
       const meta = readMeta();
       let have = existsSync(dest) ? statSync(dest).size : 0;
       const resume = have > 0 && meta?.url === url && Boolean(meta.validator) && have < meta.total;
@@ -200,14 +202,14 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
         closeSync(fd);
       }
       if (broke !== undefined) {
-        if (attempt < retries && validator) continue; // resume from what arrived
+        if (attempt < retries) continue; // resumes from what arrived (restarts without an ETag)
         throw new ModelError(
           'EARSHOT_ERR_MODEL_DOWNLOAD',
           `download of ${url}${via} broke off after ${got} of ${total || '?'} bytes (${errText(broke)}); run the same command again to resume`,
         );
       }
       if (total && got !== total) {
-        if (attempt < retries && validator) continue;
+        if (attempt < retries) continue;
         throw new ModelError('EARSHOT_ERR_MODEL_DOWNLOAD', `download of ${url}${via} ended at ${got} of ${total} bytes; run the same command again to resume`);
       }
       return { bytes: got, resumedFrom };
