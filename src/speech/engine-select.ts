@@ -31,16 +31,18 @@ export async function resolveEngine(config: Config, opts: { manifestsDir?: strin
     const spec: EngineSpec = { kind: 'sherpa', modelDir, manifest, hotwords: sh.hotwords, endpoint: sh.endpoint, provider: sh.provider, numThreads: sh.numThreads };
     const probe = await probeSherpa(spec);
     if (!probe.ok) return fallback('EARSHOT_ERR_MODEL_LOAD', `${modelDir}: ${probe.detail}; reinstall it with earshot models fetch/import`);
+    // Not fatal: the other hot-words work. Said in ready() so the operator can fix the list.
+    const hot = probe.skippedHotwords?.length ? `hot-words the model cannot spell, skipped: ${probe.skippedHotwords.join('; ')}` : '';
     if (probe.providerFallback) {
       // sherpa-onnx would run on the CPU anyway (and say so on stderr per session): say it once, truthfully.
       return {
         spec: { ...spec, provider: 'cpu' },
         fallback: ps,
         code: 'EARSHOT_ERR_GPU_UNAVAILABLE',
-        note: `speech.sherpa.provider ${sh.provider} unusable: ${probe.providerFallback}; sherpa runs on cpu (docs/gpu.md)`,
+        note: `speech.sherpa.provider ${sh.provider} unusable: ${probe.providerFallback}; sherpa runs on cpu (docs/gpu.md)${hot ? `; ${hot}` : ''}`,
       };
     }
-    return { spec, fallback: ps, note: '' };
+    return { spec, fallback: ps, note: hot };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     return fallback(typeof code === 'string' ? code : 'EARSHOT_ERR_MODEL_LOAD', err instanceof Error ? err.message : String(err));

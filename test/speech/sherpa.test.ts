@@ -300,3 +300,11 @@ t.test('speech.sherpa.provider: cuda is reported truthfully: the GPU when the bu
     t.match(await s.metrics.registry.getSingleMetricAsString('earshot_asr_errors_total'), /code="EARSHOT_ERR_GPU_UNAVAILABLE"\} 1/);
   }
 });
+
+t.test('hot-words the model cannot spell are named in ready(); the rest still load', { skip: needModels }, async (t) => {
+  requireModels(t);
+  const { dataDir, manifestsDir } = installed(t, V1);
+  const choice = await resolveEngine(validateConfig({ dataDir, speech: { engine: 'sherpa', sherpa: { model: V1, hotwords: ['经理', '不存在'] } } }), { manifestsDir });
+  t.match(choice, { spec: { kind: 'sherpa', hotwords: ['经理', '不存在'] }, note: /hot-words the model cannot spell, skipped: 不 存 在$/ });
+  t.notOk(choice.code, 'not a failure');
+});

@@ -70,6 +70,7 @@ export function createSherpaEngine(spec: SherpaSpec): AsrEngine {
   try {
     rec = new sherpa.OnlineRecognizer(recognizerConfig(spec, hotwordsFile));
   } catch (err) {
+    if (hotwordsFile) rmSync(dirname(hotwordsFile), { recursive: true, force: true });
     throw new EngineError('EARSHOT_ERR_MODEL_LOAD', `sherpa model "${spec.manifest.name}" (${spec.modelDir}) failed to load: ${err instanceof Error ? err.message : String(err)}`);
   }
 
