@@ -4,8 +4,9 @@
 // factor; legs at real time = cores / CPU RTF (the "raw engine" figure of speech-speed.ts; the
 // pipeline adds VAD and IPC but also trims silence). Tuning set: LibriVox; held-out: the flite
 // call-centre sentences (3 voices), never used to pick settings.
-// Run: npm run build && node dist/bench/pocketsphinx-profiles.js [live]   (live: also runs the
-// full pipeline at N legs for each named profile)
+// Run: npm run build && node dist/bench/pocketsphinx-profiles.js [profiles] [live]   (profiles: the
+// shipped profiles only; repeat: only their speed, alternated 3 times on the tuning set; live: also
+// the full pipeline at many legs for each profile)
 import { availableParallelism, loadavg } from 'node:os';
 import { validateConfig } from '../src/config/index.js';
 import { createPocketsphinxEngine, PROFILES, type PocketsphinxProfile } from '../src/speech/engines/pocketsphinx/index.js';
@@ -21,7 +22,7 @@ interface Setting {
   profile: PocketsphinxProfile;
   args: string[];
 }
-const SETTINGS: Setting[] = [
+const ALL: Setting[] = [
   { name: 'accurate (pocketsphinx defaults; today)', profile: 'accurate', args: [] },
   { name: '-ds 2', profile: 'accurate', args: ['-ds', '2'] },
   { name: '-topn 2', profile: 'accurate', args: ['-topn', '2'] },
@@ -30,8 +31,9 @@ const SETTINGS: Setting[] = [
   { name: 'beams 1e-40 / wbeam 1e-24 / pbeam 1e-40', profile: 'accurate', args: ['-beam', '1e-40', '-wbeam', '1e-24', '-pbeam', '1e-40'] },
   { name: 'balanced (-fwdflat no)', profile: 'balanced', args: [] },
   { name: `fast (${PROFILES.fast.join(' ')})`, profile: 'fast', args: [] },
-  { name: 'fast + -ds 2', profile: 'fast', args: ['-ds', '2'] },
 ];
+// `profiles`: only the three shipped profiles (a shorter run, e.g. to re-measure under other load).
+const SETTINGS = process.argv.includes('profiles') ? ALL.filter((s) => !s.args.length) : ALL;
 
 function channel(clips: Clip[]): Array<{ ref: string; f: Float32Array; s: number }> {
   return clips.map((c) => {
@@ -41,7 +43,7 @@ function channel(clips: Clip[]): Array<{ ref: string; f: Float32Array; s: number
 }
 
 const tune = channel(librivox());
-const held = channel(flite());
+const held = process.argv.includes('repeat') ? [] : channel(flite());
 const sec = (xs: Array<{ s: number }>) => xs.reduce((a, x) => a + x.s, 0);
 
 function score(setting: Setting, set: Array<{ ref: string; f: Float32Array; s: number }>) {
@@ -60,15 +62,28 @@ function score(setting: Setting, set: Array<{ ref: string; f: Float32Array; s: n
 }
 
 console.log(`tuning: LibriVox ${sec(tune).toFixed(1)} s; held-out: flite call-centre ${sec(held).toFixed(1)} s; both through 8 kHz µ-law; ${cores} cores`);
-console.log('setting | WER tuning (LibriVox) | WER held-out (flite) | CPU RTF | legs at real time (cores / RTF) | vs today');
+const table = !process.argv.includes('repeat');
+if (table) console.log('setting | WER tuning (LibriVox) | WER held-out (flite) | CPU RTF | legs at real time (cores / RTF) | vs today');
 let base = 0;
-for (const st of SETTINGS) {
+for (const st of table ? SETTINGS : []) {
   const a = score(st, tune);
   const b = score(st, held);
   const rtf = (a.cpuRtf * sec(tune) + b.cpuRtf * sec(held)) / (sec(tune) + sec(held));
   const legs = cores / rtf;
   if (!base) base = legs;
   console.log(`${st.name} | ${a.w.pct.toFixed(1)}% (${a.w.errors}/${a.w.words}) | ${b.w.pct.toFixed(1)}% (${b.w.errors}/${b.w.words}) | ${rtf.toFixed(3)} | ${legs.toFixed(1)} | ${(legs / base).toFixed(2)}x`);
+}
+
+if (process.argv.includes('repeat')) {
+  // CPU time is noisy on a shared machine: the shipped profiles alternated, 3 rounds, tuning set.
+  const rounds: Record<string, number[]> = {};
+  for (let r = 0; r < 3; r++) {
+    for (const st of ALL.filter((x) => !x.args.length)) (rounds[st.profile] ??= []).push(score(st, tune).cpuRtf);
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
+  for (const [p, xs] of Object.entries(rounds)) {
+    console.log(`repeat ${p}: CPU RTF ${xs.map((x) => x.toFixed(3)).join(', ')} → median ${med(xs).toFixed(3)}, ${(med(rounds.accurate) / med(xs)).toFixed(2)}x the legs of accurate`);
+  }
 }
 
 if (process.argv.includes('live')) {
