@@ -1,6 +1,6 @@
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { isAlias, isMap, isScalar, LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
 import type { Severity } from '../call/types.js';
 import { AlarmError, type RuleProblem } from './errors.js';
 
@@ -57,11 +57,46 @@ const FileSchema = Type.Object({ version: Type.Literal(1), rules: Type.Array(Typ
 
 type Path = (string | number)[];
 
+/** Largest rule file read or accepted from the console. */
+export const MAX_RULE_FILE_CHARS = 256 * 1024;
+/** Aliases expanded at most: an alias bomb (aliases of aliases) is refused, not expanded. */
+const MAX_ALIASES = 100;
+
+/** 1-based line and column of a character offset. */
+export function positionOf(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, col: offset - before.lastIndexOf('\n') };
+}
+
+/**
+ * The alias a failed expansion is about: for an unresolved alias the first that names no anchor
+ * before it; for too many, the first alias whose target holds aliases itself (where the
+ * amplification starts), else the first alias.
+ */
+function offendingAlias(doc: Document, unresolved: boolean): Alias | undefined {
+  const aliases: Alias[] = [];
+  visit(doc, { Alias: (_k, n) => void aliases.push(n) });
+  if (unresolved) return aliases.find((a) => a.resolve(doc) === undefined) ?? aliases[0];
+  const nests = (a: Alias) => {
+    const target = a.resolve(doc);
+    let found = false;
+    if (target) visit(target as never, { Alias: () => ((found = true), visit.BREAK) });
+    return found;
+  };
+  return aliases.find(nests) ?? aliases[0];
+}
+
 /**
  * Parses and validates one rule file's text; `source` names it in errors. Throws AlarmError
  * EARSHOT_ERR_RULES listing every problem at once, each with its rule, key and line.
  */
 export function parseAlarmRules(text: string, source: string): AlarmRule[] {
+  if (text.length > MAX_RULE_FILE_CHARS) {
+    const detail = `larger than ${MAX_RULE_FILE_CHARS / 1024} KiB (${text.length} characters)`;
+    const message = `${source}: ${detail}`;
+    throw new AlarmError('EARSHOT_ERR_RULES', [message], 'too-large', [{ code: 'yaml', message, source, ...positionOf(text, MAX_RULE_FILE_CHARS), params: { detail } }]);
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
   const pos = (offset: number) => lines.linePos(offset);
@@ -85,7 +120,20 @@ export function parseAlarmRules(text: string, source: string): AlarmRule[] {
     const message = `${source}: not valid YAML: ${detail}`;
     throw new AlarmError('EARSHOT_ERR_RULES', [message], 'yaml', [{ code: 'yaml', message, source, ...(e.linePos ? { line: e.linePos[0].line, col: e.linePos[0].col } : {}), params: { detail } }]);
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    // yaml throws (ReferenceError) for an alias without an anchor and for an alias bomb.
+    const unresolved = /unresolved alias/i.test((err as Error).message);
+    const alias = offendingAlias(doc, unresolved);
+    const detail = unresolved
+      ? `alias *${alias?.source ?? '?'} names no anchor defined before it`
+      : `too many aliases (more than ${MAX_ALIASES} expansions): refused as a possible alias bomb`;
+    const message = `${source}: not valid YAML: ${detail}`;
+    const where = alias?.range ? pos(alias.range[0]) : {};
+    throw new AlarmError('EARSHOT_ERR_RULES', [message], unresolved ? 'yaml-alias' : 'yaml-alias-bomb', [{ code: 'yaml', message, source, ...where, params: { detail } }]);
+  }
   if (!Value.Check(FileSchema, data)) {
     const head = `${source}: expected "version: 1" and a "rules:" list`;
     const errs = [...Value.Errors(FileSchema, data)].slice(0, 5);

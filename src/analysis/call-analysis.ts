@@ -1,7 +1,7 @@
 // Everything analysis keeps about one live call: redaction context, voice baselines per leg,
 // the rule evaluator and the emotion trajectory. Holds no transcript text.
 import type { EmotionLabel, Prosody, Role, Transcript, Utterance } from '../call/types.js';
-import { LegBaseline, Trajectory, fuse, speakingRate, type EmotionTrajectory } from './emotion/index.js';
+import { CategoryCues, LegBaseline, Trajectory, fuse, speakingRate, toneOf, type EmotionTrajectory } from './emotion/index.js';
 import { computeIntents, type IntentResult } from './intents.js';
 import { detectLang, type Lang } from './lang.js';
 import { CallRedactor, type Redaction, type RedactionType } from './redact/index.js';
@@ -53,6 +53,7 @@ export interface Analysed {
 export class CallAnalysis {
   readonly redactor = new CallRedactor();
   readonly rules: CallRules;
+  readonly #cues: CategoryCues;
   readonly #baselines = new Map<string, LegBaseline>();
   readonly #trajectory = new Trajectory();
   readonly #langs: Record<Lang, number> = { en: 0, zh: 0, unknown: 0 };
@@ -67,6 +68,7 @@ export class CallAnalysis {
     set: RuleSet,
   ) {
     this.rules = new CallRules(set);
+    this.#cues = new CategoryCues(set);
   }
 
   partial(t: Transcript): Redaction {
@@ -93,11 +95,19 @@ export class CallAnalysis {
 
   /** Emotion (the rule-based fusion unless a model's verdict is given), rules, bookkeeping. */
   finish(p: Prepared, model?: { emotion: EmotionLabel; confidence: number }): Analysed {
-    const { emotion, confidence } = model ?? fuse(p.sentiment, p.arousal);
-    const hits = this.rules.onUtterance({
+    const facts = {
       legId: p.legId, role: p.role, seq: p.seq, startMs: p.startMs, endMs: p.endMs,
-      text: p.text, emotion, sentiment: p.sentiment, redactions: p.types, utteranceId: p.id,
-    });
+      text: p.text, sentiment: p.sentiment, redactions: p.types, utteranceId: p.id,
+    };
+    let fused = model;
+    if (!fused) {
+      // Words and voice first, then with the categories that label lets the utterance hit.
+      const cues = { tone: toneOf(p.text), role: p.role, lang: p.lang };
+      const first = fuse(p.sentiment, p.arousal, cues);
+      fused = fuse(p.sentiment, p.arousal, { ...cues, categories: this.#cues.of({ ...facts, emotion: first.emotion }) });
+    }
+    const { emotion, confidence } = fused;
+    const hits = this.rules.onUtterance({ ...facts, emotion });
     this.#utterances++;
     this.#redactions += p.types.length;
     this.#langs[p.lang]++;

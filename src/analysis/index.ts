@@ -98,4 +98,4 @@ export { detectLang, type Lang } from './lang.js';
 export { redact, CallRedactor, REDACTION_TOKEN, type Redaction, type RedactionType } from './redact/index.js';
 export { sentiment } from './sentiment/index.js';
 export { fuse, LegBaseline, Trajectory } from './emotion/index.js';
-export { loadRules, buildRuleSet, type RuleSource, parseRuleSource, CallRules, RulesError, type Rule, type RuleSet, type Hit, type UtteranceFacts } from './rules/index.js';
+export { loadRules, buildRuleSet, type RuleSource, parseRuleSource, collectConcepts, type Concepts, type Names, CallRules, RulesError, type Rule, type RuleSet, type Hit, type UtteranceFacts } from './rules/index.js';

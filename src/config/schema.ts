@@ -24,6 +24,23 @@ export const ConfigSchema = obj({
     tlsKey: Type.String({ default: '' }),
     /** How supervisors reach the console (used in webhook links); empty = http://localhost:<port>. */
     publicUrl: Type.String({ default: '', pattern: '^(https?://.*)?$' }),
+    /** Who may scrape /metrics (and read /readyz's full details): nobody is asked when both are empty. */
+    metrics: obj({
+      /** Bearer token Prometheus sends (`authorization:` in its scrape config); at least 16 characters. */
+      token: Type.String({ default: '', pattern: '^(.{16,})?$' }),
+      /** The same read from a file (one line), so the token stays out of the config; wins over `token`. */
+      tokenFile: Type.String({ default: '' }),
+      /** Source addresses allowed to scrape; with a token as well, either one suffices. */
+      allow: Type.Array(Cidr, { default: [] }),
+    }),
+  }),
+  auth: obj({
+    /** Consecutive failed logins that lock an account, and that put a source address in back-off. */
+    maxFailures: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
+    /** How long an account is locked; an address's back-off starts here and doubles up to 24 h. */
+    lockoutMinutes: Type.Integer({ default: 15, minimum: 1, maximum: 1440 }),
+    /** A console session unused this long ends (besides the 12 h absolute limit); 0 = no idle limit. */
+    idleMinutes: Type.Integer({ default: 30, minimum: 0, maximum: 720 }),
   }),
   limits: obj({
     maxCalls: Type.Integer({ default: 200, minimum: 1, maximum: 100000 }),
@@ -122,6 +139,8 @@ export const ConfigSchema = obj({
     repeatWindowDays: Type.Integer({ default: 7, minimum: 1, maximum: 90 }),
     /** Queue of a call whose source names none: the first rule whose `agent` regex matches the agent id. */
     queueMap: Type.Array(obj({ agent: Type.String({ minLength: 1, maxLength: 200 }), queue: Type.String({ minLength: 1, maxLength: 64 }) }), { default: [], maxItems: 1000 }),
+    /** Keys a survey system sends as `authorization: Bearer <key>` to POST /api/v1/surveys without a console login. */
+    surveyKeys: Type.Array(obj({ name: Type.String({ minLength: 1, maxLength: 64 }), key: Type.String({ minLength: 16 }) }), { default: [], maxItems: 100 }),
   }),
   privacy: obj({
     storeAudio: Type.Boolean({ default: false }),

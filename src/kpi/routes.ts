@@ -8,6 +8,7 @@ import { fitNpsModel, predictNps, type NpsFitResult } from './nps-model.js';
 import { npsReport } from './nps.js';
 import { detractorRootCause, highRiskCsv, highRiskCustomers } from './risk.js';
 import { importSurveysCsv, recordSurvey } from './surveys.js';
+import { apiErrorHandler, sendError } from '../web/errors.js';
 
 export interface SurveyDeps {
   store: Pick<Store, 'db'>;
@@ -44,10 +45,11 @@ const HashParam = Type.Object({ hash: Id });
 const CallParam = Type.Object({ id: Id });
 // The web guard reads config.minRole (declared by src/web/auth/guard.ts).
 const supervisor = { minRole: 'supervisor' } as FastifyContextConfig;
+const surveyWriter = { minRole: 'supervisor', apiKey: 'survey' } as FastifyContextConfig;
 
 /**
  * NPS/CSAT routes as one encapsulated Fastify plugin; mount it inside the API scope
- * (e.g. under /api/v1) so its guard applies. Errors answer `{ error, message }` and bad input is
+ * (e.g. under /api/v1) so its guard applies. Errors answer `{ error: { code, message } }` and bad input is
  * counted as earshot_bad_input_total{parser="api"}.
  */
 export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
@@ -61,30 +63,17 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
   };
 
   return async (app) => {
-    app.setErrorHandler((err: FastifyError, _req, reply) => {
-      if (err instanceof AlarmError) {
-        deps.metrics.badInput('api', err.reason);
-        return reply.code(err.statusCode).send({ error: err.statusCode === 404 ? 'not-found' : 'bad-request', message: err.message });
-      }
-      if (err.validation) {
-        deps.metrics.badInput('api', `invalid-${err.validationContext ?? 'input'}`);
-        return reply.code(400).send({ error: 'bad-request', message: err.message });
-      }
-      if ((err.statusCode ?? 500) < 500) {
-        deps.metrics.badInput('api', err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too-large' : 'other');
-        return reply.code(err.statusCode ?? 400).send({ error: 'bad-request', message: err.message });
-      }
-      // Unexpected errors may quote data: say nothing specific.
-      return reply.code(500).send({ error: 'internal', message: 'internal error' });
-    });
+    // The API's one error shape (src/web/errors.ts), also when this plugin is mounted on its own.
+    app.setErrorHandler(apiErrorHandler(deps.metrics));
     app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
-    app.post<{ Body: Static<typeof SurveyBody> }>('/surveys', { schema: { body: SurveyBody } }, async (req, reply) => {
+    // Survey rows feed NPS and risk for everyone: written by supervisors or a survey system's key.
+    app.post<{ Body: Static<typeof SurveyBody> }>('/surveys', { schema: { body: SurveyBody }, config: surveyWriter }, async (req, reply) => {
       const row = recordSurvey(db, req.body, opts());
       return reply.code(201).send({ survey: row });
     });
 
-    app.post<{ Body: string }>('/surveys/import', { config: supervisor }, async (req, reply) => {
+    app.post<{ Body: string }>('/surveys/import', { config: surveyWriter }, async (req, reply) => {
       if (typeof req.body !== 'string') throw new AlarmError('EARSHOT_ERR_BAD_INPUT', ['send the CSV as text/csv'], 'csv-media-type');
       const result = importSurveysCsv(db, req.body, opts(), (reason) => deps.metrics.badInput('csv-surveys', reason));
       return reply.code(result.imported ? 201 : 200).send(result);
@@ -100,9 +89,9 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
     app.get<{ Params: Static<typeof CallParam> }>('/calls/:id/nps-prediction', { schema: { params: CallParam } }, async (req, reply) => {
       const row = db.prepare("SELECT json_extract(summary, '$.kpi') AS kpi FROM calls WHERE id = ?").get(req.params.id) as { kpi: string | null } | undefined;
       if (!row) throw new AlarmError('EARSHOT_ERR_NOT_FOUND', ['no such call'], 'call-unknown');
-      if (!row.kpi) return reply.code(409).send({ error: 'not-ready', message: 'the call has no final KPIs yet' });
+      if (!row.kpi) return sendError(reply, 'EARSHOT_ERR_NOT_READY', 'the call has no final KPIs yet');
       const f = fit();
-      if (!f.ok) return reply.code(409).send({ error: 'too-few-surveys', message: f.message });
+      if (!f.ok) return sendError(reply, 'EARSHOT_ERR_NOT_READY', f.message, { reason: 'too-few-surveys' });
       return { prediction: predictNps(f.model, JSON.parse(row.kpi)), heldOutAccuracy: f.accuracy };
     });
 

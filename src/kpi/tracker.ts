@@ -1,4 +1,5 @@
 import type { CallEvent, EmotionLabel, LegStats, Role, Utterance } from '../call/types.js';
+import { endLabel, endsNegative } from '../analysis/emotion/trajectory.js';
 import { gaps, intersect, interruptions, total, union, type Span } from './intervals.js';
 import type { CallKpis, KpiOptions, LegQuality, PartyKpis } from './types.js';
 
@@ -140,7 +141,9 @@ export class CallTracker {
     const agent = this.#utterances.filter((u) => u.role === 'agent');
     const start = mean(cust.slice(0, 3).map((u) => u.sentiment));
     const endS = mean(cust.slice(-3).map((u) => u.sentiment));
-    const negativeEnd = endS !== null && endS < this.opts.negativeBelow;
+    // Negative by the words' score, or by the emotion labels the way the call trajectory ends
+    // (analysis/emotion): an angry "i want your supervisor right now" can score near zero.
+    const negativeEnd = (endS !== null && endS < this.opts.negativeBelow) || endsNegative(endLabel(cust.map((u) => u.emotion)));
     const emotions = { agent: counts(agent), customer: counts(cust) };
     const worst = [...cust]
       .filter((u) => u.sentiment < 0)

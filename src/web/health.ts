@@ -1,5 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../config/schema.js';
+import { EarshotError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { Sessions } from './auth/sessions.js';
+import { sendError } from './errors.js';
 
 export type Readiness = () => Record<string, { ok: boolean; detail: string }>;
 
@@ -80,14 +87,61 @@ function storeWriteWatch(metrics: Metrics): { current(): Degradation | undefined
 }
 
 /**
+ * Who may scrape /metrics: with neither `http.metrics.token(File)` nor `http.metrics.allow` set,
+ * anyone (the default, as before); otherwise a caller needs the bearer token or an allowed address.
+ */
+export function metricsAccess(cfg: Config['http']['metrics']): { open: boolean; allowed(req: FastifyRequest): boolean } {
+  let token = cfg.token;
+  if (cfg.tokenFile) {
+    try {
+      token = readFileSync(cfg.tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new EarshotError('EARSHOT_ERR_CONFIG', `http.metrics.tokenFile: cannot read ${cfg.tokenFile}`, { cause: err });
+    }
+    if (token.length < 16) throw new EarshotError('EARSHOT_ERR_CONFIG', 'http.metrics.tokenFile: the token must be at least 16 characters');
+  }
+  const list = cfg.allow.length ? new net.BlockList() : undefined;
+  for (const cidr of cfg.allow) {
+    const [addr, bits] = cidr.split('/');
+    const type = net.isIPv6(addr) ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list!.addAddress(addr, type);
+    else list!.addSubnet(addr, Number(bits), type);
+  }
+  const want = token ? Buffer.from(`Bearer ${token}`) : undefined;
+  return {
+    open: !want && !list,
+    allowed(req) {
+      if (!want && !list) return true;
+      const given = req.headers.authorization;
+      if (want && typeof given === 'string' && given.length === want.length && timingSafeEqual(Buffer.from(given), want)) return true;
+      if (!list) return false;
+      const ip = req.socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '') ?? '';
+      return net.isIP(ip) !== 0 && list.check(ip, net.isIPv6(ip) ? 'ipv6' : 'ipv4');
+    },
+  };
+}
+
+// Absolute file paths (Unix and Windows) in a readiness detail: server internals an anonymous
+// caller has no business seeing.
+const PATHS = /(?<![\w.:/\\])(?:[A-Za-z]:\\|\/)(?:[\w.@+-]+[\\/])*[\w.@+-]+/g;
+export const withoutPaths = (detail: string) => detail.replace(PATHS, '[path]');
+
+/**
  * Unauthenticated operational endpoints: liveness, readiness and Prometheus metrics.
  *
  * A failing store (full disk) does not make the appliance unready: calls are still answered and
  * analysed and the rows wait in memory, so taking it out of rotation would only lose analysis.
  * It is reported as `degraded` on both /healthz and /readyz (and by the store's own metrics).
  */
-export function healthRoutes(app: FastifyInstance, deps: { readiness: Readiness; metrics: Metrics }): void {
+export function healthRoutes(
+  app: FastifyInstance,
+  deps: { readiness: Readiness; metrics: Metrics; config: Config; sessions: Sessions; sessionCookie: string },
+): void {
   const store = storeWriteWatch(deps.metrics);
+  const access = metricsAccess(deps.config.http.metrics);
+  // Full readiness details (file paths) for a console session or a metrics-authorised caller.
+  const trusted = (req: FastifyRequest) =>
+    Boolean(deps.sessions.get(req.cookies?.[deps.sessionCookie])) || (!access.open && access.allowed(req));
   app.addHook('onClose', async () => store.stop());
   const degraded = (): Record<string, Degradation> | undefined => {
     const s = store.current();
@@ -96,7 +150,7 @@ export function healthRoutes(app: FastifyInstance, deps: { readiness: Readiness;
 
   app.get('/healthz', async () => ({ ok: true, degraded: degraded() }));
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', async (req, reply) => {
     let checks: ReturnType<Readiness>;
     try {
       checks = deps.readiness();
@@ -104,10 +158,17 @@ export function healthRoutes(app: FastifyInstance, deps: { readiness: Readiness;
       checks = { readiness: { ok: false, detail: 'readiness check failed' } };
     }
     const ready = Object.values(checks).every((c) => c.ok);
+    if (!trusted(req)) {
+      checks = Object.fromEntries(Object.entries(checks).map(([k, c]) => [k, { ...c, detail: withoutPaths(c.detail) }]));
+    }
     return reply.code(ready ? 200 : 503).send({ ready, checks, degraded: degraded() });
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    if (!access.allowed(req)) {
+      deps.metrics.badInput('api', 'metrics-auth');
+      return sendError(reply.header('www-authenticate', 'Bearer realm="earshot-metrics"'), 'EARSHOT_ERR_UNAUTHENTICATED', 'metrics need the bearer token or an allowed address');
+    }
     const body = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(body);
   });

@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyWebsocket from '@fastify/websocket';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlarmService } from '../alarms/types.js';
@@ -12,14 +13,15 @@ import type { Metrics } from '../metrics/registry.js';
 import { createWebMetrics } from '../metrics/web-metrics.js';
 import type { Store } from '../store/types.js';
 import { apiPlugin } from './api.js';
-import { installGuard } from './auth/guard.js';
+import { installGuard, SESSION_COOKIE } from './auth/guard.js';
 import { createSessions, DEFAULT_AUTH, type AuthOptions } from './auth/sessions.js';
 import { consolePlugin } from './console.js';
+import { apiErrorHandler, sendError } from './errors.js';
 import { healthRoutes, type Readiness } from './health.js';
 import { createLiveHub, type LiveHub, type LiveOptions } from './live/hub.js';
 import { createQueries } from './queries.js';
 
-export { createUser, type UserRole } from './auth/users.js';
+export { createUser, deleteUser, setPassword, setRole, unlockUser, type UserRole } from './auth/users.js';
 export type { Readiness } from './health.js';
 
 export interface WebDeps {
@@ -61,9 +63,16 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   const web = createWebMetrics(metrics);
-  const sessions = createSessions(store.db, { ...DEFAULT_AUTH, ...deps.tuning?.auth });
+  const sessions = createSessions(store.db, {
+    ...DEFAULT_AUTH,
+    maxFailures: config.auth.maxFailures,
+    sourceMaxFailures: config.auth.maxFailures,
+    lockoutMs: config.auth.lockoutMinutes * 60_000,
+    idleMs: config.auth.idleMinutes * 60_000,
+    ...deps.tuning?.auth,
+  });
   const queries = createQueries(store.db);
-  const hub = createLiveHub({ bus: deps.bus, calls: deps.calls, store, metrics, web, log: deps.log.child({ mod: 'live' }), options: deps.tuning?.live });
+  const hub = createLiveHub({ bus: deps.bus, calls: deps.calls, store, metrics, web, sessions, log: deps.log.child({ mod: 'live' }), options: deps.tuning?.live });
   app.decorate('liveHub', hub);
   const routeList: { method: string; url: string }[] = [];
   app.decorate('routeList', routeList);
@@ -76,6 +85,18 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     web.httpRequests.inc({ route, method: req.method, status: `${Math.floor(reply.statusCode / 100)}xx` });
     req.log.debug({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
+  // One error body for every route, plugins included (src/web/errors.ts).
+  app.setErrorHandler(apiErrorHandler(metrics));
+  app.setNotFoundHandler((req, reply) => {
+    if (req.url.startsWith('/api/')) return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', 'no such endpoint');
+    return reply.code(404).type('text/plain; charset=utf-8').send('not found');
+  });
+  // With TLS the browser is told to never try plain http again for this host (a year).
+  if (tls) {
+    app.addHook('onSend', async (_req, reply) => {
+      reply.header('strict-transport-security', 'max-age=31536000');
+    });
+  }
   // Close live clients with 1001 before the websocket plugin tears the server down.
   app.addHook('preClose', async () => hub.close());
 
@@ -85,8 +106,8 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   await app.register(fastifyWebsocket, { options: { maxPayload: deps.config.forks.maxFrameBytes } });
   // After the websocket plugin: its onRequest hook must mark upgrade requests first, or a refused
   // upgrade (401/403 from the guard) leaves the raw socket open and app.close() waits forever.
-  installGuard(app, sessions, metrics);
-  healthRoutes(app, deps);
+  installGuard(app, sessions, metrics, { survey: config.kpi.surveyKeys });
+  healthRoutes(app, { ...deps, sessions, sessionCookie: SESSION_COOKIE });
   await app.register(apiPlugin, {
     prefix: '/api/v1',
     sessions,
@@ -97,7 +118,9 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     metrics,
     web,
     secureCookie: Boolean(tls),
+    origins: config.http.publicUrl ? [new URL(config.http.publicUrl).origin] : [],
     loginRateLimit: deps.tuning?.loginRateLimit ?? 20,
+    rulesDir: resolve(config.analysis.rulesDir),
   });
   await app.register(consolePlugin);
   return app;

@@ -155,7 +155,7 @@ t.test('errors name the file, line, rule and path', async (t) => {
     ['rules:\n  - id: a\n    when:\n      near: { a: [x], b: [y], words: 0 }\n', /^f\.yaml:4:\d+: rule "a" rules\[0\]\.when\.near\.words: must be an integer from 1 to 50 \(got 0\)/],
     ['rules:\n  - id: a\n    speeker: agent\n    when: { phrases: [x] }\n', /^f\.yaml:3:\d+: rule "a" rules\[0\]\.speeker: unknown key "speeker"/],
     ['rules:\n  - id: a\n    when: { regex: "(" }\n', /^f\.yaml:3:\d+: rule "a" rules\[0\]\.when\.regex: invalid regex/],
-    ['rules:\n  - id: a\n    when: { phrases: [$nope] }\n', /rule "a" rules\[0\]\.when\.phrases\[0\]: unknown list "\$nope"/],
+    ['rules:\n  - id: a\n    when: { phrases: [$nope] }\n', /rule "a" rules\[0\]\.when\.phrases\[0\]: unknown list or concept "\$nope"/],
     ['rules:\n  - id: a\n    when: { phrases: [x], emotion: angry }\n', /rule "a" rules\[0\]\.when: a condition has exactly one key/],
     ['rules:\n  - id: a\n    when:\n      any:\n        - emotion: furious\n', /^f\.yaml:5:\d+: rule "a" rules\[0\]\.when\.any\[0\]\.emotion: emotion must be one of/],
     ['rules:\n  - id: Bad Id\n    when: { phrases: [x] }\n', /^f\.yaml:2:\d+: rules\[0\]\.id: id must match/],

@@ -5,7 +5,7 @@ import t from 'tap';
 import { fuzz } from './engine.js';
 import { allTargets } from './targets.js';
 
-const SLOW = new Set(['rules', 'config']);
+const SLOW = new Set(['rules', 'alarm-rules', 'config']);
 
 t.test('no input makes a parser throw anything but its own coded error', async (t) => {
   const targets = await allTargets(t.testdir());

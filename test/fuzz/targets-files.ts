@@ -5,6 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { parseRuleSource } from '../../src/analysis/rules/parse.js';
+import { parseAlarmRules } from '../../src/alarms/rules.js';
 import { probe } from '../../src/ingest/import/format.js';
 import { fileReader } from '../../src/ingest/import/wav-reader.js';
 import { readPackets } from '../../src/ingest/import/pcap.js';
@@ -21,11 +22,32 @@ export function ruleTarget(REPO: string): Target {
   return {
     name: 'rules',
     seeds,
-    tokens: ['rules:', 'scorecard:', 'lists:', '- id: ', 'any:', 'all:', 'not:', 'near:', 'regex: ', '*a', '&a ', '!!binary ', '{', '}', '? ', '\n  ', '\n- '],
+    tokens: ['rules:', 'scorecard:', 'lists:', 'concepts:', '$', 'wait~', '排*还', 'name: { en: a, zh: 乙 }', '- id: ', 'any:', 'all:', 'not:', 'near:', 'regex: ', '*a', '&a ', '!!binary ', '{', '}', '? ', '\n  ', '\n- '],
     maxLen: 16384,
     // The parser reports problems in `errors`; it must never throw.
     expected: () => false,
     run: (b) => void parseRuleSource(b.toString('utf8'), 'fuzz.yaml'),
+  };
+}
+
+/**
+ * Alarm rule files as the console PUTs them: every problem, including unresolved aliases, alias
+ * bombs and oversize text, must be an AlarmError (EARSHOT_ERR_RULES), never a bare ReferenceError.
+ */
+export function alarmRuleTarget(REPO: string): Target {
+  const dir = path.join(REPO, 'config/alarms');
+  const seeds = [
+    ...readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => readFileSync(path.join(dir, f))),
+    B('version: 1\nrules:\n  - &r { id: a, kind: silence, seconds: 30 }\n  - *r\n'),
+    B('version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nrules: [*b, *b]\n'),
+    B('version: 1\nrules:\n  - *missing\n'),
+  ];
+  return {
+    name: 'alarm-rules',
+    seeds,
+    tokens: ['version: 1', 'rules:', '- id: ', 'kind: ', 'silence', 'negative-streak', 'category', 'agent-daily', '*a', '&a ', '*b', '&b ', '<<: *a', '[*a, *a, *a]', '{', '}', '\n  ', '\n- '],
+    maxLen: 16384,
+    run: (b) => void parseAlarmRules(b.toString('utf8'), 'fuzz.yaml'),
   };
 }
 

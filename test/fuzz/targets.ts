@@ -18,7 +18,7 @@ import { readSetup } from '../../src/ingest/fork/l16-fork.js';
 import { Aligner, LegFramer, splitG711, splitL16 } from '../../src/ingest/fork/framer.js';
 import { ULAW_TABLE } from '../../src/ingest/codecs/g711.js';
 import type { Target } from './engine.js';
-import { configTarget, importTargets, ruleTarget } from './targets-files.js';
+import { alarmRuleTarget, configTarget, importTargets, ruleTarget } from './targets-files.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // bench/fuzz.ts runs from dist/: find the repository either way.
@@ -207,5 +207,5 @@ function forkTargets(): Target[] {
 
 /** Every target. `tmp` is a scratch directory (the config loader reads a real file). */
 export async function allTargets(tmp: string): Promise<Target[]> {
-  return [...sipTargets(), rtpTarget(), ...(await codecTargets()), ...forkTargets(), ruleTarget(REPO), configTarget(REPO, tmp), ...importTargets(REPO)];
+  return [...sipTargets(), rtpTarget(), ...(await codecTargets()), ...forkTargets(), ruleTarget(REPO), alarmRuleTarget(REPO), configTarget(REPO, tmp), ...importTargets(REPO)];
 }

@@ -64,7 +64,7 @@ t.test('POST /surveys validates, ties answers to calls, counts bad input', async
   for (const [body, status, msg] of bad) {
     const res = await api.post('/surveys', body);
     t.equal(res.status, status, JSON.stringify(body));
-    t.match(res.body.message, msg);
+    t.match(res.body.error.message, msg);
   }
   t.equal(await counterValue(env.metrics, 'earshot_bad_input_total', { parser: 'api' }), bad.length);
   t.equal(await counterValue(env.metrics, 'earshot_bad_input_total', { parser: 'api', reason: 'survey-score' }), 2);
@@ -96,10 +96,10 @@ t.test('CSV import stores good rows and reports bad ones by line', async (t) => 
   t.equal(await counterValue(env.metrics, 'earshot_bad_input_total', { parser: 'csv-surveys' }), 3);
   const bad = await api.post('/surveys/import', 'call_id,phone\nx,y\n', 'text/csv');
   t.equal(bad.status, 400);
-  t.match(bad.body.message, /unknown column\(s\) phone/);
+  t.match(bad.body.error.message, /unknown column\(s\) phone/);
   const broken = await api.post('/surveys/import', 'kind,score\n"nps,3\n', 'text/csv');
   t.equal(broken.status, 400);
-  t.match(broken.body.message, /not valid CSV/);
+  t.match(broken.body.error.message, /not valid CSV/);
 });
 
 t.test('NPS by agent, queue, site and week from a known survey set', async (t) => {
@@ -193,7 +193,7 @@ t.test('predicted NPS class: too few surveys, then held-out accuracy well above 
   const api = await serve(t, env);
   const tooFew = await api.get(`/calls/c${n}/nps-prediction`);
   t.equal(tooFew.status, 409);
-  t.match(JSON.parse(tooFew.text).message, /29 calls have an NPS answer; at least 30 are needed/);
+  t.match(JSON.parse(tooFew.text).error.message, /29 calls have an NPS answer; at least 30 are needed/);
 
   for (let i = 29; i < 400; i++) add(i);
   const fit = fitNpsModel(env.store.db);

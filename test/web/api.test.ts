@@ -29,7 +29,9 @@ t.test('every /api/v1 route refuses anonymous requests with 401', async (t) => {
 });
 
 t.test('login, me, logout; wrong passwords lock the account', async (t) => {
-  const s = await startServer(t, { listen: false, tuning: { auth: { maxFailures: 3, lockoutMs: 3000 } } });
+  // An injected clock moves past the lockout instead of a sleep.
+  let now = Date.now();
+  const s = await startServer(t, { listen: false, tuning: { auth: { maxFailures: 3, lockoutMs: 3000, clock: () => now } } });
   const { cookie, csrf, setCookie } = await login(s.app, 'viewer');
   t.equal(setCookie.httpOnly, true);
   t.equal(setCookie.sameSite, 'Strict');
@@ -45,16 +47,20 @@ t.test('login, me, logout; wrong passwords lock the account', async (t) => {
     s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'supervisor', password } });
   t.equal((await attempt('wrong one')).statusCode, 401);
   t.equal((await attempt('wrong two')).statusCode, 401);
-  t.equal((await attempt('wrong three')).statusCode, 423, 'third failure locks');
+  const third = await attempt('wrong three');
+  t.equal(third.statusCode, 401, 'third failure locks, answered like any failure');
   const locked = await attempt(PASSWORD);
-  t.equal(locked.statusCode, 423, 'right password refused while locked');
+  t.equal(locked.statusCode, 401, 'right password refused while locked');
   t.notOk(locked.cookies.length, 'no session cookie while locked');
-  t.equal((await attempt('x')).json().error, 'locked');
-  await new Promise((r) => setTimeout(r, 3100)); // past the 3 s lockout
+  t.same(locked.json(), third.json(), 'the same body as a wrong password');
+  t.equal(locked.json().error.code, 'EARSHOT_ERR_LOGIN');
+  now += 3001; // past the 3 s lockout
   t.equal((await attempt(PASSWORD)).statusCode, 200, 'login works again after the lockout');
   t.equal((await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'nobody', password: 'x' } })).statusCode, 401);
-  const rows = s.store.db.prepare("SELECT action FROM audit_log WHERE actor = 'supervisor' ORDER BY id").all() as { action: string }[];
-  t.same(rows.map((r) => r.action), ['login.failed', 'login.failed', 'login.locked', 'login.locked', 'login.locked', 'login']);
+  const rows = s.store.db.prepare("SELECT action, detail FROM audit_log WHERE actor = 'supervisor' ORDER BY id").all() as { action: string; detail: string | null }[];
+  t.same(rows.map((r) => `${r.action}${r.detail ? `:${r.detail}` : ''}`), ['login.failed:invalid', 'login.failed:invalid', 'login.failed:locked', 'login.failed:locked', 'login']);
+  const lock = s.store.db.prepare("SELECT actor, target, detail FROM audit_log WHERE action = 'account.locked'").all();
+  t.same(lock, [{ actor: 'system', target: 'supervisor', detail: '3 s' }], 'the lock itself is audited once');
 });
 
 t.test('login attempts are rate limited per client', async (t) => {
@@ -78,14 +84,14 @@ t.test('CSRF token and roles guard state changes', async (t) => {
   const before = await badInput(s.metrics, 'csrf');
   const none = await ack({ cookie: sup.cookie });
   t.equal(none.statusCode, 403);
-  t.equal(none.json().error, 'csrf');
+  t.equal(none.json().error.code, 'EARSHOT_ERR_CSRF');
   t.equal((await ack({ cookie: sup.cookie, 'x-csrf-token': 'forged' })).statusCode, 403);
   t.equal(await badInput(s.metrics, 'csrf'), before + 2, 'csrf rejects counted');
 
   const viewer = await login(s.app, 'viewer');
   const v = await ack({ cookie: viewer.cookie, 'x-csrf-token': viewer.csrf });
   t.equal(v.statusCode, 403, 'viewer cannot ack');
-  t.equal(v.json().error, 'forbidden');
+  t.equal(v.json().error.code, 'EARSHOT_ERR_FORBIDDEN');
   t.equal((await s.app.inject({ url: '/api/v1/audit', headers: { cookie: viewer.cookie } })).statusCode, 403, 'viewer cannot read audit');
   t.equal((await s.app.inject({ url: '/api/v1/audit', headers: { cookie: sup.cookie } })).statusCode, 403, 'supervisor cannot read audit');
 
@@ -116,7 +122,7 @@ t.test('bad input gets 400 with a message and is counted', async (t) => {
   const h = { cookie: sup.cookie, 'x-csrf-token': sup.csrf };
   const body = await s.app.inject({ method: 'POST', url: '/api/v1/alarms/1/ack', headers: h, payload: { comment: 'x'.repeat(2000) } });
   t.equal(body.statusCode, 400);
-  t.match(body.json().message, /comment/);
+  t.match(body.json().error.message, /comment/);
   t.equal(await badInput(s.metrics, 'invalid-body'), 1);
 
   const junk = await s.app.inject({
@@ -136,7 +142,7 @@ t.test('bad input gets 400 with a message and is counted', async (t) => {
   t.equal(await badInput(s.metrics, 'invalid-params'), 1);
   const login400 = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'x' } });
   t.equal(login400.statusCode, 400);
-  t.match(login400.json().message, /password/);
+  t.match(login400.json().error.message, /password/);
 });
 
 t.test('call search and call detail; viewing a call is audited', async (t) => {
@@ -240,15 +246,16 @@ t.test('with TLS configured the server speaks HTTPS and the session cookie is Se
   const s = await startServer(t, { dir, config: { http: { tlsCert: cert, tlsKey: key } } });
   t.match(s.base, /^http:/, 'helper builds an http URL');
   const url = s.base.replace('http:', 'https:');
-  const status = await new Promise<number>((resolve, reject) => {
+  const { status, hsts } = await new Promise<{ status: number; hsts: unknown }>((resolve, reject) => {
     const req = request(`${url}/healthz`, { rejectUnauthorized: false, timeout: 10_000 }, (res) => {
       res.resume();
-      resolve(res.statusCode ?? 0);
+      resolve({ status: res.statusCode ?? 0, hsts: res.headers['strict-transport-security'] });
     });
     req.on('error', reject);
     req.end();
   });
   t.equal(status, 200, 'HTTPS answers');
+  t.equal(hsts, 'max-age=31536000', 'HSTS with TLS');
   const { setCookie } = await login(s.app, 'viewer');
   t.equal(setCookie.secure, true);
   t.equal(setCookie.httpOnly, true);

@@ -304,12 +304,41 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
   const yaml = await page.inputValue('#rule-yaml');
   await page.fill('#rule-yaml', yaml.replace('speaker: customer', 'speaker: boss'));
   await page.click('#rule-save');
-  await page.waitForSelector('[data-testid="rule-errors"] li:has-text("db:rule/complaint:7:14")');
+  const speakerLine = yaml.split('\n').findIndex((l) => l.includes('speaker: customer')) + 1;
+  await page.waitForSelector(`[data-testid="rule-errors"] li:has-text("db:rule/complaint:${speakerLine}:14")`);
   t.equal(s.store.db.prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'nothing saved');
   await page.fill('#rule-yaml', `${yaml.trimEnd()}\n  - id: text-probe\n    speaker: customer\n    when: { phrases: [redacted text] }\n`);
   await page.click('#rule-dry-run');
   await page.waitForSelector('[data-testid="dry-run-rules"] td:has-text("text-probe")');
   await page.waitForSelector('[data-testid="dry-run-hits"] li');
   await page.screenshot({ path: new URL('rules.png', ARTIFACTS).pathname, fullPage: true });
+
+  // Site terms: a competitor added in the console, its effect dry-run over stored calls, then saved.
+  await page.click('[data-testid="site-terms-link"]');
+  await page.waitForSelector('[data-testid="site-terms-list"][data-list="competitors"]');
+  t.match(await page.textContent('[data-testid="site-terms"]'), /Built in: .*contoso/);
+  await page.fill('#terms-competitors', 'redacted\nzorbix');
+  await page.click('#terms-dry-run');
+  await page.waitForSelector('[data-testid="terms-dry-run"] tr[data-rule="competitor-mention"]');
+  const cells = await page.$$eval('[data-testid="terms-dry-run"] tr[data-rule="competitor-mention"] td', (tds) => tds.map((x) => x.textContent));
+  t.equal(cells[0], 'Competitor mentioned', 'the rule by its name');
+  t.equal(cells[1], '0', 'no competitor hit before');
+  t.ok(Number(cells[2]) > 0 && cells[3] === `+${cells[2]}`, 'every stored "redacted text" utterance newly hit');
+  await page.waitForSelector('[data-testid="terms-gained"] li');
+  t.equal(s.store.db.prepare("SELECT COUNT(*) FROM rules WHERE id = 'site-terms'").pluck().get(), 0, 'a dry run saves nothing');
+  await page.click('#terms-save');
+  await page.waitForSelector('[data-testid="rule-saved"]');
+  t.match(s.store.db.prepare("SELECT body FROM rules WHERE id = 'site-terms'").pluck().get(), /competitors:\n\s+- redacted\n\s+- zorbix/);
+
+  // zh: categories carry their packs' Chinese names (config/rules/*.yaml `name: {en, zh}`), not ids.
+  await page.selectOption('#lang', 'zh');
+  await page.click('#nav-dashboard');
+  await page.waitForSelector('[data-testid="category-heat"] th:has-text("流失意向")');
+  const rowNames = await page.$$eval('[data-testid="category-heat"] tr th:first-child', (ths) => ths.map((x) => x.textContent).filter(Boolean));
+  t.ok(rowNames.includes('客户投诉') && rowNames.includes('要求升级'), 'complaint and escalation-request in Chinese');
+  t.notOk(rowNames.some((x) => /churn-intent|escalation-request/.test(x ?? '')), 'no rule id shown where a zh name exists');
+  t.ok(rowNames.includes('billing-dispute'), 'an id with no rule behind it is shown as it is');
+  await page.selectOption('#lang', 'en');
+  await page.waitForSelector('[data-testid="category-heat"] th:has-text("Churn intent")');
   t.same(errors, [], 'no errors in the browser console');
 });

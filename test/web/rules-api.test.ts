@@ -61,16 +61,17 @@ t.test('a bad edit answers 422 with file, rule and position, and changes nothing
   const bad = await req('admin', 'PUT', '/rules/complaint', { yaml: COMPLAINT.replace('speaker: customer', 'speaker: boss') });
   t.equal(bad.statusCode, 422);
   const line = COMPLAINT.split('\n').findIndex((l) => l.includes('speaker: customer')) + 1;
-  t.equal((bad.json() as { message: string }).message, `db:rule/complaint:${line}:14: rule "complaint" rules[0].speaker: speaker must be one of customer, agent, any (got "boss")`);
+  t.equal((bad.json() as { error: { message: string } }).error.message, `db:rule/complaint:${line}:14: rule "complaint" rules[0].speaker: speaker must be one of customer, agent, any (got "boss")`);
 
   const syntax = await req('admin', 'PUT', '/rules/complaint', { yaml: 'rules:\n  - id: x\n    when: [unclosed\n' });
   t.equal(syntax.statusCode, 422);
-  t.match((syntax.json() as { message: string }).message, /^db:rule\/complaint:\d+:\d+: YAML syntax error/);
+  t.match((syntax.json() as { error: { message: string } }).error.message, /^db:rule\/complaint:\d+:\d+: YAML syntax error/);
 
   // Valid alone, but its id belongs to another pack: the set decides.
   const clash = await req('admin', 'PUT', '/rules/complaint', { yaml: `${COMPLAINT}\n  - id: churn-intent\n    when: { phrases: [cancel] }\n` });
   t.equal(clash.statusCode, 422);
-  t.match((clash.json() as { errors: string[] }).errors.join('\n'), /rule "churn-intent": id already used at .*churn.yaml:3/);
+  const churnLine = readFileSync(`${RULES}churn.yaml`, 'utf8').split('\n').findIndex((l) => l.includes('id: churn-intent')) + 1;
+  t.match((clash.json() as { error: { details: { errors: string[] } } }).error.details.errors.join('\n'), new RegExp(`rule "churn-intent": id already used at .*churn.yaml:${churnLine}`));
 
   t.equal(s.store.db.prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'nothing stored');
   t.same(reloads, [], 'the running set is not touched');
@@ -80,7 +81,8 @@ t.test('a bad edit answers 422 with file, rule and position, and changes nothing
 
 t.test('an admin save stores the next version, audits it and reloads', async (t) => {
   const { s, reloads, req } = await setup(t);
-  const edited = COMPLAINT.replace('- unacceptable', '- unacceptable\n            - outrageous');
+  const edited = COMPLAINT.replace('phrases: [$bad-service,', 'phrases: [outrageous, $bad-service,');
+  t.not(edited, COMPLAINT);
   const r1 = await req('admin', 'PUT', '/rules/complaint', { yaml: edited, version: 0 });
   t.equal(r1.statusCode, 200);
   t.match(r1.json(), { pack: { id: 'complaint', origin: 'db', version: 1, updatedBy: 'admin' }, reloaded: true });
@@ -136,7 +138,7 @@ t.test('a dry run shows which stored utterances a rule would hit', async (t) => 
 
   const bad = await req('supervisor', 'POST', '/rules/dry-run', { yaml: 'rules:\n  - id: x\n    when: { emotion: furious }\n', days: 7 });
   t.equal(bad.statusCode, 422);
-  t.match((bad.json() as { message: string }).message, /db:rule\/dry-run:3:\d+: rule "x" rules\[0\]\.when\.emotion: emotion must be one of/);
+  t.match((bad.json() as { error: { message: string } }).error.message, /db:rule\/dry-run:3:\d+: rule "x" rules\[0\]\.when\.emotion: emotion must be one of/);
   t.equal((await req('supervisor', 'POST', '/rules/dry-run', { yaml, days: 365 })).statusCode, 400, 'days bounded');
 });
 
@@ -199,7 +201,8 @@ t.test('an admin saves an alarm threshold: live on the next event, open alarms, 
   t.same(rulesOf(a.id), [], 'one competitor mention: below the shipped count of 2');
   await a.say('customer', 'I want to speak to your supervisor right now');
   await a.say('customer', 'this is stupid you are an idiot');
-  t.same(rulesOf(a.id).sort(), ['abusive-language', 'escalation-request'], 'open alarms of a call in progress');
+  // Abuse is anger too: the negative-emotion alarm (customer-angry) comes with it.
+  t.same(rulesOf(a.id).sort(), ['abusive-language', 'customer-angry', 'escalation-request'], 'open alarms of a call in progress');
   const abusive = raised.find((x) => x.rule === 'abusive-language')!;
 
   // Lower the competitor threshold to one mention and switch abusive-language off.
@@ -241,7 +244,7 @@ t.test('an admin saves an alarm threshold: live on the next event, open alarms, 
   t.equal((await req('viewer', 'PUT', '/rules/alarms/default', { yaml: ALARM_YAML, version: 1 })).statusCode, 403, 'viewer cannot save');
   const stale = await req('admin', 'PUT', '/rules/alarms/default', { yaml: ALARM_YAML, version: 0 });
   t.equal(stale.statusCode, 409, 'stale version');
-  t.match(stale.json(), { error: 'conflict', message: /now version 1/ });
+  t.match(stale.json(), { error: { code: 'EARSHOT_ERR_CONFLICT', message: /now version 1/, details: { version: 1 } } });
   t.equal(s.store.db.prepare("SELECT version FROM rules WHERE id = 'alarm/default'").pluck().get(), 1, 'nothing overwritten');
   t.equal((await req('admin', 'GET', '/rules/alarms/nope')).statusCode, 404);
 });
@@ -252,16 +255,16 @@ t.test('a bad alarm rule edit answers 422 naming the rule, the key and the line,
   const bad = ALARM_YAML.replace(/(id: customer-negative-streak[\s\S]*?count:) 3/, '$1 1');
   const res = await req('admin', 'PUT', '/rules/alarms/default', { yaml: bad, version: 0 });
   t.equal(res.statusCode, 422);
-  const body = res.json() as { error: string; message: string; problems: { code: string; rule: string; key: string; line: number; params: Record<string, string> }[] };
+  const body = (res.json() as { error: { message: string; details: { problems: { code: string; rule: string; key: string; line: number; params: Record<string, string> }[] } } }).error;
   t.equal(body.message, 'db:alarm/default: rules[0] (customer-negative-streak).count = 1: must be integer >= 2, <= 50');
   const line = lineOf(bad, 'count: 1', lineOf(bad, 'id: customer-negative-streak'));
-  t.match(body.problems, [{ code: 'value', rule: 'customer-negative-streak', key: 'count', line, params: { value: '1', expect: 'integer >= 2, <= 50' } }]);
+  t.match(body.details.problems, [{ code: 'value', rule: 'customer-negative-streak', key: 'count', line, params: { value: '1', expect: 'integer >= 2, <= 50' } }]);
 
   const syntax = await req('admin', 'PUT', '/rules/alarms/default', { yaml: 'version: 1\nrules:\n  - { id: x, kind: silence\n', version: 0 });
   t.equal(syntax.statusCode, 422);
-  t.match(syntax.json(), { message: /^db:alarm\/default: not valid YAML/, problems: [{ code: 'yaml', line: Number }] });
+  t.match(syntax.json(), { error: { code: 'EARSHOT_ERR_RULES', message: /^db:alarm\/default: not valid YAML/, details: { problems: [{ code: 'yaml', line: Number }] } } });
   const unknown = await req('admin', 'PUT', '/rules/alarms/default', { yaml: ALARM_YAML.replace('seconds: 30', 'second: 30'), version: 0 });
-  t.match(unknown.json(), { problems: [{ code: 'unknown-key', rule: 'long-silence', key: 'second', line: lineOf(ALARM_YAML, 'seconds: 30') }] });
+  t.match(unknown.json(), { error: { details: { problems: [{ code: 'unknown-key', rule: 'long-silence', key: 'second', line: lineOf(ALARM_YAML, 'seconds: 30') }] } } });
 
   t.equal(s.store.db.prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'nothing stored');
   t.equal(s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'alarm-rule.update'").pluck().get(), 0, 'nothing audited');

@@ -17,6 +17,17 @@ export const WEIGHTS: Record<Feature, number> = { f0Mean: 0.3, f0Std: 0.15, rms:
 export const MIN_BASELINE = 2;
 /** Below this voiced share F0 estimates are noise. */
 export const MIN_VOICED = 0.2;
+/**
+ * Weight, in utterances, of the prior spread: two or three calm utterances that happen to be alike
+ * must not make the next ordinary one look agitated, so the leg's own spread takes over gradually.
+ */
+export const PRIOR_WEIGHT = 4;
+/**
+ * What the baseline learns from an outlier is clipped to this many spreads from its mean: a customer
+ * who shouts for several utterances stays "raised" against their calm voice instead of becoming
+ * the new normal after one; a lasting change (a new handset gain) is still followed, slowly.
+ */
+export const LEARN_CLIP = 1.0;
 
 /** Spread floors: a very steady speaker must not turn a small change into a huge z. */
 function floor(f: Feature, mean: number): number {
@@ -25,6 +36,16 @@ function floor(f: Feature, mean: number): number {
     case 'f0Std': return Math.max(4, 0.15 * Math.abs(mean));
     case 'rms': return 1.5;
     case 'rate': return Math.max(0.3, 0.1 * Math.abs(mean));
+  }
+}
+
+/** Typical utterance-to-utterance spread of one calm speaker (flite voices and phone speech). */
+function prior(f: Feature, mean: number): number {
+  switch (f) {
+    case 'f0Mean': return Math.max(10, 0.08 * Math.abs(mean));
+    case 'f0Std': return Math.max(6, 0.35 * Math.abs(mean));
+    case 'rms': return 3;
+    case 'rate': return Math.max(0.5, 0.2 * Math.abs(mean));
   }
 }
 
@@ -50,15 +71,21 @@ export class LegBaseline {
     const x = features(s);
     let sum = 0;
     let w = 0;
+    const learn: [Running, number][] = [];
     for (const [f, v] of Object.entries(x) as [Feature, number][]) {
       const r = this.#f[f];
-      if (r.n >= MIN_BASELINE) {
-        const z = (v - r.mean) / Math.max(Math.sqrt(r.var), floor(f, r.mean));
-        sum += WEIGHTS[f] * Math.max(-4, Math.min(4, z));
-        w += WEIGHTS[f];
+      if (r.n < MIN_BASELINE) {
+        learn.push([r, v]);
+        continue;
       }
+      const p = prior(f, r.mean);
+      const sd = Math.max(Math.sqrt((PRIOR_WEIGHT * p * p + r.n * r.var) / (PRIOR_WEIGHT + r.n)), floor(f, r.mean));
+      const z = (v - r.mean) / sd;
+      sum += WEIGHTS[f] * Math.max(-4, Math.min(4, z));
+      w += WEIGHTS[f];
+      learn.push([r, r.mean + Math.max(-LEARN_CLIP, Math.min(LEARN_CLIP, z)) * sd]);
     }
-    for (const [f, v] of Object.entries(x) as [Feature, number][]) this.#f[f].add(v);
+    for (const [r, v] of learn) r.add(v);
     // A single feature is too weak a basis (rate alone varies with content).
     return w >= 0.3 ? Math.round((sum / w) * 100) / 100 : undefined;
   }
@@ -67,7 +94,8 @@ export class LegBaseline {
 function features(s: VoiceSample): Partial<Record<Feature, number>> {
   const out: Partial<Record<Feature, number>> = {};
   const p = s.prosody;
-  if (p && Number.isFinite(p.rmsDb)) out.rms = p.rmsDb;
+  // -120 dB is "no active frame": silence, not a quiet voice.
+  if (p && Number.isFinite(p.rmsDb) && p.rmsDb > -100) out.rms = p.rmsDb;
   if (p && p.voicedRatio >= MIN_VOICED && p.f0MeanHz > 0) {
     out.f0Mean = p.f0MeanHz;
     if (Number.isFinite(p.f0StdHz)) out.f0Std = p.f0StdHz;

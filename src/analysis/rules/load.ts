@@ -1,7 +1,7 @@
 // Loads a directory of rule files into one set: all files valid or nothing changes.
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseRuleSource } from './parse.js';
+import { collectConcepts, parseRuleSource } from './parse.js';
 import { scorecardRefs } from './scorecard.js';
 import type { Cond, Rule, RuleSet, Scorecard } from './types.js';
 
@@ -48,11 +48,12 @@ export async function loadRules(dir: string, extra: RuleSource[] = []): Promise<
 
 /** Validates sources (files or database rows) as one set: unique ids, known references, no cycles. */
 export function buildRuleSet(sources: RuleSource[]): LoadResult {
-  const errors: string[] = [];
+  // Concept classes are shared by the whole set, so they are gathered from every source first.
+  const { concepts, errors } = collectConcepts(sources);
   const rules: Rule[] = [];
   const scorecards: Scorecard[] = [];
   for (const s of sources) {
-    const r = parseRuleSource(s.text, s.source);
+    const r = parseRuleSource(s.text, s.source, concepts);
     errors.push(...r.errors);
     rules.push(...r.rules);
     scorecards.push(...r.scorecards);

@@ -3,9 +3,10 @@
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { EmotionLabel, Severity } from '../../call/types.js';
 import type { RedactionType } from '../redact/patterns.js';
+import { readConcepts, resolveConcepts, type ConceptDef, type Concepts } from './concepts.js';
 import { compilePhrases } from './phrases.js';
 import { parseScorecard } from './scorecard.js';
-import { INTENTS, type Cond, type Intent, type Rule, type Scorecard, type Speaker } from './types.js';
+import { INTENTS, type Cond, type Intent, type Names, type Rule, type Scorecard, type Speaker } from './types.js';
 
 export type Path = (string | number)[];
 export type Obj = Record<string, unknown>;
@@ -32,6 +33,8 @@ export class Checker {
   readonly errors: string[] = [];
   ruleId = '';
   lists = new Map<string, string[]>();
+  /** Shared concept classes: what "$name" means when this file has no list of that name. */
+  concepts: Concepts = new Map();
 
   constructor(
     private readonly doc: Document,
@@ -67,8 +70,9 @@ export class Checker {
       const p = Array.isArray(v) ? [...path, i] : path;
       if (typeof s !== 'string' || !s.trim()) return this.fail(p, `${what} entries must be non-empty strings`);
       if (expand && s.startsWith('$')) {
-        const list = this.lists.get(s.slice(1));
-        if (!list) return this.fail(p, `unknown list "${s}" (define it under "lists:" in this file)`);
+        // A list of this file first, then a shared concept class.
+        const list = this.lists.get(s.slice(1)) ?? this.concepts.get(s.slice(1));
+        if (!list) return this.fail(p, `unknown list or concept "${s}" (define it under "lists:" in this file or under "concepts:", e.g. in config/rules/concepts.yaml)`);
         out.push(...list);
       } else out.push(s);
     }
@@ -166,6 +170,20 @@ export class Checker {
     }
   }
 
+  /** A display name: a plain string, or one per language `{en: ..., zh: ...}`. */
+  names(v: unknown, path: Path): Names | undefined {
+    if (typeof v === 'string' && v.trim()) return { en: v };
+    if (!isObj(v) || !Object.keys(v).length) return this.fail(path, 'name must be a string or {en: ..., zh: ...}');
+    if (!this.closed(v, path, ['en', 'zh'])) return undefined;
+    const out: Names = {};
+    for (const lang of ['en', 'zh'] as const) {
+      if (v[lang] === undefined) continue;
+      if (typeof v[lang] !== 'string' || !(v[lang] as string).trim()) return this.fail([...path, lang], `name.${lang} must be a non-empty string`);
+      out[lang] = v[lang] as string;
+    }
+    return out;
+  }
+
   rule(v: unknown, path: Path): Rule | undefined {
     this.ruleId = '';
     if (!isObj(v)) return this.fail(path, 'a rule must be a mapping with at least id and when');
@@ -174,7 +192,13 @@ export class Checker {
     const before = this.errors.length;
     this.closed(v, path, RULE_KEYS);
     const rule: Partial<Rule> = { id: v.id, speaker: 'any', absent: false, once: false, source: `${this.source}:${this.where(path).split(':')[0]}` };
-    if (v.name !== undefined) typeof v.name === 'string' ? (rule.name = v.name) : this.fail([...path, 'name'], 'name must be a string');
+    if (v.name !== undefined) {
+      const names = this.names(v.name, [...path, 'name']);
+      if (names) {
+        rule.name = names.en ?? names.zh;
+        if (typeof v.name !== 'string') rule.names = names;
+      }
+    }
     if (v.description !== undefined && typeof v.description !== 'string') this.fail([...path, 'description'], 'description must be a string');
     if (v.severity !== undefined) rule.severity = this.oneOf(v.severity, [...path, 'severity'], SEVERITIES, 'severity');
     if (v.intent !== undefined) rule.intent = this.oneOf<Intent>(v.intent, [...path, 'intent'], INTENTS, 'intent');
@@ -206,10 +230,12 @@ export class Checker {
   }
 }
 
-/** Parses one YAML source (a file, or a rule body from the database). */
-export function parseRuleSource(text: string, source: string): ParseResult {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+/**
+ * Parses one YAML source (a file, or a rule body from the database). `concepts` is the shared
+ * table of the whole set (collectConcepts); without it, the source's own concepts are used.
+ */
+export function parseRuleSource(text: string, source: string, concepts?: Concepts): ParseResult {
+  const { doc, lc } = parsed(text);
   if (doc.errors.length) {
     return {
       rules: [],
@@ -228,7 +254,8 @@ export function parseRuleSource(text: string, source: string): ParseResult {
     return { rules: [], scorecards: [], errors: [`${source}:1:1: ${(err as Error).message}`] };
   }
   if (!isObj(root)) return { rules: [], scorecards: [], errors: [`${source}:1:1: top level must be a mapping with "rules:" and/or "scorecard:" (and optionally "lists:")`] };
-  c.closed(root, [], ['rules', 'lists', 'scorecard']);
+  c.closed(root, [], ['rules', 'lists', 'scorecard', 'concepts']);
+  useConcepts(c, root, concepts);
   if (root.lists !== undefined) {
     if (!isObj(root.lists)) c.fail(['lists'], 'lists must map names to lists of phrases');
     else for (const [name, list] of Object.entries(root.lists)) {
@@ -241,7 +268,7 @@ export function parseRuleSource(text: string, source: string): ParseResult {
     const card = parseScorecard(c, root.scorecard, source);
     if (card) scorecards.push(card);
   }
-  if (root.rules === undefined && root.scorecard !== undefined) root.rules = [];
+  if (root.rules === undefined && (root.scorecard !== undefined || root.concepts !== undefined)) root.rules = [];
   if (!Array.isArray(root.rules)) return { rules: [], scorecards: [], errors: [...c.errors, `${source}:${c.where(['rules'])}: rules must be a list of rules`] };
   const rules: Rule[] = [];
   root.rules.forEach((r, i) => {
@@ -249,4 +276,54 @@ export function parseRuleSource(text: string, source: string): ParseResult {
     if (rule) rules.push(rule);
   });
   return c.errors.length ? { rules: [], scorecards: [], errors: c.errors } : { rules, scorecards, errors: [] };
+}
+
+/** "$name" resolves against the set's concepts, or (parsed alone) against this source's own. */
+function useConcepts(c: Checker, root: Obj, concepts: Concepts | undefined): void {
+  if (concepts) c.concepts = concepts;
+  else if (root.concepts !== undefined) {
+    const defs = new Map<string, ConceptDef[]>();
+    readConcepts(c, root.concepts, defs);
+    c.concepts = resolveConcepts(defs);
+  }
+}
+
+/**
+ * The concept classes of several sources, merged by name and expanded. A source that does not
+ * parse is skipped here: parseRuleSource reports it.
+ */
+export function collectConcepts(sources: { text: string; source: string }[]): { concepts: Concepts; errors: string[] } {
+  const defs = new Map<string, ConceptDef[]>();
+  const checkers: Checker[] = [];
+  for (const s of sources) {
+    const { doc, lc } = parsed(s.text);
+    if (doc.errors.length) continue;
+    let root: unknown;
+    try {
+      root = doc.toJS({ maxAliasCount: 100 });
+    } catch {
+      continue;
+    }
+    if (!isObj(root) || root.concepts === undefined) continue;
+    const c = new Checker(doc, lc, s.source);
+    checkers.push(c);
+    readConcepts(c, root.concepts, defs);
+  }
+  const concepts = resolveConcepts(defs);
+  return { concepts, errors: checkers.flatMap((c) => c.errors) };
+}
+
+// Parsed documents by text: a set is validated often (every load, console check, dry run, the
+// category catalog) and mostly from the same files; YAML parsing was most of that time.
+const DOCS = new Map<string, { doc: Document; lc: LineCounter }>();
+const MAX_DOCS = 64;
+
+function parsed(text: string): { doc: Document; lc: LineCounter } {
+  const hit = DOCS.get(text);
+  if (hit) return hit;
+  const lc = new LineCounter();
+  const out = { doc: parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }), lc };
+  if (DOCS.size >= MAX_DOCS) DOCS.delete(DOCS.keys().next().value!);
+  DOCS.set(text, out);
+  return out;
 }

@@ -19,9 +19,15 @@ export type Cond =
   | { kind: 'redacted'; types: RedactionType[] }
   | { kind: 'hit'; rule: string };
 
+/** A display name per console language. */
+export type Names = { en?: string; zh?: string };
+
 export interface Rule {
   id: string;
+  /** The display name (English, or the only one given). */
   name?: string;
+  /** Set when the pack gives a name per language (`name: {en: ..., zh: ...}`). */
+  names?: Names;
   severity?: Severity;
   /** Call-level intent this rule is evidence of. */
   intent?: Intent;

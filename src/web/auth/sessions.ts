@@ -1,32 +1,70 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { createSourceBackoff } from './lockout.js';
 import { dummyHash, verifyPassword } from './passwords.js';
 import type { User, UserRole, UserRow } from './users.js';
 
 export interface AuthOptions {
-  /** Failed logins before the account is locked. */
+  /** Consecutive failed logins before the account is locked. */
   maxFailures: number;
+  /** How long an account stays locked; the failure count starts again from 0 when it ends. */
   lockoutMs: number;
+  /** Failed logins from one source address before it is refused (doubling back-off). */
+  sourceMaxFailures: number;
+  /** Longest source back-off. */
+  sourceMaxBlockMs: number;
   sessionTtlMs: number;
+  /** A session unused this long ends; 0 = no idle limit. */
+  idleMs: number;
+  /** How often live websockets re-check their session. */
+  recheckMs: number;
+  /** Tests inject a clock; production uses Date.now. */
+  clock: () => number;
 }
 
-export const DEFAULT_AUTH: AuthOptions = { maxFailures: 5, lockoutMs: 15 * 60_000, sessionTtlMs: 12 * 3600_000 };
+export const DEFAULT_AUTH: AuthOptions = {
+  maxFailures: 5,
+  lockoutMs: 15 * 60_000,
+  sourceMaxFailures: 5,
+  sourceMaxBlockMs: 24 * 3600_000,
+  sessionTtlMs: 12 * 3600_000,
+  idleMs: 30 * 60_000,
+  recheckMs: 1000,
+  clock: Date.now,
+};
 
 export interface Session {
+  /** The stored digest of the token: names the session without being able to open it. */
+  sid: string;
   user: User;
   csrf: string;
   expiresAt: number;
 }
 
+/** What a refused attempt started: audited, never told to the caller. */
+export interface LockEvent {
+  kind: 'account.locked' | 'source.blocked';
+  ms: number;
+}
+
 export type LoginResult =
   | { ok: true; token: string; session: Session }
-  | { ok: false; reason: 'invalid' | 'locked' };
+  | { ok: false; reason: 'invalid' | 'locked' | 'source-blocked'; events: LockEvent[] };
+
+export type SessionEnd = 'logout' | 'expired' | 'idle';
 
 // The cookie carries the token; the table keeps only its SHA-256, so a copy of the database
 // does not hand out live sessions.
-const digest = (token: string) => createHash('sha256').update(token).digest('hex');
+export const digest = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/**
+ * Accounts and console sessions over the users/sessions tables. Every refusal of a login looks the
+ * same to the caller (the route answers one body for all); what differs is only audited.
+ * Sessions end at logout, after `sessionTtlMs`, after `idleMs` without a request, and when the
+ * CLI changes the user's password or role or deletes the user (it deletes their sessions).
+ */
 export function createSessions(db: Database.Database, opts: AuthOptions) {
+  const now = opts.clock;
   const byName = db.prepare<[string], UserRow>(
     'SELECT id, username, role, password_hash, failed_logins, locked_until FROM users WHERE username = ?',
   );
@@ -36,6 +74,8 @@ export function createSessions(db: Database.Database, opts: AuthOptions) {
      WHERE id = ?`,
   );
   const clearFailures = db.prepare('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?');
+  // A lock that has run out takes its failures with it: otherwise one more failure re-locks at once.
+  const expireLock = db.prepare('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ? AND locked_until IS NOT NULL AND locked_until <= ?');
   const insert = db.prepare('INSERT INTO sessions (id, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)');
   const lookup = db.prepare<[string, number], { id: number; username: string; role: UserRole; csrf: string; expires_at: number }>(
     `SELECT u.id, u.username, u.role, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
@@ -43,38 +83,100 @@ export function createSessions(db: Database.Database, opts: AuthOptions) {
   );
   const remove = db.prepare('DELETE FROM sessions WHERE id = ?');
   const purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
+  const sources = createSourceBackoff({ maxFailures: opts.sourceMaxFailures, baseMs: opts.lockoutMs, maxMs: opts.sourceMaxBlockMs, maxEntries: 10_000 });
+  // Last request per session, in memory: the idle clock. After a restart every session's idle
+  // clock starts at the restart (the absolute limit still holds).
+  const booted = now();
+  const lastSeen = new Map<string, number>();
+  const ended = new Set<(sid: string, why: SessionEnd) => void>();
+  const end = (sid: string, why: SessionEnd) => {
+    remove.run(sid);
+    lastSeen.delete(sid);
+    for (const fn of ended) fn(sid, why);
+  };
+
+  function bySid(sid: string, at: number, touch: boolean): Session | undefined {
+    const r = lookup.get(sid, at);
+    if (!r) {
+      lastSeen.delete(sid);
+      return undefined;
+    }
+    if (opts.idleMs > 0 && at - (lastSeen.get(sid) ?? booted) > opts.idleMs) {
+      end(sid, 'idle');
+      return undefined;
+    }
+    if (touch) lastSeen.set(sid, at);
+    return { sid, user: { id: r.id, username: r.username, role: r.role }, csrf: r.csrf, expiresAt: r.expires_at };
+  }
 
   return {
-    async login(username: string, password: string, now = Date.now()): Promise<LoginResult> {
+    now,
+    recheckMs: opts.recheckMs,
+
+    async login(username: string, password: string, source: string): Promise<LoginResult> {
+      if (sources.blocked(source, now())) return { ok: false, reason: 'source-blocked', events: [] };
       const row = byName.get(username);
-      // Verify even for unknown users so response time does not reveal which names exist.
+      // Verify even for unknown and locked users so response time does not reveal which names exist.
       const good = await verifyPassword(password, row?.password_hash ?? dummyHash());
-      if (!row) return { ok: false, reason: 'invalid' };
+      const at = now();
+      const events: LockEvent[] = [];
+      const refuse = (reason: 'invalid' | 'locked'): LoginResult => {
+        const s = sources.failure(source, at);
+        if (s.startedMs) events.push({ kind: 'source.blocked', ms: s.startedMs });
+        return { ok: false, reason, events };
+      };
+      if (!row) return refuse('invalid');
+      expireLock.run(row.id, at);
       // Re-read after the await: a parallel attempt may have locked the account meanwhile.
       const fresh = byName.get(username) ?? row;
-      if (fresh.locked_until && fresh.locked_until > now) return { ok: false, reason: 'locked' };
+      // Attempts on a locked account do not count against it: they cannot extend the lock.
+      if (fresh.locked_until && fresh.locked_until > at) return refuse('locked');
       if (!good) {
-        recordFailure.run(opts.maxFailures, now + opts.lockoutMs, row.id);
+        recordFailure.run(opts.maxFailures, at + opts.lockoutMs, row.id);
         const after = byName.get(username);
-        return { ok: false, reason: after?.locked_until && after.locked_until > now ? 'locked' : 'invalid' };
+        const lockedNow = Boolean(after?.locked_until && after.locked_until > at);
+        if (lockedNow) events.push({ kind: 'account.locked', ms: opts.lockoutMs });
+        return refuse(lockedNow ? 'locked' : 'invalid');
       }
       clearFailures.run(row.id);
-      purge.run(now);
+      sources.success(source, at);
+      purge.run(at);
+      // Idle clocks of sessions nobody uses any more (browser closed) would otherwise stay forever.
+      for (const [sid, seen] of lastSeen) if (at - seen > opts.sessionTtlMs) lastSeen.delete(sid);
       const token = randomBytes(32).toString('hex');
+      const sid = digest(token);
       const csrf = randomBytes(24).toString('base64url');
-      const expiresAt = now + opts.sessionTtlMs;
-      insert.run(digest(token), row.id, csrf, now, expiresAt);
-      return { ok: true, token, session: { user: { id: row.id, username: row.username, role: row.role }, csrf, expiresAt } };
+      const expiresAt = at + opts.sessionTtlMs;
+      insert.run(sid, row.id, csrf, at, expiresAt);
+      lastSeen.set(sid, at);
+      return { ok: true, token, session: { sid, user: { id: row.id, username: row.username, role: row.role }, csrf, expiresAt } };
     },
 
-    get(token: string | undefined, now = Date.now()): Session | undefined {
+    /** The session of a cookie token; `touch` (a request by the user) restarts its idle clock. */
+    get(token: string | undefined, opt: { touch?: boolean; at?: number } = {}): Session | undefined {
       if (!token || !/^[0-9a-f]{64}$/.test(token)) return undefined;
-      const r = lookup.get(digest(token), now);
-      return r ? { user: { id: r.id, username: r.username, role: r.role }, csrf: r.csrf, expiresAt: r.expires_at } : undefined;
+      return bySid(digest(token), opt.at ?? now(), opt.touch ?? false);
+    },
+
+    /** Re-checks a session by its digest without counting as use (live websockets). */
+    check(sid: string): Session | undefined {
+      return bySid(sid, now(), false);
+    },
+
+    /** When the session stops being valid without any change to it (absolute or idle limit). */
+    deadline(s: Session): number {
+      const idle = opts.idleMs > 0 ? (lastSeen.get(s.sid) ?? booted) + opts.idleMs : Infinity;
+      return Math.min(s.expiresAt, idle);
     },
 
     logout(token: string): void {
-      remove.run(digest(token));
+      end(digest(token), 'logout');
+    },
+
+    /** Called with a session's digest when this process ends it (logout, idle). */
+    onEnd(fn: (sid: string, why: SessionEnd) => void): () => void {
+      ended.add(fn);
+      return () => ended.delete(fn);
     },
   };
 }

@@ -6,6 +6,7 @@ import type { CallRegistry } from '../../call/registry.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { WebMetrics } from '../../metrics/web-metrics.js';
 import type { Store } from '../../store/types.js';
+import type { Session, Sessions } from '../auth/sessions.js';
 import { Ring } from './ring.js';
 import { LiveCalls } from './state.js';
 
@@ -21,7 +22,7 @@ export interface LiveOptions {
 export const DEFAULT_LIVE: LiveOptions = { ringSize: 5000, maxBufferedBytes: 4 * 1024 * 1024, maxWatched: 16 };
 
 /** Close codes a console understands. */
-export const CLOSE = { slow: 4008, shutdown: 1001 } as const;
+export const CLOSE = { slow: 4008, shutdown: 1001, sessionEnded: 4401 } as const;
 
 interface Entry {
   seq: number;
@@ -36,12 +37,16 @@ interface Entry {
 interface Client {
   socket: WebSocket;
   user: string;
+  /** The session it was opened with: its digest, the role then, and when it runs out unless used. */
+  sid: string;
+  role: string;
+  deadline: number;
   watched: Set<string>;
   dropped: boolean;
 }
 
 export interface LiveHub {
-  attach(socket: WebSocket, user: string, resume: { since?: number; boot?: string; watch?: string }): void;
+  attach(socket: WebSocket, session: Session, resume: { since?: number; boot?: string; watch?: string }): void;
   readonly lastSeq: number;
   readonly boot: string;
   readonly clientCount: number;
@@ -60,6 +65,7 @@ export function createLiveHub(deps: {
   metrics: Metrics;
   web: WebMetrics;
   log: Logger;
+  sessions: Sessions;
   options?: Partial<LiveOptions>;
 }): LiveHub {
   const opts = { ...DEFAULT_LIVE, ...deps.options };
@@ -105,6 +111,8 @@ export function createLiveHub(deps: {
 
   function send(c: Client, text: string): boolean {
     if (c.dropped) return false;
+    // Cheap on every send (a number compare); the database is asked only once the deadline passed.
+    if (deps.sessions.now() >= c.deadline && !recheck(c)) return false;
     // ws's bufferedAmount is what the kernel has not taken yet: it only grows when the client
     // (or its network) does not keep up. No per-message callback: it would halve the fan-out rate.
     if (c.socket.bufferedAmount > opts.maxBufferedBytes) {
@@ -119,6 +127,41 @@ export function createLiveHub(deps: {
   function sendControl(c: Client, text: string, type: string): void {
     if (send(c, text)) counter(type).inc();
   }
+
+  /**
+   * Whether the client's session still holds with the role it was opened with; if not, the socket
+   * is closed with 4401 (the console goes back to its login page). Logout, idle and absolute
+   * expiry, and the CLI's password/role change or user removal (which delete the user's sessions)
+   * all end here.
+   */
+  function recheck(c: Client): boolean {
+    const s = deps.sessions.check(c.sid);
+    if (s && s.user.role === c.role) {
+      c.deadline = deps.sessions.deadline(s);
+      return true;
+    }
+    endClient(c);
+    return false;
+  }
+
+  function endClient(c: Client): void {
+    if (c.dropped) return;
+    c.dropped = true;
+    clients.delete(c);
+    deps.web.wsClients.set(clients.size);
+    deps.web.wsClientsDropped.inc({ reason: 'session' });
+    c.socket.close(CLOSE.sessionEnded, 'session ended');
+    // Nothing more is sent either way; a peer that ignores the close frame is cut off.
+    setTimeout(() => c.socket.terminate(), 1000).unref();
+  }
+
+  const stopEnded = deps.sessions.onEnd((sid) => {
+    for (const c of clients) if (c.sid === sid) endClient(c);
+  });
+  const recheckTimer = setInterval(() => {
+    for (const c of clients) recheck(c);
+  }, deps.sessions.recheckMs);
+  recheckTimer.unref();
 
   function drop(c: Client): void {
     c.dropped = true;
@@ -208,8 +251,16 @@ export function createLiveHub(deps: {
       return clients.size;
     },
 
-    attach(socket, user, resume) {
-      const c: Client = { socket, user, watched: new Set(), dropped: false };
+    attach(socket, session, resume) {
+      const c: Client = {
+        socket,
+        user: session.user.username,
+        sid: session.sid,
+        role: session.user.role,
+        deadline: deps.sessions.deadline(session),
+        watched: new Set(),
+        dropped: false,
+      };
       clients.add(c);
       deps.web.wsClients.set(clients.size);
       socket.on('message', (raw) => onMessage(c, raw));
@@ -239,6 +290,8 @@ export function createLiveHub(deps: {
 
     close() {
       off.forEach((f) => f());
+      stopEnded();
+      clearInterval(recheckTimer);
       for (const c of clients) c.socket.close(CLOSE.shutdown, 'server shutting down');
     },
   };

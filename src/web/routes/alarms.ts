@@ -4,6 +4,7 @@ import type { AlarmService } from '../../alarms/types.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Queries } from '../queries.js';
 import { Label } from './calls.js';
+import { sendError } from '../errors.js';
 
 const Severity = Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]);
 const AlarmQuery = Type.Object({
@@ -21,13 +22,13 @@ type Transition = 'ack' | 'resolve';
 /** Maps the alarm service's errors: unknown alarm 404, refused transition 409, bad comment 400. */
 function failure(reply: FastifyReply, err: unknown, metrics: Metrics) {
   const code = String((err as { code?: unknown }).code ?? '');
-  if (code === 'EARSHOT_ERR_NOT_FOUND') return reply.code(404).send({ error: 'not-found', message: 'no such alarm' });
+  if (code === 'EARSHOT_ERR_NOT_FOUND') return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', 'no such alarm');
   if (code === 'EARSHOT_ERR_ALARM_STATE' || code === 'EARSHOT_ERR_ALARM_TRANSITION') {
-    return reply.code(409).send({ error: 'conflict', message: 'the alarm is not in a state that allows this' });
+    return sendError(reply, 'EARSHOT_ERR_ALARM_STATE', 'the alarm is not in a state that allows this');
   }
   if (code === 'EARSHOT_ERR_BAD_INPUT') {
     metrics.badInput('api', 'alarm-comment');
-    return reply.code(400).send({ error: 'bad-request', message: (err as Error).message });
+    return sendError(reply, 'EARSHOT_ERR_BAD_INPUT', (err as Error).message);
   }
   throw err;
 }
@@ -43,7 +44,7 @@ export function alarmRoutes(app: FastifyInstance, deps: { queries: Queries; alar
       { schema: { params: AlarmParams, body: CommentBody }, config: { minRole: 'supervisor' } },
       async (req, reply) => {
         const current = deps.queries.alarm(req.params.id);
-        if (!current) return reply.code(404).send({ error: 'not-found', message: 'no such alarm' });
+        if (!current) return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', 'no such alarm');
         const comment = req.body?.comment?.trim() || undefined;
         try {
           const row = deps.alarms[op](req.params.id, req.session!.user.username, comment);

@@ -4,6 +4,7 @@ import type { WebMetrics } from '../../metrics/web-metrics.js';
 import type { Store } from '../../store/types.js';
 import { SESSION_COOKIE } from '../auth/guard.js';
 import type { Sessions } from '../auth/sessions.js';
+import { sendError } from '../errors.js';
 
 const LoginBody = Type.Object(
   {
@@ -26,18 +27,20 @@ export function authRoutes(
       config: { public: true, rateLimit: { max: deps.loginRateLimit, timeWindow: 60_000 } },
     },
     async (req, reply) => {
-      const r = await sessions.login(req.body.username, req.body.password);
+      const r = await sessions.login(req.body.username, req.body.password, req.ip);
       web.logins.inc({ outcome: r.ok ? 'ok' : r.reason });
       if (!r.ok) {
-        // The name is audited (admins need to see attacks); it is never logged.
-        store.audit(req.body.username, r.reason === 'locked' ? 'login.locked' : 'login.failed');
-        return reply
-          .code(r.reason === 'locked' ? 423 : 401)
-          .send(
-            r.reason === 'locked'
-              ? { error: 'locked', message: 'too many failed logins; account locked for a while' }
-              : { error: 'invalid-credentials', message: 'wrong username or password' },
-          );
+        // The name is audited (admins need to see attacks); it is never logged. Attempts from an
+        // address in back-off are not: they are not even checked.
+        if (r.reason !== 'source-blocked') store.audit(req.body.username, 'login.failed', undefined, r.reason);
+        for (const e of r.events) {
+          const minutes = `${Math.round(e.ms / 1000)} s`;
+          if (e.kind === 'account.locked') store.audit('system', 'account.locked', req.body.username, minutes);
+          else store.audit('system', 'source.blocked', req.ip, minutes);
+        }
+        // One answer for unknown user, wrong password, locked account and blocked address: no
+        // status, body or header tells which names exist or which are locked.
+        return sendError(reply, 'EARSHOT_ERR_LOGIN');
       }
       store.audit(r.session.user.username, 'login');
       reply.setCookie(SESSION_COOKIE, r.token, {

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/types.js';
 import { textSearchFrom, type Queries } from '../queries.js';
+import { sendError } from '../errors.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' });
 const Label = Type.String({ minLength: 1, maxLength: 64 });
@@ -37,7 +38,7 @@ export function callRoutes(app: FastifyInstance, deps: { queries: Queries; store
   // A call's full record includes its transcript: every view is audited.
   app.get<{ Params: Static<typeof CallParams> }>('/calls/:id', { schema: { params: CallParams } }, async (req, reply) => {
     const call = deps.queries.callDetail(req.params.id);
-    if (!call) return reply.code(404).send({ error: 'not-found', message: 'no such call' });
+    if (!call) return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', 'no such call');
     deps.store.audit(req.session!.user.username, 'view.call', req.params.id);
     return call;
   });

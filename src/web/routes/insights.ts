@@ -6,6 +6,7 @@ import type { Store } from '../../store/types.js';
 import { roleAtLeast } from '../auth/users.js';
 import * as fig from '../reports/figures.js';
 import { Epoch } from './calls.js';
+import { sendError } from '../errors.js';
 
 const DAY = 86_400_000;
 const Query = Type.Object({ from: Type.Optional(Epoch), to: Type.Optional(Epoch), days: Type.Integer({ minimum: 1, maximum: 366, default: 14 }) });
@@ -24,7 +25,7 @@ export function insightRoutes(app: FastifyInstance, deps: { store: Store; metric
     const from = req.query.from ?? to - req.query.days * DAY;
     if (from >= to || to - from > 366 * DAY) {
       deps.metrics.badInput('api', 'insights-range');
-      return reply.code(400).send({ error: 'bad-request', message: 'from must be before to, at most 366 days apart' });
+      return sendError(reply, 'EARSHOT_ERR_BAD_INPUT', 'from must be before to, at most 366 days apart');
     }
     const r = { from, to };
     const emotionBucket = to - from <= 2 * DAY ? 3_600_000 : DAY;

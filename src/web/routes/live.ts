@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../../metrics/registry.js';
+import { sendError } from '../errors.js';
 import type { LiveHub } from '../live/hub.js';
 
 const LiveQuery = Type.Object({
@@ -10,17 +11,24 @@ const LiveQuery = Type.Object({
   watch: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,64}(,[A-Za-z0-9._:-]{1,64}){0,15}$' })),
 });
 
-function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+/**
+ * A browser's Origin must be this server's own origin: scheme, host and port (a page served over
+ * plain http must not drive the https console's socket), or the configured public URL's.
+ */
+export function originAllowed(origin: string | undefined, host: string | undefined, tls: boolean, extra: readonly string[]): boolean {
   if (!origin) return true; // non-browser clients send none; the session cookie still applies
+  let o: string;
   try {
-    return new URL(origin).host === host;
+    o = new URL(origin).origin;
   } catch {
     return false;
   }
+  if (host && o === `${tls ? 'https' : 'http'}://${host}`.toLowerCase()) return true;
+  return extra.includes(o);
 }
 
 /** `/api/v1/live`: the console's event stream (see live/hub.ts for the protocol). */
-export function liveRoutes(app: FastifyInstance, deps: { hub: LiveHub; metrics: Metrics }): void {
+export function liveRoutes(app: FastifyInstance, deps: { hub: LiveHub; metrics: Metrics; secureCookie: boolean; origins: readonly string[] }): void {
   app.get<{ Querystring: Static<typeof LiveQuery> }>(
     '/live',
     {
@@ -28,12 +36,12 @@ export function liveRoutes(app: FastifyInstance, deps: { hub: LiveHub; metrics: 
       schema: { querystring: LiveQuery },
       // Cookies ride along on cross-site websocket upgrades in some browsers: check Origin.
       preValidation: async (req, reply) => {
-        if (!sameOrigin(req.headers.origin, req.headers.host)) {
+        if (!originAllowed(req.headers.origin, req.headers.host, deps.secureCookie, deps.origins)) {
           deps.metrics.badInput('api', 'ws-origin');
-          return reply.code(403).send({ error: 'forbidden', message: 'cross-origin websocket refused' });
+          return sendError(reply, 'EARSHOT_ERR_ORIGIN', 'cross-origin websocket refused');
         }
       },
     },
-    (socket, req) => deps.hub.attach(socket, req.session!.user.username, req.query),
+    (socket, req) => deps.hub.attach(socket, req.session!, req.query),
   );
 }

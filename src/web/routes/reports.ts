@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Store } from '../../store/types.js';
 import { createReport, listReports, reportBody } from '../reports/index.js';
+import { sendError } from '../errors.js';
 
 const Period = Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')]);
 const ListQuery = Type.Object({ period: Type.Optional(Period), limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) });
@@ -31,11 +32,11 @@ export function reportRoutes(app: FastifyInstance, deps: { store: Store; metrics
     const at = typeof req.body.start === 'number' ? req.body.start : Date.parse(`${req.body.start}T00:00:00Z`);
     if (!Number.isFinite(at)) {
       deps.metrics.badInput('api', 'report-start');
-      return reply.code(400).send({ error: 'bad-request', message: 'start is not a valid date' });
+      return sendError(reply, 'EARSHOT_ERR_BAD_INPUT', 'start is not a valid date');
     }
     if (at >= now()) {
       deps.metrics.badInput('api', 'report-future');
-      return reply.code(400).send({ error: 'bad-request', message: 'start must be in the past' });
+      return sendError(reply, 'EARSHOT_ERR_BAD_INPUT', 'start must be in the past');
     }
     const report = createReport(db, { period: req.body.period, at, createdBy: req.session!.user.username, lang: req.body.lang, now: now() });
     deps.store.audit(req.session!.user.username, 'report.create', String(report.id), report.period);
@@ -45,7 +46,7 @@ export function reportRoutes(app: FastifyInstance, deps: { store: Store; metrics
   // Reports cite call ids, never transcript text: reading one needs no audit (call detail audits).
   app.get<{ Params: Static<typeof FileParams> }>('/reports/:id.:format', { schema: { params: FileParams } }, async (req, reply) => {
     const r = reportBody(db, req.params.id, req.params.format);
-    if (!r) return reply.code(404).send({ error: 'not-found', message: 'no such report' });
+    if (!r) return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', 'no such report');
     const name = `earshot-${r.meta.period}-${new Date(r.meta.start).toISOString().slice(0, 10)}`;
     if (req.params.format === 'csv') {
       return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(r.body);

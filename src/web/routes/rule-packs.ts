@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { buildRuleSet, CallRules, parseRuleSource, REDACTION_TOKEN, type RedactionType, type RuleSet, type RuleSource, type UtteranceFacts } from '../../analysis/index.js';
+import { buildRuleSet, CallRules, collectConcepts, parseRuleSource, REDACTION_TOKEN, type RedactionType, type RuleSet, type RuleSource, type UtteranceFacts } from '../../analysis/index.js';
 
 export const PACK_ID = /^[a-z0-9][a-z0-9-]{0,62}$/u;
 
@@ -74,12 +74,16 @@ const sourceOf = (p: Pack): RuleSource => (p.origin === 'db' ? { text: p.text, s
 
 /** Validates the whole set with pack `id` replaced by (or added as) `text`. */
 export function validateWith(dir: string, db: Database.Database, id: string, text: string): { ok: true; set: RuleSet; packRules: string[] } | { ok: false; errors: string[] } {
-  const own = parseRuleSource(text, dbSource(id));
+  const sources = [
+    ...listPacks(dir, db)
+      .filter((p) => p.id !== id)
+      .map(sourceOf),
+    { text, source: dbSource(id) },
+  ];
+  // The pack's own errors first; its "$concept" references resolve against the whole set's concepts.
+  const own = parseRuleSource(text, dbSource(id), collectConcepts(sources).concepts);
   if (own.errors.length) return { ok: false, errors: own.errors };
-  const sources = listPacks(dir, db)
-    .filter((p) => p.id !== id)
-    .map(sourceOf);
-  const r = buildRuleSet([...sources, { text, source: dbSource(id) }]);
+  const r = buildRuleSet(sources);
   return r.ok ? { ok: true, set: r.set, packRules: own.rules.map((x) => x.id) } : { ok: false, errors: r.errors };
 }
 
@@ -117,13 +121,28 @@ export interface DryRun {
 
 export const DRY_RUN_LIMITS = { calls: 5000, hits: 500 };
 
+interface StoredUtterance extends UtteranceFacts {
+  utteranceId: number;
+}
+
+/** Stored calls started since `since` (newest first, at most DRY_RUN_LIMITS.calls) with their utterances as rules see them. */
+function* storedCalls(db: Database.Database, since: number): Generator<{ callId: string; utts: StoredUtterance[] }, void, undefined> {
+  const calls = db.prepare('SELECT id FROM calls WHERE started_at >= ? ORDER BY started_at DESC LIMIT ?').pluck().all(since, DRY_RUN_LIMITS.calls) as string[];
+  const utts = db.prepare('SELECT id, leg_id AS legId, role, seq, start_ms AS startMs, end_ms AS endMs, text, emotion, sentiment FROM utterances WHERE call_id = ? ORDER BY start_ms, id');
+  for (const callId of calls) {
+    const rows = utts.all(callId) as (Omit<UtteranceFacts, 'redactions' | 'utteranceId'> & { id: number })[];
+    yield { callId, utts: rows.map(({ id, ...u }) => ({ ...u, utteranceId: id, redactions: [...u.text.matchAll(REDACTION_TOKEN)].map((m) => m[1] as RedactionType) })) };
+  }
+}
+
+const countCalls = (db: Database.Database, since: number) => db.prepare('SELECT COUNT(*) FROM calls WHERE started_at >= ?').pluck().get(since) as number;
+
 /** Runs a validated set over the stored calls started since `since`, reporting hits of `rules` only. */
 export function dryRun(db: Database.Database, set: RuleSet, rules: string[], since: number): DryRun {
   const wanted = new Set(rules);
-  const calls = db.prepare('SELECT id FROM calls WHERE started_at >= ? ORDER BY started_at DESC LIMIT ?').pluck().all(since, DRY_RUN_LIMITS.calls + 1) as string[];
-  const utts = db.prepare('SELECT id, leg_id AS legId, role, seq, start_ms AS startMs, end_ms AS endMs, text, emotion, sentiment FROM utterances WHERE call_id = ? ORDER BY start_ms, id');
-  const out: DryRun = { calls: Math.min(calls.length, DRY_RUN_LIMITS.calls), utterances: 0, byRule: Object.fromEntries(rules.map((r) => [r, { hits: 0, calls: 0 }])), hits: [], truncated: calls.length > DRY_RUN_LIMITS.calls };
-  for (const callId of calls.slice(0, DRY_RUN_LIMITS.calls)) {
+  const total = countCalls(db, since);
+  const out: DryRun = { calls: Math.min(total, DRY_RUN_LIMITS.calls), utterances: 0, byRule: Object.fromEntries(rules.map((r) => [r, { hits: 0, calls: 0 }])), hits: [], truncated: total > DRY_RUN_LIMITS.calls };
+  for (const { callId, utts } of storedCalls(db, since)) {
     const cr = new CallRules(set);
     const seen = new Set<string>();
     const texts = new Map<number, { text: string; role: string; startMs: number }>();
@@ -137,13 +156,77 @@ export function dryRun(db: Database.Database, set: RuleSet, rules: string[], sin
       const u = f?.utteranceId !== undefined ? texts.get(f.utteranceId) : undefined;
       out.hits.push({ rule, callId, ...(f?.utteranceId !== undefined ? { utteranceId: f.utteranceId } : {}), ...(u ?? {}) });
     };
-    for (const u of utts.all(callId) as (Omit<UtteranceFacts, 'redactions' | 'utteranceId'> & { id: number })[]) {
+    for (const u of utts) {
       out.utterances++;
-      texts.set(u.id, { text: u.text, role: u.role, startMs: u.startMs });
-      const redactions = [...u.text.matchAll(REDACTION_TOKEN)].map((m) => m[1] as RedactionType);
-      for (const h of cr.onUtterance({ ...u, redactions, utteranceId: u.id })) record(h.rule.id, h.at);
+      texts.set(u.utteranceId, { text: u.text, role: u.role, startMs: u.startMs });
+      for (const h of cr.onUtterance(u)) record(h.rule.id, h.at);
     }
     for (const h of cr.onEnd()) record(h.rule.id, h.at);
   }
+  return out;
+}
+
+export interface RuleChange {
+  before: { hits: number; calls: number };
+  after: { hits: number; calls: number };
+  /** Utterances (and their calls) the rule would newly hit, or no longer hit. */
+  gained: { utterances: number; calls: number };
+  lost: { utterances: number; calls: number };
+}
+
+export interface SetComparison {
+  calls: number;
+  utterances: number;
+  /** Only rules whose hits change. */
+  byRule: Record<string, RuleChange>;
+  /** Examples (at most DRY_RUN_LIMITS.hits together). */
+  gained: DryRunHit[];
+  lost: DryRunHit[];
+  truncated: boolean;
+}
+
+/** What changes from set `before` to set `after` over the stored calls since `since` (a site-terms dry run). */
+export function compareSets(db: Database.Database, before: RuleSet, after: RuleSet, since: number): SetComparison {
+  const total = countCalls(db, since);
+  const out: SetComparison = { calls: Math.min(total, DRY_RUN_LIMITS.calls), utterances: 0, byRule: {}, gained: [], lost: [], truncated: total > DRY_RUN_LIMITS.calls };
+  const stat = (rule: string) => (out.byRule[rule] ??= { before: { hits: 0, calls: 0 }, after: { hits: 0, calls: 0 }, gained: { utterances: 0, calls: 0 }, lost: { utterances: 0, calls: 0 } });
+  for (const { callId, utts } of storedCalls(db, since)) {
+    const a = new CallRules(before);
+    const b = new CallRules(after);
+    const inCall = new Map<string, Set<'before' | 'after' | 'gained' | 'lost'>>();
+    const mark = (rule: string, what: 'before' | 'after' | 'gained' | 'lost') => {
+      const s = inCall.get(rule) ?? new Set();
+      inCall.set(rule, s.add(what));
+    };
+    const step = (was: Set<string>, now: Set<string>, u?: StoredUtterance) => {
+      for (const r of was) {
+        stat(r).before.hits++;
+        mark(r, 'before');
+      }
+      for (const r of now) {
+        stat(r).after.hits++;
+        mark(r, 'after');
+      }
+      for (const [r, kind, list] of [...[...now].filter((r) => !was.has(r)).map((r) => [r, 'gained', out.gained] as const), ...[...was].filter((r) => !now.has(r)).map((r) => [r, 'lost', out.lost] as const)]) {
+        stat(r)[kind].utterances++;
+        mark(r, kind);
+        if (out.gained.length + out.lost.length >= DRY_RUN_LIMITS.hits) out.truncated = true;
+        else list.push({ rule: r, callId, ...(u ? { utteranceId: u.utteranceId, role: u.role, startMs: u.startMs, text: u.text } : {}) });
+      }
+    };
+    for (const u of utts) {
+      out.utterances++;
+      step(new Set(a.onUtterance(u).map((h) => h.rule.id)), new Set(b.onUtterance(u).map((h) => h.rule.id)), u);
+    }
+    step(new Set(a.onEnd().map((h) => h.rule.id)), new Set(b.onEnd().map((h) => h.rule.id)));
+    for (const [r, kinds] of inCall) {
+      const s = stat(r);
+      if (kinds.has('before')) s.before.calls++;
+      if (kinds.has('after')) s.after.calls++;
+      if (kinds.has('gained')) s.gained.calls++;
+      if (kinds.has('lost')) s.lost.calls++;
+    }
+  }
+  for (const [r, s] of Object.entries(out.byRule)) if (!s.gained.utterances && !s.lost.utterances && s.before.hits === s.after.hits) delete out.byRule[r];
   return out;
 }

@@ -1,13 +1,16 @@
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyContextConfig, FastifyError, FastifyPluginAsync } from 'fastify';
+import type { FastifyContextConfig, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Store } from '../../store/types.js';
-import { dbSource, dryRun, listPacks, PACK_ID, savePack, storedRuleSources, validateWith } from './rule-packs.js';
+import { compareSets, dbSource, dryRun, listPacks, PACK_ID, savePack, storedRuleSources, validateWith } from './rule-packs.js';
+import { builtinTerms, checkTerms, currentSet, SITE_TERM_LIMITS, SITE_TERMS_ID, storedTerms } from './site-terms.js';
 import type { RuleSource } from '../../analysis/index.js';
+import { MAX_RULE_FILE_CHARS, positionOf } from '../../alarms/rules.js';
 import { alarmDryRun, alarmRowId, thresholdOf, listAlarmRuleFiles, validateAlarmFile, type AlarmError, type AlarmRule, type AlarmRuleFile } from '../../alarms/index.js';
+import { apiErrorHandler, errorBody, sendError } from '../errors.js';
 
 export interface RuleRoutesDeps {
   config: Pick<Config, 'analysis' | 'alarms'>;
@@ -27,11 +30,14 @@ export interface RuleRoutesDeps {
   clock?: () => number;
 }
 
-const MAX_YAML = 256 * 1024;
+const MAX_YAML = MAX_RULE_FILE_CHARS;
+// The schema lets oversize text through to validation, which answers 422 with where the limit
+// falls (a bare 400 would not say); the body limit still stops anything far larger.
+const MAX_BODY_YAML = MAX_YAML * 2;
 const IdParam = Type.Object({ id: Type.String({ pattern: PACK_ID.source, maxLength: 63 }) });
 const PutBody = Type.Object(
   {
-    yaml: Type.String({ minLength: 1, maxLength: MAX_YAML }),
+    yaml: Type.String({ minLength: 1, maxLength: MAX_BODY_YAML }),
     /** The version the editor started from: a different stored version answers 409. */
     version: Type.Optional(Type.Integer({ minimum: 0 })),
   },
@@ -39,13 +45,23 @@ const PutBody = Type.Object(
 );
 const DryRunBody = Type.Object(
   {
-    yaml: Type.String({ minLength: 1, maxLength: MAX_YAML }),
+    yaml: Type.String({ minLength: 1, maxLength: MAX_BODY_YAML }),
     days: Type.Integer({ minimum: 1, maximum: 90, default: 7 }),
     /** The pack (or alarm rule file: same id form) this text would replace, so its ids do not clash with themselves. */
     id: Type.Optional(Type.String({ pattern: PACK_ID.source, maxLength: 63 })),
   },
   { additionalProperties: false },
 );
+const TermLists = Type.Record(Type.String({ pattern: PACK_ID.source, maxLength: 63 }), Type.Array(Type.String({ maxLength: 200 }), { maxItems: SITE_TERM_LIMITS.terms * 2 }), { maxProperties: 20 });
+const TermsBody = Type.Object(
+  {
+    lists: TermLists,
+    /** The version the editor started from: a different stored version answers 409. */
+    version: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+const TermsDryRunBody = Type.Object({ lists: TermLists, days: Type.Integer({ minimum: 1, maximum: 90, default: 7 }) }, { additionalProperties: false });
 // The web guard reads config.minRole (src/web/auth/guard.ts).
 const role = (minRole: 'supervisor' | 'admin') => ({ minRole }) as FastifyContextConfig;
 
@@ -57,12 +73,21 @@ const role = (minRole: 'supervisor' | 'admin') => ({ minRole }) as FastifyContex
 export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
   const dir = resolve(deps.config.analysis.rulesDir);
   const now = deps.clock ?? Date.now;
-  const invalid = (errors: string[]) => ({ error: 'invalid-rules', message: errors[0], errors: errors.slice(0, 50) });
+  // Rule packs list their errors as `file:line:col: ...` sentences; alarm rule files also carry
+  // located, translatable problems for the console.
+  const invalid = (errors: string[], problems?: AlarmError['details']) =>
+    errorBody('EARSHOT_ERR_RULES', errors[0], { errors: errors.slice(0, 50), ...(problems ? { problems: problems.slice(0, 50) } : {}) });
+  // A rule pack's validation, with its size checked first (as alarm rule files check theirs).
+  const validatePack = (id: string, text: string): ReturnType<typeof validateWith> => {
+    if (text.length <= MAX_YAML) return validateWith(dir, deps.store.db, id, text);
+    const { line, col } = positionOf(text, MAX_YAML);
+    return { ok: false, errors: [`${dbSource(id)}:${line}:${col}: larger than ${MAX_YAML / 1024} KiB (${text.length} characters)`] };
+  };
   const alarmsPath = resolve(deps.config.alarms.rulesDir);
   // Alarm rule errors also carry their located, translatable form for the console.
   const invalidAlarms = (err: AlarmError) => {
     deps.metrics.badInput('alarm-rules', err.reason);
-    return { ...invalid(err.problems), problems: err.details.slice(0, 50) };
+    return invalid(err.problems, err.details);
   };
   // The server's paths stay on the server.
   const fileView = ({ file: _f, ...f }: AlarmRuleFile) => f;
@@ -70,38 +95,72 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
   return async (app) => {
     // Read per request: the store may be handed over after the plugin is built.
     const db = () => deps.store.db;
-    app.setErrorHandler((err: FastifyError, req, reply) => {
-      const status = err.statusCode ?? 500;
-      if (status < 500) {
-        deps.metrics.badInput('api', err.validation ? `invalid-${err.validationContext ?? 'input'}` : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too-large' : 'other');
-        return reply.code(status).send({ error: 'bad-request', message: err.message });
-      }
-      req.log.error({ code: err.code ?? err.name, route: req.routeOptions.url }, 'rules request failed');
-      return reply.code(500).send({ error: 'internal', message: 'internal error' });
-    });
+    app.setErrorHandler(apiErrorHandler(deps.metrics));
 
     app.get('/rules', async () => ({
       packs: listPacks(dir, db()).map(({ text: _t, ...p }) => p),
       alarmRules: listAlarmRuleFiles(alarmsPath, db()).map(fileView),
     }));
 
+    // Site terms: lists added to the built-in concepts (competitors, products, ...), with a dry run
+    // of what they change before an admin saves them as the `site-terms` pack.
+    app.get('/rules/site-terms', async () => {
+      const stored = storedTerms(db());
+      return { ...stored, builtin: builtinTerms(dir, db(), Object.keys(stored.lists)) };
+    });
+
+    app.post<{ Body: Static<typeof TermsDryRunBody> }>('/rules/site-terms/dry-run', { schema: { body: TermsDryRunBody }, config: role('supervisor') }, async (req, reply) => {
+      const v = checkTerms(dir, db(), req.body.lists);
+      if (!v.ok) {
+        deps.metrics.badInput('rules', 'invalid');
+        return reply.code(422).send(invalid(v.errors));
+      }
+      const before = currentSet(dir, db());
+      if (!before) return reply.code(409).send({ error: 'conflict', message: 'the stored rule set is invalid; fix the packs first' });
+      deps.store.audit(req.session!.user.username, 'site-terms.dry-run', SITE_TERMS_ID, `${req.body.days}d`);
+      return { days: req.body.days, lists: v.lists, ...compareSets(db(), before, v.set, now() - req.body.days * 86_400_000) };
+    });
+
+    app.put<{ Body: Static<typeof TermsBody> }>('/rules/site-terms', { schema: { body: TermsBody }, config: role('admin') }, async (req, reply) => {
+      const current = storedTerms(db());
+      if (req.body.version !== undefined && req.body.version !== current.version) {
+        return reply.code(409).send({ error: 'conflict', message: `the site terms changed meanwhile (now version ${current.version}); reload them` });
+      }
+      const v = checkTerms(dir, db(), req.body.lists);
+      if (!v.ok) {
+        deps.metrics.badInput('rules', 'invalid');
+        return reply.code(422).send(invalid(v.errors));
+      }
+      const user = req.session!.user.username;
+      const saved = savePack(db(), SITE_TERMS_ID, v.yaml, user, now(), 'category');
+      deps.store.audit(user, 'site-terms.update', SITE_TERMS_ID, `v${saved.version}`);
+      let reloaded = true;
+      try {
+        await deps.onRulesChanged(storedRuleSources(db()));
+      } catch (err) {
+        reloaded = false;
+        deps.log.error({ code: (err as { code?: string }).code }, 'site terms saved but not reloaded');
+      }
+      return { version: saved.version, lists: v.lists, reloaded };
+    });
+
     app.get<{ Params: Static<typeof IdParam> }>('/rules/:id', { schema: { params: IdParam } }, async (req, reply) => {
       const pack = listPacks(dir, db()).find((p) => p.id === req.params.id);
-      if (!pack) return reply.code(404).send({ error: 'not-found', message: 'no such rule pack' });
+      if (!pack) return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', 'no such rule pack');
       const v = validateWith(dir, db(), pack.id, pack.text);
       return { pack, scorecards: v.ok ? v.set.scorecards.filter((c) => c.source === dbSource(pack.id)).map((c) => ({ id: c.id, name: c.name, items: c.items.map((i) => ({ id: i.id, label: i.label, weight: i.weight })) })) : [] };
     });
 
     app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof PutBody> }>(
       '/rules/:id',
-      { schema: { params: IdParam, body: PutBody }, config: role('admin'), bodyLimit: MAX_YAML * 2 },
+      { schema: { params: IdParam, body: PutBody }, config: role('admin'), bodyLimit: MAX_BODY_YAML * 2 },
       async (req, reply) => {
         const { id } = req.params;
         const current = listPacks(dir, db()).find((p) => p.id === id);
         if (req.body.version !== undefined && req.body.version !== (current?.version ?? 0)) {
-          return reply.code(409).send({ error: 'conflict', message: `the pack changed meanwhile (now version ${current?.version ?? 0}); reload it` });
+          return sendError(reply, 'EARSHOT_ERR_CONFLICT', `the pack changed meanwhile (now version ${current?.version ?? 0}); reload it`, { version: current?.version ?? 0 });
         }
-        const v = validateWith(dir, db(), id, req.body.yaml);
+        const v = validatePack(id, req.body.yaml);
         if (!v.ok) {
           deps.metrics.badInput('rules', 'invalid');
           return reply.code(422).send(invalid(v.errors));
@@ -120,9 +179,9 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Body: Static<typeof DryRunBody> }>('/rules/dry-run', { schema: { body: DryRunBody }, config: role('supervisor'), bodyLimit: MAX_YAML * 2 }, async (req, reply) => {
+    app.post<{ Body: Static<typeof DryRunBody> }>('/rules/dry-run', { schema: { body: DryRunBody }, config: role('supervisor'), bodyLimit: MAX_BODY_YAML * 2 }, async (req, reply) => {
       const id = req.body.id ?? 'dry-run';
-      const v = validateWith(dir, db(), id, req.body.yaml);
+      const v = validatePack(id, req.body.yaml);
       if (!v.ok) {
         deps.metrics.badInput('rules', 'invalid');
         return reply.code(422).send(invalid(v.errors));
@@ -134,7 +193,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
 
     app.get<{ Params: Static<typeof IdParam> }>('/rules/alarms/:id', { schema: { params: IdParam } }, async (req, reply) => {
       const file = listAlarmRuleFiles(alarmsPath, db()).find((f) => f.id === req.params.id);
-      if (!file) return reply.code(404).send({ error: 'not-found', message: 'no such alarm rule file' });
+      if (!file) return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', 'no such alarm rule file');
       const v = validateAlarmFile(alarmsPath, db(), file.id, file.text);
       const rules = v.ok ? v.fileRules.map((r) => ({ id: r.id, kind: r.kind, threshold: thresholdOf(r), severity: r.severity, enabled: r.enabled, cooldownSeconds: r.cooldownSeconds, escalateAfterMinutes: r.escalateAfterMinutes })) : [];
       return { file: fileView(file), rules };
@@ -142,12 +201,12 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
 
     app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof PutBody> }>(
       '/rules/alarms/:id',
-      { schema: { params: IdParam, body: PutBody }, config: role('admin'), bodyLimit: MAX_YAML * 2 },
+      { schema: { params: IdParam, body: PutBody }, config: role('admin'), bodyLimit: MAX_BODY_YAML * 2 },
       async (req, reply) => {
         const { id } = req.params;
         const current = listAlarmRuleFiles(alarmsPath, db()).find((f) => f.id === id);
         if (req.body.version !== undefined && req.body.version !== (current?.version ?? 0)) {
-          return reply.code(409).send({ error: 'conflict', message: `the alarm rules changed meanwhile (now version ${current?.version ?? 0}); reload them` });
+          return sendError(reply, 'EARSHOT_ERR_CONFLICT', `the alarm rules changed meanwhile (now version ${current?.version ?? 0}); reload them`, { version: current?.version ?? 0 });
         }
         const v = validateAlarmFile(alarmsPath, db(), id, req.body.yaml);
         if (!v.ok) return reply.code(422).send(invalidAlarms(v.error));
@@ -168,7 +227,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Body: Static<typeof DryRunBody> }>('/rules/alarms/dry-run', { schema: { body: DryRunBody }, config: role('supervisor'), bodyLimit: MAX_YAML * 2 }, async (req, reply) => {
+    app.post<{ Body: Static<typeof DryRunBody> }>('/rules/alarms/dry-run', { schema: { body: DryRunBody }, config: role('supervisor'), bodyLimit: MAX_BODY_YAML * 2 }, async (req, reply) => {
       const id = req.body.id ?? 'dry-run';
       const v = validateAlarmFile(alarmsPath, db(), id, req.body.yaml);
       if (!v.ok) return reply.code(422).send(invalidAlarms(v.error));

@@ -2,16 +2,24 @@
 let csrf = '';
 let onUnauthorized = () => {};
 
+// Every API error answers { error: { code, message, details? } } (docs/errors.md).
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message || `HTTP ${status}`);
+    super(body?.error?.message || `HTTP ${status}`);
     this.status = status;
+    this.code = body?.error?.code || null;
+    this.details = body?.error?.details || null;
     this.body = body;
   }
 }
 
 export function setUnauthorizedHandler(fn) {
   onUnauthorized = fn;
+}
+
+/** The session ended elsewhere (the live socket was closed with 4401): back to the login page. */
+export function sessionEnded() {
+  onUnauthorized();
 }
 
 export function setCsrf(token) {

@@ -2,6 +2,7 @@
 import { api, setCsrf, setUnauthorizedHandler } from './api.js';
 import { beep } from './dom.js';
 import { applyStatic, getLang, onLangChange, setLang, t } from './i18n.js';
+import { loadCategoryNames } from './categories.js';
 import { LiveClient } from './live.js';
 import { LiveState } from './state.js';
 import * as alarmsView from './views/alarms.js';
@@ -64,7 +65,7 @@ function render() {
 async function onLogin(me) {
   setCsrf(me.csrf);
   ctx.session = me;
-  await startLive();
+  await Promise.all([startLive(), loadCategoryNames(true)]);
   if (!location.hash || location.hash === '#/login') location.hash = '#/wallboard';
   else render();
 }
@@ -147,5 +148,5 @@ onLangChange(() => {
 window.addEventListener('hashchange', render);
 applyStatic();
 await loadSession();
-if (ctx.session) await startLive();
+if (ctx.session) await Promise.all([startLive(), loadCategoryNames()]);
 render();

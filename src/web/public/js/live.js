@@ -1,3 +1,8 @@
+import { sessionEnded } from './api.js';
+
+// Close code the server uses when the socket's session ended (logout, idle, role change).
+const SESSION_ENDED = 4401;
+
 // The live event stream. Remembers the server's boot id and the last sequence number so a
 // reconnect resumes with ?since= and misses nothing; on 'resync' the views refetch.
 
@@ -76,10 +81,16 @@ export class LiveClient {
       }
       for (const fn of this.handlers) fn(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
       if (this.stopped) return;
+      if (ev.code === SESSION_ENDED) {
+        // Reconnecting would only be refused: show the login page instead.
+        this.stop();
+        sessionEnded();
+        return;
+      }
       this.status('offline');
       this.timer = setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 10_000);

@@ -3,6 +3,7 @@
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { fmtDuration, fmtTime, t } from '../i18n.js';
+import { catName } from '../categories.js';
 import { chart, COLORS } from '../charts.js';
 
 const fmt = (v, digits = 0) => (typeof v === 'number' ? v.toFixed(digits) : '–');
@@ -42,7 +43,7 @@ function transcript(call) {
         h('span', { class: 'who', text: t(`role.${u.role}`) }),
         h('span', { class: `emo emo-${u.emotion}`, title: t(`emotion.${u.emotion}`) }),
         h('span', { class: 'text', text: u.text }),
-        u.categories.length ? h('span', { class: 'badges' }, u.categories.map((c) => h('span', { class: 'badge cat', text: c }))) : null,
+        u.categories.length ? h('span', { class: 'badges' }, u.categories.map((c) => h('span', { class: 'badge cat', title: c, text: catName(c) }))) : null,
       ),
     ),
   );
@@ -59,7 +60,7 @@ function categories(call) {
   return h(
     'dl',
     { class: 'cats', 'data-testid': 'detail-categories' },
-    [...hits].map(([c, us]) => [h('dt', {}, h('span', { class: 'badge cat', text: c })), h('dd', {}, us.map((u) => h('div', { class: 'small' }, h('span', { class: 'muted', text: `${fmtDuration(u.startMs)} ${t(`role.${u.role}`)}: ` }), u.text)))]),
+    [...hits].map(([c, us]) => [h('dt', {}, h('span', { class: 'badge cat', title: c, text: catName(c) })), h('dd', {}, us.map((u) => h('div', { class: 'small' }, h('span', { class: 'muted', text: `${fmtDuration(u.startMs)} ${t(`role.${u.role}`)}: ` }), u.text)))]),
   );
 }
 

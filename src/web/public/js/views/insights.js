@@ -4,6 +4,7 @@
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { fmtTime, t } from '../i18n.js';
+import { catName } from '../categories.js';
 import { chart, COLORS } from '../charts.js';
 
 const EMOTIONS = ['angry', 'frustrated', 'neutral', 'satisfied'];
@@ -97,10 +98,10 @@ function heatMap(d) {
         h(
           'tr',
           {},
-          h('th', { text: id }),
+          h('th', { title: id, text: catName(id) }),
           days.map((x) => {
             const n = cell.get(`${id}|${x}`) || 0;
-            return h('td', { title: `${id} ${dayLabel(x)}: ${n}`, style: n ? { background: `rgba(197, 179, 255, ${0.15 + (0.85 * n) / max})`, color: n / max > 0.5 ? '#0d1117' : '' } : {}, text: n ? String(n) : '' });
+            return h('td', { title: `${catName(id)} ${dayLabel(x)}: ${n}`, style: n ? { background: `rgba(197, 179, 255, ${0.15 + (0.85 * n) / max})`, color: n / max > 0.5 ? '#0d1117' : '' } : {}, text: n ? String(n) : '' });
           }),
         ),
       ),
@@ -110,7 +111,7 @@ function heatMap(d) {
 
 function drivers(rows) {
   if (!rows.length) return h('p', { class: 'muted', text: t('dash.noData') });
-  const name = (x) => (x === 'negative-end' ? t('dash.negativeEnd') : x.replace(/^category:/, '').replace(/^alarm:/, `${t('nav.alarms')}: `));
+  const name = (x) => (x === 'negative-end' ? t('dash.negativeEnd') : x.startsWith('category:') ? catName(x.slice(9)) : x.replace(/^alarm:/, `${t('nav.alarms')}: `));
   return h(
     'table',
     { class: 'data', 'data-testid': 'nps-drivers' },
@@ -150,8 +151,8 @@ async function rootCause(hash, el) {
     const r = await api(`/customers/${encodeURIComponent(hash)}/root-cause`);
     el.replaceChildren(
       h('h2', { text: t('dash.rootCause') }),
-      h('p', { class: 'small' }, `${t('dash.categories')}: `, r.topCategories.map((c) => h('span', { class: 'badge cat', text: `${c.id} ×${c.hits}` })), r.topAlarmRules.length ? ` ${t('nav.alarms')}: ` : '', r.topAlarmRules.map((a) => h('span', { class: 'badge', text: `${a.rule} ×${a.count}` }))),
-      h('ul', { class: 'plain small' }, r.calls.map((c) => h('li', {}, h('a', { href: `#/calls/${c.callId}`, text: fmtTime(c.startedAt) }), ` · ${c.agentId || '–'} · ${Object.keys(c.categories).join(', ') || '–'}`))),
+      h('p', { class: 'small' }, `${t('dash.categories')}: `, r.topCategories.map((c) => h('span', { class: 'badge cat', title: c.id, text: `${catName(c.id)} ×${c.hits}` })), r.topAlarmRules.length ? ` ${t('nav.alarms')}: ` : '', r.topAlarmRules.map((a) => h('span', { class: 'badge', text: `${a.rule} ×${a.count}` }))),
+      h('ul', { class: 'plain small' }, r.calls.map((c) => h('li', {}, h('a', { href: `#/calls/${c.callId}`, text: fmtTime(c.startedAt) }), ` · ${c.agentId || '–'} · ${Object.keys(c.categories).map(catName).join(', ') || '–'}`))),
     );
   } catch {
     el.replaceChildren(h('p', { class: 'error', text: t('error.generic') }));

@@ -23,7 +23,7 @@ export function render(root, { onLogin }) {
       const me = await api('/auth/login', { method: 'POST', body: { username: user.value, password: pass.value } });
       await onLogin(me);
     } catch (err) {
-      const key = { 401: 'login.invalid', 423: 'login.locked', 429: 'login.rateLimited' }[err.status] || 'login.error';
+      const key = { 401: 'login.invalid', 429: 'login.rateLimited' }[err.status] || 'login.error';
       error.textContent = t(key);
       pass.value = '';
       pass.focus();

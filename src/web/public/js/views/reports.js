@@ -3,6 +3,7 @@
 import { api, qs } from '../api.js';
 import { h } from '../dom.js';
 import { fmtTime, getLang, t } from '../i18n.js';
+import { catName } from '../categories.js';
 
 const canGenerate = (ctx) => ctx.session.role === 'supervisor' || ctx.session.role === 'admin';
 const periodName = (p) => ({ day: t('reports.day'), week: t('reports.week'), month: t('reports.month') })[p] || p;
@@ -37,7 +38,7 @@ export function render(root, ctx) {
           await api('/reports', { method: 'POST', body: { period: kind.value, start: start.value, lang: getLang() } });
           await load();
         } catch (err) {
-          status.textContent = err.body?.message || t('reports.failed');
+          status.textContent = err.body?.error?.message || t('reports.failed');
         } finally {
           go.disabled = false;
         }
@@ -72,7 +73,7 @@ export function render(root, ctx) {
             h('td', { class: 'n', text: String(r.summary.calls) }),
             h('td', { class: 'n', text: String(r.summary.alarms) }),
             h('td', { class: 'n', text: r.summary.nps === null ? '–' : String(r.summary.nps) }),
-            h('td', { text: r.summary.topCategory || '–' }),
+            h('td', { text: r.summary.topCategory ? catName(r.summary.topCategory) : '–' }),
             h('td', { class: 'n', text: String(r.summary.coach) }),
             h('td', { class: 'muted small', text: `${fmtTime(r.createdAt)} · ${r.createdBy === 'scheduler' ? t('reports.scheduled') : r.createdBy}` }),
             h(

@@ -6,6 +6,7 @@
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { fmtTime, t } from '../i18n.js';
+import { catName, loadCategoryNames } from '../categories.js';
 
 const isAdmin = (ctx) => ctx.session.role === 'admin';
 // Hits listed under a dry run; the per-rule counts cover them all.
@@ -40,6 +41,12 @@ export function render(root, ctx, selected) {
     side.replaceChildren(
       h('h2', { text: t('rules.packs') }),
       h('ul', { class: 'plain pack-list' }, data.packs.map(item)),
+      h('h2', { class: 'gap', text: t('rules.siteTerms') }),
+      h(
+        'ul',
+        { class: 'plain pack-list' },
+        h('li', {}, h('a', { href: '#/rules', class: termsShown ? 'active' : '', 'data-testid': 'site-terms-link', onclick: (e) => (e.preventDefault(), openTerms()) }, h('span', { text: t('terms.lists') }))),
+      ),
       h('h2', { class: 'gap', text: t('rules.alarmRules') }),
       h(
         'ul',
@@ -61,10 +68,86 @@ export function render(root, ctx, selected) {
     if (!selected && !alarmShown) main.replaceChildren(h('p', { class: 'muted empty', text: t('rules.pick') }));
   }
 
+  // Site terms open in place too: lists the site adds to the built-in concepts, dry run, save.
+  let termsShown = false;
+  async function openTerms() {
+    termsShown = true;
+    alarmShown = null;
+    for (const a of side.querySelectorAll('a')) a.classList.toggle('active', a.dataset.testid === 'site-terms-link');
+    let data;
+    try {
+      data = await api('/rules/site-terms');
+    } catch {
+      main.replaceChildren(h('p', { class: 'error', text: t('error.generic') }));
+      return;
+    }
+    let version = data.version;
+    const boxes = Object.keys(data.lists).map((name) => {
+      const box = h('textarea', { id: `terms-${name}`, class: 'yaml terms', spellcheck: 'false', readonly: !isAdmin(ctx) && !canDryRun(ctx), rows: 6, 'data-testid': 'site-terms-list', dataset: { list: name } });
+      box.value = data.lists[name].join('\n');
+      const builtin = data.builtin[name] || [];
+      const label = t(`terms.list.${name}`) === `terms.list.${name}` ? name : t(`terms.list.${name}`);
+      return { name, box, el: h('div', { class: 'terms-list' }, h('h3', { text: label }), builtin.length ? h('p', { class: 'muted small', text: t('terms.builtin', { terms: builtin.slice(0, 30).join(', ') + (builtin.length > 30 ? ' …' : '') }) }) : null, box) };
+    });
+    const lists = () => Object.fromEntries(boxes.map((b) => [b.name, b.box.value.split('\n').map((x) => x.trim()).filter(Boolean)]));
+    const errors = h('div', { class: 'rule-errors', 'data-testid': 'rule-errors' });
+    const result = h('div', { id: 'terms-result' });
+    const showErrors = (err) => errors.replaceChildren(h('strong', { text: err.status === 409 ? t('rules.conflict') : t('rules.invalid') }), h('ul', {}, (err.body?.errors || [err.body?.message || t('error.generic')]).map((e) => h('li', { 'data-testid': 'rule-error', text: e }))));
+    const days = h('input', { id: 'terms-days', type: 'number', min: 1, max: 90, value: 7 });
+    const buttons = [];
+    if (canDryRun(ctx)) {
+      buttons.push(
+        h('label', { class: 'filter' }, t('rules.days'), days),
+        h('button', {
+          id: 'terms-dry-run',
+          type: 'button',
+          text: t('rules.dryRun'),
+          onclick: async () => {
+            errors.replaceChildren();
+            result.replaceChildren(h('p', { class: 'muted', text: '…' }));
+            try {
+              drawTermsRun(result, await api('/rules/site-terms/dry-run', { method: 'POST', body: { lists: lists(), days: Number(days.value) || 7 } }));
+            } catch (err) {
+              result.replaceChildren();
+              showErrors(err);
+            }
+          },
+        }),
+      );
+    }
+    if (isAdmin(ctx)) {
+      buttons.push(
+        h('button', {
+          id: 'terms-save',
+          type: 'button',
+          class: 'primary',
+          text: t('rules.save'),
+          onclick: async () => {
+            errors.replaceChildren();
+            try {
+              const r = await api('/rules/site-terms', { method: 'PUT', body: { lists: lists(), version } });
+              version = r.version;
+              errors.replaceChildren(h('span', { class: 'ok', 'data-testid': 'rule-saved', text: t('rules.saved', { version }) }));
+              loadList();
+            } catch (err) {
+              showErrors(err);
+            }
+          },
+        }),
+      );
+    }
+    const hint = isAdmin(ctx) ? null : h('span', { class: 'muted small', text: t('rules.readOnly') });
+    main.replaceChildren(
+      h('div', { class: 'card', 'data-testid': 'site-terms' }, h('div', { class: 'panel-head' }, h('h2', { text: t('rules.siteTerms') }), h('span', { class: 'muted small', text: version ? `v${version}` : '' })), h('p', { class: 'muted small', text: t('terms.intro') }), boxes.map((b) => b.el), h('div', { class: 'row' }, buttons, hint), errors),
+      h('div', { class: 'card' }, result),
+    );
+  }
+
   // Alarm files open in place (the hash keeps #/rules): the shell's routes name packs only.
   let alarmShown = null;
   function openAlarm(id) {
     alarmShown = id;
+    termsShown = false;
     for (const a of side.querySelectorAll('a')) a.classList.toggle('active', a.dataset.file === id);
     loadPack(id, ALARM);
   }
@@ -87,7 +170,8 @@ export function render(root, ctx, selected) {
     const drawInfo = (p) => (info.textContent = p.origin === 'db' || version ? `v${version} · ${p.updatedBy || ''} · ${p.updatedAt ? fmtTime(p.updatedAt) : ''}` : t('rules.fromFile'));
     drawInfo(pack);
     const showErrors = (err) => {
-      const list = err.body?.problems?.length ? err.body.problems.map(problemText) : err.body?.errors || [err.body?.message || t('error.generic')];
+      const d = err.details || {};
+      const list = d.problems?.length ? d.problems.map(problemText) : d.errors || [err.message || t('error.generic')];
       errors.replaceChildren(h('strong', { text: err.status === 409 ? t('rules.conflict') : t('rules.invalid') }), h('ul', {}, list.map((e) => h('li', { 'data-testid': 'rule-error', text: e }))));
     };
     // Alarm files: their rules at a glance, redrawn after a save.
@@ -131,6 +215,7 @@ export function render(root, ctx, selected) {
               const msg = kind === PACK ? t('rules.saved', { version }) : r.reloaded ? t('rules.alarmSaved', { version }) : t('rules.alarmSavedNotLive', { version });
               errors.replaceChildren(h('span', { class: 'ok', 'data-testid': 'rule-saved', text: msg }));
               loadList();
+              if (kind === PACK) loadCategoryNames(true);
               if (kind === ALARM) api(kind.get(id)).then((d) => tableSlot.replaceChildren(alarmTable(d.rules))).catch(() => {});
             } catch (err) {
               showErrors(err);
@@ -142,8 +227,8 @@ export function render(root, ctx, selected) {
 
     function drawDryRun(r) {
       const th = (key, cls) => h('th', { class: cls, text: t(key) });
-      const rows = Object.entries(r.byRule).map(([rule, s]) => h('tr', {}, h('td', { text: rule }), h('td', { class: 'n', text: String(s.hits) }), h('td', { class: 'n', text: String(s.calls) })));
-      const hit = (x) => h('li', { class: `utt role-${x.role || 'unknown'}` }, h('a', { class: 'who', href: `#/calls/${x.callId}`, text: x.callId.slice(0, 8) }), h('span', { class: 'badge cat', text: x.rule }), h('span', { text: x.text ?? t('rules.absentHit') }));
+      const rows = Object.entries(r.byRule).map(([rule, s]) => h('tr', {}, h('td', { text: kind === PACK && catName(rule) !== rule ? `${catName(rule)} (${rule})` : rule }), h('td', { class: 'n', text: String(s.hits) }), h('td', { class: 'n', text: String(s.calls) })));
+      const hit = (x) => h('li', { class: `utt role-${x.role || 'unknown'}` }, h('a', { class: 'who', href: `#/calls/${x.callId}`, text: x.callId.slice(0, 8) }), h('span', { class: 'badge cat', title: x.rule, text: kind === PACK ? catName(x.rule) : x.rule }), h('span', { text: x.text ?? t('rules.absentHit') }));
       result.replaceChildren(
         h('h2', { text: t('rules.dryRunResult', { calls: r.calls, utterances: r.utterances }) }),
         h('table', { class: 'data', 'data-testid': 'dry-run-rules' }, h('tr', {}, th('alarms.rule'), th(kind === PACK ? 'rules.hits' : 'rules.alarmsRaised', 'n'), th('dash.calls', 'n')), rows),
@@ -175,6 +260,23 @@ export function render(root, ctx, selected) {
 
   loadList();
   if (selected) loadPack(selected);
+}
+
+// A site-terms dry run: per rule, hits now and with the new terms, what they newly hit.
+function drawTermsRun(result, r) {
+  const th = (key, cls) => h('th', { class: cls, text: t(key) });
+  const rows = Object.entries(r.byRule).map(([rule, s]) =>
+    h('tr', { dataset: { rule } }, h('td', { text: catName(rule) }), h('td', { class: 'n', text: String(s.before.hits) }), h('td', { class: 'n', text: String(s.after.hits) }), h('td', { class: 'n', text: `+${s.gained.utterances}` }), h('td', { class: 'n', text: `+${s.gained.calls}` }), h('td', { class: 'n', text: s.lost.utterances ? `−${s.lost.utterances}` : '0' })),
+  );
+  const hit = (x) => h('li', { class: `utt role-${x.role || 'unknown'}` }, h('a', { class: 'who', href: `#/calls/${x.callId}`, text: x.callId.slice(0, 8) }), h('span', { class: 'badge cat', title: x.rule, text: catName(x.rule) }), h('span', { text: x.text ?? t('rules.absentHit') }));
+  result.replaceChildren(
+    h('h2', { text: t('terms.dryRunResult', { calls: r.calls, utterances: r.utterances }) }),
+    rows.length
+      ? h('table', { class: 'data', 'data-testid': 'terms-dry-run' }, h('tr', {}, th('alarms.rule'), th('terms.before', 'n'), th('terms.after', 'n'), th('terms.gained', 'n'), th('terms.gainedCalls', 'n'), th('terms.lost', 'n')), rows)
+      : h('p', { class: 'muted', 'data-testid': 'terms-no-change', text: t('terms.noChange') }),
+    r.gained.length ? h('ol', { class: 'transcript dry-hits', 'data-testid': 'terms-gained' }, r.gained.slice(0, SHOWN).map(hit)) : null,
+  );
+  if (r.truncated) result.append(h('p', { class: 'muted small', text: t('rules.truncated') }));
 }
 
 // The two kinds of editable rule source and where the API keeps them.

@@ -2,6 +2,7 @@
 import { api } from '../api.js';
 import { clear, h } from '../dom.js';
 import { fmtDuration, t } from '../i18n.js';
+import { catName } from '../categories.js';
 
 const PARTIES = [
   ['customer', 'wall.customer'],
@@ -44,8 +45,8 @@ function tile(c, selected, onOpen) {
     // second line (never half a badge), and the tooltip lists them all.
     h(
       'div',
-      { class: 'badges one-line', title: (c.categories || []).join(', ') },
-      (c.categories || []).slice(-6).reverse().map((cat) => h('span', { class: 'badge cat', text: cat })),
+      { class: 'badges one-line', title: (c.categories || []).map(catName).join(', ') },
+      (c.categories || []).slice(-6).reverse().map((cat) => h('span', { class: 'badge cat', title: cat, text: catName(cat) })),
     ),
   );
 }
