@@ -43,7 +43,7 @@ export const ERRORS = {
   EARSHOT_ERR_MODEL_DISK_SPACE: { message: 'models fetch/import: not enough free disk space for the archive and its unpacked model', http: 507 },
   EARSHOT_ERR_MODEL_TLS: { message: 'models fetch: the server certificate is not trusted', http: 502 },
   EARSHOT_ERR_GPU_UNAVAILABLE: { message: 'speech.sherpa.provider asks for a GPU this host or sherpa-onnx build lacks; running on cpu', http: 503 },
-  EARSHOT_ERR_MODEL_SHA256_ARG: { message: 'models fetch/import: --sha256 is malformed or contradicts the manifest pin', http: 400 },
+  EARSHOT_ERR_MODEL_DIGEST_ARG: { message: 'models fetch/import: --sha256 is malformed or contradicts the manifest pin', http: 400 },
   EARSHOT_ERR_ASR: { message: 'the recogniser failed on a leg; the leg is marked and the call goes on', http: 500 },
   EARSHOT_ERR_ASR_WORKER: { message: 'a recognition worker died; it is restarted and its legs get an asr-restart event', http: 500 },
   EARSHOT_ERR_ASR_STALLED: { message: 'recognition made no progress while a call waited for its last transcripts; the call ended with what was recognised', http: 500 },

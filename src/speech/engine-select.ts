@@ -13,7 +13,7 @@ export interface EngineChoice {
   fallback?: EngineSpec;
   /** Why the configured engine was not chosen, '' when it was. */
   note: string;
-  /** The error code behind `note` (EARSHOT_ERR_MODEL_*), when there is one. */
+  /** The error code behind `note` (one of the EARSHOT_ERR_MODEL_MISSING, _CORRUPT, _LOAD, _UNSET codes), when there is one. */
   code?: string;
 }
 

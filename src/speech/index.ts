@@ -21,7 +21,7 @@ export interface SpeechReady {
   detail: string;
   /** sherpa's onnxruntime execution provider (cpu | cuda) when sherpa is the running engine. */
   provider?: string;
-  /** Why the configured engine is not the one running (EARSHOT_ERR_MODEL_*), when it is not. */
+  /** Why the configured engine is not the one running (one of the EARSHOT_ERR_MODEL_MISSING, _CORRUPT, _LOAD, _UNSET codes), when it is not. */
   code?: string;
 }
 

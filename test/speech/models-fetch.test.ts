@@ -52,7 +52,7 @@ t.test('models fetch over HTTPS', async (t) => {
     const dir = manifestsDir(t, { url: srv.url });
     const dataDir = scratch(t);
     await t.rejects(fetchModel(NAME, dataDir, undefined, { manifestsDir: dir, ca: tls.cert }), { code: 'EARSHOT_ERR_MODEL_UNPINNED', message: /pass it with --sha256/ });
-    await t.rejects(fetchModel(NAME, dataDir, undefined, { manifestsDir: dir, ca: tls.cert, sha256: 'abc' }), { code: 'EARSHOT_ERR_MODEL_SHA256_ARG' });
+    await t.rejects(fetchModel(NAME, dataDir, undefined, { manifestsDir: dir, ca: tls.cert, sha256: 'abc' }), { code: 'EARSHOT_ERR_MODEL_DIGEST_ARG' });
     const phases = new Set<string>();
     const st = await fetchModel(NAME, dataDir, (p) => phases.add(p.phase), { manifestsDir: dir, ca: tls.cert, sha256: archive.sha256.toUpperCase(), env: noProxyEnv });
     t.match(st, { name: NAME, installed: true, ok: true, resumedFrom: 0 });
@@ -64,7 +64,7 @@ t.test('models fetch over HTTPS', async (t) => {
   await t.test('a manifest pin is used, and an operator digest that contradicts it is refused', async (t) => {
     const dir = manifestsDir(t, { url: srv.url, sha256: archive.sha256 });
     const dataDir = scratch(t);
-    await t.rejects(fetchModel(NAME, dataDir, undefined, { manifestsDir: dir, ca: tls.cert, sha256: 'a'.repeat(64) }), { code: 'EARSHOT_ERR_MODEL_SHA256_ARG', message: /differs from the sha256 pinned/ });
+    await t.rejects(fetchModel(NAME, dataDir, undefined, { manifestsDir: dir, ca: tls.cert, sha256: 'a'.repeat(64) }), { code: 'EARSHOT_ERR_MODEL_DIGEST_ARG', message: /differs from the sha256 pinned/ });
     await fetchModel(NAME, dataDir, undefined, { manifestsDir: dir, ca: tls.cert, env: noProxyEnv });
     t.match(record(dataDir), { sha256Source: 'manifest' });
   });

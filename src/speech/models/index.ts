@@ -53,9 +53,9 @@ const SHA256 = /^[0-9a-f]{64}$/;
  */
 function expectedDigest(m: ModelManifest, operator: string | undefined, how: string): { sha256: string; source: 'manifest' | 'operator' } {
   const op = operator?.trim().toLowerCase();
-  if (op !== undefined && !SHA256.test(op)) throw new ModelError('EARSHOT_ERR_MODEL_SHA256_ARG', `--sha256 "${operator}" is not 64 hex digits`);
+  if (op !== undefined && !SHA256.test(op)) throw new ModelError('EARSHOT_ERR_MODEL_DIGEST_ARG', `--sha256 "${operator}" is not 64 hex digits`);
   if (m.sha256 && op && op !== m.sha256) {
-    throw new ModelError('EARSHOT_ERR_MODEL_SHA256_ARG', `--sha256 ${op} differs from the sha256 pinned in the manifest of "${m.name}" (${m.sha256}); nothing was installed`);
+    throw new ModelError('EARSHOT_ERR_MODEL_DIGEST_ARG', `--sha256 ${op} differs from the sha256 pinned in the manifest of "${m.name}" (${m.sha256}); nothing was installed`);
   }
   if (m.sha256) return { sha256: m.sha256, source: 'manifest' };
   if (op) return { sha256: op, source: 'operator' };
