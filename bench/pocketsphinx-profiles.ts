@@ -31,9 +31,16 @@ const ALL: Setting[] = [
   { name: 'beams 1e-40 / wbeam 1e-24 / pbeam 1e-40', profile: 'accurate', args: ['-beam', '1e-40', '-wbeam', '1e-24', '-pbeam', '1e-40'] },
   { name: 'balanced (-fwdflat no)', profile: 'balanced', args: [] },
   { name: `fast (${PROFILES.fast.join(' ')})`, profile: 'fast', args: [] },
+  { name: 'balanced + -maxhmmpf 5000', profile: 'balanced', args: ['-maxhmmpf', '5000'] },
+  { name: 'balanced + -maxhmmpf 8000', profile: 'balanced', args: ['-maxhmmpf', '8000'] },
 ];
 // `profiles`: only the three shipped profiles (a shorter run, e.g. to re-measure under other load).
-const SETTINGS = process.argv.includes('profiles') ? ALL.filter((s) => !s.args.length) : ALL;
+// `candidates`: today's setting and the in-between ones (balanced + a maxhmmpf cap).
+const SETTINGS = process.argv.includes('profiles')
+  ? ALL.filter((s) => !s.args.length)
+  : process.argv.includes('candidates')
+    ? ALL.filter((s) => s.name.startsWith('accurate') || s.name.startsWith('balanced +'))
+    : ALL;
 
 function channel(clips: Clip[]): Array<{ ref: string; f: Float32Array; s: number }> {
   return clips.map((c) => {
