@@ -31,8 +31,10 @@ program.addCommand(collectorCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Expected problems get one clear message and a non-zero exit; anything else keeps its stack.
-  if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('EARSHOT_ERR_')) {
-    process.stderr.write(`earshot: ${(err as Error).message}\n`);
+  const code = (err as { code?: string }).code;
+  if (err instanceof ConfigError || code?.startsWith('EARSHOT_ERR_')) {
+    // The code too, for scripts and for looking it up in docs/errors.md.
+    process.stderr.write(`earshot: ${(err as Error).message}${code?.startsWith('EARSHOT_ERR_') ? ` (${code})` : ''}\n`);
   } else {
     process.stderr.write(`earshot: ${(err as Error)?.stack ?? String(err)}\n`);
   }

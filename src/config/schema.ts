@@ -133,6 +133,17 @@ export const ConfigSchema = obj({
     sherpa: obj({
       model: Type.String({ default: '' }),
       hotwords: Type.Array(Type.String(), { default: [] }),
+      /** onnxruntime execution provider; cuda needs sherpa-onnx's GPU build and an NVIDIA driver (docs/gpu.md). */
+      provider: Type.Union([Type.Literal('cpu'), Type.Literal('cuda')], { default: 'cpu' }),
+      /** onnxruntime threads per worker's recogniser (workers x this should not exceed the cores). */
+      numThreads: Type.Integer({ default: 1, minimum: 1, maximum: 16 }),
+      /** sherpa's endpoint rules inside a VAD segment, seconds: trailing silence with no text yet,
+       *  trailing silence after text, segment length. Text so far is banked and decoder state reset. */
+      endpoint: obj({
+        rule1MinTrailingSilence: Type.Number({ default: 2.4, minimum: 0.1, maximum: 30 }),
+        rule2MinTrailingSilence: Type.Number({ default: 1.2, minimum: 0.1, maximum: 30 }),
+        rule3MinUtteranceLength: Type.Number({ default: 20, minimum: 1, maximum: 300 }),
+      }),
     }),
     pocketsphinx: obj({
       hmm: Type.String({ default: '/usr/share/pocketsphinx/model/en-us/en-us' }),
@@ -141,6 +152,9 @@ export const ConfigSchema = obj({
       /** Live partial text: the segment so far is re-decoded every this much speech; 0 = no partials
        *  (default: recognition CPU x2.7 at 1000 ms, x4.1 at 500 ms, measured by bench/speech-speed.ts). */
       partialIntervalMs: Type.Integer({ default: 0, minimum: 0, maximum: 10000 }),
+      /** Search settings: accurate (pocketsphinx defaults), balanced, fast; WER vs legs at real time
+       *  per profile in BENCHMARKS.md (bench/pocketsphinx-profiles.ts). */
+      profile: Type.Union([Type.Literal('accurate'), Type.Literal('balanced'), Type.Literal('fast')], { default: 'accurate' }),
     }),
     vad: obj({
       threshold: Type.Number({ default: 0.5, minimum: 0.05, maximum: 0.95 }),

@@ -15,8 +15,18 @@ import { supportedRate } from './resample.js';
 
 export { fetchModel, importModel, listModels, validateModelDir } from './models/index.js';
 
+export interface SpeechReady {
+  ok: boolean;
+  engine: EngineName;
+  detail: string;
+  /** sherpa's onnxruntime execution provider (cpu | cuda) when sherpa is the running engine. */
+  provider?: string;
+  /** Why the configured engine is not the one running (one of the EARSHOT_ERR_MODEL_MISSING, _CORRUPT, _LOAD, _UNSET codes), when it is not. */
+  code?: string;
+}
+
 export interface SpeechStage {
-  ready(): { ok: boolean; engine: EngineName; detail: string };
+  ready(): SpeechReady;
   /** Seconds of audio queued but not yet through VAD and recognition, over all legs (import paces itself
    *  on it). A segment still open (speaker mid-sentence) waits for input, so it is not counted. */
   pendingSeconds(): number;
@@ -93,7 +103,7 @@ export async function createSpeech(
   const size = cfg.workers || availableParallelism();
 
   // Engine choice: the configured one when usable, else pocketsphinx with the reason in ready().
-  let state: { ok: boolean; engine: EngineName; detail: string };
+  let state: SpeechReady;
   const choice = await resolveEngine(config, { manifestsDir: opts.manifestsDir });
   const segmentClosedAt = new Map<string, number[]>(); // legId -> when the VAD closed each pending segment
   const seqOf = new Map<string, { offset: number; max: number }>(); // legId -> seq shift after worker restarts
@@ -163,13 +173,16 @@ export async function createSpeech(
     pool = await start(choice.spec);
     const what = await pool.ready();
     state = { ok: true, engine: choice.spec.kind, detail: `${choice.note}${choice.note ? '; ' : ''}${what.detail} on ${size} worker(s)` };
+    if (choice.spec.kind === 'sherpa') state.provider = choice.spec.provider ?? 'cpu';
+    if (choice.code) state.code = choice.code;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     if (choice.spec.kind === 'sherpa' && choice.fallback) {
       log.warn({ err: reason }, 'speech: sherpa engine failed to load; falling back to pocketsphinx');
       try {
         pool = await start(choice.fallback);
-        state = { ok: true, engine: 'pocketsphinx', detail: `sherpa unusable (${reason}); fell back to pocketsphinx on ${size} worker(s)` };
+        const code = (err as { code?: unknown }).code;
+        state = { ok: true, engine: 'pocketsphinx', code: typeof code === 'string' ? code : 'EARSHOT_ERR_MODEL_LOAD', detail: `sherpa unusable (${reason}); fell back to pocketsphinx on ${size} worker(s)` };
       } catch (err2) {
         state = { ok: false, engine: 'pocketsphinx', detail: err2 instanceof Error ? err2.message : String(err2) };
       }
@@ -177,6 +190,9 @@ export async function createSpeech(
       state = { ok: false, engine: choice.spec.kind, detail: reason };
     }
   }
+  // The running engine (and sherpa's provider) as an info gauge; a fallback is counted by its code.
+  m.engine.set({ engine: state.engine, provider: state.provider ?? 'none' }, 1);
+  if (state.code) m.errors.inc({ code: state.code });
   if (!state.ok) log.error({ detail: state.detail }, 'speech: no recogniser could be started; audio is not transcribed');
   else log.info({ engine: state.engine, workers: size }, 'speech: ready');
 

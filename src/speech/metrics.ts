@@ -10,6 +10,7 @@ export interface SpeechMetrics {
   finals: Counter<'engine'>;
   shedSeconds: Counter;
   errors: Counter<'code'>;
+  engine: Gauge<'engine' | 'provider'>;
   finalLatency: Histogram<'engine'>;
   rtf: Histogram<'engine'>;
   partialLatency: Histogram<'engine'>;
@@ -20,6 +21,12 @@ export function createSpeechMetrics(registry: Registry, pendingSeconds: () => nu
     behind: new Gauge({
       name: 'earshot_legs_behind_realtime',
       help: 'Legs whose audio waits longer than speech.maxQueueSeconds for recognition',
+      registers: [registry],
+    }),
+    engine: new Gauge({
+      name: 'earshot_speech_engine',
+      help: 'The recognition engine running (1), with the onnxruntime provider when it is sherpa-onnx (none for pocketsphinx)',
+      labelNames: ['engine', 'provider'] as const,
       registers: [registry],
     }),
     legs: new Gauge({ name: 'earshot_speech_legs', help: 'Legs being recognised', registers: [registry] }),
@@ -67,7 +74,7 @@ export function createSpeechMetrics(registry: Registry, pendingSeconds: () => nu
     }),
     errors: new Counter({
       name: 'earshot_asr_errors_total',
-      help: 'Recognition failures of a leg, by error code',
+      help: 'Recognition failures by error code: a leg reset in recognition, or the configured engine unusable at start (fallback)',
       labelNames: ['code'] as const,
       registers: [registry],
     }),

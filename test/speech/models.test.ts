@@ -1,5 +1,6 @@
 // Model manifests, validation, fetch and import. No real model can be downloaded here: fetch runs
-// against a local HTTP server serving a small tar.bz2 made in the test. Its ONNX files are fakes
+// against a local HTTP server serving a small tar.bz2 made in the test (HTTPS, resume, proxy and
+// digests in models-fetch.test.ts). Its ONNX files are fakes
 // (right first byte, garbage after), enough for checksum, unpack and validation logic; loading
 // one in sherpa-onnx is exactly what the fallback test needs to fail.
 import { once } from 'node:events';
@@ -118,7 +119,7 @@ t.test('fetchModel downloads, verifies and unpacks; refuses bad checksums and un
   const st = await fetchModel(NAME, dataDir, (p) => phases.add(p.phase), { manifestsDir: dir });
   t.match(st, { name: NAME, installed: true, ok: true });
   t.ok(existsSync(join(dataDir, 'models', NAME, 'encoder.onnx')), 'unpacked under <dataDir>/models/<name>');
-  t.same([...phases], ['download', 'unpack', 'validate', 'done']);
+  t.same([...phases], ['download', 'checksum', 'unpack', 'validate', 'done']);
   t.match(listModels(dataDir, { manifestsDir: dir }), [{ name: NAME, ok: true }]);
 
   const wrong = manifestsDir(t, manifest({ url: `${base}/good.tar.bz2`, sha256: 'f'.repeat(64) }));
@@ -142,7 +143,7 @@ t.test('fetchModel downloads, verifies and unpacks; refuses bad checksums and un
 t.test('importModel installs a local archive found by file name; a pinned checksum must match', async (t) => {
   const good = await fakeArchive(t);
   const dataDir = scratch(t);
-  const st = await importModel(good.path, dataDir, undefined, { manifestsDir: manifestsDir(t, manifest()) });
+  const st = await importModel(good.path, dataDir, undefined, { manifestsDir: manifestsDir(t, manifest({ sha256: good.sha256 })) });
   t.match(st, { name: NAME, ok: true });
   const record = JSON.parse(readFileSync(join(dataDir, 'models', NAME, '.earshot-model.json'), 'utf8')) as { archiveSha256: string };
   t.equal(record.archiveSha256, good.sha256, 'install record keeps the archive hash');

@@ -70,3 +70,19 @@ t.test('bad paths and misuse give clear errors', async (t) => {
   d.free();
   t.throws(() => d.start(), /freed/);
 });
+
+t.test('search profiles reach the decoder: each decodes, the detail names it, an unknown decoder argument is refused', async (t) => {
+  const wav = loadWav(`${LIBRIVOX}/sense_and_sensibility_01_austen_64kb-0880.wav`);
+  const f = Float32Array.from(wav.samples, (v) => v / 32768);
+  const ref = readFileSync(`${LIBRIVOX}/transcription`, 'utf8').split('\n').find((l) => l.includes('0880'))?.replace(/^<s> (.*) <\/s>.*$/, '$1') ?? '';
+  for (const profile of ['balanced', 'fast'] as const) {
+    const engine = createPocketsphinxEngine({ ...PS, profile });
+    t.teardown(() => engine.close());
+    t.match(engine.detail, new RegExp(`profile ${profile}`));
+    const s = engine.start();
+    s.accept(f);
+    const w = wordErrorRate(ref, s.end().text);
+    t.ok(w < 0.6, `${profile}: WER ${(w * 100).toFixed(0)}% on one clip`);
+  }
+  t.throws(() => createPocketsphinxEngine({ ...PS, args: ['-no_such_option', '1'] }), /invalid configuration/);
+});

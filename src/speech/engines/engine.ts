@@ -13,6 +13,8 @@ export interface AsrWord {
 export interface AsrResult {
   text: string;
   words: AsrWord[];
+  /** sherpa: how many times the model's endpoint rules cut the segment (text banked, stream reset). */
+  endpoints?: number;
 }
 
 export interface AsrStream {

@@ -18,7 +18,28 @@ export interface PocketsphinxConfig {
   dict: string;
   /** Segment audio between partial decodes; 0 (default) = no partials. */
   partialIntervalMs?: number;
+  /** Search settings (PROFILES); measured in bench/pocketsphinx-profiles.ts, table in BENCHMARKS.md. */
+  profile?: PocketsphinxProfile;
+  /** Extra decoder arguments ("-name", "value", ...), after the profile's; for benches. */
+  args?: string[];
 }
+
+/**
+ * Search settings traded for speed. "accurate" is pocketsphinx's own defaults (two passes:
+ * tree search, then flat-lexicon search and a best-path rescoring). The others drop work whose
+ * cost and accuracy bench/pocketsphinx-profiles.ts measures on telephone-channel speech.
+ */
+export const PROFILES = {
+  accurate: [],
+  // No second (flat-lexicon) pass: the tree search's lattice goes straight to best-path.
+  // Measured: 1.56x the legs at real time for +2.8 / +0.3 WER points (tuning / held-out).
+  balanced: ['-fwdflat', 'no'],
+  // Also at most 3000 active HMMs per frame: of the single knobs measured on the tuning set,
+  // fwdflat and maxhmmpf bought the most speed per WER point (-ds 2, -topn 2 and tighter beams
+  // cost 8-13 points; -pl_window 10 changed nothing).
+  fast: ['-fwdflat', 'no', '-maxhmmpf', '3000'],
+} as const satisfies Record<string, readonly string[]>;
+export type PocketsphinxProfile = keyof typeof PROFILES;
 
 const FILLER = /^(<s>|<\/s>|<sil>|\[.*\]|\+.*\+)$/;
 // Both default to on and both keep state from one utterance to the next (noise estimate, silence
@@ -39,7 +60,9 @@ export function createPocketsphinxEngine(cfg: PocketsphinxConfig): AsrEngine {
       );
     }
   }
-  const decoder: PsDecoder = new (loadAddon().Decoder)({ hmm: cfg.hmm, lm: cfg.lm, dict: cfg.dict, sampleRate: 16000, args: DECODER_ARGS });
+  const profile = cfg.profile ?? 'accurate';
+  const args = [...DECODER_ARGS, ...PROFILES[profile], ...(cfg.args ?? [])];
+  const decoder: PsDecoder = new (loadAddon().Decoder)({ hmm: cfg.hmm, lm: cfg.lm, dict: cfg.dict, sampleRate: 16000, args });
   const partialEvery = Math.max(0, Math.round(((cfg.partialIntervalMs ?? 0) * 16000) / 1000));
 
   /** One whole decode of `pcm` (batch CMN on exactly this audio). */
@@ -101,7 +124,7 @@ export function createPocketsphinxEngine(cfg: PocketsphinxConfig): AsrEngine {
 
   return {
     name: 'pocketsphinx',
-    detail: `pocketsphinx en-us (${cfg.hmm})${partialEvery ? `, partials every ${cfg.partialIntervalMs} ms` : ''}`,
+    detail: `pocketsphinx en-us (${cfg.hmm}), profile ${profile}${cfg.args?.length ? ` ${cfg.args.join(' ')}` : ''}${partialEvery ? `, partials every ${cfg.partialIntervalMs} ms` : ''}`,
     start: () => new PsStream(),
     close: () => decoder.free(),
   };

@@ -2,11 +2,11 @@
 // leg. Audio is decoded as it arrives, so partials are real; the segment's final comes at end().
 // Within a long segment the model's endpointer may fire: the text so far is banked and the stream
 // reset, which bounds decoder state (long streams grow memory) without splitting the final.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import sherpa, { type OnlineRecognizer, type OnlineStream } from 'sherpa-onnx-node';
-import type { AsrEngine, AsrResult, AsrStream, AsrWord } from '../engine.js';
+import { type AsrEngine, type AsrResult, type AsrStream, type AsrWord, EngineError } from '../engine.js';
 import type { ModelManifest } from '../../models/manifest.js';
 
 export interface SherpaSpec {
@@ -16,18 +16,19 @@ export interface SherpaSpec {
   /** Endpoint rules in seconds (sherpa defaults: 2.4, 1.2, 20). */
   endpoint?: { rule1MinTrailingSilence?: number; rule2MinTrailingSilence?: number; rule3MinUtteranceLength?: number };
   numThreads?: number;
+  /** onnxruntime execution provider: 'cuda' needs a GPU build of sherpa-onnx (docs/gpu.md). */
+  provider?: 'cpu' | 'cuda';
 }
 
 /** The recogniser configuration sherpa-onnx-node expects, from a manifest. Shared with the probe. */
 export function recognizerConfig(spec: SherpaSpec, hotwordsFile?: string): Record<string, unknown> {
   const f = (role: string) => (spec.manifest.files[role] ? join(spec.modelDir, spec.manifest.files[role]) : '');
-  const model: Record<string, unknown> = { tokens: f('tokens'), numThreads: spec.numThreads ?? 1, debug: 0, provider: 'cpu' };
+  const model: Record<string, unknown> = { tokens: f('tokens'), numThreads: spec.numThreads ?? 1, debug: 0, provider: spec.provider ?? 'cpu' };
   if (spec.manifest.type === 'transducer') model.transducer = { encoder: f('encoder'), decoder: f('decoder'), joiner: f('joiner') };
   else if (spec.manifest.type === 'paraformer') model.paraformer = { encoder: f('encoder'), decoder: f('decoder') };
   else model.zipformer2Ctc = { model: f('model') };
-  // Hot-words need the token pieces: CJK characters, or a bpe.vocab for BPE models.
   const unit = spec.manifest.modelingUnit ?? 'bpe';
-  const hot = Boolean(hotwordsFile) && spec.manifest.type === 'transducer' && (unit === 'cjkchar' || Boolean(spec.manifest.files.bpeVocab));
+  const hot = Boolean(hotwordsFile) && hotwordsUsable(spec.manifest);
   if (hot) {
     model.modelingUnit = unit;
     if (spec.manifest.files.bpeVocab) model.bpeVocab = f('bpeVocab');
@@ -46,21 +47,39 @@ export function recognizerConfig(spec: SherpaSpec, hotwordsFile?: string): Recor
   };
 }
 
+/** Hot-words need modified beam search (transducers) and the token pieces: CJK characters, or a bpe.vocab for BPE models. */
+export function hotwordsUsable(m: ModelManifest): boolean {
+  return m.type === 'transducer' && ((m.modelingUnit ?? 'bpe') === 'cjkchar' || Boolean(m.files.bpeVocab));
+}
+
 export function createSherpaEngine(spec: SherpaSpec): AsrEngine {
+  // sherpa-onnx reports a missing file on stderr and throws a bare Error: name the file here.
+  for (const [role, rel] of Object.entries(spec.manifest.files)) {
+    if (!existsSync(join(spec.modelDir, rel))) {
+      throw new EngineError('EARSHOT_ERR_MODEL_MISSING', `sherpa model "${spec.manifest.name}": ${role} file ${join(spec.modelDir, rel)} is missing`);
+    }
+  }
   let hotwordsFile: string | undefined;
-  if (spec.hotwords.length && spec.manifest.type === 'transducer') {
+  if (spec.hotwords.length && hotwordsUsable(spec.manifest)) {
     hotwordsFile = join(mkdtempSync(join(tmpdir(), 'earshot-hot-')), 'hotwords.txt');
-    // English BPE models use upper-case pieces.
-    const words = spec.manifest.language === 'en' ? spec.hotwords.map((w) => w.toUpperCase()) : spec.hotwords;
+    // English BPE pieces are upper-case (also in the bilingual models); CJK is unaffected.
+    const words = spec.manifest.language.includes('en') ? spec.hotwords.map((w) => w.toUpperCase()) : spec.hotwords;
     writeFileSync(hotwordsFile, words.join('\n') + '\n');
   }
-  const rec: OnlineRecognizer = new sherpa.OnlineRecognizer(recognizerConfig(spec, hotwordsFile));
+  let rec: OnlineRecognizer;
+  try {
+    rec = new sherpa.OnlineRecognizer(recognizerConfig(spec, hotwordsFile));
+  } catch (err) {
+    if (hotwordsFile) rmSync(dirname(hotwordsFile), { recursive: true, force: true });
+    throw new EngineError('EARSHOT_ERR_MODEL_LOAD', `sherpa model "${spec.manifest.name}" (${spec.modelDir}) failed to load: ${err instanceof Error ? err.message : String(err)}`);
+  }
 
   class SherpaStream implements AsrStream {
     #s: OnlineStream = rec.createStream();
     #banked: AsrResult = { text: '', words: [] };
     #fed = 0; // samples fed since the stream's last reset
     #offsetMs = 0; // segment time at the stream's last reset
+    #endpoints = 0;
     #done = false;
 
     accept(samples: Float32Array): void {
@@ -70,6 +89,7 @@ export function createSherpaEngine(spec: SherpaSpec): AsrEngine {
       this.#decode();
       if (rec.isEndpoint(this.#s)) {
         this.#bank();
+        this.#endpoints++;
         rec.reset(this.#s);
         this.#offsetMs += (this.#fed * 1000) / 16000;
         this.#fed = 0;
@@ -88,7 +108,7 @@ export function createSherpaEngine(spec: SherpaSpec): AsrEngine {
       this.#s.inputFinished();
       this.#decode();
       this.#bank();
-      return this.#banked;
+      return { ...this.#banked, endpoints: this.#endpoints };
     }
 
     cancel(): void {
@@ -112,9 +132,11 @@ export function createSherpaEngine(spec: SherpaSpec): AsrEngine {
 
   return {
     name: 'sherpa',
-    detail: `sherpa-onnx ${spec.manifest.name} (${spec.manifest.type}, ${spec.manifest.language})${hotwordsFile ? `, ${spec.hotwords.length} hot-words` : ''}`,
+    detail: `sherpa-onnx ${spec.manifest.name} (${spec.manifest.type}, ${spec.manifest.language}) on ${spec.provider ?? 'cpu'}${hotwordsFile ? `, ${spec.hotwords.length} hot-words` : ''}`,
     start: () => new SherpaStream(),
-    close: () => {},
+    close: () => {
+      if (hotwordsFile) rmSync(dirname(hotwordsFile), { recursive: true, force: true });
+    },
   };
 }
 

@@ -10,7 +10,17 @@ const PROBE_TIMEOUT_MS = 120000;
 export interface ProbeResult {
   ok: boolean;
   detail: string;
+  /** Set when sherpa-onnx was asked for a provider it lacks and loaded on the CPU instead. */
+  providerFallback?: string;
+  /** Hot-words the model's tokens cannot spell: sherpa-onnx skips them (and says so only on stderr). */
+  skippedHotwords?: string[];
 }
+
+// utils.cc: "Cannot find ID for token X at line: <the hot-word, pieces spaced>. (Hint: ...)"
+const UNENCODABLE = /Cannot find ID for token .*? at line: (.*?)\. \(Hint/g;
+
+// session.cc, when the build lacks the provider asked for: "... Available providers: X, . Fallback to cpu!"
+const FALLBACK = /Available providers: ([^\n]*?)\s*\.?\s*Fallback to cpu/;
 
 export function probeSherpa(spec: SherpaSpec): Promise<ProbeResult> {
   const self = fileURLToPath(import.meta.url);
@@ -27,7 +37,14 @@ export function probeSherpa(spec: SherpaSpec): Promise<ProbeResult> {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) return resolve({ ok: true, detail: 'loaded' });
+      if (code === 0) {
+        const r: ProbeResult = { ok: true, detail: 'loaded' };
+        const fb = FALLBACK.exec(out);
+        if (fb) r.providerFallback = `this sherpa-onnx build has no ${spec.provider ?? 'cpu'} support (available: ${fb[1].replace(/,\s*$/, '')})`;
+        const skipped = [...new Set([...out.matchAll(UNENCODABLE)].map((m) => m[1]))];
+        if (skipped.length) r.skippedHotwords = skipped;
+        return resolve(r);
+      }
       // sherpa's own message (a file path and a parser error), last line only.
       const last = out.trim().split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 300);
       resolve({ ok: false, detail: `model failed to load (${signal ?? `exit ${code}`}): ${last}` });
