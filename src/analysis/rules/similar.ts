@@ -64,12 +64,22 @@ export function readSimilar(c: Checker, v: unknown, source: string): SimilarAdd[
   return out;
 }
 
-/** Makes each rule also hit on its examples (`any: [its when, similar]`); errors for unknown ids. */
+/**
+ * Makes each rule also hit on its examples; errors for unknown ids. Examples widen what a rule
+ * matches, never what it excludes: the rule's top-level `not:` guards ("my manager told me",
+ * "tell your supervisor how helpful you were") hold for the examples too, so the result is
+ * `any: [its when, all: [similar, ...its guards]]`.
+ */
 export function applySimilar(adds: SimilarAdd[], byId: Map<string, Rule>, errors: string[]): void {
   for (const a of adds) {
     const rule = byId.get(a.rule);
-    if (!rule) errors.push(`${a.source}: similar: examples for unknown rule "${a.rule}"`);
-    else rule.when = { kind: 'any', of: [rule.when, a.cond] };
+    if (!rule) {
+      errors.push(`${a.source}: similar: examples for unknown rule "${a.rule}"`);
+      continue;
+    }
+    const guards = rule.when.kind === 'all' ? rule.when.of.filter((c) => c.kind === 'not') : [];
+    const alt: Cond = guards.length ? { kind: 'all', of: [a.cond, ...guards] } : a.cond;
+    rule.when = { kind: 'any', of: [rule.when, alt] };
   }
 }
 

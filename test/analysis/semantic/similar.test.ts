@@ -40,6 +40,26 @@ t.test('similar as a condition and as a section for a rule of another file', asy
   t.same(rules.onUtterance(facts('agent', 2, (c) => c === esc)).map((h) => h.rule.id), [], 'speaker: customer still applies');
 });
 
+t.test("a rule's not: guards hold for its examples too", async (t) => {
+  const r = build(
+    `rules:
+  - id: esc
+    speaker: customer
+    when:
+      all:
+        - phrases: [supervisor]
+        - not: {phrases: [how helpful you]}`,
+    `similar:
+  esc: {examples: [let me speak to your manager]}`,
+  );
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  const [esc] = similarConds(r.set.rules);
+  const rules = new CallRules(r.set);
+  const say = (seq: number, text: string) => rules.onUtterance({ legId: 'c', role: 'customer', seq, startMs: seq * 1000, endMs: seq * 1000 + 500, text, emotion: 'neutral', sentiment: 0, redactions: [], similar: (c) => c === esc }).map((h) => h.rule.id);
+  t.same(say(0, 'could i have a word with whoever runs the place'), ['esc'], 'like the examples: hits');
+  t.same(say(1, 'i would like to tell whoever runs the place how helpful you were'), [], 'the guard excludes it, examples or not');
+});
+
 t.test('similar mistakes are located and explained', async (t) => {
   const bad = (yaml: string, re: RegExp, what: string) => {
     const r = build(yaml);
