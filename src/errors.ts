@@ -81,3 +81,12 @@ export class EarshotError extends Error {
     this.statusCode = ERRORS[code].http;
   }
 }
+
+/** The one error body of the HTTP API and of refused ingest upgrades (docs/errors.md#api-error-bodies). */
+export interface ApiErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+export function errorBody(code: ErrorCode, message?: string, details?: unknown): ApiErrorBody {
+  return { error: { code, message: message ?? ERRORS[code].message, ...(details === undefined ? {} : { details }) } };
+}

@@ -1,15 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ERRORS, type ErrorCode } from '../errors.js';
+import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
 
-/** The one error body of the HTTP API (docs/errors.md#api-error-bodies). */
-export interface ApiErrorBody {
-  error: { code: ErrorCode; message: string; details?: unknown };
-}
-
-export function errorBody(code: ErrorCode, message?: string, details?: unknown): ApiErrorBody {
-  return { error: { code, message: message ?? ERRORS[code].message, ...(details === undefined ? {} : { details }) } };
-}
+export { errorBody, type ApiErrorBody } from '../errors.js';
 
 /** Answers `code` with its table status (or `status` when a route keeps another one). */
 export function sendError(reply: FastifyReply, code: ErrorCode, message?: string, details?: unknown, status?: number): FastifyReply {

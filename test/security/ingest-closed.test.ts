@@ -4,6 +4,7 @@
 // point of view, and the SQLite file holds no call. /readyz and the start-up log say what is closed
 // and how to open it.
 import { connect as tcp } from 'node:net';
+import { request } from 'node:http';
 import t from 'tap';
 import { WebSocket } from 'ws';
 import { memoryLogger } from '../metrics/siprec-rig.js';
@@ -49,6 +50,21 @@ t.test('default configuration: forks, AudioSocket and off-list SIPREC are refuse
     t.equal(await upgrade(p.wsUrl + route, proto, { authorization: 'Bearer guessed-key-0123456789' }), 403, `${route}: a guessed key changes nothing`);
   }
   t.equal(await p.bad('ws-fork', 'closed'), 4, 'refusals counted (audio-fork, jambonz)');
+  // The refusal carries the API's one error body, with the code and how to open ingest.
+  const refused = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(`${p.httpUrl}${FORKS[0][0]}`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': FORKS[0][1]! } });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('upgrade', () => reject(new Error('upgraded without a key')));
+    req.on('error', reject);
+    req.end();
+  });
+  t.equal(refused.status, 403);
+  const body = JSON.parse(refused.text) as { error: { code: string; message: string } };
+  t.equal(body.error.code, 'EARSHOT_ERR_INGEST_CLOSED');
+  t.match(body.error.message, /forks\.apiKeys/);
 
   const sock = tcp(asPort, '127.0.0.1');
   const uuid = Buffer.from([0x01, 0x00, 0x10, ...Buffer.alloc(16, 7)]);

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../../config/schema.js';
+import { errorBody } from '../../errors.js';
 import type { Metrics } from '../../metrics/registry.js';
 import { addressOf, checkKey, type IngestKey, resolveIngestKeys } from './keys.js';
 import type { ForkProtocol } from './metrics.js';
@@ -77,20 +78,20 @@ export class ForkGate {
         this.metrics.badInput(parser, reason);
         req.log.warn({ reason, protocol }, 'fork connection refused');
         if (reason === 'closed') {
-          return void (await reply.code(403).send({ error: 'ingest-closed', code: 'EARSHOT_ERR_INGEST_CLOSED', message: `${protocol} ingest is closed: add a forks.apiKeys entry listing it (docs/ingest-security.md)` }));
+          return void (await reply.code(403).send(errorBody('EARSHOT_ERR_INGEST_CLOSED', `${protocol} ingest is closed: add a forks.apiKeys entry listing it (docs/ingest-security.md)`)));
         }
         const status = reason === 'forbidden-source' || reason === 'wrong-protocol' ? 403 : 401;
         return void (await reply
           .code(status)
           .header('www-authenticate', 'Bearer realm="earshot-ingest"')
-          .send({ error: 'unauthorized', code: 'EARSHOT_ERR_UNAUTHENTICATED', message: 'a valid ingest API key is required' }));
+          .send(errorBody('EARSHOT_ERR_UNAUTHENTICATED', 'a valid ingest API key is required')));
       }
       const key = (r as { key: IngestKey }).key;
       const release = this.reserve(key, remote);
       if (typeof release === 'string') {
         this.metrics.badInput(parser, release);
         req.log.warn({ reason: release, protocol }, 'fork connection refused: connection limit');
-        return void (await reply.code(503).header('retry-after', '5').send({ error: 'busy', code: 'EARSHOT_ERR_INGEST_BUSY', message: 'ingest connection limit reached' }));
+        return void (await reply.code(503).header('retry-after', '5').send(errorBody('EARSHOT_ERR_INGEST_BUSY', 'ingest connection limit reached')));
       }
       // The slot lives as long as the TCP connection, however the upgrade or the websocket ends.
       req.raw.socket.once('close', release);
