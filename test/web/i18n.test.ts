@@ -38,6 +38,8 @@ t.test('both dictionaries have the same keys and every key the console uses', as
     severity: ['info', 'warning', 'critical'],
     state: ['open', 'acked', 'resolved', 'active', 'ended', 'interrupted'],
     userRole: ['viewer', 'supervisor', 'admin'],
+    // The ingest banner: a front and its state from /readyz (ingest.sip, ingest.state.closed, …).
+    ingest: ['sip', 'forks', 'audiosocket', 'state.closed', 'state.local-only', 'state.down'],
   };
   for (const p of prefixes) {
     t.ok(values[p], `prefix ${p} has known values`);

@@ -201,8 +201,9 @@ t.test('an admin saves an alarm threshold: live on the next event, open alarms, 
   t.same(rulesOf(a.id), [], 'one competitor mention: below the shipped count of 2');
   await a.say('customer', 'I want to speak to your supervisor right now');
   await a.say('customer', 'this is stupid you are an idiot');
-  // Abuse is anger too: the negative-emotion alarm (customer-angry) comes with it.
-  t.same(rulesOf(a.id).sort(), ['abusive-language', 'customer-angry', 'escalation-request'], 'open alarms of a call in progress');
+  // Abuse is anger too: the negative-emotion alarm (customer-angry) comes with it; leaving for a
+  // rival, demanding a supervisor and insults are three negative customer turns in a row (streak).
+  t.same(rulesOf(a.id).sort(), ['abusive-language', 'customer-angry', 'customer-negative-streak', 'escalation-request'], 'open alarms of a call in progress');
   const abusive = raised.find((x) => x.rule === 'abusive-language')!;
 
   // Lower the competitor threshold to one mention and switch abusive-language off.
