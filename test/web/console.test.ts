@@ -317,6 +317,10 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
   await page.click('[data-testid="site-terms-link"]');
   await page.waitForSelector('[data-testid="site-terms-list"][data-list="competitors"]');
   t.match(await page.textContent('[data-testid="site-terms"]'), /Built in: .*contoso/);
+  // A refused term shows the server's reason from the API's error body, and saves nothing.
+  await page.fill('#terms-competitors', '$products');
+  await page.click('#terms-save');
+  await page.waitForSelector('[data-testid="rule-error"]:has-text("a term is a plain phrase")');
   await page.fill('#terms-competitors', 'redacted\nzorbix');
   await page.click('#terms-dry-run');
   await page.waitForSelector('[data-testid="terms-dry-run"] tr[data-rule="competitor-mention"]');

@@ -13,6 +13,13 @@ const isAdmin = (ctx) => ctx.session.role === 'admin';
 const SHOWN = 100;
 const canDryRun = (ctx) => ctx.session.role === 'supervisor' || ctx.session.role === 'admin';
 
+/** A refused save or dry run, from the API's one error body: its problems, errors or message. */
+function drawErrors(el, err) {
+  const d = err.details || {};
+  const list = d.problems?.length ? d.problems.map(problemText) : d.errors || [err.message || t('error.generic')];
+  el.replaceChildren(h('strong', { text: err.status === 409 ? t('rules.conflict') : t('rules.invalid') }), h('ul', {}, list.map((e) => h('li', { 'data-testid': 'rule-error', text: e }))));
+}
+
 export function render(root, ctx, selected) {
   const side = h('div', { class: 'card rules-side', id: 'rules-list' });
   const main = h('div', { class: 'rules-main', id: 'rules-main' });
@@ -92,7 +99,7 @@ export function render(root, ctx, selected) {
     const lists = () => Object.fromEntries(boxes.map((b) => [b.name, b.box.value.split('\n').map((x) => x.trim()).filter(Boolean)]));
     const errors = h('div', { class: 'rule-errors', 'data-testid': 'rule-errors' });
     const result = h('div', { id: 'terms-result' });
-    const showErrors = (err) => errors.replaceChildren(h('strong', { text: err.status === 409 ? t('rules.conflict') : t('rules.invalid') }), h('ul', {}, (err.body?.errors || [err.body?.message || t('error.generic')]).map((e) => h('li', { 'data-testid': 'rule-error', text: e }))));
+    const showErrors = (err) => drawErrors(errors, err);
     const days = h('input', { id: 'terms-days', type: 'number', min: 1, max: 90, value: 7 });
     const buttons = [];
     if (canDryRun(ctx)) {
@@ -169,11 +176,7 @@ export function render(root, ctx, selected) {
     const info = h('span', { class: 'muted small', id: 'rule-version' });
     const drawInfo = (p) => (info.textContent = p.origin === 'db' || version ? `v${version} · ${p.updatedBy || ''} · ${p.updatedAt ? fmtTime(p.updatedAt) : ''}` : t('rules.fromFile'));
     drawInfo(pack);
-    const showErrors = (err) => {
-      const d = err.details || {};
-      const list = d.problems?.length ? d.problems.map(problemText) : d.errors || [err.message || t('error.generic')];
-      errors.replaceChildren(h('strong', { text: err.status === 409 ? t('rules.conflict') : t('rules.invalid') }), h('ul', {}, list.map((e) => h('li', { 'data-testid': 'rule-error', text: e }))));
-    };
+    const showErrors = (err) => drawErrors(errors, err);
     // Alarm files: their rules at a glance, redrawn after a save.
     const tableSlot = h('div', {}, kind === ALARM && data.rules?.length ? alarmTable(data.rules) : null);
     const days = h('input', { id: 'dry-run-days', type: 'number', min: 1, max: 90, value: 7 });
