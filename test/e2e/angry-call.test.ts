@@ -71,6 +71,9 @@ interface Row { role: string; text: string; emotion: string; seq: number; legId:
 
 async function run(p: Pipeline, wav: string) {
   const res = await importFile({ log: p.log, bus: p.bus, calls: p.calls, metrics: p.metrics, speech: p.speech, imports: storeImportLedger(p.store) }, wav, { channels: ['customer', 'agent'] });
+  // call.ended (and the stored summary) follows the drain: the recogniser's last words, then the
+  // analysis still waiting for them (the semantic layer).
+  await p.calls.idle();
   await p.analysis.idle();
   p.store.flush();
   const rows = p.store.db.prepare('SELECT role, text, emotion, seq, leg_id AS legId FROM utterances WHERE call_id = ? ORDER BY start_ms').all(res.callId) as Row[];
