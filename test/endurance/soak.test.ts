@@ -35,7 +35,8 @@ t.test('10 concurrent calls for a minute: nothing lost', { timeout: 180_000 }, a
 
   const sipPort = await freePort();
   const rtpBase = 30000 + 2 * Math.floor(Math.random() * 10000);
-  const config = validateConfig({ forks: LOAD_FORKS,
+  const config = validateConfig({ forks: LOAD_FORKS, analysis: { semantic: { enabled: false } }, // the soak measures ingest and speech; the semantic layer has its own tests and competes for the 2 cores
+   
     dataDir: path.join(dir, 'data'),
     http: { host: '127.0.0.1', port: 0 },
     sip: { host: '127.0.0.1', port: sipPort },
