@@ -13,29 +13,14 @@ import { createAlarms, type AlarmStage } from '../../src/alarms/index.js';
 import { createAnalysis } from '../../src/analysis/index.js';
 import type { Alarm } from '../../src/call/types.js';
 import { validateConfig } from '../../src/config/index.js';
+import { ALARMS, RULES, startRulesServer } from './helpers/rules-server.js';
 import { login, startServer } from './helpers/server.js';
 
-const RULES = fileURLToPath(new URL('../../config/rules/', import.meta.url));
-const ALARMS = fileURLToPath(new URL('../../config/alarms/', import.meta.url));
 const COMPLAINT = readFileSync(`${RULES}complaint.yaml`, 'utf8');
 const DAY = 86_400_000;
 
 async function setup(t: Test) {
-  const reloads: RuleSource[][] = [];
-  // startServer opens the store before plugins load but returns it after: the routes read it per request.
-  const late: { store?: Store; metrics?: Metrics } = {};
-  const store = { get db() { return late.store!.db; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
-  const metrics: Metrics = { get registry() { return late.metrics!.registry; }, badInput: (p, r) => late.metrics!.badInput(p, r) };
-  const config = { analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } };
-  const s = await startServer(t, {
-    listen: false,
-    extend: (app) => void app.register(ruleRoutes({ config, store, metrics, log: pino({ level: 'silent' }), onRulesChanged: (x) => reloads.push(x) }), { prefix: '/api/v1' }),
-  });
-  late.store = s.store;
-  late.metrics = s.metrics;
-  const who = { viewer: await login(s.app, 'viewer'), supervisor: await login(s.app, 'supervisor'), admin: await login(s.app, 'admin') };
-  const req = (as: keyof typeof who, method: 'GET' | 'PUT' | 'POST', url: string, payload?: object) =>
-    s.app.inject({ method, url: `/api/v1${url}`, headers: { cookie: who[as].cookie, 'x-csrf-token': who[as].csrf }, payload });
+  const { s, reloads, req } = await startRulesServer(t);
   return { s, reloads, req };
 }
 

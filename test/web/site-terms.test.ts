@@ -8,27 +8,12 @@ import { CallRules, loadRules, type RuleSource } from '../../src/analysis/index.
 import type { Metrics } from '../../src/metrics/registry.js';
 import type { Store } from '../../src/store/types.js';
 import { ruleRoutes } from '../../src/web/routes/rules.js';
-import { login, startServer } from './helpers/server.js';
+import { ALARMS, RULES, startRulesServer } from './helpers/rules-server.js';
 
-const RULES = fileURLToPath(new URL('../../config/rules/', import.meta.url));
-const ALARMS = fileURLToPath(new URL('../../config/alarms/', import.meta.url));
 const DAY = 86_400_000;
 
 async function setup(t: Test) {
-  const reloads: RuleSource[][] = [];
-  const late: { store?: Store; metrics?: Metrics } = {};
-  const store = { get db() { return late.store!.db; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
-  const metrics: Metrics = { get registry() { return late.metrics!.registry; }, badInput: (p, r) => late.metrics!.badInput(p, r) };
-  const config = { analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } };
-  const s = await startServer(t, {
-    listen: false,
-    extend: (app) => void app.register(ruleRoutes({ config, store, metrics, log: pino({ level: 'silent' }), onRulesChanged: (x) => reloads.push(x) }), { prefix: '/api/v1' }),
-  });
-  late.store = s.store;
-  late.metrics = s.metrics;
-  const who = { viewer: await login(s.app, 'viewer'), supervisor: await login(s.app, 'supervisor'), admin: await login(s.app, 'admin') };
-  const req = (as: keyof typeof who, method: 'GET' | 'PUT' | 'POST', url: string, payload?: object) =>
-    s.app.inject({ method, url: `/api/v1${url}`, headers: { cookie: who[as].cookie, 'x-csrf-token': who[as].csrf }, payload });
+  const { s, reloads, req } = await startRulesServer(t);
   const call = (id: string, startedAt: number, lines: [role: 'customer' | 'agent', text: string][]) => {
     s.store.upsertCall({ callId: id, ingest: 'siprec', externalId: id, startedAt });
     for (const role of ['customer', 'agent'] as const) s.store.addLeg({ legId: `${id}-${role}`, callId: id, role, label: role });
