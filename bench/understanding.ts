@@ -7,7 +7,7 @@
 // Latency per utterance: wall time from the transcript event to the utterance event (what a live
 // call waits, preemption on a loaded machine included) and the process CPU time over it.
 // Run: npm run build && npm run bench:understanding -- [--corpus DIR] [--split dev|heldout] [--json]
-//        [--semantic-url URL] [--semantic-model M] [--lang en,zh]
+//        [--semantic-url URL] [--semantic-model M] [--lang en,zh] [--no-semantic] [--dump (per-utterance predictions, with --json)]
 // Tuning uses --split dev only; the held-out split is for the figures in BENCHMARKS.md.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -145,9 +145,11 @@ export interface LangResult {
   conversations?: { n: number; start: number; end: number; endsNegative: number; worst: number };
   latencyMs: { p50: number; p95: number };
   cpuMs: { p50: number; p95: number };
+  /** Per utterance, in corpus order (only with --dump): for cross-validating other classifiers against the rules on dev. */
+  predictions?: { id: string; sentiment: number; polarity: Polarity; categories: Category[] }[];
 }
 
-async function runLang(cfg: Config, utts: UtteranceLine[], convs: ConversationLine[], lang: string): Promise<LangResult> {
+async function runLang(cfg: Config, utts: UtteranceLine[], convs: ConversationLine[], lang: string, keep = false): Promise<LangResult> {
   const bus = new PipelineBus();
   const stage = await createAnalysis({ config: cfg, log: pino({ level: 'silent' }), bus, metrics: createMetrics({ defaults: false }) });
   const h = new Harness(stage, bus);
@@ -170,6 +172,7 @@ async function runLang(cfg: Config, utts: UtteranceLine[], convs: ConversationLi
     const goldC: Category[][] = [];
     const predC: Category[][] = [];
     let dropped = 0;
+    const kept: NonNullable<LangResult['predictions']> = [];
     for (const [i, u] of utts.entries()) {
       const callId = `u-${lang}-${i}`;
       const [out] = await h.call(callId, [u]);
@@ -181,6 +184,7 @@ async function runLang(cfg: Config, utts: UtteranceLine[], convs: ConversationLi
       predE.push(out?.emotion ?? 'neutral');
       goldC.push(u.categories ?? []);
       predC.push(CATEGORIES.filter((c) => rules.has(CATEGORY_RULES[c])));
+      if (keep) kept.push({ id: u.id, sentiment: out?.sentiment ?? 0, polarity: predP[predP.length - 1], categories: predC[predC.length - 1] });
     }
     const pol = perClass(goldP, predP, POLARITIES);
     const emo = perClass(goldE, predE, EMOTIONS);
@@ -192,6 +196,7 @@ async function runLang(cfg: Config, utts: UtteranceLine[], convs: ConversationLi
       categories: detection(goldC, predC, CATEGORIES),
       latencyMs: { p50: 0, p95: 0 },
       cpuMs: { p50: 0, p95: 0 },
+      ...(keep ? { predictions: kept } : {}),
     };
     if (convs.length) {
       let start = 0;
@@ -234,6 +239,10 @@ export interface Options {
   langs?: string[];
   semanticUrl?: string;
   semanticModel?: string;
+  /** Keep per-utterance predictions in the result (written with --json). */
+  dump?: boolean;
+  /** Rules column only. */
+  noSemantic?: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -254,6 +263,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--lang') o.langs = val().split(',');
     else if (a === '--semantic-url') o.semanticUrl = val();
     else if (a === '--semantic-model') o.semanticModel = val();
+    else if (a === '--dump') o.dump = true;
+    else if (a === '--no-semantic') o.noSemantic = true;
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -302,11 +313,11 @@ export async function run(o: Options): Promise<{ split: string; langs: string[];
   });
   const column = async (cfg: Config): Promise<Column> => {
     const result: Record<string, LangResult> = {};
-    for (const d of data) result[d.lang] = await runLang(cfg, d.utts, d.convs, d.lang);
+    for (const d of data) result[d.lang] = await runLang(cfg, d.utts, d.convs, d.lang, o.dump);
     return { result };
   };
   const rules = await column(rulesConfig());
-  const sem = semanticConfig(o);
+  const sem: ReturnType<typeof semanticConfig> = o.noSemantic ? { unavailable: '--no-semantic' } : semanticConfig(o);
   let semantic: Column;
   if ('unavailable' in sem) semantic = sem;
   else {
