@@ -48,6 +48,12 @@ function f(tp: number, fp: number, fn: number): { p: number; r: number; f1: numb
   return { p, r, f1: p + r ? (2 * p * r) / (p + r) : 0 };
 }
 
+/** Best polarity and its lead over the runner-up (mean top-k cosine per class). */
+function polVote(S: Float32Array[], lines: Line[], i: number, train: number[], k: number): { p: string; lead: number } {
+  const by = POL.map((p) => ({ p, s: topk(S, i, train.filter((j) => lines[j].polarity === p), k) })).sort((a, b) => b.s - a.s);
+  return { p: by[0].p, lead: by[0].s - by[1].s };
+}
+
 function polPredict(S: Float32Array[], lines: Line[], i: number, train: number[], k: number): string {
   const by = POL.map((p) => ({ p, s: topk(S, i, train.filter((j) => lines[j].polarity === p), k) }));
   return by.sort((a, b) => b.s - a.s)[0].p;
@@ -85,6 +91,9 @@ async function main(): Promise<void> {
       const ruleHit = (i: number, c: string): boolean => R !== undefined && R[i].categories.includes(c);
       const polOk: boolean[] = [];
       const hybOk: boolean[] = [];
+      const hyb2Ok: boolean[] = [];
+      // Hybrid 2: the lexicon stands unless it is unsure AND the kNN vote leads by >= m (m from the training folds).
+      const hyb2 = (i: number, v: { p: string; lead: number }, m: number): string => (R && Math.abs(R[i].sentiment) < UNSURE && v.lead >= m ? v.p : R ? R[i].polarity : v.p);
       const uni: Record<string, { tp: number; fp: number; fn: number }> = {};
       for (const c of CATS) uni[c] = { tp: 0, fp: 0, fn: 0 };
       const cat: Record<string, { tp: number; fp: number; fn: number; chosen: string[] }> = {};
@@ -99,7 +108,17 @@ async function main(): Promise<void> {
           const acc = train.filter((i) => polPredict(S, lines, i, train, k) === lines[i].polarity).length / train.length;
           if (acc > bestAcc) [bestK, bestAcc] = [k, acc];
         }
+        let bestM = 1;
+        if (R) {
+          const votes = train.map((i) => polVote(S, lines, i, train, bestK));
+          let bestOk = -1;
+          for (const m of [0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.06, 1]) {
+            const ok = train.filter((i, x) => hyb2(i, votes[x], m) === lines[i].polarity).length;
+            if (ok > bestOk) [bestM, bestOk] = [m, ok];
+          }
+        }
         for (const i of test) {
+          if (R) hyb2Ok.push(hyb2(i, polVote(S, lines, i, train, bestK), bestM) === lines[i].polarity);
           const knn = polPredict(S, lines, i, train, bestK);
           polOk.push(knn === lines[i].polarity);
           if (R) hybOk.push((Math.abs(R[i].sentiment) >= UNSURE ? R[i].polarity : knn) === lines[i].polarity);
@@ -173,6 +192,7 @@ async function main(): Promise<void> {
       if (R) {
         const acc = (ok: (i: number) => boolean): string => pct(lines.filter((_, i) => ok(i)).length / lines.length);
         console.log(`  rules alone on dev (fitted to it): polarity ${acc((i) => R[i].polarity === lines[i].polarity)}`);
+        console.log(`  polarity hybrid 2 (lexicon unless unsure and the kNN vote leads by a CV-chosen margin) ${pct(hyb2Ok.filter(Boolean).length / hyb2Ok.length)}`);
         console.log(`  polarity hybrid (lexicon where |score| >= ${UNSURE}, kNN otherwise) ${pct(hybOk.filter(Boolean).length / hybOk.length)}`);
         for (const c of CATS) {
           const m = f(uni[c].tp, uni[c].fp, uni[c].fn);
