@@ -162,8 +162,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     const day = new Date(now()).toISOString().slice(0, 10);
     for (const t of daily.add({ agentId, categories: [...state.categories.keys()], negativeSwing: negativeSwing(state.customerSentiments) }, now())) {
       // Once per agent per day, also across restarts.
-      const dup = store.db.prepare('SELECT 1 FROM alarms WHERE rule = ? AND agent_id = ? AND raised_at >= ?').get(t.rule.id, agentId, Math.floor(now() / 86_400_000) * 86_400_000);
-      if (dup) continue;
+      if (store.repos.alarms.raisedSince(t.rule.id, agentId, Math.floor(now() / 86_400_000) * 86_400_000)) continue;
       life.raise({ rule: { ...t.rule, cooldownSeconds: 86_400 }, callId, agentId, message: t.message, receivedAt: at, scope: `agent:${agentId}:${day}` });
     }
   }
