@@ -1,13 +1,15 @@
 import type Database from 'better-sqlite3';
 import { AlarmsRepo } from './alarms.js';
+import { KpiRepo } from './kpi.js';
+import { UsersRepo } from './users.js';
 
 /**
  * The repositories over the store's connection, one per domain (see docs/architecture.md, "The store
  * boundary"). Built once at open, so each statement is prepared once.
  */
 export function createRepos(db: Database.Database) {
-  return { alarms: new AlarmsRepo(db) };
+  return { alarms: new AlarmsRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db) };
 }
 
 export type Repos = ReturnType<typeof createRepos>;
-export { AlarmsRepo };
+export { AlarmsRepo, KpiRepo, UsersRepo };
