@@ -94,7 +94,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
   const consoleUrl = deps.consoleUrl ?? `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${config.http.port}`;
   let outbox: WebhookOutbox | undefined;
   const m = alarmMetrics(metrics.registry, () => outbox?.depth() ?? 0);
-  outbox = new WebhookOutbox(store.db, config.webhooks, m, log, now, consoleUrl, config.site.id, { ...OUTBOX_DEFAULTS, ...deps.outbox });
+  outbox = new WebhookOutbox(store.repos.webhookOutbox, config.webhooks, m, log, now, consoleUrl, config.site.id, { ...OUTBOX_DEFAULTS, ...deps.outbox });
   const box = outbox;
 
   let delivering: Promise<number> | undefined;
