@@ -125,7 +125,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
   const engine = new RuleEngine(rules, onTrigger, now);
   const daily = new AgentDaily([]);
   daily.setRules(rules);
-  daily.rebuild(store.db, now());
+  daily.rebuild(store.repos.alarms, now());
 
   const offs = [
     bus.on('call.started', (c) => {
@@ -185,7 +185,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
       engine.setRules(rules);
       daily.setRules(rules);
       // Recount today's finished calls so a new or changed agent-daily rule sees the whole day.
-      daily.rebuild(store.db, now());
+      daily.rebuild(store.repos.alarms, now());
       remember(rules);
       log.info({ rules: rules.length }, 'alarm rules reloaded');
       return rules;
