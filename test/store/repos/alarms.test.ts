@@ -34,3 +34,18 @@ t.test('raisedSince: an agent alarm of the day is found, another agent or an ear
   t.notOk(store.repos.alarms.raisedSince('daily', 'ag2', 4000));
   t.notOk(store.repos.alarms.raisedSince('other', 'ag1', 4000));
 });
+
+t.test("agentCallsSince: finished calls with an agent and a summary, from the day's start", async (t) => {
+  const store = openStore({ path: join(t.testdir(), 'c.db'), log });
+  t.teardown(() => store.close());
+  const call = (id: string, startedAt: number, agentId?: string) => store.upsertCall({ callId: id, ingest: 'import', externalId: id, startedAt, agentId });
+  call('old', 1000, 'ag1');
+  call('today', 5000, 'ag1');
+  call('open', 5000, 'ag1');
+  call('noagent', 5000);
+  const kpi = { kpi: { categories: { refund: 2 }, sentiment: { negativeSwing: true } } };
+  for (const id of ['old', 'today', 'noagent']) store.endCall(id, 'ended', 6000, kpi);
+  store.flush();
+  const rows = store.repos.alarms.agentCallsSince(4000);
+  t.same(rows, [{ agent_id: 'ag1', cats: '{"refund":2}', swing: 1 }]);
+});
