@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { AlarmsRepo } from '../store/repos/alarms.js';
 import { globMatch, type AlarmRule, type RuleOf } from './rules.js';
 
 const DAY = 86_400_000;
@@ -74,15 +74,10 @@ export class AgentDaily {
   }
 
   /** Replays today's finished calls from the database (their KPI summaries). */
-  rebuild(db: Database.Database, now: number): number {
+  rebuild(repo: Pick<AlarmsRepo, 'agentCallsSince'>, now: number): number {
     this.#roll(now);
     this.#agents.clear();
-    const rows = db
-      .prepare(
-        `SELECT agent_id, json_extract(summary, '$.kpi.categories') AS cats, json_extract(summary, '$.kpi.sentiment.negativeSwing') AS swing
-         FROM calls WHERE agent_id IS NOT NULL AND ended_at IS NOT NULL AND started_at >= ? AND summary IS NOT NULL`,
-      )
-      .all(this.#day * DAY) as { agent_id: string; cats: string | null; swing: number | null }[];
+    const rows = repo.agentCallsSince(this.#day * DAY);
     for (const r of rows) {
       let cats: string[] = [];
       try {

@@ -1,6 +1,6 @@
 import type { CallEvent, Utterance } from '../call/types.js';
-import { clip, insert, intersect, total, type Span } from '../kpi/intervals.js';
-import { categoryId } from '../kpi/tracker.js';
+import { clip, insert, intersect, total, type Span } from '../call/intervals.js';
+import { categoryId } from '../call/category.js';
 import { globMatch, type AlarmRule, type RuleOf } from './rules.js';
 
 /** A rule matched: the lifecycle decides (cooldown) whether it becomes an alarm. */

@@ -94,7 +94,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
   const consoleUrl = deps.consoleUrl ?? `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${config.http.port}`;
   let outbox: WebhookOutbox | undefined;
   const m = alarmMetrics(metrics.registry, () => outbox?.depth() ?? 0);
-  outbox = new WebhookOutbox(store.db, config.webhooks, m, log, now, consoleUrl, config.site.id, { ...OUTBOX_DEFAULTS, ...deps.outbox });
+  outbox = new WebhookOutbox(store.repos.webhookOutbox, config.webhooks, m, log, now, consoleUrl, config.site.id, { ...OUTBOX_DEFAULTS, ...deps.outbox });
   const box = outbox;
 
   let delivering: Promise<number> | undefined;
@@ -125,7 +125,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
   const engine = new RuleEngine(rules, onTrigger, now);
   const daily = new AgentDaily([]);
   daily.setRules(rules);
-  daily.rebuild(store.db, now());
+  daily.rebuild(store.repos.alarms, now());
 
   const offs = [
     bus.on('call.started', (c) => {
@@ -162,8 +162,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     const day = new Date(now()).toISOString().slice(0, 10);
     for (const t of daily.add({ agentId, categories: [...state.categories.keys()], negativeSwing: negativeSwing(state.customerSentiments) }, now())) {
       // Once per agent per day, also across restarts.
-      const dup = store.db.prepare('SELECT 1 FROM alarms WHERE rule = ? AND agent_id = ? AND raised_at >= ?').get(t.rule.id, agentId, Math.floor(now() / 86_400_000) * 86_400_000);
-      if (dup) continue;
+      if (store.repos.alarms.raisedSince(t.rule.id, agentId, Math.floor(now() / 86_400_000) * 86_400_000)) continue;
       life.raise({ rule: { ...t.rule, cooldownSeconds: 86_400 }, callId, agentId, message: t.message, receivedAt: at, scope: `agent:${agentId}:${day}` });
     }
   }
@@ -186,7 +185,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
       engine.setRules(rules);
       daily.setRules(rules);
       // Recount today's finished calls so a new or changed agent-daily rule sees the whole day.
-      daily.rebuild(store.db, now());
+      daily.rebuild(store.repos.alarms, now());
       remember(rules);
       log.info({ rules: rules.length }, 'alarm rules reloaded');
       return rules;

@@ -1,7 +1,6 @@
 import type { PipelineBus } from '../call/events.js';
 import type { AlarmState } from '../call/types.js';
 import type { AlarmRow, Store } from '../store/types.js';
-import { toAlarm } from '../store/index.js';
 import { AlarmError } from './errors.js';
 import type { AlarmMetrics } from './metrics.js';
 import type { WebhookOutbox } from './outbox.js';
@@ -158,12 +157,8 @@ export class AlarmLifecycle {
     if (after.size === 0) return [];
     const now = this.now();
     const minAge = Math.min(...after.values());
-    const open = this.store.db
-      .prepare("SELECT * FROM alarms WHERE state = 'open' AND escalated_at IS NULL AND raised_at <= ? ORDER BY id")
-      .all(now - minAge) as Record<string, unknown>[];
     const out: AlarmView[] = [];
-    for (const r of open) {
-      const a = toAlarm(r);
+    for (const a of this.store.repos.alarms.unescalated([...after.keys()], now - minAge)) {
       const limit = after.get(a.rule);
       if (limit === undefined || now - a.raisedAt < limit) continue;
       if (!this.store.escalateAlarm(a.id, now)) continue; // another process escalated it

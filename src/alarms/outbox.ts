@@ -1,8 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { AlarmRow } from '../store/types.js';
+import { OUTBOX_GAVE_UP as GAVE_UP, type WebhookOutboxRepo, type WebhookOutboxRow as Row } from '../store/repos/webhook-outbox.js';
 import type { AlarmMetrics } from './metrics.js';
 import { SEVERITY_RANK } from './rules.js';
 
@@ -27,15 +27,6 @@ export interface OutboxOptions {
 }
 
 export const OUTBOX_DEFAULTS: OutboxOptions = { retryBaseMs: 2000, maxDelayMs: 15 * 60_000, timeoutMs: 5000, maxAttempts: 25, batch: 20 };
-const GAVE_UP = Number.MAX_SAFE_INTEGER;
-
-interface Row {
-  id: number;
-  destination: string;
-  idem_key: string;
-  payload: string;
-  attempts: number;
-}
 
 /**
  * Webhooks through the durable `outbox` table: enqueueing is one INSERT with a unique
@@ -44,11 +35,8 @@ interface Row {
  * sent by the next process; delivered rows never are. Receivers dedupe on the key header.
  */
 export class WebhookOutbox {
-  readonly #insert;
-  readonly #due;
-
   constructor(
-    private readonly db: Database.Database,
+    private readonly repo: WebhookOutboxRepo,
     private readonly hooks: Config['webhooks'],
     private readonly m: AlarmMetrics,
     private readonly log: Logger,
@@ -56,19 +44,10 @@ export class WebhookOutbox {
     private readonly consoleUrl: string,
     private readonly siteId: string,
     private readonly opts: OutboxOptions = OUTBOX_DEFAULTS,
-  ) {
-    this.#insert = db.prepare(
-      `INSERT INTO outbox (topic, destination, idem_key, payload, created_at, next_at) VALUES ('webhook', ?, ?, ?, ?, ?)
-       ON CONFLICT(idem_key) DO NOTHING`,
-    );
-    this.#due = db.prepare(
-      `SELECT id, destination, idem_key, payload, attempts FROM outbox
-       WHERE topic = 'webhook' AND delivered_at IS NULL AND next_at <= ? ORDER BY id LIMIT ?`,
-    );
-  }
+  ) {}
 
   depth(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE topic = 'webhook' AND delivered_at IS NULL AND next_at < ?").get(GAVE_UP) as { n: number }).n;
+    return this.repo.depth();
   }
 
   /** Enqueues the alarm for every webhook whose minSeverity it meets; returns rows added. */
@@ -85,7 +64,7 @@ export class WebhookOutbox {
       if (SEVERITY_RANK[a.severity] < SEVERITY_RANK[h.minSeverity]) continue;
       // The key names the alarm, the event and the destination (hashed: URLs may hold tokens).
       const key = `earshot:${this.siteId}:alarm:${a.id}:${event}:${createHash('sha256').update(h.url).digest('hex').slice(0, 16)}`;
-      n += this.#insert.run(h.url, key, JSON.stringify(payload), now, now).changes;
+      n += this.repo.insert(h.url, key, JSON.stringify(payload), now);
     }
     return n;
   }
@@ -95,7 +74,7 @@ export class WebhookOutbox {
    * parallel (a slow receiver does not hold up the others), each one's rows in order.
    */
   async deliverDue(): Promise<number> {
-    const rows = this.#due.all(this.now(), this.opts.batch) as Row[];
+    const rows = this.repo.due(this.now(), this.opts.batch);
     const byDest = new Map<string, Row[]>();
     for (const r of rows) byDest.set(r.destination, [...(byDest.get(r.destination) ?? []), r]);
     const counts = await Promise.all(
@@ -131,7 +110,7 @@ export class WebhookOutbox {
       });
       await res.arrayBuffer().catch(() => undefined); // drain so the socket is reused
       if (res.status >= 200 && res.status < 300) {
-        this.db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(this.now(), row.id);
+        this.repo.delivered(row.id, this.now());
         this.m.deliveries.inc({ result: 'ok' });
         return true;
       }
@@ -148,7 +127,7 @@ export class WebhookOutbox {
     const attempts = row.attempts + 1;
     const giveUp = final || attempts >= this.opts.maxAttempts;
     const next = giveUp ? GAVE_UP : this.now() + backoff(attempts, this.opts);
-    this.db.prepare('UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?').run(attempts, next, error, row.id);
+    this.repo.failed(row.id, attempts, next, error);
     this.m.deliveries.inc({ result: 'failed' });
     this.m.deliveryFailures.inc({ reason });
     // The destination is operator config, not call data; log its host only.

@@ -13,11 +13,11 @@ export function serveCommand(): Command {
     .action(async (opts: { config?: string; demo?: boolean }) => {
       const config = configFrom(opts);
       const appliance = await startAppliance(config, { demo: opts.demo });
-      const db = appliance.pipeline.store.db;
-      if (opts.demo && (db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n === 0) {
+      const { store } = appliance.pipeline;
+      if (opts.demo && store.repos.users.count() === 0) {
         // A demo needs a way in; production sites create their first admin with `earshot user add`.
         const password = randomBytes(9).toString('base64url');
-        createUser(db, { username: 'admin', role: 'admin', password });
+        createUser(store.db, { username: 'admin', role: 'admin', password });
         appliance.pipeline.store.audit('system', 'user.create', 'admin', 'demo first start');
         process.stderr.write(`earshot: first start: created user "admin" with password ${password} (shown once)\n`);
       }

@@ -1,11 +1,8 @@
 import type Database from 'better-sqlite3';
+import { npsSql } from '../store/sql.js';
 
-export type NpsClass = 'promoter' | 'passive' | 'detractor';
-
-/** 9–10 promoter, 7–8 passive, 0–6 detractor (the standard NPS bands). */
-export function npsClass(score: number): NpsClass {
-  return score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor';
-}
+export { npsClass, type NpsClass } from '../call/nps.js';
+const NPS = npsSql('s.score');
 
 export interface NpsReportOptions {
   by: 'agent' | 'queue' | 'site';
@@ -52,7 +49,7 @@ export function npsReport(db: Database.Database, opts: NpsReportOptions): NpsRep
   const rows: DayRow[] = [];
   const raw = db.prepare(
     `SELECT (s.received_at / ${DAY}) * ${DAY} AS day, ${k.raw} AS key, s.kind, COUNT(*) AS n,
-       SUM(s.score >= 9) AS promoters, SUM(s.score >= 7 AND s.score < 9) AS passives, SUM(s.score < 7) AS detractors, TOTAL(s.score) AS total
+       SUM(${NPS.promoter}) AS promoters, SUM(${NPS.passive}) AS passives, SUM(${NPS.detractor}) AS detractors, TOTAL(s.score) AS total
      FROM surveys s${opts.by === 'site' ? '' : ' LEFT JOIN call_facts f ON f.call_id = s.call_id'}
      WHERE s.kind IN ('nps', 'csat') AND s.received_at >= ? AND s.received_at < ? GROUP BY 1, 2, 3`,
   );

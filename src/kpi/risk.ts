@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
 import { stringify } from 'csv-stringify/sync';
 import { npsClass, type NpsClass } from './nps.js';
+import { CATEGORY_ID_SQL } from '../store/sql.js';
 
 // Detractor root cause and the high-risk customer pool. Customers are known only by their
 // salted hash; nothing here returns transcript text, numbers or names.
 
-const CATEGORY_ID = "CASE WHEN json_valid(e.data) THEN COALESCE(json_extract(e.data, '$.category'), json_extract(e.data, '$.rule')) END";
+const CATEGORY_ID = CATEGORY_ID_SQL;
 
 export interface RootCauseCall {
   callId: string;

@@ -11,7 +11,7 @@ import { importSurveysCsv, recordSurvey } from './surveys.js';
 import { apiErrorHandler, sendError } from '../web/errors.js';
 
 export interface SurveyDeps {
-  store: Pick<Store, 'db'>;
+  store: Pick<Store, 'db' | 'repos'>;
   metrics: Metrics;
   config: Pick<Config, 'kpi'>;
   clock?: () => number;
@@ -87,12 +87,12 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
     });
 
     app.get<{ Params: Static<typeof CallParam> }>('/calls/:id/nps-prediction', { schema: { params: CallParam } }, async (req, reply) => {
-      const row = db.prepare("SELECT json_extract(summary, '$.kpi') AS kpi FROM calls WHERE id = ?").get(req.params.id) as { kpi: string | null } | undefined;
-      if (!row) throw new AlarmError('EARSHOT_ERR_NOT_FOUND', ['no such call'], 'call-unknown');
-      if (!row.kpi) return sendError(reply, 'EARSHOT_ERR_NOT_READY', 'the call has no final KPIs yet');
+      const kpi = deps.store.repos.kpi.callKpis(req.params.id);
+      if (kpi === undefined) throw new AlarmError('EARSHOT_ERR_NOT_FOUND', ['no such call'], 'call-unknown');
+      if (kpi === null) return sendError(reply, 'EARSHOT_ERR_NOT_READY', 'the call has no final KPIs yet');
       const f = fit();
       if (!f.ok) return sendError(reply, 'EARSHOT_ERR_NOT_READY', f.message, { reason: 'too-few-surveys' });
-      return { prediction: predictNps(f.model, JSON.parse(row.kpi)), heldOutAccuracy: f.accuracy };
+      return { prediction: predictNps(f.model, JSON.parse(kpi)), heldOutAccuracy: f.accuracy };
     });
 
     app.get<{ Querystring: Static<typeof RiskQuery> }>('/customers/high-risk', { schema: { querystring: RiskQuery }, config: supervisor }, async (req, reply) => {

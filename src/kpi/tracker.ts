@@ -1,6 +1,7 @@
 import type { CallEvent, EmotionLabel, LegStats, Role, Utterance } from '../call/types.js';
 import { endLabel, endsNegative } from '../analysis/emotion/trajectory.js';
-import { gaps, intersect, interruptions, total, union, type Span } from './intervals.js';
+import { gaps, intersect, interruptions, total, union, type Span } from '../call/intervals.js';
+import { categoryId } from '../call/category.js';
 import type { CallKpis, KpiOptions, LegQuality, PartyKpis } from './types.js';
 
 type Party = 'agent' | 'customer';
@@ -175,12 +176,6 @@ export class CallTracker {
 }
 
 /** The category a `call.event` kind 'category' names (analysis puts it in data.category or data.rule). */
-export function categoryId(e: CallEvent): string | undefined {
-  const d = e.data ?? {};
-  const id = d.category ?? d.rule ?? d.id;
-  return typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : undefined;
-}
-
 function counts(us: Utterance[]): Record<EmotionLabel, number> {
   const c = Object.fromEntries(EMOTIONS.map((e) => [e, 0])) as Record<EmotionLabel, number>;
   for (const u of us) if (u.emotion in c) c[u.emotion]++;

@@ -6,6 +6,7 @@
 // alarms, audit and import ledger writes are committed at once. See open.ts, writer.ts, recover.ts.
 export { openStore, type OpenStoreOptions } from './open.js';
 export { connectStore } from './connect.js';
+export { createRepos, type Repos } from './repos/index.js';
 export { backup } from './backup.js';
 export { toAlarm } from './rows.js';
 export { migrate, loadMigrations, migrationDirs, schemaVersion, type MigrateResult } from './migrate.js';

@@ -5,6 +5,7 @@ import { StoreError, notFound } from './errors.js';
 import type { StoreMetrics } from './metrics.js';
 import type { IdBlocks } from './ids.js';
 import type { Statements } from './repository.js';
+import { createRepos, type Repos } from './repos/index.js';
 import { toAlarm, toCall, toCallEvent, toImport, toLeg, toUtterance } from './rows.js';
 import type { AlarmFilter, AlarmRow, CallEventRow, CallRow, ImportRow, Store } from './types.js';
 import type { BatchWriter, WriteKind } from './writer.js';
@@ -24,7 +25,11 @@ export class SqliteStore implements Store {
     // Ids are handed out at enqueue so callers (alarm evidence, console) can use them at once.
     private readonly utteranceIds: IdBlocks,
     private readonly eventIds: IdBlocks,
-  ) {}
+  ) {
+    this.repos = createRepos(db);
+  }
+
+  readonly repos: Repos;
 
   get pendingRows(): number {
     return this.writer.pending;

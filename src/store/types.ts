@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Repos } from './repos/index.js';
 import type { Alarm, AlarmState, CallEvent, CallInfo, CallState, EndReason, LegInfo, LegStats, Utterance } from '../call/types.js';
 
 export type { LegStats };
@@ -23,6 +24,8 @@ export interface AlarmRow extends Alarm {
 export interface Store extends StoreReads {
   readonly db: Database.Database;
   readonly path: string;
+  /** The stages' repositories over this connection (statements prepared once). */
+  readonly repos: Repos;
   upsertCall(info: CallInfo): void;
   endCall(callId: string, state: CallState, endedAt: number, summary?: unknown, reason?: EndReason): void;
   addLeg(leg: LegInfo): void;

@@ -5,6 +5,7 @@ import { readFigures } from './kpi-fields.js';
 import { EMOTIONS, SEVERITIES, idLabel, nameLabel, type SyncBatch, type SyncCell } from './payload.js';
 import { batchIdFor } from './sign.js';
 import { noisyCount, secureRandom, summarise } from './stats.js';
+import { npsClass } from '../call/nps.js';
 
 export type SyncConfig = Pick<Config, 'site' | 'sync'>;
 
@@ -122,9 +123,7 @@ export function buildBatch(db: Database.Database, config: SyncConfig, fromMs: nu
       const acc = cellFor(r.receivedAt, r.queue, r.agent, false);
       if (!acc) continue; // no call ended in that cell this hour: too small to report
       if (!Number.isInteger(r.score) || r.score < 0 || r.score > 10) drop('nps-score');
-      else if (r.score >= 9) acc.nps.promoters++;
-      else if (r.score >= 7) acc.nps.passives++;
-      else acc.nps.detractors++;
+      else acc.nps[`${npsClass(r.score)}s`]++;
     }
   })();
 

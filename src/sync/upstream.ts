@@ -9,13 +9,14 @@ import { createBatchBuilder } from './builder.js';
 import { syncMetrics } from './metrics.js';
 import { syncOutbox, type PendingRow } from './outbox.js';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signBody } from './sign.js';
+import type { SyncRepo } from '../store/repos/sync.js';
 
 export { readSyncCa };
 
 export interface SyncDeps {
   config: Config;
   log: Logger;
-  store: Pick<Store, 'db'>;
+  store: Pick<Store, 'db' | 'repos'>;
   metrics: Metrics;
 }
 
@@ -67,7 +68,7 @@ export function createSync(deps: SyncDeps, opts: SyncOptions = {}): Sync {
   let running: Promise<void> | undefined;
 
   async function enqueueDue(now: number): Promise<void> {
-    let start = outbox.cursor() ?? firstStart(db, now, interval);
+    let start = outbox.cursor() ?? firstStart(deps.store.repos.sync, now, interval);
     try {
       for (let n = 0; n < MAX_BUILDS_PER_TICK && start + interval + grace <= now; n++, start += interval) {
         const built = await builder.build(config, start, start + interval);
@@ -154,14 +155,11 @@ export function createSync(deps: SyncDeps, opts: SyncOptions = {}): Sync {
 }
 
 /** Where a site that never synced starts: its oldest finished call, at most a week back. */
-function firstStart(db: Database.Database, now: number, interval: number): number {
+function firstStart(repo: SyncRepo, now: number, interval: number): number {
   const align = (t: number) => Math.floor(t / interval) * interval;
   const earliest = align(now - BACKFILL_MS);
-  // Bounded on started_at so the calls_started index serves it (a call ends after it starts).
-  const row = db
-    .prepare(`SELECT min(ended_at) AS t FROM calls WHERE started_at >= ? AND state <> 'active' AND ended_at >= ?`)
-    .get(earliest - 2 * 86_400_000, earliest) as { t: number | null };
-  return row.t === null ? align(now) : Math.max(earliest, align(row.t));
+  const t = repo.firstEndedSince(earliest);
+  return t === null ? align(now) : Math.max(earliest, align(t));
 }
 
 /** A short, bounded description of a transport error (no URL, no payload). */

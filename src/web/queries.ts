@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { callSums, mean } from './reports/call-sums.js';
 import { emotionTotals } from './reports/emotions.js';
+import { CATEGORY_ID_SQL, npsSql } from '../store/sql.js';
 
 // Every read the API makes, prepared once. The calls list is built from the filters actually set
 // (one prepared statement per combination, cached) so SQLite's planner sees only real constraints
@@ -53,7 +54,8 @@ const ALARM_COLS = `id, call_id AS callId, agent_id AS agentId, rule, severity, 
  * The category a 'category' event names: data.category, else data.rule (what analysis writes). The
  * same expression as figures.ts and the call_events_category index (migration 005), which it uses.
  */
-export const EVENT_CATEGORY = "CASE WHEN json_valid(e.data) THEN COALESCE(json_extract(e.data, '$.category'), json_extract(e.data, '$.rule')) END";
+export const EVENT_CATEGORY = CATEGORY_ID_SQL;
+const NPS = npsSql();
 
 // One condition per filter; only the set ones are joined into the statement.
 const CONDITIONS: Record<'state' | 'agent' | 'from' | 'to' | 'q' | 'category' | 'emotion', string> = {
@@ -128,7 +130,7 @@ export function createQueries(db: Database.Database, opts: { clock?: () => numbe
   const alarmCounts = db.prepare(`
     SELECT severity, state, COUNT(*) AS n FROM alarms WHERE raised_at >= @from AND raised_at < @to GROUP BY severity, state`);
   const nps = db.prepare(`
-    SELECT COUNT(*) AS n, SUM(score >= 9) AS promoters, SUM(score <= 6) AS detractors FROM surveys
+    SELECT COUNT(*) AS n, SUM(${NPS.promoter}) AS promoters, SUM(${NPS.detractor}) AS detractors FROM surveys
     WHERE kind = 'nps' AND received_at >= @from AND received_at < @to`);
   const rollups = db.prepare(`
     SELECT bucket, bucket_start AS bucketStart, dim, dim_value AS dimValue, metrics FROM kpi_rollups

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import t from 'tap';
+import { createRepos } from '../../src/store/index.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { buildBatch } from '../../src/sync/aggregate.js';
 import { createSync } from '../../src/sync/index.js';
@@ -88,7 +89,7 @@ t.test('no payload carries text, numbers, names, hashes or ids', async (t) => {
   }
   // What the running sync queues for sending (the outbox rows), with agent level on.
   const config = syncConfig({ agentLevel: true, minCellCalls: 1 });
-  const sync = createSync({ config, log: pino({ level: 'silent' }), store: { db }, metrics: createMetrics({ defaults: false }) });
+  const sync = createSync({ config, log: pino({ level: 'silent' }), store: { db, repos: createRepos(db) }, metrics: createMetrics({ defaults: false }) });
   await sync.tick(T0 + 4 * HOUR);
   await sync.close();
   const queued = db.prepare(`SELECT payload FROM outbox WHERE topic = 'sync'`).all() as { payload: string }[];

@@ -3,6 +3,7 @@
 // server; live activity is injected on the bus as the pipeline stages would emit it.
 import { existsSync, mkdirSync } from 'node:fs';
 import t from 'tap';
+import { createRepos } from '../../src/store/index.js';
 import { type Browser, type Page } from 'playwright-core';
 import type { Utterance } from '../../src/call/types.js';
 import { PASSWORD, startServer } from './helpers/server.js';
@@ -216,7 +217,7 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
       // The KPI routes take the database at once: give them their own connection to the same file.
       const db = new Database(join(dir, 'earshot.db'), { timeout: 5000 });
       t.teardown(() => db.close());
-      void app.register(surveyRoutes({ store: { db }, metrics, config: { kpi: { minCallSeconds: 10, repeatWindowDays: 7 } } }), { prefix: '/api/v1' });
+      void app.register(surveyRoutes({ store: { db, repos: createRepos(db) }, metrics, config: { kpi: { minCallSeconds: 10, repeatWindowDays: 7 } } }), { prefix: '/api/v1' });
       void app.register(ruleRoutes({ config: { analysis: { rulesDir: 'config/rules', serModel: '' }, alarms: { rulesDir: 'config/alarms' } }, store, metrics, log: pino({ level: 'silent' }), onRulesChanged: () => undefined }), { prefix: '/api/v1' });
     },
   });

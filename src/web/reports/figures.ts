@@ -2,10 +2,11 @@
 // Everything here is counts, shares and ids of calls/agents/rules: no transcript text, no
 // customer hashes, no numbers. Calls belong to the range they started in.
 import type Database from 'better-sqlite3';
-import { npsClass } from '../../kpi/index.js';
 
 import { callSums, mean } from './call-sums.js';
 import { hybrid } from './emotions.js';
+import { CATEGORY_ID_SQL, npsSql } from '../../store/sql.js';
+import { npsClass, npsScore } from '../../call/nps.js';
 
 export { EMOTIONS, emotionMap, emotionTotals, hotSpots, type Emotion, type EmotionBucket, type EmotionTotal, type HotSpot } from './emotions.js';
 
@@ -14,7 +15,8 @@ export interface Range {
   to: number;
 }
 
-const CATEGORY_ID = "CASE WHEN json_valid(e.data) THEN COALESCE(json_extract(e.data, '$.category'), json_extract(e.data, '$.rule')) END";
+const CATEGORY_ID = CATEGORY_ID_SQL;
+const NPS = npsSql();
 const NEG_END = "json_extract(c.summary, '$.kpi.sentiment.negativeEnd')";
 const CALL_QA = "(SELECT AVG(json_extract(q.value, '$.score')) FROM json_each(c.summary, '$.qa') q)";
 
@@ -108,7 +110,7 @@ export function npsTrend(db: Database.Database, r: Range, bucketMs: number): { b
   return db
     .prepare(
       `SELECT CAST(received_at / @b AS INTEGER) * @b AS bucket, COUNT(*) AS responses,
-         ROUND(1000.0 * (SUM(score >= 9) - SUM(score <= 6)) / COUNT(*)) / 10 AS nps
+         ROUND(1000.0 * (SUM(${NPS.promoter}) - SUM(${NPS.detractor})) / COUNT(*)) / 10 AS nps
        FROM surveys WHERE kind = 'nps' AND received_at >= @from AND received_at < @to GROUP BY 1 ORDER BY 1`,
     )
     .all({ ...r, b: bucketMs }) as { bucket: number; responses: number; nps: number }[];
@@ -144,7 +146,7 @@ export function npsDrivers(db: Database.Database, r: Range, minResponses = 2): N
   const rules = perCall(`SELECT DISTINCT a.call_id AS id, a.rule AS v FROM surveys s CROSS JOIN alarms a ON a.call_id = s.call_id
     WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to`);
   if (!answers.length) return [];
-  const score = (xs: number[]) => Math.round(((xs.filter((s) => s >= 9).length - xs.filter((s) => s <= 6).length) / xs.length) * 1000) / 10;
+  const score = (xs: number[]) => npsScore(xs) ?? 0;
   const overall = score(answers.map((a) => a.score));
   const groups = new Map<string, number[]>();
   const add = (k: string, s: number) => (groups.get(k) ?? groups.set(k, []).get(k)!).push(s);
@@ -155,7 +157,7 @@ export function npsDrivers(db: Database.Database, r: Range, minResponses = 2): N
   }
   return [...groups]
     .filter(([, xs]) => xs.length >= minResponses)
-    .map(([driver, xs]) => ({ driver, responses: xs.length, nps: score(xs), impact: Math.round((score(xs) - overall) * 10) / 10, detractors: xs.filter((s) => s <= 6).length }))
+    .map(([driver, xs]) => ({ driver, responses: xs.length, nps: score(xs), impact: Math.round((score(xs) - overall) * 10) / 10, detractors: xs.filter((s) => npsClass(s) === 'detractor').length }))
     .sort((a, b) => a.impact - b.impact || b.responses - a.responses);
 }
 

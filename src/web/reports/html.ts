@@ -2,6 +2,7 @@
 // Every value is escaped; the figures carry no transcript text, customer hashes or numbers.
 import { COACH, type Change, type ReportData } from './build.js';
 import { LABELS, type ReportLang } from './labels.js';
+import { npsClass } from '../../call/nps.js';
 
 const esc = (v: unknown) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const pct = (x: number | null) => (x === null ? '–' : `${Math.round(x * 100)}%`);
@@ -87,7 +88,7 @@ export function renderHtml(r: ReportData, opts: { lang?: ReportLang; consoleUrl?
   if (!n.responses) parts.push(`<p class="note">${esc(L.noSurveys)}</p>`);
   else {
     parts.push(`<p data-section="nps">NPS <b>${num(n.nps, 1)}</b> ${delta(n.nps, r.nps.prev.nps, { goodUp: true, d: 1 })} · ${esc(L.responses)} ${n.responses} · ${esc(L.promoters)} ${n.promoters} · ${esc(L.passives)} ${n.passives} · ${esc(L.detractors)} ${n.detractors}</p><div class="hist">`);
-    n.histogram.forEach((c, s) => parts.push(`<div>${c || ''}<i class="${s >= 9 ? 'p' : s <= 6 ? 'd' : ''}" style="height:${Math.round((60 * c) / maxHist)}px"></i>${s}</div>`));
+    n.histogram.forEach((c, s) => parts.push(`<div>${c || ''}<i class="${{ promoter: 'p', detractor: 'd', passive: '' }[npsClass(s)]}" style="height:${Math.round((60 * c) / maxHist)}px"></i>${s}</div>`));
     parts.push('</div>');
     parts.push(`<p class="note">${esc(L.driversNote)}</p><table data-section="drivers"><tr><th>${esc(L.driver)}</th><th class="n">${esc(L.responses)}</th><th class="n">NPS</th><th class="n">${esc(L.impact)}</th></tr>`);
     if (!r.drivers.length) parts.push(`<tr><td colspan="4" class="note">${esc(L.none)}</td></tr>`);

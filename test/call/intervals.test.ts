@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { gaps, insert, intersect, interruptions, total, union } from '../../src/kpi/intervals.js';
+import { gaps, insert, intersect, interruptions, total, union } from '../../src/call/intervals.js';
 
 const span = fc.tuple(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 2_000 })).map(([s, d]) => ({ start: s, end: s + d }));
 

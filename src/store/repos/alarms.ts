@@ -1,0 +1,37 @@
+import type Database from 'better-sqlite3';
+import { toAlarm } from '../rows.js';
+import type { AlarmRow } from '../types.js';
+
+/** The alarm stage's reads beyond the Store's own alarm API. Statements prepared once. */
+export class AlarmsRepo {
+  readonly #unescalated: Database.Statement;
+  readonly #raisedSince: Database.Statement;
+  readonly #agentDay: Database.Statement;
+
+  constructor(db: Database.Database) {
+    // Only the rules that escalate are read: the scan runs every few seconds over open alarms.
+    this.#unescalated = db.prepare(
+      "SELECT * FROM alarms WHERE state = 'open' AND escalated_at IS NULL AND raised_at <= ? AND rule IN (SELECT value FROM json_each(?)) ORDER BY id",
+    );
+    this.#raisedSince = db.prepare('SELECT 1 FROM alarms WHERE rule = ? AND agent_id = ? AND raised_at >= ?').pluck();
+    this.#agentDay = db.prepare(
+      `SELECT agent_id, json_extract(summary, '$.kpi.categories') AS cats, json_extract(summary, '$.kpi.sentiment.negativeSwing') AS swing
+       FROM calls WHERE agent_id IS NOT NULL AND ended_at IS NOT NULL AND started_at >= ? AND summary IS NOT NULL`,
+    );
+  }
+
+  /** Open, not yet escalated alarms of `rules` raised at or before `before`, oldest id first. */
+  unescalated(rules: readonly string[], before: number): AlarmRow[] {
+    return (this.#unescalated.all(before, JSON.stringify(rules)) as Record<string, unknown>[]).map(toAlarm);
+  }
+
+  /** Whether `rule` raised an alarm for `agentId` at or after `since` (once-a-day agent alarms). */
+  raisedSince(rule: string, agentId: string, since: number): boolean {
+    return this.#raisedSince.get(rule, agentId, since) !== undefined;
+  }
+
+  /** Finished calls with an agent started at or after `since`: their KPI categories (JSON) and negative swing. */
+  agentCallsSince(since: number): { agent_id: string; cats: string | null; swing: number | null }[] {
+    return this.#agentDay.all(since) as { agent_id: string; cats: string | null; swing: number | null }[];
+  }
+}

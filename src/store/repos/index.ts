@@ -1,0 +1,17 @@
+import type Database from 'better-sqlite3';
+import { AlarmsRepo } from './alarms.js';
+import { KpiRepo } from './kpi.js';
+import { SyncRepo } from './sync.js';
+import { UsersRepo } from './users.js';
+import { WebhookOutboxRepo } from './webhook-outbox.js';
+
+/**
+ * The repositories over the store's connection, one per domain (see docs/architecture.md, "The store
+ * boundary"). Built once at open, so each statement is prepared once.
+ */
+export function createRepos(db: Database.Database) {
+  return { alarms: new AlarmsRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db) };
+}
+
+export type Repos = ReturnType<typeof createRepos>;
+export { AlarmsRepo, KpiRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
