@@ -133,7 +133,10 @@ t.test('two writers on one database (serve + a CLI import) never hand out the sa
   for (let s = 0; s < 1000; s++) {
     idsA.push(a.addUtterance(utterance(la, s)));
     idsB.push(b.addUtterance(utterance(lb, s)));
-    if (s % 70 === 0) (a.flush(), b.flush());
+    if (s % 70 === 0) {
+      a.flush();
+      b.flush();
+    }
   }
   a.flush();
   b.flush();
