@@ -40,6 +40,10 @@ t.test('mod_audio_fork without metadata uses the query; abrupt disconnect closes
   t.equal(r.audio.get(r.legs[0].legId)![1].sampleRate, 16000);
   t.equal(r.ended[0].state, 'interrupted');
   t.equal(r.calls.size, 0);
+  // One child logger per call: the lines from the call's opening on carry its callId.
+  const from = r.logs.findIndex((l) => l.msg === 'fork call opened');
+  t.ok(from >= 0, 'the call opening is logged');
+  t.ok(r.logs.slice(from).every((l) => l.callId === r.started[0]), 'every later line is bound to the callId');
 });
 
 t.test('API keys: missing or wrong key is refused with 401 before the upgrade', async (t) => {
