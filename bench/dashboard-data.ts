@@ -29,7 +29,6 @@ export const CATEGORIES = ['greeting', 'billing', 'refund', 'cancel', 'complaint
   'payment-failed', 'address-change', 'escalation', 'churn-threat', 'thanks', 'hold-long', 'price', 'contract', 'outage', 'roaming',
   'sim-card', 'invoice-copy', 'discount', 'abusive', 'legal-threat', 'supervisor-request'];
 const RULES = ['negative-streak', 'long-silence', 'overtalk', 'competitor-named', 'abusive-language', 'compliance-missed', 'agent-daily-violations', 'negative-swings'];
-const EMOTIONS = ['angry', 'frustrated', 'neutral', 'satisfied'] as const;
 const WORDS = ('i am calling about my bill the invoice shows a charge that i did not expect can you help me with the refund please ' +
   'thank you for waiting let me check your account i see the payment was declined yesterday we can set up a new card ' +
   'my internet has been down since monday the router keeps restarting would you like me to book a technician appointment ' +

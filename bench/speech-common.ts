@@ -57,7 +57,7 @@ export function flite(voices = VOICES): Clip[] {
 function mulawEncode(s: number): number {
   const BIAS = 0x84;
   const sign = s < 0 ? 0x80 : 0;
-  let x = Math.min(Math.abs(s), 32635) + BIAS;
+  const x = Math.min(Math.abs(s), 32635) + BIAS;
   let exp = 7;
   for (let mask = 0x4000; (x & mask) === 0 && exp > 0; mask >>= 1) exp--;
   const mant = (x >> (exp + 3)) & 0x0f;

@@ -77,7 +77,7 @@ function readJsonl<T>(file: string): T[] {
       try {
         return JSON.parse(l) as T;
       } catch (err) {
-        throw new Error(`${file}:${n}: not JSON (${(err as Error).message})`);
+        throw new Error(`${file}:${n}: not JSON (${(err as Error).message})`, { cause: err });
       }
     });
 }

@@ -69,14 +69,19 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/**
+ * The one error an operator or API client sees. Stage errors subclass it (WavError, ConfigError …)
+ * so `instanceof` still picks them out; `message` replaces the table sentence when a subclass words
+ * its own (a list of problems, a reason).
+ */
 export class EarshotError extends Error {
   readonly statusCode: number;
   constructor(
     readonly code: ErrorCode,
     detail?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; message?: string },
   ) {
-    super(detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message, options);
+    super(options?.message ?? (detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EarshotError';
     this.statusCode = ERRORS[code].http;
   }

@@ -113,7 +113,7 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
       const speechStopped = speechStage.close().catch((err: unknown) => log.error({ err }, 'speech stage did not close cleanly'));
       analysis.close();
       await alarms.close();
-      await kpi.close();
+      kpi.close();
       await sync.close();
       await retention.close();
       store.close();

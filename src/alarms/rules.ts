@@ -1,6 +1,6 @@
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { isAlias, isMap, isScalar, LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
 import type { Severity } from '../call/types.js';
 import { AlarmError, type RuleProblem } from './errors.js';
 

@@ -56,7 +56,7 @@ export interface Topic {
 /** Content words of a redacted utterance. */
 export function terms(text: string): Set<string> {
   const out = new Set<string>();
-  for (const raw of text.toLowerCase().split(/[^\p{L}\p{N}'\[\]]+/u)) {
+  for (const raw of text.toLowerCase().split(/[^\p{L}\p{N}'[\]]+/u)) {
     if (!raw || REDACTION.test(raw.toUpperCase())) continue;
     if (hasCjk(raw)) {
       for (const w of segmenter().cut(raw, true)) if (w.length >= 2 && hasCjk(w) && !ZH_STOP.has(w)) out.add(w);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PipelineBus } from './events.js';
 import type { CallIdentity } from './identity.js';
 import type { CallInfo, CallState, EndReason, IngestKind, LegInfo, Participant, Role } from './types.js';
+import { EarshotError } from '../errors.js';
 
 export interface ActiveCall {
   info: CallInfo;
@@ -28,10 +29,11 @@ export interface NewLeg {
   codec?: string;
 }
 
-export class CallLimitError extends Error {
-  readonly code = 'EARSHOT_ERR_CALL_LIMIT';
+export class CallLimitError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_CALL_LIMIT';
   constructor(readonly limit: number) {
-    super(`call limit of ${limit} active calls reached`);
+    super('EARSHOT_ERR_CALL_LIMIT', undefined, { message: `call limit of ${limit} active calls reached` });
+    this.name = 'CallLimitError';
   }
 }
 

@@ -5,12 +5,14 @@ import type { TSchema } from '@sinclair/typebox';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
+import { EarshotError } from '../errors.js';
 
 /** A config problem, naming the key, the bad value and what is allowed. Start-up stops on it. */
-export class ConfigError extends Error {
-  readonly code = 'EARSHOT_ERR_CONFIG';
+export class ConfigError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_CONFIG';
   constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    super('EARSHOT_ERR_CONFIG', undefined, { message: `invalid configuration:\n  - ${problems.join('\n  - ')}` });
+    this.name = 'ConfigError';
   }
 }
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyContextConfig, FastifyError, FastifyPluginAsync } from 'fastify';
+import type { FastifyContextConfig, FastifyPluginAsync } from 'fastify';
 import { AlarmError } from '../alarms/errors.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';

@@ -1,3 +1,4 @@
+import { EarshotError } from '../errors.js';
 // Streaming rational resampler (polyphase, Kaiser-windowed sinc) to the recogniser's 16 kHz.
 // Linear interpolation would fold everything above 8 kHz of a 48 kHz source back into the speech
 // band and leave 8 kHz sources' spectral images at 4-8 kHz; both hurt recognition.
@@ -24,8 +25,12 @@ function besselI0(x: number): number {
   return sum;
 }
 
-export class ResampleError extends Error {
-  readonly code = 'EARSHOT_ERR_SAMPLE_RATE';
+export class ResampleError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_SAMPLE_RATE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EARSHOT_ERR_SAMPLE_RATE', undefined, { message, cause: options?.cause });
+    this.name = 'ResampleError';
+  }
 }
 
 /** True for rates the resampler accepts (integer Hz, 4–192 kHz, a reasonable ratio to 16 kHz). */

@@ -1,3 +1,4 @@
+import { EarshotError } from '../errors.js';
 // Minimal RIFF/WAVE reader for 16-bit PCM (tests, benches, the model tools' self-check).
 // Import of customer recordings has its own decoder in the ingest stage.
 
@@ -8,8 +9,12 @@ export interface Wav {
   samples: Int16Array;
 }
 
-export class WavError extends Error {
-  readonly code = 'EARSHOT_ERR_WAV';
+export class WavError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_WAV';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EARSHOT_ERR_WAV', undefined, { message, cause: options?.cause });
+    this.name = 'WavError';
+  }
 }
 
 export function parseWav(buf: Buffer): Wav {

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import { readSyncCa } from '../config/load.js';

@@ -51,6 +51,11 @@ export function apiErrorHandler(metrics: Metrics): Handler {
         const details = Array.isArray(own.details) && own.details.length ? { problems: own.details.slice(0, 50), errors: own.problems?.slice(0, 50) } : undefined;
         return sendError(reply, own.code, err.message, details, status);
       }
+      // Schema validation: where and why, never the offending value (it may be a number or a name).
+      if (err.validation) {
+        const problems = err.validation.slice(0, 50).map((v) => ({ path: v.instancePath, keyword: v.keyword, message: v.message }));
+        return sendError(reply, 'EARSHOT_ERR_BAD_INPUT', err.message, { context: err.validationContext, problems }, status);
+      }
       if (status === 413) return sendError(reply, 'EARSHOT_ERR_TOO_LARGE', err.message);
       if (status === 415) return sendError(reply, 'EARSHOT_ERR_MEDIA_TYPE', err.message);
       if (status === 404) return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', err.message);

@@ -131,7 +131,7 @@ t.test('a Chinese call: negation, escalation, disclosure too late', async (t) =>
   t.equal(missing.legId, undefined, 'an absence has no utterance');
   t.same(missing.data, { rule: 'recording-disclosure-missing', severity: 'critical' });
   const sum = s.stage.callSummary(c)!;
-  t.ok(['frustrated', 'angry'].includes(sum.emotion.start), `starts negative: ${sum.emotion.start}`);
+  t.ok(['frustrated', 'angry'].includes(sum.emotion.start ?? ''), `starts negative: ${sum.emotion.start}`);
   t.equal(sum.emotion.end, 'satisfied');
   t.ok(sum.emotion.swings >= 1);
 });

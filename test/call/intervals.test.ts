@@ -4,7 +4,7 @@ import { gaps, insert, intersect, interruptions, total, union } from '../../src/
 
 const span = fc.tuple(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 2_000 })).map(([s, d]) => ({ start: s, end: s + d }));
 
-t.test('union, gaps and intersection agree with a millisecond-by-millisecond count', async (t) => {
+t.test('union, gaps and intersection agree with a millisecond-by-millisecond count', async (_t) => {
   fc.assert(
     fc.property(fc.array(span, { maxLength: 12 }), fc.array(span, { maxLength: 12 }), (a, b) => {
       const covered = (xs: { start: number; end: number }[], ms: number) => xs.some((x) => x.start <= ms && ms < x.end);
@@ -35,7 +35,7 @@ t.test('interruptions: taking the floor counts, backchannels and late yields do 
   t.equal(interruptions(a, [{ start: 10_000, end: 12_000 }], 1500), 0, 'a clean turn change');
 });
 
-t.test('insert keeps a sorted union equal to union() of everything inserted', async (t) => {
+t.test('insert keeps a sorted union equal to union() of everything inserted', async (_t) => {
   fc.assert(
     fc.property(fc.array(span, { maxLength: 30 }), (xs) => {
       const list: { start: number; end: number }[] = [];

@@ -139,7 +139,10 @@ t.test('no PII in logs, metrics, sync, webhooks, live messages or stored text', 
   await fork((f) => {
     f.send(JSON.stringify(forkMeta));
     const second = new Int16Array(32000); // one second of the call, interleaved
-    for (let i = 0; i < 16000; i++) (second[2 * i] = chans[0][i]), (second[2 * i + 1] = chans[1][i]);
+    for (let i = 0; i < 16000; i++) {
+      second[2 * i] = chans[0][i];
+      second[2 * i + 1] = chans[1][i];
+    }
     f.send(Buffer.from(second.buffer));
     f.close(1000);
   });

@@ -25,7 +25,7 @@ function slowConnection(port: number, localAddress: string): Promise<{ sock: net
       sock.write(`INVITE sip:srs@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/TCP ${localAddress}:5060;branch=z9hG4bKslow\r\n`);
       resolve({ sock, closed });
     });
-    closed.then(() => resolve({ sock, closed }));
+    void closed.then(() => resolve({ sock, closed }));
   });
 }
 

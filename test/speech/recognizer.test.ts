@@ -57,7 +57,9 @@ t.test('VAD segments and transcripts of a padded flite clip, at 16 and 8 kHz', a
     const wav = loadWav(join(dir, rate === 16000 ? 'call16.wav' : 'call8.wav'));
     t.equal(wav.sampleRate, rate);
     rec.open('leg-1');
-    for (const f of frames(wav.samples, rate)) rec.audio('leg-1', f.samples, rate, f.tMs + 500);
+    const fed: Promise<void>[] = [];
+    for (const f of frames(wav.samples, rate)) fed.push(rec.audio('leg-1', f.samples, rate, f.tMs + 500));
+    await Promise.all(fed);
     await rec.end('leg-1');
     t.same(c.errors, [], `${rate}: no errors`);
     t.equal(c.speech.length, 2, `${rate}: two speech segments`);

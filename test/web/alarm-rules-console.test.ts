@@ -5,7 +5,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { type Browser } from 'playwright-core';
 import { pino } from 'pino';
 import { createAlarms, type AlarmStage } from '../../src/alarms/index.js';
 import { validateConfig } from '../../src/config/index.js';
@@ -23,7 +22,7 @@ t.test('an admin edits an alarm threshold in the console; a supervisor reads it'
   const late: { store?: Store; metrics?: Metrics; alarms?: AlarmStage } = {};
   const store = { get db() { return late.store!.db; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
   const metrics: Metrics = { get registry() { return late.metrics!.registry; }, badInput: (p, r) => late.metrics!.badInput(p, r) };
-  const config = { analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } };
+  const config = validateConfig({ analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } });
   const s = await startServer(t, {
     extend: (app) =>
       void app.register(ruleRoutes({ config, store, metrics, log: pino({ level: 'silent' }), onRulesChanged: () => undefined, onAlarmRulesChanged: (r) => late.alarms!.reloadRules(r) }), { prefix: '/api/v1' }),

@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import t from 'tap';
 import { createRepos } from '../../src/store/index.js';
-import { type Browser, type Page } from 'playwright-core';
+import { validateConfig } from '../../src/config/index.js';
+import { type Page } from 'playwright-core';
 import type { Utterance } from '../../src/call/types.js';
 import { PASSWORD, startServer } from './helpers/server.js';
 import { CHROMIUM, launch } from './helpers/browser.js';
@@ -108,7 +109,7 @@ t.test('supervisor console end to end', { skip: !existsSync(CHROMIUM) && 'chromi
   // Category badges: newest first, and a badge is shown whole or not at all (never clipped).
   const badges = await page.$eval(`${tileSel} .badges`, (row) => {
     const r = row.getBoundingClientRect();
-    return [...row.querySelectorAll('.badge')].map((b) => {
+    return Array.from(row.querySelectorAll('.badge')).map((b) => {
       const x = b.getBoundingClientRect();
       return { text: b.textContent, shown: x.top < r.bottom, whole: x.left >= r.left - 0.5 && x.right <= r.right + 0.5 };
     });
@@ -217,8 +218,8 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
       // The KPI routes take the database at once: give them their own connection to the same file.
       const db = new Database(join(dir, 'earshot.db'), { timeout: 5000 });
       t.teardown(() => db.close());
-      void app.register(surveyRoutes({ store: { db, repos: createRepos(db) }, metrics, config: { kpi: { minCallSeconds: 10, repeatWindowDays: 7 } } }), { prefix: '/api/v1' });
-      void app.register(ruleRoutes({ config: { analysis: { rulesDir: 'config/rules', serModel: '' }, alarms: { rulesDir: 'config/alarms' } }, store, metrics, log: pino({ level: 'silent' }), onRulesChanged: () => undefined }), { prefix: '/api/v1' });
+      void app.register(surveyRoutes({ store: { db, repos: createRepos(db) }, metrics, config: validateConfig({ kpi: { minCallSeconds: 10, repeatWindowDays: 7 } }) }), { prefix: '/api/v1' });
+      void app.register(ruleRoutes({ config: validateConfig({ analysis: { rulesDir: 'config/rules', serModel: '' }, alarms: { rulesDir: 'config/alarms' } }), store, metrics, log: pino({ level: 'silent' }), onRulesChanged: () => undefined }), { prefix: '/api/v1' });
     },
   });
   late.s = s;

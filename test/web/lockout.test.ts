@@ -67,7 +67,7 @@ t.test('an attacker guessing once a minute for two days cannot keep the admin lo
 });
 
 t.test('unknown user, wrong password and locked account get the same answer', async (t) => {
-  let now = Date.UTC(2026, 11, 7, 9);
+  const now = Date.UTC(2026, 11, 7, 9);
   const s = await startServer(t, { tuning: tuning(() => now) });
   for (let i = 0; i < 5; i++) await http(s.base, '/api/v1/auth/login', { body: { username: 'viewer', password: `nope ${i}` }, from: '127.0.0.4' });
   const ask = (username: string, password: string, from: string) => http(s.base, '/api/v1/auth/login', { body: { username, password }, from });
@@ -94,7 +94,7 @@ const cli = fileURLToPath(new URL('../../dist/src/cli/index.js', import.meta.url
 
 t.test('earshot user unlock, the real CLI on the server database, ends a lock at once', { skip: existsSync(cli) ? false : 'run `npm run build` first' }, async (t) => {
   const dir = t.testdir();
-  let now = Date.UTC(2026, 11, 7, 9);
+  const now = Date.UTC(2026, 11, 7, 9);
   const s = await startServer(t, { dir, tuning: tuning(() => now) });
   for (let i = 0; i < 5; i++) await http(s.base, '/api/v1/auth/login', { body: { username: 'supervisor', password: `nope ${i}` }, from: '127.0.0.5' });
   const right = () => http(s.base, '/api/v1/auth/login', { body: { username: 'supervisor', password: PASSWORD }, from: '127.0.0.6' });

@@ -2,10 +2,8 @@
 // real SQLite store: precise 422s that change nothing, roles, versioned saves with audit and
 // reload, dry runs over stored calls; for analysis packs and alarm rule files alike.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { pino } from 'pino';
-import type { RuleSource } from '../../src/analysis/index.js';
 import type { Metrics } from '../../src/metrics/registry.js';
 import type { Store } from '../../src/store/types.js';
 import { ruleRoutes } from '../../src/web/routes/rules.js';
@@ -136,7 +134,7 @@ async function setupAlarms(t: Test) {
   const late: { store?: Store; metrics?: Metrics; alarms?: AlarmStage } = {};
   const store = { get db() { return late.store!.db; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
   const metrics: Metrics = { get registry() { return late.metrics!.registry; }, badInput: (p, r) => late.metrics!.badInput(p, r) };
-  const config = { analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } };
+  const config = validateConfig({ analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } });
   const s = await startServer(t, {
     listen: false,
     extend: (app) =>

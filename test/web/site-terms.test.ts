@@ -1,14 +1,9 @@
 // Site terms through the rules API over the shipped packs and a real SQLite store: the lists a
 // site adds to the built-in concepts, a dry run of what they would newly match in stored calls
 // (nothing saved), precise refusals, then a versioned, audited save that the analysis reloads.
-import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { pino } from 'pino';
-import { CallRules, loadRules, type RuleSource } from '../../src/analysis/index.js';
-import type { Metrics } from '../../src/metrics/registry.js';
-import type { Store } from '../../src/store/types.js';
-import { ruleRoutes } from '../../src/web/routes/rules.js';
-import { ALARMS, RULES, startRulesServer } from './helpers/rules-server.js';
+import { CallRules, loadRules } from '../../src/analysis/index.js';
+import { RULES, startRulesServer } from './helpers/rules-server.js';
 
 const DAY = 86_400_000;
 

@@ -61,5 +61,6 @@ export function patternPass(text: string, ctx: Context, found: Found[], kept: st
 }
 
 export function restoreKept(text: string, kept: string[]): string {
+  // eslint-disable-next-line no-control-regex -- \u0001/\u0002 are the placeholder brackets this module writes itself
   return kept.length ? text.replace(/\u0001(\d+)\u0002/gu, (_, i: string) => kept[Number(i)]) : text;
 }

@@ -174,7 +174,7 @@ export function anyPhrase(set: PhraseSet, text: string): boolean {
 /** Start offsets of the words of a text: English words by letters, Chinese runs cut by jieba. */
 export function wordStarts(text: string): number[] {
   const starts: number[] = [];
-  const re = /[\u3400-\u9fff\uf900-\ufaff]+|[\p{L}\p{N}'\[\]]+/gu;
+  const re = /[\u3400-\u9fff\uf900-\ufaff]+|[\p{L}\p{N}'[\]]+/gu;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     if (hasCjk(m[0])) {
       let off = m.index;

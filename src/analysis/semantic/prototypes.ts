@@ -29,7 +29,7 @@ export function loadPrototypes(path: string): Prototypes {
   try {
     doc = parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0]}`);
+    throw new Error(`${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0]}`, { cause: err });
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error(`${path}: must map negative/neutral/positive to lists of sentences`);
   const o = doc as Record<string, unknown>;

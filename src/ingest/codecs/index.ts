@@ -4,6 +4,7 @@ import { OpusDecoder } from 'opus-decoder';
 import { ALAW_TABLE, ULAW_TABLE, decodeG711 } from './g711.js';
 import { G722Decoder } from './g722.js';
 import { allocPcm } from './pcm-slab.js';
+import { EarshotError } from '../../errors.js';
 
 export interface Decoder {
   /** Upper-case encoding name as in SDP rtpmap (PCMU, PCMA, G722, L16, OPUS). */
@@ -53,8 +54,12 @@ export function isDecodable(spec: CodecSpec): boolean {
   }
 }
 
-export class DecodeError extends Error {
-  readonly code = 'EARSHOT_ERR_DECODE';
+export class DecodeError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_DECODE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EARSHOT_ERR_DECODE', undefined, { message, cause: options?.cause });
+    this.name = 'DecodeError';
+  }
 }
 
 function l16Decoder(clockRate: number, channels: number): Decoder {

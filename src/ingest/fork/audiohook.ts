@@ -51,7 +51,8 @@ export function audioHookHandler(deps: ForkDeps, gate: ForkGate) {
   const fm = forkMetrics(metrics.registry);
   return (socket: WebSocket, req: FastifyRequest): void => {
     const disconnected = fm.connected('audiohook');
-    const clog = log.child({ ingest: 'audiohook' });
+    // Re-bound once to the call's id when the call opens: every later line names it (docs/architecture.md).
+    let clog = log.child({ ingest: 'audiohook' });
     const source = gate.keyOf(req)?.name;
     let opening: { ext: string; callerId?: string } | undefined;
     const headerSession = req.headers['audiohook-session-id'];
@@ -71,7 +72,7 @@ export function audioHookHandler(deps: ForkDeps, gate: ForkGate) {
 
     const protocolError = (reason: string, info: string, wsCode: number = WS.PROTOCOL_ERROR): void => {
       metrics.badInput('audiohook', reason);
-      clog.warn({ reason, callId: call?.callId }, 'audiohook protocol error; disconnecting');
+      clog.warn({ reason }, 'audiohook protocol error; disconnecting');
       if (state !== 'error' && state !== 'closed') send('disconnect', { reason: 'error', info });
       state = 'error';
       idle.stop();
@@ -81,7 +82,7 @@ export function audioHookHandler(deps: ForkDeps, gate: ForkGate) {
     // Paused on purpose (AudioHook pause, e.g. while a card number is read) stops the clock.
     const idle = new IdleTimer(config.forks.idleSeconds * 1000, () => {
       metrics.badInput('audiohook', 'idle');
-      clog.info({ callId: call?.callId }, 'audiohook connection sent no audio in time; closing');
+      clog.info('audiohook connection sent no audio in time; closing');
       if (state !== 'error' && state !== 'closed') send('disconnect', { reason: 'error', info: 'No audio received' });
       state = 'error';
       call?.close('interrupted', 'fork-idle');
@@ -103,7 +104,8 @@ export function audioHookHandler(deps: ForkDeps, gate: ForkGate) {
         setTimeout(() => closeWs(socket, WS.TRY_AGAIN_LATER, 'call limit'), DISCONNECT_GRACE_MS).unref();
         return false;
       }
-      clog.info({ callId: call.callId, channels: media!.channels.length }, 'audiohook call opened');
+      clog = clog.child({ callId: call.callId });
+      clog.info({ channels: media!.channels.length }, 'audiohook call opened');
       return true;
     };
 
@@ -161,7 +163,7 @@ export function audioHookHandler(deps: ForkDeps, gate: ForkGate) {
           state = 'closed';
           idle.stop();
           call?.close('ended', 'hangup');
-          clog.info({ callId: call?.callId }, 'audiohook session closed');
+          clog.info('audiohook session closed');
           return;
         default:
           return protocolError('bad-type', 'Unsupported client message type');

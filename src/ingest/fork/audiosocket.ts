@@ -84,7 +84,8 @@ export async function createAudioSocketServer(deps: ForkDeps, opts: AudioSocketO
 
 function handleConnection(deps: ForkDeps, groups: CallGroups, fm: ForkMetrics, sock: Socket, source: IngestKey): void {
   const { log, metrics, bus, config } = deps;
-  const clog = log.child({ ingest: 'audiosocket' });
+  // Re-bound once to the call's id when the leg joins its call: later lines name it (docs/architecture.md).
+  let clog = log.child({ ingest: 'audiosocket' });
   let buf: Buffer = Buffer.alloc(0);
   let key: string | undefined;
   let callId = '';
@@ -110,13 +111,13 @@ function handleConnection(deps: ForkDeps, groups: CallGroups, fm: ForkMetrics, s
   };
   const fail = (reason: string): void => {
     metrics.badInput('audiosocket', reason);
-    clog.warn({ reason, callId: callId || undefined }, 'audiosocket protocol error; hanging up');
+    clog.warn({ reason }, 'audiosocket protocol error; hanging up');
     end('interrupted', 'protocol-error');
     hangUp();
   };
   const idle = new IdleTimer(config.forks.idleSeconds * 1000, () => {
     metrics.badInput('audiosocket', 'idle');
-    clog.info({ callId: callId || undefined }, 'audiosocket connection sent no audio in time; hanging up');
+    clog.info('audiosocket connection sent no audio in time; hanging up');
     end('interrupted', 'fork-idle');
     hangUp();
   });
@@ -139,6 +140,7 @@ function handleConnection(deps: ForkDeps, groups: CallGroups, fm: ForkMetrics, s
         if (!joined) return fail('group-full');
         key = uuid;
         callId = joined.callId;
+        clog = clog.child({ callId });
         legId = joined.leg.legId;
       }
       idle.touch();
@@ -161,7 +163,7 @@ function handleConnection(deps: ForkDeps, groups: CallGroups, fm: ForkMetrics, s
         sock.end();
         return;
       case KIND.ERROR:
-        clog.warn({ code: payload[0] ?? -1, callId }, 'audiosocket peer reported an error');
+        clog.warn({ code: payload[0] ?? -1 }, 'audiosocket peer reported an error');
         return;
       case KIND.UUID:
         return fail('duplicate-uuid');

@@ -50,7 +50,8 @@ export function l16ForkHandler(deps: ForkDeps, flavour: L16Flavour, gate: ForkGa
   const protocol = flavour === 'jambonz' ? 'jambonz' : 'audio-fork';
   return (socket: WebSocket, req: FastifyRequest): void => {
     const disconnected = fm.connected(protocol);
-    const clog = log.child({ ingest: flavour });
+    // Re-bound once to the call's id when the call opens: every later line names it (docs/architecture.md).
+    let clog = log.child({ ingest: flavour });
     const source = gate.keyOf(req)?.name;
     let call: ForkCall | undefined;
     let setup: Setup | undefined;
@@ -72,14 +73,14 @@ export function l16ForkHandler(deps: ForkDeps, flavour: L16Flavour, gate: ForkGa
     socket.on('error', (err) => clog.warn({ err: err.message }, 'fork socket error'));
     const idle = new IdleTimer(config.forks.idleSeconds * 1000, () => {
       metrics.badInput(parser, 'idle');
-      clog.info({ callId: call?.callId }, 'fork connection sent no audio in time; closing');
+      clog.info('fork connection sent no audio in time; closing');
       call?.close('interrupted', 'fork-idle');
       closeWs(socket, WS.POLICY, 'no audio');
     });
 
     const fail = (reason: string, code: number): void => {
       metrics.badInput(parser, reason);
-      clog.warn({ reason, callId: call?.callId }, 'fork protocol error; closing');
+      clog.warn({ reason }, 'fork protocol error; closing');
       done = true;
       call?.close('interrupted', 'protocol-error');
       closeWs(socket, code, reason);
@@ -89,7 +90,8 @@ export function l16ForkHandler(deps: ForkDeps, flavour: L16Flavour, gate: ForkGa
     const open = (s: Setup): void => {
       const ext = uniqueExternalId(calls, 'audio-fork', s.externalId);
       call = new ForkCall(deps, 'audio-fork', ext, layoutLegs(s.mix, 'l16'), s.sampleRate, { agentId: s.agentId, queue: s.queue, callerId: s.callerId, source });
-      clog.info({ callId: call.callId, sampleRate: s.sampleRate, mix: s.mix }, 'fork call opened');
+      clog = clog.child({ callId: call.callId });
+      clog.info({ sampleRate: s.sampleRate, mix: s.mix }, 'fork call opened');
     };
     const configure = (s: Setup): Setup => {
       setup = s;

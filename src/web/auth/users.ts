@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { hashPassword } from './passwords.js';
+import { EarshotError } from '../../errors.js';
 
 export type UserRole = 'viewer' | 'supervisor' | 'admin';
 export const ROLES: readonly UserRole[] = ['viewer', 'supervisor', 'admin'];
@@ -16,12 +17,11 @@ export interface UserRow extends User {
   locked_until: number | null;
 }
 
-export class UserError extends Error {
-  constructor(
-    readonly code: 'EARSHOT_ERR_USER_INVALID' | 'EARSHOT_ERR_USER_EXISTS' | 'EARSHOT_ERR_NOT_FOUND',
-    message: string,
-  ) {
-    super(message);
+export class UserError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_USER_INVALID' | 'EARSHOT_ERR_USER_EXISTS' | 'EARSHOT_ERR_NOT_FOUND';
+  constructor(code: 'EARSHOT_ERR_USER_INVALID' | 'EARSHOT_ERR_USER_EXISTS' | 'EARSHOT_ERR_NOT_FOUND', message: string) {
+    super(code, undefined, { message });
+    this.name = 'UserError';
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect as tcp, type Socket } from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createAudioSocketServer } from '../../../src/ingest/fork/index.js';
 import { makeDeps, ramp, until } from './rig.js';
 
@@ -15,7 +15,7 @@ const msg = (type: number, payload: Buffer = Buffer.alloc(0)) => {
 const uuidMsg = (u: string) => msg(0x01, Buffer.from(u.replace(/-/g, ''), 'hex'));
 const slin = (xs: number[], type = 0x10) => msg(type, Buffer.from(Int16Array.from(xs).buffer));
 
-async function start(t: Parameters<Parameters<typeof t.test>[1]>[0], forks: Record<string, unknown> = {}) {
+async function start(t: Test, forks: Record<string, unknown> = {}) {
   const r = makeDeps(forks);
   const srv = (await createAudioSocketServer(r.deps, { port: 0, host: '127.0.0.1' }))!;
   t.teardown(() => srv.close());

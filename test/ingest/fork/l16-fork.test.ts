@@ -40,12 +40,16 @@ t.test('mod_audio_fork without metadata uses the query; abrupt disconnect closes
   t.equal(r.audio.get(r.legs[0].legId)![1].sampleRate, 16000);
   t.equal(r.ended[0].state, 'interrupted');
   t.equal(r.calls.size, 0);
+  // One child logger per call: the lines from the call's opening on carry its callId.
+  const from = r.logs.findIndex((l) => l.msg === 'fork call opened');
+  t.ok(from >= 0, 'the call opening is logged');
+  t.ok(r.logs.slice(from).every((l) => l.callId === r.started[0]), 'every later line is bound to the callId');
 });
 
 t.test('API keys: missing or wrong key is refused with 401 before the upgrade', async (t) => {
   const r = await startApp(t, { apiKeys: [{ name: 'fs1', key: KEY }] });
-  await t.rejects(connect(`${r.url}/ingest/audio-fork`, 'audio.drachtio.org', {}), { status: 401 });
-  await t.rejects(connect(`${r.url}/ingest/jambonz`, 'audio.jambonz.org', { 'x-api-key': 'x'.repeat(24) }), { status: 401 });
+  await t.rejects(connect(`${r.url}/ingest/audio-fork`, 'audio.drachtio.org', {}), { message: 'HTTP 401' });
+  await t.rejects(connect(`${r.url}/ingest/jambonz`, 'audio.jambonz.org', { 'x-api-key': 'x'.repeat(24) }), { message: 'HTTP 401' });
   t.equal(await r.bad('ws-fork', 'missing-key'), 1);
   t.equal(await r.bad('ws-fork', 'bad-key'), 1);
   t.equal(r.started.length, 0);

@@ -26,7 +26,9 @@ export function makeDeps(forks: Record<string, unknown> = {}) {
   const identity = new CallIdentity('fork-rig-salt-0123456789');
   const calls = new CallRegistry(bus, 10, { identity });
   const metrics = createMetrics({ defaults: false });
-  const log = pino({ level: 'silent' });
+  // Real pino into memory: tests read what an operator would see (per-call binding, no PII).
+  const logs: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const legs: LegInfo[] = [];
   const audio = new Map<string, AudioChunk[]>();
   const ended: { callId: string; state: CallState }[] = [];
@@ -44,7 +46,7 @@ export function makeDeps(forks: Record<string, unknown> = {}) {
     const leg = legs.find((l) => l.role === role && (!callId || l.callId === callId));
     return leg ? Int16Array.from((audio.get(leg.legId) ?? []).flatMap((c) => [...c.samples])) : new Int16Array(0);
   };
-  return { deps: { config, bus, calls, metrics, log }, calls, metrics, legs, audio, ended, events, started, infos, identity, bad, samplesOf };
+  return { deps: { config, bus, calls, metrics, log }, logs, calls, metrics, legs, audio, ended, events, started, infos, identity, bad, samplesOf };
 }
 
 export async function startApp(t: { teardown(fn: () => unknown): void }, forks: Record<string, unknown> = {}) {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { pino } from 'pino';
 import type { RuleSource } from '../../../src/analysis/index.js';
+import { validateConfig } from '../../../src/config/index.js';
 import type { Metrics } from '../../../src/metrics/registry.js';
 import type { Store } from '../../../src/store/types.js';
 import { ruleRoutes } from '../../../src/web/routes/rules.js';
@@ -18,7 +19,7 @@ export async function startRulesServer(t: Test) {
   const late: { store?: Store; metrics?: Metrics } = {};
   const store = { get db() { return late.store!.db; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
   const metrics: Metrics = { get registry() { return late.metrics!.registry; }, badInput: (p, r) => late.metrics!.badInput(p, r) };
-  const config = { analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } };
+  const config = validateConfig({ analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } });
   const s = await startServer(t, {
     listen: false,
     extend: (app) => void app.register(ruleRoutes({ config, store, metrics, log: pino({ level: 'silent' }), onRulesChanged: (x) => reloads.push(x) }), { prefix: '/api/v1' }),
