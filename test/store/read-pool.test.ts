@@ -76,3 +76,17 @@ t.test('a task error is passed through; after close, runs are refused', async (t
   await pool.close();
   await t.rejects(pool.runNamed('callsByAgent', {}), { code: 'EARSHOT_ERR_STORE_CLOSED' });
 });
+
+t.test('openStore with `reads` starts the pool on the file and close() ends it', async (t) => {
+  const { path, store: seed, base } = seeded(t, 10);
+  seed.close();
+  const store = openStore({ path, log, recover: false, reads: { workers: 1, timeoutMs: 60_000 } });
+  t.ok(store.reads, 'a pool for a file store');
+  const report = await store.reads!.run('report.build', { period: 'month', at: base });
+  t.equal(report.totals.calls.now, 10);
+  store.close();
+  await t.rejects(store.reads!.run('report.build', { period: 'month', at: base }), { code: 'EARSHOT_ERR_STORE_CLOSED' });
+  const mem = openStore({ path: ':memory:', log, reads: {} });
+  t.equal(mem.reads, undefined, 'none for a memory database: a worker cannot share it');
+  mem.close();
+});
