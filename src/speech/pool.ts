@@ -10,7 +10,7 @@ const CLOSE_TIMEOUT_MS = 10000;
 
 export interface PoolEvents {
   transcript(legId: string, tr: LegTranscript, timing?: TranscriptTiming): void;
-  speech(legId: string, startMs: number, endMs: number): void;
+  speech(legId: string, startMs: number, endMs: number, seq: number): void;
   stats(legId: string, stats: LevelSnapshot): void;
   legError(legId: string, code: string): void;
   /** A worker died; these legs lost their in-flight audio and were re-opened on its replacement. */
@@ -93,7 +93,7 @@ export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents)
         ev.transcript(m.legId, m.tr, m.timing);
         break;
       case 'speech':
-        ev.speech(m.legId, m.startMs, m.endMs);
+        ev.speech(m.legId, m.startMs, m.endMs, m.seq);
         break;
       case 'stats':
         ev.stats(m.legId, m.stats);
