@@ -140,6 +140,9 @@ export async function createSpeech(
       const leg = legs.get(legId);
       if (leg) bus.emit('leg.stats', { callId: leg.info.callId, legId, stats });
     },
+    retired: (index: number, deaths: number) => {
+      log.error({ worker: index, deaths, code: 'EARSHOT_ERR_ASR_WORKER' }, 'speech: recognition worker kept crashing and is retired; its legs moved to the others');
+    },
     legError: (_legId: string, code: string) => {
       m.errors.inc({ code });
       log.warn({ code }, 'speech: a leg failed in recognition and was reset');
