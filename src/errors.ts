@@ -8,6 +8,8 @@ export const ERRORS = {
   EARSHOT_ERR_SCHEMA_NEWER: { message: 'database schema is newer than this Earshot', http: 500 },
   EARSHOT_ERR_MIGRATIONS: { message: 'schema migration files missing or misnumbered', http: 500 },
   EARSHOT_ERR_STORE_CLOSED: { message: 'the store is closed', http: 503 },
+  EARSHOT_ERR_READ_BUSY: { message: 'too many heavy reads waiting; try again shortly', http: 503 },
+  EARSHOT_ERR_READ_TIMEOUT: { message: 'a heavy read ran past store.readTimeoutMs and was stopped', http: 504 },
   EARSHOT_ERR_ALARM_TRANSITION: { message: 'alarm cannot move to that state', http: 409 },
   EARSHOT_ERR_CALL_LIMIT: { message: 'call limit reached', http: 503, sip: 503 },
   EARSHOT_ERR_NO_CODEC: { message: 'no offered codec can be decoded', http: 415, sip: 488 },

@@ -53,7 +53,12 @@ export interface Pipeline {
 export async function createPipeline(config: Config, log: Logger = createLogger(config.log.level)): Promise<Pipeline> {
   mkdirSync(config.dataDir, { recursive: true });
   const metrics = createMetrics();
-  const store = openStore({ path: join(config.dataDir, 'earshot.db'), log, metrics });
+  const store = openStore({
+    path: join(config.dataDir, 'earshot.db'),
+    log,
+    metrics,
+    reads: { workers: config.store.readWorkers, timeoutMs: config.store.readTimeoutMs, maxQueue: config.store.readQueue },
+  });
   const bus = new PipelineBus();
   bus.onListenerError = (event, err) => {
     metrics.badInput('pipeline', event);

@@ -227,6 +227,14 @@ export const ConfigSchema = obj({
     /** PEM file of a private CA that signed the collector's certificate; empty = the system's CAs. */
     caFile: Type.String({ default: '' }),
   }),
+  store: obj({
+    /** Worker threads running heavy reads (reports, dry runs, rollups) off the event loop, each on a read-only connection. */
+    readWorkers: Type.Integer({ default: 1, minimum: 1, maximum: 8 }),
+    /** A heavy read running longer is stopped (EARSHOT_ERR_READ_TIMEOUT) and its worker replaced. */
+    readTimeoutMs: Type.Integer({ default: 30000, minimum: 100, maximum: 600000 }),
+    /** Heavy reads waiting for a worker before more are refused (EARSHOT_ERR_READ_BUSY). */
+    readQueue: Type.Integer({ default: 16, minimum: 0, maximum: 1000 }),
+  }),
   retention: obj({
     transcriptsDays: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
     callsDays: Type.Integer({ default: 365, minimum: 1, maximum: 3650 }),

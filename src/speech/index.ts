@@ -1,5 +1,6 @@
 // The speech stage: leg audio in (any rate), VAD segments, transcripts and level stats out.
 // Recognition runs in a worker pool; this module validates input, paces and reports.
+import { FinalLatency } from './final-latency.js';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { PipelineBus } from '../call/events.js';
@@ -105,7 +106,7 @@ export async function createSpeech(
   // Engine choice: the configured one when usable, else pocketsphinx with the reason in ready().
   let state: SpeechReady;
   const choice = await resolveEngine(config, { manifestsDir: opts.manifestsDir });
-  const segmentClosedAt = new Map<string, number[]>(); // legId -> when the VAD closed each pending segment
+  const finalLatency = new FinalLatency(); // when the VAD closed each segment awaiting its final
   const seqOf = new Map<string, { offset: number; max: number }>(); // legId -> seq shift after worker restarts
   const events = {
     transcript: (legId: string, tr: LegTranscript, timing?: TranscriptTiming) => {
@@ -115,31 +116,32 @@ export async function createSpeech(
       // already emitted, or the store's unique (leg, seq) would drop them as repeats.
       const seqs = seqOf.get(legId) ?? { offset: 0, max: 0 };
       seqOf.set(legId, seqs);
+      const workerSeq = tr.seq;
       tr = { ...tr, seq: tr.seq + seqs.offset };
       seqs.max = Math.max(seqs.max, tr.seq);
       if (tr.final) {
         m.finals.inc({ engine: state.engine });
-        // One final per VAD segment, in order: the oldest closed segment is this one.
-        const closed = segmentClosedAt.get(legId)?.shift();
-        if (closed !== undefined) m.finalLatency.observe({ engine: state.engine }, (performance.now() - closed) / 1000);
+        const ms = finalLatency.final(legId, workerSeq, performance.now());
+        if (ms !== undefined) m.finalLatency.observe({ engine: state.engine }, ms / 1000);
         if (timing?.engineS !== undefined && timing.audioS) m.rtf.observe({ engine: state.engine }, timing.engineS / timing.audioS);
       } else if (timing?.arrivedAt !== undefined) {
         m.partialLatency.observe({ engine: state.engine }, Math.max(0, clock() - timing.arrivedAt) / 1000);
       }
       bus.emit('transcript', { callId: leg.info.callId, legId, role: leg.info.role, ...tr });
     },
-    speech: (legId: string, startMs: number, endMs: number) => {
+    speech: (legId: string, startMs: number, endMs: number, seq: number) => {
       const leg = legs.get(legId);
       if (!leg) return;
       m.segments.inc();
-      let q = segmentClosedAt.get(legId);
-      if (!q) segmentClosedAt.set(legId, (q = []));
-      if (q.length < 64) q.push(performance.now());
+      finalLatency.closed(legId, seq, performance.now());
       bus.emit('call.event', { callId: leg.info.callId, legId, kind: 'speech', tMs: startMs, data: { startMs, endMs } });
     },
     stats: (legId: string, stats: { levelDb: number; clippedRatio: number }) => {
       const leg = legs.get(legId);
       if (leg) bus.emit('leg.stats', { callId: leg.info.callId, legId, stats });
+    },
+    retired: (index: number, deaths: number) => {
+      log.error({ worker: index, deaths, code: 'EARSHOT_ERR_ASR_WORKER' }, 'speech: recognition worker kept crashing and is retired; its legs moved to the others');
     },
     legError: (_legId: string, code: string) => {
       m.errors.inc({ code });
@@ -151,6 +153,7 @@ export async function createSpeech(
       for (const legId of legIds) {
         const seqs = seqOf.get(legId);
         if (seqs) seqs.offset = seqs.max + 1;
+        finalLatency.reset(legId); // the new worker numbers segments from 0
         const leg = legs.get(legId);
         if (!leg) continue;
         bus.emit('call.event', { callId: leg.info.callId, legId, kind: 'asr-restart', tMs: leg.lastTMs, data: { exitCode } });
@@ -245,7 +248,7 @@ export async function createSpeech(
     leg.done ??= (pool ? pool.end(legId) : Promise.resolve()).then(() => {
       if (leg.behind) m.behind.dec();
       legs.delete(legId);
-      segmentClosedAt.delete(legId);
+      finalLatency.reset(legId);
       seqOf.delete(legId);
       m.legs.dec();
     });

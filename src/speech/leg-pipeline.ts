@@ -37,7 +37,8 @@ export const clock = (): number => performance.timeOrigin + performance.now();
 
 export interface PipelineSink {
   transcript(legId: string, t: LegTranscript, timing?: TranscriptTiming): void;
-  speech(legId: string, startMs: number, endMs: number): void;
+  /** `seq`: the number the segment's final transcript will carry, if it yields words. */
+  speech(legId: string, startMs: number, endMs: number, seq: number): void;
   stats(legId: string, s: LevelSnapshot): void;
 }
 
@@ -203,10 +204,10 @@ export class LegPipeline {
     const endMs = this.#ms(ev.endSample);
     // Before the decode: the segment is closed now (final latency is measured from here, and
     // silence/overtalk rules see it without waiting one decode).
-    this.sink.speech(this.legId, startMs, endMs);
+    const seq = this.#seq++;
+    this.sink.speech(this.legId, startMs, endMs, seq);
     const r = this.#timed(() => stream.end());
     const timing: TranscriptTiming = { engineS: this.#engineMs / 1000, audioS: this.#fed / TARGET_RATE };
-    const seq = this.#seq++;
     if (!r.text) return; // speech without words (cough, noise): a speech event but no transcript
     const streamStartMs = this.#ms(this.#segAudioStart);
     const pcm = concat(audio, ev.startSample - this.#segAudioStart, ev.endSample - this.#segAudioStart);

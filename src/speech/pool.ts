@@ -5,16 +5,26 @@ import type { LevelSnapshot } from './levels.js';
 import type { LegTranscript, TranscriptTiming } from './leg-pipeline.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
-const MAX_CRASHES = 5; // consecutive deaths without becoming ready before a worker slot is retired
+// A slot whose workers die MAX_CRASHES times within CRASH_WINDOW_MS is retired, whether they died
+// loading or later (a leg's audio that crashes the engine each time must not restart it for ever).
+const MAX_CRASHES = 5;
+const CRASH_WINDOW_MS = 10 * 60_000;
 const CLOSE_TIMEOUT_MS = 10000;
 
 export interface PoolEvents {
   transcript(legId: string, tr: LegTranscript, timing?: TranscriptTiming): void;
-  speech(legId: string, startMs: number, endMs: number): void;
+  speech(legId: string, startMs: number, endMs: number, seq: number): void;
   stats(legId: string, stats: LevelSnapshot): void;
   legError(legId: string, code: string): void;
   /** A worker died; these legs lost their in-flight audio and were re-opened on its replacement. */
   restarted(legIds: string[], exitCode: number): void;
+  /** A slot's workers kept dying and it is not restarted again; its legs moved to the others. */
+  retired?(index: number, deaths: number): void;
+}
+
+export interface PoolOptions {
+  /** ms clock for the crash window (tests inject one). */
+  now?: () => number;
 }
 
 export interface LegState {
@@ -31,7 +41,8 @@ interface Slot {
   worker: Worker;
   legs: Set<string>;
   ready: Promise<{ engine: 'pocketsphinx' | 'sherpa'; detail: string }>;
-  crashes: number;
+  /** When this slot's earlier workers died (ms, the pool's clock), within the crash window. */
+  deaths: number[];
   exited: boolean;
   /** Init failed (engine did not load): not restarted, the stage falls back or reports. */
   failed: boolean;
@@ -51,6 +62,8 @@ export interface WorkerPool {
   beats(): number;
   /** Makes a worker exit as a crash would (between jobs; tests, ops); the pool restarts it. */
   killWorker(index: number): Promise<void>;
+  /** Workers running or being restarted (not retired, not failed to load). */
+  readonly alive: number;
   close(): Promise<void>;
 }
 
@@ -59,19 +72,20 @@ function workerUrl(): URL {
   return new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 }
 
-export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents): WorkerPool {
+export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents, opts: PoolOptions = {}): WorkerPool {
+  const now = opts.now ?? Date.now;
   const legs = new Map<string, LegState>();
   const slots: Slot[] = [];
   let endSeq = 0;
   let beats = 0;
   let closing = false;
 
-  function spawn(index: number, crashes: number): Slot {
+  function spawn(index: number, deaths: number[]): Slot {
     const worker = new Worker(workerUrl(), { workerData: init });
     let settle!: { ok: (v: { engine: 'pocketsphinx' | 'sherpa'; detail: string }) => void; fail: (e: Error) => void };
     const ready = new Promise<{ engine: 'pocketsphinx' | 'sherpa'; detail: string }>((ok, fail) => (settle = { ok, fail }));
     ready.catch(() => {});
-    const slot: Slot = { index, worker, legs: new Set(), ready, crashes, exited: false, failed: false };
+    const slot: Slot = { index, worker, legs: new Set(), ready, deaths, exited: false, failed: false };
     worker.on('message', (m: FromWorker) => onMessage(slot, m, settle));
     worker.on('error', () => {}); // the exit that follows does the recovery
     worker.on('exit', (code) => onExit(slot, code, settle.fail));
@@ -82,7 +96,8 @@ export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents)
     if (m.t === 'progress' || m.t === 'tr' || m.t === 'ended') beats++;
     switch (m.t) {
       case 'ready':
-        slot.crashes = 0;
+        // Not a reset of the crash count: a worker that loads and then dies on every call is the
+        // restart loop the window exists to stop.
         settle.ok({ engine: m.engine, detail: m.detail });
         break;
       case 'fatal':
@@ -93,7 +108,7 @@ export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents)
         ev.transcript(m.legId, m.tr, m.timing);
         break;
       case 'speech':
-        ev.speech(m.legId, m.startMs, m.endMs);
+        ev.speech(m.legId, m.startMs, m.endMs, m.seq);
         break;
       case 'stats':
         ev.stats(m.legId, m.stats);
@@ -134,15 +149,18 @@ export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents)
     fail(Object.assign(new Error(`speech worker exited (${code}) before it was ready`), { code: 'EARSHOT_ERR_ASR_WORKER' }));
     if (closing || slot.failed || slots[slot.index] !== slot) return;
     const lost = [...slot.legs];
-    // Restart in place; a worker that keeps dying before it is ready is retired and its legs
-    // move to the others, so a poison input or a broken model cannot spin a restart loop.
+    // Restart in place; a slot whose workers keep dying is retired and its legs move to the
+    // others, so a poison input or a broken model cannot spin a restart loop.
+    const t = now();
+    const deaths = [...slot.deaths.filter((d) => t - d < CRASH_WINDOW_MS), t];
     let target: Slot | undefined;
-    if (slot.crashes < MAX_CRASHES) {
-      target = spawn(slot.index, slot.crashes + 1);
+    if (deaths.length < MAX_CRASHES) {
+      target = spawn(slot.index, deaths);
       slots[slot.index] = target;
     } else {
       slot.failed = true;
       target = usable().sort((x, y) => x.legs.size - y.legs.size)[0];
+      ev.retired?.(slot.index, deaths.length);
     }
     for (const legId of lost) {
       const leg = legs.get(legId);
@@ -166,11 +184,14 @@ export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents)
     slot.worker.postMessage(m, transfer);
   }
 
-  for (let i = 0; i < size; i++) slots.push(spawn(i, 0));
+  for (let i = 0; i < size; i++) slots.push(spawn(i, []));
 
   return {
     size,
     beats: () => beats,
+    get alive() {
+      return usable().length;
+    },
     ready: async () => {
       const all = await Promise.all(slots.map((s) => s.ready));
       return all[0];

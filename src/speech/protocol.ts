@@ -23,7 +23,7 @@ export type FromWorker =
   | { t: 'fatal'; code: string; message: string }
   /** `timing`: engine time per segment (finals) and audio arrival (partials), for RTF and latency. */
   | { t: 'tr'; legId: string; tr: LegTranscript; timing?: TranscriptTiming }
-  | { t: 'speech'; legId: string; startMs: number; endMs: number }
+  | { t: 'speech'; legId: string; startMs: number; endMs: number; seq: number }
   | { t: 'stats'; legId: string; stats: LevelSnapshot }
   | { t: 'err'; legId: string; code: string; message: string }
   /** [legId, vadSec, doneSec] for legs that moved since the last report. */

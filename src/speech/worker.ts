@@ -25,7 +25,7 @@ const recognizerP = (async () => {
   const [engine, vad] = await Promise.all([createEngine(init.engine), SileroVad.load()]);
   const rec = new Recognizer(engine, vad, init.vad, {
     transcript: (legId, tr, timing) => send({ t: 'tr', legId, tr, timing }),
-    speech: (legId, startMs, endMs) => send({ t: 'speech', legId, startMs, endMs }),
+    speech: (legId, startMs, endMs, seq) => send({ t: 'speech', legId, startMs, endMs, seq }),
     stats: (legId, stats) => send({ t: 'stats', legId, stats }),
     error: (legId, err) => send({ t: 'err', legId, code: codeOf(err), message: err instanceof Error ? err.message : String(err) }),
   });

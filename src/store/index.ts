@@ -5,6 +5,8 @@
 // Hot-path writes (calls, legs, stats, utterances, events) are queued and committed per tick;
 // alarms, audit and import ledger writes are committed at once. See open.ts, writer.ts, recover.ts.
 export { openStore, type OpenStoreOptions } from './open.js';
+export { createReadPool, type ReadPool, type ReadPoolOptions, type RunOptions } from './read-pool.js';
+export { READS, type ReadName, type ReadTask } from './reads/index.js';
 export { connectStore } from './connect.js';
 export { createRepos, type Repos } from './repos/index.js';
 export { backup } from './backup.js';

@@ -7,6 +7,7 @@ import { loadMigrations, migrate, schemaVersion } from './migrate.js';
 import { schemaNewer } from './errors.js';
 import { claimOwnership, markInterruptedCalls } from './recover.js';
 import { prepareStatements } from './repository.js';
+import { createReadPool } from './read-pool.js';
 import { SqliteStore } from './store.js';
 import type { Store } from './types.js';
 import { BatchWriter, type WriterOptions } from './writer.js';
@@ -25,6 +26,8 @@ export interface OpenStoreOptions {
   /** Override migration lookup (tests). */
   migrationsDir?: string;
   writer?: Partial<WriterOptions>;
+  /** Start the heavy-read pool (`store.reads`); only `serve` does, a CLI command needs no threads. */
+  reads?: { workers?: number; timeoutMs?: number; maxQueue?: number };
   /** Ids reserved per round trip to `id_blocks` (default 1000). */
   idBlockSize?: number;
 }
@@ -73,10 +76,15 @@ export function openStore(opts: OpenStoreOptions): Store {
     const writer = new BatchWriter(db, { ...WRITER_DEFAULTS, ...opts.writer }, log, m);
     const lock = owner;
     const onClose = () => {
+      // Workers end off the caller's path: close() stays synchronous for shutdown and the CLI.
+      store.reads?.close().catch((err: unknown) => log.warn({ code: (err as { code?: string }).code }, 'read pool close failed'));
       m.files.delete(opts.path);
       lock?.close();
     };
+    // Workers open the file read-only, so they start after migration and see the current schema.
+    const reads = opts.reads && !db.memory ? createReadPool({ path: opts.path, ...opts.reads, metrics: opts.metrics, log }) : undefined;
     const store = new SqliteStore(db, opts.path, prepareStatements(db), writer, log, m, onClose, ...ids);
+    if (reads) store.reads = reads;
     m.files.add(opts.path);
     return store;
   } catch (err) {

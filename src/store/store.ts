@@ -4,6 +4,7 @@ import type { Alarm, AlarmState, CallEvent, CallInfo, CallState, EndReason, LegI
 import { StoreError, notFound } from './errors.js';
 import type { StoreMetrics } from './metrics.js';
 import type { IdBlocks } from './ids.js';
+import type { ReadPool } from './read-pool.js';
 import type { Statements } from './repository.js';
 import { createRepos, type Repos } from './repos/index.js';
 import { toAlarm, toCall, toCallEvent, toImport, toLeg, toUtterance } from './rows.js';
@@ -14,6 +15,8 @@ type Raw = Record<string, unknown>;
 
 /** The `Store` over one better-sqlite3 connection: queued hot-path writes, synchronous rare ones. */
 export class SqliteStore implements Store {
+  reads?: ReadPool;
+
   constructor(
     readonly db: Database.Database,
     readonly path: string,

@@ -1,3 +1,4 @@
+import type { ReadPool } from './read-pool.js';
 import type Database from 'better-sqlite3';
 import type { Repos } from './repos/index.js';
 import type { Alarm, AlarmState, CallEvent, CallInfo, CallState, EndReason, LegInfo, LegStats, Utterance } from '../call/types.js';
@@ -23,6 +24,8 @@ export interface AlarmRow extends Alarm {
  */
 export interface Store extends StoreReads {
   readonly db: Database.Database;
+  /** Heavy reads off the event loop; present when the store was opened with `reads` on a file. */
+  readonly reads?: ReadPool;
   readonly path: string;
   /** The stages' repositories over this connection (statements prepared once). */
   readonly repos: Repos;

@@ -22,11 +22,12 @@ function collect() {
   const stats: Array<{ levelDb: number; clippedRatio: number }> = [];
   const errors: unknown[] = [];
   const order: string[] = [];
+  const speechSeqs: number[] = [];
   return {
-    finals, partials, speech, stats, errors, order,
+    finals, partials, speech, stats, errors, order, speechSeqs,
     sink: {
       transcript: (_l: string, tr: LegTranscript) => (tr.final && order.push('final'), (tr.final ? finals : partials).push(tr)),
-      speech: (_l: string, s: number, e: number) => (order.push('speech'), speech.push([s, e])),
+      speech: (_l: string, s: number, e: number, seq: number) => (order.push('speech'), speechSeqs.push(seq), speech.push([s, e])),
       stats: (_l: string, s: { levelDb: number; clippedRatio: number }) => stats.push(s),
       error: (_l: string, e: unknown) => errors.push(e),
     },
@@ -71,6 +72,7 @@ t.test('VAD segments and transcripts of a padded flite clip, at 16 and 8 kHz', a
     t.equal(c.finals.length, 2, `${rate}: two finals`);
     t.same(c.order, ['speech', 'final', 'speech', 'final'], `${rate}: a segment is reported closed before its decode`);
     t.same(c.finals.map((f) => f.seq), [0, 1]);
+    t.same(c.speechSeqs, [0, 1], `${rate}: each closed segment names the seq its final carries`);
     const wer = wordErrorRate(`${S1} ${S2}`, c.finals.map((f) => f.text).join(' '));
     t.ok(wer <= 0.25, `${rate}: WER ${wer.toFixed(3)} <= 0.25 ${c.finals.map((f) => f.text).join("|")}`);
     const f0 = c.finals[0];
