@@ -1,0 +1,79 @@
+// Event-loop delay while heavy reads run (issue 16): a month report over a large generated store,
+// run in the loop versus through the store's read pool, while a 6-call live load (12 RTP streams
+// at 50 packets/s over loopback UDP, sent from a worker thread so the sender keeps real time)
+// arrives on the main loop. Prints event-loop delay p99/max and RTP receive lateness p99 per phase;
+// the ratio is to the idle phase measured in the same run. Goal: p99 <= 20 ms during the reads.
+//   npm run build && node dist/bench/event-loop.js [--calls N] [--reports R]
+import { createSocket } from 'node:dgram';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { createReadPool } from '../src/store/read-pool.js';
+import { openStore } from '../src/store/index.js';
+import { buildReport } from '../src/web/reports/build.js';
+import { dataSet } from './dashboard-data.js';
+
+const { values: args } = parseArgs({ options: { calls: { type: 'string', default: '200000' }, reports: { type: 'string', default: '20' } } });
+const log = (s: string) => console.log(`event-loop: ${s}`);
+const ds = dataSet({ calls: Number(args.calls), days: 90, fullDays: 14, fresh: false, log });
+const store = openStore({ path: ds.path, recover: false });
+const pool = createReadPool({ path: ds.path, workers: 1, timeoutMs: 120_000 });
+const at = ds.now;
+// Warm both paths (worker start-up, page cache) so the phases measure the reads, not the boot.
+buildReport(store.db, 'month', at);
+await pool.run('report.build', { period: 'month', at });
+
+// Receiver on the main loop: lateness = arrival on this loop - the sender's timestamp in the packet.
+const rx = createSocket('udp4');
+await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
+let late: number[] = [];
+rx.on('message', (m) => late.push(performance.timeOrigin + performance.now() - m.readDoubleBE(12)));
+const sender = new Worker(
+  `const { createSocket } = require('node:dgram'); const { workerData } = require('node:worker_threads');
+   const s = createSocket('udp4'); const pkt = Buffer.alloc(12 + 8 + 160);
+   setInterval(() => { for (let i = 0; i < 12; i++) { pkt.writeDoubleBE(performance.timeOrigin + performance.now(), 12); s.send(pkt, workerData.port, '127.0.0.1'); } }, 20);`,
+  { eval: true, workerData: { port: rx.address().port } },
+);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : 0;
+};
+
+async function phase(name: string, work: () => Promise<void>) {
+  // Let packets queued during the previous phase drain first, or they count against this one.
+  await new Promise((r) => setTimeout(r, 1000));
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  late = [];
+  h.enable();
+  const t0 = performance.now();
+  await work();
+  const ms = performance.now() - t0;
+  h.disable();
+  return { name, ms, p99: h.percentile(99) / 1e6, max: h.max / 1e6, rtpP99: pct(late, 99), packets: late.length };
+}
+
+const reports = Number(args.reports);
+const idle = () => new Promise<void>((r) => setTimeout(r, 3000));
+const rows = [
+  await phase('idle (live load only)', idle),
+  await phase(`month report x${reports}, in the loop`, async () => {
+    for (let i = 0; i < reports; i++) {
+      buildReport(store.db, 'month', at);
+      await new Promise((r) => setImmediate(r));
+    }
+  }),
+  await phase(`month report x${reports}, read pool`, async () => {
+    for (let i = 0; i < reports; i++) await pool.run('report.build', { period: 'month', at });
+  }),
+];
+const base = rows[0]!;
+for (const r of rows) {
+  log(`${r.name.padEnd(34)} ${(r.ms / 1000).toFixed(1).padStart(5)} s  loop delay p99 ${r.p99.toFixed(1).padStart(7)} ms (x${(r.p99 / base.p99).toFixed(1)})  max ${r.max.toFixed(0).padStart(5)} ms  RTP lateness p99 ${r.rtpP99.toFixed(1).padStart(7)} ms over ${r.packets} packets`);
+}
+const pooled = rows[2]!;
+log(`goal p99 <= 20 ms during reads through the pool: ${pooled.p99 <= 20 ? 'met' : 'NOT met'}`);
+await sender.terminate();
+rx.close();
+await pool.close();
+store.close();
