@@ -36,6 +36,8 @@ export interface LegInfo {
   label: string;
   participant?: Participant;
   codec?: string;
+  /** SRTP (SDES) leg: the suite and how many packets failed authentication (a wrong key shows here). */
+  srtp?: { suite: string; authFailures: number };
 }
 
 export interface CallInfo {
@@ -142,6 +144,8 @@ export interface LegStats {
   mos?: number;
   levelDb?: number;
   clippedRatio?: number;
+  /** SRTP legs: packets that failed authentication (dropped). */
+  srtpAuthFailures?: number;
 }
 
 /** A partial (not yet final) utterance, already redacted, for the live console only. */

@@ -85,6 +85,11 @@ export const ConfigSchema = obj({
     jitterBufferMs: Type.Integer({ default: 60, minimum: 0, maximum: 1000 }),
     /** A SIPREC call whose flowing streams bring no RTP for this long is ended (lost BYE); hold pauses it. */
     inactivitySeconds: Type.Number({ default: 60, minimum: 1, maximum: 86400 }),
+    /**
+     * SRTP with SDES keys (RFC 4568) on SIPREC streams: `optional` accepts RTP/AVP and RTP/SAVP(F),
+     * `required` refuses plain RTP streams, `off` refuses SRTP ones (refused = port 0; 488 if none is left).
+     */
+    srtp: Type.Union([Type.Literal('optional'), Type.Literal('required'), Type.Literal('off')], { default: 'optional' }),
   }),
   forks: obj({
     enabled: Type.Boolean({ default: true }),

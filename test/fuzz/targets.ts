@@ -14,6 +14,8 @@ import { validateConfig } from '../../src/config/index.js';
 import { parseMetadata } from '../../src/ingest/siprec/metadata.js';
 import { assignRoles } from '../../src/ingest/siprec/roles.js';
 import { buildRtp, parseRtp } from '../../src/ingest/rtp/packet.js';
+import { parseCrypto, SrtpKey, SrtpReceiver } from '../../src/ingest/rtp/srtp.js';
+import { protect, rtpPacket, sessionKeys } from '../fixtures/srtp-ref.js';
 import { parseControl } from '../../src/ingest/fork/ari.js';
 import { chooseMedia, durationMs } from '../../src/ingest/fork/audiohook.js';
 import { readSetup } from '../../src/ingest/fork/l16-fork.js';
@@ -111,8 +113,8 @@ function sipTargets(): Target[] {
     },
     {
       name: 'sdp',
-      seeds: [sdp(['1', '2']), sdp(['x'], '96 101').replace('a=rtpmap:0', 'a=rtpmap:96 opus/48000/2\r\na=rtpmap:0'), sdp(['1'], '18'), 'v=0\no=- 0 0 IN IP6 ::1\ns=-\nc=IN IP6 ::1\nt=0 0\nm=audio 0 RTP/SAVP 0\na=inactive\n'].map(B),
-      tokens: ['m=audio ', 'a=rtpmap:', 'a=label:', 'c=IN IP4 ', 'RTP/AVP', '/8000', '/48000/2', 'a=sendonly', 'a=inactive', 'a=fmtp:', '\r\n'],
+      seeds: [sdp(['1', '2']), sdp(['x'], '96 101').replace('a=rtpmap:0', 'a=rtpmap:96 opus/48000/2\r\na=rtpmap:0'), sdp(['1'], '18'), 'v=0\no=- 0 0 IN IP6 ::1\ns=-\nc=IN IP6 ::1\nt=0 0\nm=audio 0 RTP/SAVP 0\na=inactive\n', sdp(['s']).replace(/RTP\/AVP/g, 'RTP/SAVP').replace('a=sendonly', `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${Buffer.alloc(30, 9).toString('base64')}|2^31\r\na=sendonly`)].map(B),
+      tokens: ['a=crypto:', 'AES_CM_128_HMAC_SHA1_80', 'inline:', 'RTP/SAVP', 'm=audio ', 'a=rtpmap:', 'a=label:', 'c=IN IP4 ', 'RTP/AVP', '/8000', '/48000/2', 'a=sendonly', 'a=inactive', 'a=fmtp:', '\r\n'],
       run: (b) => capStreams(parseOffer(b.toString('utf8'))),
     },
     {
@@ -136,6 +138,33 @@ function rtpTarget(): Target {
     Buffer.from([0x80, 0xc8, 0, 6, 0, 0, 0, 1]), // RTCP SR on the RTP port
   ];
   return { name: 'rtp', seeds, maxLen: 1600, run: (b) => void parseRtp(b) };
+}
+
+// SDES a=crypto values and the SRTP unprotect path (auth check, decrypt, then the RTP parser as
+// the receiver feeds it). Seeds are valid packets from the independent RFC 3711 sender.
+function srtpTargets(): Target[] {
+  const key = Buffer.from(Array.from({ length: 30 }, (_, i) => i * 7));
+  const b64 = key.toString('base64');
+  const keys = sessionKeys(key.subarray(0, 16), key.subarray(16));
+  const ours = new SrtpKey('AES_CM_128_HMAC_SHA1_80');
+  return [
+    {
+      name: 'sdes-crypto',
+      seeds: [`1 AES_CM_128_HMAC_SHA1_80 inline:${b64}|2^31`, `2 AES_CM_128_HMAC_SHA1_32 inline:${b64}|2^20|1:4`, `3 AEAD_AES_128_GCM inline:${key.subarray(0, 28).toString('base64')}`, `1 AES_CM_128_HMAC_SHA1_80 inline:${b64} KDR=20 UNENCRYPTED_SRTCP`].map(B),
+      tokens: ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_128_GCM', 'inline:', '|2^31', '|1:4', ';', ' ', '=='],
+      run: (b) => void parseCrypto(b.toString('utf8')),
+    },
+    {
+      name: 'srtp-unprotect',
+      seeds: [rtpPacket(0, 1, 160, 0x1234, Buffer.alloc(160, 0x55)), rtpPacket(8, 65535, 0, 1, Buffer.alloc(20)), rtpPacket(101, 9, 9, 9, Buffer.from([5, 0x80, 0, 160]))].map((p) => protect(keys, p)),
+      maxLen: 1600,
+      run(b) {
+        // A fresh context per input: the rollover state must not make runs depend on each other.
+        const r = new SrtpReceiver({ tag: 1, suite: 'AES_CM_128_HMAC_SHA1_80', key: key.subarray(0, 16), salt: key.subarray(16) }, ours).unprotect(b);
+        if (r.ok) parseRtp(r.packet);
+      },
+    },
+  ];
 }
 
 /** One decoder per codec, kept across inputs as a leg's decoder is (G.722 and Opus carry state). */
@@ -251,5 +280,5 @@ function authTarget(): Target {
 
 /** Every target. `tmp` is a scratch directory (the config loader reads a real file). */
 export async function allTargets(tmp: string): Promise<Target[]> {
-  return [...sipTargets(), rtpTarget(), ...(await codecTargets()), ...forkTargets(), authTarget(), ruleTarget(REPO), alarmRuleTarget(REPO), configTarget(REPO, tmp), ...importTargets(REPO)];
+  return [...sipTargets(), rtpTarget(), ...srtpTargets(), ...(await codecTargets()), ...forkTargets(), authTarget(), ruleTarget(REPO), alarmRuleTarget(REPO), configTarget(REPO, tmp), ...importTargets(REPO)];
 }

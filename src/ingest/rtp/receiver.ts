@@ -9,7 +9,12 @@ export interface ReceiverHooks {
   rtcp(): void;
 }
 
+/** SRTP unprotect (or any check) run on each packet from the accepted source; undefined drops it. */
+export type Unprotect = (packet: Buffer) => Buffer | undefined;
+
 export class RtpReceiver {
+  /** Set for an SRTP leg: a packet that fails it neither reaches the stream nor latches a source. */
+  unprotect: Unprotect | undefined;
   #expectAddr: string;
   #latchedPort = -1;
   #latchedRaw = '';
@@ -26,19 +31,23 @@ export class RtpReceiver {
     pair.rtp.on('message', (msg, rinfo) => {
       // Hot path: the latched source, compared as received (no normalising per packet).
       if (rinfo.port === this.#latchedPort && rinfo.address === this.#latchedRaw) {
+        const pkt = this.unprotect ? this.unprotect(msg) : msg;
+        if (!pkt) return;
         this.#lastArrival = this.now();
-        this.stream.push(msg, this.#lastArrival);
+        this.stream.push(pkt, this.#lastArrival);
         return;
       }
       const addr = normalise(rinfo.address);
       // An SDP address of 0.0.0.0 / :: (or none) means "unknown yet": latch to the first sender.
       if (this.#expectAddr && addr !== this.#expectAddr) return this.hooks.foreign();
       if (this.#latchedPort >= 0) return this.hooks.foreign(); // right host, another port
+      const pkt = this.unprotect ? this.unprotect(msg) : msg;
+      if (!pkt) return;
       this.#latchedPort = rinfo.port;
       this.#latchedRaw = rinfo.address;
       if (!this.#expectAddr) this.#expectAddr = addr;
       this.#lastArrival = this.now();
-      this.stream.push(msg, this.#lastArrival);
+      this.stream.push(pkt, this.#lastArrival);
     });
     pair.rtcp.on('message', () => this.hooks.rtcp());
     // A socket error (ICMP unreachable echoes etc.) must not take the process down.

@@ -9,7 +9,7 @@ import type { PortPool } from '../rtp/port-pool.js';
 import { BodyError, parseSiprecBody } from './body.js';
 import { MetadataError, parseMetadata, type RecordingMetadata } from './metadata.js';
 import type { IngestMetrics } from './metrics.js';
-import { parseOffer, SdpError, type OfferedStream } from './sdp.js';
+import { parseOffer, SdpError, type OfferedStream, type SrtpPolicy } from './sdp.js';
 import { NothingDecodableError, OfferCancelledError, RecordingSession } from './session.js';
 
 export interface OfferRequest {
@@ -45,6 +45,8 @@ export interface CoreOptions {
   /** Internal-extension AOR pattern for the role rule (see roles.ts). */
   agentPattern?: RegExp;
   retryAfterSeconds?: number;
+  /** rtp.srtp (default optional). */
+  srtp?: SrtpPolicy;
 }
 
 export interface CoreDeps {
@@ -181,11 +183,15 @@ export class SrsCore {
     let offer: OfferedStream[] | undefined;
     if (body.sdp !== undefined) {
       try {
-        offer = parseOffer(body.sdp);
+        offer = parseOffer(body.sdp, this.o.srtp ?? 'optional');
       } catch (err) {
         if (!(err instanceof SdpError)) throw err;
         metrics.badInput('sdp', err.reason);
         return reply(err.reason === 'no-media' ? 488 : 400, err.reason === 'no-media' ? 'Not Acceptable Here' : 'Bad SDP');
+      }
+      for (const o of offer) {
+        for (const reason of o.badCrypto) metrics.badInput('sdp', `crypto-${reason}`);
+        if (o.refusal) metrics.badInput('sdp', o.refusal);
       }
       if (!offer.some((o) => o.type === 'audio' && o.port !== 0)) {
         metrics.badInput('sdp', 'no-audio');

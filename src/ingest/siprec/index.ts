@@ -37,6 +37,7 @@ export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bu
       retryAfterSeconds: config.sip.retryAfterSeconds,
       maxStreams: config.sip.maxStreamsPerCall,
       inactivityMs: config.rtp.inactivitySeconds * 1000,
+      srtp: config.rtp.srtp,
     },
   );
   let front: SipFront | undefined;

@@ -23,6 +23,8 @@ export interface IngestMetrics {
   callsActive: Gauge<'ingest'>;
   /** SIPREC offers CANCELled before the answer (487, no call opened). */
   cancelled: Counter;
+  /** SRTP packets that failed authentication (wrong key, tampering); dropped. */
+  srtpAuthFailures: Counter;
   badInput: Metrics['badInput'];
 }
 
@@ -42,6 +44,7 @@ export function createIngestMetrics(metrics: Metrics): IngestMetrics {
     mos: reuse(r, 'earshot_rtp_mos', () => new Histogram({ name: 'earshot_rtp_mos', help: 'E-model MOS estimate per leg, sampled with leg stats', labelNames: ['ingest'] as const, buckets: [1.5, 2, 2.5, 3, 3.5, 4, 4.2, 4.4], registers })),
     // SIP dialogs held by the SRS; calls in the pipeline are earshot_calls_active (one owner: src/metrics).
     cancelled: reuse(r, 'earshot_siprec_cancelled_total', () => new Counter({ name: 'earshot_siprec_cancelled_total', help: 'SIPREC offers cancelled by the SRC before they were answered (487; no call recorded)', registers })),
+    srtpAuthFailures: reuse(r, 'earshot_srtp_auth_failures_total', () => new Counter({ name: 'earshot_srtp_auth_failures_total', help: 'SRTP packets that failed authentication (wrong key or tampering); dropped', registers })),
     callsActive: reuse(r, 'earshot_siprec_sessions', () => new Gauge({ name: 'earshot_siprec_sessions', help: 'SIPREC recording sessions (dialogs) in progress', labelNames: ['ingest'] as const, registers })),
   };
 }

@@ -3,6 +3,12 @@
 // SRC's preference order among those we decode.
 import sdpTransform from 'sdp-transform';
 import { isDecodable, STATIC_PAYLOADS, type CodecSpec } from '../codecs/index.js';
+import { chooseCrypto, CryptoAttributeError, parseCrypto, type CryptoOffer } from '../rtp/srtp.js';
+
+/** rtp.srtp: whether RTP/SAVP(F) with SDES keys is accepted, required, or refused. */
+export type SrtpPolicy = 'optional' | 'required' | 'off';
+/** Why a stream with a codec we decode was still refused (port 0), for metrics. */
+export type SrtpRefusal = 'srtp-suite' | 'srtp-off' | 'srtp-required';
 
 export class SdpError extends Error {
   readonly code = 'EARSHOT_ERR_SDP';
@@ -32,9 +38,17 @@ export interface OfferedStream {
   codec?: Payload;
   /** RFC 4733 telephone-event at the codec's clock rate, if offered. */
   dtmf?: Payload;
+  /** RTP/SAVP or RTP/SAVPF: media is SRTP keyed by `crypto` (SDES). */
+  secure: boolean;
+  /** The offered a=crypto line we use (RFC 4568: the first one we support). */
+  crypto?: CryptoOffer;
+  /** Set when the stream is refused for SRTP reasons (codec is then undefined). */
+  refusal?: SrtpRefusal;
+  /** a=crypto lines of a supported suite that did not parse (counted, skipped). */
+  badCrypto: string[];
 }
 
-export function parseOffer(sdp: string): OfferedStream[] {
+export function parseOffer(sdp: string, policy: SrtpPolicy = 'optional'): OfferedStream[] {
   if (!/^v=0/m.test(sdp)) throw new SdpError('malformed');
   let parsed: sdpTransform.SessionDescription;
   try {
@@ -59,8 +73,27 @@ export function parseOffer(sdp: string): OfferedStream[] {
       const p = rtpmap.get(pt) ?? (STATIC_PAYLOADS[pt] ? { pt, ...STATIC_PAYLOADS[pt] } : undefined);
       if (p) payloads.push(p);
     }
-    const isRtp = /^RTP\/(S)?AVP/i.test(m.protocol);
-    const codec = m.type === 'audio' && isRtp && m.port !== 0 ? payloads.find((p) => p.name !== 'TELEPHONE-EVENT' && isDecodable(p)) : undefined;
+    // RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF; not UDP/TLS/RTP/SAVP (DTLS-SRTP, unsupported).
+    const isRtp = /^RTP\/S?AVPF?$/i.test(String(m.protocol));
+    const secure = /^RTP\/SAVPF?$/i.test(String(m.protocol));
+    const cryptos: CryptoOffer[] = [];
+    const badCrypto: string[] = [];
+    for (const c of (m as { crypto?: { id: number; suite: string; config: string; sessionConfig?: string }[] }).crypto ?? []) {
+      try {
+        cryptos.push(parseCrypto(`${c.id} ${c.suite} ${c.config}${c.sessionConfig ? ` ${c.sessionConfig}` : ''}`));
+      } catch (err) {
+        if (!(err instanceof CryptoAttributeError)) throw err;
+        badCrypto.push(err.reason);
+      }
+    }
+    const crypto = secure ? chooseCrypto(cryptos) : undefined;
+    let refusal: SrtpRefusal | undefined;
+    if (secure && policy === 'off') refusal = 'srtp-off';
+    else if (secure && !crypto) refusal = 'srtp-suite';
+    else if (!secure && policy === 'required') refusal = 'srtp-required';
+    const found = m.type === 'audio' && isRtp && m.port !== 0 ? payloads.find((p) => p.name !== 'TELEPHONE-EVENT' && isDecodable(p)) : undefined;
+    const codec = refusal ? undefined : found;
+    if (!found) refusal = undefined;
     const dtmf = codec ? payloads.find((p) => p.name === 'TELEPHONE-EVENT' && p.clockRate === codec.clockRate) : undefined;
     return {
       index,
@@ -73,6 +106,10 @@ export function parseOffer(sdp: string): OfferedStream[] {
       direction: (m.direction as Direction | undefined) ?? sessionDir,
       codec,
       dtmf,
+      secure,
+      crypto,
+      refusal,
+      badCrypto,
     };
   });
 }
@@ -104,12 +141,14 @@ export interface AnsweredStream {
   offer: OfferedStream;
   /** 0 refuses the stream. */
   port: number;
+  /** Our a=crypto value (tag, suite, our key) for an SRTP stream. */
+  crypto?: string;
 }
 
 export function buildAnswer(streams: AnsweredStream[], o: { addr: string; sessionId: number; version: number }): string {
   const ipVer = o.addr.includes(':') ? 'IP6' : 'IP4';
   const lines = ['v=0', `o=earshot ${o.sessionId} ${o.version} IN ${ipVer} ${o.addr}`, 's=earshot', `c=IN ${ipVer} ${o.addr}`, 't=0 0'];
-  for (const { offer, port } of streams) {
+  for (const { offer, port, crypto } of streams) {
     if (port === 0 || !offer.codec) {
       lines.push(`m=${offer.type} 0 ${offer.proto} ${offer.fmts}`);
       if (offer.label) lines.push(`a=label:${offer.label}`);
@@ -123,6 +162,7 @@ export function buildAnswer(streams: AnsweredStream[], o: { addr: string; sessio
       lines.push(`a=rtpmap:${offer.dtmf.pt} telephone-event/${offer.dtmf.clockRate}`);
       lines.push(`a=fmtp:${offer.dtmf.pt} 0-16`);
     }
+    if (crypto) lines.push(`a=crypto:${crypto}`);
     lines.push(`a=label:${offer.label}`);
     lines.push(flows(offer.direction) ? 'a=recvonly' : 'a=inactive');
   }

@@ -8,6 +8,7 @@ import { createDecoder, type Decoder } from '../codecs/index.js';
 import type { BoundPair, PortPool } from '../rtp/port-pool.js';
 import { estimateMos } from '../rtp/quality.js';
 import { RtpReceiver } from '../rtp/receiver.js';
+import { SrtpKey, SrtpReceiver, type CryptoOffer, type SrtpSuite } from '../rtp/srtp.js';
 import { RtpStream, type PayloadMap } from '../rtp/stream.js';
 import type { RecordingMetadata } from './metadata.js';
 import type { IngestMetrics } from './metrics.js';
@@ -39,6 +40,8 @@ interface LegMedia {
   reported: { packets: number; lost: number };
   /** When the stream started (or resumed) flowing: the inactivity clock's start before any packet. */
   since: number;
+  /** SRTP leg: our answer key (memory only) and the context keyed by the SRC's offer. */
+  srtp?: { key: SrtpKey; offered: CryptoOffer; rx: SrtpReceiver; authFailures: number };
 }
 
 export class NothingDecodableError extends Error {
@@ -191,9 +194,10 @@ export class RecordingSession {
     // A label's port goes to its first m-line only; a repeat (or a stream past the cap) gets port 0.
     const given = new Set<string>();
     const answered: AnsweredStream[] = this.#offer.map((o) => {
-      const port = given.has(o.label) ? 0 : (this.#media.get(o.label)?.pair.port ?? 0);
+      const m = given.has(o.label) ? undefined : this.#media.get(o.label);
       given.add(o.label);
-      return { offer: o, port };
+      const crypto = m?.srtp && o.crypto ? m.srtp.key.attribute(o.crypto.tag) : undefined;
+      return { offer: o, port: m?.pair.port ?? 0, crypto };
     });
     return buildAnswer(answered, { addr: this.answerAddr, sessionId: this.#sessionId, version: this.#version++ });
   }
@@ -229,7 +233,42 @@ export class RecordingSession {
       },
       rtcp: () => {},
     });
-    return { leg, offer: o, pair, receiver, stream, decoders, map, reported: { packets: 0, lost: 0 }, since: Date.now() };
+    const media: LegMedia = { leg, offer: o, pair, receiver, stream, decoders, map, reported: { packets: 0, lost: 0 }, since: Date.now() };
+    this.#keySrtp(media, o);
+    return media;
+  }
+
+  /**
+   * (Re)keys an SRTP leg from its offer: a new context when the SRC's key changes, our key kept
+   * unless the suite changes (RFC 4568 §7.1.4). A plain-RTP offer removes SRTP from the leg.
+   */
+  #keySrtp(m: LegMedia, o: OfferedStream): void {
+    if (!o.secure || !o.crypto) {
+      m.srtp = undefined;
+      m.receiver.unprotect = undefined;
+      m.leg.srtp = undefined;
+      return;
+    }
+    const prev = m.srtp;
+    if (prev && prev.offered.suite === o.crypto.suite && prev.offered.key!.equals(o.crypto.key!) && prev.offered.salt!.equals(o.crypto.salt!)) return;
+    const key = prev && prev.key.suite === o.crypto.suite ? prev.key : new SrtpKey(o.crypto.suite as SrtpSuite);
+    const srtp = { key, offered: o.crypto, rx: new SrtpReceiver(o.crypto, key), authFailures: prev?.authFailures ?? 0 };
+    m.srtp = srtp;
+    m.leg.srtp = { suite: o.crypto.suite, authFailures: srtp.authFailures };
+    const { metrics } = this.d;
+    m.receiver.unprotect = (buf) => {
+      const r = srtp.rx.unprotect(buf);
+      if (r.ok) return r.packet;
+      // Wrong key or tampering: counted and shown on the leg; the packet is dropped, the call goes on.
+      if (r.reason === 'auth') {
+        srtp.authFailures++;
+        if (m.leg.srtp) m.leg.srtp.authFailures = srtp.authFailures;
+        metrics.srtpAuthFailures.inc();
+      }
+      metrics.rtpDropped.inc({ reason: r.reason === 'auth' ? 'srtp-auth' : 'srtp-malformed' });
+      metrics.badInput('srtp', r.reason);
+      return undefined;
+    };
   }
 
   async #reconfigure(m: LegMedia, o: OfferedStream): Promise<void> {
@@ -246,6 +285,7 @@ export class RecordingSession {
       m.leg.codec = o.codec!.name;
     }
     if (o.addr !== m.offer.addr || o.port !== m.offer.port) m.receiver.relatch(o.addr);
+    this.#keySrtp(m, o);
     if (!wasFlowing && isFlowing) m.since = Date.now();
     if (wasFlowing !== isFlowing) {
       this.d.bus.emit('call.event', { callId: this.callId, legId: m.leg.legId, kind: isFlowing ? 'resume' : 'hold', tMs: Math.round(m.stream.positionMs) });
@@ -276,7 +316,7 @@ export class RecordingSession {
     const codec = m.offer.codec?.name ?? 'PCMU';
     const lossPct = q.expected > 0 ? ((q.lost + q.late) / q.expected) * 100 : 0;
     const mos = estimateMos(codec, lossPct, this.d.jitterMs + 20 + 2 * q.jitterMs);
-    const stats = { packets: q.packets, lost: q.lost, duplicates: q.duplicates, late: q.late, jitterMs: round2(q.jitterMs), mos: round2(mos) };
+    const stats = { packets: q.packets, lost: q.lost, duplicates: q.duplicates, late: q.late, jitterMs: round2(q.jitterMs), mos: round2(mos), ...(m.srtp ? { srtpAuthFailures: m.srtp.authFailures } : {}) };
     const { metrics } = this.d;
     metrics.rtpPackets.inc({ ingest: 'siprec' }, q.packets - m.reported.packets);
     metrics.rtpLost.inc({ ingest: 'siprec' }, Math.max(0, q.lost - m.reported.lost));
