@@ -144,39 +144,12 @@ for (const lang of langs.filter((l) => onlyLang === undefined || l === onlyLang)
 
   // Conversations.
   const convStats = { conversations: 0, utterances: 0, endsNegative: 0 };
+  const convTexts = { cdev: [], cheldout: [] };
   for (const [name, want] of Object.entries(CONVERSATIONS)) {
     const file = join(dir, `${name}.jsonl`);
     if (!existsSync(file)) { err(`${file}: missing`); continue; }
-    const rows = readJsonl(file);
-    if (rows.length < want) err(`${file}: ${rows.length} conversations, need ${want}`);
     const split = name.endsWith('dev') ? 'cdev' : 'cheldout';
-    for (const { row: c, where } of rows) {
-      if (!isStr(c.id)) err(`${where}: id missing`);
-      else if (ids.has(c.id)) err(`${where}: duplicate id ${c.id}`);
-      else ids.add(c.id);
-      if (isStr(c.id) && !c.id.startsWith(`${lang}-${split}-`)) err(`${where}: id ${c.id} should start with ${lang}-${split}-`);
-      if (!DOMAINS.includes(c.domain)) err(`${where}: domain "${c.domain}" not one of ${DOMAINS.join('|')}`);
-      if (!Array.isArray(c.utterances) || c.utterances.length < 2) { err(`${where}: utterances must be an array of >= 2`); continue; }
-      c.utterances.forEach((u, i) => checkLabels(u, `${where} utterance ${i}`, lang));
-      const sp = new Set(c.utterances.map((u) => u.speaker));
-      if (!sp.has('customer') || !sp.has('agent')) err(`${where}: a conversation needs both customer and agent turns`);
-      const call = c.call;
-      if (!call || typeof call !== 'object') { err(`${where}: call labels missing`); continue; }
-      for (const k of ['start', 'end']) if (!POLARITIES.includes(call[k])) err(`${where}: call.${k} "${call[k]}" not one of ${POLARITIES.join('|')}`);
-      if (!Number.isInteger(call.worst) || call.worst < 0 || call.worst >= c.utterances.length) {
-        err(`${where}: call.worst ${call.worst} is not an utterance index (0..${c.utterances.length - 1})`);
-      } else {
-        const rank = (p) => POLARITIES.indexOf(p);
-        const worstP = rank(c.utterances[call.worst].polarity);
-        const min = Math.min(...c.utterances.map((u) => rank(u.polarity)));
-        if (worstP !== min) err(`${where}: call.worst ${call.worst} has polarity ${c.utterances[call.worst].polarity} but a more negative utterance exists`);
-      }
-      if (typeof call.endsNegative !== 'boolean') err(`${where}: call.endsNegative must be true or false`);
-      else if (call.endsNegative !== (call.end === 'negative')) err(`${where}: call.endsNegative ${call.endsNegative} disagrees with call.end "${call.end}"`);
-      convStats.conversations++;
-      convStats.utterances += c.utterances.length;
-      if (call.endsNegative) convStats.endsNegative++;
-    }
+    checkConversations(file, want, `${lang}-${split}-`, lang, ids, convStats, convTexts[split]);
   }
 
   const fmt = (m) => Object.entries(m).sort().map(([k, v]) => `${k}=${v}`).join(' ');
@@ -185,6 +158,103 @@ for (const lang of langs.filter((l) => onlyLang === undefined || l === onlyLang)
   console.log(`[${lang}]   categories: ${fmt(cat)}`);
   console.log(`[${lang}]   tags: ${fmt(stats.tags)}`);
   console.log(`[${lang}]   conversations=${convStats.conversations} turns=${convStats.utterances} endsNegative=${convStats.endsNegative}`);
+
+  // Optional later dev batch "dev-c" (dev-c.jsonl, conversations-dev-c.jsonl): same row checks, ids
+  // <lang>-devc- / <lang>-cdevc-, and no (near-)duplicate of dev or heldout text. Heldout matches are reported by
+  // location only, never by text, so running this does not expose heldout sentences.
+  const dcFile = join(dir, 'dev-c.jsonl');
+  const dcConvFile = join(dir, 'conversations-dev-c.jsonl');
+  if (existsSync(dcFile) || existsSync(dcConvFile)) {
+    const dc = { texts: [], stats: { domain: {}, speaker: {}, polarity: {}, emotion: {}, tags: {} }, cat: {}, hard: 0 };
+    if (existsSync(dcFile)) {
+      const seen = new Map();
+      for (const { row: u, where } of readJsonl(dcFile)) {
+        if (!isStr(u.id)) err(`${where}: id missing`);
+        else if (ids.has(u.id)) err(`${where}: duplicate id ${u.id}`);
+        else ids.add(u.id);
+        if (isStr(u.id) && !u.id.startsWith(`${lang}-devc-`)) err(`${where}: id ${u.id} should start with ${lang}-devc-`);
+        if (!DOMAINS.includes(u.domain)) err(`${where}: domain "${u.domain}" not one of ${DOMAINS.join('|')}`);
+        checkLabels(u, where, lang);
+        if (!Array.isArray(u.tags)) err(`${where}: tags must be an array`);
+        else for (const t of u.tags) if (!TAGS.includes(t)) err(`${where}: tag "${t}" not one of ${TAGS.join('|')}`);
+        if (!isStr(u.text)) continue;
+        const n = normalise(u.text);
+        if (seen.has(n)) err(`${where}: same text as ${seen.get(n)} in dev-c`);
+        seen.set(n, where);
+        dc.texts.push({ n, tok: tokens(u.text, lang), where });
+        for (const k of ['domain', 'speaker', 'polarity', 'emotion']) count(dc.stats[k], u[k]);
+        if (Array.isArray(u.categories)) for (const c of u.categories) count(dc.cat, c);
+        if (Array.isArray(u.tags)) {
+          for (const t of u.tags) count(dc.stats.tags, t);
+          if (u.tags.some((t) => t !== 'agent')) dc.hard++;
+        }
+      }
+    }
+    const dcConv = { conversations: 0, utterances: 0, endsNegative: 0 };
+    const dcConvTexts = [];
+    if (existsSync(dcConvFile)) checkConversations(dcConvFile, 0, `${lang}-cdevc-`, lang, ids, dcConv, dcConvTexts);
+    // Short formulaic turns ("okay thanks") may recur in conversations; the overlap rule applies to utterances
+    // and to conversation turns of at least four tokens (en words / zh character bigrams).
+    const mine = [...dc.texts, ...dcConvTexts.filter((x) => x.tok.size >= 4)];
+    const against = [
+      { name: 'dev', rows: [...texts.dev, ...convTexts.cdev], showWhere: true },
+      { name: 'heldout', rows: [...texts.heldout, ...convTexts.cheldout], showWhere: false },
+    ];
+    for (const { name, rows, showWhere } of against) {
+      const byNorm = new Map(rows.map((x, i) => [x.n, showWhere ? x.where : `${name} item ${i + 1}`]));
+      for (const m of mine) {
+        if (byNorm.has(m.n)) { err(`${m.where}: same text as ${byNorm.get(m.n)} (dev-c/${name} overlap)`); continue; }
+        for (let i = 0; i < rows.length; i++) {
+          const j = jaccard(m.tok, rows[i].tok);
+          if (j >= JACCARD_MAX) {
+            err(`${m.where}: near-duplicate of ${showWhere ? rows[i].where : `${name} item ${i + 1}`} (token Jaccard ${j.toFixed(2)} >= ${JACCARD_MAX}, dev-c/${name})`);
+            break;
+          }
+        }
+      }
+    }
+    const n = dc.texts.length;
+    console.log(`[${lang} dev-c] utterances=${n} hard-tagged=${dc.hard} (${n ? Math.round((100 * dc.hard) / n) : 0}%)`);
+    for (const k of ['domain', 'speaker', 'polarity', 'emotion']) console.log(`[${lang} dev-c]   ${k}: ${fmt(dc.stats[k])}`);
+    console.log(`[${lang} dev-c]   categories: ${fmt(dc.cat)}`);
+    console.log(`[${lang} dev-c]   tags: ${fmt(dc.stats.tags)}`);
+    console.log(`[${lang} dev-c]   conversations=${dcConv.conversations} turns=${dcConv.utterances} endsNegative=${dcConv.endsNegative}`);
+  }
+}
+
+function checkConversations(file, want, prefix, lang, ids, convStats, convTexts) {
+  const rows = readJsonl(file);
+  if (rows.length < want) err(`${file}: ${rows.length} conversations, need ${want}`);
+  for (const { row: c, where } of rows) {
+    if (!isStr(c.id)) err(`${where}: id missing`);
+    else if (ids.has(c.id)) err(`${where}: duplicate id ${c.id}`);
+    else ids.add(c.id);
+    if (isStr(c.id) && !c.id.startsWith(prefix)) err(`${where}: id ${c.id} should start with ${prefix}`);
+    if (!DOMAINS.includes(c.domain)) err(`${where}: domain "${c.domain}" not one of ${DOMAINS.join('|')}`);
+    if (!Array.isArray(c.utterances) || c.utterances.length < 2) { err(`${where}: utterances must be an array of >= 2`); continue; }
+    c.utterances.forEach((u, i) => {
+      checkLabels(u, `${where} utterance ${i}`, lang);
+      if (isStr(u.text)) convTexts.push({ n: normalise(u.text), tok: tokens(u.text, lang), where: `${where} utterance ${i}` });
+    });
+    const sp = new Set(c.utterances.map((u) => u.speaker));
+    if (!sp.has('customer') || !sp.has('agent')) err(`${where}: a conversation needs both customer and agent turns`);
+    const call = c.call;
+    if (!call || typeof call !== 'object') { err(`${where}: call labels missing`); continue; }
+    for (const k of ['start', 'end']) if (!POLARITIES.includes(call[k])) err(`${where}: call.${k} "${call[k]}" not one of ${POLARITIES.join('|')}`);
+    if (!Number.isInteger(call.worst) || call.worst < 0 || call.worst >= c.utterances.length) {
+      err(`${where}: call.worst ${call.worst} is not an utterance index (0..${c.utterances.length - 1})`);
+    } else {
+      const rank = (p) => POLARITIES.indexOf(p);
+      const worstP = rank(c.utterances[call.worst].polarity);
+      const min = Math.min(...c.utterances.map((u) => rank(u.polarity)));
+      if (worstP !== min) err(`${where}: call.worst ${call.worst} has polarity ${c.utterances[call.worst].polarity} but a more negative utterance exists`);
+    }
+    if (typeof call.endsNegative !== 'boolean') err(`${where}: call.endsNegative must be true or false`);
+    else if (call.endsNegative !== (call.end === 'negative')) err(`${where}: call.endsNegative ${call.endsNegative} disagrees with call.end "${call.end}"`);
+    convStats.conversations++;
+    convStats.utterances += c.utterances.length;
+    if (call.endsNegative) convStats.endsNegative++;
+  }
 }
 
 if (errors.length > 0) {
