@@ -104,3 +104,28 @@ t.test('a missing file and unparsable JSON are reported', async (t) => {
   t.match(r.stderr, /conversations-dev\.jsonl: missing/);
   t.match(r.stderr, /heldout\.jsonl:\d+: not valid JSON/);
 });
+
+t.test('dev-c: a heldout sentence copied into dev-c is rejected by location, without printing the heldout text', async (t) => {
+  const dir = copyCorpus(t);
+  const held = readRows(join(dir, 'en/heldout.jsonl'));
+  const text = String(held[0].text);
+  appendFileSync(join(dir, 'en/dev-c.jsonl'), JSON.stringify({ ...held[0], id: 'en-devc-9999' }) + '\n');
+  const r = await run(dir);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /en\/dev-c\.jsonl:\d+: same text as heldout item \d+ \(dev-c\/heldout overlap\)/);
+  t.notOk(r.stderr.includes(text) || r.stdout.includes(text), 'heldout text is not printed');
+});
+
+t.test('dev-c: wrong id prefix and bad labels are reported; counts are printed', async (t) => {
+  const dir = copyCorpus(t);
+  const rows = readRows(join(dir, 'en/dev-c.jsonl'));
+  const ok = await run(dir);
+  t.equal(ok.code, 0, ok.stderr);
+  t.match(ok.stdout, /\[en dev-c\] utterances=\d+/);
+  rows[0] = { ...rows[0], id: 'en-dev-7777', polarity: 'bad' };
+  writeRows(join(dir, 'en/dev-c.jsonl'), rows);
+  const r = await run(dir);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /id en-dev-7777 should start with en-devc-/);
+  t.match(r.stderr, /polarity "bad"/);
+});
