@@ -213,8 +213,11 @@ for (const lang of langs.filter((l) => onlyLang === undefined || l === onlyLang)
         }
       }
     }
+    // Informational: how many dev-c texts come close (>= 0.6) to any heldout text; a number only, no text.
+    const held = against[1].rows;
+    const close = mine.filter((m) => held.some((h) => jaccard(m.tok, h.tok) >= 0.6)).length;
     const n = dc.texts.length;
-    console.log(`[${lang} dev-c] utterances=${n} hard-tagged=${dc.hard} (${n ? Math.round((100 * dc.hard) / n) : 0}%)`);
+    console.log(`[${lang} dev-c] utterances=${n} hard-tagged=${dc.hard} (${n ? Math.round((100 * dc.hard) / n) : 0}%) close-to-heldout(>=0.6)=${close}`);
     for (const k of ['domain', 'speaker', 'polarity', 'emotion']) console.log(`[${lang} dev-c]   ${k}: ${fmt(dc.stats[k])}`);
     console.log(`[${lang} dev-c]   categories: ${fmt(dc.cat)}`);
     console.log(`[${lang} dev-c]   tags: ${fmt(dc.stats.tags)}`);
