@@ -53,6 +53,7 @@ export const ERRORS = {
   EARSHOT_ERR_ASR_STALLED: { message: 'recognition made no progress while a call waited for its last transcripts; the call ended with what was recognised', http: 500 },
   EARSHOT_ERR_ASR_MODEL: { message: 'the recogniser could not load its model', http: 503 },
   EARSHOT_ERR_ASR_ADDON: { message: 'the pocketsphinx addon is not built', http: 503 },
+  EARSHOT_ERR_KEYWORD_LIST: { message: 'speech.keywordWatch: the phrase list is missing, unreadable or has no phrase the dictionary can spell', http: 500 },
   EARSHOT_ERR_SAMPLE_RATE: { message: 'audio at a sample rate the pipeline does not accept', http: 400 },
   EARSHOT_ERR_WAV: { message: 'a WAV file with a broken or unsupported header', http: 415 },
   EARSHOT_ERR_DECODE: { message: 'a codec could not decode a payload', http: 400 },

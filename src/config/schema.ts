@@ -169,6 +169,16 @@ export const ConfigSchema = obj({
     }),
     /** Backlog per leg before it is reported behind real time; at 3x this, new audio is shed (counted). */
     maxQueueSeconds: Type.Number({ default: 10, minimum: 1, maximum: 600 }),
+    /** Shed audio goes to pocketsphinx keyphrase spotting (English) so word-triggered alarms still fire. */
+    keywordWatch: obj({
+      enabled: Type.Boolean({ default: true }),
+      /** One phrase per line, optional "/threshold/"; every word must be in speech.pocketsphinx.dict. */
+      phrasesFile: Type.String({ default: 'config/speech/keywords.txt' }),
+      /** Default kws threshold for phrases without their own (lower = more hits, more false ones). */
+      threshold: Type.Number({ default: 1e-20, exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+      /** Legs watched at once; further shed legs are dropped as before. */
+      maxLegs: Type.Integer({ default: 64, minimum: 1, maximum: 10000 }),
+    }),
   }),
   analysis: obj({
     rulesDir: Type.String({ default: 'config/rules' }),

@@ -11,6 +11,7 @@ import { resolveEngine } from './engine-select.js';
 import type { EngineName } from './engines/engine.js';
 import { clock, type LegTranscript, type TranscriptTiming } from './leg-pipeline.js';
 import { createSpeechMetrics } from './metrics.js';
+import { createKeywordWatch, KEYWORD_SEQ_BASE, type KeywordHit, type KeywordWatch } from './keyword-watch.js';
 import { createWorkerPool, type WorkerPool } from './pool.js';
 import { supportedRate } from './resample.js';
 
@@ -68,6 +69,7 @@ export function untilDoneOrStalled(done: Promise<unknown>, progress: () => numbe
 /** The stage plus operational hooks that main.ts need not wire (tests, diagnostics). */
 export interface SpeechStageInternals extends SpeechStage {
   readonly pool: WorkerPool | undefined;
+  readonly keywordWatch: KeywordWatch | undefined;
 }
 
 interface LegEntry {
@@ -75,11 +77,17 @@ interface LegEntry {
   lastTMs: number;
   behind: boolean;
   shedding: boolean;
+  /** Shed audio is going to the keyword watch (this shedding episode). */
+  watching: boolean;
+  keywordHits: number;
   done?: Promise<void>;
 }
 
 const CHECK_MS = 500;
 const SHED_FACTOR = 3; // beyond this many maxQueueSeconds of backlog, new audio is dropped (and said so)
+// Audio waiting for the keyword spotter, all legs together. It runs ~40x faster than real time, so
+// this is only reached when the machine is overloaded beyond even that: then audio is dropped.
+const KEYWORD_QUEUE_SECONDS = 120;
 
 export async function createSpeech(
   deps: { config: Config; log: Logger; bus: PipelineBus; metrics: Metrics },
@@ -199,6 +207,52 @@ export async function createSpeech(
   if (!state.ok) log.error({ detail: state.detail }, 'speech: no recogniser could be started; audio is not transcribed');
   else log.info({ engine: state.engine, workers: size }, 'speech: ready');
 
+  // Keyword watch over shed audio (pocketsphinx kws, its own thread): off when disabled or unloadable.
+  let watch: KeywordWatch | undefined;
+  const kw = cfg.keywordWatch;
+  if (kw.enabled) {
+    const w = createKeywordWatch(
+      { hmm: cfg.pocketsphinx.hmm, dict: cfg.pocketsphinx.dict, phrasesFile: kw.phrasesFile, threshold: kw.threshold, maxLegs: kw.maxLegs, maxQueueSeconds: Math.max(KEYWORD_QUEUE_SECONDS, cfg.maxQueueSeconds * SHED_FACTOR) },
+      log,
+      onKeyword,
+    );
+    if (await w.ready) watch = w;
+    else {
+      m.errors.inc({ code: 'EARSHOT_ERR_KEYWORD_LIST' });
+      await w.close();
+    }
+  }
+  state.detail += watch ? '; keyword watch on shed legs' : kw.enabled ? '; keyword watch unavailable' : '';
+
+  function onKeyword(hit: KeywordHit): void {
+    const leg = legs.get(hit.legId);
+    if (!leg) return;
+    m.keywordHits.inc();
+    const seq = KEYWORD_SEQ_BASE + leg.keywordHits++;
+    const words = hit.phrase.split(' ');
+    const step = (hit.endMs - hit.startMs) / words.length;
+    bus.emit('call.event', { callId: leg.info.callId, legId: hit.legId, kind: 'keyword', tMs: hit.startMs, data: { phrase: hit.phrase, seq } });
+    bus.emit('transcript', {
+      callId: leg.info.callId,
+      legId: hit.legId,
+      role: leg.info.role,
+      seq,
+      text: hit.phrase,
+      startMs: hit.startMs,
+      endMs: hit.endMs,
+      final: true,
+      words: words.map((w, i) => ({ w, startMs: Math.round(hit.startMs + i * step), endMs: Math.round(hit.startMs + (i + 1) * step) })),
+    });
+  }
+
+  function unwatch(leg: LegEntry, legId: string): void {
+    if (!leg.watching) return;
+    leg.watching = false;
+    watch?.stop(legId);
+    m.keywordLegs.dec();
+    bus.emit('call.event', { callId: leg.info.callId, legId, kind: 'keyword-watch', tMs: leg.lastTMs, data: { state: 'end' } });
+  }
+
   function check(leg: LegEntry, legId: string): void {
     const l = pool?.leg(legId);
     if (!l) return;
@@ -211,6 +265,7 @@ export async function createSpeech(
     } else if (leg.behind && backlog < cfg.maxQueueSeconds / 2) {
       leg.behind = false;
       leg.shedding = false;
+      unwatch(leg, legId);
       m.behind.dec();
       bus.emit('call.event', { callId: leg.info.callId, legId, kind: 'behind-realtime', tMs: leg.lastTMs, data: { state: 'end', backlogSec: Math.round(backlog * 10) / 10 } });
     }
@@ -237,6 +292,14 @@ export async function createSpeech(
         leg.shedding = true;
         bus.emit('call.event', { callId: leg.info.callId, legId: chunk.legId, kind: 'shed', tMs: chunk.tMs, data: { reason: 'asr-backlog' } });
       }
+      if (watch?.audio(chunk.legId, chunk.samples, chunk.sampleRate, chunk.tMs)) {
+        m.keywordSeconds.inc(chunk.samples.length / chunk.sampleRate);
+        if (!leg.watching) {
+          leg.watching = true;
+          m.keywordLegs.inc();
+          bus.emit('call.event', { callId: leg.info.callId, legId: chunk.legId, kind: 'keyword-watch', tMs: chunk.tMs, data: { state: 'start' } });
+        }
+      }
       return;
     }
     pool.audio(chunk.legId, chunk.samples, chunk.sampleRate, chunk.tMs);
@@ -245,7 +308,9 @@ export async function createSpeech(
   function legDone(legId: string): Promise<void> {
     const leg = legs.get(legId);
     if (!leg) return Promise.resolve();
-    leg.done ??= (pool ? pool.end(legId) : Promise.resolve()).then(() => {
+    unwatch(leg, legId);
+    // The spotter's last hits for the leg (its flush) land before the leg is forgotten.
+    leg.done ??= Promise.all([pool ? pool.end(legId) : undefined, watch?.idle()]).then(() => {
       if (leg.behind) m.behind.dec();
       legs.delete(legId);
       finalLatency.reset(legId);
@@ -258,7 +323,7 @@ export async function createSpeech(
   const offs = [
     bus.on('leg.added', (info) => {
       if (legs.has(info.legId)) return;
-      legs.set(info.legId, { info, lastTMs: 0, behind: false, shedding: false });
+      legs.set(info.legId, { info, lastTMs: 0, behind: false, shedding: false, watching: false, keywordHits: 0 });
       m.legs.inc();
       pool?.open(info.legId);
     }),
@@ -272,6 +337,9 @@ export async function createSpeech(
     get pool() {
       return pool;
     },
+    get keywordWatch() {
+      return watch;
+    },
     ready: () => ({ ...state }),
     pendingSeconds,
     legDone,
@@ -279,7 +347,7 @@ export async function createSpeech(
     async close() {
       for (const off of offs) off();
       clearInterval(timer);
-      await pool?.close();
+      await Promise.all([pool?.close(), watch?.close()]);
       legs.clear();
     },
   };

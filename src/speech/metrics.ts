@@ -9,6 +9,9 @@ export interface SpeechMetrics {
   segments: Counter;
   finals: Counter<'engine'>;
   shedSeconds: Counter;
+  keywordSeconds: Counter;
+  keywordHits: Counter;
+  keywordLegs: Gauge;
   errors: Counter<'code'>;
   engine: Gauge<'engine' | 'provider'>;
   finalLatency: Histogram<'engine'>;
@@ -51,6 +54,17 @@ export function createSpeechMetrics(registry: Registry, pendingSeconds: () => nu
       help: 'Seconds of audio dropped because a leg was far behind real time (each episode also raises a call event)',
       registers: [registry],
     }),
+    keywordSeconds: new Counter({
+      name: 'earshot_speech_keyword_watch_seconds_total',
+      help: 'Seconds of shed audio that went to keyword spotting instead of being dropped (speech.keywordWatch)',
+      registers: [registry],
+    }),
+    keywordHits: new Counter({
+      name: 'earshot_speech_keyword_hits_total',
+      help: 'Watch phrases spotted on legs whose full transcription was shed',
+      registers: [registry],
+    }),
+    keywordLegs: new Gauge({ name: 'earshot_speech_keyword_watch_legs', help: 'Legs on keyword watch now', registers: [registry] }),
     finalLatency: new Histogram({
       name: 'earshot_asr_final_latency_seconds',
       help: 'From the VAD closing a speech segment to its final transcript (queueing + decoding), by engine',

@@ -40,7 +40,13 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     std::string rateStr = std::to_string(rate);
     // Quiet the library: its log goes to stderr and can carry hypotheses (transcript text).
     err_set_logfp(nullptr);
-    std::vector<std::string> args = {"earshot", "-hmm", hmm, "-lm", lm, "-dict", dict, "-samprate", rateStr, "-logfn", "/dev/null"};
+    std::vector<std::string> args = {"earshot", "-hmm", hmm, "-dict", dict, "-samprate", rateStr, "-logfn", "/dev/null"};
+    // No LM = another search from opts.args (keyword spotting: "-kws", file). pocketsphinx lets
+    // the LM win when both are given, so it is left out rather than overridden.
+    if (!lm.empty()) {
+      args.push_back("-lm");
+      args.push_back(lm);
+    }
     // Extra "-name value" pairs (decoder tuning) from opts.args.
     if (o.Get("args").IsArray()) {
       Napi::Array extra = o.Get("args").As<Napi::Array>();
