@@ -93,7 +93,8 @@ export function phrasesOf(text: string): Set<string> {
     for (let n = 2; n <= 3; n++) for (let i = 0; i + n <= chars.length; i++) out.add(chars.slice(i, i + n).join(''));
   }
   const words = clean.split(/[^\p{L}\p{N}']+/u).filter((w) => w && !HAN.test(w));
-  for (let n = 1; n <= 3; n++) for (let i = 0; i + n <= words.length; i++) out.add(words.slice(i, i + n).join(' '));
+  // Single letters ("i", "a") say nothing on their own.
+  for (let n = 1; n <= 3; n++) for (let i = 0; i + n <= words.length; i++) if (n > 1 || words[i].length > 1) out.add(words.slice(i, i + n).join(' '));
   return out;
 }
 
@@ -184,13 +185,16 @@ export function bestAgentPhrases(repo: CoachingRepo, opts: CoachingOptions): Bes
       const kept: Phrase[] = [];
       for (const p of scored) {
         if (kept.length >= (opts.limit ?? 20)) break;
-        if (kept.some((k) => k.phrase.includes(p.phrase) || p.phrase.includes(k.phrase))) continue;
+        if (kept.some((k) => within(p.phrase, k.phrase) || within(k.phrase, p.phrase))) continue;
         kept.push(p);
       }
       return { situation, topUtterances: A, otherUtterances: B, phrases: kept };
     }),
   };
 }
+
+/** Whether phrase `a` occurs in `b` (whole words; Chinese by characters). */
+const within = (a: string, b: string) => (HAN.test(a) ? b.includes(a) : ` ${b} `.includes(` ${a} `));
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
