@@ -174,7 +174,7 @@ export class CaseService {
     if (min <= 0) return [];
     const now = this.d.now();
     const out: CaseRow[] = [];
-    for (const r of highRiskCustomers(this.d.store.db, { since: now - 30 * DAY, limit: 500 })) {
+    for (const r of highRiskCustomers(this.d.store.db, { since: now - 30 * DAY, limit: 500, now })) {
       if (r.score < min) break; // riskiest first
       if (this.#repo.hasRecentCase(r.customerHash, now - 30 * DAY)) continue;
       const day = new Date(now).toISOString().slice(0, 10);

@@ -136,3 +136,31 @@ t.test('the high-risk pool opens a case with its reason, once', async (t) => {
   const c = e.store.repos.cases.list({ now: e.clock.now, limit: 10 });
   t.match(c, [{ origin: 'risk', reason: 'negative-calls', customerHash: 'cust-risky' }]);
 });
+
+t.test('churn seeds: contact frequency halved, or a competitor named twice, enter the risk pool with the reason', async (t) => {
+  const DAY = 24 * HOUR;
+  const e = await careEnv(t, { care: { riskScoreAtLeast: 2 }, surveys: { triggers: [] } }, Date.UTC(2026, 9, 1));
+  const calm = [{ role: 'customer' as const, text: 'hi', sentiment: 0.3 }, { role: 'agent' as const, text: 'hello' }];
+  // Six calls a month ago, two this month: halved. Another customer: steady four and four.
+  for (let i = 0; i < 6; i++) {
+    playCall(e, { agentId: 'a1', customerHash: 'cust-fading', turns: calm });
+    playCall(e, { agentId: 'a1', customerHash: 'cust-steady', turns: calm });
+    e.clock.now += 3 * DAY;
+  }
+  e.clock.now = Date.UTC(2026, 9, 1) + 50 * DAY;
+  for (let i = 0; i < 2; i++) playCall(e, { agentId: 'a1', customerHash: 'cust-fading', turns: calm });
+  for (let i = 0; i < 6; i++) playCall(e, { agentId: 'a1', customerHash: 'cust-steady', turns: calm });
+  // Competitor named on two calls (once each) vs once.
+  for (let i = 0; i < 2; i++) playCall(e, { agentId: 'a1', customerHash: 'cust-shopping', turns: [{ role: 'customer', text: 'brand x is cheaper', sentiment: 0.1, categories: ['competitor-mention'] }] });
+  playCall(e, { agentId: 'a1', customerHash: 'cust-once', turns: [{ role: 'customer', text: 'brand x', sentiment: 0.1, categories: ['competitor-mention'] }] });
+  e.clock.now += HOUR;
+  const { highRiskCustomers } = await import('../../src/kpi/index.js');
+  const pool = highRiskCustomers(e.store.db, { since: e.clock.now - 30 * DAY, now: e.clock.now });
+  const by = Object.fromEntries(pool.map((r) => [r.customerHash, r.reasons]));
+  t.same(by['cust-fading'], ['contact-drop']);
+  t.same(by['cust-shopping'], ['competitor']);
+  t.notOk(by['cust-steady'], 'steady customers are not at risk');
+  t.notOk(by['cust-once'], 'one mention is not a seed');
+  t.equal(e.care.tick().opened, 2, 'both open a care case');
+  t.same(e.store.repos.cases.list({ now: e.clock.now, limit: 10 }).map((c) => `${c.customerHash}:${c.reason}`).sort(), ['cust-fading:contact-drop', 'cust-shopping:competitor']);
+});

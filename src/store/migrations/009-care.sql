@@ -48,3 +48,7 @@ CREATE TABLE demo_rows (
   row_id TEXT NOT NULL,
   PRIMARY KEY (tbl, row_id)
 ) WITHOUT ROWID;
+
+-- Churn seeds: the calls where a competitor was named (the risk pool counts them per customer).
+CREATE INDEX call_events_competitor ON call_events(call_id)
+  WHERE kind = 'category' AND CASE WHEN json_valid(data) THEN COALESCE(json_extract(data, '$.category'), json_extract(data, '$.rule')) END LIKE 'competitor%';
