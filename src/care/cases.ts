@@ -92,7 +92,7 @@ export class CaseService {
     if (res.created) {
       this.d.store.audit(r.by, 'case.open', String(res.row.id), `${r.origin}:${r.reason}`);
       this.d.metrics.opened.inc({ origin: r.origin });
-      this.d.webhooks.enqueue('case.opened', `case:${res.row.id}`, 'open', casePayload(res.row), now);
+      this.d.webhooks.enqueue('case.opened', `case:${res.row.id}`, 'open', casePayload(res.row), now, now, res.row.id);
     }
     return res;
   }
@@ -110,7 +110,7 @@ export class CaseService {
     // The note may be free text: the audit names that one was written, not what it says.
     this.d.store.audit(by, `case.${to}`, String(id), [row.outcome, opts.note ? 'note' : ''].filter(Boolean).join(' ') || undefined);
     this.d.metrics.transitions.inc({ to });
-    this.d.webhooks.enqueue('case.updated', `case:${id}`, to, casePayload(row), now);
+    this.d.webhooks.enqueue('case.updated', `case:${id}`, to, casePayload(row), now, now, id);
     if (to === 'resolved' || to === 'closed') this.d.triggers.followUp(row);
     return row;
   }
@@ -124,20 +124,21 @@ export class CaseService {
     this.#repo.assign(id, to.team, to.assignee === undefined ? c.assignee : to.assignee, now);
     const row = this.get(id);
     this.d.store.audit(by, 'case.assign', String(id), `${row.team ?? ''}/${row.assignee ?? ''}`);
-    this.d.webhooks.enqueue('case.updated', `case:${id}`, `assign-${now}`, casePayload(row), now);
+    this.d.webhooks.enqueue('case.updated', `case:${id}`, `assign-${now}`, casePayload(row), now, now, id);
     return row;
   }
 
   /** Open or contacted cases past their SLA: marked, audited as `system`, sent as case.escalated. */
-  escalate(): CaseRow[] {
+  escalate(only?: (c: CaseRow) => boolean): CaseRow[] {
     const now = this.d.now();
     const out: CaseRow[] = [];
     for (const c of this.#repo.overdue(now)) {
+      if (only && !only(c)) continue;
       if (!this.#repo.markEscalated(c.id, now)) continue;
       const row = this.get(c.id);
       this.d.store.audit('system', 'case.escalate', String(c.id), `overdue ${Math.round((now - c.dueAt) / 60_000)} min`);
       this.d.metrics.escalated.inc();
-      this.d.webhooks.enqueue('case.escalated', `case:${c.id}`, 'escalated', casePayload(row), now);
+      this.d.webhooks.enqueue('case.escalated', `case:${c.id}`, 'escalated', casePayload(row), now, now, c.id);
       out.push(row);
     }
     return out;

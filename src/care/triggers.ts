@@ -79,6 +79,6 @@ export class SurveyTriggers {
       survey: { requestId: r.id, kind: r.kind, rule: r.rule, customerHash: r.customerHash, callId: r.callId, caseId: r.caseId, agentId: ctx.agentId ?? null, queue: ctx.queue ?? null, requestedAt: new Date(r.requestedAt).toISOString() },
       answerTo: '/api/v1/surveys',
     };
-    this.webhooks.enqueue('survey.requested', `survey-request:${r.id}`, 'request', body, r.requestedAt, r.sendAt);
+    this.webhooks.enqueue('survey.requested', `survey-request:${r.id}`, 'request', body, r.requestedAt, r.sendAt, r.caseId ?? undefined);
   }
 }

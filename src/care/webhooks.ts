@@ -16,10 +16,13 @@ export class CareWebhooks {
     private readonly repo: WebhookOutboxRepo,
     private readonly hooks: Config['webhooks'],
     private readonly siteId: string,
+    /** Events about these cases are not sent (the demo's back-filled cases). */
+    private readonly quiet: (caseId: number) => boolean = () => false,
   ) {}
 
   /** Rows added; `sendAt` delays delivery (quiet hours). `key` distinguishes repeats of one event (e.g. a state). */
-  enqueue(event: CareEvent, subject: string, key: string, body: Record<string, unknown>, at: number, sendAt = at): number {
+  enqueue(event: CareEvent, subject: string, key: string, body: Record<string, unknown>, at: number, sendAt = at, caseId?: number): number {
+    if (caseId !== undefined && this.quiet(caseId)) return 0;
     let n = 0;
     for (const h of this.hooks) {
       if (!globMatch(h.events ?? ['alarm.*'], event)) continue;
