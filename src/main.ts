@@ -14,7 +14,7 @@ import { createSpeech, type SpeechStage } from './speech/index.js';
 import { createAnalysis, type AnalysisStage } from './analysis/index.js';
 import { createKpi, surveyRoutes } from './kpi/index.js';
 import { createAlarms } from './alarms/index.js';
-import { careRoutes, createCare, type CareStage } from './care/index.js';
+import { backfillDemo, careRoutes, createCare, type CareStage } from './care/index.js';
 import { createWebServer } from './web/index.js';
 import { createReportScheduler } from './web/reports/index.js';
 import { ruleRoutes } from './web/routes/rules.js';
@@ -181,7 +181,16 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
     if (s.state === 'closed' || s.state === 'local-only' || s.state === 'down') log.warn({ front, state: s.state, how: s.how }, `ingest ${s.state}: ${s.detail}`);
   }
 
-  const demo = opts.demo || config.demo.enabled
+  const demoOn = opts.demo || config.demo.enabled;
+  // A month of history so every dashboard has data at once (first start only; `earshot demo purge` removes it).
+  if (demoOn && config.demo.backfillDays > 0) {
+    try {
+      backfillDemo({ store, config, log, metrics }, { days: config.demo.backfillDays });
+    } catch (err) {
+      log.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'demo history not written');
+    }
+  }
+  const demo = demoOn
     ? startDemoLoop({ log, bus, calls, metrics, speech, imports: storeImportLedger(store) }, config.demo)
     : undefined;
 

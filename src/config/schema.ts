@@ -291,6 +291,10 @@ export const ConfigSchema = obj({
     enabled: Type.Boolean({ default: false }),
     file: Type.String({ default: '' }),
     intervalSeconds: Type.Integer({ default: 90, minimum: 10, maximum: 86400 }),
+    /** Demo calls playing at once, each with its own agent, queue and caller (a small contact centre). */
+    concurrentCalls: Type.Integer({ default: 3, minimum: 1, maximum: 20 }),
+    /** Days of history (calls, surveys, alarms, cases) written at the first demo start; 0 = none. `earshot demo purge` removes it. */
+    backfillDays: Type.Integer({ default: 30, minimum: 0, maximum: 90 }),
   }),
 });
 
