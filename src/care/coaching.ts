@@ -84,17 +84,17 @@ export function rankAgents(calls: CoachingCall[], minCalls = 5): AgentRank[] {
 
 const HAN = /\p{Script=Han}/u;
 
-/** Word 1-3-grams of Latin-script text and character 2-3-grams of Chinese; redaction markers dropped. */
+/** Word 2-4-grams of Latin-script text and character 2-4-grams of Chinese; redaction markers dropped. */
 export function phrasesOf(text: string): Set<string> {
   const out = new Set<string>();
   const clean = text.toLowerCase().replace(/\[[^\]]*\]|<[^>]*>|‹[^›]*›/gu, ' ');
   for (const run of clean.match(/\p{Script=Han}+/gu) ?? []) {
     const chars = [...run];
-    for (let n = 2; n <= 3; n++) for (let i = 0; i + n <= chars.length; i++) out.add(chars.slice(i, i + n).join(''));
+    for (let n = 2; n <= 4; n++) for (let i = 0; i + n <= chars.length; i++) out.add(chars.slice(i, i + n).join(''));
   }
   const words = clean.split(/[^\p{L}\p{N}']+/u).filter((w) => w && !HAN.test(w));
-  // Single letters ("i", "a") say nothing on their own.
-  for (let n = 1; n <= 3; n++) for (let i = 0; i + n <= words.length; i++) if (n > 1 || words[i].length > 1) out.add(words.slice(i, i + n).join(' '));
+  // Single words ("your", "i") are too common to be a way of saying something.
+  for (let n = 2; n <= 4; n++) for (let i = 0; i + n <= words.length; i++) out.add(words.slice(i, i + n).join(' '));
   return out;
 }
 
@@ -185,7 +185,7 @@ export function bestAgentPhrases(repo: CoachingRepo, opts: CoachingOptions): Bes
       const kept: Phrase[] = [];
       for (const p of scored) {
         if (kept.length >= (opts.limit ?? 20)) break;
-        if (kept.some((k) => within(p.phrase, k.phrase) || within(k.phrase, p.phrase))) continue;
+        if (kept.some((k) => overlaps(p.phrase, k.phrase))) continue;
         kept.push(p);
       }
       return { situation, topUtterances: A, otherUtterances: B, phrases: kept };
@@ -193,8 +193,17 @@ export function bestAgentPhrases(repo: CoachingRepo, opts: CoachingOptions): Bes
   };
 }
 
-/** Whether phrase `a` occurs in `b` (whole words; Chinese by characters). */
-const within = (a: string, b: string) => (HAN.test(a) ? b.includes(a) : ` ${b} `.includes(` ${a} `));
+/** Word (or Chinese character) pairs of a phrase. */
+function pairs(p: string): Set<string> {
+  const units = HAN.test(p) ? [...p.replace(/\s+/gu, '')] : p.split(' ');
+  return new Set(units.slice(1).map((u, i) => `${units[i]} ${u}`));
+}
+
+/** Two phrases that share a word pair are two windows on one way of saying it: one is enough. */
+function overlaps(a: string, b: string): boolean {
+  const pb = pairs(b);
+  return [...pairs(a)].some((x) => pb.has(x));
+}
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 

@@ -153,6 +153,16 @@ export function backfillDemo(deps: { store: Store; config: Pick<Config, 'care' |
           const s = recordSurvey(store.db, { callId, kind: 'nps', score, receivedAt: clock }, { now: clock, repeatWindowDays: config.kpi.repeatWindowDays, source: 'api' });
           demo.mark('surveys', s.id);
           out.surveys++;
+          // Some detractors get no case (the team is busy): their next answer is the comparison.
+          if (score <= 6 && rnd() < 0.3) {
+            const later = clock + (2 + Math.floor(rnd() * 5)) * DAY;
+            if (later < now && rnd() < 0.6) {
+              const s2 = recordSurvey(store.db, { customerHash, kind: 'nps', score: Math.floor(rnd() * 8), receivedAt: later }, { now: later, repeatWindowDays: config.kpi.repeatWindowDays });
+              demo.mark('surveys', s2.id);
+              out.surveys++;
+            }
+            continue;
+          }
           const c = cases.onSurvey({ ...s, receivedAt: clock });
           if (c) {
             demo.mark('cases', c.id);

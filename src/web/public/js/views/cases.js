@@ -52,7 +52,7 @@ export function render(root, ctx) {
     const el = h('div', { class: `alarm-row case-row state-${c.state}${c.overdue ? ' overdue' : ''}`, 'data-testid': 'case-row', dataset: { caseId: c.id, state: c.state } },
       h('span', { class: `badge ${c.overdue ? 'sev-critical' : 'sev-info'}`, text: c.overdue ? t('cases.overdue') : t(`caseState.${c.state}`) }),
       h('div', { class: 'alarm-main' },
-        h('div', { class: 'alarm-msg', text: `#${c.id} · ${t(`caseReason.${c.reason}`) === `caseReason.${c.reason}` ? c.reason : t(`caseReason.${c.reason}`)} · ${c.customerHash.slice(0, 12)}` }),
+        h('div', { class: 'alarm-msg', text: `#${c.id} · ${t(`caseReason.${c.reason}`) === `caseReason.${c.reason}` ? c.reason : t(`caseReason.${c.reason}`)} · ${(c.customerHash.length > 20 ? `${c.customerHash.slice(0, 12)}…` : c.customerHash)}` }),
         h('div', { class: 'muted small' },
           `${t('cases.owner')}: ${c.team || '—'}${c.assignee ? ` / ${c.assignee}` : ''} · ${t('cases.age')}: ${Math.round((Date.now() - c.openedAt) / HOUR)} h · ${t('cases.due')}: ${fmtTime(c.dueAt)}${c.outcome ? ` · ${t('cases.outcome')}: ${c.outcome}` : ''}`)),
       h('span', { class: 'alarm-state', 'data-testid': 'case-state', text: t(`caseState.${c.state}`) }),
