@@ -103,7 +103,8 @@ export class CaseService {
     if (!NEXT[c.state]?.includes(to)) throw new EarshotError('EARSHOT_ERR_CASE_TRANSITION', `${c.state} → ${to}`);
     if ((to === 'resolved' || to === 'closed') && !opts.outcome && !c.outcome) throw bad('resolving or closing a case needs an outcome');
     if (opts.outcome !== undefined && !LABEL.test(opts.outcome)) throw bad('outcome must be a label (letters, digits, _ . : -)');
-    if (opts.note !== undefined && (opts.note.length > MAX_NOTE || /[\u0000-\u0008\u000b-\u001f]/u.test(opts.note))) throw bad(`a note is at most ${MAX_NOTE} characters of text`);
+    // Control characters (other than tab and newline) are refused: notes are shown as text.
+    if (opts.note !== undefined && (opts.note.length > MAX_NOTE || [...opts.note].some((ch) => { const c = ch.charCodeAt(0); return c < 32 && c !== 9 && c !== 10; }))) throw bad(`a note is at most ${MAX_NOTE} characters of text`);
     const now = this.d.now();
     if (!this.#repo.transition(id, c.state, to, now, opts.outcome, opts.note)) throw new EarshotError('EARSHOT_ERR_CASE_TRANSITION', `the case moved on meanwhile`);
     const row = this.get(id);

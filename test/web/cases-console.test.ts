@@ -59,6 +59,6 @@ t.test('cases view: tiles, list, resolve, coaching phrases', { skip: !existsSync
 
   // Overdue only: every row shown is overdue.
   await page.check('#case-filter-overdue');
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="case-row"]')].every((r) => r.classList.contains('overdue')));
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="case-row"]')).every((r) => r.classList.contains('overdue')));
   t.same(errors, [], 'no page errors');
 });

@@ -64,7 +64,7 @@ export function startDemoLoop(deps: Omit<ImportDeps, 'imports'> & Partial<Pick<I
       for (const s of starts) clearTimeout(s);
       clearInterval(timer);
       ac.abort();
-      await Promise.all(running);
+      await Promise.all(running.filter((r): r is Promise<unknown> => r !== undefined));
     },
   };
 }
