@@ -49,7 +49,7 @@ export function createCare(deps: CareDeps): CareStage {
   const { config, log, bus, store } = deps;
   const now = deps.clock ?? Date.now;
   const m = careMetrics(deps.metrics.registry);
-  const webhooks = new CareWebhooks(store.repos.webhookOutbox, config.webhooks, config.site.id, (id) => store.repos.demo.has('cases', id));
+  const webhooks = new CareWebhooks(store.repos.webhookOutbox, config.webhooks, config.site.id, (id) => store.repos.demo.isDemoCase(id));
   const triggers = new SurveyTriggers(store.repos.cases, config, webhooks, m, now, deps.random);
   const cases = new CaseService({ store, config, log, metrics: m, webhooks, triggers, now });
   const safely = <T>(what: string, f: () => T): T | undefined => {

@@ -9,7 +9,7 @@ const DAY = 86_400_000;
 
 export type TriggerResult =
   | { requested: true; request: SurveyRequestRow }
-  | { requested: false; reason: 'no-call' | 'no-customer' | 'not-ended' | 'abuse' | 'no-rule' | 'sampled-out' | 'recently-asked' | 'already' };
+  | { requested: false; reason: 'no-call' | 'demo' | 'no-customer' | 'not-ended' | 'abuse' | 'no-rule' | 'sampled-out' | 'recently-asked' | 'already' };
 
 /**
  * Post-contact survey requests (config `surveys`): after a finished call, the first trigger rule
@@ -41,6 +41,8 @@ export class SurveyTriggers {
     const call = this.repo.callFacts(callId);
     if (!call) return { requested: false, reason: 'no-call' };
     if (call.endedAt === null) return { requested: false, reason: 'not-ended' };
+    // The demo loop's callers are made up: no survey goes to the site's survey system for them.
+    if (call.demo === 1) return { requested: false, reason: 'demo' };
     if (!call.customerHash) return { requested: false, reason: 'no-customer' };
     let cats: string[] = [];
     try {

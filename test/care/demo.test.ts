@@ -39,8 +39,14 @@ t.test('the demo back-fill writes a month of history; purge removes exactly it',
   t.equal(count("SELECT COUNT(*) FROM outbox"), before.outbox.length, 'demo cases stay off the webhooks');
   t.equal(count('SELECT COUNT(*) FROM survey_requests WHERE case_id = ' + open), 1, 'its follow-up is recorded (and purged with it)');
 
+  // A live demo-loop replay (external id demo-…) with its alarm, its customer's case and survey.
+  playCall(e, { agentId: 'agent-ann', customerHash: 'cust-demo-caller', externalId: 'demo-1765-1', turns: [{ role: 'customer', text: 'thanks it is sorted', sentiment: 0.5 }, { role: 'customer', text: 'i want your manager', categories: ['escalation-request', 'complaint'] }, { role: 'customer', text: 'ok thanks', sentiment: 0.5 }] });
+  t.equal(count("SELECT COUNT(*) FROM cases WHERE customer_hash = 'cust-demo-caller'"), 1, 'the loop call opened a case (alarm rule with case:)');
+  t.equal(count("SELECT COUNT(*) FROM survey_requests WHERE customer_hash = 'cust-demo-caller'"), 0, 'no survey request for a made-up caller');
+  t.equal(count('SELECT COUNT(*) FROM outbox'), before.outbox.length, 'and nothing for the webhooks');
+
   const removed = purgeDemo(e.store, e.config);
-  t.equal(removed.calls, r.calls);
+  t.equal(removed.calls, r.calls + 1, 'the back-fill and the live loop\'s calls');
   const after = snapshot();
   for (const x of TABLES) t.same(after[x], before[x], `${x}: exactly the real rows remain`);
 });

@@ -156,7 +156,7 @@ export class CasesRepo {
        FROM g GROUP BY cased`,
     );
     this.#callFacts = db.prepare(
-      `SELECT id, customer_hash AS customerHash, agent_id AS agentId, queue, started_at AS startedAt, ended_at AS endedAt,
+      `SELECT id, customer_hash AS customerHash, agent_id AS agentId, (ingest = 'import' AND external_id LIKE 'demo-%') AS demo, queue, started_at AS startedAt, ended_at AS endedAt,
          json_extract(summary, '$.kpi.categories') AS categories, json_extract(summary, '$.kpi.sentiment.negativeEnd') AS negativeEnd
        FROM calls WHERE id = ?`,
     );
@@ -234,7 +234,7 @@ export class CasesRepo {
   }
 
   /** What the survey triggers need of a finished call (KPI categories as JSON text). */
-  callFacts(callId: string): { id: string; customerHash: string | null; agentId: string | null; queue: string | null; startedAt: number; endedAt: number | null; categories: string | null; negativeEnd: number | null } | undefined {
+  callFacts(callId: string): { id: string; demo: number; customerHash: string | null; agentId: string | null; queue: string | null; startedAt: number; endedAt: number | null; categories: string | null; negativeEnd: number | null } | undefined {
     return this.#callFacts.get(callId) as never;
   }
 }
