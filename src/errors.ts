@@ -11,6 +11,7 @@ export const ERRORS = {
   EARSHOT_ERR_READ_BUSY: { message: 'too many heavy reads waiting; try again shortly', http: 503 },
   EARSHOT_ERR_READ_TIMEOUT: { message: 'a heavy read ran past store.readTimeoutMs and was stopped', http: 504 },
   EARSHOT_ERR_ALARM_TRANSITION: { message: 'alarm cannot move to that state', http: 409 },
+  EARSHOT_ERR_CASE_TRANSITION: { message: 'care case cannot move to that state', http: 409 },
   EARSHOT_ERR_CALL_LIMIT: { message: 'call limit reached', http: 503, sip: 503 },
   EARSHOT_ERR_NO_CODEC: { message: 'no offered codec can be decoded', http: 415, sip: 488 },
   EARSHOT_ERR_FORBIDDEN_SOURCE: { message: 'source address not allowed', http: 403, sip: 403 },

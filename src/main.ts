@@ -14,6 +14,7 @@ import { createSpeech, type SpeechStage } from './speech/index.js';
 import { createAnalysis, type AnalysisStage } from './analysis/index.js';
 import { createKpi, surveyRoutes } from './kpi/index.js';
 import { createAlarms } from './alarms/index.js';
+import { backfillDemo, careRoutes, createCare, type CareStage } from './care/index.js';
 import { createWebServer } from './web/index.js';
 import { createReportScheduler } from './web/reports/index.js';
 import { ruleRoutes } from './web/routes/rules.js';
@@ -46,6 +47,7 @@ export interface Pipeline {
   analysis: AnalysisStage;
   alarms: Awaited<ReturnType<typeof createAlarms>>;
   kpi: ReturnType<typeof createKpi>;
+  care: CareStage;
   /** End calls in flight (interrupted, after a short recognition grace), flush and close everything. */
   close(): Promise<void>;
 }
@@ -96,6 +98,8 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
   // Analysis is created first so its call.ended handler (final intents, QA) runs before kpi's.
   const kpi = createKpi({ config, log, bus, store, metrics, summaryExtra: (id) => ({ qa: analysis.callSummary(id)?.qa }) });
   const alarms = await createAlarms({ config, log, bus, store, metrics, rulesPath: config.alarms.rulesDir, consoleUrl: config.http.publicUrl || undefined });
+  // After kpi: its call.ended handler has stored the summary the survey triggers read.
+  const care = createCare({ config, log, bus, store, metrics, alarmRules: () => alarms.rules() });
   // Both only read the store and run on timers (sync only when enabled).
   const sync = createSync({ config, log, store, metrics });
   const retention = createRetentionJob({ config, log, store, metrics });
@@ -103,7 +107,7 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
   let closed = false;
   const speechStage = speech;
   return {
-    config, log, metrics, store, bus, calls, speech: speechStage, analysis, alarms, kpi,
+    config, log, metrics, store, bus, calls, speech: speechStage, analysis, alarms, kpi, care,
     async close() {
       if (closed) return;
       closed = true;
@@ -118,6 +122,7 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
       const speechStopped = speechStage.close().catch((err: unknown) => log.error({ err }, 'speech stage did not close cleanly'));
       analysis.close();
       await alarms.close();
+      care.close();
       kpi.close();
       await sync.close();
       await retention.close();
@@ -161,7 +166,8 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
     }),
   });
   // Behind the same session guard as every /api/v1 route.
-  await app.register(surveyRoutes({ store, metrics, config }), { prefix: '/api/v1' });
+  await app.register(surveyRoutes({ store, metrics, config, onSurvey: (s) => p.care.onSurvey(s) }), { prefix: '/api/v1' });
+  await app.register(careRoutes({ store, cases: p.care.cases, metrics, answerWindowDays: config.surveys.answerWindowDays }), { prefix: '/api/v1' });
   await app.register(ruleRoutes({ config, store, metrics, log, onRulesChanged: (s) => p.analysis.reloadRules(s), onAlarmRulesChanged: (r) => alarms.reloadRules(r) }), { prefix: '/api/v1' });
   const reports = createReportScheduler({ store, log, consoleUrl: config.http.publicUrl || undefined });
   if (gate) await app.register(forkRoutes({ config, log, bus, calls, metrics }, gate));
@@ -175,7 +181,16 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
     if (s.state === 'closed' || s.state === 'local-only' || s.state === 'down') log.warn({ front, state: s.state, how: s.how }, `ingest ${s.state}: ${s.detail}`);
   }
 
-  const demo = opts.demo || config.demo.enabled
+  const demoOn = opts.demo || config.demo.enabled;
+  // A month of history so every dashboard has data at once (first start only; `earshot demo purge` removes it).
+  if (demoOn && config.demo.backfillDays > 0) {
+    try {
+      backfillDemo({ store, config, log, metrics }, { days: config.demo.backfillDays });
+    } catch (err) {
+      log.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'demo history not written');
+    }
+  }
+  const demo = demoOn
     ? startDemoLoop({ log, bus, calls, metrics, speech, imports: storeImportLedger(store) }, config.demo)
     : undefined;
 

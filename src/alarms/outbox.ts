@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { AlarmRow } from '../store/types.js';
 import { OUTBOX_GAVE_UP as GAVE_UP, type WebhookOutboxRepo, type WebhookOutboxRow as Row } from '../store/repos/webhook-outbox.js';
 import type { AlarmMetrics } from './metrics.js';
-import { SEVERITY_RANK } from './rules.js';
+import { globMatch, SEVERITY_RANK } from './rules.js';
 
 export type WebhookEvent = 'alarm.raised' | 'alarm.escalated';
 
@@ -61,7 +61,7 @@ export class WebhookOutbox {
     };
     let n = 0;
     for (const h of this.hooks) {
-      if (SEVERITY_RANK[a.severity] < SEVERITY_RANK[h.minSeverity]) continue;
+      if (SEVERITY_RANK[a.severity] < SEVERITY_RANK[h.minSeverity] || !globMatch(h.events ?? ['alarm.*'], event)) continue;
       // The key names the alarm, the event and the destination (hashed: URLs may hold tokens).
       const key = `earshot:${this.siteId}:alarm:${a.id}:${event}:${createHash('sha256').update(h.url).digest('hex').slice(0, 16)}`;
       n += this.repo.insert(h.url, key, JSON.stringify(payload), now);

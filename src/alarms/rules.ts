@@ -16,6 +16,13 @@ const Common = {
   /** Still open (not acked) this long after it was raised: escalate and notify again. 0 = never. */
   escalateAfterMinutes: Type.Integer({ default: 0, minimum: 0, maximum: 1440 }),
   description: Type.Optional(Type.String({ maxLength: 200 })),
+  /** Each raise also opens a care case for the call's customer, owned by `team`, due in `slaHours`. */
+  case: Type.Optional(
+    Type.Object(
+      { team: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }), slaHours: Type.Integer({ default: 24, minimum: 1, maximum: 720 }) },
+      { additionalProperties: false },
+    ),
+  ),
 };
 const closed = <K extends string, T extends Parameters<typeof Type.Object>[0]>(kind: K, props: T) =>
   Type.Object({ ...Common, kind: Type.Literal(kind), ...props }, { additionalProperties: false });

@@ -218,6 +218,44 @@ export const ConfigSchema = obj({
     /** Keys a survey system sends as `authorization: Bearer <key>` to POST /api/v1/surveys without a console login. */
     surveyKeys: Type.Array(obj({ name: Type.String({ minLength: 1, maxLength: 64 }), key: Type.String({ minLength: 16 }) }), { default: [], maxItems: 100 }),
   }),
+  care: obj({
+    /** A detractor NPS answer (0-6) opens a care case for its customer. */
+    detractorCases: Type.Boolean({ default: true }),
+    /** A customer whose high-risk score reaches this opens a case (0 = off); checked every checkSeconds. */
+    riskScoreAtLeast: Type.Integer({ default: 6, minimum: 0, maximum: 1000 }),
+    /** Team and SLA of cases their origin does not set (alarm rules set theirs with `case:`). */
+    team: Type.String({ default: 'care', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }),
+    slaHours: Type.Integer({ default: 24, minimum: 1, maximum: 720 }),
+    /** Period of the overdue-case and risk-pool checks. */
+    checkSeconds: Type.Integer({ default: 60, minimum: 5, maximum: 3600 }),
+  }),
+  surveys: obj({
+    /** Site time zone (IANA name) for quiet hours. */
+    timeZone: Type.String({ default: 'UTC', minLength: 1, maxLength: 64 }),
+    /** No survey is sent from `from` to `to` o'clock site time (it waits until `to`); from = to: none. */
+    quietFrom: Type.Integer({ default: 21, minimum: 0, maximum: 23 }),
+    quietTo: Type.Integer({ default: 8, minimum: 0, maximum: 23 }),
+    /** A customer is asked at most once in this many days (case follow-ups excepted). */
+    minDaysBetween: Type.Integer({ default: 30, minimum: 0, maximum: 365 }),
+    /** Never after a call that hit one of these categories (* = any run of characters). */
+    neverAfter: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.*-]{1,100}$' }), { default: ['abusive-language'], maxItems: 100 }),
+    /** An answer counts toward the response rate if it arrives within this many days of the send. */
+    answerWindowDays: Type.Integer({ default: 7, minimum: 1, maximum: 90 }),
+    /**
+     * Which finished calls request a survey: the first rule that matches (all its categories'
+     * any-of, resolvedOnly = the customer did not end negative), sampled at sampleRate.
+     */
+    triggers: Type.Array(
+      obj({
+        id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }),
+        kind: Type.Union([Type.Literal('nps'), Type.Literal('csat')], { default: 'nps' }),
+        categories: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.*-]{1,100}$' }), { default: [], maxItems: 50 }),
+        resolvedOnly: Type.Boolean({ default: false }),
+        sampleRate: Type.Number({ default: 1, minimum: 0, maximum: 1 }),
+      }),
+      { default: [{ id: 'resolved-complaint', kind: 'nps', categories: ['complaint'], resolvedOnly: true, sampleRate: 1 }, { id: 'sample', kind: 'nps', categories: [], resolvedOnly: false, sampleRate: 0.1 }], maxItems: 100 },
+    ),
+  }),
   privacy: obj({
     storeAudio: Type.Boolean({ default: false }),
     /** Key for hashing caller numbers (repeat callers); empty = a random one kept in dataDir/caller-salt. */
@@ -228,6 +266,8 @@ export const ConfigSchema = obj({
       url: Type.String({ pattern: '^https?://' }),
       secret: Type.String({ minLength: 16 }),
       minSeverity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')], { default: 'warning' }),
+      /** Events this destination receives (* = any run of characters): alarm.*, case.*, survey.requested. */
+      events: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z*][a-z.*-]{0,63}$' }), { default: ['alarm.*'], minItems: 1, maxItems: 20 })),
     }),
     { default: [] },
   ),
@@ -261,6 +301,10 @@ export const ConfigSchema = obj({
     enabled: Type.Boolean({ default: false }),
     file: Type.String({ default: '' }),
     intervalSeconds: Type.Integer({ default: 90, minimum: 10, maximum: 86400 }),
+    /** Demo calls playing at once, each with its own agent, queue and caller (a small contact centre). */
+    concurrentCalls: Type.Integer({ default: 3, minimum: 1, maximum: 20 }),
+    /** Days of history (calls, surveys, alarms, cases) written at the first demo start; 0 = none. `earshot demo purge` removes it. */
+    backfillDays: Type.Integer({ default: 30, minimum: 0, maximum: 90 }),
   }),
 });
 

@@ -15,7 +15,7 @@ export { recordSurvey, importSurveysCsv, type SurveyInput, type SurveyRow, type 
 export { surveyRoutes, type SurveyDeps } from './routes.js';
 export { detractorRootCause, highRiskCustomers, highRiskCsv, type RootCause, type RiskCustomer } from './risk.js';
 export { fitNpsModel, predictNps, callFeatures, type NpsModel, type NpsFitResult } from './nps-model.js';
-export { queryRollups, rollupCall, type RollupRow, type RollupMetrics, type Bucket, type Dim } from './rollups.js';
+export { queryRollups, rollupBucket, rollupCall, BUCKET_MS, type RollupRow, type RollupMetrics, type Bucket, type Dim } from './rollups.js';
 
 export interface KpiService {
   /** Live KPIs of an active call (as of its latest event), or undefined if unknown. */

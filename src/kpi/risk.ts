@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { stringify } from 'csv-stringify/sync';
 import { npsClass, type NpsClass } from './nps.js';
 import { CATEGORY_ID_SQL } from '../store/sql.js';
+import { KpiRepo } from '../store/repos/kpi.js';
 
 // Detractor root cause and the high-risk customer pool. Customers are known only by their
 // salted hash; nothing here returns transcript text, numbers or names.
@@ -66,7 +67,7 @@ export function detractorRootCause(db: Database.Database, customerHash: string, 
 
 export interface RiskCustomer {
   customerHash: string;
-  /** negative calls + 2 × churn signals + 3 if the last NPS answer was a detractor. */
+  /** negative calls + 2 × churn signals + 3 if the last NPS answer was a detractor + 2 per churn seed (contact drop, competitor). */
   score: number;
   calls: number;
   negativeCalls: number;
@@ -74,7 +75,7 @@ export interface RiskCustomer {
   lastNps: number | null;
   detractor: boolean;
   lastCallAt: number;
-  reasons: ('negative-calls' | 'churn-intent' | 'detractor')[];
+  reasons: ('negative-calls' | 'churn-intent' | 'detractor' | 'contact-drop' | 'competitor')[];
 }
 
 /**
@@ -88,14 +89,16 @@ export function highRiskCustomers(db: Database.Database, opts: { since: number; 
   const maxAge = opts.maxAgeMs ?? 0;
   const hit = pools.get(db);
   if (maxAge > 0 && hit && now - hit.at <= maxAge && Math.abs(hit.since - opts.since) <= maxAge) return hit.pool.slice(0, opts.limit ?? 1000);
-  const pool = computePool(db, opts.since);
+  const pool = computePool(db, opts.since, now);
   if (maxAge > 0) pools.set(db, { at: now, since: opts.since, pool });
   return pool.slice(0, opts.limit ?? 1000);
 }
 
 const pools = new WeakMap<Database.Database, { at: number; since: number; pool: RiskCustomer[] }>();
 
-function computePool(db: Database.Database, since: number): RiskCustomer[] {
+const repos = new WeakMap<Database.Database, KpiRepo>();
+
+function computePool(db: Database.Database, since: number, until: number): RiskCustomer[] {
   const rows = db
     .prepare(
       // call_facts (migration 005) carries negativeEnd, so no summary JSON is parsed; churn signals are
@@ -129,6 +132,23 @@ function computePool(db: Database.Database, since: number): RiskCustomer[] {
     if (detractor) reasons.push('detractor');
     if (!reasons.length) continue;
     out.push({ customerHash: r.h, score: r.negative + 2 * r.churn + (detractor ? 3 : 0), calls: r.calls, negativeCalls: r.negative, churnSignals: r.churn, lastNps: r.nps, detractor, lastCallAt: r.last_call, reasons });
+  }
+  // The churn seeds (src/store/repos/kpi.ts): customers who call half as often as before, or who name
+  // a competitor twice, join the pool with that reason even without a complaint.
+  let repo = repos.get(db);
+  if (!repo) repos.set(db, (repo = new KpiRepo(db)));
+  const byHash = new Map(out.map((r) => [r.customerHash, r]));
+  for (const s of repo.churnSeeds(since, Math.max(until, since + 1))) {
+    let r = byHash.get(s.customerHash);
+    if (!r) {
+      r = { customerHash: s.customerHash, score: 0, calls: s.reason === 'contact-drop' ? s.n : 0, negativeCalls: 0, churnSignals: 0, lastNps: null, detractor: false, lastCallAt: s.lastCallAt, reasons: [] };
+      byHash.set(s.customerHash, r);
+      out.push(r);
+    }
+    if (r.reasons.includes(s.reason)) continue;
+    r.reasons.push(s.reason);
+    r.score += 2;
+    r.lastCallAt = Math.max(r.lastCallAt, s.lastCallAt);
   }
   out.sort((a, b) => b.score - a.score || b.lastCallAt - a.lastCallAt);
   return out;

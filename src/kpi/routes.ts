@@ -7,7 +7,7 @@ import type { Store } from '../store/types.js';
 import { fitNpsModel, predictNps, type NpsFitResult } from './nps-model.js';
 import { npsReport } from './nps.js';
 import { detractorRootCause, highRiskCsv, highRiskCustomers } from './risk.js';
-import { importSurveysCsv, recordSurvey } from './surveys.js';
+import { importSurveysCsv, recordSurvey, type SurveyRow } from './surveys.js';
 import { apiErrorHandler, sendError } from '../web/errors.js';
 
 export interface SurveyDeps {
@@ -15,6 +15,8 @@ export interface SurveyDeps {
   metrics: Metrics;
   config: Pick<Config, 'kpi'>;
   clock?: () => number;
+  /** Called with each stored answer (the care stage opens a case for a detractor). */
+  onSurvey?: (row: SurveyRow) => void;
   /** How long a fitted NPS model is reused before refitting (default 10 min). */
   modelTtlMs?: number;
 }
@@ -70,6 +72,7 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
     // Survey rows feed NPS and risk for everyone: written by supervisors or a survey system's key.
     app.post<{ Body: Static<typeof SurveyBody> }>('/surveys', { schema: { body: SurveyBody }, config: surveyWriter }, async (req, reply) => {
       const row = recordSurvey(db, req.body, opts());
+      deps.onSurvey?.(row);
       return reply.code(201).send({ survey: row });
     });
 

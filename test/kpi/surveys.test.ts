@@ -159,12 +159,13 @@ t.test('detractor root cause and the high-risk pool', async (t) => {
 
   const pool = highRiskCustomers(env.store.db, { since: MON - DAY });
   t.same(pool.map((p) => [p.customerHash, p.score, p.reasons]), [
-    [h, 1 + 2 + 3, ['negative-calls', 'churn-intent', 'detractor']],
+    // The competitor named on two calls is a churn seed (docs/care.md): +2 and its reason.
+    [h, 1 + 2 + 3 + 2, ['negative-calls', 'churn-intent', 'detractor', 'competitor']],
     ['cust-meh', 1, ['negative-calls']],
   ]);
   const csv = highRiskCsv(pool).trim().split('\n');
   t.equal(csv[0], 'customer_hash,risk_score,calls,negative_calls,churn_signals,last_nps,detractor,last_call_at,reasons');
-  t.equal(csv[1], `${h},6,4,1,1,2,yes,${new Date(MON + 3 * DAY).toISOString()},negative-calls churn-intent detractor`);
+  t.equal(csv[1], `${h},8,4,1,1,2,yes,${new Date(MON + 3 * DAY).toISOString()},negative-calls churn-intent detractor competitor`);
   const api = await serve(t, env);
   const r = await api.get('/customers/high-risk?format=csv&sinceDays=365');
   t.match(r.type, /^text\/csv/);

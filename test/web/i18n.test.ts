@@ -38,6 +38,10 @@ t.test('both dictionaries have the same keys and every key the console uses', as
     severity: ['info', 'warning', 'critical'],
     state: ['open', 'acked', 'resolved', 'active', 'ended', 'interrupted'],
     userRole: ['viewer', 'supervisor', 'admin'],
+    caseState: ['open', 'contacted', 'resolved', 'closed'],
+    // Reasons the stage itself gives; alarm-rule reasons fall back to the rule id.
+    caseReason: ['detractor', 'negative-calls', 'churn-intent', 'contact-drop', 'competitor'],
+    situation: ['after-complaint', 'before-hold', 'closing'],
     // The ingest banner: a front and its state from /readyz (ingest.sip, ingest.state.closed, …).
     ingest: ['sip', 'forks', 'audiosocket', 'state.closed', 'state.local-only', 'state.down'],
   };

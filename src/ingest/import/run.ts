@@ -48,6 +48,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Wait while the recogniser has more than this many seconds queued. Default DEFAULT_MAX_PENDING_S. */
   maxPendingSeconds?: number;
+  /** Who the call is with, as a live source would say (the demo's agents, queues and callers). */
+  party?: { agentId?: string; queue?: string; callerId?: string };
 }
 
 /**
@@ -71,7 +73,7 @@ export async function runImport(deps: RunDeps, spec: RunSpec, read: () => BlockR
   const realtime = opts.realtime === true;
   // Back-date the start so the stored duration is the recording's, not the import's.
   const startedAt = spec.startedAt ?? (realtime ? Date.now() : Date.now() - Math.round(totalMs));
-  const call = calls.open({ ingest: 'import', externalId: key, startedAt });
+  const call = calls.open({ ingest: 'import', externalId: key, startedAt, ...opts.party });
   const callId = call.info.callId;
   const legs = spec.legs.map((l) => calls.addLeg(callId, l));
   try {

@@ -35,9 +35,9 @@ export class WebhookOutboxRepo {
     this.#failed = db.prepare('UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?');
   }
 
-  /** 1 when added, 0 when the key was already there. */
-  insert(destination: string, key: string, payload: string, at: number): number {
-    return this.#insert.run(destination, key, payload, at, at).changes;
+  /** 1 when added, 0 when the key was already there. `sendAt`: not tried before then (quiet hours). */
+  insert(destination: string, key: string, payload: string, at: number, sendAt = at): number {
+    return this.#insert.run(destination, key, payload, at, sendAt).changes;
   }
 
   due(at: number, limit: number): WebhookOutboxRow[] {

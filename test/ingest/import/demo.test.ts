@@ -31,3 +31,18 @@ t.test('replays the file as a new call each time, at real time; stop aborts a re
   const frames = [...r2.audio.values()][0].length;
   t.ok(frames < 100, `paced at real time: ${frames} frames emitted before stop, not 1000`);
 });
+
+t.test('a small contact centre: several calls at once, each with its own agent and queue', async (t) => {
+  const long = join(t.testdir(), 'long.wav');
+  writeFileSync(long, wav({ channels: 2, rate: 8000, data: pcm(2, 8000 * 20, () => 0) })); // 20 s
+  const r = rig();
+  const started: { agentId?: string; queue?: string; customerHash?: string }[] = [];
+  r.bus.on('call.started', (c) => started.push(c));
+  const loop = startDemoLoop(r.deps, { enabled: true, file: long, intervalSeconds: 10, concurrentCalls: 2 });
+  await until(() => r.calls.list().length === 2, 'two demo calls live at once');
+  await loop.stop();
+  t.equal(started.length, 2);
+  t.not(started[0].agentId, started[1].agentId, 'different agents');
+  t.not(started[0].queue, started[1].queue, 'different queues');
+  t.ok(started.every((c) => c.agentId?.startsWith('agent-') && c.queue));
+});

@@ -26,7 +26,7 @@ export interface TestServer {
 /** A real server on 127.0.0.1:<random port> over a real SQLite file, users viewer/supervisor/admin. */
 export async function startServer(
   t: Test,
-  opts: { tuning?: WebDeps['tuning']; listen?: boolean; extend?: (app: FastifyInstance) => void; config?: Record<string, unknown>; dir?: string; before?: (calls: CallRegistry) => void } = {},
+  opts: { tuning?: WebDeps['tuning']; listen?: boolean; extend?: (app: FastifyInstance, store: Store, bus: PipelineBus) => void; config?: Record<string, unknown>; dir?: string; before?: (calls: CallRegistry) => void } = {},
 ): Promise<TestServer> {
   const dir = opts.dir ?? t.testdir();
   const metrics = createMetrics({ defaults: false });
@@ -51,7 +51,7 @@ export async function startServer(
     readiness: () => ready,
     tuning: opts.tuning,
   });
-  opts.extend?.(app); // as other stages add their routes before main calls listen
+  opts.extend?.(app, store, bus); // as other stages add their routes before main calls listen
   let base = '';
   if (opts.listen !== false) {
     await app.listen({ host: '127.0.0.1', port: 0 });

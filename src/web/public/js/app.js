@@ -8,6 +8,7 @@ import { LiveClient } from './live.js';
 import { LiveState } from './state.js';
 import * as alarmsView from './views/alarms.js';
 import * as callView from './views/call-detail.js';
+import * as casesView from './views/cases.js';
 import * as dashboardView from './views/dashboard.js';
 import * as loginView from './views/login.js';
 import * as reportsView from './views/reports.js';
@@ -24,6 +25,7 @@ const routes = [
   [/^#\/wallboard$/, wallboardView],
   [/^#\/alarms$/, alarmsView],
   [/^#\/dashboard$/, dashboardView],
+  [/^#\/cases$/, casesView],
   [/^#\/calls\/([A-Za-z0-9._:-]+)$/, callView],
   [/^#\/reports$/, reportsView],
   [/^#\/rules(?:\/([a-z0-9-]+))?$/, rulesView],
