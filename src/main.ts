@@ -24,6 +24,8 @@ import { ingestStatus } from './ingest/status.js';
 import { startDemoLoop } from './ingest/import/demo.js';
 import { createSync } from './sync/index.js';
 import { createRetentionJob } from './store/retention.js';
+import { createRecordings, type RecordingsStage } from './recordings/index.js';
+import { recordingRoutes } from './web/routes/recordings.js';
 import { storeImportLedger } from './ingest/import/ledger.js';
 import { CallIdentity, loadCallerSalt } from './call/identity.js';
 
@@ -46,6 +48,8 @@ export interface Pipeline {
   analysis: AnalysisStage;
   alarms: Awaited<ReturnType<typeof createAlarms>>;
   kpi: ReturnType<typeof createKpi>;
+  /** Encrypted per-leg recordings (inert unless privacy.storeAudio). */
+  recordings: RecordingsStage;
   /** End calls in flight (interrupted, after a short recognition grace), flush and close everything. */
   close(): Promise<void>;
 }
@@ -99,11 +103,12 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
   // Both only read the store and run on timers (sync only when enabled).
   const sync = createSync({ config, log, store, metrics });
   const retention = createRetentionJob({ config, log, store, metrics });
+  const recordings = createRecordings({ config, log, bus, store, metrics });
 
   let closed = false;
   const speechStage = speech;
   return {
-    config, log, metrics, store, bus, calls, speech: speechStage, analysis, alarms, kpi,
+    config, log, metrics, store, bus, calls, speech: speechStage, analysis, alarms, kpi, recordings,
     async close() {
       if (closed) return;
       closed = true;
@@ -117,6 +122,7 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
       // aborts the whole process (SIGABRT).
       const speechStopped = speechStage.close().catch((err: unknown) => log.error({ err }, 'speech stage did not close cleanly'));
       analysis.close();
+      await recordings.close().catch((err: unknown) => log.error({ err }, 'recordings did not close cleanly'));
       await alarms.close();
       kpi.close();
       await sync.close();
@@ -156,12 +162,15 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
       speech: speech.ready(),
       // Rules carry on without embeddings: reported, never a reason to leave rotation.
       semantic: { ok: true, ...p.analysis.semantic() },
+      // Audio stopped by the disk guard is reported, not a reason to leave rotation.
+      recordings: p.recordings.ready(),
       // Each ingest front: not ready while a configured one cannot take calls (drachtio down).
       ...fronts(),
     }),
   });
   // Behind the same session guard as every /api/v1 route.
   await app.register(surveyRoutes({ store, metrics, config }), { prefix: '/api/v1' });
+  await app.register(recordingRoutes({ config, store, metrics }), { prefix: '/api/v1' });
   await app.register(ruleRoutes({ config, store, metrics, log, onRulesChanged: (s) => p.analysis.reloadRules(s), onAlarmRulesChanged: (r) => alarms.reloadRules(r) }), { prefix: '/api/v1' });
   const reports = createReportScheduler({ store, log, consoleUrl: config.http.publicUrl || undefined });
   if (gate) await app.register(forkRoutes({ config, log, bus, calls, metrics }, gate));

@@ -143,6 +143,9 @@ export async function createSpeech(
     retired: (index: number, deaths: number) => {
       log.error({ worker: index, deaths, code: 'EARSHOT_ERR_ASR_WORKER' }, 'speech: recognition worker kept crashing and is retired; its legs moved to the others');
     },
+    progress: (legId: string, doneSec: number) => {
+      if (legs.has(legId)) bus.emit('leg.progress', { legId, doneSec });
+    },
     legError: (_legId: string, code: string) => {
       m.errors.inc({ code });
       log.warn({ code }, 'speech: a leg failed in recognition and was reset');
@@ -246,6 +249,8 @@ export async function createSpeech(
     const leg = legs.get(legId);
     if (!leg) return Promise.resolve();
     leg.done ??= (pool ? pool.end(legId) : Promise.resolve()).then(() => {
+      // Everything received is recognised: a recording may release the leg's last audio.
+      if (pool) bus.emit('leg.progress', { legId, doneSec: Number.MAX_VALUE });
       if (leg.behind) m.behind.dec();
       legs.delete(legId);
       finalLatency.reset(legId);

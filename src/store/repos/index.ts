@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { AlarmsRepo } from './alarms.js';
 import { KpiRepo } from './kpi.js';
+import { RecordingsRepo } from './recordings.js';
 import { SyncRepo } from './sync.js';
 import { UsersRepo } from './users.js';
 import { WebhookOutboxRepo } from './webhook-outbox.js';
@@ -10,8 +11,8 @@ import { WebhookOutboxRepo } from './webhook-outbox.js';
  * boundary"). Built once at open, so each statement is prepared once.
  */
 export function createRepos(db: Database.Database) {
-  return { alarms: new AlarmsRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db) };
+  return { alarms: new AlarmsRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), recordings: new RecordingsRepo(db) };
 }
 
 export type Repos = ReturnType<typeof createRepos>;
-export { AlarmsRepo, KpiRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
+export { AlarmsRepo, KpiRepo, RecordingsRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
