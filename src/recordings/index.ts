@@ -13,6 +13,7 @@ import type { MutedSpan } from '../store/repos/recordings.js';
 import type { Store } from '../store/types.js';
 import { DelayLine } from './delay-line.js';
 import { openKeyRing, type KeyRing } from './keyring.js';
+import { OPUS_DELAY_MS } from './opus.js';
 import type { FromEncoder, ToEncoder } from './protocol.js';
 
 export { openKeyRing, rotateKey, type KeyRing } from './keyring.js';
@@ -148,7 +149,7 @@ export function createRecordings(deps: RecordingsDeps, opts: { now?: () => numbe
       try {
         store.repos.recordings.insert({
           callId: leg.callId, legId, path: opened.path, keyId: opened.keyId, bytes: r.bytes,
-          durationMs: Math.round((r.frames * r.frame * 1000) / r.rate), offsetMs: Math.round(leg.line.offsetMs ?? 0),
+          durationMs: Math.round((r.frames * r.frame * 1000) / r.rate), offsetMs: Math.round((leg.line.offsetMs ?? 0) - OPUS_DELAY_MS),
           sampleRate: r.rate, muted, status, createdAt: now(),
         });
       } catch (err) {

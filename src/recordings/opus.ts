@@ -10,6 +10,8 @@ const OpusScript = require('opusscript') as typeof OpusScriptType;
 export const OPUS_RATES = [8000, 12000, 16000, 24000, 48000];
 const FRAME_MS = 20;
 const OPUS_SET_VBR = 4006;
+/** Encoder look-ahead: decoded audio lags the input by this much at every rate (measured; 2.5 ms + 4 ms). */
+export const OPUS_DELAY_MS = 6.5;
 
 export const opusRate = (rate: number): number => (OPUS_RATES.includes(rate) ? rate : 16000);
 export const frameSamples = (rate: number): number => (opusRate(rate) * FRAME_MS) / 1000;

