@@ -8,6 +8,7 @@ import { modelsCommand } from './models.js';
 import { dbCommand } from './db.js';
 import { configCommand } from './config.js';
 import { userCommand } from './user.js';
+import { recordingsCommand } from './recordings.js';
 import { ingestCommand } from './ingest.js';
 import { syncCommand, collectorCommand } from './sync.js';
 
@@ -25,6 +26,7 @@ program.addCommand(modelsCommand());
 program.addCommand(dbCommand());
 program.addCommand(configCommand());
 program.addCommand(userCommand());
+program.addCommand(recordingsCommand());
 program.addCommand(ingestCommand());
 program.addCommand(syncCommand());
 program.addCommand(collectorCommand());

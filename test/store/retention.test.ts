@@ -77,7 +77,7 @@ t.test('the job purges through the real store, counts by kind and audits', async
   const counts = await job.run(NOW);
   t.equal(counts.calls, 8);
   const purged = (await metrics.registry.getSingleMetric('earshot_retention_purged_rows_total')!.get()).values;
-  t.same(Object.fromEntries(purged.map((v) => [v.labels.kind, v.value])), counts);
+  t.same(Object.fromEntries(purged.map((v) => [v.labels.kind, v.value])), Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)), 'kinds with deletions are counted');
   const row = db.prepare(`SELECT detail FROM audit_log WHERE action = 'retention.purge'`).get() as { detail: string };
   t.same(JSON.parse(row.detail), counts);
   const free = (await metrics.registry.getSingleMetric('earshot_data_free_bytes')!.get()).values[0].value;
