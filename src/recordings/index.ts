@@ -200,7 +200,7 @@ export function createRecordings(deps: RecordingsDeps, opts: { now?: () => numbe
   ];
 
   const idle = async () => {
-    await Promise.all([...legs.values()].map((l) => l.closing));
+    await Promise.all([...legs.values()].map((l) => l.closing ?? Promise.resolve()));
   };
 
   return {

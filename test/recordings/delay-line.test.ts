@@ -12,7 +12,10 @@ function rig(holdSec = 30) {
     const n = out.reduce((s, x) => s + x.length, 0);
     const a = new Int16Array(n);
     let o = 0;
-    for (const x of out) (a.set(x, o), (o += x.length));
+    for (const x of out) {
+      a.set(x, o);
+      o += x.length;
+    }
     return a;
   };
   return { line, out, all };
