@@ -16,6 +16,7 @@ import { keyFilePath } from '../../src/recordings/index.js';
 import { purge } from '../../src/store/retention.js';
 import { createUser } from '../../src/web/index.js';
 import { wav } from '../ingest/import/rig.js';
+import { launch } from '../web/helpers/browser.js';
 
 const TURNS: ['customer' | 'agent', string][] = [
   ['agent', 'Thank you for calling. How can I help you today?'],
@@ -206,6 +207,30 @@ t.test('imported call with a card number: stored muted over the digits, the sour
   t.equal(usage.days[0].bytes, rows[0].bytes + rows[1].bytes);
   const ready = (await (await fetch(`${app.url}/readyz`)).json()) as Record<string, unknown>;
   t.match(JSON.stringify(ready), /recordings/u, '/readyz reports recordings');
+
+  // The console: a player per leg; clicking an utterance plays its leg from the utterance's start.
+  const browser = await launch(t);
+  const page = await browser.newPage();
+  await page.goto(app.url);
+  await page.fill('#login-username', 'sam');
+  await page.fill('#login-password', 'supervisor password 1');
+  await page.click('#login-submit');
+  await page.waitForSelector('#login-form', { state: 'detached' });
+  await page.goto(`${app.url}/#/calls/${res.callId}`);
+  await page.waitForSelector('[data-testid="detail-recordings"] audio >> nth=1');
+  t.match(await page.textContent('[data-testid="detail-recordings"]'), /redacted number/u, 'the muted spans are listed');
+  const utts = p.store.db.prepare('SELECT id, leg_id AS legId, start_ms AS startMs FROM utterances WHERE call_id = ? ORDER BY start_ms').all(res.callId) as { id: number; legId: string; startMs: number }[];
+  const target = utts.filter((u) => u.legId === custLeg).at(-1)!;
+  await page.click(`[data-testid="detail-transcript"] li[data-utt-id="${target.id}"] .text`);
+  const expected = (target.startMs - cust.offsetMs) / 1000;
+  await page.waitForFunction(({ leg, at }) => {
+    const a = document.querySelector(`[data-testid="player-${leg}"]`) as HTMLAudioElement | null;
+    return !!a && Math.abs(a.currentTime - at) < 0.5;
+  }, { leg: custLeg, at: expected }, { timeout: 20_000 });
+  t.pass(`clicking the utterance seeks the customer player to ${expected.toFixed(2)} s`);
+  const plays = p.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'recording.play' AND actor = 'sam'").pluck().get() as number;
+  t.ok(plays > 2, 'the browser\'s range requests are audited too');
+  await page.close();
 
   // Without the key ring, nothing is readable.
   const other = path.join(dir, 'other-ring');
