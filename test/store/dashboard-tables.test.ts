@@ -3,7 +3,7 @@
 // and ended, queue changes, utterances, category events, alarms, transcript purge, a call deleted
 // with its children (cascade), and a summary that is not JSON. Real SQLite file per test.
 import t from 'tap';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrationDirs, openStore } from '../../src/store/index.js';
@@ -162,11 +162,13 @@ t.test('the migration fills the tables from an existing database', async (t) => 
   mkdirSync(old);
   for (const f of readdirSync(migrationDirs()[0]).filter((f) => /^00[1-4]-/.test(f))) copyFileSync(join(migrationDirs()[0], f), join(old, f));
   const path = join(dir, 'old.db');
-  // Today's store code writes columns of later schemas (v6: calls.source, end_reason): seed with them
-  // present, then drop them, which leaves exactly the v4 tables the previous Earshot wrote.
+  // Today's store code writes columns of later schemas (v6: calls.source, end_reason) and prepares
+  // statements on v7's recordings table: seed with them present, then drop them, which leaves
+  // exactly the v4 tables the previous Earshot wrote.
   const raw = new Database(path);
   migrate(raw, { dir: old });
   raw.exec('ALTER TABLE calls ADD COLUMN source TEXT; ALTER TABLE calls ADD COLUMN end_reason TEXT;');
+  raw.exec(readFileSync(join(migrationDirs()[0], '007-recordings.sql'), 'utf8'));
   raw.close();
   const store = openStore({ path, migrationsDir: old });
   t.equal(store.db.pragma('user_version', { simple: true }), 4);
@@ -175,7 +177,7 @@ t.test('the migration fills the tables from an existing database', async (t) => 
   store.insertAlarm({ callId: 'call-2', rule: 'r', severity: 'warning', state: 'open', message: 'm', raisedAt: 1 });
   store.close();
   const v4 = new Database(path);
-  v4.exec('ALTER TABLE calls DROP COLUMN source; ALTER TABLE calls DROP COLUMN end_reason;');
+  v4.exec('ALTER TABLE calls DROP COLUMN source; ALTER TABLE calls DROP COLUMN end_reason; DROP TABLE recordings;');
   v4.close();
   const again = openStore({ path });
   t.teardown(() => again.close());
