@@ -25,7 +25,6 @@ import { startDemoLoop } from './ingest/import/demo.js';
 import { createSync } from './sync/index.js';
 import { createRetentionJob } from './store/retention.js';
 import { createRecordings, type RecordingsStage } from './recordings/index.js';
-import { recordingRoutes } from './web/routes/recordings.js';
 import { storeImportLedger } from './ingest/import/ledger.js';
 import { CallIdentity, loadCallerSalt } from './call/identity.js';
 
@@ -170,7 +169,6 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
   });
   // Behind the same session guard as every /api/v1 route.
   await app.register(surveyRoutes({ store, metrics, config }), { prefix: '/api/v1' });
-  await app.register(recordingRoutes({ config, store, metrics }), { prefix: '/api/v1' });
   await app.register(ruleRoutes({ config, store, metrics, log, onRulesChanged: (s) => p.analysis.reloadRules(s), onAlarmRulesChanged: (r) => alarms.reloadRules(r) }), { prefix: '/api/v1' });
   const reports = createReportScheduler({ store, log, consoleUrl: config.http.publicUrl || undefined });
   if (gate) await app.register(forkRoutes({ config, log, bus, calls, metrics }, gate));
