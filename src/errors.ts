@@ -68,6 +68,9 @@ export const ERRORS = {
   EARSHOT_ERR_NOT_ACCEPTABLE: { message: 'a re-INVITE whose offer cannot be accepted; the call stays up', http: 488, sip: 488 },
   EARSHOT_ERR_SEMANTIC: { message: 'the embeddings server failed, timed out or is not running; the utterance is analysed with rules only', http: 503 },
   EARSHOT_ERR_SEMANTIC_EMBEDDED: { message: 'the embedded embeddings server is not installed or did not start (scripts/setup-embeddings.sh)', http: 503 },
+  EARSHOT_ERR_RECORDING_CORRUPT: { message: 'a stored recording is truncated or fails authentication', http: 500 },
+  EARSHOT_ERR_RECORDING_KEY: { message: 'the key a recording was sealed with is missing or wrong', http: 500 },
+  EARSHOT_ERR_RECORDING_IO: { message: 'a recording or the key ring could not be read or written', http: 500 },
   EARSHOT_ERR_ALARM_STATE: { message: 'an alarm action that does not fit its current state', http: 409 },
 } as const satisfies Record<string, { message: string; http: number; sip?: number }>;
 

@@ -25,6 +25,7 @@ import { ingestStatus } from './ingest/status.js';
 import { startDemoLoop } from './ingest/import/demo.js';
 import { createSync } from './sync/index.js';
 import { createRetentionJob } from './store/retention.js';
+import { createRecordings, type RecordingsStage } from './recordings/index.js';
 import { storeImportLedger } from './ingest/import/ledger.js';
 import { CallIdentity, loadCallerSalt } from './call/identity.js';
 
@@ -48,6 +49,8 @@ export interface Pipeline {
   alarms: Awaited<ReturnType<typeof createAlarms>>;
   kpi: ReturnType<typeof createKpi>;
   care: CareStage;
+  /** Encrypted per-leg recordings (inert unless privacy.storeAudio). */
+  recordings: RecordingsStage;
   /** End calls in flight (interrupted, after a short recognition grace), flush and close everything. */
   close(): Promise<void>;
 }
@@ -103,11 +106,12 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
   // Both only read the store and run on timers (sync only when enabled).
   const sync = createSync({ config, log, store, metrics });
   const retention = createRetentionJob({ config, log, store, metrics });
+  const recordings = createRecordings({ config, log, bus, store, metrics });
 
   let closed = false;
   const speechStage = speech;
   return {
-    config, log, metrics, store, bus, calls, speech: speechStage, analysis, alarms, kpi, care,
+    config, log, metrics, store, bus, calls, speech: speechStage, analysis, alarms, kpi, care, recordings,
     async close() {
       if (closed) return;
       closed = true;
@@ -121,6 +125,7 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
       // aborts the whole process (SIGABRT).
       const speechStopped = speechStage.close().catch((err: unknown) => log.error({ err }, 'speech stage did not close cleanly'));
       analysis.close();
+      await recordings.close().catch((err: unknown) => log.error({ err }, 'recordings did not close cleanly'));
       await alarms.close();
       care.close();
       kpi.close();
@@ -161,6 +166,8 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
       speech: speech.ready(),
       // Rules carry on without embeddings: reported, never a reason to leave rotation.
       semantic: { ok: true, ...p.analysis.semantic() },
+      // Audio stopped by the disk guard is reported, not a reason to leave rotation.
+      recordings: p.recordings.ready(),
       // Each ingest front: not ready while a configured one cannot take calls (drachtio down).
       ...fronts(),
     }),

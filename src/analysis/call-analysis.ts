@@ -4,7 +4,7 @@ import type { EmotionLabel, Prosody, Role, Transcript, Utterance } from '../call
 import { CategoryCues, LegBaseline, Trajectory, fuse, speakingRate, toneOf, type EmotionTrajectory } from './emotion/index.js';
 import { computeIntents, type IntentResult } from './intents.js';
 import { detectLang, type Lang } from './lang.js';
-import { CallRedactor, type Redaction, type RedactionType } from './redact/index.js';
+import { CallRedactor, mutedSpans, type AudioSpan, type Redaction, type RedactionType } from './redact/index.js';
 import { CallRules, scoreCall, type Hit, type QaResult, type RuleSet, type SimilarCond } from './rules/index.js';
 import { sentiment } from './sentiment/index.js';
 
@@ -41,9 +41,12 @@ export interface Prepared {
   sentiment: number;
   rate?: number;
   arousal?: number;
+  /** Where the redacted numbers were said (leg ms), for muting stored audio. */
+  muted: AudioSpan[];
 }
 
 export interface Analysed {
+  muted: AudioSpan[];
   utterance: Utterance;
   hits: Hit[];
   redactionTypes: RedactionType[];
@@ -90,6 +93,7 @@ export class CallAnalysis {
     return {
       callId: t.callId, legId: t.legId, role: t.role, seq: t.seq, startMs: t.startMs, endMs: t.endMs, prosody: t.prosody,
       id, text: red.text, types: red.types, lang, sentiment: s, rate, arousal,
+      muted: mutedSpans(red.types, t, t.words),
     };
   }
 
@@ -122,7 +126,7 @@ export class CallAnalysis {
       startMs: p.startMs, endMs: p.endMs, sentiment: p.sentiment, emotion, emotionConfidence: confidence,
       categories: [...new Set(hits.map((h) => h.rule.id))], redactions: p.types.length,
     };
-    return { utterance, hits, redactionTypes: p.types, arousal: p.arousal };
+    return { utterance, hits, redactionTypes: p.types, arousal: p.arousal, muted: p.muted };
   }
 
   final(t: Transcript, id?: number): Analysed {

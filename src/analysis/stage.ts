@@ -194,6 +194,8 @@ export class AnalysisRunner {
     const u = a.utterance;
     this.d.m.utterances.inc({ lang: u.lang });
     for (const type of a.redactionTypes) this.d.m.redactions.inc({ type });
+    // Before the utterance: a recording holds this audio until it knows what to mute.
+    this.d.bus.emit('utterance.muted', { callId: u.callId, legId: u.legId, seq: u.seq, spans: a.muted });
     this.d.bus.emit('utterance', u);
     if (u.role === 'customer') this.#topics.add(u.callId, u.text, u.id, vector);
     this.#emitHits(u.callId, a.hits);

@@ -18,6 +18,10 @@ export interface PipelineEvents {
   'transcript': [Transcript];
   /** Redacted partial for the live console. */
   'partial': [PartialUtterance];
+  /** Analysis of a final is done: the leg-ms spans whose audio must be muted (redacted numbers). Timing only, no text. */
+  'utterance.muted': [{ callId: string; legId: string; seq: number; spans: { startMs: number; endMs: number }[] }];
+  /** Input seconds of a leg fully through VAD and recognition (everything before an open segment). */
+  'leg.progress': [{ legId: string; doneSec: number }];
   /** Redacted, analysed final utterance. */
   'utterance': [Utterance];
   /** Categories hit, DTMF entered (never the digits), hold/resume, VAD speech segments ('speech'), shedding... */

@@ -9,6 +9,7 @@ import { dbCommand } from './db.js';
 import { demoCommand } from './demo.js';
 import { configCommand } from './config.js';
 import { userCommand } from './user.js';
+import { recordingsCommand } from './recordings.js';
 import { ingestCommand } from './ingest.js';
 import { syncCommand, collectorCommand } from './sync.js';
 
@@ -27,6 +28,7 @@ program.addCommand(dbCommand());
 program.addCommand(demoCommand());
 program.addCommand(configCommand());
 program.addCommand(userCommand());
+program.addCommand(recordingsCommand());
 program.addCommand(ingestCommand());
 program.addCommand(syncCommand());
 program.addCommand(collectorCommand());

@@ -257,9 +257,24 @@ export const ConfigSchema = obj({
     ),
   }),
   privacy: obj({
+    /** The switch for recordings: off = no audio file is ever written (see `recordings`). */
     storeAudio: Type.Boolean({ default: false }),
     /** Key for hashing caller numbers (repeat callers); empty = a random one kept in dataDir/caller-salt. */
     callerSalt: Type.String({ default: '', description: 'empty, or at least 16 characters' }),
+  }),
+  recordings: obj({
+    /** Where encrypted per-leg recordings go; empty = dataDir/recordings. */
+    dir: Type.String({ default: '' }),
+    /** Key ring (mode 0600, created on first use); empty = dataDir/recordings.keys. Keep it out of backups of dataDir. */
+    keyFile: Type.String({ default: '' }),
+    /** Roles that may play or download a recording (every playback is audited). */
+    playbackRoles: Type.Array(Type.Union([Type.Literal('viewer'), Type.Literal('supervisor'), Type.Literal('admin')]), { default: ['supervisor', 'admin'], uniqueItems: true }),
+    /** Below this free space on the recordings' filesystem no more audio is written (the database needs the room). */
+    minFreeMb: Type.Integer({ default: 1024, minimum: 0, maximum: 10_000_000 }),
+    /** Audio held until its utterance's redaction is known; audio still unanalysed after this long is written muted. */
+    holdSeconds: Type.Integer({ default: 60, minimum: 5, maximum: 600 }),
+    /** Opus bitrate (bits/s). */
+    bitrate: Type.Integer({ default: 16000, minimum: 6000, maximum: 64000 }),
   }),
   webhooks: Type.Array(
     obj({
@@ -295,6 +310,8 @@ export const ConfigSchema = obj({
     callsDays: Type.Integer({ default: 365, minimum: 1, maximum: 3650 }),
     auditDays: Type.Integer({ default: 2555, minimum: 30, maximum: 36500 }),
     aggregatesDays: Type.Integer({ default: 1825, minimum: 1, maximum: 36500 }),
+    /** Stored recordings (privacy.storeAudio) are deleted after this many days. */
+    audioDays: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
   }),
   demo: obj({
     /** Loop the bundled demo call through the import path so the console is alive. */

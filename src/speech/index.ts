@@ -151,6 +151,9 @@ export async function createSpeech(
     retired: (index: number, deaths: number) => {
       log.error({ worker: index, deaths, code: 'EARSHOT_ERR_ASR_WORKER' }, 'speech: recognition worker kept crashing and is retired; its legs moved to the others');
     },
+    progress: (legId: string, doneSec: number) => {
+      if (legs.has(legId)) bus.emit('leg.progress', { legId, doneSec });
+    },
     legError: (_legId: string, code: string) => {
       m.errors.inc({ code });
       log.warn({ code }, 'speech: a leg failed in recognition and was reset');
@@ -311,6 +314,8 @@ export async function createSpeech(
     unwatch(leg, legId);
     // The spotter's last hits for the leg (its flush) land before the leg is forgotten.
     leg.done ??= Promise.all([pool ? pool.end(legId) : undefined, watch?.idle()]).then(() => {
+      // Everything received is recognised: a recording may release the leg's last audio.
+      if (pool) bus.emit('leg.progress', { legId, doneSec: Number.MAX_VALUE });
       if (leg.behind) m.behind.dec();
       legs.delete(legId);
       finalLatency.reset(legId);

@@ -20,6 +20,8 @@ export interface PoolEvents {
   restarted(legIds: string[], exitCode: number): void;
   /** A slot's workers kept dying and it is not restarted again; its legs moved to the others. */
   retired?(index: number, deaths: number): void;
+  /** A leg's recognised-through point moved (input seconds). */
+  progress?(legId: string, doneSec: number): void;
 }
 
 export interface PoolOptions {
@@ -122,6 +124,7 @@ export function createWorkerPool(size: number, init: WorkerInit, ev: PoolEvents,
           if (leg && leg.slot === slot) {
             leg.vadSec = vadSec;
             leg.doneSec = doneSec;
+            ev.progress?.(legId, doneSec);
           }
         }
         break;

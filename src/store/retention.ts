@@ -1,26 +1,28 @@
-import { statfsSync } from 'node:fs';
+import { rmSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
+import { RecordingsRepo } from './repos/recordings.js';
 import type { Store } from './types.js';
 
 export type RetentionConfig = Config['retention'];
-export type PurgeKind = 'utterances' | 'calls' | 'legs' | 'call_events' | 'kpi_rollups' | 'audit_log' | 'outbox';
+export type PurgeKind = 'utterances' | 'calls' | 'legs' | 'call_events' | 'kpi_rollups' | 'audit_log' | 'outbox' | 'recordings';
 export type PurgeCounts = Record<PurgeKind, number>;
 
 const DAY = 86_400_000;
 /** Delivered webhook and sync rows are kept a week for troubleshooting, then dropped. */
 export const OUTBOX_KEEP_MS = 7 * DAY;
-const KINDS: PurgeKind[] = ['utterances', 'calls', 'legs', 'call_events', 'kpi_rollups', 'audit_log', 'outbox'];
+const KINDS: PurgeKind[] = ['utterances', 'calls', 'legs', 'call_events', 'kpi_rollups', 'audit_log', 'outbox', 'recordings'];
 
 /**
  * Deletes what is past its retention: utterances (the transcript) of calls that started more than
  * transcriptsDays ago; calls with their legs, utterances and events after callsDays (alarms and
  * surveys stay, unlinked); kpi_rollups after aggregatesDays; audit_log after auditDays; delivered
- * outbox rows after 7 days. "Older than N days" is strictly before now − N days.
+ * outbox rows after 7 days; recording files (and rows) after audioDays or with their call. "Older than
+ * N days" is strictly before now − N days.
  */
 export function purge(db: Database.Database, retention: RetentionConfig, now = Date.now(), opts: { batchSize?: number } = {}): PurgeCounts {
   const steps = purgeSteps(db, retention, now, opts.batchSize ?? 2000);
@@ -91,6 +93,25 @@ export function* purgeSteps(
       if (n < batchSize) break;
     }
   }
+  // Recordings: the file first, then its row, so a crash in between leaves a row to retry, never an orphan file.
+  const recordings = new RecordingsRepo(db);
+  let after = 0;
+  for (;;) {
+    const due = recordings.due(now - retention.audioDays * DAY, batchSize, after);
+    if (due.length === 0) break;
+    for (const r of due) {
+      after = r.id;
+      try {
+        rmSync(r.path, { force: true });
+      } catch {
+        continue; // not removable now (permissions, I/O): the row stays and the next run retries
+      }
+      recordings.delete(r.id);
+      counts.recordings++;
+    }
+    yield;
+    if (due.length < batchSize) break;
+  }
   return counts;
 }
 
@@ -110,7 +131,7 @@ export interface RetentionJob {
 /** Runs the purge a minute after start and then daily, in small transactions, and reports it. */
 export function createRetentionJob(deps: RetentionDeps, opts: { firstRunMs?: number; everyMs?: number; batchSize?: number } = {}): RetentionJob {
   const { config, log, store } = deps;
-  const m = retentionMetrics(deps.metrics.registry, store.path);
+  const m = retentionMetrics(deps.metrics.registry, store.path, () => new RecordingsRepo(store.db).total());
   let running: Promise<PurgeCounts> | undefined;
   let closed = false;
 
@@ -161,7 +182,7 @@ interface RetentionMetrics {
 }
 const byRegistry = new WeakMap<Registry, RetentionMetrics>();
 
-function retentionMetrics(registry: Registry, dbPath: string): RetentionMetrics {
+function retentionMetrics(registry: Registry, dbPath: string, recordingsTotal?: () => { bytes: number }): RetentionMetrics {
   const cached = byRegistry.get(registry);
   if (cached) return cached;
   const registers = [registry];
@@ -179,6 +200,18 @@ function retentionMetrics(registry: Registry, dbPath: string): RetentionMetrics 
         this.set(s.bavail * s.bsize);
       } catch {
         // in-memory or removed database: nothing to report
+      }
+    },
+  });
+  new Gauge({
+    name: 'earshot_recordings_stored_bytes',
+    help: 'Bytes of encrypted recordings on disk, as recorded in the database',
+    registers,
+    collect() {
+      try {
+        this.set(recordingsTotal?.().bytes ?? 0);
+      } catch {
+        // store closed
       }
     },
   });

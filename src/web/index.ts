@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { createWebMetrics } from '../metrics/web-metrics.js';
 import type { Store } from '../store/types.js';
 import { apiPlugin } from './api.js';
+import { recordingRoutes } from './routes/recordings.js';
 import { installGuard, SESSION_COOKIE } from './auth/guard.js';
 import { createSessions, DEFAULT_AUTH, type AuthOptions } from './auth/sessions.js';
 import { consolePlugin } from './console.js';
@@ -122,6 +123,8 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     loginRateLimit: deps.tuning?.loginRateLimit ?? 20,
     rulesDir: resolve(config.analysis.rulesDir),
   });
+  // Recordings (privacy.storeAudio): behind the same guard; lists are empty when storage is off.
+  await app.register(recordingRoutes({ config, store, metrics }), { prefix: '/api/v1' });
   await app.register(consolePlugin);
   return app;
 }

@@ -3,7 +3,7 @@
 // and ended, queue changes, utterances, category events, alarms, transcript purge, a call deleted
 // with its children (cascade), and a summary that is not JSON. Real SQLite file per test.
 import t from 'tap';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrationDirs, openStore } from '../../src/store/index.js';
@@ -127,7 +127,7 @@ t.test('triggers keep call_facts, emotion_hours and category_hours equal to a re
 
   // Transcript retention deletes utterances of old calls; call retention deletes calls (explicitly).
   const now = base + 100 * 60_000 + 90 * DAY; // transcripts of the calls started in the first 100 minutes go
-  purge(db, { transcriptsDays: 90, callsDays: 365, auditDays: 2555, aggregatesDays: 1825 }, now);
+  purge(db, { transcriptsDays: 90, callsDays: 365, auditDays: 2555, aggregatesDays: 1825, audioDays: 90 }, now);
   s = snapshot(db);
   t.ok((db.prepare('SELECT COUNT(*) FROM utterances').pluck().get() as number) > 0, 'some transcripts are kept');
   t.same(s.kept, s.want, 'after the transcript purge');
@@ -136,7 +136,7 @@ t.test('triggers keep call_facts, emotion_hours and category_hours equal to a re
   db.prepare("DELETE FROM calls WHERE id IN ('call-5', 'call-6')").run();
   s = snapshot(db);
   t.same(s.kept, s.want, 'after calls are deleted with their children');
-  purge(db, { transcriptsDays: 1, callsDays: 1, auditDays: 2555, aggregatesDays: 1825 }, now + 400 * DAY);
+  purge(db, { transcriptsDays: 1, callsDays: 1, auditDays: 2555, aggregatesDays: 1825, audioDays: 90 }, now + 400 * DAY);
   t.equal(db.prepare('SELECT COUNT(*) FROM calls').pluck().get(), 0);
   s = snapshot(db);
   t.same(s.kept, s.want, 'after every call is purged');
@@ -162,11 +162,13 @@ t.test('the migration fills the tables from an existing database', async (t) => 
   mkdirSync(old);
   for (const f of readdirSync(migrationDirs()[0]).filter((f) => /^00[1-4]-/.test(f))) copyFileSync(join(migrationDirs()[0], f), join(old, f));
   const path = join(dir, 'old.db');
-  // Today's store code writes columns of later schemas (v6: calls.source, end_reason): seed with them
-  // present, then drop them, which leaves exactly the v4 tables the previous Earshot wrote.
+  // Today's store code writes columns of later schemas (v6: calls.source, end_reason) and prepares
+  // statements on v7's recordings table: seed with them present, then drop them, which leaves
+  // exactly the v4 tables the previous Earshot wrote.
   const raw = new Database(path);
   migrate(raw, { dir: old });
   raw.exec('ALTER TABLE calls ADD COLUMN source TEXT; ALTER TABLE calls ADD COLUMN end_reason TEXT;');
+  raw.exec(readFileSync(join(migrationDirs()[0], '007-recordings.sql'), 'utf8'));
   raw.close();
   const store = openStore({ path, migrationsDir: old });
   t.equal(store.db.pragma('user_version', { simple: true }), 4);
@@ -175,7 +177,7 @@ t.test('the migration fills the tables from an existing database', async (t) => 
   store.insertAlarm({ callId: 'call-2', rule: 'r', severity: 'warning', state: 'open', message: 'm', raisedAt: 1 });
   store.close();
   const v4 = new Database(path);
-  v4.exec('ALTER TABLE calls DROP COLUMN source; ALTER TABLE calls DROP COLUMN end_reason;');
+  v4.exec('ALTER TABLE calls DROP COLUMN source; ALTER TABLE calls DROP COLUMN end_reason; DROP TABLE recordings;');
   v4.close();
   const again = openStore({ path });
   t.teardown(() => again.close());

@@ -4,6 +4,7 @@ import { CasesRepo } from './cases.js';
 import { CoachingRepo } from './coaching.js';
 import { DemoRepo } from './demo.js';
 import { KpiRepo } from './kpi.js';
+import { RecordingsRepo } from './recordings.js';
 import { SyncRepo } from './sync.js';
 import { UsersRepo } from './users.js';
 import { WebhookOutboxRepo } from './webhook-outbox.js';
@@ -13,8 +14,8 @@ import { WebhookOutboxRepo } from './webhook-outbox.js';
  * boundary"). Built once at open, so each statement is prepared once.
  */
 export function createRepos(db: Database.Database) {
-  return { alarms: new AlarmsRepo(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db) };
+  return { alarms: new AlarmsRepo(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), recordings: new RecordingsRepo(db) };
 }
 
 export type Repos = ReturnType<typeof createRepos>;
-export { AlarmsRepo, CasesRepo, CoachingRepo, DemoRepo, KpiRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
+export { AlarmsRepo, CasesRepo, CoachingRepo, DemoRepo, KpiRepo, RecordingsRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };

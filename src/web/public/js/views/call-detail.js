@@ -49,6 +49,51 @@ function transcript(call) {
   );
 }
 
+const API = '/api/v1';
+
+/** One player per leg (roles in recordings.playbackRoles), and what was muted in each; every play is audited server-side. */
+function recordings(call, rec, players) {
+  if (!rec.recordings.length) return null;
+  const roleOf = (legId) => call.legs.find((l) => l.legId === legId)?.role || 'unknown';
+  return h(
+    'div',
+    { class: 'card', 'data-testid': 'detail-recordings' },
+    h('h2', { text: t('detail.recordings') }),
+    rec.playable ? null : h('p', { class: 'muted small', text: t('detail.recordingNotAllowed') }),
+    rec.recordings.map((r) => {
+      const src = `${API}/calls/${encodeURIComponent(call.callId)}/recordings/${encodeURIComponent(r.legId)}`;
+      let audio = null;
+      if (rec.playable) {
+        audio = h('audio', { controls: true, preload: 'none', src, 'data-testid': `player-${r.legId}` });
+        players.set(r.legId, { audio, offsetMs: r.offsetMs });
+      }
+      const muted = r.muted.map((m) => `${fmtDuration(Math.max(0, m.startMs - r.offsetMs))}–${fmtDuration(Math.max(0, m.endMs - r.offsetMs))} ${t(`muted.${m.reason}`)}`);
+      return h(
+        'div',
+        { class: 'recording' },
+        h('strong', { text: `${t(`role.${roleOf(r.legId)}`)} · ${fmtDuration(r.durationMs)}` }),
+        audio,
+        rec.playable ? h('a', { href: `${src}?download=1`, class: 'ghost small', text: t('detail.download') }) : null,
+        h('div', { class: 'muted small', text: muted.length ? `${t('detail.muted')}: ${muted.join(', ')}` : t('detail.nothingMuted') }),
+      );
+    }),
+  );
+}
+
+/** Clicking an utterance plays its leg from the utterance's start. */
+function seekOnClick(list, call, players) {
+  list.addEventListener('click', (ev) => {
+    const li = ev.target.closest('li.utt');
+    if (!li) return;
+    const u = call.utterances.find((x) => String(x.id) === li.dataset.uttId);
+    const p = u && players.get(u.legId);
+    if (!p) return;
+    for (const other of players.values()) if (other !== p) other.audio.pause();
+    p.audio.currentTime = Math.max(0, (u.startMs - p.offsetMs) / 1000);
+    void p.audio.play().catch(() => {});
+  });
+}
+
 function categories(call) {
   const hits = new Map();
   for (const u of call.utterances) for (const c of u.categories) hits.set(c, [...(hits.get(c) || []), u]);
@@ -94,8 +139,12 @@ export function render(root, ctx, callId) {
   const charts = [];
   const page = h('section', { class: 'page detail', id: 'call-detail' });
   root.append(page);
-  api(`/calls/${encodeURIComponent(callId)}`)
-    .then((call) => {
+  const players = new Map();
+  Promise.all([api(`/calls/${encodeURIComponent(callId)}`), api(`/calls/${encodeURIComponent(callId)}/recordings`).catch(() => ({ recordings: [], playable: false }))])
+    .then(([call, rec]) => {
+      const list = transcript(call);
+      const recCard = recordings(call, rec, players);
+      seekOnClick(list, call, players);
       const canvas = h('canvas', { id: 'emotion-chart', 'data-testid': 'emotion-chart' });
       page.append(
         h('div', { class: 'view-head' }, h('a', { href: '#/wallboard', class: 'ghost', text: `← ${t('detail.back')}` }), h('h1', { text: `${t('detail.title')} · ${call.agentId || '—'} · ${call.queue || '—'}` })),
@@ -110,10 +159,11 @@ export function render(root, ctx, callId) {
           ].map(([k, v]) => h('div', { class: 'fact' }, h('span', { class: 'muted small', text: t(k) }), h('strong', { text: v }))),
         ),
         h('div', { class: 'card' }, h('h2', { text: t('detail.timeline') }), timeline(call)),
+        recCard,
         h(
           'div',
           { class: 'cols' },
-          h('div', { class: 'card' }, h('h2', { text: t('detail.transcript') }), transcript(call)),
+          h('div', { class: 'card' }, h('h2', { text: t('detail.transcript') }), list),
           h(
             'div',
             { class: 'stack' },
@@ -136,5 +186,8 @@ export function render(root, ctx, callId) {
       );
     })
     .catch((err) => page.append(h('p', { class: 'error', text: err.status === 404 ? t('detail.notFound') : t('error.generic') })));
-  return () => charts.forEach((c) => c?.destroy());
+  return () => {
+    charts.forEach((c) => c?.destroy());
+    for (const p of players.values()) p.audio.pause();
+  };
 }
