@@ -169,9 +169,15 @@ export class CallAnalysis {
  * neutral ("how do i close my account"); saying one is leaving is not. English only for now: the
  * Chinese lexicon is tuned separately.
  */
+/** Below this, a question about leaving carries real grievance words of its own. */
+const QUESTION_FLOOR = -0.7;
+
 export function categoryPolarity(s: number, cats: readonly string[]): number {
-  if (s <= NEG || s >= POS) return s;
   const asking = cats.includes('customer-question');
+  // "how do i cancel my membership": leaving words scored negative, but nothing went wrong.
+  const grieving = cats.some((c) => c === 'complaint' || c === 'escalation-request' || c === 'abusive-language');
+  if (asking && cats.includes('churn-intent') && !grieving && s < 0 && s > QUESTION_FLOOR) return 0;
+  if (s <= NEG || s >= POS) return s;
   const against = cats.some((c) => (GRIEVANCE_CATEGORIES.includes(c) && !(asking && c === 'churn-intent')) || c === 'abusive-language');
   if (against) return NEG - 0.05;
   if (cats.includes('customer-praise')) return POS + 0.05;
