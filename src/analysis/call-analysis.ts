@@ -1,7 +1,7 @@
 // Everything analysis keeps about one live call: redaction context, voice baselines per leg,
 // the rule evaluator and the emotion trajectory. Holds no transcript text.
 import type { EmotionLabel, Prosody, Role, Transcript, Utterance } from '../call/types.js';
-import { CategoryCues, LegBaseline, Trajectory, fuse, speakingRate, toneOf, type EmotionTrajectory } from './emotion/index.js';
+import { CategoryCues, GRIEVANCE_CATEGORIES, LegBaseline, NEG, POS, Trajectory, fuse, speakingRate, toneOf, type EmotionTrajectory } from './emotion/index.js';
 import { computeIntents, type IntentResult } from './intents.js';
 import { detectLang, type Lang } from './lang.js';
 import { CallRedactor, mutedSpans, type AudioSpan, type Redaction, type RedactionType } from './redact/index.js';
@@ -104,14 +104,18 @@ export class CallAnalysis {
       text: p.text, sentiment: p.sentiment, redactions: p.types, utteranceId: p.id, similar,
     };
     let fused = model;
+    let cats: string[] | undefined;
     if (!fused) {
       // Words and voice first, then with the categories that label lets the utterance hit.
       const cues = { tone: toneOf(p.text), role: p.role, lang: p.lang };
       const first = fuse(p.sentiment, p.arousal, cues);
-      fused = fuse(p.sentiment, p.arousal, { ...cues, categories: this.#cues.of({ ...facts, emotion: first.emotion }) });
+      cats = this.#cues.of({ ...facts, emotion: first.emotion });
+      fused = fuse(p.sentiment, p.arousal, { ...cues, categories: cats });
     }
     const { emotion, confidence } = fused;
     const hits = this.rules.onUtterance({ ...facts, emotion });
+    // Rules read the words' own score; what the utterance reports is also what it amounts to.
+    if (p.lang === 'en' && p.role === 'customer') p.sentiment = categoryPolarity(p.sentiment, [...(cats ?? this.#cues.of({ ...facts, emotion })), ...hits.map((h) => h.rule.id)]);
     this.#utterances++;
     this.#redactions += p.types.length;
     this.#langs[p.lang]++;
@@ -159,4 +163,27 @@ export class CallAnalysis {
       qa: this.#qa,
     };
   }
+}
+
+/**
+ * A customer's sentiment moved by the categories the utterance hit, where the words alone left
+ * it neutral: the category packs know far more ways of saying "i am leaving", "get me a manager"
+ * or "you have been a star" than a sentiment lexicon does. Words that score clearly one way keep
+ * their score ("no complaints it was great" stays positive). Asking how to leave is an inquiry,
+ * neutral ("how do i close my account"); saying one is leaving is not. English only for now: the
+ * Chinese lexicon is tuned separately.
+ */
+/** Below this, a question about leaving carries real grievance words of its own. */
+const QUESTION_FLOOR = -0.7;
+
+export function categoryPolarity(s: number, cats: readonly string[]): number {
+  const asking = cats.includes('customer-question');
+  // "how do i cancel my membership": leaving words scored negative, but nothing went wrong.
+  const grieving = cats.some((c) => c === 'complaint' || c === 'escalation-request' || c === 'abusive-language');
+  if (asking && cats.includes('churn-intent') && !grieving && s < 0 && s > QUESTION_FLOOR) return 0;
+  if (s <= NEG || s >= POS) return s;
+  const against = cats.some((c) => (GRIEVANCE_CATEGORIES.includes(c) && !(asking && c === 'churn-intent')) || c === 'abusive-language');
+  if (against) return NEG - 0.05;
+  if (cats.includes('customer-praise')) return POS + 0.05;
+  return s;
 }

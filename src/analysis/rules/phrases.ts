@@ -1,7 +1,8 @@
 // Phrase matching: case-insensitive; English on word boundaries (so "manager" does not match
 // "managerial" and "cancel*" is an explicit prefix, "wait~" its inflections), Chinese as substrings
 // (no spaces to align on; "排*还没" allows a short gap). Apostrophes are dropped and contractions
-// spelt out in text and phrases alike, because recognisers write "im" and "dont" as often as "i'm".
+// spelt out in text and phrases alike, because recognisers write "im" and "dont" as often as "i'm"
+// (and "gonna", "wanna" as often as "going to").
 import { hasCjk, joinCjkSpaces } from '../lang.js';
 import { segmenter } from '../sentiment/chinese.js';
 
@@ -39,6 +40,9 @@ const CONTRACTIONS: Record<string, string> = {
   hows: 'how is', whos: 'who is', theres: 'there is', dont: 'do not', doesnt: 'does not', didnt: 'did not', cant: 'can not',
   cannot: 'can not', wont: 'will not', wouldnt: 'would not', isnt: 'is not', arent: 'are not', wasnt: 'was not',
   werent: 'were not', havent: 'have not', hasnt: 'has not', hadnt: 'had not', couldnt: 'could not', shouldnt: 'should not',
+  // Spoken forms recognisers write as heard.
+  gonna: 'going to', wanna: 'want to', gotta: 'got to', lemme: 'let me', gimme: 'give me', dunno: 'do not know', outta: 'out of',
+  aint: 'is not', youve: 'you have', weve: 'we have', theyve: 'they have', youll: 'you will', theyll: 'they will', itll: 'it will',
 };
 const CONTRACTED = new RegExp(`(?<![\\p{L}\\p{N}])(?:${Object.keys(CONTRACTIONS).join('|')})(?![\\p{L}\\p{N}])`, 'gu');
 

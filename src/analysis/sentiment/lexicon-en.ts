@@ -21,6 +21,9 @@ const CONTRACTIONS: [RegExp, string][] = [
   [/\b(?:won't|wont)\b/gu, 'will not'],
   [/\b(?:can't|cant|cannot)\b/gu, 'cannot'],
   [/\b(?:ain't|aint)\b/gu, 'is not'],
+  [/\bgonna\b/gu, 'going to'],
+  [/\bwanna\b/gu, 'want to'],
+  [/\bgotta\b/gu, 'got to'],
   [/\b(do|does|did|is|was|are|were|have|has|had|would|could|should|must|need)(?:n't|nt)\b/gu, '$1 not'],
   [/\b(?:i'm|im)\b/gu, 'i am'],
   [/\b(i|you|we|they|who)(?:'ve|ve)\b/gu, '$1 have'],
@@ -472,6 +475,16 @@ export const EN_CUES: CueSpec[] = [
     '(?:not bad|cannot complain|no complaints|nothing to complain about)(?: at all)?',
     '(?:not|never) (?:unhappy|disappointed|dissatisfied|a problem|an issue|a bother|any trouble)(?: at all)?',
     '(?:no problem|no problems|no worries|no bother|no trouble|not a problem) at all',
+    // A clean record: "never had a problem with you", "not a single late delivery", "i wouldnt say i am unhappy".
+    '(?:never|not once|not ever) (?:had|have had|been given|got) (?:a|any|one|a single) (?:(?:late|dropped|missed|bad|wrong|damaged|single) )?(?:problem|problems|issue|issues|complaint|complaints|delivery|deliveries|call|calls|order|orders|fault|trouble)',
+    'not (?:a|one) single (?:problem|issue|complaint|fault|late|dropped|missed)',
+    '(?:would not|wouldnt|could not|couldnt) say (?:i am|i was|we are|we were) (?:unhappy|disappointed|dissatisfied)',
+    '(?:never|not once) (?:let|lets) (?:me|us) down',
+  ),
+  // Saying one is not leaving or not escalating: the leaving and manager words inside do not count.
+  ...cue(0, { fixed: true },
+    '(?:no need to|do not need to|not going to|will not be|i am not|no intention of|not planning to|not thinking of|not looking to|not|never) (?:escalate|escalating|switch|switching|cancel|cancelling|canceling|leave|leaving|close|closing|make a complaint|complain|put me through|transfer me)(?: [a-z]+){0,6}',
+    '(?:i am not going anywhere|not going anywhere)',
   ),
   // Agent formulae and politeness: neutral, whatever sentiment words they contain.
   ...cue(0, { fixed: true },

@@ -246,3 +246,40 @@ t.test('phrase matches do not overlap: one stretch of text is not two phrases of
   t.same(hits(o, 'at home all day'), [], '"all day" is one match of b, not also "day" next to "all"');
   t.same(hits(o, 'all of the day'), ['o']);
 });
+
+// A further round written as a lexicon check rather than as corpus lines (fixtures/general-en.jsonl):
+// each line says which rules must hit and, for near misses, which must not. Covers time spans
+// ("since half nine", "a fortnight"), promises ("was meant to", "said he would ring"), faults
+// ("playing up", "keeps dropping"), escalation routes (ombudsman, trading standards, reviews),
+// masked and British insults, UK brands, questions that are grievances, agent turns, and the
+// near misses: "no complaints", "i'm not going anywhere", "the manager already helped me",
+// "cancel the appointment and rebook", "account closing balance", "im not gonna cancel".
+t.test('built-in packs on the English generalisation fixture: hits and near misses', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const r = await loadRules(RULES);
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  type Line = { id: string; speaker: Role; text: string; hit: string[]; not?: string[] };
+  const lines = readFileSync(new URL('./fixtures/general-en.jsonl', import.meta.url), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+  const missed: string[] = [];
+  let positives = 0;
+  let nearMisses = 0;
+  for (const u of lines) {
+    const got = hits(r.set, u.text, u.speaker);
+    for (const id of u.hit) {
+      positives++;
+      if (!got.includes(id)) missed.push(`${u.id} ${id}: ${u.text}`);
+    }
+    if (u.not) nearMisses++;
+    for (const id of u.not ?? []) t.notOk(got.includes(id), `${u.id} near miss, not ${id}: ${u.text}`);
+  }
+  t.ok(positives >= 200 && nearMisses >= 50, `${positives} positives, ${nearMisses} near misses`);
+  t.ok(missed.length <= positives * 0.02, `at most 2% missed (${missed.length}): ${missed.join(' | ')}`);
+});
+
+t.test('spoken forms fold like contractions: gonna, wanna, gotta', async (t) => {
+  const s = set('rules:\n  - id: stay\n    when: { phrases: [not going to cancel~, want to leave] }\n');
+  t.same(hits(s, 'im not gonna cancel it'), ['stay']);
+  t.same(hits(s, 'i am not going to cancel it'), ['stay']);
+  t.same(hits(s, 'i wanna leave'), ['stay']);
+  t.same(hits(s, 'i wannabe leave'), [], 'whole words only');
+});

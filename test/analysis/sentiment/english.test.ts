@@ -130,3 +130,17 @@ t.test('ASR spellings: contractions with or without apostrophes are the same', a
   t.equal(sentiment('', 'en'), 0);
   t.equal(sentiment('um uh', 'en'), 0);
 });
+
+t.test('a clean record is praise; saying one is not leaving or not escalating is not a threat', async (t) => {
+  check(t, [
+    ['pos', 'honestly i have never had a single problem with you'],
+    ['pos', 'not a single late delivery all year'],
+    ['pos', 'i would not say i am unhappy at all'],
+    ['pos', 'you have never let me down'],
+    ['neu', 'there is no need to escalate it i just wanted you to know'],
+    ['neu', 'i am not going to cancel i just want to know the price'],
+    ['neu', 'im not gonna switch i just wanted a loyalty deal'],
+    // The negation does not reach a threat made after it.
+    ['neg', 'if this is not fixed by friday i am cancelling my contract'],
+  ]);
+});

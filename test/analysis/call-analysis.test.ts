@@ -1,0 +1,43 @@
+// A customer's reported sentiment follows the categories the utterance hit where the words alone
+// are neutral (English), on the real built-in packs through CallAnalysis.
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { CallAnalysis, categoryPolarity } from '../../src/analysis/call-analysis.js';
+import { NEG, POS } from '../../src/analysis/emotion/index.js';
+import { loadRules } from '../../src/analysis/rules/index.js';
+import type { Role } from '../../src/call/types.js';
+
+const RULES = fileURLToPath(new URL('../../config/rules/', import.meta.url));
+
+t.test('categoryPolarity: neutral words take the side of the categories; clear words keep theirs', async (t) => {
+  t.ok(categoryPolarity(0, ['churn-intent']) <= NEG, 'saying one is leaving is negative');
+  t.equal(categoryPolarity(0, ['churn-intent', 'customer-question']), 0, 'asking how to leave is a neutral inquiry');
+  t.equal(categoryPolarity(-0.5, ['churn-intent', 'customer-question']), 0, 'even where leaving words scored negative');
+  t.equal(categoryPolarity(-0.5, ['churn-intent', 'customer-question', 'complaint']), -0.5, 'not when it also complains');
+  t.equal(categoryPolarity(-0.9, ['churn-intent', 'customer-question']), -0.9, 'nor when the words are strongly negative');
+  t.ok(categoryPolarity(0.1, ['escalation-request']) <= NEG);
+  t.ok(categoryPolarity(-0.1, ['abusive-language']) <= NEG);
+  t.ok(categoryPolarity(0, ['customer-praise']) >= POS);
+  t.equal(categoryPolarity(0.7, ['complaint']), 0.7, 'clearly positive words are not overruled');
+  t.equal(categoryPolarity(-0.7, ['customer-praise']), -0.7);
+  t.equal(categoryPolarity(0.1, ['competitor-mention']), 0.1, 'naming a rival says nothing about us by itself');
+});
+
+t.test('through CallAnalysis: customer lines move, agent lines do not', async (t) => {
+  const r = await loadRules(RULES);
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  let n = 0;
+  const say = (text: string, role: Role = 'customer') => {
+    const c = new CallAnalysis(`c${n++}`, r.set);
+    return c.final({ callId: 'c', legId: `l-${role}`, role, seq: 0, text, startMs: 0, endMs: 2000, final: true }).utterance.sentiment;
+  };
+  t.ok(say('i will be moving my mortgage to another lender') <= NEG, 'churn without a sentiment word');
+  t.ok(say('put me through to your boss') <= NEG, 'escalation request');
+  t.ok(say('you have been an absolute star') >= POS, 'praise VADER does not know');
+  const q = say('can you tell me how to cancel my membership');
+  t.ok(q > NEG && q < POS, `asking how to close is neutral (${q})`);
+  const a = say('i will pass this to my team leader', 'agent');
+  t.ok(a > NEG, `an agent escalating is not a negative customer (${a})`);
+  const none = say('i am calling on behalf of my mother');
+  t.ok(none > NEG && none < POS, 'no category, no change');
+});
