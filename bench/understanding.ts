@@ -234,7 +234,7 @@ async function runLang(cfg: Config, utts: UtteranceLine[], convs: ConversationLi
 
 export interface Options {
   corpus: string;
-  split: 'dev' | 'heldout';
+  split: 'dev' | 'heldout' | `dev-${string}`;
   json: boolean;
   langs?: string[];
   semanticUrl?: string;
@@ -257,8 +257,9 @@ function parseArgs(argv: string[]): Options {
     if (a === '--corpus') o.corpus = val();
     else if (a === '--split') {
       const s = val();
-      if (s !== 'dev' && s !== 'heldout') throw new Error('--split is dev or heldout');
-      o.split = s;
+      // dev-<x>: a further development batch (zh/dev-c.jsonl), an independent check of generality.
+      if (s !== 'dev' && s !== 'heldout' && !/^dev-[a-z0-9]+$/u.test(s)) throw new Error('--split is dev, dev-<x> or heldout');
+      o.split = s as Options['split'];
     } else if (a === '--json') o.json = true;
     else if (a === '--lang') o.langs = val().split(',');
     else if (a === '--semantic-url') o.semanticUrl = val();
