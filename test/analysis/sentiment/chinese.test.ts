@@ -118,3 +118,59 @@ t.test('tokens: punctuation, spaces and fillers go; the cue that decided is repo
   t.ok(d.items.some((i) => i.kind === 'cue' && i.v < 0), 'a waiting cue carries the score');
   t.equal(sentiment('我想查一下账单', 'zh', 'customer'), 0, 'a neutral request');
 });
+
+t.test('emphatic negation: 一点都不/根本不 + a word is that word negated, not a complaint cue that cancels it', async (t) => {
+  check(t, [
+    ['neg', '这个师傅一点都不靠谱'],
+    ['neg', '你们客服根本不专业'],
+    ['neg', '这个新系统一点也不方便'],
+    ['neu', '排队的人一点都不多也不慢'],
+    ['neu', '这个价格一点都不贵'],
+  ]);
+  const d = sentimentDetail('这个师傅一点都不靠谱', 'zh', 'customer');
+  t.ok(d.items.some((i) => i.kind === 'word' && i.note === '靠谱' && i.v < -1.5), 'scored as the negated, intensified word');
+});
+
+t.test('grievances without a sentiment word: changed answers, runarounds, unknown charges, goods spoiled', async (t) => {
+  check(t, [
+    ['neg', '定金都付了现在又跟我说没货'],
+    ['neg', '前台说一套后台说一套三个人三个说法'],
+    ['neg', '寄来的海鲜都臭了'],
+    ['neg', '账户里多出来一笔不认识的扣款'],
+    ['neg', '套餐被偷偷给我改了'],
+    ['neg', '我点的是微辣给我做成了特辣'],
+    ['neg', '都晚上九点了维修的人还没到'],
+    ['neg', '审核交了三回都没通过'],
+    ['neg', '你们这样做生意也太不讲理了'],
+    ['neg', '有你们这样对待客户的吗'],
+    ['neg', '挂号排了一整个上午'],
+  ]);
+});
+
+t.test('near misses: 明明白白, a trip for the customer, an inquiry about leaving, no manager needed', async (t) => {
+  check(t, [
+    ['pos', '你讲得明明白白谢谢你'],
+    ['pos', '医生特别负责还专门打电话来回访'],
+    ['neu', '请问销户以后里面的余额怎么办'],
+    ['neu', '不用找你们经理了你帮我登记一下就行'],
+    ['neu', '我临时有事来不了想改个时间'],
+    ['neu', '以后我就用手机办了'],
+  ]);
+});
+
+t.test('agent: bad news negative, good news positive', async (t) => {
+  check(t, [
+    ['neg', '很遗憾您这次的申请没有通过', 'agent'],
+    ['pos', '您的包裹明天下午就能送到', 'agent'],
+    ['pos', '已经帮您申请了一张二十元的代金券作为补偿', 'agent'],
+    ['pos', '您的宽带已经恢复正常了', 'agent'],
+  ]);
+});
+
+t.test('abuse counts in a question too', async (t) => {
+  check(t, [
+    ['neg', '你他妈会不会说话'],
+    ['neg', '你是不是聋了'],
+    ['neg', '你们都是吃干饭的吗'],
+  ]);
+});
