@@ -26,6 +26,7 @@ import { createSync } from './sync/index.js';
 import { createRetentionJob } from './store/retention.js';
 import { storeImportLedger } from './ingest/import/ledger.js';
 import { CallIdentity, loadCallerSalt } from './call/identity.js';
+import { createConversations, type Conversations } from './ingest/conversations/index.js';
 
 /** On shutdown, how long calls in flight may still wait for the recogniser before they end. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -46,11 +47,13 @@ export interface Pipeline {
   analysis: AnalysisStage;
   alarms: Awaited<ReturnType<typeof createAlarms>>;
   kpi: ReturnType<typeof createKpi>;
+  /** Chat, messaging, e-mail and pre-transcribed calls: messages into the same analysis path. */
+  conversations: Conversations;
   /** End calls in flight (interrupted, after a short recognition grace), flush and close everything. */
   close(): Promise<void>;
 }
 
-export async function createPipeline(config: Config, log: Logger = createLogger(config.log.level)): Promise<Pipeline> {
+export async function createPipeline(config: Config, log: Logger = createLogger(config.log.level), opts: { now?: () => number; sweepMs?: number } = {}): Promise<Pipeline> {
   mkdirSync(config.dataDir, { recursive: true });
   const metrics = createMetrics();
   const store = openStore({
@@ -99,14 +102,16 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
   // Both only read the store and run on timers (sync only when enabled).
   const sync = createSync({ config, log, store, metrics });
   const retention = createRetentionJob({ config, log, store, metrics });
+  const conversations = createConversations({ config, log, bus, calls, store, metrics, now: opts.now, sweepMs: opts.sweepMs });
 
   let closed = false;
   const speechStage = speech;
   return {
-    config, log, metrics, store, bus, calls, speech: speechStage, analysis, alarms, kpi,
+    config, log, metrics, store, bus, calls, speech: speechStage, analysis, alarms, kpi, conversations,
     async close() {
       if (closed) return;
       closed = true;
+      conversations.close();
       // Calls still in flight are cut by the shutdown: they end as interrupted, with what the
       // recogniser finished within a short grace. A normal call end waits up to a minute for a
       // backlog; a stopping appliance must not (systemd gives 45 s, `serve` hard-exits at 30 s).
@@ -138,9 +143,9 @@ export interface Appliance {
 }
 
 /** `earshot serve`: the pipeline plus the web server, SIPREC and audio-fork ingest, and the demo loop. */
-export async function startAppliance(config: Config, opts: { demo?: boolean; log?: Logger } = {}): Promise<Appliance> {
+export async function startAppliance(config: Config, opts: { demo?: boolean; log?: Logger; now?: () => number; sweepMs?: number } = {}): Promise<Appliance> {
   const log = opts.log ?? createLogger(config.log.level);
-  const p = await createPipeline(config, log);
+  const p = await createPipeline(config, log, { now: opts.now, sweepMs: opts.sweepMs });
   const { bus, calls, metrics, store, speech, alarms } = p;
   // One set of ingest keys and connection caps for every fork protocol (keys resolved here: a bad
   // key file stops start-up).
@@ -164,6 +169,8 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
   await app.register(surveyRoutes({ store, metrics, config }), { prefix: '/api/v1' });
   await app.register(ruleRoutes({ config, store, metrics, log, onRulesChanged: (s) => p.analysis.reloadRules(s), onAlarmRulesChanged: (r) => alarms.reloadRules(r) }), { prefix: '/api/v1' });
   const reports = createReportScheduler({ store, log, consoleUrl: config.http.publicUrl || undefined });
+  // Live messages need an ingest key listing protocol `messages`; imports and reads a console session.
+  await app.register(p.conversations.routes());
   if (gate) await app.register(forkRoutes({ config, log, bus, calls, metrics }, gate));
   audioSocket = gate && config.forks.audioSocketPort ? await createAudioSocketServer({ config, log, bus, calls, metrics }, { host: config.forks.audioSocketHost, gate }) : undefined;
   siprec = config.sip.front === 'off' ? undefined : await createSiprecIngest({ config, log, bus, calls, metrics });

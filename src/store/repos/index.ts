@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AlarmsRepo } from './alarms.js';
+import { ConversationsRepo } from './conversations.js';
 import { KpiRepo } from './kpi.js';
 import { SyncRepo } from './sync.js';
 import { UsersRepo } from './users.js';
@@ -10,8 +11,9 @@ import { WebhookOutboxRepo } from './webhook-outbox.js';
  * boundary"). Built once at open, so each statement is prepared once.
  */
 export function createRepos(db: Database.Database) {
-  return { alarms: new AlarmsRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db) };
+  return { alarms: new AlarmsRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), conversations: new ConversationsRepo(db) };
 }
 
 export type Repos = ReturnType<typeof createRepos>;
-export { AlarmsRepo, KpiRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
+export { AlarmsRepo, ConversationsRepo, KpiRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
+export type { Party, StoredMessage } from './conversations.js';
