@@ -83,6 +83,16 @@ t.test('English chat, Chinese WeChat chat and a pre-transcribed call in the inte
   t.match(summary.text, { channel: 'chat', ...EN_KPIS });
   t.same(summary.text.messages, EN_KPIS.messages);
   t.same(summary.text.handover, EN_KPIS.handover);
+  // QA: the recording-disclosure item needs a spoken call: not applicable on a chat (not failed),
+  // scored on the transcribed call.
+  const qaItem = (callId: string, item: string) => {
+    const s = JSON.parse(db().prepare('SELECT summary FROM calls WHERE id = ?').pluck().get(callId) as string) as { qa: { items: { id: string; passed: boolean | null }[] }[] };
+    return s.qa[0].items.find((i) => i.id === item)?.passed;
+  };
+  t.equal(qaItem(en.id, 'disclosure'), null, 'chat: disclosure not applicable');
+  t.equal(qaItem(zh.id, 'disclosure'), null, 'wechat: disclosure not applicable');
+  t.equal(qaItem(voice.id, 'disclosure'), true, 'transcribed call: disclosure scored');
+  t.equal(qaItem(en.id, 'no-abuse'), true, 'text items are scored on a chat');
   const row = db().prepare('SELECT duration_ms, end_reason, agent_id, queue FROM calls WHERE id = ?').get(en.id);
   t.same(row, { duration_ms: 180_000, end_reason: 'conversation-end', agent_id: 'sam', queue: 'billing' });
   // The transcribed call keeps its phrase times.
