@@ -8,6 +8,7 @@ import { LiveClient } from './live.js';
 import { LiveState } from './state.js';
 import * as alarmsView from './views/alarms.js';
 import * as callView from './views/call-detail.js';
+import * as conversationsView from './views/conversations.js';
 import * as dashboardView from './views/dashboard.js';
 import * as loginView from './views/login.js';
 import * as reportsView from './views/reports.js';
@@ -25,6 +26,7 @@ const routes = [
   [/^#\/alarms$/, alarmsView],
   [/^#\/dashboard$/, dashboardView],
   [/^#\/calls\/([A-Za-z0-9._:-]+)$/, callView],
+  [/^#\/conversations(?:\/([A-Za-z0-9._:-]+))?$/, conversationsView],
   [/^#\/reports$/, reportsView],
   [/^#\/rules(?:\/([a-z0-9-]+))?$/, rulesView],
 ];
