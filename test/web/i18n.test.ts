@@ -38,6 +38,9 @@ t.test('both dictionaries have the same keys and every key the console uses', as
     severity: ['info', 'warning', 'critical'],
     state: ['open', 'acked', 'resolved', 'active', 'ended', 'interrupted'],
     userRole: ['viewer', 'supervisor', 'admin'],
+    // Conversations: the channel enum (src/call/types.ts CHANNELS) and the message parties.
+    channel: ['voice', 'chat', 'wechat', 'app', 'email', 'sms'],
+    party: ['customer', 'agent', 'bot'],
     // The ingest banner: a front and its state from /readyz (ingest.sip, ingest.state.closed, …).
     ingest: ['sip', 'forks', 'audiosocket', 'state.closed', 'state.local-only', 'state.down'],
   };
