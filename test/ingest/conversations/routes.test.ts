@@ -111,6 +111,11 @@ t.test('alarms reach the console websocket while the chat is open', async (t) =>
   const list = (await (await fetch(`${url}/api/v1/conversations?channel=app`, { headers: { cookie } })).json()) as { conversations: { callId: string }[] };
   t.same(list.conversations.map((c) => c.callId), [callId]);
   t.equal((await fetch(`${url}/api/v1/conversations?channel=fax`, { headers: { cookie } })).status, 400);
+  // The calls list takes the same channel filter.
+  const calls = (await (await fetch(`${url}/api/v1/calls?channel=app`, { headers: { cookie } })).json()) as { calls: { callId: string }[] };
+  t.same(calls.calls.map((c) => c.callId), [callId]);
+  t.same(((await (await fetch(`${url}/api/v1/calls?channel=voice`, { headers: { cookie } })).json()) as { calls: unknown[] }).calls, []);
+  t.equal((await fetch(`${url}/api/v1/calls?channel=fax`, { headers: { cookie } })).status, 400);
   t.equal((await fetch(`${url}/api/v1/conversations`)).status, 401, 'reads need a session');
 });
 
