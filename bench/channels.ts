@@ -78,7 +78,9 @@ export async function run(conversations = 300): Promise<{ full: number; fullWall
     const lat: number[] = [];
     let sent = 0;
     const off = p.bus.on('alarm', (a) => {
-      if (a.rule === 'escalation-request' && sent) (lat.push(performance.now() - sent), (sent = 0));
+      if (a.rule !== 'escalation-request' || !sent) return;
+      lat.push(performance.now() - sent);
+      sent = 0;
     });
     for (let i = 0; i < 200; i++) {
       const at = Date.now();

@@ -125,8 +125,10 @@ export async function importConversations(
           reject(line, 'limit', 'call limit reached (limits.maxCalls); import again later');
           continue;
         }
-        if (out === 'accepted') (result.messages++, (any = true));
-        else if (out === 'duplicate') result.duplicates++;
+        if (out === 'accepted') {
+          result.messages++;
+          any = true;
+        } else if (out === 'duplicate') result.duplicates++;
         else reject(line, out.reason, out.detail);
         if (++done % YIELD_EVERY === 0) {
           deps.ledger.progressImport(key, done);

@@ -125,10 +125,17 @@ export function conversationRoutes(d: ConversationRouteDeps): FastifyPluginAsync
       return { callId: req.params.id, messages };
     });
 
+    const range = (q: { from?: string; to?: string }) => {
+      const to = Number(q.to) || Date.now();
+      return { from: Number(q.from) || to - 30 * 86_400_000, to };
+    };
     app.get<{ Querystring: { from?: string; to?: string } }>('/api/v1/conversations/mix', async (req) => {
-      const to = Number(req.query.to) || Date.now();
-      const from = Number(req.query.from) || to - 30 * 86_400_000;
+      const { from, to } = range(req.query);
       return { from, to, channels: d.repo.channelMix(from, to) };
+    });
+    app.get<{ Querystring: { from?: string; to?: string } }>('/api/v1/conversations/nps', async (req) => {
+      const { from, to } = range(req.query);
+      return { from, to, channels: d.repo.npsByChannel(from, to) };
     });
   };
 }

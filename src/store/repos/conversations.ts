@@ -29,6 +29,7 @@ export class ConversationsRepo {
   readonly #list: Database.Statement;
   readonly #mix: Database.Statement;
   readonly #transcript: Database.Statement;
+  readonly #nps: Database.Statement;
 
   constructor(db: Database.Database) {
     // Ordered so a call stored under a suffixed external id (an id reused, see insertCallReused)
@@ -44,6 +45,15 @@ export class ConversationsRepo {
          FROM calls c WHERE (@channel IS NULL OR c.channel = @channel) ORDER BY c.started_at DESC LIMIT @limit`,
     );
     this.#mix = db.prepare('SELECT channel, COUNT(*) AS n FROM calls WHERE started_at >= ? AND started_at < ? GROUP BY channel ORDER BY channel');
+    // A survey is linked to its call at arrival (by call id, or the customer's latest contact by
+    // hashed customer: src/kpi/surveys.ts); its channel is that contact's.
+    this.#nps = db.prepare(
+      `SELECT COALESCE(c.channel, 'unlinked') AS channel, COUNT(*) AS responses,
+              SUM(s.score >= 9) AS promoters, SUM(s.score <= 6) AS detractors
+         FROM surveys s LEFT JOIN calls c ON c.id = s.call_id
+        WHERE s.kind = 'nps' AND s.received_at >= ? AND s.received_at < ?
+        GROUP BY 1 ORDER BY 1`,
+    );
     this.#transcript = db.prepare(
       `SELECT m.party, m.at, m.end_at AS endAt, u.text, u.lang, u.sentiment, u.emotion, u.categories, u.redactions
          FROM conversation_messages m JOIN legs l ON l.call_id = m.call_id AND l.label = m.party
@@ -78,6 +88,14 @@ export class ConversationsRepo {
   /** Conversations (calls included) per channel started in [from, to). */
   channelMix(from: number, to: number): { channel: Channel; conversations: number }[] {
     return (this.#mix.all(from, to) as { channel: Channel; n: number }[]).map((r) => ({ channel: r.channel, conversations: r.n }));
+  }
+
+  /** NPS per channel of the contact each survey is linked to ('unlinked': no contact found). */
+  npsByChannel(from: number, to: number): { channel: Channel | 'unlinked'; responses: number; promoters: number; detractors: number; nps: number }[] {
+    return (this.#nps.all(from, to) as { channel: Channel | 'unlinked'; responses: number; promoters: number; detractors: number }[]).map((r) => ({
+      ...r,
+      nps: Math.round((1000 * (r.promoters - r.detractors)) / r.responses) / 10,
+    }));
   }
 
   /** The chat transcript view: messages in order with their (redacted) text and analysis. */

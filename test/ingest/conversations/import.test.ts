@@ -12,6 +12,7 @@ import { validateConfig } from '../../../src/config/index.js';
 import { createPipeline } from '../../../src/main.js';
 import { CallIdentity, loadCallerSalt } from '../../../src/call/identity.js';
 import { memoryLogger } from '../../metrics/siprec-rig.js';
+import { recordSurvey } from '../../../src/kpi/index.js';
 import { CARD_DIGITS, CARD_TYPED, CSV_EXPORT, EMAIL, EN_CHAT, EN_KPIS, VOICE_CALL, ZH_CHAT, amazonConnectExport, genesysExport, jsonl } from './fixtures.js';
 
 const dir = t.testdir();
@@ -105,6 +106,16 @@ t.test('English chat, Chinese WeChat chat and a pre-transcribed call in the inte
   t.ok(hashes.includes(identity.customerHash('sip:+15552124378@carrier.example')), 'chat customer number = caller hash of the same number');
   t.ok(hashes.includes(identity.customerIdHash('wx-openid-oGZUI0egBJY1zhBYw2KhdUfwVJJE')), 'WeChat openid hashed');
   t.notOk(dbFile.includes('oGZUI0egBJY1zhBYw2KhdUfwVJJE'), 'the openid is not stored');
+
+  // NPS linkage by hashed customer: a survey that names only the customer (as a survey system
+  // knows them) is linked to their latest contact, and NPS is reported per channel.
+  const surveyOpts = { now: Date.now(), repeatWindowDays: 7 };
+  recordSurvey(db(), { customerHash: identity.customerIdHash('wx-openid-oGZUI0egBJY1zhBYw2KhdUfwVJJE')!, kind: 'nps', score: 2, receivedAt: zh.startedAt + 600_000 }, surveyOpts);
+  recordSurvey(db(), { customerHash: identity.customerHash('+15552124378')!, kind: 'nps', score: 10, receivedAt: en.startedAt + 600_000 }, surveyOpts);
+  t.same(p.store.repos.conversations.npsByChannel(0, Date.now() + 1), [
+    { channel: 'chat', responses: 1, promoters: 1, detractors: 0, nps: 100 },
+    { channel: 'wechat', responses: 1, promoters: 0, detractors: 1, nps: -100 },
+  ]);
 
   // The transcript view (console) reads the redacted messages in order with their party.
   const view = p.store.repos.conversations.transcript(en.id);

@@ -209,4 +209,7 @@ export default {
   'party.customer': 'Customer',
   'party.agent': 'Agent',
   'party.bot': 'Bot',
+  'conv.nps': 'NPS by channel (30 days)',
+  'conv.unlinked': 'No contact linked',
+  'conv.responses': '{n} responses',
 };

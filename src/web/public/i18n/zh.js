@@ -209,4 +209,7 @@ export default {
   'party.customer': '客户',
   'party.agent': '坐席',
   'party.bot': '机器人',
+  'conv.nps': '各渠道 NPS（30 天）',
+  'conv.unlinked': '未关联联系',
+  'conv.responses': '{n} 份回复',
 };

@@ -10,6 +10,7 @@ export function render(root, ctx, callId) {
   if (callId) return renderTranscript(root, ctx, callId);
   const filter = { channel: '' };
   const mix = h('div', { class: 'channel-mix', id: 'channel-mix', 'data-testid': 'channel-mix' });
+  const nps = h('div', { class: 'channel-nps', id: 'channel-nps', 'data-testid': 'channel-nps' });
   const list = h('div', { class: 'conversation-list', id: 'conversation-list' });
   const sel = h(
     'select',
@@ -18,13 +19,17 @@ export function render(root, ctx, callId) {
     CHANNELS.map((c) => h('option', { value: c, text: t(`channel.${c}`) })),
   );
   root.append(
-    h('section', { class: 'page' }, h('div', { class: 'view-head' }, h('h1', { text: t('conv.title') }), h('div', { class: 'filters' }, h('label', { class: 'filter' }, t('conv.channel'), sel))), mix, list),
+    h('section', { class: 'page' }, h('div', { class: 'view-head' }, h('h1', { text: t('conv.title') }), h('div', { class: 'filters' }, h('label', { class: 'filter' }, t('conv.channel'), sel))), mix, nps, list),
   );
   let alive = true;
   async function load() {
     try {
-      const [m, l] = await Promise.all([api('/conversations/mix'), api(`/conversations${filter.channel ? `?channel=${filter.channel}` : ''}`)]);
+      const [m, l, n] = await Promise.all([api('/conversations/mix'), api(`/conversations${filter.channel ? `?channel=${filter.channel}` : ''}`), api('/conversations/nps')]);
       if (!alive) return;
+      nps.replaceChildren(
+        h('h2', { text: t('conv.nps') }),
+        ...n.channels.map((c) => h('div', { class: 'mix-row', dataset: { channel: c.channel } }, h('span', { text: c.channel === 'unlinked' ? t('conv.unlinked') : t(`channel.${c.channel}`) }), h('span', { text: `NPS ${c.nps}` }), h('span', { text: t('conv.responses', { n: c.responses }) }))),
+      );
       const total = m.channels.reduce((n, c) => n + c.conversations, 0) || 1;
       mix.replaceChildren(
         h('h2', { text: t('conv.mix') }),
