@@ -18,7 +18,7 @@ t.test('conversations page: mix, filter, transcript', { skip: existsSync(CHROMIU
   const p = appliance.pipeline;
   // Recent times so the 30-day mix includes them.
   const shift = Date.now() - 3_600_000 - EN_CHAT[0].at!;
-  const move = (rows: typeof EN_CHAT) => rows.map((r) => ('at' in r && r.at !== undefined ? { ...r, at: r.at + shift } : r));
+  const move = (rows: readonly Record<string, unknown>[]) => rows.map((r) => (typeof r.at === 'number' ? { ...r, at: r.at + shift } : r));
   await p.conversations.importText(jsonl([...move(EN_CHAT), ...move(ZH_CHAT)]));
   await p.calls.idle();
   await p.analysis.idle();
