@@ -24,7 +24,8 @@ export function toCall(r: Raw, legs: LegRow[]): CallRow {
     queue: opt<string>(r.queue),
     customerHash: opt<string>(r.customer_hash),
     source: opt<string>(r.source),
-    channel: (opt<string>(r.channel) ?? 'voice') as Channel,
+    // Absent for voice, as on CallInfo: every audio call reads back as it was put in.
+    channel: r.channel === 'voice' || r.channel == null ? undefined : (r.channel as Channel),
     state: r.state as CallState,
     endedAt: opt<number>(r.ended_at),
     endReason: opt<EndReason>(r.end_reason),
