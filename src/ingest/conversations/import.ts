@@ -69,8 +69,9 @@ export async function importConversations(
   const key = importKey(text);
   const fileName = (opts.fileName ?? 'upload').slice(0, 200);
   const result: ConversationImportResult = { key, format: 'jsonl', duplicate: false, conversations: 0, messages: 0, duplicates: 0, ended: 0, rejected: [], rejectedTotal: 0 };
-  const reject = (line: number, reason: RejectReason, detail: string) => {
-    deps.metrics.rejected(reason);
+  // `counted`: the engine counts its own rejections (ended) in the metric already.
+  const reject = (line: number, reason: RejectReason, detail: string, counted = false) => {
+    if (!counted) deps.metrics.rejected(reason);
     result.rejectedTotal++;
     if (result.rejected.length < MAX_LISTED) result.rejected.push({ line, reason, detail });
   };
@@ -129,7 +130,7 @@ export async function importConversations(
           result.messages++;
           any = true;
         } else if (out === 'duplicate') result.duplicates++;
-        else reject(line, out.reason, out.detail);
+        else reject(line, out.reason, out.detail, true);
         if (++done % YIELD_EVERY === 0) {
           deps.ledger.progressImport(key, done);
           opts.onProgress?.(done, total);

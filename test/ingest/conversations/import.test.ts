@@ -78,6 +78,10 @@ t.test('English chat, Chinese WeChat chat and a pre-transcribed call in the inte
   const zhRows = db().prepare('SELECT role, sentiment, emotion FROM utterances WHERE call_id = ? ORDER BY start_ms').all(zh.id) as { sentiment: number; emotion: string }[];
   t.equal(zhRows.length, 5);
   t.ok(zhRows[3].sentiment < 0, 'zh: the complaint is negative');
+  const zhKpi = (JSON.parse(db().prepare('SELECT summary FROM calls WHERE id = ?').pluck().get(zh.id) as string) as { kpi: { sentiment: Record<string, unknown> } }).kpi.sentiment;
+  // Emotion trajectory of a typed conversation: frustrated at the start, angry at the complaint
+  // (100 s in, the worst moment), the customer ends negative.
+  t.match(zhKpi, { negativeEnd: true, worst: [{ startMs: 100_000, emotion: 'angry' }, { startMs: 0, emotion: 'frustrated' }], emotions: { customer: { angry: 1, frustrated: 1, neutral: 1 } } });
 
   // Text KPIs to ground truth, stored in the call's summary.
   const summary = JSON.parse(db().prepare('SELECT summary FROM calls WHERE id = ?').pluck().get(en.id) as string) as { text: Record<string, unknown>; kpi: { durationMs: number } };
