@@ -11,7 +11,7 @@ import { validateConfig } from '../../../src/config/index.js';
 import { startAppliance } from '../../../src/main.js';
 import { createUser } from '../../../src/web/index.js';
 import { createConversations } from '../../../src/ingest/conversations/index.js';
-import { CARD_TYPED, EN_CHAT, T0, jsonl } from './fixtures.js';
+import { CARD_TYPED, CSV_EXPORT, EN_CHAT, T0, amazonConnectExport, jsonl } from './fixtures.js';
 import pino from 'pino';
 
 const KEY = 'chat-bridge-key-0123456789abcdef';
@@ -178,4 +178,25 @@ t.test('POST /api/v1/conversations/import: supervisor session, idempotent, progr
   t.equal(noCsrf.status, 403);
   t.equal((await fetch(`${url}/api/v1/conversations/import`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: text })).status, 401);
   t.ok(T0 > 0);
+
+  // The other shapes and the refusals.
+  const h = { cookie, 'x-csrf-token': csrf };
+  const asJson = await fetch(`${url}/api/v1/conversations/import`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify(amazonConnectExport()) });
+  t.equal(asJson.status, 201);
+  t.match(await asJson.json(), { format: 'amazon-connect', messages: 5 });
+  const csv = await fetch(`${url}/api/v1/conversations/import?format=csv`, { method: 'POST', headers: { ...h, 'content-type': 'text/csv' }, body: CSV_EXPORT.replaceAll('csv-1', 'api-csv') });
+  t.match(await csv.json(), { format: 'csv', messages: 3, rejected: [{ line: 4, reason: 'time' }] });
+  t.equal((await fetch(`${url}/api/v1/conversations/import?format=xml`, { method: 'POST', headers: { ...h, 'content-type': 'text/plain' }, body: 'x' })).status, 400);
+  t.equal((await fetch(`${url}/api/v1/conversations/import`, { method: 'POST', headers: { ...h, 'content-type': 'application/octet-stream' }, body: 'x' })).status, 415);
+  const broken = await fetch(`${url}/api/v1/conversations/import?format=genesys`, { method: 'POST', headers: { ...h, 'content-type': 'text/plain' }, body: '{not json' });
+  t.match(await broken.json(), { messages: 0, rejected: [{ line: 0, reason: 'format' }] });
+  t.equal((await fetch(`${url}/api/v1/conversations/imports/nothex`, { headers: { cookie } })).status, 400);
+  t.equal((await fetch(`${url}/api/v1/conversations/imports/${'0'.repeat(64)}`, { headers: { cookie } })).status, 404);
+  t.equal((await fetch(`${url}/api/v1/conversations/nosuch/transcript`, { headers: { cookie } })).status, 404);
+  const nps = (await (await fetch(`${url}/api/v1/conversations/nps`, { headers: { cookie } })).json()) as { channels: unknown[] };
+  t.same(nps.channels, [], 'no surveys yet');
+  // Live batches: empty and over conversations.maxBatch are refused whole.
+  t.equal((await post('b-1', [])).status, 400);
+  t.equal((await post('b-1', Array.from({ length: 11 }, (_, i) => ({ channel: 'chat', at: Date.now(), role: 'customer', text: `m${i}` })))).status, 400);
+  t.equal(store.repos.conversations.find('b-1'), undefined);
 });
