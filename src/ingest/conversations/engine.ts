@@ -61,10 +61,6 @@ export class ConversationEngine {
     }
   }
 
-  get open(): number {
-    return this.#live.size;
-  }
-
   /** The live call of a conversation id, if open. */
   callId(conversation: string): string | undefined {
     return this.#live.get(conversation)?.callId;
