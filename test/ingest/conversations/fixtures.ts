@@ -10,7 +10,7 @@ export const EN_CHAT = [
   { conversation: 'en-1', channel: 'chat', at: T0 + 2_000, role: 'bot', text: 'I can help with billing. Connecting you to an agent.', id: 'm2' },
   { conversation: 'en-1', channel: 'chat', at: T0 + 62_000, role: 'agent', text: 'Hello, this is Sam. I am sorry about that, let me check.', agent: 'sam', queue: 'billing', id: 'm3' },
   { conversation: 'en-1', channel: 'chat', at: T0 + 80_000, role: 'customer', text: `My card is ${CARD_TYPED} and my email is ${EMAIL}`, id: 'm4' },
-  { conversation: 'en-1', channel: 'chat', at: T0 + 100_000, role: 'agent', text: 'Thank you. Please do not send card numbers in the chat.', id: 'm5' },
+  { conversation: 'en-1', channel: 'chat', at: T0 + 100_000, role: 'agent', text: 'Thank you. Please do not send card numbers in the chat. Is your address still 221B Baker Street?', id: 'm5' },
   { conversation: 'en-1', channel: 'chat', at: T0 + 130_000, role: 'customer', text: 'This is the third time. I want to speak to your supervisor.', id: 'm6' },
   { conversation: 'en-1', channel: 'chat', at: T0 + 170_000, role: 'agent', text: 'I understand. I am transferring you to my supervisor now.', id: 'm7' },
   { conversation: 'en-1', end: true, at: T0 + 180_000 },
@@ -33,7 +33,7 @@ export const EN_KPIS = {
 /** Chinese WeChat customer service: an escalation request (叫你们领导来) and an ID card number typed. */
 export const ZH_CHAT = [
   { conversation: 'zh-1', channel: 'wechat', at: T0 + 1_000, role: 'customer', text: '你好，我的快递三天了还没到', customer: 'wx-openid-oGZUI0egBJY1zhBYw2KhdUfwVJJE', id: 'z1' },
-  { conversation: 'zh-1', channel: 'wechat', at: T0 + 31_000, role: 'agent', text: '您好，很抱歉给您带来不便，我帮您查一下', agent: 'li', id: 'z2' },
+  { conversation: 'zh-1', channel: 'wechat', at: T0 + 31_000, role: 'agent', text: '您好，很抱歉给您带来不便，我帮您查一下，地址是朝阳区建国路88号3栋2单元501室吗', agent: 'li', id: 'z2' },
   { conversation: 'zh-1', channel: 'wechat', at: T0 + 41_000, role: 'customer', text: '我的身份证号是 110101199003074477，电话 13812345678', id: 'z3' },
   { conversation: 'zh-1', channel: 'wechat', at: T0 + 101_000, role: 'customer', text: '太慢了，我要投诉，叫你们领导来', id: 'z4' },
   { conversation: 'zh-1', channel: 'wechat', at: T0 + 111_000, role: 'agent', text: '好的，我马上帮您升级处理', id: 'z5' },

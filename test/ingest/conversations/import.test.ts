@@ -53,7 +53,7 @@ t.test('English chat, Chinese WeChat chat and a pre-transcribed call in the inte
 
   // Redaction before storage: the typed card (with separators), the e-mail, the CN ID and phone.
   const stored = (db().prepare('SELECT text FROM utterances').pluck().all() as string[]).join('\n');
-  for (const pii of [CARD_TYPED, CARD_DIGITS, '4111', EMAIL, '110101199003074477', '13812345678']) t.notOk(stored.includes(pii), `stored text has no ${pii}`);
+  for (const pii of [CARD_TYPED, CARD_DIGITS, '4111', EMAIL, '110101199003074477', '13812345678', 'Baker Street', '建国路88号']) t.notOk(stored.includes(pii), `stored text has no ${pii}`);
   t.match(stored, /My card is \S*\[/u, 'the card was replaced by a redaction token');
   const dbFile = readFileSync(path.join(dataDir, 'earshot.db')).toString('latin1');
   const wal = readdirSync(dataDir).filter((f) => f.endsWith('-wal')).map((f) => readFileSync(path.join(dataDir, f)).toString('latin1')).join('');
