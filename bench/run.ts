@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['rtp-throughput', 'store-throughput', 'analysis-throughput', 'alarm-latency', 'alarm-e2e-latency', 'import-speed', 'console-load', 'dashboard-queries', 'event-loop', 'speech-speed', 'wer', 'keyword-watch', 'understanding', 'recordings'];
+const ALL = ['rtp-throughput', 'store-throughput', 'analysis-throughput', 'alarm-latency', 'alarm-e2e-latency', 'import-speed', 'channels', 'console-load', 'dashboard-queries', 'event-loop', 'speech-speed', 'wer', 'keyword-watch', 'understanding', 'recordings'];
 const only = process.argv.slice(2);
 const pick = only.length ? ALL.filter((b) => only.includes(b)) : ALL;
 let failed = 0;

@@ -28,6 +28,7 @@ import { createRetentionJob } from './store/retention.js';
 import { createRecordings, type RecordingsStage } from './recordings/index.js';
 import { storeImportLedger } from './ingest/import/ledger.js';
 import { CallIdentity, loadCallerSalt } from './call/identity.js';
+import { createConversations, type Conversations } from './ingest/conversations/index.js';
 
 /** On shutdown, how long calls in flight may still wait for the recogniser before they end. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -51,11 +52,13 @@ export interface Pipeline {
   care: CareStage;
   /** Encrypted per-leg recordings (inert unless privacy.storeAudio). */
   recordings: RecordingsStage;
+  /** Chat, messaging, e-mail and pre-transcribed calls: messages into the same analysis path. */
+  conversations: Conversations;
   /** End calls in flight (interrupted, after a short recognition grace), flush and close everything. */
   close(): Promise<void>;
 }
 
-export async function createPipeline(config: Config, log: Logger = createLogger(config.log.level)): Promise<Pipeline> {
+export async function createPipeline(config: Config, log: Logger = createLogger(config.log.level), opts: { now?: () => number; sweepMs?: number } = {}): Promise<Pipeline> {
   mkdirSync(config.dataDir, { recursive: true });
   const metrics = createMetrics();
   const store = openStore({
@@ -107,14 +110,16 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
   const sync = createSync({ config, log, store, metrics });
   const retention = createRetentionJob({ config, log, store, metrics });
   const recordings = createRecordings({ config, log, bus, store, metrics });
+  const conversations = createConversations({ config, log, bus, calls, store, metrics, now: opts.now, sweepMs: opts.sweepMs });
 
   let closed = false;
   const speechStage = speech;
   return {
-    config, log, metrics, store, bus, calls, speech: speechStage, analysis, alarms, kpi, care, recordings,
+    config, log, metrics, store, bus, calls, speech: speechStage, analysis, alarms, kpi, care, recordings, conversations,
     async close() {
       if (closed) return;
       closed = true;
+      conversations.close();
       // Calls still in flight are cut by the shutdown: they end as interrupted, with what the
       // recogniser finished within a short grace. A normal call end waits up to a minute for a
       // backlog; a stopping appliance must not (systemd gives 45 s, `serve` hard-exits at 30 s).
@@ -148,9 +153,9 @@ export interface Appliance {
 }
 
 /** `earshot serve`: the pipeline plus the web server, SIPREC and audio-fork ingest, and the demo loop. */
-export async function startAppliance(config: Config, opts: { demo?: boolean; log?: Logger } = {}): Promise<Appliance> {
+export async function startAppliance(config: Config, opts: { demo?: boolean; log?: Logger; now?: () => number; sweepMs?: number } = {}): Promise<Appliance> {
   const log = opts.log ?? createLogger(config.log.level);
-  const p = await createPipeline(config, log);
+  const p = await createPipeline(config, log, { now: opts.now, sweepMs: opts.sweepMs });
   const { bus, calls, metrics, store, speech, alarms } = p;
   // One set of ingest keys and connection caps for every fork protocol (keys resolved here: a bad
   // key file stops start-up).
@@ -177,6 +182,8 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
   await app.register(careRoutes({ store, cases: p.care.cases, metrics, answerWindowDays: config.surveys.answerWindowDays }), { prefix: '/api/v1' });
   await app.register(ruleRoutes({ config, store, metrics, log, onRulesChanged: (s) => p.analysis.reloadRules(s), onAlarmRulesChanged: (r) => alarms.reloadRules(r) }), { prefix: '/api/v1' });
   const reports = createReportScheduler({ store, log, consoleUrl: config.http.publicUrl || undefined });
+  // Live messages need an ingest key listing protocol `messages`; imports and reads a console session.
+  await app.register(p.conversations.routes());
   if (gate) await app.register(forkRoutes({ config, log, bus, calls, metrics }, gate));
   audioSocket = gate && config.forks.audioSocketPort ? await createAudioSocketServer({ config, log, bus, calls, metrics }, { host: config.forks.audioSocketHost, gate }) : undefined;
   siprec = config.sip.front === 'off' ? undefined : await createSiprecIngest({ config, log, bus, calls, metrics });

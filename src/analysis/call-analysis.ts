@@ -138,11 +138,11 @@ export class CallAnalysis {
   }
 
   /** Settles end-of-call rules and intents. */
-  end(): { hits: Hit[]; intents: IntentResult[]; qa: QaResult[] } {
+  end(typed = false): { hits: Hit[]; intents: IntentResult[]; qa: QaResult[] } {
     const hits = this.rules.onEnd();
     const emotion = this.#trajectory.summary();
     this.#intents = computeIntents(this.rules.counts(), this.rules.set.rules, emotion);
-    const facts = { evidence: (id: string) => this.rules.evidence(id), hit: this.rules.hit, end: emotion.end };
+    const facts = { evidence: (id: string) => this.rules.evidence(id), hit: this.rules.hit, end: emotion.end, typed };
     this.#qa = this.rules.set.scorecards.map((card) => scoreCall(card, facts));
     return { hits, intents: this.#intents, qa: this.#qa };
   }

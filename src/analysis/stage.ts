@@ -61,8 +61,13 @@ export class AnalysisRunner {
   /** Per-call promise chains, only when a speech-emotion model is configured. */
   readonly #pending = new Map<string, Promise<void>>();
   readonly #topics = new TopicDiscovery();
+  /** Live typed conversations (chat, messaging, e-mail): their QA leaves out items needing audio. */
+  readonly #typed = new Set<string>();
 
   constructor(private readonly d: StageDeps) {
+    this.#off.push(d.bus.on('call.started', (c) => {
+      if (c.channel !== undefined && c.channel !== 'voice') this.#typed.add(c.callId);
+    }));
     this.#off.push(d.bus.on('transcript', (t) => this.onTranscript(t)));
     this.#off.push(d.bus.on('call.ended', (e) => this.onEnded(e.callId)));
   }
@@ -147,18 +152,19 @@ export class AnalysisRunner {
 
   onEnded(callId: string): void {
     const call = this.#calls.get(callId);
+    const typed = this.#typed.delete(callId);
     if (!call) return;
     this.#calls.delete(callId);
     this.#ending.add(callId);
-    if (this.#pending.has(callId)) this.#chain(callId, async () => this.#end(call));
-    else this.#end(call);
+    if (this.#pending.has(callId)) this.#chain(callId, async () => this.#end(call, typed));
+    else this.#end(call, typed);
   }
 
-  #end(call: CallAnalysis): void {
+  #end(call: CallAnalysis, typed: boolean): void {
     const callId = call.callId;
     this.#ending.delete(callId);
     try {
-      const { hits, intents, qa } = call.end();
+      const { hits, intents, qa } = call.end(typed);
       this.#emitHits(callId, hits, call.rules.endMs);
       for (const i of intents) {
         this.d.bus.emit('call.event', { callId, kind: 'intent', tMs: call.rules.endMs, data: { intent: i.intent, confidence: i.confidence, evidence: i.evidence } });
@@ -188,6 +194,7 @@ export class AnalysisRunner {
     for (const off of this.#off.splice(0)) off();
     this.#calls.clear();
     this.#ended.clear();
+    this.#typed.clear();
   }
 
   #deliver(a: Analysed, vector?: Float32Array): void {

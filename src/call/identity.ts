@@ -44,6 +44,19 @@ export class CallIdentity {
     return key ? createHmac('sha256', this.#salt).update(key).digest('hex').slice(0, 32) : undefined;
   }
 
+  /**
+   * Any customer identifier (chat user id, WeChat openid, e-mail address, phone number) under the
+   * same keyed hash: a number hashes exactly as customerHash does, so a customer who calls and
+   * chats from one number is one customer; anything else is trimmed and lower-cased first.
+   */
+  customerIdHash(raw: string | undefined): string | undefined {
+    if (raw === undefined) return undefined;
+    const phone = this.customerHash(raw);
+    if (phone) return phone;
+    const key = raw.trim().toLowerCase();
+    return key ? createHmac('sha256', this.#salt).update(`id:${key}`).digest('hex').slice(0, 32) : undefined;
+  }
+
   queueFor(agentId: string | undefined): string | undefined {
     return agentId === undefined ? undefined : this.#queues.find((q) => q.re.test(agentId))?.queue;
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PipelineBus } from './events.js';
 import type { CallIdentity } from './identity.js';
-import type { CallInfo, CallState, EndReason, IngestKind, LegInfo, Participant, Role } from './types.js';
+import type { CallInfo, CallState, Channel, EndReason, IngestKind, LegInfo, Participant, Role } from './types.js';
 import { EarshotError } from '../errors.js';
 
 export interface ActiveCall {
@@ -20,6 +20,9 @@ export interface NewCall {
   startedAt?: number;
   /** The authenticated source (fork key name, SIPREC peer address). */
   source?: string;
+  /** Conversations: any customer identifier (phone, chat user id, e-mail address), hashed here at once. */
+  customerId?: string;
+  channel?: Channel;
 }
 
 export interface NewLeg {
@@ -82,8 +85,9 @@ export class CallRegistry {
       startedAt: req.startedAt ?? Date.now(),
       agentId: req.agentId,
       queue: req.queue ?? this.opts.identity?.queueFor(req.agentId),
-      customerHash: req.customerHash ?? this.opts.identity?.customerHash(req.callerId),
+      customerHash: req.customerHash ?? this.opts.identity?.customerHash(req.callerId) ?? this.opts.identity?.customerIdHash(req.customerId),
       ...(req.source ? { source: req.source } : {}),
+      ...(req.channel ? { channel: req.channel } : {}),
     };
     const call: ActiveCall = { info, legs: new Map() };
     this.#calls.set(info.callId, call);

@@ -2,7 +2,14 @@
 // A call has legs; each leg is one party's audio channel, so "who spoke" is never guessed.
 
 export type Role = 'customer' | 'agent' | 'mixed' | 'unknown';
-export type IngestKind = 'siprec' | 'audio-fork' | 'audiohook' | 'audiosocket' | 'ari' | 'import';
+export type IngestKind = 'siprec' | 'audio-fork' | 'audiohook' | 'audiosocket' | 'ari' | 'import' | 'conversation';
+/**
+ * How the customer reached the centre. Bounded: a metric label and a dashboard filter. Audio ingest
+ * is always 'voice'; conversations (src/ingest/conversations) carry any of them, 'voice' for calls
+ * transcribed elsewhere.
+ */
+export type Channel = 'voice' | 'chat' | 'wechat' | 'app' | 'email' | 'sms';
+export const CHANNELS: readonly Channel[] = ['voice', 'chat', 'wechat', 'app', 'email', 'sms'];
 export type CallState = 'active' | 'ended' | 'interrupted';
 
 /**
@@ -20,7 +27,9 @@ export type EndReason =
   | 'session-expired' // SIP session timer ran out without a refresh (RFC 4028)
   | 'cancelled'
   | 'shutdown'
-  | 'end-of-file'; // an import or demo replay reached the end of its recording
+  | 'end-of-file' // an import or demo replay reached the end of its recording
+  | 'conversation-end' // the conversation's closing message (end: true)
+  | 'conversation-idle'; // no message for conversations.idleMinutes
 
 export interface Participant {
   /** Display name or AOR as the source gave it. Never logged or exported: PII. */
@@ -52,6 +61,8 @@ export interface CallInfo {
   customerHash?: string;
   /** The authenticated ingest source: the fork API key's name, or the SIPREC peer's address. */
   source?: string;
+  /** Absent means 'voice' (every audio ingest). */
+  channel?: Channel;
 }
 
 /** Mono 16-bit PCM of one leg. `tMs` is the leg-relative time of the first sample. */

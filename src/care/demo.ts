@@ -75,7 +75,7 @@ export function backfillDemo(deps: { store: Store; config: Pick<Config, 'care' |
   const customers = Array.from({ length: 400 }, (_, i) => `demo-cust-${String(i).padStart(4, '0')}`);
   const openCases: { id: number; at: number }[] = [];
 
-  const write = store.db.transaction(() => {
+  const write = () => store.repos.demo.transaction(() => {
     for (let d = 0; d < days; d++) {
       const dayStart = Math.floor((now - (days - d) * DAY) / DAY) * DAY;
       for (let i = 0; i < perDay; i++) {
@@ -207,7 +207,7 @@ export function purgeDemo(store: Store, config: Pick<Config, 'site' | 'kpi'>): P
   const { removed, calls } = store.repos.demo.purge();
   const opts = { siteId: config.site.id, repeatWindowDays: config.kpi.repeatWindowDays };
   const done = new Set<string>();
-  store.db.transaction(() => {
+  store.repos.demo.transaction(() => {
     for (const c of calls) {
       for (const bucket of Object.keys(BUCKET_MS) as Bucket[]) {
         const from = Math.floor(c.startedAt / BUCKET_MS[bucket]) * BUCKET_MS[bucket];
@@ -219,6 +219,6 @@ export function purgeDemo(store: Store, config: Pick<Config, 'site' | 'kpi'>): P
         }
       }
     }
-  })();
+  });
   return removed;
 }

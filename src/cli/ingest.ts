@@ -13,11 +13,11 @@ export function ingestCommand(): Command {
     .command('key')
     .description('print a new fork API key (shown once) and the forks.apiKeys entry with its SHA-256')
     .argument('<name>', "the source's name (becomes the calls' source), e.g. sbc-1")
-    .option('--protocols <list>', 'comma-separated: audio-fork,jambonz,audiohook,ari', 'audio-fork,jambonz,audiohook,ari')
+    .option('--protocols <list>', 'comma-separated: audio-fork,jambonz,audiohook,ari,messages (the live conversations API)', 'audio-fork,jambonz,audiohook,ari')
     .action((name: string, opts: { protocols: string }) => {
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw Object.assign(new Error('name: letters, digits, ".", "_" or "-", at most 64'), { code: 'EARSHOT_ERR_CONFIG' });
       const protocols = opts.protocols.split(',').map((p) => p.trim()).filter(Boolean);
-      const known = ['audio-fork', 'jambonz', 'audiohook', 'ari'];
+      const known = ['audio-fork', 'jambonz', 'audiohook', 'ari', 'messages'];
       const unknown = protocols.filter((p) => !known.includes(p));
       if (unknown.length || protocols.length === 0) throw Object.assign(new Error(`--protocols: unknown ${unknown.join(', ') || '(none given)'}; known: ${known.join(', ')}`), { code: 'EARSHOT_ERR_CONFIG' });
       const key = randomBytes(24).toString('base64url');

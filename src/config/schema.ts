@@ -108,7 +108,7 @@ export const ConfigSchema = obj({
         keyEnv: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' })),
         /** Hex SHA-256 of the key: the config then holds no secret (`earshot ingest key` prints one). */
         keySha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
-        protocols: Type.Array(Type.Union(['audio-fork', 'jambonz', 'audiohook', 'ari', 'audiosocket'].map((p) => Type.Literal(p))), {
+        protocols: Type.Array(Type.Union(['audio-fork', 'jambonz', 'audiohook', 'ari', 'audiosocket', 'messages'].map((p) => Type.Literal(p))), {
           default: ['audio-fork', 'jambonz', 'audiohook', 'ari'],
           minItems: 1,
         }),
@@ -255,6 +255,17 @@ export const ConfigSchema = obj({
       }),
       { default: [{ id: 'resolved-complaint', kind: 'nps', categories: ['complaint'], resolvedOnly: true, sampleRate: 1 }, { id: 'sample', kind: 'nps', categories: [], resolvedOnly: false, sampleRate: 0.1 }], maxItems: 100 },
     ),
+  }),
+  /** Chat, messaging, e-mail and pre-transcribed calls (docs/channels.md). */
+  conversations: obj({
+    /** A conversation with no message for this long ends (as conversation-idle). */
+    idleMinutes: Type.Number({ default: 30, minimum: 1, maximum: 10080 }),
+    /** Longest message text accepted; longer lines are rejected (reason too-long), not cut. */
+    maxTextChars: Type.Integer({ default: 8000, minimum: 100, maximum: 20000 }),
+    /** Largest body POST /api/v1/conversations/import and /conversations/:id/messages accept. */
+    maxImportBytes: Type.Integer({ default: 33554432, minimum: 1024, maximum: 1073741824 }),
+    /** Messages in one live batch. */
+    maxBatch: Type.Integer({ default: 500, minimum: 1, maximum: 10000 }),
   }),
   privacy: obj({
     /** The switch for recordings: off = no audio file is ever written (see `recordings`). */

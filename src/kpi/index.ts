@@ -8,8 +8,10 @@ import type { Store } from '../store/types.js';
 import { rollupCall } from './rollups.js';
 import { CallTracker } from './tracker.js';
 import type { CallKpis, KpiOptions } from './types.js';
+import { textKpis } from './text.js';
 
 export type { CallKpis } from './types.js';
+export { textKpis, type TextKpis, type TextMessage } from './text.js';
 export { npsReport, npsClass, type NpsReportRow, type NpsReportOptions, type NpsClass } from './nps.js';
 export { recordSurvey, importSurveysCsv, type SurveyInput, type SurveyRow, type ImportResult } from './surveys.js';
 export { surveyRoutes, type SurveyDeps } from './routes.js';
@@ -56,9 +58,12 @@ export function createKpi(deps: KpiDeps): KpiService {
   (liveGauge as unknown as { collect: () => void }).collect = () => liveGauge.set(calls.size);
 
   const tracker = (callId: string) => calls.get(callId);
+  /** Conversations of messages (ingest 'conversation'): their text KPIs join the summary at the end. */
+  const typed = new Map<string, string>();
   const offs = [
     bus.on('call.started', (c) => {
       if (!calls.has(c.callId)) calls.set(c.callId, new CallTracker(c.callId, c.startedAt, opts));
+      if (c.ingest === 'conversation') typed.set(c.callId, c.channel ?? 'voice');
     }),
     bus.on('leg.added', (l) => tracker(l.callId)?.addLeg(l.legId, l.role)),
     bus.on('utterance', (u) => tracker(u.callId)?.utterance(u)),
@@ -100,9 +105,13 @@ export function createKpi(deps: KpiDeps): KpiService {
 
   function onEnded(callId: string, state: CallState, endedAt: number): void {
     const kpi = finalize(callId, endedAt);
+    const channel = typed.get(callId);
+    typed.delete(callId);
     if (!kpi) return;
     try {
-      store.endCall(callId, state, endedAt, { ...deps.summaryExtra?.(callId), kpi });
+      // The message index is written synchronously as messages arrive: complete at call end.
+      const text = channel !== undefined ? { channel, ...textKpis(store.repos.conversations.messages(callId)) } : undefined;
+      store.endCall(callId, state, endedAt, { ...deps.summaryExtra?.(callId), kpi, ...(text ? { text } : {}) });
       store.flush(); // the end is queued; rollups read it back
       rollupCall(store.db, callId, { siteId: config.site.id, repeatWindowDays: config.kpi.repeatWindowDays });
     } catch (err) {
@@ -116,6 +125,7 @@ export function createKpi(deps: KpiDeps): KpiService {
     close() {
       for (const off of offs) off();
       calls.clear();
+      typed.clear();
     },
   };
 }

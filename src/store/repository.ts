@@ -9,14 +9,14 @@ export function prepareStatements(db: Database.Database) {
   return {
     // Hot path (queued through the writer).
     upsertCall: p(
-      `INSERT INTO calls (id, ingest, external_id, started_at, agent_id, queue, customer_hash, source) VALUES (?,?,?,?,?,?,?,?)
+      `INSERT INTO calls (id, ingest, external_id, started_at, agent_id, queue, customer_hash, source, channel) VALUES (?,?,?,?,?,?,?,?,?)
        ON CONFLICT(id) DO UPDATE SET agent_id = COALESCE(excluded.agent_id, agent_id),
          queue = COALESCE(excluded.queue, queue), customer_hash = COALESCE(excluded.customer_hash, customer_hash)`,
     ),
     // A reused (ingest, external id) — a SIP Call-ID seen again, an import retried — keeps the new
     // call and all its children: the new row's external id gets its call id appended.
     insertCallReused: p(
-      `INSERT INTO calls (id, ingest, external_id, started_at, agent_id, queue, customer_hash, source) VALUES (?,?,?,?,?,?,?,?)`,
+      `INSERT INTO calls (id, ingest, external_id, started_at, agent_id, queue, customer_hash, source, channel) VALUES (?,?,?,?,?,?,?,?,?)`,
     ),
     endCall: p(
       // Parameters: state, endedAt, endedAt, summary, reason, id. The first end (the registry's) names

@@ -1,4 +1,4 @@
-import type { AlarmState, CallState, EmotionLabel, EndReason, IngestKind, Role, Severity, Utterance } from '../call/types.js';
+import type { AlarmState, CallState, Channel, EmotionLabel, EndReason, IngestKind, Role, Severity, Utterance } from '../call/types.js';
 import type { AlarmRow, CallEventRow, CallRow, ImportRow, ImportState, LegRow } from './types.js';
 
 // SQLite rows → domain objects. NULL columns become absent keys (not `undefined` values) so a row
@@ -24,6 +24,8 @@ export function toCall(r: Raw, legs: LegRow[]): CallRow {
     queue: opt<string>(r.queue),
     customerHash: opt<string>(r.customer_hash),
     source: opt<string>(r.source),
+    // Absent for voice, as on CallInfo: every audio call reads back as it was put in.
+    channel: r.channel === 'voice' || r.channel == null ? undefined : (r.channel as Channel),
     state: r.state as CallState,
     endedAt: opt<number>(r.ended_at),
     endReason: opt<EndReason>(r.end_reason),

@@ -39,7 +39,7 @@ export class SqliteStore implements Store {
   }
 
   upsertCall(c: CallInfo): void {
-    const args = [c.callId, c.ingest, c.externalId, c.startedAt, c.agentId ?? null, c.queue ?? null, c.customerHash ?? null, c.source ?? null];
+    const args = [c.callId, c.ingest, c.externalId, c.startedAt, c.agentId ?? null, c.queue ?? null, c.customerHash ?? null, c.source ?? null, c.channel ?? 'voice'];
     this.#queue('call', () => this.#upsertCall(args), true);
   }
 

@@ -15,6 +15,8 @@ export interface CallFilter {
   to?: number;
   category?: string;
   emotion?: string;
+  /** voice | chat | wechat | app | email | sms (calls.channel, migration 008). */
+  channel?: string;
   limit: number;
   offset: number;
 }
@@ -58,8 +60,9 @@ export const EVENT_CATEGORY = CATEGORY_ID_SQL;
 const NPS = npsSql();
 
 // One condition per filter; only the set ones are joined into the statement.
-const CONDITIONS: Record<'state' | 'agent' | 'from' | 'to' | 'q' | 'category' | 'emotion', string> = {
+const CONDITIONS: Record<'state' | 'agent' | 'from' | 'to' | 'q' | 'category' | 'emotion' | 'channel', string> = {
   state: 'c.state = @state',
+  channel: 'c.channel = @channel',
   agent: 'c.agent_id = @agent',
   from: 'c.started_at >= @from',
   to: 'c.started_at < @to',
@@ -156,6 +159,7 @@ export function createQueries(db: Database.Database, opts: { clock?: () => numbe
         to: nul(f.to),
         category: nul(f.category),
         emotion: nul(f.emotion),
+        channel: nul(f.channel),
       };
       const keys = (Object.keys(CONDITIONS) as FilterKey[]).filter((k) => params[k] !== null);
       const bound = Object.fromEntries(keys.map((k) => [k, params[k]]));

@@ -129,3 +129,18 @@ t.test('a name and a number in one utterance are both redacted', async (t) => {
   t.equal(r.text, 'my name is [NAME] and my phone is [PHONE]');
   t.same([...r.types].sort(), ['NAME', 'PHONE']);
 });
+
+t.test('typed and spoken street addresses, en and zh (chat messages as well as speech)', async (t) => {
+  const cases: [string, string][] = [
+    ['I live at 221B Baker Street, flat 4 in London', 'I live at [ADDRESS] in London'],
+    ['send it to 12 north oak ave please', 'send it to [ADDRESS] please'],
+    ['postcode SW1A 1AA thanks', 'postcode [ADDRESS] thanks'],
+    ['寄到上海市浦东新区世纪大道100号', '[ADDRESS]'],
+    ['地址：朝阳区建国路88号3栋2单元501室，谢谢', '地址：[ADDRESS]，谢谢'],
+  ];
+  for (const [input, want] of cases) t.equal(redact(input).text, want, input);
+  // Not addresses: a street without a number, a counter number, digits before "road" in a sentence.
+  for (const keep of ['I walked down the street', '请到第3号窗口']) t.equal(redact(keep).text, keep, keep);
+  t.notMatch(redact('my order 12345 arrived on the road').text, /ADDRESS/u);
+  t.same(redact('221B Baker Street').types, ['ADDRESS']);
+});

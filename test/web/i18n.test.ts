@@ -42,6 +42,11 @@ t.test('both dictionaries have the same keys and every key the console uses', as
     // Reasons the stage itself gives; alarm-rule reasons fall back to the rule id.
     caseReason: ['detractor', 'negative-calls', 'churn-intent', 'contact-drop', 'competitor'],
     situation: ['after-complaint', 'before-hold', 'closing'],
+    // Conversations: the channel enum (src/call/types.ts CHANNELS) and the message parties.
+    channel: ['voice', 'chat', 'wechat', 'app', 'email', 'sms'],
+    party: ['customer', 'agent', 'bot'],
+    // Why a span of a recording is silent (src/recordings/delay-line.ts).
+    muted: ['redacted', 'dtmf', 'unanalysed'],
     // The ingest banner: a front and its state from /readyz (ingest.sip, ingest.state.closed, …).
     ingest: ['sip', 'forks', 'audiosocket', 'state.closed', 'state.local-only', 'state.down'],
   };

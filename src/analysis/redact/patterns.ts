@@ -2,9 +2,9 @@
 // shape, and removing them first stops their digits being read as phone or card numbers.
 import type { Context } from './context.js';
 
-export type RedactionType = 'CARD' | 'CVV' | 'PHONE' | 'EMAIL' | 'ID' | 'DOB' | 'DIGITS' | 'NAME';
+export type RedactionType = 'CARD' | 'CVV' | 'PHONE' | 'EMAIL' | 'ID' | 'DOB' | 'DIGITS' | 'NAME' | 'ADDRESS';
 /** Every token redaction can put in the text, for readers of stored transcripts. */
-export const REDACTION_TOKEN = /\[(CARD|CVV|PHONE|EMAIL|ID|DOB|DIGITS|NAME)\]/gu;
+export const REDACTION_TOKEN = /\[(CARD|CVV|PHONE|EMAIL|ID|DOB|DIGITS|NAME|ADDRESS)\]/gu;
 
 const TLD = '(?:com|net|org|edu|gov|cn|co|io|uk|de|info|biz|me|us)';
 const EMAIL_WRITTEN = /[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/giu;
@@ -27,6 +27,21 @@ const DATES = [
 ];
 const SSN_WRITTEN = /\b\d{3}-\d{2}-\d{4}\b/gu;
 
+// Street addresses as people type or say them. en: a house number, one to four words and a street
+// kind ("221B Baker Street", "12 north oak ave, apt 4"); a UK postcode. zh: an optional province /
+// city / district prefix, a road, a number and 号, then building, unit and room
+// ("北京市朝阳区建国路88号3栋2单元501室"). Whole addresses only: "the street" alone is not one.
+const STREET = '(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|court|ct|way|place|pl|close|crescent|terrace|square|sq|highway|hwy|parkway|pkwy)';
+const ADDRESS_EN = new RegExp(
+  `\\b\\d{1,5}[a-z]?(?:\\s+(?!(?:on|in|at|to|of|the|a|and|or|for|from|by|was|is|are|my|your|arrived|came|went|down|up)\\b)[a-z][a-z'-]*){1,4}\\s+${STREET}\\b\\.?(?:,?\\s*(?:apt|apartment|flat|suite|unit|#)\\s*\\w{1,6})?|\\b[a-z]{1,2}\\d[a-z\\d]?\\s*\\d[a-z]{2}\\b(?=[\\s,.]|$)`,
+  'giu',
+);
+const ZH_NUMS = '[0-9０-９零〇一二三四五六七八九十百两]';
+const ADDRESS_ZH = new RegExp(
+  `(?:[\\u4e00-\\u9fff]{2,7}(?:省|自治区))?(?:[\\u4e00-\\u9fff]{2,7}市)?(?:[\\u4e00-\\u9fff]{1,7}(?:区|县|镇))?[\\u4e00-\\u9fff${ZH_NUMS.slice(1, -1)}]{1,12}(?:路|街|大道|大街|巷|胡同|弄)${ZH_NUMS}{1,5}(?:号|號)(?:院)?(?:${ZH_NUMS}{1,4}(?:栋|幢|座|号楼|楼|单元|层|室|号))*`,
+  'gu',
+);
+
 export interface Found {
   type: RedactionType;
 }
@@ -47,6 +62,9 @@ export function patternPass(text: string, ctx: Context, found: Found[], kept: st
   let out = sub(text, EMAIL_WRITTEN, 'EMAIL', found);
   out = sub(out, EMAIL_SPOKEN, 'EMAIL', found);
   out = sub(out, SSN_WRITTEN, 'ID', found);
+  // Before the digit scan, so a house or room number is not read as part of a phone number.
+  out = sub(out, ADDRESS_ZH, 'ADDRESS', found);
+  out = sub(out, ADDRESS_EN, 'ADDRESS', found);
   for (const re of DATES) {
     out = out.replace(re, (m) => {
       if (ctx.birth) {

@@ -26,6 +26,8 @@ export interface QaFacts {
   evidence(ruleId: string): EvidenceRef[];
   hit: Set<string>;
   end?: EmotionLabel;
+  /** A typed conversation (chat, messaging, e-mail): items marked `audio` do not apply. */
+  typed?: boolean;
 }
 
 const MAX_ITEMS = 100;
@@ -58,8 +60,9 @@ export function parseScorecard(c: Checker, v: unknown, source: string): Scorecar
   const seen = new Set<string>();
   v.items.forEach((it, i) => {
     const ip = [...p, 'items', i];
-    if (!isObj(it)) return c.fail(ip, 'an item is {id, label, weight, pass, applies?}');
-    c.closed(it, ip, ['id', 'label', 'weight', 'pass', 'applies']);
+    if (!isObj(it)) return c.fail(ip, 'an item is {id, label, weight, pass, applies?, audio?}');
+    c.closed(it, ip, ['id', 'label', 'weight', 'pass', 'applies', 'audio']);
+    if (it.audio !== undefined && typeof it.audio !== 'boolean') return c.fail([...ip, 'audio'], 'audio must be true or false');
     if (typeof it.id !== 'string' || !ID.test(it.id)) return c.fail([...ip, 'id'], 'item id must be a lower-case id');
     if (seen.has(it.id)) return c.fail([...ip, 'id'], `item id "${it.id}" used twice`);
     seen.add(it.id);
@@ -67,7 +70,7 @@ export function parseScorecard(c: Checker, v: unknown, source: string): Scorecar
     const weight = c.num(it.weight, [...ip, 'weight'], 0.1, 100);
     const pass = check(c, it.pass, [...ip, 'pass']);
     const applies = it.applies === undefined ? undefined : check(c, it.applies, [...ip, 'applies']);
-    if (weight !== undefined && pass && (it.applies === undefined || applies)) items.push({ id: it.id, label: it.label, weight, pass, applies });
+    if (weight !== undefined && pass && (it.applies === undefined || applies)) items.push({ id: it.id, label: it.label, weight, pass, applies, ...(it.audio === true ? { audio: true } : {}) });
   });
   return c.errors.length === before ? { id: v.id, name: typeof v.name === 'string' ? v.name : undefined, items, source } : undefined;
 }
@@ -87,7 +90,7 @@ export function scoreCall(card: Scorecard, f: QaFacts): QaResult {
   let got = 0;
   let possible = 0;
   const items = card.items.map((it): QaItemResult => {
-    if (it.applies && !holds(it.applies, f).ok) return { id: it.id, label: it.label, weight: it.weight, passed: null, evidence: [] };
+    if ((it.audio && f.typed) || (it.applies && !holds(it.applies, f).ok)) return { id: it.id, label: it.label, weight: it.weight, passed: null, evidence: [] };
     const r = holds(it.pass, f);
     possible += it.weight;
     if (r.ok) got += it.weight;

@@ -68,6 +68,8 @@ export interface QaItem {
   pass: QaCheck;
   /** The item counts only when this holds (e.g. "apologised" only if there was a complaint). */
   applies?: QaCheck;
+  /** Needs a spoken call (a recording disclosure): not applicable, never failed, on typed channels. */
+  audio?: boolean;
 }
 
 export interface Scorecard {

@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-export type ForkProtocol = 'audio-fork' | 'jambonz' | 'audiohook' | 'ari' | 'audiosocket';
+/** 'messages' is not a fork: it is the live conversations API's key (src/ingest/conversations). */
+export type ForkProtocol = 'audio-fork' | 'jambonz' | 'audiohook' | 'ari' | 'audiosocket' | 'messages';
 
 export interface ForkMetrics {
   connected(protocol: ForkProtocol): () => void;

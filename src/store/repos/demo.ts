@@ -90,4 +90,9 @@ export class DemoRepo {
       return { removed, calls };
     })();
   }
+
+  /** Runs `fn` in one write transaction: the back-fill and the purge's rollup recompute are all or nothing. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
 }

@@ -3,6 +3,7 @@ import { AlarmsRepo } from './alarms.js';
 import { CasesRepo } from './cases.js';
 import { CoachingRepo } from './coaching.js';
 import { DemoRepo } from './demo.js';
+import { ConversationsRepo } from './conversations.js';
 import { KpiRepo } from './kpi.js';
 import { RecordingsRepo } from './recordings.js';
 import { SyncRepo } from './sync.js';
@@ -14,8 +15,9 @@ import { WebhookOutboxRepo } from './webhook-outbox.js';
  * boundary"). Built once at open, so each statement is prepared once.
  */
 export function createRepos(db: Database.Database) {
-  return { alarms: new AlarmsRepo(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), recordings: new RecordingsRepo(db) };
+  return { alarms: new AlarmsRepo(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), recordings: new RecordingsRepo(db), conversations: new ConversationsRepo(db) };
 }
 
 export type Repos = ReturnType<typeof createRepos>;
-export { AlarmsRepo, CasesRepo, CoachingRepo, DemoRepo, KpiRepo, RecordingsRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
+export { AlarmsRepo, CasesRepo, CoachingRepo, ConversationsRepo, DemoRepo, KpiRepo, RecordingsRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
+export type { Party, StoredMessage } from './conversations.js';

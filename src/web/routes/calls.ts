@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { CHANNELS } from '../../call/types.js';
 import type { Store } from '../../store/types.js';
 import { textSearchFrom, type Queries } from '../queries.js';
 import { sendError } from '../errors.js';
@@ -19,6 +20,7 @@ const CallQuery = Type.Object({
   emotion: Type.Optional(
     Type.Union([Type.Literal('angry'), Type.Literal('frustrated'), Type.Literal('neutral'), Type.Literal('satisfied')]),
   ),
+  channel: Type.Optional(Type.Union(CHANNELS.map((c) => Type.Literal(c)))),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
   offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
 });

@@ -9,6 +9,7 @@ import { LiveState } from './state.js';
 import * as alarmsView from './views/alarms.js';
 import * as callView from './views/call-detail.js';
 import * as casesView from './views/cases.js';
+import * as conversationsView from './views/conversations.js';
 import * as dashboardView from './views/dashboard.js';
 import * as loginView from './views/login.js';
 import * as reportsView from './views/reports.js';
@@ -27,6 +28,7 @@ const routes = [
   [/^#\/dashboard$/, dashboardView],
   [/^#\/cases$/, casesView],
   [/^#\/calls\/([A-Za-z0-9._:-]+)$/, callView],
+  [/^#\/conversations(?:\/([A-Za-z0-9._:-]+))?$/, conversationsView],
   [/^#\/reports$/, reportsView],
   [/^#\/rules(?:\/([a-z0-9-]+))?$/, rulesView],
 ];
