@@ -1,5 +1,5 @@
 // Membership: every node announces its roles, capacity and load in a KV bucket every few seconds;
-// an entry not renewed for 3 periods is gone (the bucket's TTL removes it, readers skip it sooner).
+// an entry not renewed for 5 periods is gone (the bucket's TTL removes it, readers skip it sooner).
 import type { KV, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { NodeRole } from './config.js';
@@ -20,6 +20,8 @@ export interface NodeView extends NodeAnnouncement {
 }
 
 export const ANNOUNCE_MS = 1000;
+/** Announcements missed before a node counts as gone (a busy 2-core box can stall a loop for seconds). */
+const LIVE_PERIODS = 5;
 const membersBucket = (site: string) => `earshot-${site}-nodes`;
 
 export interface Membership {
@@ -38,37 +40,45 @@ export async function joinSite(nc: NatsConnection, o: { site: string; node: stri
     const a: NodeAnnouncement = { node: o.node, roles: o.roles, capacity: o.capacity(), load: o.load(), uptimeS: Math.round((Date.now() - started) / 1000) };
     await kv.put(o.node, new TextEncoder().encode(JSON.stringify(a)));
   };
-  const refresh = async () => {
-    const seen = new Set<string>();
-    for await (const k of await kv.keys()) {
-      const e = await kv.get(k);
-      if (!e || e.operation !== 'PUT') continue;
+  // Pushed by a watch (kv.keys() on nats-server 2.9 does not list every key reliably).
+  let stopped = false;
+  let it: Awaited<ReturnType<KV['watch']>> | undefined;
+  const watching = (async () => {
+    while (!stopped) {
       try {
-        const a = e.json() as NodeAnnouncement;
-        view.set(k, { ...a, seenAt: e.created.getTime() });
-        seen.add(k);
-      } catch {
-        /* a malformed announcement is skipped */
+        it = await kv.watch({ key: '>' });
+        for await (const e of it) {
+          if (e.operation !== 'PUT') {
+            view.delete(e.key);
+            continue;
+          }
+          try {
+            view.set(e.key, { ...(e.json() as NodeAnnouncement), seenAt: e.created.getTime() });
+          } catch {
+            /* a malformed announcement is skipped */
+          }
+        }
+      } catch (err) {
+        if (!stopped) o.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'cluster: membership watch interrupted');
       }
+      if (!stopped) await new Promise((r) => setTimeout(r, 250));
     }
-    for (const k of view.keys()) if (!seen.has(k)) view.delete(k);
-  };
+  })();
   let busy = false;
   const tick = () => {
     if (busy) return;
     busy = true;
     announce()
-      .then(refresh)
       .catch((err: unknown) => o.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'cluster: announcement failed'))
       .finally(() => (busy = false));
   };
-  await announce().then(refresh).catch(() => {});
+  await announce().catch(() => {});
   const timer = setInterval(tick, every);
   timer.unref();
   // Judged against the newest announcement (server clock) so node clocks need not agree.
   const live = () => {
     const newest = Math.max(0, ...[...view.values()].map((n) => n.seenAt));
-    return [...view.values()].filter((n) => newest - n.seenAt <= every * 3);
+    return [...view.values()].filter((n) => newest - n.seenAt <= every * LIVE_PERIODS);
   };
   return {
     nodes: () => live().sort((a, b) => a.node.localeCompare(b.node)),
@@ -79,6 +89,9 @@ export async function joinSite(nc: NatsConnection, o: { site: string; node: stri
     async close() {
       clearInterval(timer);
       await kv.delete(o.node).catch(() => {});
+      stopped = true;
+      it?.stop();
+      await watching;
     },
   };
 }
