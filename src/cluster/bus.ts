@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics/registry.js';
 /** The events that cross hosts; `leg.audio` has its own binary path. */
 export const CLUSTER_EVENTS = ['call.started', 'call.updated', 'leg.added', 'leg.ended', 'leg.stats', 'transcript', 'call.event', 'call.ended'] as const satisfies readonly EventName[];
 export type ClusterEvent = (typeof CLUSTER_EVENTS)[number];
-type Handler = <E extends ClusterEvent>(event: E, ...args: PipelineEvents[E]) => void;
+type Handler = (event: ClusterEvent, ...args: unknown[]) => void;
 
 export interface BusAdapter {
   readonly kind: 'in-process' | 'nats';
@@ -31,7 +31,7 @@ export function inProcessBus(bus: PipelineBus): BusAdapter {
     kind: 'in-process',
     publish: (event, ...args) => bus.emit(event, ...args),
     async subscribe(_durable, fn) {
-      const offs = CLUSTER_EVENTS.map((e) => bus.on(e, (...args: unknown[]) => (fn as (e: string, ...a: unknown[]) => void)(e, ...args)));
+      const offs = CLUSTER_EVENTS.map((e) => bus.on(e, (...args: unknown[]) => fn(e, ...args)));
       return async () => offs.forEach((off) => off());
     },
     publishAudio: (chunk) => bus.emit('leg.audio', chunk),
@@ -166,7 +166,7 @@ export async function natsBus(nc: NatsConnection, o: { site: string; node: strin
                 m.ack();
                 continue;
               }
-              if (m.headers?.get('earshot-node') !== node) (fn as (e: string, p: unknown) => void)(event, payload);
+              if (m.headers?.get('earshot-node') !== node) fn(event, payload);
               m.ack();
             }
           } catch (err) {

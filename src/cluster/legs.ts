@@ -307,7 +307,9 @@ export async function takeLegs(
   const timer = setInterval(() => {
     if (renewing) return;
     renewing = true;
-    renew().finally(() => (renewing = false));
+    renew()
+      .catch((err: unknown) => log.debug({ err: err instanceof Error ? err.message : String(err) }, 'cluster: lease renewal failed'))
+      .finally(() => (renewing = false));
   }, Math.max(100, o.leaseMs / 3));
   timer.unref();
 

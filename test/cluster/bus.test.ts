@@ -75,14 +75,15 @@ t.test('NATS JetStream: events round-trip in order; a durable consumer resumes a
   await waitFor(150);
   t.same(seen.slice(120), [...Array(30).keys()].map((i) => i + 120), 'recovered after a nats-server restart');
 
-  // Own events are not delivered back to the publisher's node.
+  // Own events are not delivered back to the publisher's node; others' are.
   const own: string[] = [];
-  const offOwn = await ingest.subscribe('ingest-self', (e) => own.push(e));
-  ingest.publish('leg.stats', { callId: 'c1', legId: 'l1', stats: {} });
-  ingest.publish('call.event', { callId: 'c1', kind: 'test', tMs: 150 });
-  await ingest.flush();
-  await waitFor(151);
-  t.same(own.filter((e) => e === 'leg.stats'), [], 'own events skipped');
+  const offOwn = await ingest.subscribe('ingest-self', (e) => void own.push(e));
+  core.bus.publish('leg.stats', { callId: 'c1', legId: 'l1', stats: {} });
+  await core.bus.flush();
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => own.length && (clearInterval(timer), resolve()), 10);
+  });
+  t.same(own, ['leg.stats'], "the 150 own events skipped, core's one delivered");
   await offOwn();
   await off();
   await core.bus.close();
