@@ -28,6 +28,9 @@ const MAX_BUFFER_SECONDS = 60;
 
 export const legsBucket = (site: string) => `earshot-${site}-legs`;
 const END = 0; // sampleRate 0 on the audio subject = end of the leg's audio
+const REPLAY = 1; // sampleRate 1 = what follows is ingest's replay for a new holder (after a takeover)
+/** Ingest keeps this much recent audio per leg to replay to a node that takes the leg over. */
+export const REPLAY_SECONDS = 15;
 
 async function openBucket(nc: NatsConnection, site: string): Promise<KV> {
   return nc.jetstream().views.kv(legsBucket(site), { history: 1 });
@@ -91,7 +94,7 @@ export interface LegDispatch {
 /** Ingest side: publishes legs to the bucket and their audio to the holder. */
 export async function dispatchLegs(nc: NatsConnection, bus: BusAdapter, local: PipelineBus, o: { site: string; log: Logger; metrics: Metrics }): Promise<LegDispatch> {
   const kv = await openBucket(nc, o.site);
-  interface Leg { info: LegInfo; holder: string; buffer: AudioChunk[]; bufferedSec: number; ended: boolean; shed: boolean; done: Promise<void>; resolve: () => void; endTMs: number }
+  interface Leg { info: LegInfo; holder: string; buffer: AudioChunk[]; bufferedSec: number; recent: AudioChunk[]; recentSec: number; ended: boolean; shed: boolean; done: Promise<void>; resolve: () => void; endTMs: number }
   const legs = new Map<string, Leg>();
   let changes = 0; // any record update: renewals show the speech nodes are alive
   const flush = (l: Leg) => {
@@ -109,7 +112,14 @@ export async function dispatchLegs(nc: NatsConnection, bus: BusAdapter, local: P
     }
     const r = decode(e);
     if (r?.holder && r.holder !== l.holder) {
+      const takeover = l.holder !== '';
       l.holder = r.holder;
+      if (takeover) {
+        // The old holder died: what it had not renewed past is sent again to the new one, so the
+        // gap is only what falls outside the replay window.
+        bus.publishAudio({ legId: l.info.legId, samples: new Int16Array(0), sampleRate: REPLAY, tMs: r.tMs });
+        for (const c of l.recent) if (c.tMs >= r.tMs) bus.publishAudio(c);
+      }
       flush(l);
     }
   });
@@ -119,13 +129,16 @@ export async function dispatchLegs(nc: NatsConnection, bus: BusAdapter, local: P
       if (legs.has(key)) return;
       let resolve!: () => void;
       const done = new Promise<void>((r) => (resolve = r));
-      legs.set(key, { info, holder: '', buffer: [], bufferedSec: 0, ended: false, shed: false, done, resolve, endTMs: 0 });
+      legs.set(key, { info, holder: '', buffer: [], bufferedSec: 0, recent: [], recentSec: 0, ended: false, shed: false, done, resolve, endTMs: 0 });
       kv.put(key, encode({ info, holder: '', tMs: 0, handovers: 0, ended: false })).catch((err: unknown) => o.log.error({ err }, 'cluster: leg could not be queued for speech'));
     }),
     local.on('leg.audio', (c) => {
       const l = legs.get(subjectToken(c.legId));
       if (!l || l.ended) return;
       l.endTMs = c.tMs + (c.samples.length / c.sampleRate) * 1000;
+      l.recent.push(c);
+      l.recentSec += c.samples.length / c.sampleRate;
+      while (l.recentSec > REPLAY_SECONDS) l.recentSec -= l.recent[0].samples.length / l.recent.shift()!.sampleRate;
       if (l.holder) return bus.publishAudio(c);
       // No speech node yet (or the holder just died and nobody took over): keep it, bounded.
       if (l.bufferedSec > MAX_BUFFER_SECONDS) {
@@ -197,7 +210,7 @@ export async function takeLegs(
   const { node, log } = o;
   interface Seen { rec: LegRecord; seenAt: number }
   const seen = new Map<string, Seen>();
-  interface Held { info: LegInfo; lastTMs: number; handovers: number; gapFrom?: number; off: () => void; finishing?: Promise<void>; endedAt?: number }
+  interface Held { info: LegInfo; lastTMs: number; handovers: number; gapFrom?: number; waitReplay: boolean; off: () => void; finishing?: Promise<void>; endedAt?: number }
   const held = new Map<string, Held>();
   const claiming = new Set<string>();
   let closed = false;
@@ -206,7 +219,7 @@ export async function takeLegs(
     const h = held.get(key);
     if (!h || h.finishing) return;
     h.off();
-    if (h.gapFrom !== undefined) gap(h, h.lastTMs);
+    if (h.gapFrom !== undefined) gap(h, Math.max(h.lastTMs, h.gapFrom));
     local.emit('leg.ended', h.info);
     h.finishing = o.legDone(h.info.legId)
       .then(async () => {
@@ -233,11 +246,14 @@ export async function takeLegs(
       const stale = r.holder !== '' && (!s || performance.now() - s.seenAt >= o.leaseMs);
       if (r.holder !== '' && !stale) return;
       const takeover = r.holder !== '';
-      const h: Held = { info: r.info, lastTMs: r.tMs, handovers: r.handovers + (takeover ? 1 : 0), off: () => {} };
+      // A takeover ignores live audio until ingest's replay from the old holder's last renewal.
+      const h: Held = { info: r.info, lastTMs: takeover ? -1 : r.tMs, handovers: r.handovers + (takeover ? 1 : 0), waitReplay: takeover, off: () => {} };
       if (takeover) h.gapFrom = r.tMs;
       // Listen before claiming: ingest flushes its buffer as soon as it sees us as the holder.
       h.off = bus.subscribeAudio(r.info.legId, (c) => {
-        if (c.sampleRate === END) return finish(key);
+        if (c.sampleRate === END) return h.waitReplay ? undefined : finish(key);
+        if (c.sampleRate === REPLAY) return void (h.waitReplay = false);
+        if (h.waitReplay || c.tMs <= h.lastTMs) return;
         if (h.gapFrom !== undefined) gap(h, c.tMs);
         h.lastTMs = c.tMs;
         local.emit('leg.audio', c);
@@ -252,8 +268,9 @@ export async function takeLegs(
       held.set(key, h);
       local.emit('leg.added', r.info);
       if (takeover) log.warn({ handovers: h.handovers }, 'cluster: took over a leg from a speech node that stopped renewing it');
-      // Ended while its holder was gone: no more audio will come, finish with what we have.
-      if (takeover && r.ended) finish(key);
+      // Ended while its holder was gone: ingest replays the tail and ends it; if it does not
+      // (ingest gone too), the renew loop finishes the leg after a lease.
+      if (takeover && r.ended) h.endedAt = performance.now();
     } catch (err) {
       log.debug({ err: err instanceof Error ? err.message : String(err) }, 'cluster: claim failed');
     } finally {
