@@ -29,6 +29,14 @@ import { createRecordings, type RecordingsStage } from './recordings/index.js';
 import { storeImportLedger } from './ingest/import/ledger.js';
 import { CallIdentity, loadCallerSalt } from './call/identity.js';
 import { createConversations, type Conversations } from './ingest/conversations/index.js';
+import type { Transcript } from './call/types.js';
+import { availableParallelism } from 'node:os';
+import { connect as connectNats } from 'nats';
+import { EarshotError } from './errors.js';
+import {
+  CLUSTER_EVENTS, clusterMetrics, clusterRoutes, dispatchLegs, isAll, joinSite, natsBus, natsOptions, nodeName, takeLegs,
+  type BusAdapter, type ClusterEvent, type LegDispatch, type NodeRole, type SpeechLeases,
+} from './cluster/index.js';
 
 /** On shutdown, how long calls in flight may still wait for the recogniser before they end. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -58,7 +66,11 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-export async function createPipeline(config: Config, log: Logger = createLogger(config.log.level), opts: { now?: () => number; sweepMs?: number } = {}): Promise<Pipeline> {
+export async function createPipeline(
+  config: Config,
+  log: Logger = createLogger(config.log.level),
+  opts: { now?: () => number; sweepMs?: number; speech?: (d: { bus: PipelineBus; metrics: Metrics }) => Promise<SpeechStage> } = {},
+): Promise<Pipeline> {
   mkdirSync(config.dataDir, { recursive: true });
   const metrics = createMetrics();
   const store = openStore({
@@ -91,7 +103,7 @@ export async function createPipeline(config: Config, log: Logger = createLogger(
   connectStore(store, bus);
   attachPipelineMetrics(bus, metrics);
 
-  speech = await createSpeech({ config, log, bus, metrics });
+  speech = opts.speech ? await opts.speech({ bus, metrics }) : await createSpeech({ config, log, bus, metrics });
   const analysis = await createAnalysis({ config, log, bus, metrics });
   analysisStage = analysis;
   // Packs saved from the console (rules table) replace their files; a bad stored pack is logged
@@ -153,16 +165,34 @@ export interface Appliance {
 }
 
 /** `earshot serve`: the pipeline plus the web server, SIPREC and audio-fork ingest, and the demo loop. */
-export async function startAppliance(config: Config, opts: { demo?: boolean; log?: Logger; now?: () => number; sweepMs?: number } = {}): Promise<Appliance> {
+export interface ApplianceOptions {
+  demo?: boolean;
+  log?: Logger;
+  /** Cluster: recognition elsewhere (speech nodes) instead of the local workers. */
+  speech?: (d: { bus: PipelineBus; metrics: Metrics }) => Promise<SpeechStage>;
+  /** Cluster: false = a core without SIPREC/fork ingest of its own. */
+  ingest?: boolean;
+  /** Tests: the conversations' idle clock and sweep period. */
+  now?: () => number;
+  sweepMs?: number;
+  /** Cluster: the site is full; SIP OPTIONS answers 503. */
+  atCapacity?: () => boolean;
+  /** Cluster: more routes behind the session guard (/api/v1/cluster/nodes). */
+  routes?: (app: FastifyInstance, p: Pipeline) => Promise<void>;
+}
+
+export async function startAppliance(config: Config, opts: ApplianceOptions = {}): Promise<Appliance> {
   const log = opts.log ?? createLogger(config.log.level);
-  const p = await createPipeline(config, log, { now: opts.now, sweepMs: opts.sweepMs });
+  const p = await createPipeline(config, log, { now: opts.now, sweepMs: opts.sweepMs, speech: opts.speech });
+  const ingest = opts.ingest ?? true;
   const { bus, calls, metrics, store, speech, alarms } = p;
   // One set of ingest keys and connection caps for every fork protocol (keys resolved here: a bad
   // key file stops start-up).
-  const gate = config.forks.enabled ? new ForkGate(config, metrics) : undefined;
+  const gate = ingest && config.forks.enabled ? new ForkGate(config, metrics) : undefined;
   let siprec: SiprecIngest | undefined;
   let audioSocket: AudioSocketServer | undefined;
-  const fronts = () => ingestStatus(config, { sip: siprec, gate, audioSocket });
+  const off = { ok: true, state: 'off' as const, detail: 'ingest runs on other nodes (--role)' };
+  const fronts = () => (ingest ? ingestStatus(config, { sip: siprec, gate, audioSocket }) : { sip: off, forks: off, audiosocket: off });
 
   const app = await createWebServer({
     config, log, bus, calls, metrics, store, alarms,
@@ -181,12 +211,13 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
   await app.register(surveyRoutes({ store, metrics, config, onSurvey: (s) => p.care.onSurvey(s) }), { prefix: '/api/v1' });
   await app.register(careRoutes({ store, cases: p.care.cases, metrics, answerWindowDays: config.surveys.answerWindowDays }), { prefix: '/api/v1' });
   await app.register(ruleRoutes({ config, store, metrics, log, onRulesChanged: (s) => p.analysis.reloadRules(s), onAlarmRulesChanged: (r) => alarms.reloadRules(r) }), { prefix: '/api/v1' });
+  if (opts.routes) await opts.routes(app, p);
   const reports = createReportScheduler({ store, log, consoleUrl: config.http.publicUrl || undefined });
   // Live messages need an ingest key listing protocol `messages`; imports and reads a console session.
   await app.register(p.conversations.routes());
   if (gate) await app.register(forkRoutes({ config, log, bus, calls, metrics }, gate));
   audioSocket = gate && config.forks.audioSocketPort ? await createAudioSocketServer({ config, log, bus, calls, metrics }, { host: config.forks.audioSocketHost, gate }) : undefined;
-  siprec = config.sip.front === 'off' ? undefined : await createSiprecIngest({ config, log, bus, calls, metrics });
+  siprec = config.sip.front === 'off' || !ingest ? undefined : await createSiprecIngest({ config, log, bus, calls, metrics }, { atCapacity: opts.atCapacity });
 
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   log.info({ url, sip: siprec?.address(), engine: speech.ready().engine }, 'earshot ready');
@@ -221,4 +252,160 @@ export async function startAppliance(config: Config, opts: { demo?: boolean; log
       log.info('shutdown complete');
     })());
   return { pipeline: p, app, url, sip: siprec?.address(), ingest: fronts, close };
+}
+
+/** A process of a cluster (`serve --role`): the appliance when it runs core, else a bare ingest and/or speech node. */
+export interface ClusterNode {
+  roles: NodeRole[];
+  log: Logger;
+  /** Set when this process runs core (the console, API, store). */
+  appliance?: Appliance;
+  url?: string;
+  sip?: { udp: number; tcp: number };
+  close(): Promise<void>;
+}
+
+/**
+ * `serve --role`. Without cluster.nats.servers only `all` is allowed and it is exactly
+ * `startAppliance`. With NATS, the stages a process lacks are reached over the bus: legs go to
+ * speech nodes through leases (src/cluster/legs.ts), events to core through a durable stream.
+ */
+export async function startNode(config: Config, opts: { roles: Set<NodeRole>; demo?: boolean; log?: Logger }): Promise<ClusterNode> {
+  const log = opts.log ?? createLogger(config.log.level);
+  const roles = opts.roles;
+  const list = [...roles];
+  if (!config.cluster.nats.servers.length) {
+    if (!isAll(roles)) throw new EarshotError('EARSHOT_ERR_CLUSTER_ROLE', `--role ${list.join(',')} needs cluster.nats.servers (docs/cluster.md)`);
+    const a = await startAppliance(config, { demo: opts.demo, log });
+    return { roles: list, log, appliance: a, url: a.url, sip: a.sip, close: () => a.close() };
+  }
+  const name = nodeName(config);
+  const site = config.site.id;
+  const clog = log.child({ node: name });
+  const nc = await connectNats(natsOptions(config, name));
+  const speechLocal = roles.has('speech');
+  const ingestLocal = roles.has('ingest');
+  const capacity = speechLocal ? config.cluster.speechLegs || 3 * (config.speech.workers || availableParallelism()) : 0;
+  let load = () => 0;
+  const members = await joinSite(nc, { site, node: name, roles: list, log: clog, capacity: () => capacity, load: () => load() });
+  // Speech elsewhere: the site is full when its speech nodes are (or there are none).
+  const atCapacity = speechLocal ? undefined : () => {
+    const s = members.speech();
+    return s.nodes === 0 || s.load >= config.cluster.capacityRatio * s.capacity;
+  };
+  let cbus: BusAdapter | undefined;
+  let dispatch: LegDispatch | undefined;
+  let leases: SpeechLeases | undefined;
+  let localSpeech: SpeechStage | undefined;
+  const closers: (() => Promise<unknown>)[] = [];
+
+  // The stages of this process on `bus`; what lives elsewhere goes over NATS.
+  const wire = async (bus: PipelineBus, metrics: Metrics): Promise<SpeechStage> => {
+    cbus = await natsBus(nc, { site, node: name, log: clog, metrics });
+    if (speechLocal) {
+      localSpeech = await createSpeech({ config, log, bus, metrics });
+      const sp = localSpeech;
+      if (!ingestLocal) {
+        leases = await takeLegs(nc, cbus, bus, { site, node: name, capacity, leaseMs: config.cluster.leaseSeconds * 1000, log: clog, legDone: (id) => sp.legDone(id) });
+        const l = leases;
+        load = () => l.load();
+      }
+      return sp;
+    }
+    if (ingestLocal) dispatch = await dispatchLegs(nc, cbus, bus, { site, log: clog, metrics });
+    const d = dispatch;
+    return {
+      ready: () => {
+        const s = members.speech();
+        return { ok: s.nodes > 0, engine: config.speech.engine, detail: `${s.nodes} speech node(s), ${s.load}/${s.capacity} legs` };
+      },
+      pendingSeconds: () => 0,
+      legDone: (id) => (d ? d.legsDone([id], DRAIN_STALL_MS) : Promise.resolve()),
+      legsDone: (ids, stallMs) => (d ? d.legsDone(ids, stallMs) : Promise.resolve()),
+      close: async () => {},
+    };
+  };
+  // Without core here, what this process produces goes to core over the durable stream.
+  const forward = (bus: PipelineBus) => {
+    const b = cbus!;
+    const names: readonly ClusterEvent[] = ingestLocal ? CLUSTER_EVENTS : ['transcript', 'call.event', 'leg.stats'];
+    const offs = names.map((e) => bus.on(e, (...args: unknown[]) => {
+      let payload = args[0];
+      if (e === 'transcript' && leases) {
+        const t = payload as Transcript;
+        const off = leases.seqOffset(t.legId);
+        if (off === undefined) return; // a leg we no longer hold: its new holder speaks for it
+        payload = { ...t, seq: t.seq + off };
+      }
+      (b.publish as (e: ClusterEvent, p: unknown) => void)(e, payload);
+    }));
+    closers.push(async () => offs.forEach((off) => off()));
+  };
+
+  try {
+    if (roles.has('core')) {
+      const a = await startAppliance(config, {
+        demo: opts.demo,
+        log,
+        ingest: ingestLocal,
+        atCapacity,
+        speech: ({ bus, metrics }) => wire(bus, metrics),
+        routes: async (app, p) => {
+          clusterMetrics(p.metrics, members);
+          await app.register(clusterRoutes(members, name), { prefix: '/api/v1' });
+        },
+      });
+      if (ingestLocal) load = () => a.pipeline.calls.size;
+      // Everything other nodes produce, from the durable consumer: a core restart resumes here.
+      const bus = a.pipeline.bus;
+      const unsub = await cbus!.subscribe(`core-${site}`, (e, ...args) => (bus.emit as (e: ClusterEvent, ...a: unknown[]) => void)(e, ...args));
+      // Reversed at shutdown: stop consuming first, then close the appliance.
+      closers.push(() => a.close());
+      closers.push(unsub);
+      return { roles: list, log, appliance: a, url: a.url, sip: a.sip, close: once(async () => shutdown()) };
+    }
+    const bus = new PipelineBus();
+    const metrics = createMetrics();
+    bus.onListenerError = (event, err) => {
+      metrics.badInput('pipeline', event);
+      log.error({ err, event }, 'pipeline listener failed');
+    };
+    const speech = await wire(bus, metrics);
+    forward(bus);
+    closers.push(() => speech.close());
+    let sip: { udp: number; tcp: number } | undefined;
+    if (ingestLocal) {
+      const calls = new CallRegistry(bus, config.limits.maxCalls, {
+        drain: (call) => speech.legsDone([...call.legs.keys()], DRAIN_STALL_MS),
+        drainTimeoutMs: DRAIN_CAP_MS,
+        onDrainError: (err) => log.error({ err }, 'call drain failed; ending the call with what was recognised'),
+        identity: new CallIdentity(loadCallerSalt(config.dataDir, config.privacy.callerSalt), config.kpi.queueMap),
+      });
+      load = () => calls.size;
+      const siprec = config.sip.front === 'off' ? undefined : await createSiprecIngest({ config, log, bus, calls, metrics }, { atCapacity });
+      sip = siprec?.address();
+      // Last in, first out: ingest stops, then the calls end (their legs drain), then speech.
+      closers.push(() => calls.closeAll('interrupted', SHUTDOWN_GRACE_MS));
+      if (siprec) closers.push(() => siprec.close());
+    }
+    clog.info({ roles: list, capacity, sip }, 'earshot cluster node ready');
+    return { roles: list, log, sip, close: once(async () => shutdown()) };
+  } catch (err) {
+    await shutdown().catch(() => {});
+    throw err;
+  }
+
+  async function shutdown(): Promise<void> {
+    for (const c of closers.reverse()) await c().catch((err: unknown) => log.error({ err }, 'cluster node: close step failed'));
+    await leases?.close();
+    await dispatch?.close();
+    await cbus?.close();
+    await members.close();
+    await nc.drain().catch(() => {});
+  }
+}
+
+function once(f: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= f());
 }

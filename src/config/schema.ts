@@ -324,6 +324,34 @@ export const ConfigSchema = obj({
     /** Stored recordings (privacy.storeAudio) are deleted after this many days. */
     audioDays: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
   }),
+  /** Several Earshot processes as one site (docs/cluster.md): roles talk over NATS JetStream. Empty servers = single box. */
+  cluster: obj({
+    /** This node's name in membership and leases (not PII); empty = the host name and process id. */
+    node: Type.String({ default: '', pattern: '^([A-Za-z0-9_-]{1,64})?$' }),
+    /** Concurrent legs a speech node takes (its reported capacity); 0 = 3 per recognition worker. */
+    speechLegs: Type.Integer({ default: 0, minimum: 0, maximum: 10000 }),
+    /** A leg whose speech node has not renewed its lease for this long moves to another node. */
+    leaseSeconds: Type.Number({ default: 3, minimum: 0.5, maximum: 60 }),
+    /** Ingest answers SIP OPTIONS 503 when the site's speech nodes are this full (0..1 of their capacity). */
+    capacityRatio: Type.Number({ default: 0.95, minimum: 0.1, maximum: 1 }),
+    nats: obj({
+      /** nats:// or tls:// URLs; a non-loopback one needs TLS and credentials unless allowInsecure. */
+      servers: Type.Array(Type.String({ pattern: '^(nats|tls)://' }), { default: [] }),
+      /** Connection name shown by nats-server (monitoring). */
+      name: Type.String({ default: '' }),
+      tls: obj({
+        ca: Type.String({ default: '' }),
+        cert: Type.String({ default: '' }),
+        key: Type.String({ default: '' }),
+      }),
+      /** A NATS .creds file (JWT + nkey), or a user and password (the password read from passwordFile). */
+      credentials: Type.String({ default: '' }),
+      user: Type.String({ default: '' }),
+      passwordFile: Type.String({ default: '' }),
+      /** Open the bus without TLS or credentials beyond the loopback (a lab; audio would cross the wire in clear). */
+      allowInsecure: Type.Boolean({ default: false }),
+    }),
+  }),
   demo: obj({
     /** Loop the bundled demo call through the import path so the console is alive. */
     enabled: Type.Boolean({ default: false }),

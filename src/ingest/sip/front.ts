@@ -151,6 +151,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
     switch (msg.method) {
       case 'OPTIONS':
         if (!core.admits(m.remote.address)) return final(403, 'Forbidden');
+        if (core.atCapacity()) return final(503, 'Service Unavailable', { headers: { 'Retry-After': String(core.retryAfterSeconds) } });
         return final(200, 'OK', { toTag: toTag ? undefined : tag(), headers: { Allow: ALLOW, Accept: ACCEPT, Supported: 'siprec' } });
       case 'INVITE':
         return void handleInvite(msg, m, tx, callId, toTag, fromTag);

@@ -70,6 +70,11 @@ export class SrsCore {
    * the SRC a BYE and forgets the dialog.
    */
   onExpired: (callId: string) => void = () => {};
+  /** The site cannot take more calls (a cluster's speech nodes are full): OPTIONS answers 503 so the SBC fails over. */
+  atCapacity: () => boolean = () => false;
+  get retryAfterSeconds(): number {
+    return this.o.retryAfterSeconds ?? 30;
+  }
 
   constructor(private readonly d: CoreDeps, private readonly o: CoreOptions) {
     // The local host (127.0.0.1, ::1) is always allowed: a co-located SBC or drachtio-server.

@@ -20,6 +20,8 @@ export interface SiprecOptions {
   agentPattern?: RegExp;
   /** RFC 3261 Timer H for the embedded front (default 32 s); tests shorten it. */
   ackTimeoutMs?: number;
+  /** Cluster: the site is full (OPTIONS 503). */
+  atCapacity?: () => boolean;
 }
 
 export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bus' | 'calls' | 'metrics'>, opts: SiprecOptions = {}): Promise<SiprecIngest> {
@@ -40,6 +42,7 @@ export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bu
       srtp: config.rtp.srtp,
     },
   );
+  if (opts.atCapacity) core.atCapacity = opts.atCapacity;
   let front: SipFront | undefined;
   try {
     if (config.sip.front === 'embedded') {

@@ -1,0 +1,73 @@
+// A real nats-server for tests: JetStream in a temp dir, loopback port, killed by PID.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const natsServerMissing = (): string | false =>
+  spawnSync('nats-server', ['--version']).status === 0 ? false : 'nats-server is not installed (Debian package nats-server; scripts/setup.sh installs it)';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+export interface NatsServer {
+  url: string;
+  port: number;
+  dir: string;
+  /** Kill (SIGKILL) and start again on the same port and store. */
+  restart(): Promise<void>;
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startNats(): Promise<NatsServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-nats-'));
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = () =>
+    new Promise<void>((resolve, reject) => {
+      const c = spawn('nats-server', ['-js', '-sd', join(dir, 'js'), '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = c;
+      let out = '';
+      const timer = setTimeout(() => (c.kill('SIGKILL'), reject(new Error(`nats-server did not start: ${out}`))), 15_000);
+      c.stderr!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Server is ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      c.once('exit', () => clearTimeout(timer));
+    });
+  const kill = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode) return;
+    const gone = new Promise((r) => c.once('exit', r));
+    process.kill(c.pid!, 'SIGKILL');
+    await gone;
+  };
+  await start();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    dir,
+    async restart() {
+      await kill();
+      await start();
+    },
+    kill,
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
