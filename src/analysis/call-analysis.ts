@@ -6,6 +6,7 @@ import { computeIntents, type IntentResult } from './intents.js';
 import { detectLang, type Lang } from './lang.js';
 import { CallRedactor, type Redaction, type RedactionType } from './redact/index.js';
 import { CallRules, scoreCall, type Hit, type QaResult, type RuleSet, type SimilarCond } from './rules/index.js';
+import type { HeadInput } from './semantic/head.js';
 import { sentiment } from './sentiment/index.js';
 
 export interface CallAnalysisSummary {
@@ -93,8 +94,12 @@ export class CallAnalysis {
     };
   }
 
-  /** Emotion (the rule-based fusion unless a model's verdict is given), rules, bookkeeping. */
-  finish(p: Prepared, model?: { emotion: EmotionLabel; confidence: number }, similar?: (c: SimilarCond) => boolean): Analysed {
+  /**
+   * Emotion (the rule-based fusion unless a model's verdict is given), rules, bookkeeping. With a
+   * semantic head (the utterance's embedding came in time) it may relabel the emotion and add
+   * categories the rules missed; without one, rules alone decide.
+   */
+  finish(p: Prepared, model?: { emotion: EmotionLabel; confidence: number }, similar?: (c: SimilarCond) => boolean, head?: HeadInput): Analysed {
     const facts = {
       legId: p.legId, role: p.role, seq: p.seq, startMs: p.startMs, endMs: p.endMs,
       text: p.text, sentiment: p.sentiment, redactions: p.types, utteranceId: p.id, similar,
@@ -106,8 +111,17 @@ export class CallAnalysis {
       const first = fuse(p.sentiment, p.arousal, cues);
       fused = fuse(p.sentiment, p.arousal, { ...cues, categories: this.#cues.of({ ...facts, emotion: first.emotion }) });
     }
-    const { emotion, confidence } = fused;
+    const { confidence } = fused;
+    // A speech-emotion model's verdict is not second-guessed; the text-only fusion is.
+    const emotion = head && !model ? head.head.emotion(head.pre, fused.emotion) : fused.emotion;
     const hits = this.rules.onUtterance({ ...facts, emotion });
+    if (head) {
+      const ids = new Set(hits.map((h) => h.rule.id));
+      for (const id of head.head.categories(head.pre, ids)) {
+        const h = this.rules.addHit(id, { ...facts, emotion });
+        if (h) hits.push(h);
+      }
+    }
     this.#utterances++;
     this.#redactions += p.types.length;
     this.#langs[p.lang]++;
