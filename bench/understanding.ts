@@ -288,7 +288,9 @@ export function semanticConfig(o: Pick<Options, 'semanticUrl' | 'semanticModel'>
   if (!hasSemantic()) return { unavailable: 'the config schema has no analysis.semantic' };
   // A generous budget: quality is measured here; the live budget is a config setting of its own.
   // head: false = the `similar:` examples (and prototypes, if configured) without the learned head.
-  const semantic: Record<string, unknown> = { enabled: true, budgetMs: 5000, ...(head ? {} : { head: '' }) };
+  // A long request timeout too: embedding the ~230 rule examples at start on a loaded machine must
+  // not open the circuit (which would leave the column without figures).
+  const semantic: Record<string, unknown> = { enabled: true, budgetMs: 5000, timeoutMs: 30000, ...(head ? {} : { head: '' }) };
   if (o.semanticUrl) semantic.url = o.semanticUrl;
   if (o.semanticModel) semantic.model = o.semanticModel;
   try {
