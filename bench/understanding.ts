@@ -1,8 +1,9 @@
 // Understanding accuracy on the labelled corpus, through the real analysis stage: every corpus
 // utterance goes in as a `transcript` event on a PipelineBus (as the speech stage emits it), and
 // what comes out (`utterance` events: sentiment, emotion; `call.event` category hits; the call
-// summary's emotion trajectory) is scored against the labels. Two columns: rules only (the
-// default config) and with the semantic layer (when the config schema has one).
+// summary's emotion trajectory) is scored against the labels. Three columns: rules only, with the
+// semantic layer's `similar:` examples (analysis.semantic.head off), and with the learned head too
+// (the default config; config/semantic/head-{lang}.json, trained by bench/understanding-head.ts).
 //
 // Latency per utterance: wall time from the transcript event to the utterance event (what a live
 // call waits, preemption on a loaded machine included) and the process CPU time over it.
@@ -294,10 +295,13 @@ export function rulesConfig(): Config {
   return hasSemantic() ? validateConfig({ analysis: { semantic: { enabled: false } } }) : validateConfig({});
 }
 
-export function semanticConfig(o: Pick<Options, 'semanticUrl' | 'semanticModel'>): { config: Config } | { unavailable: string } {
+export function semanticConfig(o: Pick<Options, 'semanticUrl' | 'semanticModel'>, head = true): { config: Config } | { unavailable: string } {
   if (!hasSemantic()) return { unavailable: 'the config schema has no analysis.semantic' };
   // A generous budget: quality is measured here; the live budget is a config setting of its own.
-  const semantic: Record<string, unknown> = { enabled: true, budgetMs: 5000 };
+  // head: false = the `similar:` examples (and prototypes, if configured) without the learned head.
+  // A long request timeout too: embedding the ~230 rule examples at start on a loaded machine must
+  // not open the circuit (which would leave the column without figures).
+  const semantic: Record<string, unknown> = { enabled: true, budgetMs: 5000, timeoutMs: 30000, ...(head ? {} : { head: '' }) };
   if (o.semanticUrl) semantic.url = o.semanticUrl;
   if (o.semanticModel) semantic.model = o.semanticModel;
   try {
@@ -309,7 +313,7 @@ export function semanticConfig(o: Pick<Options, 'semanticUrl' | 'semanticModel'>
 
 export type Column = { result: Record<string, LangResult> } | { unavailable: string };
 
-export async function run(o: Options): Promise<{ split: string; langs: string[]; rules: Column; semantic: Column }> {
+export async function run(o: Options): Promise<{ split: string; langs: string[]; rules: Column; semantic: Column; head: Column }> {
   const root = resolve(o.corpus);
   if (!existsSync(root)) throw new Error(`corpus directory ${root} not found`);
   const langs = readdirSync(root, { withFileTypes: true })
@@ -328,17 +332,18 @@ export async function run(o: Options): Promise<{ split: string; langs: string[];
     return { result };
   };
   const rules = await column(rulesConfig());
-  const sem: ReturnType<typeof semanticConfig> = o.noSemantic ? { unavailable: '--no-semantic' } : semanticConfig(o);
-  let semantic: Column;
-  if ('unavailable' in sem) semantic = sem;
-  else {
+  const withSemantic = async (head: boolean): Promise<Column> => {
+    const sem: ReturnType<typeof semanticConfig> = o.noSemantic ? { unavailable: '--no-semantic' } : semanticConfig(o, head);
+    if ('unavailable' in sem) return sem;
     try {
-      semantic = await column(sem.config);
+      return await column(sem.config);
     } catch (err) {
-      semantic = { unavailable: (err as Error).message.split('\n')[0] };
+      return { unavailable: (err as Error).message.split('\n')[0] };
     }
-  }
-  return { split: o.split, langs, rules, semantic };
+  };
+  const semantic = await withSemantic(false);
+  const head = await withSemantic(true);
+  return { split: o.split, langs, rules, semantic, head };
 }
 
 const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(1)}%`);
@@ -348,7 +353,8 @@ export function format(r: Awaited<ReturnType<typeof run>>): string {
   const out: string[] = [];
   const cols: [string, Column][] = [
     ['rules', r.rules],
-    ['semantic', r.semantic],
+    ['rules+semantic', r.semantic],
+    ['rules+semantic+head', r.head],
   ];
   for (const [name, c] of cols) if ('unavailable' in c) out.push(`${name}: not available (${c.unavailable})`);
   const avail = cols.filter((c): c is [string, { result: Record<string, LangResult> }] => 'result' in c[1]);

@@ -6,6 +6,7 @@ import { computeIntents, type IntentResult } from './intents.js';
 import { detectLang, type Lang } from './lang.js';
 import { CallRedactor, mutedSpans, type AudioSpan, type Redaction, type RedactionType } from './redact/index.js';
 import { CallRules, scoreCall, type Hit, type QaResult, type RuleSet, type SimilarCond } from './rules/index.js';
+import type { HeadInput } from './semantic/head.js';
 import { sentiment } from './sentiment/index.js';
 
 export interface CallAnalysisSummary {
@@ -97,8 +98,12 @@ export class CallAnalysis {
     };
   }
 
-  /** Emotion (the rule-based fusion unless a model's verdict is given), rules, bookkeeping. */
-  finish(p: Prepared, model?: { emotion: EmotionLabel; confidence: number }, similar?: (c: SimilarCond) => boolean): Analysed {
+  /**
+   * Emotion (the rule-based fusion unless a model's verdict is given), rules, bookkeeping. With a
+   * semantic head (the utterance's embedding came in time) it may relabel the emotion and add
+   * categories the rules missed; without one, rules alone decide.
+   */
+  finish(p: Prepared, model?: { emotion: EmotionLabel; confidence: number }, similar?: (c: SimilarCond) => boolean, head?: HeadInput): Analysed {
     const facts = {
       legId: p.legId, role: p.role, seq: p.seq, startMs: p.startMs, endMs: p.endMs,
       text: p.text, sentiment: p.sentiment, redactions: p.types, utteranceId: p.id, similar,
@@ -112,10 +117,19 @@ export class CallAnalysis {
       cats = this.#cues.of({ ...facts, emotion: first.emotion });
       fused = fuse(p.sentiment, p.arousal, { ...cues, categories: cats });
     }
-    const { emotion, confidence } = fused;
+    const { confidence } = fused;
+    // A speech-emotion model's verdict is not second-guessed; the text-only fusion is.
+    const emotion = head && !model ? head.head.emotion(head.pre, fused.emotion) : fused.emotion;
     const hits = this.rules.onUtterance({ ...facts, emotion });
+    if (head) {
+      const ids = new Set(hits.map((h) => h.rule.id));
+      for (const id of head.head.categories(head.pre, ids)) {
+        const h = this.rules.addHit(id, { ...facts, emotion });
+        if (h) hits.push(h);
+      }
+    }
     // Rules read the words' own score; what the utterance reports is also what it amounts to.
-    if (p.lang === 'en' && p.role === 'customer') p.sentiment = categoryPolarity(p.sentiment, [...(cats ?? this.#cues.of({ ...facts, emotion })), ...hits.map((h) => h.rule.id)]);
+    if ((p.lang === 'en' || p.lang === 'zh') && p.role === 'customer') p.sentiment = categoryPolarity(p.sentiment, [...(cats ?? this.#cues.of({ ...facts, emotion })), ...hits.map((h) => h.rule.id)]);
     this.#utterances++;
     this.#redactions += p.types.length;
     this.#langs[p.lang]++;

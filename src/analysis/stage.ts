@@ -113,7 +113,7 @@ export class AnalysisRunner {
       if (layer?.wanted(call.rules.set)) {
         const why = layer.unready(call.rules.set);
         if (why) layer.fallback(why);
-        else sem = layer.analyse(p.text, p.sentiment, p.lang);
+        else sem = layer.analyse(p.text, p.sentiment, p.lang, p.role);
       }
       if (!this.d.ser && !sem && !queued) {
         this.#deliver(call.finish(p));
@@ -127,7 +127,7 @@ export class AnalysisRunner {
         const facts = await sem;
         if (facts?.sentiment !== undefined) p.sentiment = facts.sentiment;
         if (!ser) {
-          this.#deliver(c.finish(p, undefined, facts?.similar), facts?.vector);
+          this.#deliver(c.finish(p, undefined, facts?.similar, facts?.head), facts?.vector);
           stop();
           return;
         }
@@ -140,7 +140,7 @@ export class AnalysisRunner {
             this.d.log.warn({ err: errText(err) }, 'speech-emotion model failed; rule-based fusion used');
           }
         }
-        this.#deliver(c.finish(p, verdict, facts?.similar), facts?.vector);
+        this.#deliver(c.finish(p, verdict, facts?.similar, facts?.head), facts?.vector);
         stop();
       });
     } catch (err) {

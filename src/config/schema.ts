@@ -204,6 +204,9 @@ export const ConfigSchema = obj({
       /** Labelled sentences per polarity for a sentiment second opinion (config/semantic/sentiment.yaml); empty = none.
        *  Off by default: on the dev split it lowers the contact-centre lexicon's accuracy (docs/analysis.md). */
       prototypes: Type.String({ default: '' }),
+      /** Learned head per language ({lang} = en, zh), trained on the dev corpus (bench/understanding-head.ts); empty = none.
+       *  Fuses with the rules when an utterance's embedding comes within budgetMs (docs/analysis.md). */
+      head: Type.String({ default: 'config/semantic/head-{lang}.json', maxLength: 1000 }),
     }),
   }),
   alarms: obj({

@@ -40,4 +40,11 @@ t.test('through CallAnalysis: customer lines move, agent lines do not', async (t
   t.ok(a > NEG, `an agent escalating is not a negative customer (${a})`);
   const none = say('i am calling on behalf of my mother');
   t.ok(none > NEG && none < POS, 'no category, no change');
+  // Chinese alike: a grievance with no sentiment word is negative, a plain request is not.
+  t.ok(say('我下个月就把号码转到别的运营商去') <= NEG, `zh churn without a sentiment word (${say('我下个月就把号码转到别的运营商去')})`);
+  t.ok(say('叫你们领导来跟我说') <= NEG, 'zh escalation request');
+  const zhNone = say('我想查一下这个月的账单');
+  t.ok(zhNone > NEG && zhNone < POS, `zh: no category, no change (${zhNone})`);
+  const zhAgent = say('我帮您转给我们主管处理', 'agent');
+  t.ok(zhAgent > NEG, `zh: an agent escalating is not a negative customer (${zhAgent})`);
 });

@@ -136,6 +136,22 @@ export class CallRules {
     return out;
   }
 
+  /**
+   * Records a hit the semantic head decided for a rule its conditions missed (same bookkeeping as
+   * a match: once/speaker/window respected); undefined when the rule cannot hit here.
+   */
+  addHit(id: string, f: UtteranceFacts): Hit | undefined {
+    const rule = this.set.rules.find((r) => r.id === id);
+    if (!rule || !speakerOk(rule, f.role) || endOfCall(rule) || rule.count) return undefined;
+    if (rule.window?.first !== undefined && f.startMs >= rule.window.first * 1000) return undefined;
+    const st = this.#get(rule.id);
+    if (rule.once && st.hits > 0) return undefined;
+    st.matches++;
+    st.last = f;
+    this.#record(st, rule.id, f);
+    return { rule, at: f };
+  }
+
   /** Settles end-of-call rules. Call once, at call end. */
   onEnd(): Hit[] {
     const out: Hit[] = [];

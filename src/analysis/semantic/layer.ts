@@ -4,10 +4,13 @@
 // and earshot_semantic_fallbacks_total counts it.
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
+import { EarshotError } from '../../errors.js';
 import type { Metrics } from '../../metrics/registry.js';
+import type { Role } from '../../call/types.js';
 import type { Lang } from '../lang.js';
 import { similarConds, type RuleSet, type SimilarCond } from '../rules/index.js';
 import { EMBEDDED_MODEL, EmbeddedServer } from './embedded.js';
+import { Head, loadHead, preFeatures, type HeadInput } from './head.js';
 import { HttpEmbedder } from './http.js';
 import { semanticMetrics, type SemanticMetrics } from './metrics.js';
 import { POLARITIES, UNSURE, loadPrototypes, secondOpinion, type Polarity, type Prototypes } from './prototypes.js';
@@ -19,8 +22,10 @@ export interface SemanticFacts {
   similarity(c: SimilarCond): number;
   /** Whether the condition holds: similarity at or above its threshold for the utterance's language. */
   similar(c: SimilarCond): boolean;
-  /** The sentiment the prototypes moved an unsure score to, when they did. */
+  /** The sentiment the head (or else the prototypes) moved the lexicon's score to, when they did. */
   sentiment?: number;
+  /** The language's learned head with this utterance's features (emotion, categories at finish). */
+  head?: HeadInput;
 }
 
 export interface SemanticOptions {
@@ -39,6 +44,8 @@ export interface SemanticOptions {
   embedded?: EmbeddedServer;
   /** Whether the server can be asked now (the embedded one is up). */
   reachable?: () => boolean;
+  /** Learned heads per language (analysis.semantic.head); a language without one: rules alone. */
+  heads?: Map<Lang, Head>;
 }
 
 export class SemanticLayer {
@@ -53,7 +60,7 @@ export class SemanticLayer {
 
   /** Whether utterances analysed under this rule set need an embedding at all. */
   wanted(set: RuleSet): boolean {
-    return this.#condsOf(set).length > 0 || this.o.prototypes !== undefined;
+    return this.#condsOf(set).length > 0 || this.o.prototypes !== undefined || (this.o.heads?.size ?? 0) > 0;
   }
 
   /**
@@ -129,7 +136,7 @@ export class SemanticLayer {
    * The facts for one utterance, or undefined (counted as a fallback) when they do not come
    * within budgetMs. The request goes on after the budget, so its result is cached.
    */
-  async analyse(text: string, sentiment: number, lang: Lang = 'unknown'): Promise<SemanticFacts | undefined> {
+  async analyse(text: string, sentiment: number, lang: Lang = 'unknown', role: Role = 'unknown'): Promise<SemanticFacts | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const budget = new Promise<'budget'>((res) => (timer = setTimeout(() => res('budget'), this.o.budgetMs)));
     try {
@@ -140,7 +147,7 @@ export class SemanticLayer {
         this.fallback('budget');
         return undefined;
       }
-      return this.#facts(got[0], sentiment, lang);
+      return this.#facts(got[0], sentiment, lang, role);
     } catch (err) {
       this.fallback(err instanceof SemanticError ? err.reason : 'error');
       return undefined;
@@ -153,7 +160,7 @@ export class SemanticLayer {
     await Promise.all([this.o.embedded?.close(), this.o.embedder.close?.()]);
   }
 
-  #facts(vector: Float32Array, sentiment: number, lang: Lang): SemanticFacts {
+  #facts(vector: Float32Array, sentiment: number, lang: Lang, role: Role): SemanticFacts {
     const similarity = (c: SimilarCond): number => {
       let best = -1;
       for (const e of c.examples) {
@@ -164,6 +171,15 @@ export class SemanticLayer {
     };
     const similar = (c: SimilarCond): boolean => similarity(c) >= ((lang === 'en' || lang === 'zh' ? c.thresholds?.[lang] : undefined) ?? c.threshold);
     const facts: SemanticFacts = { vector, similarity, similar };
+    const head = this.o.heads?.get(lang);
+    if (head && vector.length === head.file.dim) {
+      // The head subsumes the prototypes' second opinion for its language.
+      const pre = preFeatures(vector, sentiment, role);
+      facts.head = { head, pre };
+      const moved = head.sentiment(pre, sentiment);
+      if (moved !== undefined) facts.sentiment = moved;
+      return facts;
+    }
     const protos = this.o.prototypes;
     if (protos && Math.abs(sentiment) < UNSURE) {
       const vecs = {} as Record<Polarity, Float32Array[]>;
@@ -213,6 +229,7 @@ export function createSemantic(config: Config, metrics: Metrics, log?: Logger): 
       log?.error({ err: (err as Error).message }, 'sentiment prototypes not used');
     }
   }
+  const heads = loadHeads(c.head, c.url ? c.model : EMBEDDED_MODEL, m, metrics, log);
   const embedded = c.url ? undefined : c.embedded ? new EmbeddedServer({ log, onRestart: () => m.restarts.inc() }) : undefined;
   if (!c.url && !embedded) return undefined;
   const embedder = new HttpEmbedder({
@@ -224,5 +241,27 @@ export function createSemantic(config: Config, metrics: Metrics, log?: Logger): 
     cacheSize: c.cacheSize,
     metrics: m,
   });
-  return new SemanticLayer({ embedder, metrics: m, budgetMs: c.budgetMs, log, prototypes, embedded, reachable: embedded ? () => embedded.url() !== undefined : undefined });
+  return new SemanticLayer({ embedder, metrics: m, budgetMs: c.budgetMs, log, prototypes, heads, embedded, reachable: embedded ? () => embedded.url() !== undefined : undefined });
+}
+
+/**
+ * The heads named by analysis.semantic.head ("" = none; `{lang}` stands for en and zh). A file
+ * that is missing or invalid is logged and counted; that language runs on rules alone.
+ */
+export function loadHeads(pattern: string, model: string, m: SemanticMetrics, metrics: Metrics, log?: Logger): Map<Lang, Head> {
+  const out = new Map<Lang, Head>();
+  if (!pattern) return out;
+  for (const lang of ['en', 'zh'] as const) {
+    const path = pattern.replaceAll('{lang}', lang);
+    try {
+      const file = loadHead(path, lang);
+      // Weights over one model's embedding space mean nothing in another's.
+      if (file.model !== model) throw new EarshotError('EARSHOT_ERR_SEMANTIC_HEAD', `${path}: trained on "${file.model}" embeddings, the layer asks for "${model}"`);
+      out.set(lang, new Head(file, (kind, label) => m.headDecisions.inc({ kind, label })));
+    } catch (err) {
+      metrics.badInput('semantic-head', 'invalid');
+      log?.error({ code: (err as { code?: string }).code, err: (err as Error).message }, 'semantic head not used; rules alone for that language');
+    }
+  }
+  return out;
 }

@@ -12,6 +12,7 @@ export interface SemanticMetrics {
   cacheMisses: Counter<string>;
   restarts: Counter<string>;
   secondOpinion: Counter<'direction'>;
+  headDecisions: Counter<'kind' | 'label'>;
 }
 
 function get<T>(reg: Registry, name: string, make: () => T): T {
@@ -31,6 +32,7 @@ export function semanticMetrics(m: Metrics): SemanticMetrics {
     cacheMisses: get(reg, 'earshot_semantic_cache_misses_total', () => new Counter({ name: 'earshot_semantic_cache_misses_total', help: 'Texts sent to the embeddings server', registers })),
     restarts: get(reg, 'earshot_semantic_embedded_restarts_total', () => new Counter({ name: 'earshot_semantic_embedded_restarts_total', help: 'Restarts of the embedded embeddings server after it exited', registers })),
     secondOpinion: get(reg, 'earshot_semantic_sentiment_adjusted_total', () => new Counter({ name: 'earshot_semantic_sentiment_adjusted_total', help: 'Utterances whose unsure lexicon sentiment was moved by the nearest labelled prototypes, by direction', labelNames: ['direction'] as const, registers })),
+    headDecisions: get(reg, 'earshot_semantic_head_decisions_total', () => new Counter({ name: 'earshot_semantic_head_decisions_total', help: 'Decisions of the learned semantic head that changed what the rules said: kind polarity|emotion|category, label the polarity, emotion or category it set', labelNames: ['kind', 'label'] as const, registers })),
   };
 }
 

@@ -6,7 +6,7 @@ import { createMetrics } from '../../../src/metrics/registry.js';
 
 t.test('defaults: on, embedded, bounded waits', async (t) => {
   const c = validateConfig({}).analysis.semantic;
-  t.same(c, { enabled: true, url: '', model: '', apiKey: '', timeoutMs: 2000, budgetMs: 250, batchSize: 32, cacheSize: 5000, embedded: true, prototypes: '' });
+  t.same(c, { enabled: true, url: '', model: '', apiKey: '', timeoutMs: 2000, budgetMs: 250, batchSize: 32, cacheSize: 5000, embedded: true, prototypes: '', head: 'config/semantic/head-{lang}.json' });
 });
 
 t.test('bad settings are refused with the key named', async (t) => {
