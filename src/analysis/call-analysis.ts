@@ -184,8 +184,9 @@ export class CallAnalysis {
  * it neutral: the category packs know far more ways of saying "i am leaving", "get me a manager"
  * or "you have been a star" than a sentiment lexicon does. Words that score clearly one way keep
  * their score ("no complaints it was great" stays positive). Asking how to leave is an inquiry,
- * neutral ("how do i close my account"); saying one is leaving is not. English only for now: the
- * Chinese lexicon is tuned separately.
+ * neutral ("how do i close my account"); saying one is leaving is not. Both languages: for
+ * Chinese it moved the independent dev-c batch's polarity 78.5 → 80.0 % (dev 96.3 → 96.0 %).
+ * Praise and a grievance together leave the words' score alone.
  */
 /** Below this, a question about leaving carries real grievance words of its own. */
 const QUESTION_FLOOR = -0.7;
@@ -197,7 +198,10 @@ export function categoryPolarity(s: number, cats: readonly string[]): number {
   if (asking && cats.includes('churn-intent') && !grieving && s < 0 && s > QUESTION_FLOOR) return 0;
   if (s <= NEG || s >= POS) return s;
   const against = cats.some((c) => (GRIEVANCE_CATEGORIES.includes(c) && !(asking && c === 'churn-intent')) || c === 'abusive-language');
+  const praise = cats.includes('customer-praise');
+  // Both sides hit ("the price guarantee was great, they refunded the difference"): the words decide.
+  if (against && praise) return s;
   if (against) return NEG - 0.05;
-  if (cats.includes('customer-praise')) return POS + 0.05;
+  if (praise) return POS + 0.05;
   return s;
 }
