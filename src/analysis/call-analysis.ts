@@ -1,7 +1,7 @@
 // Everything analysis keeps about one live call: redaction context, voice baselines per leg,
 // the rule evaluator and the emotion trajectory. Holds no transcript text.
 import type { EmotionLabel, Prosody, Role, Transcript, Utterance } from '../call/types.js';
-import { CategoryCues, GRIEVANCE_CATEGORIES, LegBaseline, NEG, POS, Trajectory, fuse, speakingRate, toneOf, type EmotionTrajectory } from './emotion/index.js';
+import { CategoryCues, GRIEVANCE_CATEGORIES, HIGH_AROUSAL, LegBaseline, NEG, POS, Trajectory, fuse, speakingRate, toneOf, type EmotionTrajectory } from './emotion/index.js';
 import { computeIntents, type IntentResult } from './intents.js';
 import { detectLang, type Lang } from './lang.js';
 import { CallRedactor, mutedSpans, type AudioSpan, type Redaction, type RedactionType } from './redact/index.js';
@@ -118,8 +118,10 @@ export class CallAnalysis {
       fused = fuse(p.sentiment, p.arousal, { ...cues, categories: cats });
     }
     const { confidence } = fused;
-    // A speech-emotion model's verdict is not second-guessed; the text-only fusion is.
-    const emotion = head && !model ? head.head.emotion(head.pre, fused.emotion) : fused.emotion;
+    // A speech-emotion model's verdict is not second-guessed, nor is a raised voice (the head reads
+    // text only: "charged twice and nobody fixed it" shouted is anger, said evenly frustration).
+    const raised = p.arousal !== undefined && p.arousal >= HIGH_AROUSAL;
+    const emotion = head && !model && !raised ? head.head.emotion(head.pre, fused.emotion) : fused.emotion;
     const hits = this.rules.onUtterance({ ...facts, emotion });
     if (head) {
       const ids = new Set(hits.map((h) => h.rule.id));

@@ -14,7 +14,7 @@ export function careMetrics(reg: Registry): CareMetrics {
   const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
     (reg.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter<L>({ name, help, labelNames, registers: [reg] });
   return {
-    opened: counter('earshot_care_cases_opened_total', 'Care cases opened, by origin (survey, risk, alarm, supervisor)', ['origin']),
+    opened: counter('earshot_care_cases_opened_total', 'Care cases opened, by origin: a survey, the risk pool, an alarm rule, or by hand in the console', ['origin']),
     transitions: counter('earshot_care_case_transitions_total', 'Care case state changes, by new state', ['to']),
     escalated: counter('earshot_care_cases_escalated_total', 'Care cases escalated past their SLA'),
     skipped: counter('earshot_care_skipped_total', 'Case or survey triggers not acted on, by reason', ['reason']),
