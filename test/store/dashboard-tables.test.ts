@@ -163,12 +163,13 @@ t.test('the migration fills the tables from an existing database', async (t) => 
   for (const f of readdirSync(migrationDirs()[0]).filter((f) => /^00[1-4]-/.test(f))) copyFileSync(join(migrationDirs()[0], f), join(old, f));
   const path = join(dir, 'old.db');
   // Today's store code writes columns of later schemas (v6: calls.source, end_reason) and prepares
-  // statements on v7's recordings table: seed with them present, then drop them, which leaves
+  // statements on the tables of v7-v9 (recordings, conversations, care): seed with them present,
+  // then drop them, which leaves
   // exactly the v4 tables the previous Earshot wrote.
   const raw = new Database(path);
   migrate(raw, { dir: old });
   raw.exec('ALTER TABLE calls ADD COLUMN source TEXT; ALTER TABLE calls ADD COLUMN end_reason TEXT;');
-  raw.exec(readFileSync(join(migrationDirs()[0], '007-recordings.sql'), 'utf8'));
+  for (const f of ['007-recordings.sql', '008-channels.sql', '009-care.sql']) raw.exec(readFileSync(join(migrationDirs()[0], f), 'utf8'));
   raw.close();
   const store = openStore({ path, migrationsDir: old });
   t.equal(store.db.pragma('user_version', { simple: true }), 4);
@@ -177,7 +178,9 @@ t.test('the migration fills the tables from an existing database', async (t) => 
   store.insertAlarm({ callId: 'call-2', rule: 'r', severity: 'warning', state: 'open', message: 'm', raisedAt: 1 });
   store.close();
   const v4 = new Database(path);
-  v4.exec('ALTER TABLE calls DROP COLUMN source; ALTER TABLE calls DROP COLUMN end_reason; DROP TABLE recordings;');
+  v4.exec(`ALTER TABLE calls DROP COLUMN source; ALTER TABLE calls DROP COLUMN end_reason; DROP TABLE recordings;
+    DROP INDEX calls_channel; ALTER TABLE calls DROP COLUMN channel; DROP TABLE conversation_messages;
+    DROP INDEX call_events_competitor; DROP TABLE survey_requests; DROP TABLE cases; DROP TABLE demo_rows;`);
   v4.close();
   const again = openStore({ path });
   t.teardown(() => again.close());

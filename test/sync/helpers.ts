@@ -7,8 +7,9 @@ import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 
 const SCHEMA = new URL('../../src/store/migrations/001-initial.sql', import.meta.url);
-// Retention's audio step reads the recordings table (migration 007).
-const RECORDINGS = new URL('../../src/store/migrations/007-recordings.sql', import.meta.url);
+// The repositories prepare their statements on the later schemas' tables (007 recordings, 008
+// conversations, 009 care), so they are applied too.
+const LATER = ['007-recordings.sql', '008-channels.sql', '009-care.sql'].map((f) => new URL(`../../src/store/migrations/${f}`, import.meta.url));
 
 export const HOUR = 3_600_000;
 /** 2026-01-05T00:00:00Z: a fixed clock, so periods and hours are predictable. */
@@ -33,7 +34,7 @@ export function openDb(t: Tap, name = 'earshot.db'): Database.Database {
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.exec(readFileSync(SCHEMA, 'utf8'));
-  db.exec(readFileSync(RECORDINGS, 'utf8'));
+  for (const f of LATER) db.exec(readFileSync(f, 'utf8'));
   t.teardown(() => db.close());
   return db;
 }
