@@ -318,7 +318,7 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
   // Site terms: a competitor added in the console, its effect dry-run over stored calls, then saved.
   await page.click('[data-testid="site-terms-link"]');
   await page.waitForSelector('[data-testid="site-terms-list"][data-list="competitors"]');
-  t.match(await page.textContent('[data-testid="site-terms"]'), /Built in: .*contoso/);
+  t.match(await page.textContent('[data-testid="site-terms"]'), /Built in: .*barclays.* …/);
   // A refused term shows the server's reason from the API's error body, and saves nothing.
   await page.fill('#terms-competitors', '$products');
   await page.click('#terms-save');

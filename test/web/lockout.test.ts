@@ -94,7 +94,9 @@ const cli = fileURLToPath(new URL('../../dist/src/cli/index.js', import.meta.url
 
 t.test('earshot user unlock, the real CLI on the server database, ends a lock at once', { skip: existsSync(cli) ? false : 'run `npm run build` first' }, async (t) => {
   const dir = t.testdir();
-  const now = Date.UTC(2026, 11, 7, 9);
+  // The server runs on an injected clock, the CLI on the real one: the lock must still be running
+  // by the real clock, so the injected time lies in the future (a fixed past date expires).
+  const now = Date.UTC(2099, 0, 1, 9);
   const s = await startServer(t, { dir, tuning: tuning(() => now) });
   for (let i = 0; i < 5; i++) await http(s.base, '/api/v1/auth/login', { body: { username: 'supervisor', password: `nope ${i}` }, from: '127.0.0.5' });
   const right = () => http(s.base, '/api/v1/auth/login', { body: { username: 'supervisor', password: PASSWORD }, from: '127.0.0.6' });
