@@ -136,6 +136,16 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
 
     if (msg.method === 'ACK') {
       txs.ack(`${callId}|${cseqNumber(msg)}`);
+      // Delayed offer: the ACK carries the SRC's answer to the offer in our 2xx.
+      if (core.awaitsAnswer(callId)) {
+        void core.ack(callId, header(msg, 'content-type'), msg.body).then((ok) => {
+          const dlg = dialogs.get(callId);
+          if (ok || !dlg) return;
+          log.warn('SIPREC ACK brought no usable SDP answer; ending the dialog');
+          forget(callId);
+          dlg.bye.send(buildBye(callId, dlg));
+        }, (err: unknown) => log.error({ err }, 'SIPREC ACK handling failed'));
+      }
       return;
     }
     const key = `${branch}|${msg.method}`;
