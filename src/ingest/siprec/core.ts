@@ -55,6 +55,9 @@ export interface CoreOptions {
   retryAfterSeconds?: number;
   /** rtp.srtp (default optional). */
   srtp?: SrtpPolicy;
+  /** rtp.latching / rtp.latchWindowMs (default latch, 2000 ms). */
+  latching?: 'latch' | 'strict';
+  latchWindowMs?: number;
 }
 
 export interface CoreDeps {
@@ -329,7 +332,7 @@ export class SrsCore {
       // A CANCEL that wins the race leaves nothing behind: no call, no row, no 'interrupted'
       // recording polluting KPIs (the session checks just before it opens the call).
       const { session, sdp } = await RecordingSession.open(
-        { ...this.d, jitterMs: this.o.jitterMs, agentPattern: this.o.agentPattern, maxStreams: this.o.maxStreams ?? 4, source: req.source.replace(/^::ffff:/, '') },
+        { ...this.d, jitterMs: this.o.jitterMs, agentPattern: this.o.agentPattern, maxStreams: this.o.maxStreams ?? 4, source: req.source.replace(/^::ffff:/, ''), latch: { mode: this.o.latching ?? 'latch', windowMs: this.o.latchWindowMs ?? 2000, admits: (a: string) => this.admits(a) } },
         req.callId,
         offer,
         meta,

@@ -7,7 +7,7 @@ import type { EndReason, LegInfo } from '../../call/types.js';
 import { createDecoder, type Decoder } from '../codecs/index.js';
 import type { BoundPair, PortPool } from '../rtp/port-pool.js';
 import { estimateMos } from '../rtp/quality.js';
-import { RtpReceiver } from '../rtp/receiver.js';
+import { RtpReceiver, type LatchPolicy } from '../rtp/receiver.js';
 import { SrtpKey, SrtpReceiver, type CryptoOffer, type SrtpSuite } from '../rtp/srtp.js';
 import { RtpStream, type PayloadMap } from '../rtp/stream.js';
 import type { RecordingMetadata } from './metadata.js';
@@ -28,6 +28,8 @@ export interface SessionDeps {
   maxStreams?: number;
   /** The SRC's address: the calls' source. */
   source?: string;
+  /** Symmetric-RTP latching policy (rtp.latching); admits = sip.allow. */
+  latch?: LatchPolicy;
 }
 
 interface LegMedia {
@@ -243,7 +245,8 @@ export class RecordingSession {
         metrics.badInput('rtp', 'unexpected-source');
       },
       rtcp: () => {},
-    });
+      latched: () => metrics.rtpLatched.inc(),
+    }, undefined, this.d.latch && { ...this.d.latch, payloadTypes: new Set([o.codec!.pt, ...(o.dtmf ? [o.dtmf.pt] : [])]) });
     const media: LegMedia = { leg, offer: o, pair, receiver, stream, decoders, map, reported: { packets: 0, lost: 0 }, since: Date.now() };
     this.#keySrtp(media, o);
     return media;
