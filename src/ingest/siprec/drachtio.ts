@@ -33,6 +33,8 @@ export interface DrachtioOptions {
   retryMaxDelayMs?: number;
 }
 
+const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS';
+const ACCEPT = 'application/sdp, application/rs-metadata+xml, application/rs-metadata, multipart/mixed';
 const tagOf = (v: string | undefined) => /;\s*tag=([^;>\s]+)/i.exec((v ?? '').replace(/<[^>]*>/g, ''))?.[1];
 
 /** Request handlers for srf, separate from the connection so they can be tested at the boundary. */
@@ -69,7 +71,9 @@ export function drachtioHandlers(core: SrsCore, metrics: IngestMetrics, localAdd
             });
           }
         : undefined;
-      if (r.status >= 200 && r.status < 300) answer(res, r.status, r.reason, { ...r.headers, 'Content-Type': 'application/sdp' }, r.sdp, onAck);
+      // Same headers as the embedded front; drachtio-server writes its own Contact, so the RFC 7866
+      // +sip.srs tag is set through drachtio's contact configuration (docs/sbc.md).
+      if (r.status >= 200 && r.status < 300) answer(res, r.status, r.reason, { ...r.headers, 'Content-Type': 'application/sdp', Allow: ALLOW, Supported: 'siprec' }, r.sdp, onAck);
       else answer(res, r.status, r.reason, r.headers);
     },
     bye(req: SrfReq, res: SrfRes): void {
@@ -80,7 +84,8 @@ export function drachtioHandlers(core: SrsCore, metrics: IngestMetrics, localAdd
     options(req: SrfReq, res: SrfRes): void {
       metrics.sipRequests.inc({ method: methodLabel(req.method) });
       if (!core.admits(req.source_address ?? '')) return answer(res, 403, 'Forbidden');
-      answer(res, 200, 'OK', { Allow: 'INVITE, ACK, BYE, CANCEL, OPTIONS' });
+      if (core.atCapacity()) return answer(res, 503, 'Service Unavailable', { 'Retry-After': String(core.retryAfterSeconds) });
+      answer(res, 200, 'OK', { Allow: ALLOW, Accept: ACCEPT, Supported: 'siprec' });
     },
   };
 }
