@@ -227,7 +227,8 @@ export class SrsCore {
       }
     }
     const existing = this.#sessions.get(req.callId);
-    if (!offer && (existing || req.initial)) return this.#offerFirst(req, meta, existing);
+    // A metadata-only re-INVITE (RFC 7866 §7.1.2) keeps its old answer; an empty one is a delayed offer.
+    if (!offer && (existing ? body.metadata === undefined : req.initial)) return this.#offerFirst(req, meta, existing);
     if (existing) {
       try {
         return { status: 200, reason: 'OK', sdp: await existing.update(offer, meta) };
