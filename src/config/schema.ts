@@ -90,6 +90,13 @@ export const ConfigSchema = obj({
      * `required` refuses plain RTP streams, `off` refuses SRTP ones (refused = port 0; 488 if none is left).
      */
     srtp: Type.Union([Type.Literal('optional'), Type.Literal('required'), Type.Literal('off')], { default: 'optional' }),
+    /**
+     * RTP from an address other than the SDP's c= (NAT, a media interface apart from signalling):
+     * `latch` takes the first such source within rtp.latchWindowMs of the leg's first packet, if it is
+     * in sip.allow and sends the negotiated payload type (counted; no second source ever); `strict` drops it.
+     */
+    latching: Type.Union([Type.Literal('latch'), Type.Literal('strict')], { default: 'latch' }),
+    latchWindowMs: Type.Integer({ minimum: 0, maximum: 60000, default: 2000 }),
   }),
   forks: obj({
     enabled: Type.Boolean({ default: true }),

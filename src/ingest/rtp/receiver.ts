@@ -7,6 +7,20 @@ export interface ReceiverHooks {
   /** Packet from an address other than the negotiated/latched one: dropped. */
   foreign(): void;
   rtcp(): void;
+  /** Latched to a source other than the SDP address (latch mode). */
+  latched?(): void;
+}
+
+/**
+ * Symmetric RTP: whether a source other than the SDP's may be taken. Bounded so that it cannot be
+ * used to inject audio: only within `windowMs` of the leg's first packet, only a source `admits`
+ * (sip.allow), only the negotiated payload types, and only one source (never a second one).
+ */
+export interface LatchPolicy {
+  mode: 'latch' | 'strict';
+  windowMs: number;
+  admits(addr: string): boolean;
+  payloadTypes?: ReadonlySet<number>;
 }
 
 /** SRTP unprotect (or any check) run on each packet from the accepted source; undefined drops it. */
@@ -19,6 +33,7 @@ export class RtpReceiver {
   #latchedPort = -1;
   #latchedRaw = '';
   #lastArrival = 0;
+  #firstAt = -1;
 
   constructor(
     readonly pair: BoundPair,
@@ -26,6 +41,7 @@ export class RtpReceiver {
     expectAddr: string,
     private readonly hooks: ReceiverHooks,
     private readonly now: () => number = Date.now,
+    private readonly latch?: LatchPolicy,
   ) {
     this.#expectAddr = normalise(expectAddr);
     pair.rtp.on('message', (msg, rinfo) => {
@@ -38,14 +54,23 @@ export class RtpReceiver {
         return;
       }
       const addr = normalise(rinfo.address);
+      const now = this.now();
+      if (this.#firstAt < 0) this.#firstAt = now;
+      if (this.#latchedPort >= 0) return this.hooks.foreign(); // never a second source
       // An SDP address of 0.0.0.0 / :: (or none) means "unknown yet": latch to the first sender.
-      if (this.#expectAddr && addr !== this.#expectAddr) return this.hooks.foreign();
-      if (this.#latchedPort >= 0) return this.hooks.foreign(); // right host, another port
+      let moved = false;
+      if (this.#expectAddr && addr !== this.#expectAddr) {
+        const l = this.latch;
+        if (!l || l.mode !== 'latch' || now - this.#firstAt > l.windowMs || !l.admits(addr)) return this.hooks.foreign();
+        if (msg.length < 12 || msg[0] >> 6 !== 2 || (l.payloadTypes && !l.payloadTypes.has(msg[1] & 0x7f))) return this.hooks.foreign();
+        moved = true;
+      }
       const pkt = this.unprotect ? this.unprotect(msg) : msg;
       if (!pkt) return;
       this.#latchedPort = rinfo.port;
       this.#latchedRaw = rinfo.address;
-      if (!this.#expectAddr) this.#expectAddr = addr;
+      if (!this.#expectAddr || moved) this.#expectAddr = addr;
+      if (moved) this.hooks.latched?.();
       this.#lastArrival = this.now();
       this.stream.push(pkt, this.#lastArrival);
     });
@@ -68,6 +93,7 @@ export class RtpReceiver {
     this.#expectAddr = normalise(expectAddr);
     this.#latchedPort = -1;
     this.#latchedRaw = '';
+    this.#firstAt = -1;
   }
 
   setStream(stream: RtpStream): void {

@@ -48,6 +48,7 @@ function sessionExpires(msg: SipMessage): { seconds: number; refresher?: string 
 
 const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO';
 const ACCEPT = 'application/sdp, application/rs-metadata+xml, application/rs-metadata, multipart/mixed';
+const SUPPORTED = new Set(['siprec', 'timer']);
 const tag = () => randomBytes(6).toString('hex');
 const wildcard = (h: string) => h === '' || h === '0.0.0.0' || h === '::';
 
@@ -136,6 +137,16 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
 
     if (msg.method === 'ACK') {
       txs.ack(`${callId}|${cseqNumber(msg)}`);
+      // Delayed offer: the ACK carries the SRC's answer to the offer in our 2xx.
+      if (core.awaitsAnswer(callId)) {
+        void core.ack(callId, header(msg, 'content-type'), msg.body).then((ok) => {
+          const dlg = dialogs.get(callId);
+          if (ok || !dlg) return;
+          log.warn('SIPREC ACK brought no usable SDP answer; ending the dialog');
+          forget(callId);
+          dlg.bye.send(buildBye(callId, dlg));
+        }, (err: unknown) => log.error({ err }, 'SIPREC ACK handling failed'));
+      }
       return;
     }
     const key = `${branch}|${msg.method}`;
@@ -182,6 +193,12 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
       if (toTag && (!dlg || dlg.localTag !== toTag)) return final(481, 'Call/Transaction Does Not Exist');
       const localTag = dlg?.localTag ?? tag();
       t.toTag = localTag;
+      // Require (RFC 3261 §8.2.2.3): siprec and timer are ours; any other extension gets 420.
+      const unsupported = (msg.headers.get('require') ?? []).flatMap((v) => v.split(',')).map((v) => v.trim().toLowerCase()).filter((v) => v && !SUPPORTED.has(v));
+      if (unsupported.length > 0) {
+        metrics.badInput('sip', 'bad-extension');
+        return final(420, 'Bad Extension', { toTag: localTag, headers: { Unsupported: unsupported.join(', ') } });
+      }
       const se = sessionExpires(msg);
       if (se && se.seconds < minSE) {
         metrics.badInput('sip', 'session-interval-too-small');
@@ -203,7 +220,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
           });
         }
         const port = m.transport === 'tcp' ? `;transport=tcp` : '';
-        opts.headers = { ...opts.headers, Contact: `<sip:srs@${hostForUri(localAddress(msg, m))}:${m.transport === 'tcp' ? front.address().tcp : front.address().udp}${port}>`, Allow: ALLOW, Supported: 'siprec, timer' };
+        opts.headers = { ...opts.headers, Contact: `<sip:srs@${hostForUri(localAddress(msg, m))}:${m.transport === 'tcp' ? front.address().tcp : front.address().udp}${port}>;+sip.srs`, Allow: ALLOW, Supported: 'siprec, timer' };
         // A session timer the SRC asked for (a refresh may also re-ask): the SRC refreshes.
         const seconds = se?.seconds ?? dialogs.get(callId)?.session?.seconds;
         if (seconds !== undefined) {

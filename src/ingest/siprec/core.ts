@@ -5,11 +5,12 @@ import type { Logger } from 'pino';
 import type { PipelineBus } from '../../call/events.js';
 import type { EndReason } from '../../call/types.js';
 import type { CallRegistry } from '../../call/registry.js';
-import type { PortPool } from '../rtp/port-pool.js';
+import type { BoundPair, PortPool } from '../rtp/port-pool.js';
 import { BodyError, parseSiprecBody } from './body.js';
 import { MetadataError, parseMetadata, type RecordingMetadata } from './metadata.js';
 import type { IngestMetrics } from './metrics.js';
 import { parseOffer, SdpError, type OfferedStream, type SrtpPolicy } from './sdp.js';
+import { delayedOffer } from './offer.js';
 import { NothingDecodableError, OfferCancelledError, RecordingSession } from './session.js';
 
 export interface OfferRequest {
@@ -29,9 +30,16 @@ export interface CoreResponse {
   status: number;
   reason: string;
   headers?: Record<string, string>;
-  /** SDP answer for 2xx. */
+  /** SDP answer for 2xx, or our offer when `offer` is set (delayed offer). */
   sdp?: string;
+  /** The 2xx carries our offer: the SRC's answer comes in the ACK (RFC 3261 §13.2.1). */
+  offer?: boolean;
 }
+
+/** A 2xx with our offer waiting for the SRC's answer in the ACK. */
+type AwaitingAck =
+  | { kind: 'initial'; req: OfferRequest; meta: RecordingMetadata | undefined; pairs: BoundPair[] }
+  | { kind: 'reinvite'; meta: RecordingMetadata | undefined };
 
 export interface CoreOptions {
   /** Sources allowed besides the local host (127.0.0.1, ::1, always allowed); empty = local host only. */
@@ -47,6 +55,9 @@ export interface CoreOptions {
   retryAfterSeconds?: number;
   /** rtp.srtp (default optional). */
   srtp?: SrtpPolicy;
+  /** rtp.latching / rtp.latchWindowMs (default latch, 2000 ms). */
+  latching?: 'latch' | 'strict';
+  latchWindowMs?: number;
 }
 
 export interface CoreDeps {
@@ -63,6 +74,7 @@ export class SrsCore {
   readonly #sessions = new Map<string, RecordingSession>();
   readonly #pending = new Map<string, { cancelled: boolean }>();
   readonly #queue = new Map<string, Promise<unknown>>();
+  readonly #awaiting = new Map<string, AwaitingAck>();
   readonly #allow = new net.BlockList();
   readonly #timer: NodeJS.Timeout;
   /**
@@ -148,6 +160,12 @@ export class SrsCore {
 
   /** BYE (either side) or dialog failure; false when the dialog is unknown (481). */
   bye(callId: string, state: 'ended' | 'interrupted' = 'ended', reason: EndReason = 'bye'): boolean {
+    const w = this.#awaiting.get(callId);
+    this.#awaiting.delete(callId);
+    if (w?.kind === 'initial') {
+      for (const p of w.pairs) this.d.pool.release(p);
+      return true;
+    }
     const s = this.#sessions.get(callId);
     if (!s) return false;
     this.#sessions.delete(callId);
@@ -158,6 +176,7 @@ export class SrsCore {
 
   close(): void {
     clearInterval(this.#timer);
+    for (const id of [...this.#awaiting.keys()]) this.bye(id, 'interrupted', 'shutdown');
     for (const id of [...this.#sessions.keys()]) this.bye(id, 'interrupted', 'shutdown');
   }
 
@@ -208,6 +227,8 @@ export class SrsCore {
       }
     }
     const existing = this.#sessions.get(req.callId);
+    // A metadata-only re-INVITE (RFC 7866 §7.1.2) keeps its old answer; an empty one is a delayed offer.
+    if (!offer && (existing ? body.metadata === undefined : req.initial)) return this.#offerFirst(req, meta, existing);
     if (existing) {
       try {
         return { status: 200, reason: 'OK', sdp: await existing.update(offer, meta) };
@@ -225,18 +246,100 @@ export class SrsCore {
     return this.#open(req, offer, meta);
   }
 
-  async #open(req: OfferRequest, offer: OfferedStream[], meta: RecordingMetadata | undefined): Promise<CoreResponse> {
+  /**
+   * Delayed offer (an INVITE or re-INVITE without SDP, Cisco CUBE's default): the 2xx carries our
+   * offer, recvonly with the codecs we decode; the SRC's answer arrives in the ACK (see ack()).
+   * An initial one binds its ports now (one per stream the metadata names, else two).
+   */
+  async #offerFirst(req: OfferRequest, meta: RecordingMetadata | undefined, existing: RecordingSession | undefined): Promise<CoreResponse> {
+    if ((this.o.srtp ?? 'optional') === 'required') {
+      // Our offer is plain RTP/AVP: an SRC that must use SRTP has to send the offer itself.
+      this.d.metrics.badInput('sdp', 'delayed-offer-srtp-required');
+      return reply(488, 'Not Acceptable Here');
+    }
+    const addr = this.o.advertise || req.localAddress;
+    if (existing) {
+      this.#awaiting.set(req.callId, { kind: 'reinvite', meta });
+      return { status: 200, reason: 'OK', sdp: existing.offer(), offer: true };
+    }
+    const labels = [...new Set((meta?.participants ?? []).flatMap((p) => p.sends))].slice(0, this.o.maxStreams ?? 4);
+    if (labels.length === 0) labels.push('1', '2');
+    let pairs: BoundPair[];
+    try {
+      pairs = await this.d.pool.allocate(labels.length);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'EARSHOT_ERR_RTP_PORTS') return reply(503, 'No RTP Ports', { 'Retry-After': String(this.o.retryAfterSeconds ?? 30) });
+      throw err;
+    }
+    const pending = this.#pending.get(req.callId);
+    if (pending?.cancelled) {
+      for (const p of pairs) this.d.pool.release(p);
+      this.d.metrics.cancelled.inc();
+      return reply(487, 'Request Terminated');
+    }
+    this.#awaiting.set(req.callId, { kind: 'initial', req, meta, pairs });
+    const sdp = delayedOffer(labels.map((label, i) => ({ label, port: pairs[i].port })), addr, Math.floor(Math.random() * 1e9), 0);
+    return { status: 200, reason: 'OK', sdp, offer: true };
+  }
+
+  /** True while a 2xx with our offer waits for the SRC's answer in its ACK. */
+  awaitsAnswer(callId: string): boolean {
+    return this.#awaiting.has(callId);
+  }
+
+  /**
+   * The ACK of a delayed-offer 2xx, with the SRC's SDP answer. False when the answer is missing,
+   * bad or records nothing: the dialog is then ended (the front sends BYE, RFC 3261 §13.3.1.4).
+   */
+  async ack(callId: string, contentType: string | undefined, body: string): Promise<boolean> {
+    const w = this.#awaiting.get(callId);
+    if (!w) return true;
+    this.#awaiting.delete(callId);
+    const fail = (reason: string) => {
+      this.d.metrics.badInput('sdp', reason);
+      if (w.kind === 'initial') for (const p of w.pairs) this.d.pool.release(p);
+      else this.bye(callId, 'interrupted', 'protocol-error');
+      return false;
+    };
+    let answer: OfferedStream[];
+    try {
+      const sdp = parseSiprecBody(contentType, body).sdp;
+      if (sdp === undefined) return fail('ack-without-answer');
+      answer = parseOffer(sdp, this.o.srtp ?? 'optional');
+    } catch (err) {
+      if (!(err instanceof BodyError) && !(err instanceof SdpError)) throw err;
+      return fail('ack-bad-answer');
+    }
+    if (!answer.some((o) => o.codec)) return fail('no-codec');
+    if (w.kind === 'reinvite') {
+      const s = this.#sessions.get(callId);
+      if (!s) return false;
+      try {
+        await s.update(answer, w.meta);
+        return true;
+      } catch (err) {
+        if (err instanceof NothingDecodableError) return fail('no-codec');
+        throw err;
+      }
+    }
+    const r = await this.#open(w.req, answer, w.meta, w.pairs);
+    if (r.status !== 200) this.d.log.warn({ status: r.status }, 'delayed-offer SIPREC answer could not be recorded; ending the dialog');
+    return r.status === 200;
+  }
+
+  async #open(req: OfferRequest, offer: OfferedStream[], meta: RecordingMetadata | undefined, pre?: BoundPair[]): Promise<CoreResponse> {
     const pending = this.#pending.get(req.callId) ?? { cancelled: false };
     try {
       // A CANCEL that wins the race leaves nothing behind: no call, no row, no 'interrupted'
       // recording polluting KPIs (the session checks just before it opens the call).
       const { session, sdp } = await RecordingSession.open(
-        { ...this.d, jitterMs: this.o.jitterMs, agentPattern: this.o.agentPattern, maxStreams: this.o.maxStreams ?? 4, source: req.source.replace(/^::ffff:/, '') },
+        { ...this.d, jitterMs: this.o.jitterMs, agentPattern: this.o.agentPattern, maxStreams: this.o.maxStreams ?? 4, source: req.source.replace(/^::ffff:/, ''), latch: { mode: this.o.latching ?? 'latch', windowMs: this.o.latchWindowMs ?? 2000, admits: (a: string) => this.admits(a) } },
         req.callId,
         offer,
         meta,
         this.o.advertise || req.localAddress,
         () => pending.cancelled,
+        pre,
       );
       this.#sessions.set(req.callId, session);
       this.#gauge();

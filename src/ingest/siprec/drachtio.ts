@@ -20,7 +20,7 @@ export interface SrfReq {
 /** The parts of drachtio-srf's response we use. */
 export interface SrfRes {
   send(status: number, opts?: { headers?: Record<string, string>; body?: string }): void;
-  send(status: number, reason: string, opts?: { headers?: Record<string, string>; body?: string }): void;
+  send(status: number, reason: string, opts?: { headers?: Record<string, string>; body?: string }, callback?: (err?: Error) => void, fnAck?: (ack: SrfReq) => void): void;
 }
 
 export interface DrachtioOptions {
@@ -33,13 +33,16 @@ export interface DrachtioOptions {
   retryMaxDelayMs?: number;
 }
 
+const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS';
+const ACCEPT = 'application/sdp, application/rs-metadata+xml, application/rs-metadata, multipart/mixed';
 const tagOf = (v: string | undefined) => /;\s*tag=([^;>\s]+)/i.exec((v ?? '').replace(/<[^>]*>/g, ''))?.[1];
 
 /** Request handlers for srf, separate from the connection so they can be tested at the boundary. */
 export function drachtioHandlers(core: SrsCore, metrics: IngestMetrics, localAddress: string) {
-  const answer = (res: SrfRes, status: number, reason: string, headers: Record<string, string> = {}, body?: string) => {
+  const answer = (res: SrfRes, status: number, reason: string, headers: Record<string, string> = {}, body?: string, onAck?: (ack: SrfReq) => void) => {
     metrics.sipResponses.inc({ code: String(status) });
-    res.send(status, reason, { headers, ...(body ? { body } : {}) });
+    if (onAck) res.send(status, reason, { headers, ...(body ? { body } : {}) }, () => {}, onAck);
+    else res.send(status, reason, { headers, ...(body ? { body } : {}) });
   };
   return {
     async invite(req: SrfReq, res: SrfRes): Promise<void> {
@@ -60,7 +63,17 @@ export function drachtioHandlers(core: SrsCore, metrics: IngestMetrics, localAdd
         initial: !tagOf(req.get('To')),
       });
       if (cancelled) return;
-      if (r.status >= 200 && r.status < 300) answer(res, r.status, r.reason, { ...r.headers, 'Content-Type': 'application/sdp' }, r.sdp);
+      // Delayed offer: srf hands us the ACK (with the SRC's answer; parsed from ack.body, like the INVITE's).
+      const onAck = r.offer
+        ? (ack: SrfReq) => {
+            void core.ack(callId, ack.get('Content-Type'), ack.body ?? '').then((ok) => {
+              if (!ok) metrics.badInput('sip', 'delayed-offer-failed');
+            });
+          }
+        : undefined;
+      // Same headers as the embedded front; drachtio-server writes its own Contact, so the RFC 7866
+      // +sip.srs tag is set through drachtio's contact configuration (docs/sbc.md).
+      if (r.status >= 200 && r.status < 300) answer(res, r.status, r.reason, { ...r.headers, 'Content-Type': 'application/sdp', Allow: ALLOW, Supported: 'siprec' }, r.sdp, onAck);
       else answer(res, r.status, r.reason, r.headers);
     },
     bye(req: SrfReq, res: SrfRes): void {
@@ -71,7 +84,8 @@ export function drachtioHandlers(core: SrsCore, metrics: IngestMetrics, localAdd
     options(req: SrfReq, res: SrfRes): void {
       metrics.sipRequests.inc({ method: methodLabel(req.method) });
       if (!core.admits(req.source_address ?? '')) return answer(res, 403, 'Forbidden');
-      answer(res, 200, 'OK', { Allow: 'INVITE, ACK, BYE, CANCEL, OPTIONS' });
+      if (core.atCapacity()) return answer(res, 503, 'Service Unavailable', { 'Retry-After': String(core.retryAfterSeconds) });
+      answer(res, 200, 'OK', { Allow: ALLOW, Accept: ACCEPT, Supported: 'siprec' });
     },
   };
 }

@@ -40,6 +40,8 @@ export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bu
       maxStreams: config.sip.maxStreamsPerCall,
       inactivityMs: config.rtp.inactivitySeconds * 1000,
       srtp: config.rtp.srtp,
+      latching: config.rtp.latching,
+      latchWindowMs: config.rtp.latchWindowMs,
     },
   );
   if (opts.atCapacity) core.atCapacity = opts.atCapacity;

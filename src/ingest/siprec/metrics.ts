@@ -25,6 +25,8 @@ export interface IngestMetrics {
   cancelled: Counter;
   /** SRTP packets that failed authentication (wrong key, tampering); dropped. */
   srtpAuthFailures: Counter;
+  /** Legs latched to an RTP source other than their SDP address (rtp.latching: latch). */
+  rtpLatched: Counter;
   badInput: Metrics['badInput'];
 }
 
@@ -45,6 +47,7 @@ export function createIngestMetrics(metrics: Metrics): IngestMetrics {
     // SIP dialogs held by the SRS; calls in the pipeline are earshot_calls_active (one owner: src/metrics).
     cancelled: reuse(r, 'earshot_siprec_cancelled_total', () => new Counter({ name: 'earshot_siprec_cancelled_total', help: 'SIPREC offers cancelled by the SRC before they were answered (487; no call recorded)', registers })),
     srtpAuthFailures: reuse(r, 'earshot_srtp_auth_failures_total', () => new Counter({ name: 'earshot_srtp_auth_failures_total', help: 'SRTP packets that failed authentication (wrong key or tampering); dropped', registers })),
+    rtpLatched: reuse(r, 'earshot_rtp_latched_total', () => new Counter({ name: 'earshot_rtp_latched_total', help: 'RTP legs latched to a source other than their SDP address (symmetric RTP, rtp.latching)', registers })),
     callsActive: reuse(r, 'earshot_siprec_sessions', () => new Gauge({ name: 'earshot_siprec_sessions', help: 'SIPREC recording sessions (dialogs) in progress', labelNames: ['ingest'] as const, registers })),
   };
 }

@@ -7,12 +7,13 @@ import type { EndReason, LegInfo } from '../../call/types.js';
 import { createDecoder, type Decoder } from '../codecs/index.js';
 import type { BoundPair, PortPool } from '../rtp/port-pool.js';
 import { estimateMos } from '../rtp/quality.js';
-import { RtpReceiver } from '../rtp/receiver.js';
+import { RtpReceiver, type LatchPolicy } from '../rtp/receiver.js';
 import { SrtpKey, SrtpReceiver, type CryptoOffer, type SrtpSuite } from '../rtp/srtp.js';
 import { RtpStream, type PayloadMap } from '../rtp/stream.js';
 import type { RecordingMetadata } from './metadata.js';
 import type { IngestMetrics } from './metrics.js';
 import { assignRoles } from './roles.js';
+import { delayedOffer } from './offer.js';
 import { buildAnswer, flows, selectStreams, type AnsweredStream, type OfferedStream } from './sdp.js';
 
 export interface SessionDeps {
@@ -27,6 +28,8 @@ export interface SessionDeps {
   maxStreams?: number;
   /** The SRC's address: the calls' source. */
   source?: string;
+  /** Symmetric-RTP latching policy (rtp.latching); admits = sip.allow. */
+  latch?: LatchPolicy;
 }
 
 interface LegMedia {
@@ -79,11 +82,16 @@ export class RecordingSession {
    * return nothing awaits: a CANCEL either wins (no call, no row, nothing for KPIs) or finds the
    * recording already answered, never a call opened and closed again.
    */
-  static async open(d: SessionDeps, externalId: string, offer: OfferedStream[], meta: RecordingMetadata | undefined, answerAddr: string, cancelled: () => boolean = () => false): Promise<{ session: RecordingSession; sdp: string }> {
+  static async open(d: SessionDeps, externalId: string, offer: OfferedStream[], meta: RecordingMetadata | undefined, answerAddr: string, cancelled: () => boolean = () => false, pre?: BoundPair[]): Promise<{ session: RecordingSession; sdp: string }> {
     const s = new RecordingSession(d, answerAddr);
-    const wanted = s.#within(offer.filter((o) => o.codec), new Set());
-    if (wanted.length === 0) throw new NothingDecodableError('no decodable audio stream offered');
-    const pairs = await d.pool.allocate(wanted.length);
+    // Delayed offer: `offer` is the SRC's answer to our offer, m-line i on our port pre[i].
+    const wanted = s.#within(offer.filter((o) => o.codec && (!pre || pre[o.index])), new Set());
+    if (wanted.length === 0) {
+      for (const p of pre ?? []) d.pool.release(p);
+      throw new NothingDecodableError('no decodable audio stream offered');
+    }
+    if (pre) for (const [i, p] of pre.entries()) if (!wanted.some((o) => o.index === i)) d.pool.release(p);
+    const pairs = pre ? wanted.map((o) => pre[o.index]) : await d.pool.allocate(wanted.length);
     const payloads: Payloads[] = [];
     let call;
     try {
@@ -139,6 +147,11 @@ export class RecordingSession {
     }
     if (meta) this.#applyMetadata(meta);
     return this.#answer();
+  }
+
+  /** Our offer for a re-INVITE without SDP: the streams recorded now, on their ports, recvonly. */
+  offer(): string {
+    return delayedOffer([...this.#media.values()].map((m) => ({ label: m.offer.label, port: m.pair.port })), this.answerAddr, this.#sessionId, this.#version++);
   }
 
   /** Idle drain (tail of a talk spurt) and periodic stats; called by the core's timer. */
@@ -232,7 +245,8 @@ export class RecordingSession {
         metrics.badInput('rtp', 'unexpected-source');
       },
       rtcp: () => {},
-    });
+      latched: () => metrics.rtpLatched.inc(),
+    }, undefined, this.d.latch && { ...this.d.latch, payloadTypes: new Set([o.codec!.pt, ...(o.dtmf ? [o.dtmf.pt] : [])]) });
     const media: LegMedia = { leg, offer: o, pair, receiver, stream, decoders, map, reported: { packets: 0, lost: 0 }, since: Date.now() };
     this.#keySrtp(media, o);
     return media;
