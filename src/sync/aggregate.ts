@@ -6,6 +6,7 @@ import { EMOTIONS, SEVERITIES, idLabel, nameLabel, type SyncBatch, type SyncCell
 import { batchIdFor } from './sign.js';
 import { noisyCount, secureRandom, summarise } from './stats.js';
 import { npsClass } from '../call/nps.js';
+import { SyncBatchRepo } from '../store/repos/sync-batch.js';
 
 export type SyncConfig = Pick<Config, 'site' | 'sync'>;
 
@@ -17,28 +18,6 @@ export interface BuildOptions {
 }
 
 const HOUR = 3_600_000;
-
-// Calls belong to the period in which they ended: once a period is over none of its calls can
-// still change, so a batch is final when it is built. Ids are read only to join, never copied out.
-// The started_at bound lets SQLite use calls_started (there is no index on ended_at); a call longer
-// than MAX_CALL_MS is not reported. CROSS JOIN keeps calls as the outer loop of each join, and
-// `+e.kind` stops the planner probing call_events_kind (every category event) once per call.
-const MAX_CALL_MS = 2 * 86_400_000;
-const ENDED = `c.started_at >= @from - ${MAX_CALL_MS} AND c.started_at < @to
-               AND c.ended_at >= @from AND c.ended_at < @to AND c.state <> 'active'`;
-const SQL = {
-  calls: `SELECT c.id, c.queue, c.agent_id AS agent, c.ended_at AS endedAt, c.duration_ms AS durationMs, c.summary
-          FROM calls c WHERE ${ENDED}`,
-  categories: `SELECT e.call_id AS callId, e.data FROM calls c CROSS JOIN call_events e ON e.call_id = c.id
-               WHERE +e.kind = 'category' AND ${ENDED}`,
-  emotions: `SELECT u.call_id AS callId, u.emotion, count(*) AS n FROM calls c CROSS JOIN utterances u ON u.call_id = c.id
-             WHERE ${ENDED} GROUP BY u.call_id, u.emotion`,
-  alarms: `SELECT a.call_id AS callId, a.rule, a.severity, count(*) AS n FROM calls c CROSS JOIN alarms a ON a.call_id = c.id
-           WHERE ${ENDED} GROUP BY a.call_id, a.rule, a.severity`,
-  // Surveys count in the hour they arrive, in their call's queue (they often come after the call).
-  surveys: `SELECT s.score, s.received_at AS receivedAt, c.queue, c.agent_id AS agent FROM surveys s
-            LEFT JOIN calls c ON c.id = s.call_id WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to`,
-};
 
 interface Acc {
   hour: number;
@@ -81,51 +60,50 @@ export function buildBatch(db: Database.Database, config: SyncConfig, fromMs: nu
     return acc;
   };
 
-  // One read transaction: every query sees the same snapshot, even while the store writes.
-  db.transaction(() => {
-    for (const r of db.prepare(SQL.calls).iterate(range) as Iterable<CallRow>) {
+  SyncBatchRepo.for(db).read(range, {
+    call(r) {
       const acc = cellFor(r.endedAt, r.queue, r.agent, true)!;
       byCall.set(r.id, acc);
       acc.calls++;
       const f = readFigures(r.summary, r.durationMs, drop);
-      if (f.short) continue;
+      if (f.short) return;
       for (const k of ['durationMs', 'agentTalkRatio', 'silenceRatio', 'customerSentiment'] as const) {
         const v = f[k];
         if (v !== undefined) acc[k].push(v);
       }
-    }
-    for (const r of db.prepare(SQL.categories).iterate(range) as Iterable<{ callId: string; data: string | null }>) {
+    },
+    category(r) {
       const id = idLabel(categoryOf(r.data));
       if (!id) {
         drop('category-id');
-        continue;
+        return;
       }
       const acc = byCall.get(r.callId)!;
       let set = acc.categories.get(id);
       if (!set) acc.categories.set(id, (set = new Set()));
       set.add(r.callId);
-    }
-    for (const r of db.prepare(SQL.emotions).iterate(range) as Iterable<{ callId: string; emotion: string; n: number }>) {
+    },
+    emotion(r) {
       if ((EMOTIONS as readonly string[]).includes(r.emotion)) byCall.get(r.callId)!.emotions[r.emotion as EmotionLabel] += r.n;
       else drop('emotion-label');
-    }
-    for (const r of db.prepare(SQL.alarms).iterate(range) as Iterable<{ callId: string; rule: string; severity: string; n: number }>) {
+    },
+    alarm(r) {
       const rule = idLabel(r.rule);
       if (!rule || !(SEVERITIES as readonly string[]).includes(r.severity)) {
         drop('alarm-rule');
-        continue;
+        return;
       }
       const alarms = byCall.get(r.callId)!.alarms;
       const key = `${rule}\u0000${r.severity}`;
       alarms.set(key, (alarms.get(key) ?? 0) + r.n);
-    }
-    for (const r of db.prepare(SQL.surveys).iterate(range) as Iterable<{ score: number; receivedAt: number; queue: string | null; agent: string | null }>) {
+    },
+    survey(r) {
       const acc = cellFor(r.receivedAt, r.queue, r.agent, false);
-      if (!acc) continue; // no call ended in that cell this hour: too small to report
+      if (!acc) return; // no call ended in that cell this hour: too small to report
       if (!Number.isInteger(r.score) || r.score < 0 || r.score > 10) drop('nps-score');
       else acc.nps[`${npsClass(r.score)}s`]++;
-    }
-  })();
+    },
+  });
 
   const out: SyncCell[] = [];
   let suppressed = 0;
@@ -167,15 +145,6 @@ function toCell(acc: Acc, min: number, noisy: (n: number) => number): SyncCell {
     cell.alarms.push({ rule, severity, count: noisy(n) });
   }
   return cell;
-}
-
-interface CallRow {
-  id: string;
-  queue: string | null;
-  agent: string | null;
-  endedAt: number;
-  durationMs: number | null;
-  summary: string | null;
 }
 
 function newAcc(hour: number, queue: string, agent: string | undefined): Acc {
