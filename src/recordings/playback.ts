@@ -2,6 +2,7 @@
 // decoded on its own after the previous chunk's last packets (decoder warm-up), so any range
 // gives the same bytes as the whole file and only the chunks under the range are decrypted.
 import { SealedReader } from './container.js';
+import { wavHeader } from '../speech/wav.js';
 import { decodePackets } from './opus.js';
 
 const WAV_HEADER = 44;
@@ -9,23 +10,6 @@ const WARMUP = 10; // 200 ms: enough for the decoder's state to converge (bench:
 
 export function wavLength(r: SealedReader): number {
   return WAV_HEADER + r.frames * r.header.frameSamples * 2;
-}
-
-function wavHeader(rate: number, dataBytes: number): Buffer {
-  const h = Buffer.alloc(WAV_HEADER);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + dataBytes, 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(dataBytes, 40);
-  return h;
 }
 
 /** Bytes `start`..`end` (inclusive) of the recording's WAV rendering. */
