@@ -93,9 +93,10 @@ export const ConfigSchema = obj({
     /**
      * RTP from an address other than the SDP's c= (NAT, a media interface apart from signalling):
      * `latch` takes the first such source within rtp.latchWindowMs of the leg's first packet, if it is
-     * in sip.allow and sends the negotiated payload type (counted; no second source ever); `strict` drops it.
+     * in sip.allow and sends the negotiated payload type (counted; no second source ever); `strict` (default:
+     * an operator opens latching for the SBCs that need it) drops it.
      */
-    latching: Type.Union([Type.Literal('latch'), Type.Literal('strict')], { default: 'latch' }),
+    latching: Type.Union([Type.Literal('latch'), Type.Literal('strict')], { default: 'strict' }),
     latchWindowMs: Type.Integer({ minimum: 0, maximum: 60000, default: 2000 }),
   }),
   forks: obj({
