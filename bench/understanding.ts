@@ -10,6 +10,7 @@
 // Run: npm run build && npm run bench:understanding -- [--corpus DIR] [--split dev|heldout|dev-c] [--json]
 //        [--semantic-url URL] [--semantic-model M] [--lang en,zh] [--no-semantic] [--dump (per-utterance predictions, with --json)]
 // Tuning uses --split dev only; the held-out split is for the figures in BENCHMARKS.md.
+import { HEAD_CATEGORIES, type HeadCategory } from '../src/analysis/semantic/head.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,17 +27,9 @@ import { accuracy, confusion, detection, perClass, percentile, type Prf } from '
 export const POLARITIES = ['negative', 'neutral', 'positive'] as const;
 export const EMOTIONS = ['angry', 'frustrated', 'neutral', 'satisfied'] as const;
 export type Polarity = (typeof POLARITIES)[number];
-/** Corpus category -> the built-in rule id that detects it. */
-export const CATEGORY_RULES = {
-  complaint: 'complaint',
-  churn: 'churn-intent',
-  escalation: 'escalation-request',
-  competitor: 'competitor-mention',
-  abuse: 'abusive-language',
-  praise: 'customer-praise',
-  inquiry: 'customer-question',
-} as const;
-export type Category = keyof typeof CATEGORY_RULES;
+/** Corpus category -> the built-in rule id that detects it: the head's own table, so the two cannot drift. */
+export const CATEGORY_RULES = HEAD_CATEGORIES;
+export type Category = HeadCategory;
 const CATEGORIES = Object.keys(CATEGORY_RULES) as Category[];
 /**
  * Agent-side rules for the categories a corpus labels on agent turns too. The English guidelines
