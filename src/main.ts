@@ -201,6 +201,8 @@ export async function startAppliance(config: Config, opts: ApplianceOptions = {}
       speech: speech.ready(),
       // Rules carry on without embeddings: reported, never a reason to leave rotation.
       semantic: { ok: true, ...p.analysis.semantic() },
+      // A speech-emotion model that failed or fell back to the cpu: said, never a reason to leave rotation.
+      ser: { ok: true, ...p.analysis.ser() },
       // Audio stopped by the disk guard is reported, not a reason to leave rotation.
       recordings: p.recordings.ready(),
       // Each ingest front: not ready while a configured one cannot take calls (drachtio down).

@@ -8,7 +8,7 @@ import type { CallAnalysisSummary } from './call-analysis.js';
 import { analysisMetrics } from './metrics.js';
 import { RulesError, loadRules, type RuleSet, type RuleSource } from './rules/index.js';
 import { segmenter } from './sentiment/index.js';
-import { loadSer, type SerModel, type SerModelError } from './emotion/ser.js';
+import { loadSer, type SerModel, type SerModelError, type SerProvider } from './emotion/ser.js';
 import { AnalysisRunner } from './stage.js';
 import { createSemantic, type SemanticLayer, type SemanticState } from './semantic/index.js';
 import type { Topic } from './topics.js';
@@ -32,6 +32,8 @@ export interface AnalysisStage {
   idle(callId?: string): Promise<void>;
   /** The semantic layer's state for /readyz (`off` when disabled); never fails readiness. */
   semantic(): { state: SemanticState; detail: string };
+  /** The speech-emotion model slot for /readyz: off, or the provider it runs on (and why not the one asked). */
+  ser(): { state: 'off' | 'failed' | SerProvider; detail: string; code?: string };
   /** Resolves true once the semantic layer can serve the running rules (server up, examples embedded). */
   semanticPrimed(timeoutMs?: number): Promise<boolean>;
   close(): void;
@@ -60,12 +62,21 @@ export async function createAnalysis(deps: AnalysisDeps): Promise<AnalysisStage>
   m.rules.set(set.rules.length);
   segmenter(); // load jieba's dictionary now, not on the first Chinese utterance of a live call
   let ser: SerModel | undefined;
+  let serState: ReturnType<AnalysisStage['ser']> = { state: 'off', detail: 'analysis.serModel is empty: rule-based emotion fusion' };
   if (deps.config.analysis.serModel) {
     // Optional: a broken model degrades to the rule-based fusion instead of stopping the appliance.
+    const asked = deps.config.analysis.serProvider;
     try {
-      ser = await loadSer(resolve(deps.config.analysis.serModel));
+      ser = await loadSer(resolve(deps.config.analysis.serModel), { provider: asked });
+      m.ser.set({ provider: ser.provider }, 1);
+      serState = ser.providerFallback
+        ? { state: ser.provider, code: 'EARSHOT_ERR_GPU_UNAVAILABLE', detail: `analysis.serProvider ${asked} unusable: ${ser.providerFallback}; the model runs on cpu (docs/gpu.md)` }
+        : { state: ser.provider, detail: `speech-emotion model on ${ser.provider}` };
+      if (ser.providerFallback) log.warn({ code: serState.code, provider: ser.provider, asked }, 'speech-emotion model runs on cpu');
     } catch (err) {
-      log.error({ code: (err as SerModelError).code, err: (err as Error).message }, 'speech-emotion model not used');
+      const code = (err as SerModelError).code;
+      serState = { state: 'failed', code, detail: (err as Error).message };
+      log.error({ code, err: (err as Error).message }, 'speech-emotion model not used');
     }
   }
   // Optional too: a dead or slow embeddings server degrades to rules only, never stops analysis.
@@ -95,6 +106,7 @@ export async function createAnalysis(deps: AnalysisDeps): Promise<AnalysisStage>
     callSummary: (callId) => runner.summary(callId),
     topics: (opts) => runner.topics(opts),
     idle: (callId) => runner.idle(callId),
+    ser: () => serState,
     semantic: () => semantic?.state() ?? { state: 'off', detail: 'analysis.semantic.enabled is false' },
     semanticPrimed: async (timeoutMs) => (semantic ? semantic.prime(set, timeoutMs) : false),
     close: () => {

@@ -10,6 +10,7 @@ export interface AnalysisMetrics {
   seconds: Histogram<string>;
   rules: Gauge<string>;
   errors: Counter<string>;
+  ser: Gauge<'provider'>;
 }
 
 /** Reuses metrics already on the registry, so a stage rebuilt in the same process does not throw. */
@@ -26,6 +27,7 @@ export function analysisMetrics(m: Metrics): AnalysisMetrics {
     categories: get(reg, 'earshot_analysis_category_hits_total', () => new Counter({ name: 'earshot_analysis_category_hits_total', help: 'Category rule hits, by rule id', labelNames: ['rule'] as const, registers })),
     seconds: get(reg, 'earshot_analysis_seconds', () => new Histogram({ name: 'earshot_analysis_seconds', help: 'Time to analyse one final utterance', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1], registers })),
     rules: get(reg, 'earshot_analysis_rules', () => new Gauge({ name: 'earshot_analysis_rules', help: 'Category rules in the running set', registers })),
+    ser: get(reg, 'earshot_analysis_ser', () => new Gauge({ name: 'earshot_analysis_ser', help: 'Speech-emotion model in use (1) by the execution provider it runs on', labelNames: ['provider'] as const, registers })),
     errors: get(reg, 'earshot_analysis_errors_total', () => new Counter({ name: 'earshot_analysis_errors_total', help: 'Utterances whose analysis failed (the utterance is dropped, never passed on unredacted)', registers })),
   };
 }

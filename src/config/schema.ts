@@ -191,6 +191,8 @@ export const ConfigSchema = obj({
   analysis: obj({
     rulesDir: Type.String({ default: 'config/rules' }),
     serModel: Type.String({ default: '', description: 'optional ONNX speech-emotion model' }),
+    /** onnxruntime execution provider for serModel; cuda needs the CUDA provider libraries (docs/gpu.md), else cpu. */
+    serProvider: Type.Union([Type.Literal('cpu'), Type.Literal('cuda')], { default: 'cpu' }),
     /** Embeddings for `similar` rule conditions and a second opinion on unsure sentiment (docs/analysis.md). */
     semantic: obj({
       enabled: Type.Boolean({ default: true }),

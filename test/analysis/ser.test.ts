@@ -36,3 +36,18 @@ t.test('a missing file or a model of the wrong shape fails at load with a clear 
   await writeFile(`${dir}/junk.onnx`, 'not a model');
   await t.rejects(loadSer(`${dir}/junk.onnx`), { code: 'EARSHOT_ERR_MODEL_MISSING' });
 });
+
+t.test('provider cuda: a host without the CUDA provider libraries runs the model on the cpu and says why', async (t) => {
+  const dir = t.testdir();
+  const path = `${dir}/ser.onnx`;
+  await writeFile(path, linearModel(W, B));
+  const ser = await loadSer(path, { provider: 'cuda' });
+  t.teardown(() => ser.close());
+  // This machine (and CI) has no GPU and the npm build has no CUDA provider: the fallback is the real one.
+  t.equal(ser.provider, 'cpu');
+  t.match(ser.providerFallback, /\S/, 'onnxruntime said why');
+  t.equal((await ser.classify({ prosody, arousal: 2, sentiment: -0.6 })).emotion, 'angry', 'and it still classifies');
+  const cpu = await loadSer(path, { provider: 'cpu' });
+  t.teardown(() => cpu.close());
+  t.same([cpu.provider, cpu.providerFallback], ['cpu', undefined]);
+});

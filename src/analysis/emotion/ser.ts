@@ -27,7 +27,13 @@ export interface SerOutput {
 export interface SerModel {
   classify(x: SerInput): Promise<SerOutput>;
   close(): Promise<void>;
+  /** The execution provider the session runs on (cuda falls back to cpu when it cannot load). */
+  provider: SerProvider;
+  /** Why the requested provider is not the one running (onnxruntime's first line). */
+  providerFallback?: string;
 }
+
+export type SerProvider = 'cpu' | 'cuda';
 
 export class SerModelError extends Error {
   readonly code = 'EARSHOT_ERR_MODEL_MISSING';
@@ -36,21 +42,35 @@ export class SerModelError extends Error {
 type Ort = typeof import('onnxruntime-node');
 
 /** Loads and checks the model: wrong shapes fail here, with the reason, not on the first call. */
-export async function loadSer(path: string): Promise<SerModel> {
+export async function loadSer(path: string, opts: { provider?: SerProvider } = {}): Promise<SerModel> {
   const require = createRequire(import.meta.url);
   const ort = require('onnxruntime-node') as Ort;
-  let session: Awaited<ReturnType<Ort['InferenceSession']['create']>>;
-  try {
-    session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  } catch (err) {
-    throw new SerModelError(`speech-emotion model ${path} cannot be loaded: ${(err as Error).message.split('\n')[0]}`);
+  const firstLine = (err: unknown) => (err as Error).message.split('\n')[0];
+  let session: Awaited<ReturnType<Ort['InferenceSession']['create']>> | undefined;
+  let provider: SerProvider = 'cpu';
+  let providerFallback: string | undefined;
+  if (opts.provider === 'cuda') {
+    // The npm build ships without CUDA (.npmrc skips its download): a GPU site installs the CUDA
+    // provider libraries (docs/gpu.md). Without them the session runs on the CPU and says so.
+    try {
+      session = await ort.InferenceSession.create(path, { executionProviders: ['cuda'], intraOpNumThreads: 1, interOpNumThreads: 1 });
+      provider = 'cuda';
+    } catch (err) {
+      providerFallback = firstLine(err);
+    }
   }
-  const input = session.inputNames[0];
-  const output = session.outputNames[0];
+  try {
+    session ??= await ort.InferenceSession.create(path, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
+  } catch (err) {
+    throw new SerModelError(`speech-emotion model ${path} cannot be loaded: ${firstLine(err)}`);
+  }
+  const s = session;
+  const input = s.inputNames[0];
+  const output = s.outputNames[0];
   const classify = async (x: SerInput): Promise<SerOutput> => {
     const p = x.prosody;
     const v = Float32Array.from([p.f0MeanHz, p.f0StdHz, p.rmsDb, p.rmsStdDb, p.voicedRatio, x.rate ?? 0, x.arousal ?? 0, x.sentiment]);
-    const res = await session.run({ [input]: new ort.Tensor('float32', v, [1, SER_FEATURES.length]) });
+    const res = await s.run({ [input]: new ort.Tensor('float32', v, [1, SER_FEATURES.length]) });
     const scores = Array.from(res[output].data as Float32Array);
     if (scores.length !== SER_LABELS.length || scores.some((s) => !Number.isFinite(s))) {
       throw new SerModelError(`speech-emotion model must output ${SER_LABELS.length} finite scores, got ${scores.length}`);
@@ -63,10 +83,10 @@ export async function loadSer(path: string): Promise<SerModel> {
   try {
     await classify({ prosody: { f0MeanHz: 120, f0StdHz: 15, rmsDb: -30, rmsStdDb: 3, voicedRatio: 0.5 }, sentiment: 0 });
   } catch (err) {
-    await session.release();
+    await s.release();
     throw err instanceof SerModelError ? err : new SerModelError(`speech-emotion model ${path} does not fit the contract (float32 [1, 8] in, [1, 4] out): ${(err as Error).message.split('\n')[0]}`);
   }
-  return { classify, close: () => session.release() };
+  return { classify, close: () => s.release(), provider, providerFallback };
 }
 
 function toProbs(s: number[]): number[] {
