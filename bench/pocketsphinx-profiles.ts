@@ -23,16 +23,20 @@ interface Setting {
   args: string[];
 }
 const ALL: Setting[] = [
-  { name: 'accurate (pocketsphinx defaults; today)', profile: 'accurate', args: [] },
+  { name: 'accurate (pocketsphinx defaults)', profile: 'accurate', args: [] },
   { name: '-ds 2', profile: 'accurate', args: ['-ds', '2'] },
   { name: '-topn 2', profile: 'accurate', args: ['-topn', '2'] },
   { name: '-pl_window 10', profile: 'accurate', args: ['-pl_window', '10'] },
   { name: '-maxhmmpf 3000', profile: 'accurate', args: ['-maxhmmpf', '3000'] },
   { name: 'beams 1e-40 / wbeam 1e-24 / pbeam 1e-40', profile: 'accurate', args: ['-beam', '1e-40', '-wbeam', '1e-24', '-pbeam', '1e-40'] },
-  { name: 'balanced (-fwdflat no)', profile: 'balanced', args: [] },
+  { name: `balanced (${PROFILES.balanced.join(' ')})`, profile: 'balanced', args: [] },
   { name: `fast (${PROFILES.fast.join(' ')})`, profile: 'fast', args: [] },
   { name: 'balanced + -maxhmmpf 5000', profile: 'balanced', args: ['-maxhmmpf', '5000'] },
   { name: 'balanced + -maxhmmpf 8000', profile: 'balanced', args: ['-maxhmmpf', '8000'] },
+  { name: 'balanced + -maxhmmpf 6000', profile: 'balanced', args: ['-maxhmmpf', '6000'] },
+  { name: 'balanced + -maxhmmpf 5000 -pl_window 10', profile: 'balanced', args: ['-maxhmmpf', '5000', '-pl_window', '10'] },
+  { name: 'accurate + -maxhmmpf 5000', profile: 'accurate', args: ['-maxhmmpf', '5000'] },
+  { name: 'accurate + -maxhmmpf 4000', profile: 'accurate', args: ['-maxhmmpf', '4000'] },
 ];
 // `profiles`: only the three shipped profiles (a shorter run, e.g. to re-measure under other load).
 // `candidates`: today's setting and the in-between ones (balanced + a maxhmmpf cap).

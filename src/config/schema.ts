@@ -165,9 +165,9 @@ export const ConfigSchema = obj({
       /** Live partial text: the segment so far is re-decoded every this much speech; 0 = no partials
        *  (default: recognition CPU x2.7 at 1000 ms, x4.1 at 500 ms, measured by bench/speech-speed.ts). */
       partialIntervalMs: Type.Integer({ default: 0, minimum: 0, maximum: 10000 }),
-      /** Search settings: accurate (pocketsphinx defaults), balanced, fast; WER vs legs at real time
-       *  per profile in BENCHMARKS.md (bench/pocketsphinx-profiles.ts). */
-      profile: Type.Union([Type.Literal('accurate'), Type.Literal('balanced'), Type.Literal('fast')], { default: 'accurate' }),
+      /** Search settings: accurate (pocketsphinx defaults), balanced (default: 1.5-2x accurate's legs
+       *  for +3 WER points), fast; WER vs legs per profile in BENCHMARKS.md (bench/pocketsphinx-profiles.ts). */
+      profile: Type.Union([Type.Literal('accurate'), Type.Literal('balanced'), Type.Literal('fast')], { default: 'balanced' }),
     }),
     vad: obj({
       threshold: Type.Number({ default: 0.5, minimum: 0.05, maximum: 0.95 }),
