@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Channel } from '../call/types.js';
 import { SurveysRepo, type NpsBy } from '../store/repos/surveys.js';
 
 export { npsClass, type NpsClass } from '../call/nps.js';
@@ -10,6 +11,8 @@ export interface NpsReportOptions {
   /** received_at range, epoch ms; [from, to). */
   from?: number;
   to?: number;
+  /** Only answers whose call is on this channel. */
+  channel?: Channel;
 }
 
 export interface NpsReportRow {
@@ -28,11 +31,11 @@ export interface NpsReportRow {
 }
 
 /**
- * NPS and CSAT by agent, queue, channel or site and by period, from the day groups of the survey
- * answers (SurveysRepo.npsDays: exact for any range).
+ * NPS and CSAT by agent, queue, channel or site and by period, of every channel or of one, from the
+ * day groups of the survey answers (SurveysRepo.npsDays: exact for any range).
  */
 export function npsReport(db: Database.Database, opts: NpsReportOptions): NpsReportRow[] {
-  const rows = SurveysRepo.for(db).npsDays(opts.by, opts.from ?? 0, opts.to ?? Number.MAX_SAFE_INTEGER);
+  const rows = SurveysRepo.for(db).npsDays(opts.by, opts.from ?? 0, opts.to ?? Number.MAX_SAFE_INTEGER, opts.channel);
   const groups = new Map<string, NpsReportRow>();
   for (const r of rows) {
     if (!r.n) continue;

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyContextConfig, FastifyPluginAsync } from 'fastify';
 import { AlarmError } from '../alarms/errors.js';
+import { CHANNELS } from '../call/types.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
@@ -33,7 +34,9 @@ export const SurveyBody = Type.Object(
   { additionalProperties: false },
 );
 const NpsQuery = Type.Object({
-  by: Type.Union([Type.Literal('agent'), Type.Literal('queue'), Type.Literal('site')], { default: 'site' }),
+  by: Type.Union([Type.Literal('agent'), Type.Literal('queue'), Type.Literal('site'), Type.Literal('channel')], { default: 'site' }),
+  /** Only answers whose call (or chat, e-mail, …) is on this channel. */
+  channel: Type.Optional(Type.Union(CHANNELS.map((c) => Type.Literal(c)))),
   period: Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month'), Type.Literal('all')], { default: 'week' }),
   from: Type.Optional(Type.Integer({ minimum: 0 })),
   to: Type.Optional(Type.Integer({ minimum: 0 })),

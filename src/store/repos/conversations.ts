@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { Channel } from '../../call/types.js';
+import { npsSql } from '../sql.js';
+
+const NPS = npsSql('s.score');
 
 export type Party = 'customer' | 'agent' | 'bot';
 
@@ -49,7 +52,7 @@ export class ConversationsRepo {
     // hashed customer: src/kpi/surveys.ts); its channel is that contact's.
     this.#nps = db.prepare(
       `SELECT COALESCE(c.channel, 'unlinked') AS channel, COUNT(*) AS responses,
-              SUM(s.score >= 9) AS promoters, SUM(s.score <= 6) AS detractors
+              SUM(${NPS.promoter}) AS promoters, SUM(${NPS.detractor}) AS detractors
          FROM surveys s LEFT JOIN calls c ON c.id = s.call_id
         WHERE s.kind = 'nps' AND s.received_at >= ? AND s.received_at < ?
         GROUP BY 1 ORDER BY 1`,

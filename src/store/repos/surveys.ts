@@ -37,12 +37,13 @@ const KEY: Record<NpsBy, { days?: string; raw: string; join: string }> = {
 };
 
 function statements(db: Database.Database) {
-  const raw = (by: NpsBy) =>
+  // `channel`: only answers whose call is on that channel (calls.channel, migration 008).
+  const raw = (by: NpsBy, channel: boolean) =>
     db.prepare(
       `SELECT (s.received_at / ${DAY}) * ${DAY} AS day, ${KEY[by].raw} AS key, s.kind, COUNT(*) AS n,
          SUM(${NPS.promoter}) AS promoters, SUM(${NPS.passive}) AS passives, SUM(${NPS.detractor}) AS detractors, TOTAL(s.score) AS total
-       FROM surveys s${KEY[by].join}
-       WHERE s.kind IN ('nps', 'csat') AND s.received_at >= ? AND s.received_at < ? GROUP BY 1, 2, 3`,
+       FROM surveys s${KEY[by].join}${channel && by !== 'channel' ? ' JOIN calls c ON c.id = s.call_id' : ''}
+       WHERE s.kind IN ('nps', 'csat') AND s.received_at >= ? AND s.received_at < ?${channel ? ' AND c.channel = ?' : ''} GROUP BY 1, 2, 3`,
     );
   const days = (by: NpsBy) =>
     db.prepare(
@@ -63,7 +64,7 @@ const byConnection = new WeakMap<Database.Database, SurveysRepo>();
 export class SurveysRepo {
   #write?: { callCustomer: Database.Statement; latestCall: Database.Statement; insert: Database.Statement };
   #samples?: Database.Statement;
-  readonly #raw = new Map<NpsBy, Database.Statement>();
+  readonly #raw = new Map<string, Database.Statement>();
   readonly #days = new Map<NpsBy, Database.Statement>();
   #build?: ReturnType<typeof statements>;
 
@@ -104,21 +105,24 @@ export class SurveysRepo {
   }
 
   /**
-   * NPS and CSAT answers received in [from, to) by UTC day and key. Whole days come from
-   * survey_days (kept by triggers), the partial days at either end from the answers themselves:
-   * exact for any range, and all-time reads days, not every answer. By channel, always the answers.
+   * NPS and CSAT answers received in [from, to) by UTC day and key, of every channel or of one.
+   * Whole days come from survey_days (kept by triggers), the partial days at either end from the
+   * answers themselves: exact for any range, and all-time reads days, not every answer.
+   * survey_days has no channel: by channel or for one channel, the answers are always read.
    */
-  npsDays(by: NpsBy, from: number, to: number): NpsDayRow[] {
+  npsDays(by: NpsBy, from: number, to: number, channel?: string): NpsDayRow[] {
     this.#build ??= statements(this.db);
     const b = this.#build;
-    const raw = this.#raw.get(by) ?? this.#raw.set(by, b.raw(by)).get(by)!;
+    const id = `${by}:${channel === undefined ? '' : 'channel'}`;
+    const raw = this.#raw.get(id) ?? this.#raw.set(id, b.raw(by, channel !== undefined)).get(id)!;
+    const range = (a: number, z: number) => (channel === undefined ? raw.all(a, z) : raw.all(a, z, channel)) as NpsDayRow[];
     const d0 = Math.ceil(from / DAY) * DAY;
     const d1 = Math.floor(to / DAY) * DAY;
-    if (KEY[by].days === undefined || d1 <= d0) return raw.all(from, to) as NpsDayRow[];
+    if (KEY[by].days === undefined || channel !== undefined || d1 <= d0) return range(from, to);
     const days = this.#days.get(by) ?? this.#days.set(by, b.days(by)).get(by)!;
     const rows = days.all(d0, d1) as NpsDayRow[];
-    if (from < d0) rows.push(...(raw.all(from, d0) as NpsDayRow[]));
-    if (d1 < to) rows.push(...(raw.all(d1, to) as NpsDayRow[]));
+    if (from < d0) rows.push(...range(from, d0));
+    if (d1 < to) rows.push(...range(d1, to));
     return rows;
   }
 
