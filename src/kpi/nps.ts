@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Channel } from '../call/types.js';
-import { SurveysRepo, type NpsBy } from '../store/repos/surveys.js';
+import { SurveysRepo, type NpsBy, type NpsDayRow } from '../store/repos/surveys.js';
+import type { Store } from '../store/types.js';
 
 export { npsClass, type NpsClass } from '../call/nps.js';
 
@@ -35,11 +36,21 @@ export interface NpsReportRow {
  * day groups of the survey answers (SurveysRepo.npsDays: exact for any range).
  */
 export function npsReport(db: Database.Database, opts: NpsReportOptions): NpsReportRow[] {
-  const rows = SurveysRepo.for(db).npsDays(opts.by, opts.from ?? 0, opts.to ?? Number.MAX_SAFE_INTEGER, opts.channel);
+  return npsGroups(SurveysRepo.for(db).npsDays(opts.by, opts.from ?? 0, opts.to ?? Number.MAX_SAFE_INTEGER, opts.channel), opts.period);
+}
+
+/** npsReport with the read off the event loop when the store has a read pool (the API's path). */
+export async function npsReportOffLoop(store: Pick<Store, 'db' | 'reads'>, opts: NpsReportOptions): Promise<NpsReportRow[]> {
+  if (!store.reads) return npsReport(store.db, opts);
+  const rows = await store.reads.run('kpi.npsDays', { by: opts.by, from: opts.from ?? 0, to: opts.to ?? Number.MAX_SAFE_INTEGER, ...(opts.channel ? { channel: opts.channel } : {}) });
+  return npsGroups(rows, opts.period);
+}
+
+function npsGroups(rows: readonly NpsDayRow[], period: NpsReportOptions['period']): NpsReportRow[] {
   const groups = new Map<string, NpsReportRow>();
   for (const r of rows) {
     if (!r.n) continue;
-    const periodStart = periodOf(r.day, opts.period);
+    const periodStart = periodOf(r.day, period);
     const id = `${periodStart}\u0000${r.key}`;
     let g = groups.get(id);
     if (!g) groups.set(id, (g = { key: r.key, periodStart, responses: 0, promoters: 0, passives: 0, detractors: 0, nps: null, csatResponses: 0, csatAvg: null }));

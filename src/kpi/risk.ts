@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import { stringify } from 'csv-stringify/sync';
 import { npsClass, type NpsClass } from './nps.js';
-import { KpiRepo } from '../store/repos/kpi.js';
-import { RiskRepo } from '../store/repos/risk.js';
+import { KpiRepo, type ChurnSeed } from '../store/repos/kpi.js';
+import { RiskRepo, type RiskPoolRow } from '../store/repos/risk.js';
+import type { Store } from '../store/types.js';
 
 // Detractor root cause and the high-risk customer pool. Customers are known only by their
 // salted hash; nothing here returns transcript text, numbers or names.
@@ -86,10 +87,26 @@ export function highRiskCustomers(db: Database.Database, opts: { since: number; 
   return pool.slice(0, opts.limit ?? 1000);
 }
 
+/** highRiskCustomers with its reads off the event loop when the store has a read pool (the API's path). */
+export async function highRiskCustomersOffLoop(store: Pick<Store, 'db' | 'reads'>, opts: { since: number; limit?: number; maxAgeMs?: number; now?: number }): Promise<RiskCustomer[]> {
+  if (!store.reads) return highRiskCustomers(store.db, opts);
+  const now = opts.now ?? Date.now();
+  const maxAge = opts.maxAgeMs ?? 0;
+  const hit = pools.get(store.db);
+  if (maxAge > 0 && hit && now - hit.at <= maxAge && Math.abs(hit.since - opts.since) <= maxAge) return hit.pool.slice(0, opts.limit ?? 1000);
+  const { rows, seeds } = await store.reads.run('kpi.riskPool', { since: opts.since, until: Math.max(now, opts.since + 1) });
+  const pool = poolOf(rows, seeds);
+  if (maxAge > 0) pools.set(store.db, { at: now, since: opts.since, pool });
+  return pool.slice(0, opts.limit ?? 1000);
+}
+
 const pools = new WeakMap<Database.Database, { at: number; since: number; pool: RiskCustomer[] }>();
 
 function computePool(db: Database.Database, since: number, until: number): RiskCustomer[] {
-  const rows = RiskRepo.for(db).pool(since);
+  return poolOf(RiskRepo.for(db).pool(since), KpiRepo.for(db).churnSeeds(since, Math.max(until, since + 1)));
+}
+
+function poolOf(rows: readonly RiskPoolRow[], seeds: readonly ChurnSeed[]): RiskCustomer[] {
   const out: RiskCustomer[] = [];
   for (const r of rows) {
     const detractor = r.nps !== null && npsClass(r.nps) === 'detractor';
@@ -102,9 +119,8 @@ function computePool(db: Database.Database, since: number, until: number): RiskC
   }
   // The churn seeds (src/store/repos/kpi.ts): customers who call half as often as before, or who name
   // a competitor twice, join the pool with that reason even without a complaint.
-  const repo = KpiRepo.for(db);
   const byHash = new Map(out.map((r) => [r.customerHash, r]));
-  for (const s of repo.churnSeeds(since, Math.max(until, since + 1))) {
+  for (const s of seeds) {
     let r = byHash.get(s.customerHash);
     if (!r) {
       r = { customerHash: s.customerHash, score: 0, calls: s.reason === 'contact-drop' ? s.n : 0, negativeCalls: 0, churnSignals: 0, lastNps: null, detractor: false, lastCallAt: s.lastCallAt, reasons: [] };
