@@ -16,7 +16,7 @@ async function readTasks(metrics: Metrics, task: string): Promise<number> {
   const m = metrics.registry.getSingleMetric('earshot_store_read_seconds');
   if (!m) return 0;
   const { values } = await m.get();
-  return values.filter((v) => v.metricName === 'earshot_store_read_seconds_count' && v.labels.task === task && v.labels.outcome === 'ok').reduce((s, v) => s + v.value, 0);
+  return (values as { metricName?: string; labels: Record<string, unknown>; value: number }[]).filter((v) => v.metricName === 'earshot_store_read_seconds_count' && v.labels.task === task && v.labels.outcome === 'ok').reduce((s, v) => s + v.value, 0);
 }
 
 t.test('GET /nps, /nps/model and /customers/high-risk read in the read worker, with the same answers as on the loop', async (t) => {
