@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { npsOf } from '../call/nps.js';
 import type { Channel } from '../call/types.js';
 import { SurveysRepo, type NpsBy, type NpsDayRow } from '../store/repos/surveys.js';
 import type { Store } from '../store/types.js';
@@ -65,7 +66,7 @@ function npsGroups(rows: readonly NpsDayRow[], period: NpsReportOptions['period'
     }
   }
   for (const g of groups.values()) {
-    g.nps = g.responses ? Math.round(((g.promoters - g.detractors) / g.responses) * 1000) / 10 : null;
+    g.nps = npsOf(g.promoters, g.detractors, g.responses);
     if (g.csatAvg !== null) g.csatAvg = Math.round(g.csatAvg * 100) / 100;
   }
   return [...groups.values()].sort((a, b) => a.periodStart - b.periodStart || a.key.localeCompare(b.key));

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { npsOf } from '../../call/nps.js';
 import type { Channel } from '../../call/types.js';
 import { npsSql } from '../sql.js';
 
@@ -97,7 +98,7 @@ export class ConversationsRepo {
   npsByChannel(from: number, to: number): { channel: Channel | 'unlinked'; responses: number; promoters: number; detractors: number; nps: number }[] {
     return (this.#nps.all(from, to) as { channel: Channel | 'unlinked'; responses: number; promoters: number; detractors: number }[]).map((r) => ({
       ...r,
-      nps: Math.round((1000 * (r.promoters - r.detractors)) / r.responses) / 10,
+      nps: npsOf(r.promoters, r.detractors, r.responses)!, // a group has at least one response
     }));
   }
 
