@@ -6,7 +6,12 @@ import type { CallEvent } from './types.js';
  * category and rule, the two keys migration 005 indexes).
  */
 export function categoryId(e: CallEvent): string | undefined {
-  const d = e.data ?? {};
+  return categoryIdOf(e.data);
+}
+
+/** The same rule over a stored event's parsed data (sync reads events back from the store). */
+export function categoryIdOf(data: Record<string, unknown> | null | undefined): string | undefined {
+  const d = data ?? {};
   const id = d.category ?? d.rule ?? d.id;
   return typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : undefined;
 }

@@ -8,6 +8,11 @@ export function npsClass(score: number): NpsClass {
   return score >= NPS_PROMOTER_MIN ? 'promoter' : score >= NPS_PASSIVE_MIN ? 'passive' : 'detractor';
 }
 
+/** %promoters − %detractors from counts, one decimal (−100..100); null without responses. */
+export function npsOf(promoters: number, detractors: number, responses: number): number | null {
+  return responses ? Math.round(((promoters - detractors) / responses) * 1000) / 10 : null;
+}
+
 /** %promoters − %detractors of a list of scores, one decimal; null for none. */
 export function npsScore(scores: readonly number[]): number | null {
   if (!scores.length) return null;
@@ -18,5 +23,5 @@ export function npsScore(scores: readonly number[]): number | null {
     if (c === 'promoter') p++;
     else if (c === 'detractor') d++;
   }
-  return Math.round(((p - d) / scores.length) * 1000) / 10;
+  return npsOf(p, d, scores.length);
 }

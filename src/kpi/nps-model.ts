@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { npsClass, type NpsClass } from './nps.js';
+import { SurveysRepo, type NpsSampleRow } from '../store/repos/surveys.js';
 
 // Predicted NPS class per call: multinomial logistic regression on a few call features,
 // fitted on the calls that got an NPS answer. Small and hand-written on purpose: a dozen
@@ -55,22 +56,11 @@ export function callFeatures(kpi: unknown): number[] {
 
 /** Calls with both a KPI summary and an NPS answer (the latest answer per call), newest first, capped. */
 export function loadSamples(db: Database.Database): Sample[] {
-  const rows = db
-    .prepare(
-      // Newest answered calls first, walking call_facts (migration 005) backwards: it stops after
-      // MAX_SAMPLES instead of grouping every answer ever received. `LIMIT -1` keeps the subquery a
-      // co-routine in start order (not flattened into a full scan and sort). The latest answer of a
-      // call is its label.
-      `SELECT x.call_id AS id, json_extract(c.summary, '$.kpi') AS kpi,
-         (SELECT s.score FROM surveys s WHERE s.call_id = x.call_id AND s.kind = 'nps' ORDER BY s.received_at DESC, s.id DESC LIMIT 1) AS score
-       FROM (SELECT f.call_id, f.started_at FROM call_facts f
-             WHERE EXISTS (SELECT 1 FROM surveys s WHERE s.call_id = f.call_id AND s.kind = 'nps')
-             ORDER BY f.started_at DESC LIMIT -1) x
-       CROSS JOIN calls c ON c.id = x.call_id
-       WHERE c.summary IS NOT NULL AND json_extract(c.summary, '$.kpi') IS NOT NULL
-       LIMIT @n`,
-    )
-    .all({ n: MAX_SAMPLES }) as { id: string; kpi: string; score: number }[];
+  return toSamples(SurveysRepo.for(db).npsSamples(MAX_SAMPLES));
+}
+
+/** The model's samples from the store's rows (read on the loop or in a read worker). */
+export function toSamples(rows: readonly NpsSampleRow[]): Sample[] {
   return rows.map((r) => ({ key: r.id, x: callFeatures(JSON.parse(r.kpi)), y: npsClass(r.score) }));
 }
 

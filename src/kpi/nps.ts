@@ -1,19 +1,24 @@
 import type Database from 'better-sqlite3';
-import { npsSql } from '../store/sql.js';
+import { npsOf } from '../call/nps.js';
+import type { Channel } from '../call/types.js';
+import { SurveysRepo, type NpsBy, type NpsDayRow } from '../store/repos/surveys.js';
+import type { Store } from '../store/types.js';
 
 export { npsClass, type NpsClass } from '../call/nps.js';
-const NPS = npsSql('s.score');
 
 export interface NpsReportOptions {
-  by: 'agent' | 'queue' | 'site';
+  /** channel: the channel of the answer's call (voice, chat, …). */
+  by: NpsBy;
   period: 'day' | 'week' | 'month' | 'all';
   /** received_at range, epoch ms; [from, to). */
   from?: number;
   to?: number;
+  /** Only answers whose call is on this channel. */
+  channel?: Channel;
 }
 
 export interface NpsReportRow {
-  /** Agent id or queue; 'site' for the whole site; '(unknown)' for surveys not tied to a call with one. */
+  /** Agent id, queue or channel; 'site' for the whole site; '(unknown)' for surveys not tied to a call with one. */
   key: string;
   /** UTC start of the period (weeks start on Monday); 0 for 'all'. */
   periodStart: number;
@@ -27,49 +32,26 @@ export interface NpsReportRow {
   csatAvg: number | null;
 }
 
-const DAY = 86_400_000;
-const KEY: Record<NpsReportOptions['by'], { days: string; raw: string }> = {
-  site: { days: "'site'", raw: "'site'" },
-  agent: { days: "COALESCE(NULLIF(agent_id, ''), '(unknown)')", raw: "COALESCE(f.agent_id, '(unknown)')" },
-  queue: { days: "COALESCE(NULLIF(queue, ''), '(unknown)')", raw: "COALESCE(f.queue, '(unknown)')" },
-};
-type DayRow = { day: number; key: string; kind: string; n: number; promoters: number; passives: number; detractors: number; total: number };
-
 /**
- * NPS and CSAT by agent, queue or site and by period, from the surveys table. Whole UTC days come
- * from survey_days (migration 005, kept by triggers), the partial days at either end of the range
- * from the answers themselves: exact for any range, and all-time reads days, not every answer.
+ * NPS and CSAT by agent, queue, channel or site and by period, of every channel or of one, from the
+ * day groups of the survey answers (SurveysRepo.npsDays: exact for any range).
  */
 export function npsReport(db: Database.Database, opts: NpsReportOptions): NpsReportRow[] {
-  const from = opts.from ?? 0;
-  const to = opts.to ?? Number.MAX_SAFE_INTEGER;
-  const d0 = Math.ceil(from / DAY) * DAY;
-  const d1 = Math.floor(to / DAY) * DAY;
-  const k = KEY[opts.by];
-  const rows: DayRow[] = [];
-  const raw = db.prepare(
-    `SELECT (s.received_at / ${DAY}) * ${DAY} AS day, ${k.raw} AS key, s.kind, COUNT(*) AS n,
-       SUM(${NPS.promoter}) AS promoters, SUM(${NPS.passive}) AS passives, SUM(${NPS.detractor}) AS detractors, TOTAL(s.score) AS total
-     FROM surveys s${opts.by === 'site' ? '' : ' LEFT JOIN call_facts f ON f.call_id = s.call_id'}
-     WHERE s.kind IN ('nps', 'csat') AND s.received_at >= ? AND s.received_at < ? GROUP BY 1, 2, 3`,
-  );
-  if (d1 > d0) {
-    rows.push(
-      ...(db
-        .prepare(
-          `SELECT day, ${k.days} AS key, kind, SUM(n) AS n, SUM(promoters) AS promoters, SUM(passives) AS passives,
-             SUM(detractors) AS detractors, SUM(score_sum) AS total
-           FROM survey_days WHERE day >= ? AND day < ? GROUP BY 1, 2, 3`,
-        )
-        .all(d0, d1) as DayRow[]),
-    );
-    if (from < d0) rows.push(...(raw.all(from, d0) as DayRow[]));
-    if (d1 < to) rows.push(...(raw.all(d1, to) as DayRow[]));
-  } else rows.push(...(raw.all(from, to) as DayRow[]));
+  return npsGroups(SurveysRepo.for(db).npsDays(opts.by, opts.from ?? 0, opts.to ?? Number.MAX_SAFE_INTEGER, opts.channel), opts.period);
+}
+
+/** npsReport with the read off the event loop when the store has a read pool (the API's path). */
+export async function npsReportOffLoop(store: Pick<Store, 'db' | 'reads'>, opts: NpsReportOptions): Promise<NpsReportRow[]> {
+  if (!store.reads) return npsReport(store.db, opts);
+  const rows = await store.reads.run('kpi.npsDays', { by: opts.by, from: opts.from ?? 0, to: opts.to ?? Number.MAX_SAFE_INTEGER, ...(opts.channel ? { channel: opts.channel } : {}) });
+  return npsGroups(rows, opts.period);
+}
+
+function npsGroups(rows: readonly NpsDayRow[], period: NpsReportOptions['period']): NpsReportRow[] {
   const groups = new Map<string, NpsReportRow>();
   for (const r of rows) {
     if (!r.n) continue;
-    const periodStart = periodOf(r.day, opts.period);
+    const periodStart = periodOf(r.day, period);
     const id = `${periodStart}\u0000${r.key}`;
     let g = groups.get(id);
     if (!g) groups.set(id, (g = { key: r.key, periodStart, responses: 0, promoters: 0, passives: 0, detractors: 0, nps: null, csatResponses: 0, csatAvg: null }));
@@ -84,7 +66,7 @@ export function npsReport(db: Database.Database, opts: NpsReportOptions): NpsRep
     }
   }
   for (const g of groups.values()) {
-    g.nps = g.responses ? Math.round(((g.promoters - g.detractors) / g.responses) * 1000) / 10 : null;
+    g.nps = npsOf(g.promoters, g.detractors, g.responses);
     if (g.csatAvg !== null) g.csatAvg = Math.round(g.csatAvg * 100) / 100;
   }
   return [...groups.values()].sort((a, b) => a.periodStart - b.periodStart || a.key.localeCompare(b.key));

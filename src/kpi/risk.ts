@@ -1,13 +1,12 @@
 import type Database from 'better-sqlite3';
 import { stringify } from 'csv-stringify/sync';
 import { npsClass, type NpsClass } from './nps.js';
-import { CATEGORY_ID_SQL } from '../store/sql.js';
-import { KpiRepo } from '../store/repos/kpi.js';
+import { KpiRepo, type ChurnSeed } from '../store/repos/kpi.js';
+import { RiskRepo, type RiskPoolRow } from '../store/repos/risk.js';
+import type { Store } from '../store/types.js';
 
 // Detractor root cause and the high-risk customer pool. Customers are known only by their
 // salted hash; nothing here returns transcript text, numbers or names.
-
-const CATEGORY_ID = CATEGORY_ID_SQL;
 
 export interface RootCauseCall {
   callId: string;
@@ -32,23 +31,17 @@ export interface RootCause {
 /** Why a customer is (or would be) a detractor: their last `calls` calls (default 3). */
 export function detractorRootCause(db: Database.Database, customerHash: string, opts: { calls?: number; before?: number } = {}): RootCause {
   const before = opts.before ?? Number.MAX_SAFE_INTEGER;
-  const nps = db
-    .prepare("SELECT score, received_at FROM surveys WHERE customer_hash = ? AND kind = 'nps' AND received_at <= ? ORDER BY received_at DESC LIMIT 1")
-    .get(customerHash, before) as { score: number; received_at: number } | undefined;
-  const calls = db
-    .prepare('SELECT id, started_at, agent_id, queue FROM calls WHERE customer_hash = ? AND started_at <= ? ORDER BY started_at DESC LIMIT ?')
-    .all(customerHash, before, opts.calls ?? 3) as { id: string; started_at: number; agent_id: string | null; queue: string | null }[];
-  const cats = db.prepare(`SELECT ${CATEGORY_ID} AS id, COUNT(*) AS n FROM call_events e WHERE e.call_id = ? AND e.kind = 'category' GROUP BY 1`);
-  const worst = db.prepare("SELECT id, start_ms, sentiment, emotion FROM utterances WHERE call_id = ? AND role = 'customer' AND sentiment < 0 ORDER BY sentiment, start_ms LIMIT 3");
-  const alarms = db.prepare('SELECT id, rule, severity, raised_at FROM alarms WHERE call_id = ? ORDER BY raised_at');
+  const repo = RiskRepo.for(db);
+  const nps = repo.lastNps(customerHash, before);
+  const calls = repo.recentCalls(customerHash, before, opts.calls ?? 3);
   const out: RootCauseCall[] = calls.map((c) => ({
     callId: c.id,
     startedAt: c.started_at,
     agentId: c.agent_id,
     queue: c.queue,
-    categories: Object.fromEntries((cats.all(c.id) as { id: string | null; n: number }[]).filter((r) => r.id).map((r) => [r.id, r.n])),
-    worstMoments: (worst.all(c.id) as { id: number; start_ms: number; sentiment: number; emotion: string }[]).map((u) => ({ utteranceId: u.id, startMs: u.start_ms, sentiment: u.sentiment, emotion: u.emotion })),
-    alarms: (alarms.all(c.id) as { id: number; rule: string; severity: string; raised_at: number }[]).map((a) => ({ id: a.id, rule: a.rule, severity: a.severity, raisedAt: a.raised_at })),
+    categories: Object.fromEntries(repo.categories(c.id).filter((r) => r.id).map((r) => [r.id, r.n])),
+    worstMoments: repo.worstMoments(c.id).map((u) => ({ utteranceId: u.id, startMs: u.start_ms, sentiment: u.sentiment, emotion: u.emotion })),
+    alarms: repo.alarms(c.id).map((a) => ({ id: a.id, rule: a.rule, severity: a.severity, raisedAt: a.raised_at })),
   }));
   const catTotals = new Map<string, number>();
   const ruleTotals = new Map<string, number>();
@@ -94,35 +87,26 @@ export function highRiskCustomers(db: Database.Database, opts: { since: number; 
   return pool.slice(0, opts.limit ?? 1000);
 }
 
+/** highRiskCustomers with its reads off the event loop when the store has a read pool (the API's path). */
+export async function highRiskCustomersOffLoop(store: Pick<Store, 'db' | 'reads'>, opts: { since: number; limit?: number; maxAgeMs?: number; now?: number }): Promise<RiskCustomer[]> {
+  if (!store.reads) return highRiskCustomers(store.db, opts);
+  const now = opts.now ?? Date.now();
+  const maxAge = opts.maxAgeMs ?? 0;
+  const hit = pools.get(store.db);
+  if (maxAge > 0 && hit && now - hit.at <= maxAge && Math.abs(hit.since - opts.since) <= maxAge) return hit.pool.slice(0, opts.limit ?? 1000);
+  const { rows, seeds } = await store.reads.run('kpi.riskPool', { since: opts.since, until: Math.max(now, opts.since + 1) });
+  const pool = poolOf(rows, seeds);
+  if (maxAge > 0) pools.set(store.db, { at: now, since: opts.since, pool });
+  return pool.slice(0, opts.limit ?? 1000);
+}
+
 const pools = new WeakMap<Database.Database, { at: number; since: number; pool: RiskCustomer[] }>();
 
-const repos = new WeakMap<Database.Database, KpiRepo>();
-
 function computePool(db: Database.Database, since: number, until: number): RiskCustomer[] {
-  const rows = db
-    .prepare(
-      // call_facts (migration 005) carries negativeEnd, so no summary JSON is parsed; churn signals are
-      // found through two partial indexes of call_events (INDEXED BY: a scan of every event is never right).
-      `WITH recent AS (
-         SELECT customer_hash AS h, COUNT(*) AS calls, MAX(started_at) AS last_call, SUM(CASE WHEN neg_end = 1 THEN 1 ELSE 0 END) AS negative
-         FROM call_facts WHERE customer_hash IS NOT NULL AND started_at >= @since GROUP BY customer_hash),
-       signals AS (
-         SELECT e.call_id FROM call_events e INDEXED BY call_events_churn_intent WHERE e.kind = 'intent' AND CASE WHEN json_valid(e.data) THEN json_extract(e.data, '$.intent') END = 'churn-risk'
-         UNION ALL
-         SELECT e.call_id FROM call_events e INDEXED BY call_events_churn_category WHERE e.kind = 'category' AND ${CATEGORY_ID} LIKE 'churn%'),
-       -- MATERIALIZED: computed once and joined through an automatic index (as a correlated
-       -- subquery SQLite re-ran it for every customer).
-       churn AS MATERIALIZED (
-         SELECT f.customer_hash AS h, COUNT(*) AS n FROM signals x CROSS JOIN call_facts f ON f.call_id = x.call_id
-         WHERE f.customer_hash IS NOT NULL AND f.started_at >= @since GROUP BY f.customer_hash),
-       nps AS MATERIALIZED (
-         SELECT customer_hash AS h, score, MAX(received_at) FROM surveys
-         WHERE kind = 'nps' AND customer_hash IS NOT NULL AND received_at >= @since GROUP BY customer_hash)
-       SELECT r.h, r.calls, r.last_call, r.negative, COALESCE(c.n, 0) AS churn, n.score AS nps
-       FROM recent r LEFT JOIN churn c ON c.h = r.h LEFT JOIN nps n ON n.h = r.h
-       WHERE r.negative > 0 OR c.n > 0 OR n.score < 7`,
-    )
-    .all({ since }) as { h: string; calls: number; last_call: number; negative: number; churn: number; nps: number | null }[];
+  return poolOf(RiskRepo.for(db).pool(since), KpiRepo.for(db).churnSeeds(since, Math.max(until, since + 1)));
+}
+
+function poolOf(rows: readonly RiskPoolRow[], seeds: readonly ChurnSeed[]): RiskCustomer[] {
   const out: RiskCustomer[] = [];
   for (const r of rows) {
     const detractor = r.nps !== null && npsClass(r.nps) === 'detractor';
@@ -135,10 +119,8 @@ function computePool(db: Database.Database, since: number, until: number): RiskC
   }
   // The churn seeds (src/store/repos/kpi.ts): customers who call half as often as before, or who name
   // a competitor twice, join the pool with that reason even without a complaint.
-  let repo = repos.get(db);
-  if (!repo) repos.set(db, (repo = new KpiRepo(db)));
   const byHash = new Map(out.map((r) => [r.customerHash, r]));
-  for (const s of repo.churnSeeds(since, Math.max(until, since + 1))) {
+  for (const s of seeds) {
     let r = byHash.get(s.customerHash);
     if (!r) {
       r = { customerHash: s.customerHash, score: 0, calls: s.reason === 'contact-drop' ? s.n : 0, negativeCalls: 0, churnSignals: 0, lastNps: null, detractor: false, lastCallAt: s.lastCallAt, reasons: [] };

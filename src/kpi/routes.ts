@@ -1,17 +1,19 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyContextConfig, FastifyPluginAsync } from 'fastify';
 import { AlarmError } from '../alarms/errors.js';
+import { CHANNELS } from '../call/types.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
-import { fitNpsModel, predictNps, type NpsFitResult } from './nps-model.js';
-import { npsReport } from './nps.js';
-import { detractorRootCause, highRiskCsv, highRiskCustomers } from './risk.js';
+import { fitNpsModel, loadSamples, MAX_SAMPLES, predictNps, toSamples, type NpsFitResult } from './nps-model.js';
+import { npsReportOffLoop } from './nps.js';
+import { detractorRootCause, highRiskCsv, highRiskCustomersOffLoop } from './risk.js';
 import { importSurveysCsv, recordSurvey, type SurveyRow } from './surveys.js';
 import { apiErrorHandler, sendError } from '../web/errors.js';
 
 export interface SurveyDeps {
-  store: Pick<Store, 'db' | 'repos'>;
+  /** With `reads` (a read pool), NPS reports, the NPS model's samples and the high-risk pool are read off the event loop. */
+  store: Pick<Store, 'db' | 'repos' | 'reads'>;
   metrics: Metrics;
   config: Pick<Config, 'kpi'>;
   clock?: () => number;
@@ -33,7 +35,9 @@ export const SurveyBody = Type.Object(
   { additionalProperties: false },
 );
 const NpsQuery = Type.Object({
-  by: Type.Union([Type.Literal('agent'), Type.Literal('queue'), Type.Literal('site')], { default: 'site' }),
+  by: Type.Union([Type.Literal('agent'), Type.Literal('queue'), Type.Literal('site'), Type.Literal('channel')], { default: 'site' }),
+  /** Only answers whose call (or chat, e-mail, …) is on this channel. */
+  channel: Type.Optional(Type.Union(CHANNELS.map((c) => Type.Literal(c)))),
   period: Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month'), Type.Literal('all')], { default: 'week' }),
   from: Type.Optional(Type.Integer({ minimum: 0 })),
   to: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -59,8 +63,14 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
   const now = deps.clock ?? Date.now;
   const opts = () => ({ now: now(), repeatWindowDays: deps.config.kpi.repeatWindowDays });
   let model: { at: number; fit: NpsFitResult } | undefined;
-  const fit = () => {
-    if (!model || now() - model.at > (deps.modelTtlMs ?? 600_000)) model = { at: now(), fit: fitNpsModel(db) };
+  // The samples are read in a read worker when there is one; the fit itself (bounded by
+  // MAX_SAMPLES) runs here, at most once per modelTtlMs.
+  const fit = async () => {
+    if (!model || now() - model.at > (deps.modelTtlMs ?? 600_000)) {
+      const reads = deps.store.reads;
+      const samples = reads ? toSamples(await reads.run('kpi.npsSamples', { n: MAX_SAMPLES })) : loadSamples(db);
+      model = { at: now(), fit: fitNpsModel(samples) };
+    }
     return model.fit;
   };
 
@@ -82,10 +92,10 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
       return reply.code(result.imported ? 201 : 200).send(result);
     });
 
-    app.get<{ Querystring: Static<typeof NpsQuery> }>('/nps', { schema: { querystring: NpsQuery } }, async (req) => ({ rows: npsReport(db, req.query) }));
+    app.get<{ Querystring: Static<typeof NpsQuery> }>('/nps', { schema: { querystring: NpsQuery } }, async (req) => ({ rows: await npsReportOffLoop(deps.store, req.query) }));
 
     app.get('/nps/model', { config: supervisor }, async () => {
-      const f = fit();
+      const f = await fit();
       return f.ok ? { ok: true, trained: f.trained, heldOut: f.heldOut, accuracy: f.accuracy, baselineAccuracy: f.baselineAccuracy, classCounts: f.classCounts } : f;
     });
 
@@ -93,13 +103,13 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
       const kpi = deps.store.repos.kpi.callKpis(req.params.id);
       if (kpi === undefined) throw new AlarmError('EARSHOT_ERR_NOT_FOUND', ['no such call'], 'call-unknown');
       if (kpi === null) return sendError(reply, 'EARSHOT_ERR_NOT_READY', 'the call has no final KPIs yet');
-      const f = fit();
+      const f = await fit();
       if (!f.ok) return sendError(reply, 'EARSHOT_ERR_NOT_READY', f.message, { reason: 'too-few-surveys' });
       return { prediction: predictNps(f.model, JSON.parse(kpi)), heldOutAccuracy: f.accuracy };
     });
 
     app.get<{ Querystring: Static<typeof RiskQuery> }>('/customers/high-risk', { schema: { querystring: RiskQuery }, config: supervisor }, async (req, reply) => {
-      const rows = highRiskCustomers(db, { since: now() - req.query.sinceDays * 86_400_000, limit: req.query.limit, maxAgeMs: 60_000, now: now() });
+      const rows = await highRiskCustomersOffLoop(deps.store, { since: now() - req.query.sinceDays * 86_400_000, limit: req.query.limit, maxAgeMs: 60_000, now: now() });
       if (req.query.format === 'csv') {
         return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="high-risk-customers.csv"').send(highRiskCsv(rows));
       }

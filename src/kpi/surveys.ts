@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { AlarmError } from '../alarms/errors.js';
+import { SurveysRepo } from '../store/repos/surveys.js';
 
 export interface SurveyInput {
   callId?: string;
@@ -48,22 +49,20 @@ export function recordSurvey(db: Database.Database, input: SurveyInput, opts: Su
   const at = input.receivedAt ?? opts.now;
   if (!Number.isSafeInteger(at) || at <= 0) throw bad('survey-time', 'receivedAt must be epoch milliseconds');
 
+  const repo = SurveysRepo.for(db);
   let callId: string | null = input.callId ?? null;
   let hash: string | null = input.customerHash ?? null;
   if (callId) {
-    const call = db.prepare('SELECT customer_hash FROM calls WHERE id = ?').get(callId) as { customer_hash: string | null } | undefined;
-    if (!call) throw new AlarmError('EARSHOT_ERR_NOT_FOUND', ['no such call'], 'survey-call-unknown');
-    if (hash && call.customer_hash && hash !== call.customer_hash) throw bad('survey-mismatch', 'customerHash does not match the call');
-    hash ??= call.customer_hash;
+    const customer = repo.callCustomer(callId);
+    if (customer === undefined) throw new AlarmError('EARSHOT_ERR_NOT_FOUND', ['no such call'], 'survey-call-unknown');
+    if (hash && customer && hash !== customer) throw bad('survey-mismatch', 'customerHash does not match the call');
+    hash ??= customer;
   } else {
-    const last = db
-      .prepare('SELECT id FROM calls WHERE customer_hash = ? AND started_at <= ? AND started_at >= ? ORDER BY started_at DESC LIMIT 1')
-      .get(hash, at, at - opts.repeatWindowDays * 86_400_000) as { id: string } | undefined;
-    callId = last?.id ?? null;
+    callId = repo.latestCallOf(hash!, at, at - opts.repeatWindowDays * 86_400_000) ?? null;
   }
   const source = opts.source ?? 'api';
-  const r = db.prepare('INSERT INTO surveys (call_id, customer_hash, kind, score, received_at, source) VALUES (?, ?, ?, ?, ?, ?)').run(callId, hash, kind, score, at, source);
-  return { id: Number(r.lastInsertRowid), callId, customerHash: hash, kind, score, receivedAt: at, source };
+  const id = repo.insert({ callId, customerHash: hash, kind, score, receivedAt: at, source });
+  return { id, callId, customerHash: hash, kind, score, receivedAt: at, source };
 }
 
 export interface ImportResult {
@@ -91,7 +90,7 @@ export function importSurveysCsv(db: Database.Database, text: string, opts: Surv
   const unknown = header.filter((h) => !COLUMNS.includes(h));
   if (unknown.length) throw bad('csv-header', `unknown column(s) ${unknown.join(', ')}; allowed: ${COLUMNS.join(', ')}`);
   const result: ImportResult = { imported: 0, rejected: [] };
-  db.transaction(() => {
+  SurveysRepo.for(db).transaction(() => {
     records.forEach((rec, i) => {
       const line = i + 2;
       try {
@@ -114,7 +113,7 @@ export function importSurveysCsv(db: Database.Database, text: string, opts: Surv
         onReject?.(err.reason);
       }
     });
-  })();
+  });
   return result;
 }
 

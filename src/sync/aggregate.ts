@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
-import type { EmotionLabel, Severity } from '../call/types.js';
+import { categoryIdOf } from '../call/category.js';
+import { CHANNELS, type Channel, type EmotionLabel, type Severity } from '../call/types.js';
 import type { Config } from '../config/schema.js';
 import { readFigures } from './kpi-fields.js';
-import { EMOTIONS, SEVERITIES, idLabel, nameLabel, type SyncBatch, type SyncCell } from './payload.js';
+import { EMOTIONS, SEVERITIES, channelLabel, idLabel, nameLabel, type SyncBatch, type SyncCell } from './payload.js';
 import { batchIdFor } from './sign.js';
 import { noisyCount, secureRandom, summarise } from './stats.js';
 import { npsClass } from '../call/nps.js';
@@ -18,10 +19,12 @@ export interface BuildOptions {
 }
 
 const HOUR = 3_600_000;
+const CHANNEL_ORDER = Object.fromEntries(CHANNELS.map((c, i) => [c, i])) as Record<Channel, number>;
 
 interface Acc {
   hour: number;
   queue: string;
+  channel: Channel;
   agent?: string;
   calls: number;
   durationMs: number[];
@@ -35,7 +38,7 @@ interface Acc {
 }
 
 /**
- * Builds the aggregate batch for [fromMs, toMs): per hour, queue (and agent with sync.agentLevel)
+ * Builds the aggregate batch for [fromMs, toMs): per hour, queue, channel (and agent with sync.agentLevel)
  * call counts, KPI means/percentiles, category, emotion, NPS and alarm counts. Cells with fewer than
  * sync.minCellCalls calls are left out, judged on true counts before any noise is added.
  */
@@ -47,14 +50,14 @@ export function buildBatch(db: Database.Database, config: SyncConfig, fromMs: nu
   const cells = new Map<string, Acc>();
   const byCall = new Map<string, Acc>();
 
-  const cellFor = (atMs: number, queue: string | null, agent: string | null, create: boolean): Acc | undefined => {
+  const cellFor = (atMs: number, queue: string | null, channel: Channel, agent: string | null, create: boolean): Acc | undefined => {
     const hour = Math.floor(atMs / HOUR) * HOUR;
     const q = nameLabel(queue);
     const a = agentLevel ? nameLabel(agent) : undefined;
-    const key = JSON.stringify([hour, q, a ?? null]);
+    const key = JSON.stringify([hour, q, channel, a ?? null]);
     let acc = cells.get(key);
     if (!acc && create) {
-      acc = newAcc(hour, q, a);
+      acc = newAcc(hour, q, channel, a);
       cells.set(key, acc);
     }
     return acc;
@@ -62,7 +65,14 @@ export function buildBatch(db: Database.Database, config: SyncConfig, fromMs: nu
 
   SyncBatchRepo.for(db).read(range, {
     call(r) {
-      const acc = cellFor(r.endedAt, r.queue, r.agent, true)!;
+      // The channel is a cell key: a value outside the enum (written around the store) must not
+      // leave as free text, so such a call is left out and counted.
+      const channel = channelLabel(r.channel);
+      if (!channel) {
+        drop('channel');
+        return;
+      }
+      const acc = cellFor(r.endedAt, r.queue, channel, r.agent, true)!;
       byCall.set(r.id, acc);
       acc.calls++;
       const f = readFigures(r.summary, r.durationMs, drop);
@@ -73,32 +83,41 @@ export function buildBatch(db: Database.Database, config: SyncConfig, fromMs: nu
       }
     },
     category(r) {
-      const id = idLabel(categoryOf(r.data));
+      const acc = byCall.get(r.callId);
+      if (!acc) return; // a call left out above
+      const id = idLabel(categoryIdOf(parse(r.data)));
       if (!id) {
         drop('category-id');
         return;
       }
-      const acc = byCall.get(r.callId)!;
       let set = acc.categories.get(id);
       if (!set) acc.categories.set(id, (set = new Set()));
       set.add(r.callId);
     },
     emotion(r) {
-      if ((EMOTIONS as readonly string[]).includes(r.emotion)) byCall.get(r.callId)!.emotions[r.emotion as EmotionLabel] += r.n;
+      const acc = byCall.get(r.callId);
+      if (!acc) return;
+      if ((EMOTIONS as readonly string[]).includes(r.emotion)) acc.emotions[r.emotion as EmotionLabel] += r.n;
       else drop('emotion-label');
     },
     alarm(r) {
+      const acc = byCall.get(r.callId);
+      if (!acc) return;
       const rule = idLabel(r.rule);
       if (!rule || !(SEVERITIES as readonly string[]).includes(r.severity)) {
         drop('alarm-rule');
         return;
       }
-      const alarms = byCall.get(r.callId)!.alarms;
+      const alarms = acc.alarms;
       const key = `${rule}\u0000${r.severity}`;
       alarms.set(key, (alarms.get(key) ?? 0) + r.n);
     },
     survey(r) {
-      const acc = cellFor(r.receivedAt, r.queue, r.agent, false);
+      // An answer tied to no call has no channel: it keeps going where it went before channels, to
+      // the voice cell of queue '(none)' (if calls ended there that hour).
+      const channel = r.channel === null ? 'voice' : channelLabel(r.channel);
+      if (!channel) return; // its call was left out (an unknown channel, counted there)
+      const acc = cellFor(r.receivedAt, r.queue, channel, r.agent, false);
       if (!acc) return; // no call ended in that cell this hour: too small to report
       if (!Number.isInteger(r.score) || r.score < 0 || r.score > 10) drop('nps-score');
       else acc.nps[`${npsClass(r.score)}s`]++;
@@ -134,7 +153,7 @@ function toCell(acc: Acc, min: number, noisy: (n: number) => number): SyncCell {
   const categories: Record<string, number> = {};
   for (const [id, calls] of [...acc.categories].sort(([a], [b]) => (a < b ? -1 : 1))) categories[id] = noisy(calls.size);
   const emotions = Object.fromEntries(EMOTIONS.map((e) => [e, noisy(acc.emotions[e])])) as Record<EmotionLabel, number>;
-  const cell: SyncCell = { hour: acc.hour, queue: acc.queue, calls: noisy(acc.calls), kpi, categories, emotions, alarms: [] };
+  const cell: SyncCell = { hour: acc.hour, queue: acc.queue, channel: acc.channel, calls: noisy(acc.calls), kpi, categories, emotions, alarms: [] };
   if (acc.agent !== undefined) cell.agent = acc.agent;
   const { promoters, passives, detractors } = acc.nps;
   if (promoters + passives + detractors >= min) {
@@ -147,10 +166,11 @@ function toCell(acc: Acc, min: number, noisy: (n: number) => number): SyncCell {
   return cell;
 }
 
-function newAcc(hour: number, queue: string, agent: string | undefined): Acc {
+function newAcc(hour: number, queue: string, channel: Channel, agent: string | undefined): Acc {
   return {
     hour,
     queue,
+    channel,
     agent,
     calls: 0,
     durationMs: [],
@@ -164,19 +184,19 @@ function newAcc(hour: number, queue: string, agent: string | undefined): Acc {
   };
 }
 
-/** The category an event names (analysis puts it in data.category, data.rule or data.id). */
-function categoryOf(data: string | null): unknown {
+/** An event's data: undefined when it is not JSON (the category is then unreadable, dropped). */
+function parse(data: string | null): Record<string, unknown> | undefined {
   if (!data) return undefined;
   try {
-    const d = JSON.parse(data) as Record<string, unknown> | null;
-    return d?.category ?? d?.rule ?? d?.id;
+    const d: unknown = JSON.parse(data);
+    return d !== null && typeof d === 'object' ? (d as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
 }
 
 function byCell(a: Acc, b: Acc): number {
-  return a.hour - b.hour || cmp(a.queue, b.queue) || cmp(a.agent ?? '', b.agent ?? '');
+  return a.hour - b.hour || cmp(a.queue, b.queue) || CHANNEL_ORDER[a.channel] - CHANNEL_ORDER[b.channel] || cmp(a.agent ?? '', b.agent ?? '');
 }
 
 function cmp(a: string, b: string): number {

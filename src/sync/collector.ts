@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { EarshotError } from '../errors.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
+import { SyncCollectorRepo } from '../store/repos/sync-collector.js';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, batchIdFor, canonicalJson, verifySignature } from './sign.js';
 
 export interface CollectorOptions {
@@ -19,17 +19,6 @@ export interface CollectorOptions {
   /** PEM key and certificate: serve HTTPS directly (otherwise put it behind a TLS proxy). */
   tls?: { key: string | Buffer; cert: string | Buffer };
 }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS batches (
-  batch_id    TEXT PRIMARY KEY,
-  site_id     TEXT NOT NULL,
-  period_from INTEGER NOT NULL,
-  period_to   INTEGER NOT NULL,
-  received_at INTEGER NOT NULL,
-  payload     TEXT NOT NULL          -- canonical JSON as signed by the site
-);
-CREATE INDEX IF NOT EXISTS batches_site_period ON batches(site_id, period_from);`;
 
 const SITE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -71,11 +60,7 @@ export function createCollector(opts: CollectorOptions): FastifyInstance {
       registers: [metrics.registry],
     });
 
-  const db = new Database(opts.dbPath);
-  db.pragma('journal_mode = WAL');
-  db.exec(SCHEMA);
-  const insert = db.prepare(`INSERT OR IGNORE INTO batches (batch_id, site_id, period_from, period_to, received_at, payload)
-                             VALUES (?, ?, ?, ?, ?, ?)`);
+  const repo = SyncCollectorRepo.open(opts.dbPath);
 
   const app = Fastify({
     loggerInstance: opts.log as FastifyBaseLogger,
@@ -86,7 +71,7 @@ export function createCollector(opts: CollectorOptions): FastifyInstance {
   // JSON only, kept as text: the handler parses it itself so malformed JSON is a counted 400.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  app.addHook('onClose', async () => db.close());
+  app.addHook('onClose', async () => repo.close());
   // Fastify's own refusals (body too large, wrong content type) are bad input too: count them.
   app.setErrorHandler((err: { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode ?? 500;
@@ -129,7 +114,7 @@ export function createCollector(opts: CollectorOptions): FastifyInstance {
     if (b.batchId !== batchIdFor(b.siteId, from, to) || (idemKey !== undefined && idemKey !== b.batchId)) {
       return reject(400, 'batch-id');
     }
-    const fresh = insert.run(b.batchId, b.siteId, from, to, Date.now(), canonical).changes === 1;
+    const fresh = repo.insert({ batchId: b.batchId, siteId: b.siteId, from, to, receivedAt: Date.now(), payload: canonical });
     return fresh ? { status: 201, result: 'stored' } : { status: 200, result: 'duplicate' };
   }
 

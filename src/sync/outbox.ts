@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { SyncBatch } from './payload.js';
+import { SYNC_TOPIC, SyncOutboxRepo } from '../store/repos/sync-outbox.js';
 
-// The `outbox` table is shared with webhooks; sync owns the rows with topic 'sync'. A row is the
+// Sync's rows of the shared `outbox` table (SQL in src/store/repos/sync-outbox.ts). A row is the
 // canonical JSON of one batch, kept until delivered; retention removes delivered rows after 7 days.
 
-export const TOPIC = 'sync';
+export const TOPIC = SYNC_TOPIC;
 const BACKOFF_BASE_MS = 10_000;
 const BACKOFF_MAX_MS = 3_600_000;
 
@@ -37,30 +38,18 @@ export interface SyncOutbox {
 }
 
 export function syncOutbox(db: Database.Database): SyncOutbox {
-  const insert = db.prepare(`INSERT OR IGNORE INTO outbox (topic, destination, idem_key, payload, created_at, next_at)
-                             VALUES ('${TOPIC}', ?, ?, ?, ?, ?)`);
-  const cursor = db.prepare(`SELECT max(json_extract(payload, '$.period.to')) AS t FROM outbox WHERE topic = '${TOPIC}'`);
-  const due = db.prepare(`SELECT id, idem_key AS key, payload, attempts FROM outbox
-                          WHERE topic = '${TOPIC}' AND delivered_at IS NULL AND next_at <= ? ORDER BY id LIMIT ?`);
-  const stored = db.prepare(`SELECT payload FROM outbox WHERE idem_key = ?`);
-  const delivered = db.prepare(`UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`);
-  const failed = db.prepare(`UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`);
-  const state = db.prepare(`SELECT
-      (SELECT count(*) FROM outbox WHERE topic = '${TOPIC}' AND delivered_at IS NULL) AS pending,
-      (SELECT max(json_extract(payload, '$.period.to')) FROM outbox WHERE topic = '${TOPIC}' AND delivered_at IS NOT NULL) AS lastTo,
-      (SELECT min(created_at) FROM outbox WHERE topic = '${TOPIC}' AND delivered_at IS NULL) AS oldest`);
+  const repo = SyncOutboxRepo.for(db);
   const key = (batchId: string) => `${TOPIC}:${batchId}`;
 
   return {
     enqueue(built, destination, now) {
-      return insert.run(destination, key(built.batch.batchId), built.text, now, now).changes === 1;
+      return repo.insert(destination, key(built.batch.batchId), built.text, now);
     },
     cursor() {
-      const t = (cursor.get() as { t: number | null }).t;
-      return t ?? undefined;
+      return repo.cursor() ?? undefined;
     },
     due(now, limit) {
-      return (due.all(now, limit) as { id: number; key: string; payload: string; attempts: number }[]).map((r) => ({
+      return repo.due(now, limit).map((r) => ({
         id: r.id,
         batchId: r.key.slice(TOPIC.length + 1),
         payload: r.payload,
@@ -68,16 +57,16 @@ export function syncOutbox(db: Database.Database): SyncOutbox {
       }));
     },
     stored(batchId) {
-      return (stored.get(key(batchId)) as { payload: string } | undefined)?.payload;
+      return repo.stored(key(batchId));
     },
     delivered(id, now) {
-      delivered.run(now, id);
+      repo.delivered(id, now);
     },
     failed(id, attempts, error, now, random = Math.random) {
-      failed.run(attempts, now + backoffMs(attempts, random), error.slice(0, 200), id);
+      repo.failed(id, attempts, now + backoffMs(attempts, random), error.slice(0, 200));
     },
     state() {
-      const r = state.get() as { pending: number; lastTo: number | null; oldest: number | null };
+      const r = repo.state();
       return { pending: r.pending, lastDeliveredTo: r.lastTo ?? undefined, oldestPendingAt: r.oldest ?? undefined };
     },
   };

@@ -1,4 +1,4 @@
-import type { EmotionLabel, Severity } from '../call/types.js';
+import { CHANNELS, type Channel, type EmotionLabel, type Severity } from '../call/types.js';
 import type { Summary } from './stats.js';
 
 /**
@@ -26,6 +26,8 @@ export interface SyncCell {
   /** Start of the hour (epoch ms) in which the calls ended. */
   hour: number;
   queue: string;
+  /** voice | chat | wechat | app | email | sms: one of CHANNELS, never anything else. */
+  channel: Channel;
   /** Only with sync.agentLevel. */
   agent?: string;
   calls: number;
@@ -57,6 +59,11 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 export function nameLabel(v: string | null | undefined): string {
   if (v === null || v === undefined || v === '') return '(none)';
   return NAME.test(v) && digitCount(v) < 5 ? v : '(other)';
+}
+
+/** The channel of a stored call if it is one of the known ones; undefined for anything else (dropped, counted). */
+export function channelLabel(v: unknown): Channel | undefined {
+  return (CHANNELS as readonly unknown[]).includes(v) ? (v as Channel) : undefined;
 }
 
 /** Category and rule ids: admin-defined slugs; undefined for anything else (dropped, counted). */

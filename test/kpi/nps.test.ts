@@ -4,6 +4,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { npsReport, periodOf } from '../../src/kpi/nps.js';
 import { openStore } from '../../src/store/index.js';
+import { npsScore } from '../../src/call/nps.js';
 
 const DAY = 86_400_000;
 
@@ -50,4 +51,42 @@ t.test('CSAT averages and NPS bands per agent', async (t) => {
   t.same(npsReport(store.db, { by: 'queue', period: 'all' }), [
     { key: 'q', periodStart: 0, responses: 4, promoters: 1, passives: 2, detractors: 1, nps: 0, csatResponses: 3, csatAvg: 1.67 },
   ]);
+});
+
+t.test('NPS by channel and for one channel: equal to the answers counted one by one, on any range', async (t) => {
+  const store = openStore({ path: join(t.testdir(), 'n.db') });
+  t.teardown(() => store.close());
+  const D0 = Date.UTC(2026, 10, 16);
+  const channels = ['voice', 'chat', 'email'] as const;
+  const agents = ['a1', 'a2'];
+  for (let i = 0; i < 12; i++) store.upsertCall({ callId: `c${i}`, ingest: 'import', externalId: `x${i}`, startedAt: D0, agentId: agents[i % 2], queue: 'q', channel: channels[i % 3] });
+  store.flush();
+  const ins = store.db.prepare('INSERT INTO surveys (call_id, kind, score, received_at) VALUES (?, ?, ?, ?)');
+  const answers: { call: number | null; score: number; at: number }[] = [];
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < 400; i++) {
+    const a = { call: rnd() < 0.1 ? null : Math.floor(rnd() * 12), score: Math.floor(rnd() * 11), at: D0 + Math.floor(rnd() * 10 * DAY) };
+    answers.push(a);
+    ins.run(a.call === null ? null : `c${a.call}`, 'nps', a.score, a.at);
+  }
+  ins.run('c1', 'csat', 4, D0 + DAY); // CSAT on a chat
+  const channelOf = (a: { call: number | null }) => (a.call === null ? '(unknown)' : channels[a.call % 3]);
+  const want = (list: typeof answers, key: (a: (typeof answers)[number]) => string) => {
+    const m = new Map<string, number[]>();
+    for (const a of list) m.set(key(a), [...(m.get(key(a)) ?? []), a.score]);
+    return [...m].sort(([x], [y]) => x.localeCompare(y)).map(([k, s]) => [k, s.length, npsScore(s)]);
+  };
+  // Ranges on and off day boundaries, so both the day table and the partial-day path take part.
+  for (const [from, to] of [[0, Number.MAX_SAFE_INTEGER], [D0 + 3 * DAY + 17, D0 + 7 * DAY - 5], [D0 + DAY, D0 + 4 * DAY]]) {
+    const inRange = answers.filter((a) => a.at >= from && a.at < to);
+    const got = npsReport(store.db, { by: 'channel', period: 'all', from, to });
+    t.same(got.map((r) => [r.key, r.responses, r.nps]), want(inRange, channelOf), `by channel [${from}, ${to})`);
+    const chat = npsReport(store.db, { by: 'agent', period: 'all', from, to, channel: 'chat' });
+    t.same(chat.map((r) => [r.key, r.responses, r.nps]), want(inRange.filter((a) => channelOf(a) === 'chat'), (a) => agents[a.call! % 2]), `chat by agent [${from}, ${to})`);
+    const site = npsReport(store.db, { by: 'site', period: 'all', from, to })[0];
+    t.equal(site.responses, got.reduce((n, r) => n + r.responses, 0), 'the channels add up to the site (day table and answers agree)');
+  }
+  t.same(npsReport(store.db, { by: 'channel', period: 'all', channel: 'chat' }).map((r) => [r.key, r.csatResponses, r.csatAvg]), [['chat', 1, 4]]);
+  t.same(npsReport(store.db, { by: 'site', period: 'all', channel: 'sms' }), [], 'a channel without answers');
 });

@@ -219,3 +219,22 @@ t.test('predicted NPS class: too few surveys, then held-out accuracy well above 
   t.equal(JSON.parse((await api2.get(`/calls/${happy}/nps-prediction`)).text).prediction.class, 'promoter');
   t.equal((await api2.get('/calls/nope/nps-prediction')).status, 404);
 });
+
+// Last in the file: the fit test above depends on the call ids `call()` hands out before it.
+t.test('GET /nps by channel and for one channel; an unknown channel is refused and counted', async (t) => {
+  const env = testEnv(t.testdir());
+  const voice = call(env, { startedAt: MON, agentId: 'a1', queue: 'billing' });
+  const chat = call(env, { startedAt: MON, agentId: 'a1', queue: 'billing', channel: 'chat' });
+  const api = await serve(t, env);
+  for (const s of [10, 9, 2]) t.equal((await api.post('/surveys', { callId: voice, kind: 'nps', score: s })).status, 201);
+  for (const s of [0, 3]) t.equal((await api.post('/surveys', { callId: chat, kind: 'nps', score: s })).status, 201);
+  const rows = (path: string) => api.get(path).then((r) => (JSON.parse(r.text) as { rows: { key: string; responses: number; nps: number }[] }).rows.map((x) => [x.key, x.responses, x.nps]));
+  t.same(await rows('/nps?by=channel&period=all'), [['chat', 2, -100], ['voice', 3, 33.3]]);
+  t.same(await rows('/nps?by=agent&period=all&channel=chat'), [['a1', 2, -100]]);
+  t.same(await rows('/nps?by=agent&period=all'), [['a1', 5, -20]], 'without a channel: every channel');
+  const before = await counterValue(env.metrics, 'earshot_bad_input_total', { parser: 'api' });
+  const bad = await api.get('/nps?channel=Philomena');
+  t.equal(bad.status, 400);
+  t.notMatch(bad.text, /Philomena/u, 'the refused value is not echoed');
+  t.equal(await counterValue(env.metrics, 'earshot_bad_input_total', { parser: 'api' }), before + 1);
+});

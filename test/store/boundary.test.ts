@@ -8,8 +8,6 @@ import { fileURLToPath } from 'node:url';
 // moved (issue 16); the list may only shrink: a file leaving it must not come back, a new one fails.
 const NOT_YET_MOVED = new Set([
   'alarms/dry-run.ts', 'alarms/rule-files.ts',
-  'kpi/nps-model.ts', 'kpi/nps.ts', 'kpi/risk.ts', 'kpi/rollups.ts', 'kpi/surveys.ts',
-  'sync/collector.ts', 'sync/outbox.ts',
   'web/auth/sessions.ts', 'web/auth/users.ts', 'web/queries.ts', 'web/reports/emotions.ts', 'web/reports/figures.ts',
   'web/reports/repo.ts', 'web/routes/rule-packs.ts',
 ]);

@@ -118,3 +118,33 @@ t.test('malformed summaries, events and scores are skipped and reported', async 
   t.equal(count('nps-score'), 5);
   t.equal(count('alarm-rule'), 5);
 });
+
+t.test('channel is a cell key: voice and chat of one queue are separate cells, each suppressed on its own', async (t) => {
+  const db = openDb(t);
+  fill(db); // billing: 7 voice calls
+  for (let i = 0; i < 5; i++) {
+    addCall(db, { id: `chat${i}`, channel: 'chat', endedAt: H1 + i * 60_000, queue: 'billing', summary: { durationMs: 120_000 }, categories: [{ category: 'refund' }], surveys: [{ score: i < 4 ? 10 : 2 }] });
+  }
+  for (let i = 0; i < 2; i++) addCall(db, { id: `mail${i}`, channel: 'email', endedAt: H1 + i * 60_000, queue: 'billing' });
+  const batch = buildBatch(db, syncConfig(), T0, T0 + 2 * HOUR);
+  t.same(batch.cells.map((c) => [c.queue, c.channel, c.calls]), [['billing', 'voice', 7], ['billing', 'chat', 5]], 'voice before chat (CHANNELS order)');
+  t.equal(batch.privacy.suppressedCells, 2, 'sales voice (4) and billing email (2)');
+  const chat = batch.cells[1];
+  t.same(chat.categories, { refund: 5 });
+  t.same(chat.nps, { promoters: 4, passives: 0, detractors: 1 }, "surveys follow their call's channel");
+  t.same(batch.cells[0].nps, { promoters: 2, passives: 1, detractors: 2 }, 'voice NPS unchanged by the chat answers');
+  t.same(chat.kpi.durationMs, { mean: 120_000, p50: 120_000, p90: 120_000 });
+});
+
+t.test('a stored channel outside the enum never leaves: the call is left out and counted', async (t) => {
+  const db = openDb(t);
+  const drops: string[] = [];
+  for (let i = 0; i < 5; i++) addCall(db, { id: `v${i}`, endedAt: H1, categories: [{ category: 'refund' }] });
+  for (let i = 0; i < 5; i++) {
+    addCall(db, { id: `x${i}`, channel: i < 3 ? 'Philomena +14155550123' : 'VOICE', endedAt: H1, categories: [{ category: 'refund' }], alarms: [{ rule: 'abuse' }], utterances: [{ text: 'x', emotion: 'angry' }], surveys: [{ score: 0 }] });
+  }
+  const batch = buildBatch(db, syncConfig({ minCellCalls: 1 }), T0, T0 + 2 * HOUR, { onDrop: (r) => drops.push(r) });
+  t.same(batch.cells.map((c) => [c.channel, c.calls, c.categories, c.alarms.length, c.nps]), [['voice', 5, { refund: 5 }, 0, undefined]], 'only the five voice calls, none of the others\' children');
+  t.same(drops, ['channel', 'channel', 'channel', 'channel', 'channel']);
+  t.notMatch(JSON.stringify(batch), /Philomena|4155550123|VOICE/u);
+});

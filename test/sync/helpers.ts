@@ -48,6 +48,8 @@ export interface FakeCall {
   endedAt: number;
   queue?: string | null;
   agent?: string | null;
+  /** calls.channel (migration 008); the column's default 'voice' when left out. */
+  channel?: string;
   customerHash?: string | null;
   summary?: unknown;
   /** Stored as-is when a string (to test malformed JSON). */
@@ -66,8 +68,8 @@ export interface FakeCall {
 export function addCall(db: Database.Database, c: FakeCall): void {
   const startedAt = c.endedAt - (c.durationMs ?? 60_000);
   db.prepare(
-    `INSERT INTO calls (id, ingest, external_id, started_at, ended_at, state, agent_id, queue, customer_hash, duration_ms, summary)
-     VALUES (?, 'siprec', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO calls (id, ingest, external_id, started_at, ended_at, state, agent_id, queue, customer_hash, duration_ms, summary, channel)
+     VALUES (?, 'siprec', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     c.id,
     c.externalId ?? `ext-${c.id}`,
@@ -79,6 +81,7 @@ export function addCall(db: Database.Database, c: FakeCall): void {
     c.customerHash ?? null,
     c.durationMs === undefined ? 60_000 : c.durationMs,
     c.rawSummary ?? (c.summary === undefined ? null : JSON.stringify(c.summary)),
+    c.channel ?? 'voice',
   );
   const legId = `${c.id}-leg0`;
   db.prepare(`INSERT INTO legs (id, call_id, role, label) VALUES (?, ?, 'customer', ?)`).run(legId, c.id, c.legLabel ?? 'caller');

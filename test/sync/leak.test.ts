@@ -109,3 +109,22 @@ t.test('no payload carries text, numbers, names, hashes or ids', async (t) => {
   );
   t.same(batch.cells[1].categories, { refund: 4 }, 'only the category id, never its event data');
 });
+
+t.test('channel leaves only as one of the six channel names; a cell carries only allow-listed fields', async (t) => {
+  const db = openDb(t);
+  fill(db);
+  // Typed conversations beside the calls, and rows whose channel column holds free text (written
+  // around the store's API): their text must not leave, in a batch or in the preview.
+  for (let i = 0; i < 6; i++) addCall(db, { id: randomUUID(), channel: i % 2 ? 'chat' : 'wechat', endedAt: T0 + i * 60_000, queue: 'billing', agent: AGENT });
+  for (let i = 0; i < 3; i++) addCall(db, { id: randomUUID(), channel: `${NAME} ${PHONE}`, endedAt: T0 + i * 60_000, queue: 'billing', agent: AGENT });
+  const texts: string[] = [];
+  for (const agentLevel of [false, true]) {
+    const config = syncConfig({ agentLevel, minCellCalls: 1 });
+    const batch = buildBatch(db, config, T0, T0 + 3 * HOUR);
+    texts.push(canonicalJson(batch), syncPreview(db, config, { from: T0, to: T0 + HOUR }).body);
+    t.same([...new Set(batch.cells.map((c) => c.channel))].sort(), ['chat', 'voice', 'wechat']);
+    const allowed = new Set(['hour', 'queue', 'channel', 'agent', 'calls', 'kpi', 'categories', 'emotions', 'nps', 'alarms']);
+    t.same(batch.cells.flatMap((c) => Object.keys(c).filter((k) => !allowed.has(k))), [], 'no field beyond the allow-list');
+  }
+  for (const text of texts) t.same(leaks(text, NEEDLES), [], `payload of ${text.length} bytes is clean`);
+});

@@ -4,12 +4,23 @@
 // (structured clone): plain data only.
 import type Database from 'better-sqlite3';
 import { buildReport, type Period, type ReportData } from '../../web/reports/build.js';
+import { KpiRepo, type ChurnSeed } from '../repos/kpi.js';
+import { RiskRepo, type RiskPoolRow } from '../repos/risk.js';
+import { SurveysRepo, type NpsBy, type NpsDayRow, type NpsSampleRow } from '../repos/surveys.js';
 
 export type ReadTask<A = unknown, R = unknown> = (db: Database.Database, args: A) => R;
 
 export const READS = {
   /** The insight report (day, week or month) as `buildReport` computes it on the loop (~1 s for a busy month). */
   'report.build': ((db, a: { period: Period; at: number }) => buildReport(db, a.period, a.at)) as ReadTask<{ period: Period; at: number }, ReportData>,
+
+  // The KPI stage's heavy reads (src/kpi runs them here when the store has a read pool).
+  /** NPS/CSAT day groups (SurveysRepo.npsDays). */
+  'kpi.npsDays': ((db, a: { by: NpsBy; from: number; to: number; channel?: string }) => SurveysRepo.for(db).npsDays(a.by, a.from, a.to, a.channel)) as ReadTask<{ by: NpsBy; from: number; to: number; channel?: string }, NpsDayRow[]>,
+  /** The NPS model's training rows (SurveysRepo.npsSamples). */
+  'kpi.npsSamples': ((db, a: { n: number }) => SurveysRepo.for(db).npsSamples(a.n)) as ReadTask<{ n: number }, NpsSampleRow[]>,
+  /** The high-risk pool's rows and churn seeds (~1 s at 1M calls). */
+  'kpi.riskPool': ((db, a: { since: number; until: number }) => ({ rows: RiskRepo.for(db).pool(a.since), seeds: KpiRepo.for(db).churnSeeds(a.since, a.until) })) as ReadTask<{ since: number; until: number }, { rows: RiskPoolRow[]; seeds: ChurnSeed[] }>,
 } satisfies Record<string, ReadTask<never, unknown>>;
 
 export type ReadName = keyof typeof READS;

@@ -1,5 +1,9 @@
 import type Database from 'better-sqlite3';
+import { npsOf } from '../../call/nps.js';
 import type { Channel } from '../../call/types.js';
+import { npsSql } from '../sql.js';
+
+const NPS = npsSql('s.score');
 
 export type Party = 'customer' | 'agent' | 'bot';
 
@@ -49,7 +53,7 @@ export class ConversationsRepo {
     // hashed customer: src/kpi/surveys.ts); its channel is that contact's.
     this.#nps = db.prepare(
       `SELECT COALESCE(c.channel, 'unlinked') AS channel, COUNT(*) AS responses,
-              SUM(s.score >= 9) AS promoters, SUM(s.score <= 6) AS detractors
+              SUM(${NPS.promoter}) AS promoters, SUM(${NPS.detractor}) AS detractors
          FROM surveys s LEFT JOIN calls c ON c.id = s.call_id
         WHERE s.kind = 'nps' AND s.received_at >= ? AND s.received_at < ?
         GROUP BY 1 ORDER BY 1`,
@@ -94,7 +98,7 @@ export class ConversationsRepo {
   npsByChannel(from: number, to: number): { channel: Channel | 'unlinked'; responses: number; promoters: number; detractors: number; nps: number }[] {
     return (this.#nps.all(from, to) as { channel: Channel | 'unlinked'; responses: number; promoters: number; detractors: number }[]).map((r) => ({
       ...r,
-      nps: Math.round((1000 * (r.promoters - r.detractors)) / r.responses) / 10,
+      nps: npsOf(r.promoters, r.detractors, r.responses)!, // a group has at least one response
     }));
   }
 

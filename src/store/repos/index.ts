@@ -5,9 +5,14 @@ import { CoachingRepo } from './coaching.js';
 import { DemoRepo } from './demo.js';
 import { ConversationsRepo } from './conversations.js';
 import { KpiRepo } from './kpi.js';
+import { KpiRollupsRepo } from './kpi-rollups.js';
 import { RecordingsRepo } from './recordings.js';
+import { RiskRepo } from './risk.js';
+import { SurveysRepo } from './surveys.js';
 import { SyncRepo } from './sync.js';
 import { SyncBatchRepo } from './sync-batch.js';
+import { SyncCollectorRepo } from './sync-collector.js';
+import { SyncOutboxRepo } from './sync-outbox.js';
 import { UsersRepo } from './users.js';
 import { WebhookOutboxRepo } from './webhook-outbox.js';
 
@@ -16,9 +21,12 @@ import { WebhookOutboxRepo } from './webhook-outbox.js';
  * boundary"). Built once at open, so each statement is prepared once.
  */
 export function createRepos(db: Database.Database) {
-  return { alarms: new AlarmsRepo(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), syncBatch: SyncBatchRepo.for(db), recordings: new RecordingsRepo(db), conversations: new ConversationsRepo(db) };
+  return { alarms: new AlarmsRepo(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), syncBatch: SyncBatchRepo.for(db), syncOutbox: SyncOutboxRepo.for(db), recordings: new RecordingsRepo(db), conversations: new ConversationsRepo(db),
+    // The KPI stage's rollups, surveys/NPS and customer risk (statements prepared on first use).
+    kpiRollups: KpiRollupsRepo.for(db), surveys: SurveysRepo.for(db), risk: RiskRepo.for(db) };
 }
 
 export type Repos = ReturnType<typeof createRepos>;
-export { AlarmsRepo, CasesRepo, CoachingRepo, ConversationsRepo, DemoRepo, KpiRepo, RecordingsRepo, SyncBatchRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
+export { KpiRollupsRepo, RiskRepo, SurveysRepo, SyncCollectorRepo };
+export { AlarmsRepo, CasesRepo, CoachingRepo, ConversationsRepo, DemoRepo, KpiRepo, RecordingsRepo, SyncBatchRepo, SyncOutboxRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
 export type { Party, StoredMessage } from './conversations.js';

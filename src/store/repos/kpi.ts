@@ -12,15 +12,25 @@ export interface ChurnSeed {
   lastCallAt: number;
 }
 
-/** The KPI stage's reads. Statements prepared once; rollups, NPS and surveys move here from src/kpi. */
+const byConnection = new WeakMap<Database.Database, KpiRepo>();
+
+/** The KPI stage's reads of call KPIs and churn seeds (rollups, surveys and risk have their own repositories). Statements prepared once. */
 export class KpiRepo {
   readonly #callKpis: Database.Statement;
   // Prepared on first use: they read migration 005/009 objects, and a store opened on an older
   // schema (upgrade tests, read-only connections) must still open.
   #churn?: { contactDrop: Database.Statement; competitor: Database.Statement };
 
+  /** The repository of a connection, made once per connection so its statements are prepared once. */
+  static for(db: Database.Database): KpiRepo {
+    let repo = byConnection.get(db);
+    if (!repo) byConnection.set(db, (repo = new KpiRepo(db)));
+    return repo;
+  }
+
   constructor(private readonly db: Database.Database) {
     this.#callKpis = db.prepare("SELECT json_extract(summary, '$.kpi') AS kpi FROM calls WHERE id = ?").pluck();
+    byConnection.set(db, this);
   }
 
   #churnStatements(): { contactDrop: Database.Statement; competitor: Database.Statement } {

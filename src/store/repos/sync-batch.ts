@@ -9,7 +9,7 @@ const MAX_CALL_MS = 2 * 86_400_000;
 const ENDED = `c.started_at >= @from - ${MAX_CALL_MS} AND c.started_at < @to
                AND c.ended_at >= @from AND c.ended_at < @to AND c.state <> 'active'`;
 const SQL = {
-  calls: `SELECT c.id, c.queue, c.agent_id AS agent, c.ended_at AS endedAt, c.duration_ms AS durationMs, c.summary
+  calls: `SELECT c.id, c.queue, c.agent_id AS agent, c.channel, c.ended_at AS endedAt, c.duration_ms AS durationMs, c.summary
           FROM calls c WHERE ${ENDED}`,
   categories: `SELECT e.call_id AS callId, e.data FROM calls c CROSS JOIN call_events e ON e.call_id = c.id
                WHERE +e.kind = 'category' AND ${ENDED}`,
@@ -17,8 +17,8 @@ const SQL = {
              WHERE ${ENDED} GROUP BY u.call_id, u.emotion`,
   alarms: `SELECT a.call_id AS callId, a.rule, a.severity, count(*) AS n FROM calls c CROSS JOIN alarms a ON a.call_id = c.id
            WHERE ${ENDED} GROUP BY a.call_id, a.rule, a.severity`,
-  // Surveys count in the hour they arrive, in their call's queue (they often come after the call).
-  surveys: `SELECT s.score, s.received_at AS receivedAt, c.queue, c.agent_id AS agent FROM surveys s
+  // Surveys count in the hour they arrive, in their call's queue and channel (they often come after the call).
+  surveys: `SELECT s.score, s.received_at AS receivedAt, c.queue, c.agent_id AS agent, c.channel FROM surveys s
             LEFT JOIN calls c ON c.id = s.call_id WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to`,
 };
 
@@ -26,9 +26,20 @@ export interface BatchCallRow {
   id: string;
   queue: string | null;
   agent: string | null;
+  /** calls.channel (migration 008) as stored: the builder maps it onto the Channel enum. */
+  channel: string;
   endedAt: number;
   durationMs: number | null;
   summary: string | null;
+}
+
+/** An NPS answer received in the period, with its call's queue, agent and channel (null: no call). */
+export interface SurveyRow {
+  score: number;
+  receivedAt: number;
+  queue: string | null;
+  agent: string | null;
+  channel: string | null;
 }
 
 /** Visitors of one period's rows, called in this order: calls, categories, emotions, alarms, surveys. */
@@ -37,7 +48,7 @@ export interface BatchVisitor {
   category(r: { callId: string; data: string | null }): void;
   emotion(r: { callId: string; emotion: string; n: number }): void;
   alarm(r: { callId: string; rule: string; severity: string; n: number }): void;
-  survey(r: { score: number; receivedAt: number; queue: string | null; agent: string | null }): void;
+  survey(r: SurveyRow): void;
 }
 
 const byConnection = new WeakMap<Database.Database, SyncBatchRepo>();
@@ -65,7 +76,7 @@ export class SyncBatchRepo {
       for (const r of categories.iterate(range) as Iterable<{ callId: string; data: string | null }>) v.category(r);
       for (const r of emotions.iterate(range) as Iterable<{ callId: string; emotion: string; n: number }>) v.emotion(r);
       for (const r of alarms.iterate(range) as Iterable<{ callId: string; rule: string; severity: string; n: number }>) v.alarm(r);
-      for (const r of surveys.iterate(range) as Iterable<{ score: number; receivedAt: number; queue: string | null; agent: string | null }>) v.survey(r);
+      for (const r of surveys.iterate(range) as Iterable<SurveyRow>) v.survey(r);
     });
     byConnection.set(db, this);
   }
