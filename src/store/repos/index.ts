@@ -6,6 +6,7 @@ import { DemoRepo } from './demo.js';
 import { ConversationsRepo } from './conversations.js';
 import { KpiRepo } from './kpi.js';
 import { RecordingsRepo } from './recordings.js';
+import { SipLogRepo } from './sip-log.js';
 import { SyncRepo } from './sync.js';
 import { SyncBatchRepo } from './sync-batch.js';
 import { UsersRepo } from './users.js';
@@ -16,9 +17,10 @@ import { WebhookOutboxRepo } from './webhook-outbox.js';
  * boundary"). Built once at open, so each statement is prepared once.
  */
 export function createRepos(db: Database.Database) {
-  return { alarms: new AlarmsRepo(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), syncBatch: SyncBatchRepo.for(db), recordings: new RecordingsRepo(db), conversations: new ConversationsRepo(db) };
+  return { alarms: new AlarmsRepo(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), syncBatch: SyncBatchRepo.for(db), recordings: new RecordingsRepo(db), conversations: new ConversationsRepo(db), sipLog: new SipLogRepo(db) };
 }
 
 export type Repos = ReturnType<typeof createRepos>;
-export { AlarmsRepo, CasesRepo, CoachingRepo, ConversationsRepo, DemoRepo, KpiRepo, RecordingsRepo, SyncBatchRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
+export { AlarmsRepo, CasesRepo, CoachingRepo, ConversationsRepo, DemoRepo, KpiRepo, RecordingsRepo, SipLogRepo, SyncBatchRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
 export type { Party, StoredMessage } from './conversations.js';
+export { SIP_LOG_MAX_PER_DIALOG, type SipLogEntry, type SipLogRow } from './sip-log.js';
