@@ -133,10 +133,10 @@ export function redactSip(text: string): string {
     .map((line) => {
       let l = line.replace(/\b(sips?|tel):([^@;>\s"',]+)(@?)/gi, (_m, scheme: string, user: string, at: string) => (at || scheme.toLowerCase() === 'tel' ? `${scheme}:[redacted]${at}` : `${scheme}:${user}${at}`));
       l = l.replace(/<((?:\w+:)?name)\b([^>]*)>[^<]*<\/\1>/gi, '<$1$2>[redacted]</$1>');
-      if (NAMED.test(l)) l = l.replace(/^([^:]+:\s*)(?:"(?:[^"\\]|\\.)*"|[^<"]*?)\s*</, (_m, h: string) => `${h}"[redacted]" <`);
+      if (NAMED.test(l)) l = l.replace(/^([^:]+:\s*)("(?:[^"\\]|\\.)*"|[^<"]*?)\s*</, (_m, h: string, name: string) => (name.trim() ? `${h}"[redacted]" <` : `${h}<`));
       if (KEEP.test(l) || /^[a-z]=/.test(l)) return l;
       // Numbers elsewhere (X- headers, User-to-User, reason phrases), not parts of a token or an address.
-      return l.replace(/(?<![\w=.:[\]-])\+?\d[\d ()-]{3,22}\d(?![\w.:])/g, (n) => (callerKey(n) ? '[number]' : n));
+      return l.replace(/(?<![\w=.:([\]-])\+?\(?\d[\d ()-]{3,22}\d(?![\w.:])/g, (n) => (callerKey(n) ? '[number]' : n));
     })
     .join('\r\n');
 }

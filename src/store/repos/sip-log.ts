@@ -45,6 +45,8 @@ const SQL = {
   // A call's history: its own rows, and any of its dialog's rows not yet linked.
   ofCall: `SELECT * FROM sip_log WHERE call_id = @id OR (sip_call_id = @sip AND call_id IS NULL) ORDER BY id`,
   ofDialog: 'SELECT * FROM sip_log WHERE sip_call_id = ? ORDER BY id',
+  // The newest SIPREC call of a dialog; `~%` catches a reused Call-ID's suffixed external id.
+  callOfDialog: "SELECT id FROM calls WHERE ingest = 'siprec' AND (external_id = ? OR external_id LIKE ? || '~%') ORDER BY started_at DESC LIMIT 1",
   purgeCalls: 'DELETE FROM sip_log WHERE call_id IN (SELECT value FROM json_each(?))',
   // Dialogs that never had a call (rejected INVITEs, stray OPTIONS) age out with the calls window.
   purgeOrphans: 'DELETE FROM sip_log WHERE rowid IN (SELECT rowid FROM sip_log WHERE call_id IS NULL AND at < ? LIMIT ?)',
@@ -92,6 +94,11 @@ export class SipLogRepo {
   /** A dialog's rows by its SIP Call-ID (e.g. a rejected INVITE, which has no call). */
   ofDialog(sipCallId: string): SipLogRow[] {
     return (this.#st('ofDialog').all(sipCallId) as Record<string, unknown>[]).map(toRow);
+  }
+
+  /** The id of the newest SIPREC call recorded for a SIP Call-ID. */
+  callOfDialog(sipCallId: string): string | undefined {
+    return (this.#st('callOfDialog').get(sipCallId, sipCallId) as { id: string } | undefined)?.id;
   }
 
   /** Deletes the rows of these calls (a JSON array of ids); used by the retention purge. */
