@@ -4,6 +4,7 @@
 // header, value). hep-js is not installed here and the format is a few dozen lines.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { EarshotError } from '../../errors.js';
 
 /** Generic chunk types (vendor 0x0000) used here. */
 export const HEP_CHUNK = {
@@ -109,8 +110,11 @@ export function encodeHep3(m: HepMessage): Buffer {
   return Buffer.concat([head, body]);
 }
 
-export class HepDecodeError extends Error {
-  readonly code = 'EARSHOT_ERR_HEP';
+/** A malformed HEP packet (EARSHOT_ERR_BAD_INPUT). */
+export class HepDecodeError extends EarshotError {
+  constructor(detail: string) {
+    super('EARSHOT_ERR_BAD_INPUT', `HEP3: ${detail}`);
+  }
 }
 
 const ip4 = (b: Buffer) => [...b.subarray(0, 4)].join('.');

@@ -53,11 +53,11 @@ t.test('IPv6 and mixed families; TCP; decoder refuses broken packets', async (t)
   t.equal(by.get(HEP_CHUNK.srcIp6)!.toString('hex'), '20010db8000000000000000000000001');
   t.equal(by.get(HEP_CHUNK.dstIp6)!.toString('hex'), '00000000000000000000ffff7f000001', 'IPv4 side as IPv4-mapped');
   t.equal(decodeHep3(pkt).srcIp, '2001:db8:0:0:0:0:0:1');
-  t.throws(() => decodeHep3(Buffer.from('HEP2\x00\x06')), { code: 'EARSHOT_ERR_HEP' });
-  t.throws(() => decodeHep3(pkt.subarray(0, pkt.length - 3)), { code: 'EARSHOT_ERR_HEP' }, 'length past the datagram');
+  t.throws(() => decodeHep3(Buffer.from('HEP2\x00\x06')), { code: 'EARSHOT_ERR_BAD_INPUT' });
+  t.throws(() => decodeHep3(pkt.subarray(0, pkt.length - 3)), { code: 'EARSHOT_ERR_BAD_INPUT' }, 'length past the datagram');
   const bad = Buffer.from(pkt);
   bad.writeUInt16BE(3, 10); // first chunk's length below its own header
-  t.throws(() => decodeHep3(bad), { code: 'EARSHOT_ERR_HEP' });
+  t.throws(() => decodeHep3(bad), { code: 'EARSHOT_ERR_BAD_INPUT' });
   const noPayload = Buffer.concat([pkt.subarray(0, 6), pkt.subarray(6, 6 + 7)]);
   noPayload.writeUInt16BE(noPayload.length, 4);
   t.throws(() => decodeHep3(noPayload), /missing/);
