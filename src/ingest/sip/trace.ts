@@ -62,9 +62,14 @@ export class SipTrace {
     const peer = hostPort(m.remote);
     const log = this.d.log.child({ callId: m.sipCallId, ...(callId ? { call: callId } : {}) });
     const what = m.status !== undefined ? `${m.status} ${m.method}` : m.method;
-    log.info({ dir: m.dir, method: m.method, status: m.status, reason, why: m.why, peer, transport: m.transport }, `SIP ${m.dir} ${what}`);
+    // OPTIONS keep-alives (an SBC pings every few seconds) would drown the log and fill the table:
+    // a ping and its 2xx go to debug only; a refused one (403, 503) is an info line and a row.
+    const keepAlive = m.method === 'OPTIONS' && (m.status === undefined || (m.status >= 200 && m.status < 300));
+    const fields = { dir: m.dir, method: m.method, status: m.status, reason, why: m.why, peer, transport: m.transport };
+    if (keepAlive) log.debug(fields, `SIP ${m.dir} ${what}`);
+    else log.info(fields, `SIP ${m.dir} ${what}`);
     if (m.raw !== undefined && log.isLevelEnabled('debug')) log.debug({ sip: redactSip(typeof m.raw === 'string' ? m.raw : m.raw.toString('utf8')) }, `SIP ${m.dir} ${what} (message)`);
-    if (this.d.sink) {
+    if (this.d.sink && !keepAlive) {
       this.#buffer.push({ sipCallId: m.sipCallId, callId, at: Date.now(), dir: m.dir, method: m.method, status: m.status, reason: [reason, m.why].filter(Boolean).join('; ') || undefined, peer, transport: m.transport });
       if (this.#buffer.length >= MAX_BUFFER) this.flush();
       else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS).unref();

@@ -159,9 +159,22 @@ t.test('redactSip: AORs, display names, tel URIs, metadata names and numbers go;
 t.test('the SIP log cannot stop SIP: a store that fails drops rows, counted', async (t) => {
   const r = await rig(t, 'info');
   r.store.db.exec('DROP TABLE sip_log'); // the write fails from now on
-  const run = await r.sipp('uac-options-expect-200.xml');
-  t.equal(run.code, 0, 'OPTIONS still answered');
-  t.ok(await waitFor(async () => (await metricValue(r.metrics, 'earshot_sip_log_dropped_total', { reason: 'store' })) >= 2), 'both rows counted as dropped');
+  const run = await r.sipp('uac-no-codec-expect-488.xml');
+  t.equal(run.code, 0, 'the INVITE still answered');
+  t.ok(await waitFor(async () => (await metricValue(r.metrics, 'earshot_sip_log_dropped_total', { reason: 'store' })) >= 3), 'INVITE, 100, 488 (and the ACK) counted as dropped');
+  const opt = await r.sipp('uac-options-expect-200.xml');
+  t.equal(opt.code, 0, 'and OPTIONS');
+});
+
+t.test('OPTIONS keep-alives: debug only and not stored; a refused OPTIONS is an info line and a row', async (t) => {
+  const r = await rig(t, 'debug');
+  t.equal((await r.sipp('uac-options-expect-200.xml')).code, 0);
+  await waitFor(() => r.lines.filter((l) => l.method === 'OPTIONS').length >= 2);
+  t.same(r.lines.filter((l) => l.method === 'OPTIONS').map((l) => [l.level, l.msg]), [[20, 'SIP in OPTIONS'], [20, 'SIP out 200 OPTIONS']]);
+  // A later INVITE's rows prove the log has flushed past the OPTIONS.
+  t.equal((await r.sipp('uac-no-codec-expect-488.xml')).code, 0);
+  t.ok(await waitFor(() => r.sipRows().some((x) => x.status === 488)));
+  t.same(r.sipRows().filter((x) => x.method === 'OPTIONS'), [], 'no row for a keep-alive');
 });
 
 t.test('the drachtio front writes the same SIP log', async (t) => {
