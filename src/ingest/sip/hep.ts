@@ -135,9 +135,12 @@ export function decodeHep3(buf: Buffer): HepMessage & { chunks: Map<number, Buff
     if (vendor === 0) chunks.set(type, buf.subarray(at + 6, at + len));
     at += len;
   }
+  // Fixed-size chunks must be at least their size (a short one would read past its value).
+  const SIZE: Record<number, number> = { 0x01: 1, 0x02: 1, 0x03: 4, 0x04: 4, 0x05: 16, 0x06: 16, 0x07: 2, 0x08: 2, 0x09: 4, 0x0a: 4, 0x0c: 4 };
   const need = (t: number) => {
     const c = chunks.get(t);
     if (!c) throw new HepDecodeError(`chunk 0x${t.toString(16)} missing`);
+    if (c.length < (SIZE[t] ?? 0)) throw new HepDecodeError(`chunk 0x${t.toString(16)} too short`);
     return c;
   };
   const v6 = need(HEP_CHUNK.ipFamily)[0] === 10;

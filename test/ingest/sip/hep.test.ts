@@ -61,6 +61,21 @@ t.test('IPv6 and mixed families; TCP; decoder refuses broken packets', async (t)
   const noPayload = Buffer.concat([pkt.subarray(0, 6), pkt.subarray(6, 6 + 7)]);
   noPayload.writeUInt16BE(noPayload.length, 4);
   t.throws(() => decodeHep3(noPayload), /missing/);
+  // A fixed-size chunk shorter than its type (found by the fuzzer: it read past the value).
+  const rebuilt = (chunks: { type: number; value: Buffer }[]) => {
+    const body = Buffer.concat(chunks.map(({ type, value }) => {
+      const h = Buffer.alloc(6);
+      h.writeUInt16BE(type, 2);
+      h.writeUInt16BE(6 + value.length, 4);
+      return Buffer.concat([h, value]);
+    }));
+    const head = Buffer.from('HEP3\0\0', 'latin1');
+    head.writeUInt16BE(6 + body.length, 4);
+    return Buffer.concat([head, body]);
+  };
+  const parts = walk(pkt).chunks;
+  t.equal(decodeHep3(rebuilt(parts)).srcPort, 5060, 'the rebuilt packet decodes');
+  t.throws(() => decodeHep3(rebuilt(parts.map((c) => (c.type === HEP_CHUNK.srcPort ? { ...c, value: Buffer.alloc(0) } : c)))), { code: 'EARSHOT_ERR_BAD_INPUT', message: /too short/ });
 });
 
 t.test('sip.hep: a sipp INVITE and our responses reach the capture socket as HEP v3', async (t) => {
