@@ -119,11 +119,11 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
   const respond = (msg: SipMessage, m: Inbound, status: number, reason: string, opts: ResponseOptions = {}, why?: string) => {
     metrics.sipResponses.inc({ code: String(status) });
     const buf = buildResponse(msg, status, reason, opts);
-    trace?.record({ dir: 'out', sipCallId: header(msg, 'call-id') ?? '', method: msg.method, status, reason, why, transport: m.transport, remote: m.remote, local: localOf(m), raw: buf });
+    trace?.record({ dir: 'out', sipCallId: header(msg, 'call-id') ?? '', method: msg.method, status, reason, why, transport: m.transport, remote: m.remote, local: localOf(m, msg), raw: buf });
     return buf;
   };
-  /** Where a message arrived: the bound address (or, on a wildcard UDP socket, 0.0.0.0) and port. */
-  const localOf = (m: Inbound) => ({ address: m.local ?? (wildcard(o.host) ? '0.0.0.0' : o.host), port: m.transport === 'tcp' ? front.address().tcp : front.address().udp });
+  /** Where a message arrived (for HEP): the address we answer from, as in our SDP, and the port. */
+  const localOf = (m: Inbound, msg: SipMessage) => ({ address: localAddress(msg, m), port: m.transport === 'tcp' ? front.address().tcp : front.address().udp });
 
   const onMessage = (m: Inbound): void => {
     let msg: SipMessage;
@@ -135,12 +135,12 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
       const p = err.partial;
       // Answer 400 only when the request is whole enough to address a response to.
       if (p && p.kind === 'request' && ['via', 'from', 'to', 'call-id', 'cseq'].every((h) => p.headers.has(h))) {
-        trace?.record({ dir: 'in', sipCallId: header(p, 'call-id') ?? '', method: p.method, why: err.reason, transport: m.transport, remote: m.remote, local: localOf(m), raw: m.data });
+        trace?.record({ dir: 'in', sipCallId: header(p, 'call-id') ?? '', method: p.method, why: err.reason, transport: m.transport, remote: m.remote, local: localOf(m, p), raw: m.data });
         m.send(respond(p, m, 400, 'Bad Request', {}, err.reason));
       }
       return;
     }
-    trace?.record({ dir: 'in', sipCallId: header(msg, 'call-id') ?? '', method: msg.method, ...(msg.kind === 'response' ? { status: msg.status, reason: msg.reason } : {}), transport: m.transport, remote: m.remote, local: localOf(m), raw: m.data });
+    trace?.record({ dir: 'in', sipCallId: header(msg, 'call-id') ?? '', method: msg.method, ...(msg.kind === 'response' ? { status: msg.status, reason: msg.reason } : {}), transport: m.transport, remote: m.remote, local: localOf(m, msg), raw: m.data });
     if (msg.kind === 'response') return; // the answer to our BYE: logged, nothing else to do
     metrics.sipRequests.inc({ method: methodLabel(msg.method) });
     const callId = header(msg, 'call-id')!;
