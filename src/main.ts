@@ -219,7 +219,7 @@ export async function startAppliance(config: Config, opts: ApplianceOptions = {}
   await app.register(p.conversations.routes());
   if (gate) await app.register(forkRoutes({ config, log, bus, calls, metrics }, gate));
   audioSocket = gate && config.forks.audioSocketPort ? await createAudioSocketServer({ config, log, bus, calls, metrics }, { host: config.forks.audioSocketHost, gate }) : undefined;
-  siprec = config.sip.front === 'off' || !ingest ? undefined : await createSiprecIngest({ config, log, bus, calls, metrics }, { atCapacity: opts.atCapacity });
+  siprec = config.sip.front === 'off' || !ingest ? undefined : await createSiprecIngest({ config, log, bus, calls, metrics, store }, { atCapacity: opts.atCapacity });
 
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   log.info({ url, sip: siprec?.address(), engine: speech.ready().engine }, 'earshot ready');

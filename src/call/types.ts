@@ -157,6 +157,10 @@ export interface LegStats {
   clippedRatio?: number;
   /** SRTP legs: packets that failed authentication (dropped). */
   srtpAuthFailures?: number;
+  /** SIPREC legs: the rtp.latching mode, whether the leg latched to a source other than its SDP's, and packets dropped from other sources. */
+  latching?: 'latch' | 'strict';
+  latched?: boolean;
+  foreignDropped?: number;
 }
 
 /** A partial (not yet final) utterance, already redacted, for the live console only. */

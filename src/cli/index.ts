@@ -10,6 +10,7 @@ import { demoCommand } from './demo.js';
 import { configCommand } from './config.js';
 import { userCommand } from './user.js';
 import { recordingsCommand } from './recordings.js';
+import { callsCommand } from './calls.js';
 import { ingestCommand } from './ingest.js';
 import { syncCommand, collectorCommand } from './sync.js';
 
@@ -29,6 +30,7 @@ program.addCommand(demoCommand());
 program.addCommand(configCommand());
 program.addCommand(userCommand());
 program.addCommand(recordingsCommand());
+program.addCommand(callsCommand());
 program.addCommand(ingestCommand());
 program.addCommand(syncCommand());
 program.addCommand(collectorCommand());

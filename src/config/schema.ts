@@ -75,6 +75,19 @@ export const ConfigSchema = obj({
       port: Type.Integer({ default: 9022, minimum: 1, maximum: 65535 }),
       secret: Type.String({ default: 'cymru' }),
     }),
+    /**
+     * HEP v3 copies of every SIP message the embedded front receives or sends, over UDP to a Homer
+     * (or any HEP) capture server. Off by default: the copies carry the unredacted SIP (AORs, numbers).
+     */
+    hep: obj({
+      enabled: Type.Boolean({ default: false }),
+      address: Type.String({ default: '127.0.0.1', minLength: 1 }),
+      port: Type.Integer({ default: 9060, minimum: 1, maximum: 65535 }),
+      /** Capture agent id Homer shows for these packets. */
+      id: Type.Integer({ default: 2001, minimum: 0, maximum: 4294967295 }),
+      /** The capture server's password (HEP auth key chunk); empty = none. */
+      password: Type.String({ default: '' }),
+    }),
   }),
   rtp: obj({
     host: Type.String({ default: '0.0.0.0' }),

@@ -8,7 +8,7 @@ export { openStore, type OpenStoreOptions } from './open.js';
 export { createReadPool, type ReadPool, type ReadPoolOptions, type RunOptions } from './read-pool.js';
 export { READS, type ReadName, type ReadTask } from './reads/index.js';
 export { connectStore } from './connect.js';
-export { createRepos, type Repos } from './repos/index.js';
+export { createRepos, type Repos, type SipLogRow, type SipLogEntry } from './repos/index.js';
 export { backup } from './backup.js';
 export { toAlarm } from './rows.js';
 export { migrate, loadMigrations, migrationDirs, schemaVersion, type MigrateResult } from './migrate.js';

@@ -6,22 +6,24 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import { RecordingsRepo } from './repos/recordings.js';
+import { SipLogRepo } from './repos/sip-log.js';
 import type { Store } from './types.js';
 
 export type RetentionConfig = Config['retention'];
-export type PurgeKind = 'utterances' | 'calls' | 'legs' | 'call_events' | 'kpi_rollups' | 'audit_log' | 'outbox' | 'recordings';
+export type PurgeKind = 'utterances' | 'calls' | 'legs' | 'call_events' | 'kpi_rollups' | 'audit_log' | 'outbox' | 'recordings' | 'sip_log';
 export type PurgeCounts = Record<PurgeKind, number>;
 
 const DAY = 86_400_000;
 /** Delivered webhook and sync rows are kept a week for troubleshooting, then dropped. */
 export const OUTBOX_KEEP_MS = 7 * DAY;
-const KINDS: PurgeKind[] = ['utterances', 'calls', 'legs', 'call_events', 'kpi_rollups', 'audit_log', 'outbox', 'recordings'];
+const KINDS: PurgeKind[] = ['utterances', 'calls', 'legs', 'call_events', 'kpi_rollups', 'audit_log', 'outbox', 'recordings', 'sip_log'];
 
 /**
  * Deletes what is past its retention: utterances (the transcript) of calls that started more than
  * transcriptsDays ago; calls with their legs, utterances and events after callsDays (alarms and
  * surveys stay, unlinked); kpi_rollups after aggregatesDays; audit_log after auditDays; delivered
- * outbox rows after 7 days; recording files (and rows) after audioDays or with their call. "Older than
+ * outbox rows after 7 days; recording files (and rows) after audioDays or with their call; SIP log rows
+ * with their call (a dialog that never had one: after callsDays). "Older than
  * N days" is strictly before now − N days.
  */
 export function purge(db: Database.Database, retention: RetentionConfig, now = Date.now(), opts: { batchSize?: number } = {}): PurgeCounts {
@@ -48,7 +50,9 @@ export function* purgeSteps(
   // Calls first: their transcripts go with them, so the transcript pass has less to do.
   const oldCalls = db.prepare(`SELECT id FROM calls WHERE started_at < ? ORDER BY started_at LIMIT ?`);
   const inList = `(SELECT value FROM json_each(?))`;
+  const sipLog = new SipLogRepo(db);
   const delCallRows = db.transaction((list: string) => {
+    counts.sip_log += sipLog.purgeCalls(list);
     counts.utterances += db.prepare(`DELETE FROM utterances WHERE call_id IN ${inList}`).run(list).changes;
     counts.call_events += db.prepare(`DELETE FROM call_events WHERE call_id IN ${inList}`).run(list).changes;
     counts.legs += db.prepare(`DELETE FROM legs WHERE call_id IN ${inList}`).run(list).changes;
@@ -62,6 +66,14 @@ export function* purgeSteps(
     delCallRows(ids(rows));
     yield;
     if (rows.length < batchSize) break;
+  }
+
+  // SIP log rows of dialogs that never became a call (rejected INVITEs): the calls window too.
+  for (;;) {
+    const n = db.transaction(() => sipLog.purgeOrphans(now - retention.callsDays * DAY, batchSize))();
+    counts.sip_log += n;
+    if (n > 0) yield;
+    if (n < batchSize) break;
   }
 
   // Transcripts: walk the calls past the transcript cutoff once, in start order, with a cursor.

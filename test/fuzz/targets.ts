@@ -16,6 +16,8 @@ import { assignRoles } from '../../src/ingest/siprec/roles.js';
 import { buildRtp, parseRtp } from '../../src/ingest/rtp/packet.js';
 import { parseCrypto, SrtpKey, SrtpReceiver } from '../../src/ingest/rtp/srtp.js';
 import { protect, rtpPacket, sessionKeys } from '../fixtures/srtp-ref.js';
+import { decodeHep3, encodeHep3 } from '../../src/ingest/sip/hep.js';
+import { redactSip } from '../../src/ingest/sip/trace.js';
 import { parseControl } from '../../src/ingest/fork/ari.js';
 import { chooseMedia, durationMs } from '../../src/ingest/fork/audiohook.js';
 import { readSetup } from '../../src/ingest/fork/l16-fork.js';
@@ -167,6 +169,26 @@ function srtpTargets(): Target[] {
   ];
 }
 
+// The SIP log's debug redaction (any text: must never throw, and no number may survive as a URI
+// user part) and the HEP v3 decoder (a coded rejection for anything malformed).
+function sipTraceTargets(): Target[] {
+  const invite = 'INVITE sip:+4930123456@srs SIP/2.0\r\nFrom: "Jane" <sip:+15550001111@x>;tag=1\r\nTo: <tel:+1-555-000-1111>\r\nCall-ID: a@b\r\nCSeq: 1 INVITE\r\nX-Num: (030) 1234-5678\r\n\r\n<name>Jane</name>';
+  const hep = (payload: string, ip6 = false) => encodeHep3({ srcIp: ip6 ? '2001:db8::1' : '10.0.0.1', srcPort: 5060, dstIp: '127.0.0.1', dstPort: 5062, transport: 'udp', timeMs: 1e12, captureId: 7, password: 'p', correlationId: 'a@b', payload: Buffer.from(payload) });
+  return [
+    {
+      name: 'sip-redact',
+      seeds: [invite, 'SIP/2.0 200 OK\r\nContact: <sip:srs@10.0.0.1:5060>;+sip.srs\r\n\r\n'].map(B),
+      tokens: ['sip:', 'sips:', 'tel:', '@', '<', '>', '"', 'From: ', 'Contact: ', '+4930123456', '<name>', '</name>', '\r\n'],
+      run(b) {
+        const out = redactSip(b.toString('utf8'));
+        const left = /\b(?:sips?|tel):\+?\d{5,}@/i.exec(out);
+        if (left) throw new Error(`number left in a URI: ${left[0]}`);
+      },
+    },
+    { name: 'hep3', seeds: [hep(invite), hep('x', true)], maxLen: 4096, run: (b) => void decodeHep3(b) },
+  ];
+}
+
 /** One decoder per codec, kept across inputs as a leg's decoder is (G.722 and Opus carry state). */
 async function codecTargets(): Promise<Target[]> {
   const specs = [
@@ -280,5 +302,5 @@ function authTarget(): Target {
 
 /** Every target. `tmp` is a scratch directory (the config loader reads a real file). */
 export async function allTargets(tmp: string): Promise<Target[]> {
-  return [...sipTargets(), rtpTarget(), ...srtpTargets(), ...(await codecTargets()), ...forkTargets(), authTarget(), ruleTarget(REPO), alarmRuleTarget(REPO), configTarget(REPO, tmp), ...importTargets(REPO)];
+  return [...sipTargets(), ...sipTraceTargets(), rtpTarget(), ...srtpTargets(), ...(await codecTargets()), ...forkTargets(), authTarget(), ruleTarget(REPO), alarmRuleTarget(REPO), configTarget(REPO, tmp), ...importTargets(REPO)];
 }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { SrsCore } from '../siprec/core.js';
 import { methodLabel, type IngestMetrics } from '../siprec/metrics.js';
 import { buildResponse, cseqNumber, header, param, parseSipMessage, SipParseError, topBranch, type ResponseOptions, type SipMessage } from './message.js';
+import type { SipTrace } from './trace.js';
 import { TransactionTable } from './transactions.js';
 import { startTransports, type Inbound, type TcpLimits } from './transport.js';
 
@@ -34,7 +35,7 @@ interface Dialog {
   localTag: string;
   remoteTag: string;
   /** What a BYE from our side needs: the peer's URI and headers, and the way back to it. */
-  bye: { target: string; from: string; to: string; transport: 'udp' | 'tcp'; via: string; send(b: Buffer): void };
+  bye: { target: string; from: string; to: string; transport: 'udp' | 'tcp'; via: string; send(b: Buffer): void; remote: { address: string; port: number }; local: { address: string; port: number } };
   /** RFC 4028 session timer: the SRC refreshes (re-INVITE) within the interval, or we end it. */
   session?: { seconds: number; timer: NodeJS.Timeout };
 }
@@ -57,13 +58,19 @@ export function firstInterfaceAddress(): string {
   return '127.0.0.1';
 }
 
-export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metrics: IngestMetrics }, o: EmbeddedFrontOptions): Promise<SipFront> {
-  const { core, log, metrics } = d;
+export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metrics: IngestMetrics; trace?: SipTrace }, o: EmbeddedFrontOptions): Promise<SipFront> {
+  const { core, log, metrics, trace } = d;
   const dialogs = new Map<string, Dialog>();
   const minSE = o.minSessionExpiresSeconds ?? 90;
   const forget = (callId: string) => {
     clearTimeout(dialogs.get(callId)?.session?.timer);
     dialogs.delete(callId);
+  };
+  /** Our BYE ending a dialog (session timer, RTP inactivity, bad ACK, shutdown), with why in the SIP log. */
+  const sendBye = (callId: string, dlg: Dialog, why: string) => {
+    const buf = buildBye(callId, dlg);
+    dlg.bye.send(buf);
+    trace?.record({ dir: 'out', sipCallId: callId, method: 'BYE', why, transport: dlg.bye.transport, remote: dlg.bye.remote, local: dlg.bye.local, raw: buf });
   };
   /**
    * Arms (or re-arms, on a refresh) the session timer: the SRC is the refresher (we never send
@@ -80,7 +87,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
       log.warn({ seconds }, 'SIPREC session timer expired without a refresh; ending recording');
       metrics.badInput('sip', 'session-expired');
       forget(callId);
-      dlg.bye.send(buildBye(callId, dlg));
+      sendBye(callId, dlg, 'session-expired');
       core.bye(callId, 'interrupted', 'session-expired');
     }, ms);
     timer.unref();
@@ -98,7 +105,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
     const dlg = dialogs.get(callId);
     if (!dlg) return;
     forget(callId);
-    dlg.bye.send(buildBye(callId, dlg));
+    sendBye(callId, dlg, 'rtp-inactivity');
   };
 
   const localAddress = (msg: SipMessage, m: Inbound): string => {
@@ -109,10 +116,14 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
     return firstInterfaceAddress();
   };
 
-  const respond = (msg: SipMessage, m: Inbound, status: number, reason: string, opts: ResponseOptions = {}) => {
+  const respond = (msg: SipMessage, m: Inbound, status: number, reason: string, opts: ResponseOptions = {}, why?: string) => {
     metrics.sipResponses.inc({ code: String(status) });
-    return buildResponse(msg, status, reason, opts);
+    const buf = buildResponse(msg, status, reason, opts);
+    trace?.record({ dir: 'out', sipCallId: header(msg, 'call-id') ?? '', method: msg.method, status, reason, why, transport: m.transport, remote: m.remote, local: localOf(m, msg), raw: buf });
+    return buf;
   };
+  /** Where a message arrived (for HEP): the address we answer from, as in our SDP, and the port. */
+  const localOf = (m: Inbound, msg: SipMessage) => ({ address: localAddress(msg, m), port: m.transport === 'tcp' ? front.address().tcp : front.address().udp });
 
   const onMessage = (m: Inbound): void => {
     let msg: SipMessage;
@@ -124,11 +135,13 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
       const p = err.partial;
       // Answer 400 only when the request is whole enough to address a response to.
       if (p && p.kind === 'request' && ['via', 'from', 'to', 'call-id', 'cseq'].every((h) => p.headers.has(h))) {
-        m.send(respond(p, m, 400, 'Bad Request'));
+        trace?.record({ dir: 'in', sipCallId: header(p, 'call-id') ?? '', method: p.method, why: err.reason, transport: m.transport, remote: m.remote, local: localOf(m, p), raw: m.data });
+        m.send(respond(p, m, 400, 'Bad Request', {}, err.reason));
       }
       return;
     }
-    if (msg.kind === 'response') return; // we send no requests that expect one
+    trace?.record({ dir: 'in', sipCallId: header(msg, 'call-id') ?? '', method: msg.method, ...(msg.kind === 'response' ? { status: msg.status, reason: msg.reason } : {}), transport: m.transport, remote: m.remote, local: localOf(m, msg), raw: m.data });
+    if (msg.kind === 'response') return; // the answer to our BYE: logged, nothing else to do
     metrics.sipRequests.inc({ method: methodLabel(msg.method) });
     const callId = header(msg, 'call-id')!;
     const branch = topBranch(msg) || `${callId}|${cseqNumber(msg)}`;
@@ -144,7 +157,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
           if (ok || !dlg) return;
           log.warn('SIPREC ACK brought no usable SDP answer; ending the dialog');
           forget(callId);
-          dlg.bye.send(buildBye(callId, dlg));
+          sendBye(callId, dlg, 'ack-without-answer');
         }, (err: unknown) => log.error({ err }, 'SIPREC ACK handling failed'));
       }
       return;
@@ -157,18 +170,18 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
     }
     const tx = txs.create(key, msg.method, m.send);
     const reliable = m.transport === 'tcp';
-    const final = (status: number, reason: string, opts: ResponseOptions = {}) => txs.respond(tx, respond(msg, m, status, reason, opts), status, { reliable });
+    const final = (status: number, reason: string, opts: ResponseOptions = {}, why?: string) => txs.respond(tx, respond(msg, m, status, reason, opts, why), status, { reliable });
 
     switch (msg.method) {
       case 'OPTIONS':
-        if (!core.admits(m.remote.address)) return final(403, 'Forbidden');
-        if (core.atCapacity()) return final(503, 'Service Unavailable', { headers: { 'Retry-After': String(core.retryAfterSeconds) } });
+        if (!core.admits(m.remote.address)) return final(403, 'Forbidden', {}, 'forbidden-source');
+        if (core.atCapacity()) return final(503, 'Service Unavailable', { headers: { 'Retry-After': String(core.retryAfterSeconds) } }, 'at-capacity');
         return final(200, 'OK', { toTag: toTag ? undefined : tag(), headers: { Allow: ALLOW, Accept: ACCEPT, Supported: 'siprec' } });
       case 'INVITE':
         return void handleInvite(msg, m, tx, callId, toTag, fromTag);
       case 'CANCEL': {
         const inv = txs.get(`${branch}|INVITE`);
-        if (!inv) return final(481, 'Call/Transaction Does Not Exist');
+        if (!inv) return final(481, 'Call/Transaction Does Not Exist', {}, 'no-transaction');
         // Same To tag as the INVITE's responses (RFC 3261 §9.2): an SRC whose CANCEL crossed our
         // 200 can take the dialog's tag from either response.
         final(200, 'OK', { toTag: inv.toTag });
@@ -177,7 +190,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
       }
       case 'BYE': {
         const dlg = dialogs.get(callId);
-        if (!dlg || dlg.localTag !== toTag) return final(481, 'Call/Transaction Does Not Exist');
+        if (!dlg || dlg.localTag !== toTag) return final(481, 'Call/Transaction Does Not Exist', {}, 'no-dialog');
         forget(callId);
         core.bye(callId);
         return final(200, 'OK');
@@ -185,24 +198,24 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
       case 'INFO':
         return final(dialogs.has(callId) ? 200 : 481, dialogs.has(callId) ? 'OK' : 'Call/Transaction Does Not Exist');
       default:
-        return final(405, 'Method Not Allowed', { headers: { Allow: ALLOW } });
+        return final(405, 'Method Not Allowed', { headers: { Allow: ALLOW } }, 'method');
     }
 
     async function handleInvite(msg: SipMessage, m: Inbound, t: typeof tx, callId: string, toTag: string | undefined, fromTag: string) {
       const dlg = dialogs.get(callId);
-      if (toTag && (!dlg || dlg.localTag !== toTag)) return final(481, 'Call/Transaction Does Not Exist');
+      if (toTag && (!dlg || dlg.localTag !== toTag)) return final(481, 'Call/Transaction Does Not Exist', {}, 'no-dialog');
       const localTag = dlg?.localTag ?? tag();
       t.toTag = localTag;
       // Require (RFC 3261 §8.2.2.3): siprec and timer are ours; any other extension gets 420.
       const unsupported = (msg.headers.get('require') ?? []).flatMap((v) => v.split(',')).map((v) => v.trim().toLowerCase()).filter((v) => v && !SUPPORTED.has(v));
       if (unsupported.length > 0) {
         metrics.badInput('sip', 'bad-extension');
-        return final(420, 'Bad Extension', { toTag: localTag, headers: { Unsupported: unsupported.join(', ') } });
+        return final(420, 'Bad Extension', { toTag: localTag, headers: { Unsupported: unsupported.join(', ') } }, 'bad-extension');
       }
       const se = sessionExpires(msg);
       if (se && se.seconds < minSE) {
         metrics.badInput('sip', 'session-interval-too-small');
-        return final(422, 'Session Interval Too Small', { toTag: localTag, headers: { 'Min-SE': String(minSE) } });
+        return final(422, 'Session Interval Too Small', { toTag: localTag, headers: { 'Min-SE': String(minSE) } }, 'session-interval-too-small');
       }
       txs.respond(t, respond(msg, m, 100, 'Trying'), 100, { reliable });
       const res = await core.invite({ callId, source: m.remote.address, localAddress: localAddress(msg, m), contentType: header(msg, 'content-type'), body: msg.body, initial: !toTag });
@@ -216,7 +229,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
           dialogs.set(callId, {
             localTag,
             remoteTag: fromTag,
-            bye: { target: contact || msg.uri, from: ours, to: header(msg, 'from') ?? '', transport: m.transport, via: `SIP/2.0/${m.transport.toUpperCase()} ${hostForUri(local)}:${port}`, send: m.send },
+            bye: { target: contact || msg.uri, from: ours, to: header(msg, 'from') ?? '', transport: m.transport, via: `SIP/2.0/${m.transport.toUpperCase()} ${hostForUri(local)}:${port}`, send: m.send, remote: m.remote, local: { address: local, port } },
           });
         }
         const port = m.transport === 'tcp' ? `;transport=tcp` : '';
@@ -231,7 +244,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
         }
         opts.body = res.sdp;
       }
-      txs.respond(t, respond(msg, m, res.status, res.reason, opts), res.status, { reliable, ackKey: `${callId}|${cseqNumber(msg)}` });
+      txs.respond(t, respond(msg, m, res.status, res.reason, opts, res.why), res.status, { reliable, ackKey: `${callId}|${cseqNumber(msg)}` });
     }
   };
 
@@ -257,7 +270,7 @@ export async function startEmbeddedFront(d: { core: SrsCore; log: Logger; metric
     status: () => ({ ok: true, detail: `embedded SIP listening on udp/${transports.udpPort} and tcp/${transports.tcpPort}` }),
     close: async () => {
       // Shutting down ends each recording from our side (RFC 7866 lets the SRS send BYE).
-      for (const [callId, dlg] of dialogs) dlg.bye.send(buildBye(callId, dlg));
+      for (const [callId, dlg] of dialogs) sendBye(callId, dlg, 'shutdown');
       // Let the datagrams leave before the socket closes (a close cancels queued sends).
       if (dialogs.size > 0) await new Promise((r) => setTimeout(r, 20));
       txs.clear();

@@ -34,6 +34,8 @@ export interface CoreResponse {
   sdp?: string;
   /** The 2xx carries our offer: the SRC's answer comes in the ACK (RFC 3261 §13.2.1). */
   offer?: boolean;
+  /** On a rejection, why (a bounded label, as counted in earshot_bad_input_total): for the SIP log. */
+  why?: string;
 }
 
 /** A 2xx with our offer waiting for the SRC's answer in the ACK. */
@@ -68,7 +70,7 @@ export interface CoreDeps {
   pool: PortPool;
 }
 
-const reply = (status: number, reason: string, headers?: Record<string, string>): CoreResponse => ({ status, reason, headers });
+const reply = (status: number, reason: string, why: string, headers?: Record<string, string>): CoreResponse => ({ status, reason, why, headers });
 
 export class SrsCore {
   readonly #sessions = new Map<string, RecordingSession>();
@@ -140,7 +142,7 @@ export class SrsCore {
     const prev = this.#queue.get(req.callId) ?? Promise.resolve();
     const next = prev.then(() => this.#invite(req)).catch((err: unknown) => {
       this.d.log.error({ err }, 'SIPREC offer failed');
-      return reply(500, 'Server Internal Error');
+      return reply(500, 'Server Internal Error', 'internal');
     });
     this.#queue.set(req.callId, next);
     void next.finally(() => {
@@ -184,7 +186,7 @@ export class SrsCore {
     const { metrics } = this.d;
     if (!this.admits(req.source)) {
       metrics.badInput('sip', 'forbidden-source');
-      return reply(403, 'Forbidden');
+      return reply(403, 'Forbidden', 'forbidden-source');
     }
     let body;
     try {
@@ -192,7 +194,7 @@ export class SrsCore {
     } catch (err) {
       if (!(err instanceof BodyError)) throw err;
       metrics.badInput('sip', `body-${err.reason}`);
-      return reply(400, 'Bad Request Body');
+      return reply(400, 'Bad Request Body', `body-${err.reason}`);
     }
     let meta: RecordingMetadata | undefined;
     if (body.metadata !== undefined) {
@@ -211,7 +213,7 @@ export class SrsCore {
       } catch (err) {
         if (!(err instanceof SdpError)) throw err;
         metrics.badInput('sdp', err.reason);
-        return reply(err.reason === 'no-media' ? 488 : 400, err.reason === 'no-media' ? 'Not Acceptable Here' : 'Bad SDP');
+        return reply(err.reason === 'no-media' ? 488 : 400, err.reason === 'no-media' ? 'Not Acceptable Here' : 'Bad SDP', `sdp-${err.reason}`);
       }
       for (const o of offer) {
         for (const reason of o.badCrypto) metrics.badInput('sdp', `crypto-${reason}`);
@@ -219,11 +221,11 @@ export class SrsCore {
       }
       if (!offer.some((o) => o.type === 'audio' && o.port !== 0)) {
         metrics.badInput('sdp', 'no-audio');
-        return reply(488, 'Not Acceptable Here');
+        return reply(488, 'Not Acceptable Here', 'no-audio');
       }
       if (!offer.some((o) => o.codec)) {
         metrics.badInput('sdp', 'no-codec');
-        return reply(488, 'Not Acceptable Here');
+        return reply(488, 'Not Acceptable Here', 'no-codec');
       }
     }
     const existing = this.#sessions.get(req.callId);
@@ -233,15 +235,15 @@ export class SrsCore {
       try {
         return { status: 200, reason: 'OK', sdp: await existing.update(offer, meta) };
       } catch (err) {
-        if (err instanceof NothingDecodableError) return reply(488, 'Not Acceptable Here');
-        if ((err as { code?: string }).code === 'EARSHOT_ERR_RTP_PORTS') return reply(500, 'No RTP Ports', { 'Retry-After': '5' });
+        if (err instanceof NothingDecodableError) return reply(488, 'Not Acceptable Here', 'nothing-decodable');
+        if ((err as { code?: string }).code === 'EARSHOT_ERR_RTP_PORTS') return reply(500, 'No RTP Ports', 'rtp-ports', { 'Retry-After': '5' });
         throw err;
       }
     }
-    if (!req.initial) return reply(481, 'Call/Transaction Does Not Exist');
+    if (!req.initial) return reply(481, 'Call/Transaction Does Not Exist', 'no-dialog');
     if (!offer) {
       metrics.badInput('sdp', 'missing');
-      return reply(488, 'Not Acceptable Here');
+      return reply(488, 'Not Acceptable Here', 'sdp-missing');
     }
     return this.#open(req, offer, meta);
   }
@@ -255,7 +257,7 @@ export class SrsCore {
     if ((this.o.srtp ?? 'optional') === 'required') {
       // Our offer is plain RTP/AVP: an SRC that must use SRTP has to send the offer itself.
       this.d.metrics.badInput('sdp', 'delayed-offer-srtp-required');
-      return reply(488, 'Not Acceptable Here');
+      return reply(488, 'Not Acceptable Here', 'delayed-offer-srtp-required');
     }
     const addr = this.o.advertise || req.localAddress;
     if (existing) {
@@ -268,14 +270,14 @@ export class SrsCore {
     try {
       pairs = await this.d.pool.allocate(labels.length);
     } catch (err) {
-      if ((err as { code?: string }).code === 'EARSHOT_ERR_RTP_PORTS') return reply(503, 'No RTP Ports', { 'Retry-After': String(this.o.retryAfterSeconds ?? 30) });
+      if ((err as { code?: string }).code === 'EARSHOT_ERR_RTP_PORTS') return reply(503, 'No RTP Ports', 'rtp-ports', { 'Retry-After': String(this.o.retryAfterSeconds ?? 30) });
       throw err;
     }
     const pending = this.#pending.get(req.callId);
     if (pending?.cancelled) {
       for (const p of pairs) this.d.pool.release(p);
       this.d.metrics.cancelled.inc();
-      return reply(487, 'Request Terminated');
+      return reply(487, 'Request Terminated', 'cancelled');
     }
     this.#awaiting.set(req.callId, { kind: 'initial', req, meta, pairs });
     const sdp = delayedOffer(labels.map((label, i) => ({ label, port: pairs[i].port })), addr, Math.floor(Math.random() * 1e9), 0);
@@ -349,11 +351,11 @@ export class SrsCore {
       const retry = String(this.o.retryAfterSeconds ?? 30);
       if (err instanceof OfferCancelledError) {
         this.d.metrics.cancelled.inc();
-        return reply(487, 'Request Terminated');
+        return reply(487, 'Request Terminated', 'cancelled');
       }
-      if (code === 'EARSHOT_ERR_CALL_LIMIT') return reply(503, 'Call Limit Reached', { 'Retry-After': retry });
-      if (code === 'EARSHOT_ERR_RTP_PORTS') return reply(503, 'No RTP Ports', { 'Retry-After': retry });
-      if (err instanceof NothingDecodableError) return reply(488, 'Not Acceptable Here');
+      if (code === 'EARSHOT_ERR_CALL_LIMIT') return reply(503, 'Call Limit Reached', 'call-limit', { 'Retry-After': retry });
+      if (code === 'EARSHOT_ERR_RTP_PORTS') return reply(503, 'No RTP Ports', 'rtp-ports', { 'Retry-After': retry });
+      if (err instanceof NothingDecodableError) return reply(488, 'Not Acceptable Here', 'nothing-decodable');
       throw err;
     }
   }

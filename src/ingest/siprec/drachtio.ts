@@ -5,6 +5,7 @@
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { firstInterfaceAddress, type SipFront } from '../sip/front.js';
+import type { SipTrace } from '../sip/trace.js';
 import type { SrsCore } from './core.js';
 import { methodLabel, type IngestMetrics } from './metrics.js';
 
@@ -13,6 +14,9 @@ export interface SrfReq {
   method: string;
   body?: string;
   source_address?: string;
+  source_port?: number;
+  /** The request as drachtio-server received it (debug log only). */
+  raw?: string;
   get(name: string): string | undefined;
   on(event: 'cancel', fn: () => void): unknown;
 }
@@ -38,15 +42,20 @@ const ACCEPT = 'application/sdp, application/rs-metadata+xml, application/rs-met
 const tagOf = (v: string | undefined) => /;\s*tag=([^;>\s]+)/i.exec((v ?? '').replace(/<[^>]*>/g, ''))?.[1];
 
 /** Request handlers for srf, separate from the connection so they can be tested at the boundary. */
-export function drachtioHandlers(core: SrsCore, metrics: IngestMetrics, localAddress: string) {
-  const answer = (res: SrfRes, status: number, reason: string, headers: Record<string, string> = {}, body?: string, onAck?: (ack: SrfReq) => void) => {
+export function drachtioHandlers(core: SrsCore, metrics: IngestMetrics, localAddress: string, trace?: SipTrace) {
+  // The SIP log's lines; the wire (and HEP) is drachtio-server's: its own capture-server setting.
+  const remote = (req: SrfReq) => ({ address: req.source_address ?? '', port: req.source_port ?? 5060 });
+  const received = (req: SrfReq) => trace?.record({ dir: 'in', sipCallId: req.get('Call-ID') ?? '', method: req.method, transport: 'drachtio', remote: remote(req), raw: req.raw });
+  const answer = (req: SrfReq, res: SrfRes, status: number, reason: string, headers: Record<string, string> = {}, body?: string, onAck?: (ack: SrfReq) => void, why?: string) => {
     metrics.sipResponses.inc({ code: String(status) });
+    trace?.record({ dir: 'out', sipCallId: req.get('Call-ID') ?? '', method: req.method, status, reason, why, transport: 'drachtio', remote: remote(req) });
     if (onAck) res.send(status, reason, { headers, ...(body ? { body } : {}) }, () => {}, onAck);
     else res.send(status, reason, { headers, ...(body ? { body } : {}) });
   };
   return {
     async invite(req: SrfReq, res: SrfRes): Promise<void> {
       metrics.sipRequests.inc({ method: 'INVITE' });
+      received(req);
       const callId = req.get('Call-ID') ?? '';
       let cancelled = false;
       req.on('cancel', () => {
@@ -66,6 +75,7 @@ export function drachtioHandlers(core: SrsCore, metrics: IngestMetrics, localAdd
       // Delayed offer: srf hands us the ACK (with the SRC's answer; parsed from ack.body, like the INVITE's).
       const onAck = r.offer
         ? (ack: SrfReq) => {
+            received(ack);
             void core.ack(callId, ack.get('Content-Type'), ack.body ?? '').then((ok) => {
               if (!ok) metrics.badInput('sip', 'delayed-offer-failed');
             });
@@ -73,27 +83,29 @@ export function drachtioHandlers(core: SrsCore, metrics: IngestMetrics, localAdd
         : undefined;
       // Same headers as the embedded front; drachtio-server writes its own Contact, so the RFC 7866
       // +sip.srs tag is set through drachtio's contact configuration (docs/sbc.md).
-      if (r.status >= 200 && r.status < 300) answer(res, r.status, r.reason, { ...r.headers, 'Content-Type': 'application/sdp', Allow: ALLOW, Supported: 'siprec' }, r.sdp, onAck);
-      else answer(res, r.status, r.reason, r.headers);
+      if (r.status >= 200 && r.status < 300) answer(req, res, r.status, r.reason, { ...r.headers, 'Content-Type': 'application/sdp', Allow: ALLOW, Supported: 'siprec' }, r.sdp, onAck);
+      else answer(req, res, r.status, r.reason, r.headers, undefined, undefined, r.why);
     },
     bye(req: SrfReq, res: SrfRes): void {
       metrics.sipRequests.inc({ method: 'BYE' });
-      if (core.bye(req.get('Call-ID') ?? '')) answer(res, 200, 'OK');
-      else answer(res, 481, 'Call/Transaction Does Not Exist');
+      received(req);
+      if (core.bye(req.get('Call-ID') ?? '')) answer(req, res, 200, 'OK');
+      else answer(req, res, 481, 'Call/Transaction Does Not Exist', {}, undefined, undefined, 'no-dialog');
     },
     options(req: SrfReq, res: SrfRes): void {
       metrics.sipRequests.inc({ method: methodLabel(req.method) });
-      if (!core.admits(req.source_address ?? '')) return answer(res, 403, 'Forbidden');
-      if (core.atCapacity()) return answer(res, 503, 'Service Unavailable', { 'Retry-After': String(core.retryAfterSeconds) });
-      answer(res, 200, 'OK', { Allow: ALLOW, Accept: ACCEPT, Supported: 'siprec' });
+      received(req);
+      if (!core.admits(req.source_address ?? '')) return answer(req, res, 403, 'Forbidden', {}, undefined, undefined, 'forbidden-source');
+      if (core.atCapacity()) return answer(req, res, 503, 'Service Unavailable', { 'Retry-After': String(core.retryAfterSeconds) }, undefined, undefined, 'at-capacity');
+      answer(req, res, 200, 'OK', { Allow: ALLOW, Accept: ACCEPT, Supported: 'siprec' });
     },
   };
 }
 
-export function startDrachtioFront(d: { core: SrsCore; log: Logger; metrics: IngestMetrics }, o: DrachtioOptions): SipFront {
+export function startDrachtioFront(d: { core: SrsCore; log: Logger; metrics: IngestMetrics; trace?: SipTrace }, o: DrachtioOptions): SipFront {
   const { core, log, metrics } = d;
   const srf = new Srf();
-  const h = drachtioHandlers(core, metrics, o.localAddress || firstInterfaceAddress());
+  const h = drachtioHandlers(core, metrics, o.localAddress || firstInterfaceAddress(), d.trace);
   const safe = (fn: (req: SrfReq, res: SrfRes) => unknown) => (req: unknown, res: unknown) => {
     Promise.resolve(fn(req as SrfReq, res as SrfRes)).catch((err: unknown) => log.error({ err }, 'drachtio request failed'));
   };

@@ -3,6 +3,8 @@
 import type { Deps } from '../../deps.js';
 import { PortPool } from '../rtp/port-pool.js';
 import { startEmbeddedFront, type SipFront } from '../sip/front.js';
+import { HepSender } from '../sip/hep.js';
+import { SipTrace, type SipLogSink } from '../sip/trace.js';
 import { SrsCore } from './core.js';
 import { startDrachtioFront } from './drachtio.js';
 import { createIngestMetrics } from './metrics.js';
@@ -24,7 +26,7 @@ export interface SiprecOptions {
   atCapacity?: () => boolean;
 }
 
-export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bus' | 'calls' | 'metrics'>, opts: SiprecOptions = {}): Promise<SiprecIngest> {
+export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bus' | 'calls' | 'metrics'> & { store?: { repos: { sipLog: SipLogSink } } }, opts: SiprecOptions = {}): Promise<SiprecIngest> {
   const { config } = deps;
   const log = deps.log.child({ stage: 'siprec' });
   const metrics = createIngestMetrics(deps.metrics);
@@ -45,12 +47,16 @@ export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bu
     },
   );
   if (opts.atCapacity) core.atCapacity = opts.atCapacity;
+  const hepCfg = config.sip.hep;
+  const hep = hepCfg.enabled ? new HepSender({ address: hepCfg.address, port: hepCfg.port, id: hepCfg.id, password: hepCfg.password || undefined }, (reason) => metrics.hepErrors.inc({ reason })) : undefined;
+  // One SIP log for both fronts: log lines, the store's sip_log rows, HEP copies.
+  const trace = new SipTrace({ log: log.child({ stage: 'sip' }), metrics, sink: deps.store?.repos.sipLog, hep, callIdOf: (id) => core.session(id)?.callId || undefined });
   let front: SipFront | undefined;
   try {
     if (config.sip.front === 'embedded') {
       const tcp = config.sip.tcp;
       front = await startEmbeddedFront(
-        { core, log, metrics },
+        { core, log, metrics, trace },
         {
           host: config.sip.host,
           port: config.sip.port,
@@ -63,10 +69,11 @@ export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bu
         },
       );
     } else if (config.sip.front === 'drachtio') {
-      front = startDrachtioFront({ core, log, metrics }, { ...config.sip.drachtio, localAddress: config.rtp.advertise || (config.rtp.host !== '0.0.0.0' && config.rtp.host !== '::' ? config.rtp.host : '') });
+      front = startDrachtioFront({ core, log, metrics, trace }, { ...config.sip.drachtio, localAddress: config.rtp.advertise || (config.rtp.host !== '0.0.0.0' && config.rtp.host !== '::' ? config.rtp.host : '') });
     }
   } catch (err) {
     core.close();
+    await trace.close();
     throw err;
   }
   const sources = config.sip.allow.length ? `the local host and ${config.sip.allow.length} sip.allow entries` : 'the local host only (127.0.0.1, ::1): list your SBCs in sip.allow to open it';
@@ -80,6 +87,7 @@ export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bu
       (closing ??= (async () => {
         await front?.close();
         core.close();
+        await trace.close();
       })()),
   };
 }

@@ -43,6 +43,8 @@ interface LegMedia {
   reported: { packets: number; lost: number };
   /** When the stream started (or resumed) flowing: the inactivity clock's start before any packet. */
   since: number;
+  /** For `calls show`: latched to a source other than the SDP's, packets dropped from other sources. */
+  source: { latched: boolean; foreign: number };
   /** SRTP leg: our answer key (memory only) and the context keyed by the SRC's offer. */
   srtp?: { key: SrtpKey; offered: CryptoOffer; rx: SrtpReceiver; authFailures: number };
 }
@@ -239,15 +241,20 @@ export class RecordingSession {
       },
       this.d.jitterMs,
     );
+    const source = { latched: false, foreign: 0 };
     const receiver = new RtpReceiver(pair, stream, o.addr, {
       foreign: () => {
+        source.foreign++;
         metrics.rtpDropped.inc({ reason: 'unexpected-source' });
         metrics.badInput('rtp', 'unexpected-source');
       },
       rtcp: () => {},
-      latched: () => metrics.rtpLatched.inc(),
+      latched: () => {
+        source.latched = true;
+        metrics.rtpLatched.inc();
+      },
     }, undefined, this.d.latch && { ...this.d.latch, payloadTypes: new Set([o.codec!.pt, ...(o.dtmf ? [o.dtmf.pt] : [])]) });
-    const media: LegMedia = { leg, offer: o, pair, receiver, stream, decoders, map, reported: { packets: 0, lost: 0 }, since: Date.now() };
+    const media: LegMedia = { leg, offer: o, pair, receiver, stream, decoders, map, reported: { packets: 0, lost: 0 }, since: Date.now(), source };
     this.#keySrtp(media, o);
     return media;
   }
@@ -330,7 +337,7 @@ export class RecordingSession {
     const codec = m.offer.codec?.name ?? 'PCMU';
     const lossPct = q.expected > 0 ? ((q.lost + q.late) / q.expected) * 100 : 0;
     const mos = estimateMos(codec, lossPct, this.d.jitterMs + 20 + 2 * q.jitterMs);
-    const stats = { packets: q.packets, lost: q.lost, duplicates: q.duplicates, late: q.late, jitterMs: round2(q.jitterMs), mos: round2(mos), ...(m.srtp ? { srtpAuthFailures: m.srtp.authFailures } : {}) };
+    const stats = { packets: q.packets, lost: q.lost, duplicates: q.duplicates, late: q.late, jitterMs: round2(q.jitterMs), mos: round2(mos), latching: this.d.latch?.mode ?? 'strict', latched: m.source.latched, foreignDropped: m.source.foreign, ...(m.srtp ? { srtpAuthFailures: m.srtp.authFailures } : {}) };
     const { metrics } = this.d;
     metrics.rtpPackets.inc({ ingest: 'siprec' }, q.packets - m.reported.packets);
     metrics.rtpLost.inc({ ingest: 'siprec' }, Math.max(0, q.lost - m.reported.lost));

@@ -8,6 +8,7 @@ import { KpiRepo } from './kpi.js';
 import { KpiRollupsRepo } from './kpi-rollups.js';
 import { RecordingsRepo } from './recordings.js';
 import { RiskRepo } from './risk.js';
+import { SipLogRepo } from './sip-log.js';
 import { SurveysRepo } from './surveys.js';
 import { SyncRepo } from './sync.js';
 import { SyncBatchRepo } from './sync-batch.js';
@@ -23,10 +24,13 @@ import { WebhookOutboxRepo } from './webhook-outbox.js';
 export function createRepos(db: Database.Database) {
   return { alarms: new AlarmsRepo(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), syncBatch: SyncBatchRepo.for(db), syncOutbox: SyncOutboxRepo.for(db), recordings: new RecordingsRepo(db), conversations: new ConversationsRepo(db),
     // The KPI stage's rollups, surveys/NPS and customer risk (statements prepared on first use).
-    kpiRollups: KpiRollupsRepo.for(db), surveys: SurveysRepo.for(db), risk: RiskRepo.for(db) };
+    kpiRollups: KpiRollupsRepo.for(db), surveys: SurveysRepo.for(db), risk: RiskRepo.for(db),
+    // Each dialog's SIP history (both fronts), for `earshot calls show`.
+    sipLog: new SipLogRepo(db) };
 }
 
 export type Repos = ReturnType<typeof createRepos>;
 export { KpiRollupsRepo, RiskRepo, SurveysRepo, SyncCollectorRepo };
-export { AlarmsRepo, CasesRepo, CoachingRepo, ConversationsRepo, DemoRepo, KpiRepo, RecordingsRepo, SyncBatchRepo, SyncOutboxRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
+export { AlarmsRepo, CasesRepo, CoachingRepo, ConversationsRepo, DemoRepo, KpiRepo, RecordingsRepo, SipLogRepo, SyncBatchRepo, SyncOutboxRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
 export type { Party, StoredMessage } from './conversations.js';
+export { SIP_LOG_MAX_PER_DIALOG, type SipLogEntry, type SipLogRow } from './sip-log.js';

@@ -1,5 +1,5 @@
 // Shared set-up for SIPREC tests: a real ingest on ephemeral ports with its own registry and bus.
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { PipelineBus } from '../../../src/call/events.js';
 import { CallRegistry } from '../../../src/call/registry.js';
 import type { AudioChunk, CallEvent, LegInfo, LegStats } from '../../../src/call/types.js';
@@ -27,7 +27,7 @@ export function testConfig(patch: (c: Config) => void = () => {}): Config {
   return c;
 }
 
-export async function startIngest(t: { teardown(fn: () => unknown): void }, patch?: (c: Config) => void, maxCalls = 10, opts: SiprecOptions = {}): Promise<Harness> {
+export async function startIngest(t: { teardown(fn: () => unknown): void }, patch?: (c: Config) => void, maxCalls = 10, opts: SiprecOptions = {}, log: Logger = pino({ level: 'silent' })): Promise<Harness> {
   const config = testConfig(patch);
   const bus = new PipelineBus();
   const calls = new CallRegistry(bus, maxCalls);
@@ -42,7 +42,7 @@ export async function startIngest(t: { teardown(fn: () => unknown): void }, patc
   bus.on('call.event', (e) => h.events.push(e));
   bus.on('leg.stats', (s) => h.stats.set(s.legId, s.stats));
   bus.on('call.ended', (e) => h.ended.push(e.callId));
-  h.ingest = await createSiprecIngest({ config, log: pino({ level: 'silent' }), bus, calls, metrics }, opts);
+  h.ingest = await createSiprecIngest({ config, log, bus, calls, metrics }, opts);
   t.teardown(() => h.ingest.close());
   return h;
 }
