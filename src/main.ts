@@ -23,6 +23,7 @@ import { forkRoutes, createAudioSocketServer, ForkGate, type AudioSocketServer }
 import { createSiprecIngest, type SiprecIngest } from './ingest/siprec/index.js';
 import { ingestStatus } from './ingest/status.js';
 import { startDemoLoop } from './ingest/import/demo.js';
+import { startDemoChats } from './ingest/conversations/demo.js';
 import { createSync } from './sync/index.js';
 import { createRetentionJob } from './store/retention.js';
 import { createRecordings, type RecordingsStage } from './recordings/index.js';
@@ -220,6 +221,16 @@ export async function startAppliance(config: Config, opts: ApplianceOptions = {}
   await app.register(careRoutes({ store, cases: p.care.cases, metrics, clock: opts.clock, answerWindowDays: config.surveys.answerWindowDays }), { prefix: '/api/v1' });
   await app.register(ruleRoutes({ config, store, metrics, log, onRulesChanged: (s) => p.analysis.reloadRules(s), onAlarmRulesChanged: (r) => alarms.reloadRules(r) }), { prefix: '/api/v1' });
   if (opts.routes) await opts.routes(app, p);
+  const demoOn = opts.demo || config.demo.enabled;
+  // A month of history so every dashboard has data at once (first start only; `earshot demo purge`
+  // removes it). Before the report scheduler: its catch-up writes the day, week and month reports over it.
+  if (demoOn && config.demo.backfillDays > 0) {
+    try {
+      backfillDemo({ store, config, log, metrics }, { days: config.demo.backfillDays });
+    } catch (err) {
+      log.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'demo history not written');
+    }
+  }
   const reports = createReportScheduler({ store, log, consoleUrl: config.http.publicUrl || undefined });
   // Live messages need an ingest key listing protocol `messages`; imports and reads a console session.
   await app.register(p.conversations.routes());
@@ -234,18 +245,10 @@ export async function startAppliance(config: Config, opts: ApplianceOptions = {}
     if (s.state === 'closed' || s.state === 'local-only' || s.state === 'down') log.warn({ front, state: s.state, how: s.how }, `ingest ${s.state}: ${s.detail}`);
   }
 
-  const demoOn = opts.demo || config.demo.enabled;
-  // A month of history so every dashboard has data at once (first start only; `earshot demo purge` removes it).
-  if (demoOn && config.demo.backfillDays > 0) {
-    try {
-      backfillDemo({ store, config, log, metrics }, { days: config.demo.backfillDays });
-    } catch (err) {
-      log.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'demo history not written');
-    }
-  }
   const demo = demoOn
-    ? startDemoLoop({ log, bus, calls, metrics, speech, imports: storeImportLedger(store) }, config.demo)
+    ? startDemoLoop({ log, bus, calls, metrics, speech, imports: storeImportLedger(store) }, config.demo, { renderDir: join(config.dataDir, 'demo-calls') })
     : undefined;
+  const demoChats = demoOn ? startDemoChats(p.conversations.engine, log.child({ stage: 'demo' })) : undefined;
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -253,6 +256,7 @@ export async function startAppliance(config: Config, opts: ApplianceOptions = {}
       log.info('shutting down: no new calls; ending calls in flight');
       await siprec?.close();
       await audioSocket?.close();
+      demoChats?.stop();
       await demo?.stop();
       reports.close();
       await app.close();
