@@ -99,7 +99,7 @@ export function startDemoChats(engine: ConversationEngine, log: Logger, opts: { 
     };
     line(0);
   };
-  for (let i = 0; i < lanes; i++) later(2000 + i * 3000, () => chat(i));
+  for (let i = 0; i < lanes; i++) later(lineMs / 2 + i * lineMs, () => chat(i));
   log.info({ lanes }, 'demo chats started');
   return {
     stop() {
