@@ -23,6 +23,7 @@ import { forkRoutes, createAudioSocketServer, ForkGate, type AudioSocketServer }
 import { createSiprecIngest, type SiprecIngest } from './ingest/siprec/index.js';
 import { ingestStatus } from './ingest/status.js';
 import { startDemoLoop } from './ingest/import/demo.js';
+import { startDemoChats } from './ingest/conversations/demo.js';
 import { createSync } from './sync/index.js';
 import { createRetentionJob } from './store/retention.js';
 import { createRecordings, type RecordingsStage } from './recordings/index.js';
@@ -69,7 +70,13 @@ export interface Pipeline {
 export async function createPipeline(
   config: Config,
   log: Logger = createLogger(config.log.level),
-  opts: { now?: () => number; sweepMs?: number; speech?: (d: { bus: PipelineBus; metrics: Metrics }) => Promise<SpeechStage> } = {},
+  opts: {
+    now?: () => number;
+    sweepMs?: number;
+    speech?: (d: { bus: PipelineBus; metrics: Metrics }) => Promise<SpeechStage>;
+    /** Tests: the alarm and care stages' clock (cooldowns, SLAs, the outbox), so an SLA can pass without waiting a day. */
+    clock?: () => number;
+  } = {},
 ): Promise<Pipeline> {
   mkdirSync(config.dataDir, { recursive: true });
   const metrics = createMetrics();
@@ -115,9 +122,9 @@ export async function createPipeline(
   }
   // Analysis is created first so its call.ended handler (final intents, QA) runs before kpi's.
   const kpi = createKpi({ config, log, bus, store, metrics, summaryExtra: (id) => ({ qa: analysis.callSummary(id)?.qa }) });
-  const alarms = await createAlarms({ config, log, bus, store, metrics, rulesPath: config.alarms.rulesDir, consoleUrl: config.http.publicUrl || undefined });
+  const alarms = await createAlarms({ config, log, bus, store, metrics, rulesPath: config.alarms.rulesDir, consoleUrl: config.http.publicUrl || undefined, clock: opts.clock });
   // After kpi: its call.ended handler has stored the summary the survey triggers read.
-  const care = createCare({ config, log, bus, store, metrics, alarmRules: () => alarms.rules() });
+  const care = createCare({ config, log, bus, store, metrics, alarmRules: () => alarms.rules(), clock: opts.clock });
   // Both only read the store and run on timers (sync only when enabled).
   const sync = createSync({ config, log, store, metrics });
   const retention = createRetentionJob({ config, log, store, metrics });
@@ -175,6 +182,8 @@ export interface ApplianceOptions {
   /** Tests: the conversations' idle clock and sweep period. */
   now?: () => number;
   sweepMs?: number;
+  /** Tests: the alarm and care stages' clock, also for survey answers and the care routes. */
+  clock?: () => number;
   /** Cluster: the site is full; SIP OPTIONS answers 503. */
   atCapacity?: () => boolean;
   /** Cluster: more routes behind the session guard (/api/v1/cluster/nodes). */
@@ -183,7 +192,7 @@ export interface ApplianceOptions {
 
 export async function startAppliance(config: Config, opts: ApplianceOptions = {}): Promise<Appliance> {
   const log = opts.log ?? createLogger(config.log.level);
-  const p = await createPipeline(config, log, { now: opts.now, sweepMs: opts.sweepMs, speech: opts.speech });
+  const p = await createPipeline(config, log, { now: opts.now, sweepMs: opts.sweepMs, speech: opts.speech, clock: opts.clock });
   const ingest = opts.ingest ?? true;
   const { bus, calls, metrics, store, speech, alarms } = p;
   // One set of ingest keys and connection caps for every fork protocol (keys resolved here: a bad
@@ -210,10 +219,20 @@ export async function startAppliance(config: Config, opts: ApplianceOptions = {}
     }),
   });
   // Behind the same session guard as every /api/v1 route.
-  await app.register(surveyRoutes({ store, metrics, config, onSurvey: (s) => p.care.onSurvey(s) }), { prefix: '/api/v1' });
-  await app.register(careRoutes({ store, cases: p.care.cases, metrics, answerWindowDays: config.surveys.answerWindowDays }), { prefix: '/api/v1' });
+  await app.register(surveyRoutes({ store, metrics, config, clock: opts.clock, onSurvey: (s) => p.care.onSurvey(s) }), { prefix: '/api/v1' });
+  await app.register(careRoutes({ store, cases: p.care.cases, metrics, clock: opts.clock, answerWindowDays: config.surveys.answerWindowDays }), { prefix: '/api/v1' });
   await app.register(ruleRoutes({ config, store, metrics, log, onRulesChanged: (s) => p.analysis.reloadRules(s), onAlarmRulesChanged: (r) => alarms.reloadRules(r) }), { prefix: '/api/v1' });
   if (opts.routes) await opts.routes(app, p);
+  const demoOn = opts.demo || config.demo.enabled;
+  // A month of history so every dashboard has data at once (first start only; `earshot demo purge`
+  // removes it). Before the report scheduler: its catch-up writes the day, week and month reports over it.
+  if (demoOn && config.demo.backfillDays > 0) {
+    try {
+      backfillDemo({ store, config, log, metrics }, { days: config.demo.backfillDays });
+    } catch (err) {
+      log.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'demo history not written');
+    }
+  }
   const reports = createReportScheduler({ store, log, consoleUrl: config.http.publicUrl || undefined });
   // Live messages need an ingest key listing protocol `messages`; imports and reads a console session.
   await app.register(p.conversations.routes());
@@ -228,18 +247,10 @@ export async function startAppliance(config: Config, opts: ApplianceOptions = {}
     if (s.state === 'closed' || s.state === 'local-only' || s.state === 'down') log.warn({ front, state: s.state, how: s.how }, `ingest ${s.state}: ${s.detail}`);
   }
 
-  const demoOn = opts.demo || config.demo.enabled;
-  // A month of history so every dashboard has data at once (first start only; `earshot demo purge` removes it).
-  if (demoOn && config.demo.backfillDays > 0) {
-    try {
-      backfillDemo({ store, config, log, metrics }, { days: config.demo.backfillDays });
-    } catch (err) {
-      log.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'demo history not written');
-    }
-  }
   const demo = demoOn
-    ? startDemoLoop({ log, bus, calls, metrics, speech, imports: storeImportLedger(store) }, config.demo)
+    ? startDemoLoop({ log, bus, calls, metrics, speech, imports: storeImportLedger(store) }, config.demo, { renderDir: join(config.dataDir, 'demo-calls') })
     : undefined;
+  const demoChats = demoOn ? startDemoChats(p.conversations.engine, log.child({ stage: 'demo' })) : undefined;
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -247,6 +258,7 @@ export async function startAppliance(config: Config, opts: ApplianceOptions = {}
       log.info('shutting down: no new calls; ending calls in flight');
       await siprec?.close();
       await audioSocket?.close();
+      demoChats?.stop();
       await demo?.stop();
       reports.close();
       await app.close();

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { redact } from '../analysis/redact/index.js';
 import { EarshotError } from '../errors.js';
 import { detractorRootCause, highRiskCustomers } from '../kpi/index.js';
 import type { CaseOrigin, CaseRow, CaseState, CasesRepo } from '../store/repos/cases.js';
@@ -105,15 +106,24 @@ export class CaseService {
     if (opts.outcome !== undefined && !LABEL.test(opts.outcome)) throw bad('outcome must be a label (letters, digits, _ . : -)');
     // Control characters (other than tab and newline) are refused: notes are shown as text.
     if (opts.note !== undefined && (opts.note.length > MAX_NOTE || [...opts.note].some((ch) => { const c = ch.charCodeAt(0); return c < 32 && c !== 9 && c !== 10; }))) throw bad(`a note is at most ${MAX_NOTE} characters of text`);
+    // Supervisors type what the customer told them: card numbers, phones, IDs and e-mails are taken
+    // out before the note is stored, with the same redactor as transcripts.
+    const note = opts.note === undefined ? undefined : this.#redact(opts.note);
     const now = this.d.now();
-    if (!this.#repo.transition(id, c.state, to, now, opts.outcome, opts.note)) throw new EarshotError('EARSHOT_ERR_CASE_TRANSITION', `the case moved on meanwhile`);
+    if (!this.#repo.transition(id, c.state, to, now, opts.outcome, note)) throw new EarshotError('EARSHOT_ERR_CASE_TRANSITION', `the case moved on meanwhile`);
     const row = this.get(id);
     // The note may be free text: the audit names that one was written, not what it says.
-    this.d.store.audit(by, `case.${to}`, String(id), [row.outcome, opts.note ? 'note' : ''].filter(Boolean).join(' ') || undefined);
+    this.d.store.audit(by, `case.${to}`, String(id), [row.outcome, note ? 'note' : ''].filter(Boolean).join(' ') || undefined);
     this.d.metrics.transitions.inc({ to });
     this.d.webhooks.enqueue('case.updated', `case:${id}`, to, casePayload(row), now, now, id);
     if (to === 'resolved' || to === 'closed') this.d.triggers.followUp(row);
     return row;
+  }
+
+  #redact(note: string): string {
+    const r = redact(note);
+    for (const type of r.types) this.d.metrics.noteRedactions.inc({ type: type.toLowerCase() });
+    return r.text;
   }
 
   assign(id: number, by: string, to: { team?: string; assignee?: string | null }): CaseRow {

@@ -7,6 +7,7 @@ export interface CareMetrics {
   escalated: Counter;
   skipped: Counter<'reason'>;
   surveys: Counter<'result'>;
+  noteRedactions: Counter<'type'>;
 }
 
 /** Reused when a second service shares the registry (restarts in tests). */
@@ -19,5 +20,6 @@ export function careMetrics(reg: Registry): CareMetrics {
     escalated: counter('earshot_care_cases_escalated_total', 'Care cases escalated past their SLA'),
     skipped: counter('earshot_care_skipped_total', 'Case or survey triggers not acted on, by reason', ['reason']),
     surveys: counter('earshot_survey_requests_total', 'Post-contact survey decisions after finished calls, by result', ['result']),
+    noteRedactions: counter('earshot_care_note_redactions_total', 'Personal data taken out of case notes before they were stored, by type (card, phone, ID, e-mail...)', ['type']),
   };
 }

@@ -164,3 +164,26 @@ t.test('churn seeds: contact frequency halved, or a competitor named twice, ente
   t.equal(e.care.tick().opened, 2, 'both open a care case');
   t.same(e.store.repos.cases.list({ now: e.clock.now, limit: 10 }).map((c) => `${c.customerHash}:${c.reason}`).sort(), ['cust-fading:contact-drop', 'cust-shopping:competitor']);
 });
+
+t.test('case notes: card numbers, phones, IDs and e-mails a supervisor types are redacted before they are stored', async (t) => {
+  const e = await careEnv(t);
+  const api = await serveApi(t, e);
+  const c = (await api.supervisor.post('/cases', { customerHash: 'cust-pii', reason: 'callback' })).body.case;
+  const typed = 'Called back on +1 (555) 010-2233, refunded to card 4532 0151 1283 0366. Her mail is jane.doe@example.com. 客户电话 13812345678';
+  const r = await api.supervisor.post(`/cases/${c.id}/transition`, { to: 'contacted', note: typed });
+  t.equal(r.status, 200);
+  const stored = e.store.db.prepare('SELECT notes FROM cases WHERE id = ?').pluck().get(c.id) as string;
+  for (const secret of ['010-2233', '555', '4532', '0366', 'jane.doe', 'example.com', '13812345678']) t.notOk(stored.includes(secret), `${secret} is not stored`);
+  t.match(stored, /Called back on \[PHONE\], refunded to card \[CARD\]\. Her mail is \[EMAIL\]\. 客户电话 \[PHONE\]/u, 'the rest of the note is kept as typed');
+  t.equal(r.body.case.notes, stored, 'the answer shows what was stored');
+  // A second note is appended, also redacted; the audit never carries the text.
+  await api.supervisor.post(`/cases/${c.id}/transition`, { to: 'resolved', outcome: 'refunded', note: 'confirmed by sms to 07700 900123, her ID is 11010519491231002X' });
+  const both = e.store.db.prepare('SELECT notes FROM cases WHERE id = ?').pluck().get(c.id) as string;
+  t.match(both, /\n/u);
+  t.notOk(both.includes('900123') || both.includes('1101051949'), 'the appended note too');
+  t.match(both.split('\n')[1], /to \[DIGITS\], her ID is \[ID\]/u, 'a number without a phone cue is still taken out');
+  const audit = e.store.db.prepare("SELECT group_concat(COALESCE(detail, ''), '|') FROM audit_log").pluck().get() as string;
+  t.notOk(/4532|2233|jane|900123/u.test(audit), 'no note text in the audit log');
+  for (const type of ['card', 'email', 'id']) t.equal(await counterValue(e.metrics, 'earshot_care_note_redactions_total', { type }), 1, type);
+  t.ok((await counterValue(e.metrics, 'earshot_care_note_redactions_total', { type: 'phone' })) >= 2, 'counted by type');
+});

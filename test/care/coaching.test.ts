@@ -102,3 +102,78 @@ t.test('per agent: categories and QA items pulling the agent down, with examples
   t.equal((await api.viewer.get('/coaching/best-phrases')).status, 403, 'coaching quotes transcripts: supervisors only');
   t.equal(e.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'view.coaching'").pluck().get(), 2, 'audited');
 });
+
+// A harder known answer: 20 agents (top decile = 2), drawn with noise. Only the two best agents say
+// A or B after a complaint (not on every call) and C at closing. Distractors that must not be named:
+// lines everyone says; one weak agent's own stock line said on every call after a complaint; a
+// closing line the best agents share with almost half the others; the second-best agents' phrase.
+const A = 'i hear you and that is not okay';
+const B = 'let me make this right for you today';
+const C = 'it was a real pleasure helping you';
+const EVERYONE = ['let me check that for you', 'one moment please', 'thank you for calling', 'i see what you mean'];
+const WEAK_STOCK = 'as per our terms and conditions';
+const SHARED_CLOSE = 'have a wonderful evening';
+const SECOND = 'i will note that on your file';
+
+t.test('coaching names exactly the phrases only the top-decile agents use, in their situation', async (t) => {
+  const e = await careEnv(t, { surveys: { quietFrom: 0, quietTo: 0, triggers: [] } });
+  const rnd = mulberry32(2026);
+  const pick = (xs: string[]) => xs[Math.floor(rnd() * xs.length)];
+  // Names do not follow quality (no alphabetical artefact): the best are agent-m and agent-d.
+  const names = ['m', 'd', 'k', 's', 'a', 'q', 'f', 'b', 'r', 't', 'c', 'h', 'l', 'p', 'e', 'g', 'j', 'n', 'o', 'i'].map((x) => `agent-${x}`);
+  for (let rank = 0; rank < names.length; rank++) {
+    const agentId = names[rank];
+    const top = rank < 2;
+    const second = rank === 2 || rank === 3;
+    for (let i = 0; i < 10; i++) {
+      const afterComplaint = top && rnd() < 0.85 ? pick([A, B]) : rank === 12 ? WEAK_STOCK : second && rnd() < 0.7 ? SECOND : pick(EVERYONE);
+      const closing = [pick(EVERYONE)];
+      if (top && rnd() < 0.8) closing.push(C);
+      else if ((top || rank % 2 === 1) && rnd() < 0.9) closing.push(SHARED_CLOSE);
+      else closing.push('thank you for calling');
+      // Outcomes make the ranking: the best agents' customers end happy and answer 9-10.
+      const good = top || (second ? i % 5 !== 0 : rnd() < 0.45);
+      const id = playCall(e, {
+        agentId, customerHash: `c-${rank}-${i}`,
+        turns: [
+          { role: 'customer', text: 'you charged me twice and nobody called me back', sentiment: -0.6, categories: ['complaint'] },
+          { role: 'agent', text: afterComplaint },
+          { role: 'agent', text: pick(EVERYONE) },
+          { role: 'customer', text: 'okay', sentiment: 0.1 },
+          { role: 'agent', text: closing[0] },
+          { role: 'agent', text: closing[1] },
+          { role: 'customer', text: good ? 'thanks that is sorted' : 'whatever', sentiment: good ? 0.6 : -0.5 },
+        ],
+      });
+      const score = top ? 9 + Math.floor(rnd() * 2) : second ? 7 + Math.floor(rnd() * 2) : Math.floor(rnd() * 8);
+      e.store.db.prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, 'nps', ?, ?)").run(id, `c-${rank}-${i}`, score, e.clock.now);
+      e.clock.now += HOUR;
+    }
+  }
+  const r = bestAgentPhrases(e.store.repos.coaching, { since: 0 });
+  t.comment(r.agents.slice(0, 5).map((a) => `${a.agentId} ${a.rank.toFixed(2)} res ${a.resolution} nps ${a.nps}`).join(' | '));
+  t.same(r.topAgents.sort(), ['agent-d', 'agent-m'], 'the top decile of 20 ranked agents: the two best');
+  const by = Object.fromEntries(r.situations.map((s) => [s.situation, s.phrases.map((p) => p.phrase)]));
+  for (const s of r.situations) t.comment(`${s.situation}: ${s.phrases.map((p) => `${p.phrase} (${p.score})`).join(' | ')}`);
+  const within = (p: string, line: string) => ` ${line} `.includes(` ${p} `);
+  const source = (p: string, lines: string[]) => lines.filter((l) => within(p, l));
+  // After a complaint: every phrase named is a piece of A or B, and both are named.
+  t.ok(by['after-complaint'].length > 0);
+  t.same(by['after-complaint'].filter((p) => source(p, [A, B]).length !== 1), [], 'each phrase belongs to exactly one of the two signature lines');
+  t.ok(by['after-complaint'].some((p) => within(p, A)), `A is named (${A})`);
+  t.ok(by['after-complaint'].some((p) => within(p, B)), `B is named (${B})`);
+  // At closing: only C.
+  t.ok(by.closing.length > 0);
+  t.same(by.closing.filter((p) => !within(p, C)), [], 'at closing: only pieces of C');
+  // The distractors are never named, in any situation.
+  const all = Object.values(by).flat();
+  for (const [what, line] of [['the weak agent\'s stock line', WEAK_STOCK], ['the closing half the others share', SHARED_CLOSE], ['the second-best agents\' phrase', SECOND], ...EVERYONE.map((l) => ['a line everyone says', l])]) {
+    t.same(all.filter((p) => within(p, line) && !within(p, A) && !within(p, B) && !within(p, C)), [], `not named: ${what}`);
+  }
+  t.same(by['before-hold'], [], 'no holds, no hold phrases');
+  // The examples quote the best agents' own utterances.
+  const ex = r.situations.find((s) => s.situation === 'after-complaint')!.phrases.flatMap((p) => p.examples);
+  const exAgents = new Set(ex.map((x) => e.store.db.prepare('SELECT agent_id FROM calls WHERE id = ?').pluck().get(x.callId)));
+  t.ok(ex.length > 0 && [...exAgents].every((a) => a === 'agent-d' || a === 'agent-m'), 'examples only from the top agents');
+  t.ok(ex.every((x) => x.text === A || x.text === B));
+});

@@ -4,6 +4,8 @@ import { careEnv, playCall } from './helpers/env.js';
 
 const TABLES = ['calls', 'legs', 'utterances', 'call_events', 'alarms', 'surveys', 'cases', 'survey_requests', 'kpi_rollups', 'call_facts', 'outbox', 'audit_log', 'demo_rows'];
 
+const resolved = [{ role: 'customer' as const, text: 'my order never came', sentiment: -0.5, categories: ['complaint'] }, { role: 'agent' as const, text: 'sent a new one' }, { role: 'customer' as const, text: 'great thanks', sentiment: 0.6 }];
+
 t.test('the demo back-fill writes a month of history; purge removes exactly it', async (t) => {
   const now = Date.UTC(2026, 11, 7, 9, 0);
   const e = await careEnv(t, {}, now - 3 * 86_400_000);
@@ -45,8 +47,12 @@ t.test('the demo back-fill writes a month of history; purge removes exactly it',
   t.equal(count("SELECT COUNT(*) FROM survey_requests WHERE customer_hash = 'cust-demo-caller'"), 0, 'no survey request for a made-up caller');
   t.equal(count('SELECT COUNT(*) FROM outbox'), before.outbox.length, 'and nothing for the webhooks');
 
+  // A demo chat (conversation id demo-chat-…): not surveyed, purged with the rest.
+  playCall(e, { agentId: 'agent-gus', customerHash: 'cust-demo-chatter', externalId: 'demo-chat-1765-1', ingest: 'conversation', turns: resolved });
+  t.equal(count("SELECT COUNT(*) FROM survey_requests WHERE customer_hash = 'cust-demo-chatter'"), 0, 'no survey request after a demo chat');
+
   const removed = purgeDemo(e.store, e.config);
-  t.equal(removed.calls, r.calls + 1, 'the back-fill and the live loop\'s calls');
+  t.equal(removed.calls, r.calls + 2, 'the back-fill, the live loop\'s call and the demo chat');
   const after = snapshot();
   for (const x of TABLES) t.same(after[x], before[x], `${x}: exactly the real rows remain`);
 });

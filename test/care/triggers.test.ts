@@ -76,3 +76,46 @@ t.test('sendTime: spans midnight or not, offsets, none when from = to', async (t
 t.test('an unknown time zone refuses to start with the key named', async (t) => {
   await t.rejects(careEnv(t, { surveys: { timeZone: 'Mars/Olympus' } }), { code: 'EARSHOT_ERR_CONFIG', message: /surveys\.timeZone/ });
 });
+
+t.test('fires once per call even when call.ended arrives twice; no request for a call still running', async (t) => {
+  const e = await careEnv(t, { surveys: { quietFrom: 0, quietTo: 0, minDaysBetween: 0 } });
+  const c1 = playCall(e, { agentId: 'a1', customerHash: 'cust-dup', turns: resolvedComplaint });
+  // A replayed end event (a retry after a restart): the per-call unique request holds.
+  e.bus.emit('call.ended', { callId: c1, state: 'ended', endedAt: e.clock.now + 20_000 });
+  e.store.flush();
+  t.equal(outbox(e).length, 1, 'one request');
+  t.equal(await counterValue(e.metrics, 'earshot_survey_requests_total', { result: 'already' }), 1, 'the repeat counted as already');
+  t.equal(e.store.db.prepare('SELECT COUNT(*) FROM survey_requests WHERE call_id = ?').pluck().get(c1), 1);
+  // With minDaysBetween 0, the same customer's next call may be asked.
+  playCall(e, { agentId: 'a1', customerHash: 'cust-dup', turns: resolvedComplaint });
+  t.equal(outbox(e).length, 2, 'minDaysBetween 0: every call');
+  const { startCall } = await import('../alarms/helpers/env.js');
+  const live = startCall(e.bus, { agentId: 'a1', customerHash: 'cust-live', startedAt: e.clock.now });
+  e.store.flush();
+  t.same(e.care.triggers.afterCall(live.callId), { requested: false, reason: 'not-ended' });
+  t.same(e.care.triggers.afterCall('no-such-call'), { requested: false, reason: 'no-call' });
+});
+
+t.test('neverAfter globs; a follow-up survey keeps quiet hours but not the repeat limit', async (t) => {
+  // 23:00 UTC, quiet hours 21-8 UTC.
+  const start = Date.UTC(2026, 10, 23, 23, 0);
+  const e = await careEnv(t, { surveys: { quietFrom: 21, quietTo: 8, minDaysBetween: 30, neverAfter: ['abus*', 'threat-*'] } }, start);
+  playCall(e, { agentId: 'a1', customerHash: 'cust-threat', turns: [...resolvedComplaint, { role: 'customer', text: 'i know where you live', categories: ['threat-violence'] }] });
+  t.equal(outbox(e).length, 0, 'a glob in neverAfter blocks the request');
+  playCall(e, { agentId: 'a1', customerHash: 'cust-fu', turns: resolvedComplaint });
+  const [first] = outbox(e);
+  t.equal(first.nextAt, Date.UTC(2026, 10, 24, 8, 0), 'the post-call request waits for 08:00');
+  // The customer's case is resolved the same night: its follow-up is sent despite the request an
+  // hour ago (case follow-ups are exempt from minDaysBetween), and also waits for 08:00.
+  const c = e.care.cases.open({ customerHash: 'cust-fu', origin: 'supervisor', reason: 'callback', by: 'sam' }).row;
+  e.clock.now += HOUR;
+  e.care.cases.transition(c.id, 'resolved', 'sam', { outcome: 'explained' });
+  const rows = outbox(e);
+  t.equal(rows.length, 2);
+  t.match(rows[1], { rule: 'case-follow-up', createdAt: start + HOUR, nextAt: Date.UTC(2026, 10, 24, 8, 0) });
+  await e.alarms.deliverWebhooks();
+  t.equal(e.rx.hits.filter((h) => h.body.event === 'survey.requested').length, 0, 'nothing sent in quiet hours');
+  e.clock.now = Date.UTC(2026, 10, 24, 8, 0);
+  await e.alarms.deliverWebhooks();
+  t.same(e.rx.hits.filter((h) => h.body.event === 'survey.requested').map((h) => h.body.survey.rule).sort(), ['case-follow-up', 'resolved-complaint']);
+});

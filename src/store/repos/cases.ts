@@ -156,7 +156,7 @@ export class CasesRepo {
        FROM g GROUP BY cased`,
     );
     this.#callFacts = db.prepare(
-      `SELECT id, customer_hash AS customerHash, agent_id AS agentId, (ingest = 'import' AND external_id LIKE 'demo-%') AS demo, queue, started_at AS startedAt, ended_at AS endedAt,
+      `SELECT id, customer_hash AS customerHash, agent_id AS agentId, (ingest IN ('import', 'conversation') AND external_id LIKE 'demo-%') AS demo, queue, started_at AS startedAt, ended_at AS endedAt,
          json_extract(summary, '$.kpi.categories') AS categories, json_extract(summary, '$.kpi.sentiment.negativeEnd') AS negativeEnd
        FROM calls WHERE id = ?`,
     );

@@ -20,7 +20,7 @@ export class DemoRepo {
     this.#demoCase = db.prepare(
       `SELECT 1 FROM cases c WHERE c.id = ? AND (EXISTS (SELECT 1 FROM demo_rows d WHERE d.tbl = 'cases' AND d.row_id = CAST(c.id AS TEXT))
          OR (EXISTS (SELECT 1 FROM calls k WHERE k.customer_hash = c.customer_hash)
-             AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.customer_hash = c.customer_hash AND NOT (k.ingest = 'import' AND k.external_id LIKE 'demo-%'))))`,
+             AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.customer_hash = c.customer_hash AND NOT (k.ingest IN ('import', 'conversation') AND k.external_id LIKE 'demo-%'))))`,
     ).pluck();
     this.#count = db.prepare('SELECT tbl, COUNT(*) AS n FROM demo_rows GROUP BY tbl');
     // Demo calls: the back-fill's (listed) and the live demo loop's replays (external id demo-…). Demo
@@ -34,7 +34,7 @@ export class DemoRepo {
     this.#fill = [
       'DELETE FROM temp.demo_calls', 'DELETE FROM temp.demo_customers', 'DELETE FROM temp.demo_cases',
       "INSERT OR IGNORE INTO temp.demo_calls SELECT row_id FROM demo_rows WHERE tbl = 'calls'",
-      "INSERT OR IGNORE INTO temp.demo_calls SELECT id FROM calls WHERE ingest = 'import' AND external_id LIKE 'demo-%'",
+      "INSERT OR IGNORE INTO temp.demo_calls SELECT id FROM calls WHERE ingest IN ('import', 'conversation') AND external_id LIKE 'demo-%'",
       `INSERT OR IGNORE INTO temp.demo_customers SELECT DISTINCT customer_hash FROM calls WHERE id IN (SELECT id FROM temp.demo_calls) AND customer_hash IS NOT NULL
          EXCEPT SELECT customer_hash FROM calls WHERE id NOT IN (SELECT id FROM temp.demo_calls) AND customer_hash IS NOT NULL`,
       "INSERT OR IGNORE INTO temp.demo_cases SELECT CAST(row_id AS INTEGER) FROM demo_rows WHERE tbl = 'cases'",

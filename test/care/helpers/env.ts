@@ -60,9 +60,9 @@ let seq = 0;
  */
 export function playCall(
   e: CareEnv,
-  o: { agentId?: string; customerHash?: string; queue?: string; externalId?: string; turns: { role: 'agent' | 'customer'; text: string; sentiment?: number; categories?: string[]; holdAfter?: boolean }[] },
+  o: { agentId?: string; customerHash?: string; queue?: string; externalId?: string; ingest?: 'import' | 'conversation'; turns: { role: 'agent' | 'customer'; text: string; sentiment?: number; categories?: string[]; holdAfter?: boolean }[] },
 ): string {
-  const c = startCall(e.bus, { agentId: o.agentId, customerHash: o.customerHash, queue: o.queue, startedAt: e.clock.now, ...(o.externalId ? { externalId: o.externalId } : {}) });
+  const c = startCall(e.bus, { agentId: o.agentId, customerHash: o.customerHash, queue: o.queue, startedAt: e.clock.now, ...(o.externalId ? { externalId: o.externalId } : {}), ...(o.ingest ? { ingest: o.ingest } : {}) });
   let t = 0;
   for (const turn of o.turns) {
     const legId = turn.role === 'agent' ? c.agent : c.customer;
