@@ -8,7 +8,7 @@ import { fitNpsModel, predictNps, type NpsFitResult } from './nps-model.js';
 import { npsReport } from './nps.js';
 import { detractorRootCause, highRiskCsv, highRiskCustomers } from './risk.js';
 import { importSurveysCsv, recordSurvey, type SurveyRow } from './surveys.js';
-import { apiErrorHandler, sendError } from '../web/errors.js';
+import { sendError } from '../error-handler.js';
 
 export interface SurveyDeps {
   store: Pick<Store, 'db' | 'repos'>;
@@ -65,8 +65,6 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
   };
 
   return async (app) => {
-    // The API's one error shape (src/web/errors.ts), also when this plugin is mounted on its own.
-    app.setErrorHandler(apiErrorHandler(deps.metrics));
     app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
     // Survey rows feed NPS and risk for everyone: written by supervisors or a survey system's key.
