@@ -79,7 +79,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
   // it is logged and the files stay in force, as for the analysis packs.
   function startRules(): AlarmRule[] {
     try {
-      return loadAlarmRuleSet(rulesPath, store.db);
+      return loadAlarmRuleSet(rulesPath, store.repos.alarmRules);
     } catch (err) {
       const files = loadAlarmRules(rulesPath);
       metrics.badInput('alarm-rules', 'stored');
@@ -177,7 +177,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     rules: () => rules,
     reloadRules(next) {
       try {
-        rules = next ?? loadAlarmRuleSet(rulesPath, store.db);
+        rules = next ?? loadAlarmRuleSet(rulesPath, store.repos.alarmRules);
       } catch (err) {
         metrics.badInput('rules', (err as { reason?: string }).reason ?? 'invalid');
         throw err;
