@@ -34,6 +34,8 @@ export interface AnalysisStage {
   semantic(): { state: SemanticState; detail: string };
   /** Resolves true once the semantic layer can serve the running rules (server up, examples embedded). */
   semanticPrimed(timeoutMs?: number): Promise<boolean>;
+  /** Per-call state held (tests, diagnostics): `ended` is the bounded summary cache, the rest is 0 with no call live. */
+  size(): { calls: number; ending: number; pending: number; typed: number; ended: number; endedIds: number };
   close(): void;
 }
 
@@ -95,6 +97,7 @@ export async function createAnalysis(deps: AnalysisDeps): Promise<AnalysisStage>
     callSummary: (callId) => runner.summary(callId),
     topics: (opts) => runner.topics(opts),
     idle: (callId) => runner.idle(callId),
+    size: () => runner.size(),
     semantic: () => semantic?.state() ?? { state: 'off', detail: 'analysis.semantic.enabled is false' },
     semanticPrimed: async (timeoutMs) => (semantic ? semantic.prime(set, timeoutMs) : false),
     close: () => {
