@@ -57,7 +57,7 @@ t.test(`${CALLS} calls through the bus leave no per-call state in any stage`, { 
     const open = [];
     for (let i = 0; i < BATCH; i++) {
       const n = b * BATCH + i;
-      const call = calls.open({ ingest: 'fork', externalId: `leak-${n}`, startedAt: t0 + n * 1000, agentId: `agent-${n % 25}`, callerId: `+4930${1000000 + n}` });
+      const call = calls.open({ ingest: 'audio-fork', externalId: `leak-${n}`, startedAt: t0 + n * 1000, agentId: `agent-${n % 25}`, callerId: `+4930${1000000 + n}` });
       const legs = {
         agent: calls.addLeg(call.info.callId, { role: 'agent', label: 'agent' }),
         customer: calls.addLeg(call.info.callId, { role: 'customer', label: 'customer' }),

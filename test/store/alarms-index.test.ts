@@ -2,7 +2,7 @@
 // partial indexes (EXPLAIN QUERY PLAN), the scan returns only open, unescalated alarms of the rules
 // asked for, and retention.alarmsDays purges resolved alarms while open and acked ones stay.
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { validateConfig } from '../../src/config/load.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { openStore } from '../../src/store/index.js';
@@ -12,12 +12,11 @@ import { PURGE_ALARMS_SQL, purge } from '../../src/store/retention.js';
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 11, 1, 12);
 
-function open(t: Tap) {
+function open(t: Test) {
   const store = openStore({ path: join(t.testdir(), 'earshot.db'), metrics: createMetrics({ defaults: false }), recover: false });
   t.teardown(() => store.close());
   return store;
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0];
 
 /** Many alarms of several rules and states, as the table looks after months of running (calls long purged). */
 function fill(store: ReturnType<typeof open>, n = 3000) {

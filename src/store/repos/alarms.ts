@@ -12,13 +12,11 @@ export const UNESCALATED_SQL =
 
 /** The alarm stage's reads beyond the Store's own alarm API. Statements prepared once. */
 export class AlarmsRepo {
-  readonly #unescalated: Database.Statement;
+  #unescalated?: Database.Statement;
   readonly #raisedSince: Database.Statement;
   readonly #agentDay: Database.Statement;
 
-  constructor(db: Database.Database) {
-    // Only the rules that escalate are read: the scan runs every few seconds over open alarms.
-    this.#unescalated = db.prepare(UNESCALATED_SQL);
+  constructor(private readonly db: Database.Database) {
     this.#raisedSince = db.prepare('SELECT 1 FROM alarms WHERE rule = ? AND agent_id = ? AND raised_at >= ?').pluck();
     this.#agentDay = db.prepare(
       `SELECT agent_id, json_extract(summary, '$.kpi.categories') AS cats, json_extract(summary, '$.kpi.sentiment.negativeSwing') AS swing
@@ -28,6 +26,8 @@ export class AlarmsRepo {
 
   /** Open, not yet escalated alarms of `rules` raised at or before `before`, oldest id first. */
   unescalated(rules: readonly string[], before: number): AlarmRow[] {
+    // Prepared on first use: it names migration 010's index, and the scan runs every few seconds.
+    this.#unescalated ??= this.db.prepare(UNESCALATED_SQL);
     return (this.#unescalated.all(before, JSON.stringify(rules)) as Record<string, unknown>[]).map(toAlarm);
   }
 
