@@ -69,6 +69,7 @@ export const ERRORS = {
   EARSHOT_ERR_SIP_PARSE: { message: 'a SIP message that cannot be parsed', http: 400, sip: 400 },
   EARSHOT_ERR_SIP_BODY: { message: 'a SIP body', http: 400, sip: 400 },
   EARSHOT_ERR_NOT_ACCEPTABLE: { message: 'a re-INVITE whose offer cannot be accepted; the call stays up', http: 488, sip: 488 },
+  EARSHOT_ERR_OFFER_CANCELLED: { message: 'the offer was cancelled before it was answered; no call was opened', http: 409, sip: 487 },
   EARSHOT_ERR_SEMANTIC: { message: 'the embeddings server failed, timed out or is not running; the utterance is analysed with rules only', http: 503 },
   EARSHOT_ERR_SEMANTIC_HEAD: { message: 'a semantic head file (analysis.semantic.head) is missing or malformed; rules alone decide for its language', http: 500 },
   EARSHOT_ERR_SEMANTIC_EMBEDDED: { message: 'the embedded embeddings server is not installed or did not start (scripts/setup-embeddings.sh)', http: 503 },

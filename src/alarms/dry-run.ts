@@ -4,7 +4,8 @@
 // Agent-daily rules replay the finished calls day by day. Live-only silence (tick while a quiet
 // spell lasts) is judged from the gaps instead, as for imports.
 import type Database from 'better-sqlite3';
-import type { CallEvent, Role, Utterance } from '../call/types.js';
+import type { CallEvent, Utterance } from '../call/types.js';
+import { AlarmReplayRepo } from '../store/repos/alarm-replay.js';
 import { AgentDaily, negativeSwing } from './agent-daily.js';
 import { RuleEngine, validSpan, type Trigger } from './engine.js';
 import type { AlarmRule } from './rules.js';
@@ -31,24 +32,16 @@ export interface AlarmDryRun {
 export const ALARM_DRY_RUN_LIMITS = { calls: 5000, hits: 500 };
 const DAY = 86_400_000;
 
-interface CallRow {
-  id: string;
-  agentId: string | null;
-  startedAt: number;
-  endedAt: number | null;
-}
-
 type Item = { at: number; order: number; u?: Utterance; e?: CallEvent };
 
-/** Runs `rules` (the whole enabled set) over calls started since `since`; reports the rules in `report`. */
-export function alarmDryRun(db: Database.Database, rules: AlarmRule[], report: string[], since: number): AlarmDryRun {
+/**
+ * Runs `rules` (the whole enabled set) over calls started since `since`; reports the rules in `report`.
+ * `db` is the store's connection or a read worker's: the rows come through its AlarmReplayRepo.
+ */
+export function alarmDryRun(db: Database.Database | AlarmReplayRepo, rules: AlarmRule[], report: string[], since: number): AlarmDryRun {
   const wanted = new Set(report);
-  const calls = db
-    .prepare('SELECT id, agent_id AS agentId, started_at AS startedAt, ended_at AS endedAt FROM calls WHERE started_at >= ? ORDER BY started_at, id LIMIT ?')
-    .all(since, ALARM_DRY_RUN_LIMITS.calls + 1) as CallRow[];
-  const legs = db.prepare('SELECT id, role FROM legs WHERE call_id = ?');
-  const utts = db.prepare('SELECT id, leg_id AS legId, role, seq, start_ms AS startMs, end_ms AS endMs, sentiment FROM utterances WHERE call_id = ?');
-  const evs = db.prepare("SELECT leg_id AS legId, kind, t_ms AS tMs, data FROM call_events WHERE call_id = ? AND kind IN ('speech','hold','resume','category')");
+  const repo = db instanceof AlarmReplayRepo ? db : AlarmReplayRepo.for(db);
+  const calls = repo.callsSince(since, ALARM_DRY_RUN_LIMITS.calls + 1);
   const out: AlarmDryRun = {
     calls: Math.min(calls.length, ALARM_DRY_RUN_LIMITS.calls),
     utterances: 0,
@@ -88,10 +81,10 @@ export function alarmDryRun(db: Database.Database, rules: AlarmRule[], report: s
     fired = new Map();
     clock = call.startedAt;
     engine.start(call.id, false);
-    for (const l of legs.all(call.id) as { id: string; role: Role }[]) engine.leg(call.id, l.id, l.role);
+    for (const l of repo.legs(call.id)) engine.leg(call.id, l.id, l.role);
     const items: Item[] = [];
-    for (const u of utts.all(call.id) as Utterance[]) items.push({ at: u.endMs, order: 1, u: { ...u, callId: call.id } });
-    for (const r of evs.all(call.id) as { legId: string | null; kind: string; tMs: number; data: string | null }[]) {
+    for (const u of repo.utterances(call.id)) items.push({ at: u.endMs, order: 1, u: { ...u, callId: call.id } as Utterance });
+    for (const r of repo.events(call.id)) {
       let data: Record<string, unknown> | undefined;
       try {
         data = r.data ? (JSON.parse(r.data) as Record<string, unknown>) : undefined;

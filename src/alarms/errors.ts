@@ -1,9 +1,10 @@
+import { EarshotError } from '../errors.js';
+
 /**
- * Errors of the alarm/KPI stage. Codes follow src/errors.ts; EARSHOT_ERR_ALARM_TRANSITION (409, the
- * store's code for the same refusal) is proposed for that table. `reason` is the bounded label counted in earshot_bad_input_total.
+ * Errors of the alarm/KPI stage: an EarshotError whose status is its code's in src/errors.ts.
+ * `reason` is the bounded label counted in earshot_bad_input_total.
  */
 export type AlarmErrorCode = 'EARSHOT_ERR_RULES' | 'EARSHOT_ERR_ALARM_TRANSITION' | 'EARSHOT_ERR_NOT_FOUND' | 'EARSHOT_ERR_BAD_INPUT';
-const STATUS: Record<AlarmErrorCode, number> = { EARSHOT_ERR_RULES: 422, EARSHOT_ERR_ALARM_TRANSITION: 409, EARSHOT_ERR_NOT_FOUND: 404, EARSHOT_ERR_BAD_INPUT: 400 };
 
 /**
  * One problem of an alarm rule file, located, so the console can point at it and say it in the
@@ -22,16 +23,15 @@ export interface RuleProblem {
   params?: Record<string, string | number>;
 }
 
-export class AlarmError extends Error {
-  readonly statusCode: number;
+export class AlarmError extends EarshotError {
+  declare readonly code: AlarmErrorCode;
   constructor(
-    readonly code: AlarmErrorCode,
+    code: AlarmErrorCode,
     readonly problems: string[],
     readonly reason = 'invalid',
     readonly details: RuleProblem[] = [],
   ) {
-    super(problems.length === 1 ? problems[0] : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
+    super(code, undefined, { message: problems.length === 1 ? problems[0] : `${problems.length} problems:\n  - ${problems.join('\n  - ')}` });
     this.name = 'AlarmError';
-    this.statusCode = STATUS[code];
   }
 }

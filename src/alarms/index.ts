@@ -61,6 +61,8 @@ export interface AlarmStage extends AlarmService {
   deliverWebhooks(): Promise<number>;
   /** Undelivered webhook rows (the outbox depth). */
   outboxDepth(): number;
+  /** Per-call state held (tests, diagnostics): 0 with no call live; `scopes` also counts today's agent-day cooldowns. */
+  size(): { calls: number; agents: number; scopes: number };
   close(): Promise<void>;
 }
 
@@ -79,7 +81,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
   // it is logged and the files stay in force, as for the analysis packs.
   function startRules(): AlarmRule[] {
     try {
-      return loadAlarmRuleSet(rulesPath, store.db);
+      return loadAlarmRuleSet(rulesPath, store.repos.alarmRules);
     } catch (err) {
       const files = loadAlarmRules(rulesPath);
       metrics.badInput('alarm-rules', 'stored');
@@ -152,14 +154,20 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     engine.speech(e.callId, e.legId, startMs, endMs as number, at);
   }
 
+  let scopeDay = '';
   function onEnded(callId: string): void {
     const at = performance.now();
     const state = engine.end(callId);
     const agentId = agentOf.get(callId);
     agentOf.delete(callId);
     life.forget(callId);
-    if (!state || !agentId) return;
     const day = new Date(now()).toISOString().slice(0, 10);
+    if (day !== scopeDay) {
+      // Agent-day cooldowns of days gone by are never read again: drop them, or they pile up for ever.
+      life.forgetWhere((s) => s.startsWith('agent:') && !s.endsWith(`:${day}`));
+      scopeDay = day;
+    }
+    if (!state || !agentId) return;
     for (const t of daily.add({ agentId, categories: [...state.categories.keys()], negativeSwing: negativeSwing(state.customerSentiments) }, now())) {
       // Once per agent per day, also across restarts.
       if (store.repos.alarms.raisedSince(t.rule.id, agentId, Math.floor(now() / 86_400_000) * 86_400_000)) continue;
@@ -177,7 +185,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     rules: () => rules,
     reloadRules(next) {
       try {
-        rules = next ?? loadAlarmRuleSet(rulesPath, store.db);
+        rules = next ?? loadAlarmRuleSet(rulesPath, store.repos.alarmRules);
       } catch (err) {
         metrics.badInput('rules', (err as { reason?: string }).reason ?? 'invalid');
         throw err;
@@ -197,6 +205,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     },
     deliverWebhooks: deliver,
     outboxDepth: () => box.depth(),
+    size: () => ({ calls: engine.calls.size, agents: agentOf.size, scopes: life.scopes }),
     async close() {
       closed = true;
       safely(() => life.retryPending()); // last chance for alarms held by a store failure

@@ -124,6 +124,16 @@ export class AlarmLifecycle {
     this.#fired.delete(scope);
   }
 
+  /** Drops the cooldowns of every scope `drop` picks (agent-day scopes of days gone by). */
+  forgetWhere(drop: (scope: string) => boolean): void {
+    for (const scope of this.#fired.keys()) if (drop(scope)) this.#fired.delete(scope);
+  }
+
+  /** Scopes with a cooldown held (calls, agent-days). */
+  get scopes(): number {
+    return this.#fired.size;
+  }
+
   get(id: number): AlarmView {
     const a = this.store.getAlarm(id);
     if (!a) throw new AlarmError('EARSHOT_ERR_NOT_FOUND', [`alarm ${id} does not exist`], 'alarm-id');

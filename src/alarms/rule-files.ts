@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { AlarmRulesRepo, type StoredAlarmRuleFile } from '../store/repos/alarm-rules.js';
 import { AlarmError, type RuleProblem } from './errors.js';
 import { parseAlarmRules, type AlarmRule } from './rules.js';
 
@@ -27,17 +28,12 @@ export interface AlarmRuleFile {
   updatedAt?: number;
 }
 
-interface StoredRow {
-  id: string;
-  version: number;
-  body: string;
-  updatedBy: string | null;
-  updatedAt: number;
-}
+/** Where saved rule files come from: the store's repository, or a connection (its repository is used). */
+export type AlarmRuleRows = AlarmRulesRepo | Database.Database;
 
-function storedRows(db: Database.Database | undefined): Map<string, StoredRow> {
+function storedRows(db: AlarmRuleRows | undefined): Map<string, StoredAlarmRuleFile> {
   if (!db) return new Map();
-  const rows = db.prepare("SELECT substr(id, 7) AS id, version, body, updated_by AS updatedBy, updated_at AS updatedAt FROM rules WHERE kind = 'alarm' AND id LIKE 'alarm/%' ORDER BY id").all() as StoredRow[];
+  const rows = (db instanceof AlarmRulesRepo ? db : AlarmRulesRepo.for(db)).stored();
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -55,7 +51,7 @@ function diskFiles(path: string, strict: boolean): string[] {
 }
 
 /** Every rule file: files with their stored version in place, then files only stored. */
-export function listAlarmRuleFiles(path: string, db?: Database.Database, strict = false): AlarmRuleFile[] {
+export function listAlarmRuleFiles(path: string, db?: AlarmRuleRows, strict = false): AlarmRuleFile[] {
   const stored = storedRows(db);
   const out: AlarmRuleFile[] = [];
   for (const file of diskFiles(path, strict)) {
@@ -104,7 +100,7 @@ export function loadAlarmRules(path: string): AlarmRule[] {
 }
 
 /** The running set: the files of `path` with the versions saved from the console in their place. */
-export function loadAlarmRuleSet(path: string, db: Database.Database): AlarmRule[] {
+export function loadAlarmRuleSet(path: string, db: AlarmRuleRows): AlarmRule[] {
   return buildAlarmSet(listAlarmRuleFiles(path, db, true).map((f) => ({ text: f.text, source: sourceOf(f) })));
 }
 
@@ -114,7 +110,7 @@ export type AlarmFileCheck = { ok: true; rules: AlarmRule[]; fileRules: AlarmRul
  * Validates file `id` replaced by (or added as) `text` within the whole set. The file alone is
  * checked first so its own errors come first and name it; then the set (ids across files).
  */
-export function validateAlarmFile(path: string, db: Database.Database, id: string, text: string): AlarmFileCheck {
+export function validateAlarmFile(path: string, db: AlarmRuleRows, id: string, text: string): AlarmFileCheck {
   try {
     const fileRules = parseAlarmRules(text, alarmDbSource(id));
     const others = listAlarmRuleFiles(path, db).filter((f) => f.id !== id);

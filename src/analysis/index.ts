@@ -36,6 +36,8 @@ export interface AnalysisStage {
   ser(): { state: 'off' | 'failed' | SerProvider; detail: string; code?: string };
   /** Resolves true once the semantic layer can serve the running rules (server up, examples embedded). */
   semanticPrimed(timeoutMs?: number): Promise<boolean>;
+  /** Per-call state held (tests, diagnostics): `ended` is the bounded summary cache, the rest is 0 with no call live. */
+  size(): { calls: number; ending: number; pending: number; typed: number; ended: number; endedIds: number };
   close(): void;
 }
 
@@ -107,6 +109,7 @@ export async function createAnalysis(deps: AnalysisDeps): Promise<AnalysisStage>
     topics: (opts) => runner.topics(opts),
     idle: (callId) => runner.idle(callId),
     ser: () => serState,
+    size: () => runner.size(),
     semantic: () => semantic?.state() ?? { state: 'off', detail: 'analysis.semantic.enabled is false' },
     semanticPrimed: async (timeoutMs) => (semantic ? semantic.prime(set, timeoutMs) : false),
     close: () => {

@@ -16,6 +16,11 @@ import { TopicDiscovery, type Topic } from './topics.js';
 export const MAX_TEXT = 20000;
 /** Summaries of ended calls kept for late readers (the store writes the summary on call end). */
 const ENDED_KEEP = 500;
+/**
+ * Ids of ended calls remembered so a straggler (a final the recogniser emits after a drain was cut)
+ * cannot open state that nothing ever closes: ids only (~50 bytes each), far more than the summaries.
+ */
+export const ENDED_IDS_KEEP = 20_000;
 
 export interface StageDeps {
   log: Logger;
@@ -55,6 +60,7 @@ function badShape(t: unknown): string | undefined {
 export class AnalysisRunner {
   readonly #calls = new Map<string, CallAnalysis>();
   readonly #ended = new Map<string, CallAnalysisSummary>();
+  readonly #endedIds = new Set<string>();
   readonly #off: (() => void)[] = [];
   /** Calls whose end waits for queued model work. */
   readonly #ending = new Set<string>();
@@ -83,7 +89,7 @@ export class AnalysisRunner {
       t = { ...t, text: t.text.slice(0, MAX_TEXT) };
     }
     let call = this.#calls.get(t.callId);
-    if (!call && (this.#ended.has(t.callId) || this.#ending.has(t.callId))) {
+    if (!call && (this.#endedIds.has(t.callId) || this.#ending.has(t.callId))) {
       // A straggler after call end would open state that nothing ever closes.
       this.d.metrics.badInput('transcript', 'after-end');
       return;
@@ -153,6 +159,10 @@ export class AnalysisRunner {
   onEnded(callId: string): void {
     const call = this.#calls.get(callId);
     const typed = this.#typed.delete(callId);
+    // Also a call that had no transcript yet: one arriving now would open state for good.
+    this.#endedIds.delete(callId);
+    this.#endedIds.add(callId);
+    if (this.#endedIds.size > ENDED_IDS_KEEP) this.#endedIds.delete(this.#endedIds.values().next().value as string);
     if (!call) return;
     this.#calls.delete(callId);
     this.#ending.add(callId);
@@ -190,10 +200,16 @@ export class AnalysisRunner {
     return this.#calls.size;
   }
 
+  /** Per-call state held now: live calls and their queues (0 once every call ended), and the bounded ended-call cache. */
+  size(): { calls: number; ending: number; pending: number; typed: number; ended: number; endedIds: number } {
+    return { calls: this.#calls.size, ending: this.#ending.size, pending: this.#pending.size, typed: this.#typed.size, ended: this.#ended.size, endedIds: this.#endedIds.size };
+  }
+
   close(): void {
     for (const off of this.#off.splice(0)) off();
     this.#calls.clear();
     this.#ended.clear();
+    this.#endedIds.clear();
     this.#typed.clear();
   }
 

@@ -2,7 +2,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyContextConfig, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
-import { apiErrorHandler } from '../web/errors.js';
 import type { CaseService } from './cases.js';
 import { agentCoaching, bestAgentPhrases } from './coaching.js';
 
@@ -55,7 +54,6 @@ export function careRoutes(deps: CareRouteDeps): FastifyPluginAsync {
   const now = deps.clock ?? Date.now;
   const repo = deps.store.repos.cases;
   return async (app) => {
-    app.setErrorHandler(apiErrorHandler(deps.metrics));
 
     app.get<{ Querystring: Static<typeof ListQuery> }>('/cases', { schema: { querystring: ListQuery }, config: supervisor }, async (req) => {
       const q = req.query;

@@ -349,6 +349,8 @@ export const ConfigSchema = obj({
     aggregatesDays: Type.Integer({ default: 1825, minimum: 1, maximum: 36500 }),
     /** Stored recordings (privacy.storeAudio) are deleted after this many days. */
     audioDays: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
+    /** Resolved alarms are deleted this many days after they were resolved; open and acked ones stay. */
+    alarmsDays: Type.Integer({ default: 365, minimum: 1, maximum: 36500 }),
   }),
   /** Several Earshot processes as one site (docs/cluster.md): roles talk over NATS JetStream. Empty servers = single box. */
   cluster: obj({

@@ -27,6 +27,8 @@ export interface KpiService {
    * (which also writes `{ ...summaryExtra, kpi }` to calls.summary and updates rollups) or by hand.
    */
   finalize(callId: string, endedAt?: number): CallKpis | undefined;
+  /** Per-call state held (tests, diagnostics): 0 with no call live. */
+  size(): { calls: number; typed: number };
   close(): void;
 }
 
@@ -122,6 +124,7 @@ export function createKpi(deps: KpiDeps): KpiService {
   return {
     live: (callId) => calls.get(callId)?.compute(),
     finalize,
+    size: () => ({ calls: calls.size, typed: typed.size }),
     close() {
       for (const off of offs) off();
       calls.clear();

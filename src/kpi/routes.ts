@@ -9,7 +9,7 @@ import { fitNpsModel, loadSamples, MAX_SAMPLES, predictNps, toSamples, type NpsF
 import { npsReportOffLoop } from './nps.js';
 import { detractorRootCause, highRiskCsv, highRiskCustomersOffLoop } from './risk.js';
 import { importSurveysCsv, recordSurvey, type SurveyRow } from './surveys.js';
-import { apiErrorHandler, sendError } from '../web/errors.js';
+import { sendError } from '../error-handler.js';
 
 export interface SurveyDeps {
   /** With `reads` (a read pool), NPS reports, the NPS model's samples and the high-risk pool are read off the event loop. */
@@ -75,8 +75,6 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
   };
 
   return async (app) => {
-    // The API's one error shape (src/web/errors.ts), also when this plugin is mounted on its own.
-    app.setErrorHandler(apiErrorHandler(deps.metrics));
     app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
     // Survey rows feed NPS and risk for everyone: written by supervisors or a survey system's key.

@@ -25,6 +25,11 @@ export class FinalLatency {
   }
 
   /** The leg's numbering restarts (its worker was restarted) or the leg ended. */
+  /** Legs with closed segments awaiting their final. */
+  get size(): number {
+    return this.#open.size;
+  }
+
   reset(legId: string): void {
     this.#open.delete(legId);
   }

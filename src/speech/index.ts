@@ -40,6 +40,8 @@ export interface SpeechStage {
    * waited for, however long; a wedged one is not).
    */
   legsDone(legIds: string[], stallMs: number): Promise<void>;
+  /** Per-leg state held (tests, diagnostics): 0 once every leg is done. Optional: remote speech has none here. */
+  size?(): { legs: number; seqs: number; latency: number; pool: number };
   close(): Promise<void>;
 }
 
@@ -349,6 +351,7 @@ export async function createSpeech(
     pendingSeconds,
     legDone,
     legsDone: (legIds, stallMs) => untilDoneOrStalled(Promise.all(legIds.map(legDone)), () => pool?.beats() ?? 0, stallMs),
+    size: () => ({ legs: legs.size, seqs: seqOf.size, latency: finalLatency.size, pool: pool?.legIds().length ?? 0 }),
     async close() {
       for (const off of offs) off();
       clearInterval(timer);

@@ -7,13 +7,10 @@ import { EarshotError } from '../errors.js';
  */
 export type StoreErrorCode = 'EARSHOT_ERR_MIGRATIONS' | 'EARSHOT_ERR_ALARM_TRANSITION' | 'EARSHOT_ERR_STORE_CLOSED';
 
-export class StoreError extends Error {
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class StoreError extends EarshotError {
+  declare readonly code: StoreErrorCode;
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, undefined, { message, cause: options?.cause });
     this.name = 'StoreError';
   }
 }

@@ -10,20 +10,26 @@ import { SipLogRepo } from './repos/sip-log.js';
 import type { Store } from './types.js';
 
 export type RetentionConfig = Config['retention'];
-export type PurgeKind = 'utterances' | 'calls' | 'legs' | 'call_events' | 'kpi_rollups' | 'audit_log' | 'outbox' | 'recordings' | 'sip_log';
+export type PurgeKind = 'utterances' | 'calls' | 'legs' | 'call_events' | 'kpi_rollups' | 'audit_log' | 'outbox' | 'recordings' | 'sip_log' | 'alarms';
 export type PurgeCounts = Record<PurgeKind, number>;
 
 const DAY = 86_400_000;
 /** Delivered webhook and sync rows are kept a week for troubleshooting, then dropped. */
 export const OUTBOX_KEEP_MS = 7 * DAY;
-const KINDS: PurgeKind[] = ['utterances', 'calls', 'legs', 'call_events', 'kpi_rollups', 'audit_log', 'outbox', 'recordings', 'sip_log'];
+/**
+ * Resolved alarms past retention.alarmsDays, through alarms_resolved (migration 011; INDEXED BY, as the
+ * planner without statistics would take alarms_state); open and acked alarms stay.
+ */
+export const PURGE_ALARMS_SQL = `SELECT id FROM alarms INDEXED BY alarms_resolved WHERE state = 'resolved' AND resolved_at < ? LIMIT ?`;
+const KINDS: PurgeKind[] = ['utterances', 'calls', 'legs', 'call_events', 'kpi_rollups', 'audit_log', 'outbox', 'recordings', 'sip_log', 'alarms'];
 
 /**
  * Deletes what is past its retention: utterances (the transcript) of calls that started more than
  * transcriptsDays ago; calls with their legs, utterances and events after callsDays (alarms and
  * surveys stay, unlinked); kpi_rollups after aggregatesDays; audit_log after auditDays; delivered
  * outbox rows after 7 days; recording files (and rows) after audioDays or with their call; SIP log rows
- * with their call (a dialog that never had one: after callsDays). "Older than
+ * with their call (a dialog that never had one: after callsDays); resolved alarms alarmsDays after
+ * they were resolved (open and acked alarms stay, however old). "Older than
  * N days" is strictly before now − N days.
  */
 export function purge(db: Database.Database, retention: RetentionConfig, now = Date.now(), opts: { batchSize?: number } = {}): PurgeCounts {
@@ -95,6 +101,7 @@ export function* purgeSteps(
     ['kpi_rollups', `SELECT rowid FROM kpi_rollups WHERE bucket_start < ? LIMIT ?`, now - retention.aggregatesDays * DAY],
     ['audit_log', `SELECT id FROM audit_log WHERE at < ? LIMIT ?`, now - retention.auditDays * DAY],
     ['outbox', `SELECT id FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ? LIMIT ?`, now - OUTBOX_KEEP_MS],
+    ['alarms', PURGE_ALARMS_SQL, now - retention.alarmsDays * DAY],
   ];
   for (const [kind, select, cutoff] of simple) {
     const del = db.prepare(`DELETE FROM ${kind} WHERE rowid IN (${select})`);

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
+import { installErrorHandling, sendError } from '../error-handler.js';
 import { EarshotError } from '../errors.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
 import { SyncCollectorRepo } from '../store/repos/sync-collector.js';
@@ -72,17 +73,13 @@ export function createCollector(opts: CollectorOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.addHook('onClose', async () => repo.close());
-  // Fastify's own refusals (body too large, wrong content type) are bad input too: count them.
-  app.setErrorHandler((err: { statusCode?: number; code?: string }, req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status >= 500) {
-      req.log.error({ code: err.code }, 'collector failed to store a batch');
-      return reply.code(500).send({ status: 'error' });
-    }
-    const reason = status === 413 ? 'body-too-large' : status === 415 ? 'content-type' : 'request';
-    metrics.badInput('sync-collector', reason);
-    batches.inc({ result: 'rejected' });
-    return reply.code(status).send({ status: 'rejected', reason });
+  // The one error handler and body (src/error-handler.ts); fastify's own refusals (body too large,
+  // wrong content type) are counted under the collector's reasons.
+  installErrorHandling(app, metrics, {
+    badInput: (r) => {
+      metrics.badInput('sync-collector', r === 'too-large' ? 'body-too-large' : r === 'media-type' ? 'content-type' : 'request');
+      batches.inc({ result: 'rejected' });
+    },
   });
 
   function receive(raw: unknown, signature: string | undefined, idemKey: string | undefined): Verdict {
@@ -124,7 +121,8 @@ export function createCollector(opts: CollectorOptions): FastifyInstance {
     const v = receive(req.body, typeof sig === 'string' ? sig : undefined, typeof key === 'string' ? key : undefined);
     batches.inc({ result: v.result });
     if (v.result === 'rejected') req.log.warn({ reason: v.reason }, 'sync batch rejected');
-    return reply.code(v.status).send(v.reason ? { status: v.result, reason: v.reason } : { status: v.result });
+    if (v.reason) return sendError(reply, v.status === 401 ? 'EARSHOT_ERR_UNAUTHENTICATED' : v.status === 415 ? 'EARSHOT_ERR_MEDIA_TYPE' : 'EARSHOT_ERR_BAD_INPUT', `batch rejected: ${v.reason}`, { reason: v.reason }, v.status);
+    return reply.code(v.status).send({ status: v.result });
   });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));

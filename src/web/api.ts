@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { apiErrorHandler } from './errors.js';
 import type { AlarmService } from '../alarms/types.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { WebMetrics } from '../metrics/web-metrics.js';
@@ -37,7 +36,6 @@ export async function apiPlugin(app: FastifyInstance, deps: ApiDeps): Promise<vo
   app.addHook('onSend', async (_req, reply) => {
     reply.header('cache-control', 'no-store');
   });
-  app.setErrorHandler(apiErrorHandler(deps.metrics));
 
   authRoutes(app, deps);
   callRoutes(app, deps);

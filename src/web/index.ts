@@ -17,7 +17,8 @@ import { recordingRoutes } from './routes/recordings.js';
 import { installGuard, SESSION_COOKIE } from './auth/guard.js';
 import { createSessions, DEFAULT_AUTH, type AuthOptions } from './auth/sessions.js';
 import { consolePlugin } from './console.js';
-import { apiErrorHandler, sendError } from './errors.js';
+import { installErrorHandling } from '../error-handler.js';
+import { sendError } from './errors.js';
 import { healthRoutes, type Readiness } from './health.js';
 import { createLiveHub, type LiveHub, type LiveOptions } from './live/hub.js';
 import { createQueries } from './queries.js';
@@ -86,8 +87,8 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     web.httpRequests.inc({ route, method: req.method, status: `${Math.floor(reply.statusCode / 100)}xx` });
     req.log.debug({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
-  // One error body for every route, plugins included (src/web/errors.ts).
-  app.setErrorHandler(apiErrorHandler(metrics));
+  // One error handler and body for every route, plugins included, set here once (src/error-handler.ts).
+  installErrorHandling(app, metrics);
   app.setNotFoundHandler((req, reply) => {
     if (req.url.startsWith('/api/')) return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', 'no such endpoint');
     return reply.code(404).type('text/plain; charset=utf-8').send('not found');

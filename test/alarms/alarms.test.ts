@@ -174,6 +174,24 @@ rules:
   t.equal(raised.length, 2, 'once per agent per day');
 });
 
+t.test('per-call alarm state is released at call end; agent-day cooldowns of past days are dropped', async (t) => {
+  const rules = parseAlarmRules('version: 1\nrules:\n  - { id: swings, kind: agent-daily, metric: negative-swings, atLeast: 1 }\n  - { id: neg, kind: negative-streak, role: customer, below: -0.3, count: 2 }\n', 'test.yaml');
+  const { env, raised, clock, alarms } = await setup(t, rules);
+  const swingCall = () => {
+    const c = startCall(env.bus, { agentId: 'agent-7' });
+    for (const s of [0.5, 0.4, 0.3, -0.6, -0.7, -0.8]) utt(env, c.callId, c.customer, 'customer', s);
+    t.same(alarms.size().calls, 1, 'the live call has engine state');
+    env.bus.emit('call.ended', { callId: c.callId, state: 'ended', endedAt: clock.now });
+  };
+  swingCall();
+  t.same(raised.map((a) => a.rule), ['neg', 'swings']);
+  t.same(alarms.size(), { calls: 0, agents: 0, scopes: 1 }, "only today's agent-day cooldown stays; the call's is gone");
+  clock.now += 86_400_000;
+  swingCall();
+  t.same(raised.map((a) => a.rule), ['neg', 'swings', 'neg', 'swings'], 'the next day fires again');
+  t.same(alarms.size(), { calls: 0, agents: 0, scopes: 1 }, "yesterday's agent-day cooldown was dropped");
+});
+
 t.test('escalation when not acknowledged in time, once, audit-logged; acked alarms are not escalated', async (t) => {
   const { env, raised, updated, clock, alarms } = await setup(t);
   const c = startCall(env.bus);

@@ -20,6 +20,8 @@ interface Hit {
 async function receiver(t: Test) {
   const hits: Hit[] = [];
   const state = { status: 200, port: 0 };
+  // Woken on every request, so a test awaits deliveries instead of polling against a deadline.
+  let waiters: (() => void)[] = [];
   let server: Server | undefined;
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
@@ -29,6 +31,7 @@ async function receiver(t: Test) {
         req.on('end', () => {
           hits.push({ path: req.url ?? '', headers: req.headers, body, status: state.status });
           res.writeHead(state.status).end();
+          for (const w of waiters.splice(0)) w();
         });
       });
       server.once('error', reject);
@@ -40,7 +43,13 @@ async function receiver(t: Test) {
   const down = () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   await listen(0);
   t.teardown(down);
-  return { hits, state, down, up: () => listen(state.port), url: (p: string) => `http://127.0.0.1:${state.port}${p}`, delivered: () => hits.filter((h) => h.status < 300) };
+  const delivered = () => hits.filter((h) => h.status < 300);
+  /** Resolves once `n` requests were answered with a 2xx (the test's own timeout bounds the wait). */
+  const deliveredCount = async (n: number) => {
+    while (delivered().length < n) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  t.teardown(() => void (waiters = []));
+  return { hits, state, down, up: () => listen(state.port), url: (p: string) => `http://127.0.0.1:${state.port}${p}`, delivered, deliveredCount };
 }
 
 t.test('backoff doubles from the base, is capped, and is jittered within [d/2, d]', async (t) => {
@@ -158,14 +167,11 @@ t.test('the delivery loop sends on its own, and escalation re-notifies', async (
   t.teardown(() => alarms.close());
   const c = startCall(env.bus);
   env.bus.emit('call.event', { callId: c.callId, kind: 'category', tMs: 1, data: { category: 'abusive-language' } });
-  const until = async (n: number) => {
-    for (let i = 0; i < 200 && rx.delivered().length < n; i++) await new Promise((r) => setTimeout(r, 25));
-  };
-  await until(1);
+  await rx.deliveredCount(1); // sent by the delivery loop's own timer, nothing called here
   t.equal(rx.delivered().length, 1);
   now += 5 * 60_000; // abusive-language escalates after 5 min
   t.equal(alarms.tick().length, 1);
-  await until(2);
+  await rx.deliveredCount(2);
   t.same(rx.delivered().map((h) => JSON.parse(h.body).event), ['alarm.raised', 'alarm.escalated']);
 });
 

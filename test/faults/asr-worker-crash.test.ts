@@ -23,15 +23,20 @@ t.test('worker crash mid-call: process survives, legs marked, recognition resume
   t.ok(pool, 'a worker pool is running');
 
   const utt: { callId: string; legId: string; seq: number; startMs: number }[] = [];
-  const restarts: { callId: string; tMs: number }[] = [];
-  bus.on('utterance', (u) => utt.push({ callId: u.callId, legId: u.legId, seq: u.seq, startMs: u.startMs }));
-  bus.on('call.event', (e) => e.kind === 'asr-restart' && restarts.push({ callId: e.callId, tMs: e.tMs }));
+  const restarts: { callId: string; legId?: string; tMs: number }[] = [];
+  // Mid-call means: both calls are being recognised (each has a final). Awaited, not slept for.
+  let recognising!: () => void;
+  const bothRecognised = new Promise<void>((resolve) => (recognising = resolve));
+  bus.on('utterance', (u) => {
+    utt.push({ callId: u.callId, legId: u.legId, seq: u.seq, startMs: u.startMs });
+    if (new Set(utt.map((x) => x.callId)).size >= 2) recognising();
+  });
+  bus.on('call.event', (e) => e.kind === 'asr-restart' && restarts.push({ callId: e.callId, legId: e.legId, tMs: e.tMs }));
 
   const pcm = forkStereo(conv);
   const running = [0, 1].map((i) => runForkCall(app.url, pcm, { sampleRate: 16000, callSid: `crash-${i}` }));
-  await new Promise((r) => setTimeout(r, 10_000));
+  await bothRecognised;
   await pool!.killWorker(0);
-  const killedAtMs = 10_000;
   const results = await Promise.all(running);
   t.same(results.map((r) => r.closeCode), [1000, 1000], 'both calls streamed to the end and closed normally');
 
@@ -43,9 +48,11 @@ t.test('worker crash mid-call: process survives, legs marked, recognition resume
   t.ok(restarts.length >= 1, `legs on the dead worker marked (${restarts.length} asr-restart events)`);
   const stored = (store.db.prepare("SELECT count(*) AS n FROM call_events WHERE kind = 'asr-restart'").get() as { n: number }).n;
   t.equal(stored, restarts.length, 'every asr-restart event is stored');
-  const marked = new Set(restarts.map((r) => r.callId));
-  for (const callId of marked) {
-    t.ok(utt.some((u) => u.callId === callId && u.startMs > killedAtMs + 2000), 'a marked call is still transcribed after the restart');
+  // Each leg the dead worker carried is recognised again: a final that starts after the audio
+  // position the restart event names (where the leg stood when its worker died).
+  for (const r of restarts) {
+    t.ok(r.legId, 'the restart names its leg');
+    t.ok(utt.some((u) => u.legId === r.legId && u.startMs > r.tMs), `a marked leg is still transcribed after the restart (from ${r.tMs} ms)`);
   }
   const rows = store.db.prepare("SELECT state, (SELECT count(*) FROM legs WHERE call_id = calls.id) AS legs FROM calls").all() as { state: string; legs: number }[];
   t.same(rows.map((r) => [r.state, r.legs]), [['ended', 2], ['ended', 2]], 'both calls stored, ended, with both legs');

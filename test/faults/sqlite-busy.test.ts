@@ -12,7 +12,9 @@ import { startAppliance } from '../../src/main.js';
 import { conversation, forkStereo } from '../../bench/load/audio.js';
 import { LOAD_FORKS, runForkCall } from '../../bench/load/fork-client.js';
 
-const LOCK_MS = 8000;
+// Held until this many utterances came through under the lock and a write batch failed busy and
+// was queued for retry: awaited events, not a wall-clock guess that is too short on a loaded box.
+const UTTERANCES_UNDER_LOCK = 3;
 
 t.test('a write lock held for seconds: analysis goes on, writes resume, nothing lost', { timeout: 120_000 }, async (t) => {
   const dir = t.testdir();
@@ -24,7 +26,17 @@ t.test('a write lock held for seconds: analysis goes on, writes resume, nothing 
   let utterances = 0;
   const alarms: string[] = [];
   let listenerErrors = 0;
-  bus.on('utterance', () => utterances++);
+  let onUtterance = () => {};
+  bus.on('utterance', () => {
+    utterances++;
+    onUtterance();
+  });
+  /** Resolves at the first utterance for which `pred` holds (checked as each one arrives). */
+  const untilUtterance = (pred: () => Promise<boolean> | boolean) =>
+    new Promise<void>((resolve) => {
+      onUtterance = () => void Promise.resolve(pred()).then((ok) => ok && ((onUtterance = () => {}), resolve()));
+    });
+  const writeErrors = async () => (await metrics.registry.getSingleMetric('earshot_store_write_errors_total')!.get()).values.reduce((a, v) => a + v.value, 0);
   bus.on('alarm', (a) => alarms.push(a.rule));
   const onErr = bus.onListenerError;
   bus.onListenerError = (ev, err) => {
@@ -33,7 +45,8 @@ t.test('a write lock held for seconds: analysis goes on, writes resume, nothing 
   };
 
   const call = runForkCall(app.url, forkStereo(conv), { sampleRate: 16000, callSid: 'busy-1' });
-  await new Promise((r) => setTimeout(r, 5000));
+  // The call is under way: recognised speech is flowing (and being stored) before the lock is taken.
+  await untilUtterance(() => utterances >= 1);
 
   const other = new Database(store.path);
   t.teardown(() => other.open && other.close());
@@ -41,7 +54,7 @@ t.test('a write lock held for seconds: analysis goes on, writes resume, nothing 
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const atLock = utterances;
-  await new Promise((r) => setTimeout(r, LOCK_MS));
+  await untilUtterance(async () => utterances - atLock >= UTTERANCES_UNDER_LOCK && (await writeErrors()) > 0);
   const duringLock = utterances - atLock;
   const pendingAtRelease = store.pendingRows;
   other.exec('COMMIT');
@@ -61,7 +74,7 @@ t.test('a write lock held for seconds: analysis goes on, writes resume, nothing 
   t.equal(row.state, 'ended', 'call stored and ended');
   t.equal((store.db.prepare('SELECT count(*) AS n FROM legs WHERE call_id = ?').get(row.id) as { n: number }).n, 2, 'both legs stored');
   t.equal((store.db.prepare('SELECT count(*) AS n FROM utterances').get() as { n: number }).n, utterances, `all ${utterances} utterances stored`);
-  const retries = (await metrics.registry.getSingleMetric('earshot_store_write_errors_total')!.get()).values.reduce((a, v) => a + v.value, 0);
+  const retries = await writeErrors();
   t.ok(retries > 0, `busy batches were retried (${retries})`);
   const storedAlarms = (store.db.prepare('SELECT rule FROM alarms').all() as { rule: string }[]).map((a) => a.rule);
   t.same(storedAlarms.sort(), [...alarms].sort(), `every alarm raised is stored (${alarms.length})`);

@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import t, { type Test } from 'tap';
 import type { CallInfo } from '../../src/call/types.js';
+import { installErrorHandling } from '../../src/error-handler.js';
 import { detractorRootCause, fitNpsModel, highRiskCsv, highRiskCustomers, npsReport, surveyRoutes } from '../../src/kpi/index.js';
 import { isHeldOut, type Sample } from '../../src/kpi/nps-model.js';
 import { counterValue, testEnv, type TestEnv } from '../alarms/helpers/env.js';
@@ -21,6 +22,7 @@ function call(env: TestEnv, c: Partial<CallInfo> & { startedAt: number }, kpi: R
 
 async function serve(t: Test, env: TestEnv, now = MON + 20 * DAY) {
   const app = Fastify();
+  installErrorHandling(app, env.metrics); // as src/web/index.ts does on the root
   await app.register(surveyRoutes({ store: env.store, metrics: env.metrics, config: env.config, clock: () => now }), { prefix: '/api/v1' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());

@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 // executed or wrapped in a transaction anywhere else in src/. The files below still do and are being
 // moved (issue 16); the list may only shrink: a file leaving it must not come back, a new one fails.
 const NOT_YET_MOVED = new Set([
-  'alarms/dry-run.ts', 'alarms/rule-files.ts',
   'web/auth/sessions.ts', 'web/auth/users.ts', 'web/queries.ts', 'web/reports/emotions.ts', 'web/reports/figures.ts',
   'web/reports/repo.ts', 'web/routes/rule-packs.ts',
 ]);

@@ -127,7 +127,7 @@ t.test('triggers keep call_facts, emotion_hours and category_hours equal to a re
 
   // Transcript retention deletes utterances of old calls; call retention deletes calls (explicitly).
   const now = base + 100 * 60_000 + 90 * DAY; // transcripts of the calls started in the first 100 minutes go
-  purge(db, { transcriptsDays: 90, callsDays: 365, auditDays: 2555, aggregatesDays: 1825, audioDays: 90 }, now);
+  purge(db, { transcriptsDays: 90, callsDays: 365, auditDays: 2555, aggregatesDays: 1825, audioDays: 90, alarmsDays: 365 }, now);
   s = snapshot(db);
   t.ok((db.prepare('SELECT COUNT(*) FROM utterances').pluck().get() as number) > 0, 'some transcripts are kept');
   t.same(s.kept, s.want, 'after the transcript purge');
@@ -136,7 +136,7 @@ t.test('triggers keep call_facts, emotion_hours and category_hours equal to a re
   db.prepare("DELETE FROM calls WHERE id IN ('call-5', 'call-6')").run();
   s = snapshot(db);
   t.same(s.kept, s.want, 'after calls are deleted with their children');
-  purge(db, { transcriptsDays: 1, callsDays: 1, auditDays: 2555, aggregatesDays: 1825, audioDays: 90 }, now + 400 * DAY);
+  purge(db, { transcriptsDays: 1, callsDays: 1, auditDays: 2555, aggregatesDays: 1825, audioDays: 90, alarmsDays: 365 }, now + 400 * DAY);
   t.equal(db.prepare('SELECT COUNT(*) FROM calls').pluck().get(), 0);
   s = snapshot(db);
   t.same(s.kept, s.want, 'after every call is purged');

@@ -50,7 +50,7 @@ t.test('purge removes exactly what is past each window, in small batches', async
       db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
       fill(db);
       const counts = purge(db, retention, NOW, { batchSize: 3 });
-      t.same(counts, { calls: 8, legs: 8, call_events: 8, utterances: 8 * 2 + 2 * 2, kpi_rollups: 1, audit_log: 1, outbox: 1, recordings: 0, sip_log: 0 });
+      t.same(counts, { calls: 8, legs: 8, call_events: 8, utterances: 8 * 2 + 2 * 2, kpi_rollups: 1, audit_log: 1, outbox: 1, recordings: 0, sip_log: 0, alarms: 0 });
       t.same(ids(db, 'SELECT id AS v FROM calls ORDER BY started_at'), ['edge', 'tx-old', 'tx-edge', 'new']);
       t.same(ids(db, 'SELECT DISTINCT call_id AS v FROM utterances ORDER BY call_id'), ['new', 'tx-edge']);
       t.same(ids(db, 'SELECT call_id AS v FROM legs ORDER BY call_id'), ['edge', 'new', 'tx-edge', 'tx-old'], 'legs stay with kept calls');
@@ -61,7 +61,7 @@ t.test('purge removes exactly what is past each window, in small batches', async
       t.same(ids(db, 'SELECT at AS v FROM audit_log'), [NOW - 30 * DAY]);
       t.same(ids(db, 'SELECT idem_key AS v FROM outbox ORDER BY id'), ['delivered-edge', 'never-delivered']);
       t.same(db.pragma('foreign_key_check'), [], 'no dangling references');
-      t.same(purge(db, retention, NOW), { calls: 0, legs: 0, call_events: 0, utterances: 0, kpi_rollups: 0, audit_log: 0, outbox: 0, recordings: 0, sip_log: 0 }, 'a second run has nothing to do');
+      t.same(purge(db, retention, NOW), { calls: 0, legs: 0, call_events: 0, utterances: 0, kpi_rollups: 0, audit_log: 0, outbox: 0, recordings: 0, sip_log: 0, alarms: 0 }, 'a second run has nothing to do');
     });
   }
 });

@@ -8,8 +8,9 @@ import type { Config } from '../../src/config/schema.js';
 
 const SCHEMA = new URL('../../src/store/migrations/001-initial.sql', import.meta.url);
 // The repositories prepare their statements on the later schemas' tables (007 recordings, 008
-// conversations, 009 care), so they are applied too.
-const LATER = ['007-recordings.sql', '008-channels.sql', '009-care.sql', '010-sip-log.sql'].map((f) => new URL(`../../src/store/migrations/${f}`, import.meta.url));
+// conversations, 009 care, 010 the SIP log, 011 the alarm indexes the escalation scan and retention
+// name), so they are applied too.
+const LATER = ['007-recordings.sql', '008-channels.sql', '009-care.sql', '010-sip-log.sql', '011-alarm-escalation-retention.sql'].map((f) => new URL(`../../src/store/migrations/${f}`, import.meta.url));
 
 export const HOUR = 3_600_000;
 /** 2026-01-05T00:00:00Z: a fixed clock, so periods and hours are predictable. */

@@ -7,6 +7,7 @@
 // they already sum to 1).
 import { createRequire } from 'node:module';
 import type { EmotionLabel, Prosody } from '../../call/types.js';
+import { EarshotError } from '../../errors.js';
 
 export const SER_FEATURES = ['f0MeanHz', 'f0StdHz', 'rmsDb', 'rmsStdDb', 'voicedRatio', 'rate', 'arousal', 'sentiment'] as const;
 export const SER_LABELS: EmotionLabel[] = ['angry', 'frustrated', 'neutral', 'satisfied'];
@@ -35,8 +36,12 @@ export interface SerModel {
 
 export type SerProvider = 'cpu' | 'cuda';
 
-export class SerModelError extends Error {
-  readonly code = 'EARSHOT_ERR_MODEL_MISSING';
+export class SerModelError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_MODEL_MISSING';
+  constructor(message: string) {
+    super('EARSHOT_ERR_MODEL_MISSING', undefined, { message });
+    this.name = 'SerModelError';
+  }
 }
 
 type Ort = typeof import('onnxruntime-node');

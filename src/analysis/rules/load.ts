@@ -5,11 +5,13 @@ import { collectConcepts, parseRuleSource } from './parse.js';
 import { scorecardRefs } from './scorecard.js';
 import { applySimilar, type SimilarAdd } from './similar.js';
 import type { Cond, Rule, RuleSet, Scorecard } from './types.js';
+import { EarshotError } from '../../errors.js';
 
-export class RulesError extends Error {
-  readonly code = 'EARSHOT_ERR_RULES';
+export class RulesError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_RULES';
   constructor(readonly errors: string[]) {
-    super(`rules failed to load:\n  - ${errors.join('\n  - ')}`);
+    super('EARSHOT_ERR_RULES', undefined, { message: `rules failed to load:\n  - ${errors.join('\n  - ')}` });
+    this.name = 'RulesError';
   }
 }
 

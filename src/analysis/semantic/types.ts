@@ -1,4 +1,5 @@
 // The one interface of the semantic layer: texts in, L2-normalised vectors out (cosine = dot).
+import { EarshotError } from '../../errors.js';
 
 export interface Embedder {
   /** One vector per text, in order, each of unit length. Rejects with a SemanticError. */
@@ -11,13 +12,14 @@ export type SemanticState = 'off' | 'starting' | 'ok' | 'degraded';
 /** Why an embedding was not had; bounded label values for the failure metric. */
 export type FailReason = 'timeout' | 'http' | 'network' | 'bad-response' | 'breaker-open' | 'not-ready' | 'closed';
 
-export class SemanticError extends Error {
-  readonly code = 'EARSHOT_ERR_SEMANTIC';
+export class SemanticError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_SEMANTIC';
   constructor(
     readonly reason: FailReason,
     detail: string,
   ) {
-    super(`embeddings ${reason}: ${detail}`);
+    super('EARSHOT_ERR_SEMANTIC', undefined, { message: `embeddings ${reason}: ${detail}` });
+    this.name = 'SemanticError';
   }
 }
 

@@ -1,5 +1,6 @@
 // RFC 3550 §5.1 RTP header parsing. Allocation-free apart from the payload view, because this
 // runs once per packet per leg (50 packets/s × 2 legs × hundreds of calls).
+import { EarshotError } from '../../errors.js';
 
 export interface RtpPacket {
   payloadType: number;
@@ -14,10 +15,11 @@ export interface RtpPacket {
 /** Bounded reasons, used as the `reason` label of `badInput('rtp', reason)`. */
 export type RtpRejectReason = 'short' | 'version' | 'csrc-truncated' | 'ext-truncated' | 'padding' | 'rtcp';
 
-export class RtpParseError extends Error {
-  readonly code = 'EARSHOT_ERR_RTP';
+export class RtpParseError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_RTP';
   constructor(readonly reason: RtpRejectReason) {
-    super(`bad RTP packet: ${reason}`);
+    super('EARSHOT_ERR_RTP', undefined, { message: `bad RTP packet: ${reason}` });
+    this.name = 'RtpParseError';
   }
 }
 

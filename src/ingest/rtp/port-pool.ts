@@ -2,6 +2,7 @@
 // odd RTCP) and a session's streams get consecutive pairs: SBCs and sipp's pcap replay map streams
 // by port spacing, so m-line k answers on base + 2k.
 import dgram from 'node:dgram';
+import { EarshotError } from '../../errors.js';
 
 export interface BoundPair {
   port: number;
@@ -9,8 +10,12 @@ export interface BoundPair {
   rtcp: dgram.Socket;
 }
 
-export class PortPoolExhaustedError extends Error {
-  readonly code = 'EARSHOT_ERR_RTP_PORTS';
+export class PortPoolExhaustedError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_RTP_PORTS';
+  constructor(message: string) {
+    super('EARSHOT_ERR_RTP_PORTS', undefined, { message });
+    this.name = 'PortPoolExhaustedError';
+  }
 }
 
 function bindUdp(host: string, port: number): Promise<dgram.Socket> {

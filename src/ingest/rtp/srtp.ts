@@ -3,6 +3,7 @@
 // constant time); this file parses a=crypto, picks a suite we can do, and makes our answer key.
 import { randomBytes } from 'node:crypto';
 import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, SrtpAuthenticationError, SrtpSession } from 'werift-rtp';
+import { EarshotError } from '../../errors.js';
 
 /**
  * Suites we decrypt, in our preference order. AES_CM_128_HMAC_SHA1_32 is not here: werift's
@@ -14,10 +15,11 @@ export const SRTP_SUITES = {
 } as const;
 export type SrtpSuite = keyof typeof SRTP_SUITES;
 
-export class CryptoAttributeError extends Error {
-  readonly code = 'EARSHOT_ERR_SDP';
+export class CryptoAttributeError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_SDP';
   constructor(readonly reason: string) {
-    super(`bad a=crypto: ${reason}`);
+    super('EARSHOT_ERR_SDP', undefined, { message: `bad a=crypto: ${reason}` });
+    this.name = 'CryptoAttributeError';
   }
 }
 

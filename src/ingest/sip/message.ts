@@ -1,6 +1,7 @@
 // A tolerant SIP message parser (RFC 3261 §7) and response builder. Tolerant where SBCs differ
 // (bare LF, compact header names, folded lines, missing Content-Length on UDP), strict where
 // a mistake would be unsafe (size and header-count limits, mandatory headers).
+import { EarshotError } from '../../errors.js';
 
 export interface SipMessage {
   kind: 'request' | 'response';
@@ -16,10 +17,11 @@ export interface SipMessage {
 /** Bounded reasons, used as badInput('sip', reason). */
 export type SipRejectReason = 'oversized' | 'no-header-end' | 'start-line' | 'bad-header' | 'too-many-headers' | 'too-many-vias' | 'missing-header' | 'cseq' | 'truncated-body' | 'version';
 
-export class SipParseError extends Error {
-  readonly code = 'EARSHOT_ERR_SIP_PARSE';
+export class SipParseError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_SIP_PARSE';
   constructor(readonly reason: SipRejectReason, readonly partial?: SipMessage) {
-    super(`bad SIP message: ${reason}`);
+    super('EARSHOT_ERR_SIP_PARSE', undefined, { message: `bad SIP message: ${reason}` });
+    this.name = 'SipParseError';
   }
 }
 

@@ -1,11 +1,13 @@
 // Splits a SIPREC request body into its SDP and rs-metadata parts. Tolerant on purpose: SBCs in
 // the field send `multipart/mixed;boundary=X` without a space (BroadWorks), bare-LF line endings
 // and the legacy `application/rs-metadata` type (AudioCodes), quoted or missing boundary params.
+import { EarshotError } from '../../errors.js';
 
-export class BodyError extends Error {
-  readonly code = 'EARSHOT_ERR_SIP_BODY';
+export class BodyError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_SIP_BODY';
   constructor(readonly reason: 'no-boundary' | 'no-parts' | 'content-type') {
-    super(`bad SIPREC body: ${reason}`);
+    super('EARSHOT_ERR_SIP_BODY', undefined, { message: `bad SIPREC body: ${reason}` });
+    this.name = 'BodyError';
   }
 }
 

@@ -3,13 +3,15 @@
 // (<participantstreamassoc participant_id=…><send>) and the older draft forms SBCs still send
 // (<participant><send>, association ids as child elements). Namespace prefixes are ignored.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { EarshotError } from '../../errors.js';
 
 export const RECORDING_NS = 'urn:ietf:params:xml:ns:recording:1';
 
-export class MetadataError extends Error {
-  readonly code = 'EARSHOT_ERR_RS_METADATA';
+export class MetadataError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_RS_METADATA';
   constructor(readonly reason: 'malformed' | 'no-recording' | 'too-large') {
-    super(`bad rs-metadata: ${reason}`);
+    super('EARSHOT_ERR_RS_METADATA', undefined, { message: `bad rs-metadata: ${reason}` });
+    this.name = 'MetadataError';
   }
 }
 

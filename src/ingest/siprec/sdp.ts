@@ -4,16 +4,18 @@
 import sdpTransform from 'sdp-transform';
 import { isDecodable, STATIC_PAYLOADS, type CodecSpec } from '../codecs/index.js';
 import { chooseCrypto, CryptoAttributeError, parseCrypto, type CryptoOffer } from '../rtp/srtp.js';
+import { EarshotError } from '../../errors.js';
 
 /** rtp.srtp: whether RTP/SAVP(F) with SDES keys is accepted, required, or refused. */
 export type SrtpPolicy = 'optional' | 'required' | 'off';
 /** Why a stream with a codec we decode was still refused (port 0), for metrics. */
 export type SrtpRefusal = 'srtp-suite' | 'srtp-off' | 'srtp-required';
 
-export class SdpError extends Error {
-  readonly code = 'EARSHOT_ERR_SDP';
+export class SdpError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_SDP';
   constructor(readonly reason: 'malformed' | 'no-media') {
-    super(`bad SDP: ${reason}`);
+    super('EARSHOT_ERR_SDP', undefined, { message: `bad SDP: ${reason}` });
+    this.name = 'SdpError';
   }
 }
 

@@ -15,6 +15,7 @@ import type { IngestMetrics } from './metrics.js';
 import { assignRoles } from './roles.js';
 import { delayedOffer } from './offer.js';
 import { buildAnswer, flows, selectStreams, type AnsweredStream, type OfferedStream } from './sdp.js';
+import { EarshotError } from '../../errors.js';
 
 export interface SessionDeps {
   bus: PipelineBus;
@@ -49,15 +50,22 @@ interface LegMedia {
   srtp?: { key: SrtpKey; offered: CryptoOffer; rx: SrtpReceiver; authFailures: number };
 }
 
-export class NothingDecodableError extends Error {
-  readonly code = 'EARSHOT_ERR_NOT_ACCEPTABLE';
+export class NothingDecodableError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_NOT_ACCEPTABLE';
+  constructor(message: string) {
+    super('EARSHOT_ERR_NOT_ACCEPTABLE', undefined, { message });
+    this.name = 'NothingDecodableError';
+  }
 }
 
-/**
- * The offer was CANCELled while its ports and decoders were being prepared: no call was opened.
- * Internal to the SRS (it becomes a 487), so it has no EARSHOT_ERR_* code of its own.
- */
-export class OfferCancelledError extends Error {}
+/** The offer was CANCELled while its ports and decoders were being prepared: no call was opened (a 487). */
+export class OfferCancelledError extends EarshotError {
+  declare readonly code: 'EARSHOT_ERR_OFFER_CANCELLED';
+  constructor(message: string) {
+    super('EARSHOT_ERR_OFFER_CANCELLED', undefined, { message });
+    this.name = 'OfferCancelledError';
+  }
+}
 
 type Payloads = { map: PayloadMap; decoders: Decoder[] };
 

@@ -1,6 +1,7 @@
 // The recogniser contract both engines implement. A stream is one VAD segment of one leg:
 // 16 kHz float audio in, optional partial text while it grows, a final result at end().
 // Times in results are ms from the stream's first sample.
+import { EarshotError, type ErrorCode } from '../../errors.js';
 
 export type EngineName = 'pocketsphinx' | 'sherpa';
 
@@ -39,11 +40,9 @@ export interface AsrEngine {
   close(): void;
 }
 
-export class EngineError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+export class EngineError extends EarshotError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, undefined, { message });
+    this.name = 'EngineError';
   }
 }

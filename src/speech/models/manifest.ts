@@ -3,6 +3,7 @@
 import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EarshotError, type ErrorCode } from '../../errors.js';
 
 export type ModelType = 'transducer' | 'paraformer' | 'zipformer2Ctc';
 
@@ -23,12 +24,10 @@ export interface ModelManifest {
   description?: string;
 }
 
-export class ModelError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+export class ModelError extends EarshotError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, undefined, { message });
+    this.name = 'ModelError';
   }
 }
 

@@ -2,17 +2,21 @@ import type Database from 'better-sqlite3';
 import { toAlarm } from '../rows.js';
 import type { AlarmRow } from '../types.js';
 
+/**
+ * The escalation scan: open, not yet escalated alarms of the rules that escalate (a JSON list), old
+ * enough, through the partial index alarms_escalation (migration 011). INDEXED BY: without statistics
+ * (a new database) the planner takes alarms_state and walks every open alarm (test/store/alarms-index.test.ts).
+ */
+export const UNESCALATED_SQL =
+  "SELECT * FROM alarms INDEXED BY alarms_escalation WHERE state = 'open' AND escalated_at IS NULL AND raised_at <= ? AND rule IN (SELECT value FROM json_each(?)) ORDER BY id";
+
 /** The alarm stage's reads beyond the Store's own alarm API. Statements prepared once. */
 export class AlarmsRepo {
-  readonly #unescalated: Database.Statement;
+  #unescalated?: Database.Statement;
   readonly #raisedSince: Database.Statement;
   readonly #agentDay: Database.Statement;
 
-  constructor(db: Database.Database) {
-    // Only the rules that escalate are read: the scan runs every few seconds over open alarms.
-    this.#unescalated = db.prepare(
-      "SELECT * FROM alarms WHERE state = 'open' AND escalated_at IS NULL AND raised_at <= ? AND rule IN (SELECT value FROM json_each(?)) ORDER BY id",
-    );
+  constructor(private readonly db: Database.Database) {
     this.#raisedSince = db.prepare('SELECT 1 FROM alarms WHERE rule = ? AND agent_id = ? AND raised_at >= ?').pluck();
     this.#agentDay = db.prepare(
       `SELECT agent_id, json_extract(summary, '$.kpi.categories') AS cats, json_extract(summary, '$.kpi.sentiment.negativeSwing') AS swing
@@ -22,6 +26,8 @@ export class AlarmsRepo {
 
   /** Open, not yet escalated alarms of `rules` raised at or before `before`, oldest id first. */
   unescalated(rules: readonly string[], before: number): AlarmRow[] {
+    // Prepared on first use: it names migration 011's index, and the scan runs every few seconds.
+    this.#unescalated ??= this.db.prepare(UNESCALATED_SQL);
     return (this.#unescalated.all(before, JSON.stringify(rules)) as Record<string, unknown>[]).map(toAlarm);
   }
 

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { AlarmReplayRepo } from './alarm-replay.js';
+import { AlarmRulesRepo } from './alarm-rules.js';
 import { AlarmsRepo } from './alarms.js';
 import { CasesRepo } from './cases.js';
 import { CoachingRepo } from './coaching.js';
@@ -22,7 +24,7 @@ import { WebhookOutboxRepo } from './webhook-outbox.js';
  * boundary"). Built once at open, so each statement is prepared once.
  */
 export function createRepos(db: Database.Database) {
-  return { alarms: new AlarmsRepo(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), syncBatch: SyncBatchRepo.for(db), syncOutbox: SyncOutboxRepo.for(db), recordings: new RecordingsRepo(db), conversations: new ConversationsRepo(db),
+  return { alarms: new AlarmsRepo(db), alarmRules: AlarmRulesRepo.for(db), alarmReplay: AlarmReplayRepo.for(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), syncBatch: SyncBatchRepo.for(db), syncOutbox: SyncOutboxRepo.for(db), recordings: new RecordingsRepo(db), conversations: new ConversationsRepo(db),
     // The KPI stage's rollups, surveys/NPS and customer risk (statements prepared on first use).
     kpiRollups: KpiRollupsRepo.for(db), surveys: SurveysRepo.for(db), risk: RiskRepo.for(db),
     // Each dialog's SIP history (both fronts), for `earshot calls show`.
@@ -31,6 +33,6 @@ export function createRepos(db: Database.Database) {
 
 export type Repos = ReturnType<typeof createRepos>;
 export { KpiRollupsRepo, RiskRepo, SurveysRepo, SyncCollectorRepo };
-export { AlarmsRepo, CasesRepo, CoachingRepo, ConversationsRepo, DemoRepo, KpiRepo, RecordingsRepo, SipLogRepo, SyncBatchRepo, SyncOutboxRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
+export { AlarmReplayRepo, AlarmRulesRepo, AlarmsRepo, CasesRepo, CoachingRepo, ConversationsRepo, DemoRepo, KpiRepo, RecordingsRepo, SipLogRepo, SyncBatchRepo, SyncOutboxRepo, SyncRepo, UsersRepo, WebhookOutboxRepo };
 export type { Party, StoredMessage } from './conversations.js';
 export { SIP_LOG_MAX_PER_DIALOG, type SipLogEntry, type SipLogRow } from './sip-log.js';

@@ -10,7 +10,7 @@ import { builtinTerms, checkTerms, currentSet, SITE_TERM_LIMITS, SITE_TERMS_ID, 
 import type { RuleSource } from '../../analysis/index.js';
 import { MAX_RULE_FILE_CHARS, positionOf } from '../../alarms/rules.js';
 import { alarmDryRun, alarmRowId, thresholdOf, listAlarmRuleFiles, validateAlarmFile, type AlarmError, type AlarmRule, type AlarmRuleFile } from '../../alarms/index.js';
-import { apiErrorHandler, errorBody, sendError } from '../errors.js';
+import { errorBody, sendError } from '../errors.js';
 
 export interface RuleRoutesDeps {
   config: Pick<Config, 'analysis' | 'alarms'>;
@@ -95,7 +95,6 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
   return async (app) => {
     // Read per request: the store may be handed over after the plugin is built.
     const db = () => deps.store.db;
-    app.setErrorHandler(apiErrorHandler(deps.metrics));
 
     app.get('/rules', async () => ({
       packs: listPacks(dir, db()).map(({ text: _t, ...p }) => p),
@@ -116,7 +115,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
         return reply.code(422).send(invalid(v.errors));
       }
       const before = currentSet(dir, db());
-      if (!before) return reply.code(409).send({ error: 'conflict', message: 'the stored rule set is invalid; fix the packs first' });
+      if (!before) return sendError(reply, 'EARSHOT_ERR_CONFLICT', 'the stored rule set is invalid; fix the packs first');
       deps.store.audit(req.session!.user.username, 'site-terms.dry-run', SITE_TERMS_ID, `${req.body.days}d`);
       return { days: req.body.days, lists: v.lists, ...compareSets(db(), before, v.set, now() - req.body.days * 86_400_000) };
     });
@@ -124,7 +123,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
     app.put<{ Body: Static<typeof TermsBody> }>('/rules/site-terms', { schema: { body: TermsBody }, config: role('admin') }, async (req, reply) => {
       const current = storedTerms(db());
       if (req.body.version !== undefined && req.body.version !== current.version) {
-        return reply.code(409).send({ error: 'conflict', message: `the site terms changed meanwhile (now version ${current.version}); reload them` });
+        return sendError(reply, 'EARSHOT_ERR_CONFLICT', `the site terms changed meanwhile (now version ${current.version}); reload them`);
       }
       const v = checkTerms(dir, db(), req.body.lists);
       if (!v.ok) {

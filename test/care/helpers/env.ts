@@ -8,6 +8,7 @@ import Fastify from 'fastify';
 import type { Test } from 'tap';
 import { createAlarms, loadAlarmRules } from '../../../src/alarms/index.js';
 import type { Utterance } from '../../../src/call/types.js';
+import { installErrorHandling } from '../../../src/error-handler.js';
 import { careRoutes, createCare } from '../../../src/care/index.js';
 import { createKpi, surveyRoutes } from '../../../src/kpi/index.js';
 import { createSessions, DEFAULT_AUTH } from '../../../src/web/auth/sessions.js';
@@ -87,6 +88,7 @@ export async function serveApi(t: Test, e: CareEnv) {
   createUser(e.store.db, { username: 'sam', role: 'supervisor', password: 'a long password' });
   createUser(e.store.db, { username: 'vic', role: 'viewer', password: 'a long password' });
   const app = Fastify();
+  installErrorHandling(app, e.metrics); // as src/web/index.ts does on the root
   await app.register(fastifyCookie);
   installGuard(app, sessions, e.metrics);
   await app.register(surveyRoutes({ store: e.store, metrics: e.metrics, config: e.config, clock: () => e.clock.now, onSurvey: (s) => e.care.onSurvey(s) }), { prefix: '/api/v1' });
