@@ -10,8 +10,6 @@ const NOT_YET_MOVED = new Set([
   'alarms/dry-run.ts', 'alarms/rule-files.ts',
   'kpi/nps-model.ts', 'kpi/nps.ts', 'kpi/risk.ts', 'kpi/rollups.ts', 'kpi/surveys.ts',
   'sync/collector.ts', 'sync/outbox.ts',
-  'web/auth/sessions.ts', 'web/auth/users.ts', 'web/queries.ts', 'web/reports/emotions.ts', 'web/reports/figures.ts',
-  'web/reports/repo.ts', 'web/routes/rule-packs.ts',
 ]);
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
 // `db.prepare(`, `.prepare(` on a new line, `db.exec(`, `db.transaction(` — not `call.prepare(t)` or RegExp#exec.
