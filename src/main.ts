@@ -115,7 +115,7 @@ export async function createPipeline(
   analysisStage = analysis;
   // Packs saved from the console (rules table) replace their files; a bad stored pack is logged
   // and the file set stays in force.
-  const stored = storedRuleSources(store.db);
+  const stored = storedRuleSources(store.repos.rulePacks);
   if (stored.length) {
     const r = await analysis.reloadRules(stored);
     if (!r.ok) log.error({ errors: r.errors }, 'stored rule packs invalid; using the rule files');

@@ -27,7 +27,7 @@ export function serveCommand(): Command {
       if (opts.demo && store.repos.users.count() === 0) {
         // A demo needs a way in; production sites create their first admin with `earshot user add`.
         const password = randomBytes(9).toString('base64url');
-        createUser(store.db, { username: 'admin', role: 'admin', password });
+        createUser(store.repos.users, { username: 'admin', role: 'admin', password });
         appliance.pipeline.store.audit('system', 'user.create', 'admin', 'demo first start');
         process.stderr.write(`earshot: first start: created user "admin" with password ${password} (shown once)\n`);
       }

@@ -39,7 +39,7 @@ export function userCommand(): Command {
       const password = opts.passwordStdin ? await readStdin() : randomBytes(12).toString('base64url');
       const store = openStore({ path: join(config.dataDir, 'earshot.db') });
       try {
-        createUser(store.db, { username, role: opts.role, password });
+        createUser(store.repos.users, { username, role: opts.role, password });
         store.audit('cli', 'user.create', username, opts.role);
       } finally {
         store.close();
@@ -52,7 +52,7 @@ export function userCommand(): Command {
     .addOption(configOption())
     .action((username: string, opts: { config?: string }) => {
       const was = withStore(opts, (store) => {
-        const locked = unlockUser(store.db, username);
+        const locked = unlockUser(store.repos.users, username);
         store.audit('cli', 'user.unlock', username, locked ? 'was locked' : 'was not locked');
         return locked;
       });
@@ -65,7 +65,7 @@ export function userCommand(): Command {
     .addOption(roleOption().makeOptionMandatory())
     .action((username: string, opts: { config?: string; role: UserRole }) => {
       const ended = withStore(opts, (store) => {
-        const n = setRole(store.db, username, opts.role);
+        const n = setRole(store.repos.users, username, opts.role);
         store.audit('cli', 'user.role', username, opts.role);
         return n;
       });
@@ -79,7 +79,7 @@ export function userCommand(): Command {
     .action(async (username: string, opts: { config?: string; passwordStdin?: boolean }) => {
       const password = opts.passwordStdin ? await readStdin() : randomBytes(12).toString('base64url');
       const ended = withStore(opts, (store) => {
-        const n = setPassword(store.db, username, password);
+        const n = setPassword(store.repos.users, username, password);
         store.audit('cli', 'user.password', username);
         return n;
       });
@@ -91,7 +91,7 @@ export function userCommand(): Command {
     .addOption(configOption())
     .action((username: string, opts: { config?: string }) => {
       withStore(opts, (store) => {
-        deleteUser(store.db, username);
+        deleteUser(store.repos.users, username);
         store.audit('cli', 'user.delete', username);
       });
       process.stdout.write(`user ${username} deleted\n`);

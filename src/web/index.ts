@@ -65,7 +65,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   const web = createWebMetrics(metrics);
-  const sessions = createSessions(store.db, {
+  const sessions = createSessions(store.repos.users, {
     ...DEFAULT_AUTH,
     maxFailures: config.auth.maxFailures,
     sourceMaxFailures: config.auth.maxFailures,
@@ -73,7 +73,7 @@ export async function createWebServer(deps: WebDeps): Promise<FastifyInstance> {
     idleMs: config.auth.idleMinutes * 60_000,
     ...deps.tuning?.auth,
   });
-  const queries = createQueries(store.db);
+  const queries = createQueries(store.repos);
   const hub = createLiveHub({ bus: deps.bus, calls: deps.calls, store, metrics, web, sessions, log: deps.log.child({ mod: 'live' }), options: deps.tuning?.live });
   app.decorate('liveHub', hub);
   const routeList: { method: string; url: string }[] = [];

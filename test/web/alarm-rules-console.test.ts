@@ -20,7 +20,7 @@ const SHIPPED = readFileSync(`${ALARMS}default.yaml`, 'utf8');
 
 t.test('an admin edits an alarm threshold in the console; a supervisor reads it', { skip: !existsSync(CHROMIUM) && 'chromium not installed' }, async (t) => {
   const late: { store?: Store; metrics?: Metrics; alarms?: AlarmStage } = {};
-  const store = { get db() { return late.store!.db; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
+  const store = { get db() { return late.store!.db; }, get repos() { return late.store!.repos; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
   const metrics: Metrics = { get registry() { return late.metrics!.registry; }, badInput: (p, r) => late.metrics!.badInput(p, r) };
   const config = validateConfig({ analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } });
   const s = await startServer(t, {

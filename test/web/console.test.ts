@@ -209,7 +209,7 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
   const { join } = await import('node:path');
   // startServer hands the store over after plugins load; the routes read it per request.
   const late: { s?: Awaited<ReturnType<typeof startServer>> } = {};
-  const store = { get db() { return late.s!.store.db; }, audit: (...a: [string, string, string?, string?]) => late.s!.store.audit(...a) };
+  const store = { get db() { return late.s!.store.db; }, get repos() { return late.s!.store.repos; }, audit: (...a: [string, string, string?, string?]) => late.s!.store.audit(...a) };
   const metrics = { get registry() { return late.s!.metrics.registry; }, badInput: (p: string, r: string) => late.s!.metrics.badInput(p, r) };
   const dir = t.testdir();
   const s = await startServer(t, {

@@ -132,7 +132,7 @@ const lineOf = (text: string, needle: string, from = 0) => text.split('\n').find
 
 async function setupAlarms(t: Test) {
   const late: { store?: Store; metrics?: Metrics; alarms?: AlarmStage } = {};
-  const store = { get db() { return late.store!.db; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
+  const store = { get db() { return late.store!.db; }, get repos() { return late.store!.repos; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
   const metrics: Metrics = { get registry() { return late.metrics!.registry; }, badInput: (p, r) => late.metrics!.badInput(p, r) };
   const config = validateConfig({ analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } });
   const s = await startServer(t, {

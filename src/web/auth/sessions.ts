@@ -1,8 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { createSourceBackoff } from './lockout.js';
 import { dummyHash, verifyPassword } from './passwords.js';
-import type { User, UserRole, UserRow } from './users.js';
+import { usersOf, type User, type UserRole, type UserRow, type UsersSource } from './users.js';
 
 export interface AuthOptions {
   /** Consecutive failed logins before the account is locked. */
@@ -63,26 +62,10 @@ export const digest = (token: string) => createHash('sha256').update(token).dige
  * Sessions end at logout, after `sessionTtlMs`, after `idleMs` without a request, and when the
  * CLI changes the user's password or role or deletes the user (it deletes their sessions).
  */
-export function createSessions(db: Database.Database, opts: AuthOptions) {
+export function createSessions(src: UsersSource, opts: AuthOptions) {
   const now = opts.clock;
-  const byName = db.prepare<[string], UserRow>(
-    'SELECT id, username, role, password_hash, failed_logins, locked_until FROM users WHERE username = ?',
-  );
-  const recordFailure = db.prepare(
-    `UPDATE users SET failed_logins = failed_logins + 1,
-       locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END
-     WHERE id = ?`,
-  );
-  const clearFailures = db.prepare('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?');
-  // A lock that has run out takes its failures with it: otherwise one more failure re-locks at once.
-  const expireLock = db.prepare('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ? AND locked_until IS NOT NULL AND locked_until <= ?');
-  const insert = db.prepare('INSERT INTO sessions (id, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)');
-  const lookup = db.prepare<[string, number], { id: number; username: string; role: UserRole; csrf: string; expires_at: number }>(
-    `SELECT u.id, u.username, u.role, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-     WHERE s.id = ? AND s.expires_at > ?`,
-  );
-  const remove = db.prepare('DELETE FROM sessions WHERE id = ?');
-  const purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
+  const users = usersOf(src);
+  const byName = (username: string) => users.byName(username) as UserRow | undefined;
   const sources = createSourceBackoff({ maxFailures: opts.sourceMaxFailures, baseMs: opts.lockoutMs, maxMs: opts.sourceMaxBlockMs, maxEntries: 10_000 });
   // Last request per session, in memory: the idle clock. After a restart every session's idle
   // clock starts at the restart (the absolute limit still holds).
@@ -90,13 +73,13 @@ export function createSessions(db: Database.Database, opts: AuthOptions) {
   const lastSeen = new Map<string, number>();
   const ended = new Set<(sid: string, why: SessionEnd) => void>();
   const end = (sid: string, why: SessionEnd) => {
-    remove.run(sid);
+    users.deleteSession(sid);
     lastSeen.delete(sid);
     for (const fn of ended) fn(sid, why);
   };
 
   function bySid(sid: string, at: number, touch: boolean): Session | undefined {
-    const r = lookup.get(sid, at);
+    const r = users.session(sid, at);
     if (!r) {
       lastSeen.delete(sid);
       return undefined;
@@ -106,7 +89,7 @@ export function createSessions(db: Database.Database, opts: AuthOptions) {
       return undefined;
     }
     if (touch) lastSeen.set(sid, at);
-    return { sid, user: { id: r.id, username: r.username, role: r.role }, csrf: r.csrf, expiresAt: r.expires_at };
+    return { sid, user: { id: r.id, username: r.username, role: r.role as UserRole }, csrf: r.csrf, expiresAt: r.expires_at };
   }
 
   return {
@@ -115,7 +98,7 @@ export function createSessions(db: Database.Database, opts: AuthOptions) {
 
     async login(username: string, password: string, source: string): Promise<LoginResult> {
       if (sources.blocked(source, now())) return { ok: false, reason: 'source-blocked', events: [] };
-      const row = byName.get(username);
+      const row = byName(username);
       // Verify even for unknown and locked users so response time does not reveal which names exist.
       const good = await verifyPassword(password, row?.password_hash ?? dummyHash());
       const at = now();
@@ -126,28 +109,28 @@ export function createSessions(db: Database.Database, opts: AuthOptions) {
         return { ok: false, reason, events };
       };
       if (!row) return refuse('invalid');
-      expireLock.run(row.id, at);
+      users.expireLock(row.id, at);
       // Re-read after the await: a parallel attempt may have locked the account meanwhile.
-      const fresh = byName.get(username) ?? row;
+      const fresh = byName(username) ?? row;
       // Attempts on a locked account do not count against it: they cannot extend the lock.
       if (fresh.locked_until && fresh.locked_until > at) return refuse('locked');
       if (!good) {
-        recordFailure.run(opts.maxFailures, at + opts.lockoutMs, row.id);
-        const after = byName.get(username);
+        users.recordFailure(row.id, opts.maxFailures, at + opts.lockoutMs);
+        const after = byName(username);
         const lockedNow = Boolean(after?.locked_until && after.locked_until > at);
         if (lockedNow) events.push({ kind: 'account.locked', ms: opts.lockoutMs });
         return refuse(lockedNow ? 'locked' : 'invalid');
       }
-      clearFailures.run(row.id);
+      users.clearFailures(row.id);
       sources.success(source, at);
-      purge.run(at);
+      users.purgeSessions(at);
       // Idle clocks of sessions nobody uses any more (browser closed) would otherwise stay forever.
       for (const [sid, seen] of lastSeen) if (at - seen > opts.sessionTtlMs) lastSeen.delete(sid);
       const token = randomBytes(32).toString('hex');
       const sid = digest(token);
       const csrf = randomBytes(24).toString('base64url');
       const expiresAt = at + opts.sessionTtlMs;
-      insert.run(sid, row.id, csrf, at, expiresAt);
+      users.insertSession({ sid, userId: row.id, csrf, createdAt: at, expiresAt });
       lastSeen.set(sid, at);
       return { ok: true, token, session: { sid, user: { id: row.id, username: row.username, role: row.role }, csrf, expiresAt } };
     },

@@ -1,6 +1,6 @@
 // One insight report's figures: this period against the one before it.
-import type Database from 'better-sqlite3';
 import * as fig from './figures.js';
+import type { ReportsSource } from './source.js';
 
 export type Period = 'day' | 'week' | 'month';
 export const PERIODS: readonly Period[] = ['day', 'week', 'month'];
@@ -58,12 +58,14 @@ export interface ReportData {
   drivers: fig.NpsDriver[];
   alarms: (fig.AlarmRuleCount & { prevCount: number })[];
   coach: CoachRow[];
+  /** Conversations per channel (voice, chat, ...), with the period before's count. */
+  channels: (fig.ChannelShare & { prevCalls: number })[];
 }
 
 /** Thresholds for "agents to coach": documented in the report itself. */
 export const COACH = { qaBelow: 70, negEndShareAtLeast: 0.4, alarmsPerCallAtLeast: 0.5, max: 5 };
 
-export function buildReport(db: Database.Database, period: Period, at: number): ReportData {
+export function buildReport(db: ReportsSource, period: Period, at: number): ReportData {
   const start = periodStart(period, at);
   const end = nextStart(period, start);
   const prev = prevStart(period, start);
@@ -94,6 +96,10 @@ export function buildReport(db: Database.Database, period: Period, at: number): 
   // Evidence (each call's summary read) only for the agents the report lists.
   const coach: CoachRow[] = flagged.slice(0, COACH.max).map((a) => ({ ...a, evidence: fig.evidenceCalls(db, cur, a.agentId) }));
 
+  const prevChannels = new Map(fig.channelMix(db, before).map((c) => [c.channel, c.calls]));
+  const channels = fig.channelMix(db, cur).map((c) => ({ ...c, prevCalls: prevChannels.get(c.channel) ?? 0 }));
+  for (const [channel, calls] of prevChannels) if (!channels.some((c) => c.channel === channel)) channels.push({ channel, calls: 0, share: 0, prevCalls: calls });
+
   const hotSpotBucketMs = period === 'day' ? 3_600_000 : DAY;
   return {
     period,
@@ -108,5 +114,6 @@ export function buildReport(db: Database.Database, period: Period, at: number): 
     drivers: fig.npsDrivers(db, cur).slice(0, 8),
     alarms,
     coach,
+    channels,
   };
 }

@@ -1,11 +1,9 @@
 // Aggregates over a time range, shared by the insight reports and the dashboard panels.
 // Everything here is counts, shares and ids of calls/agents/rules: no transcript text, no
-// customer hashes, no numbers. Calls belong to the range they started in.
-import type Database from 'better-sqlite3';
-
+// customer hashes, no numbers. Calls belong to the range they started in. The reads are the
+// reports repository's (src/store/repos/reports.ts); here they are merged and ranked.
 import { callSums, mean } from './call-sums.js';
-import { hybrid } from './emotions.js';
-import { CATEGORY_ID_SQL, npsSql } from '../../store/sql.js';
+import { reportsOf, type ReportsSource } from './source.js';
 import { npsClass, npsScore } from '../../call/nps.js';
 
 export { EMOTIONS, emotionMap, emotionTotals, hotSpots, type Emotion, type EmotionBucket, type EmotionTotal, type HotSpot } from './emotions.js';
@@ -15,10 +13,6 @@ export interface Range {
   to: number;
 }
 
-const CATEGORY_ID = CATEGORY_ID_SQL;
-const NPS = npsSql();
-const NEG_END = "json_extract(c.summary, '$.kpi.sentiment.negativeEnd')";
-const CALL_QA = "(SELECT AVG(json_extract(q.value, '$.score')) FROM json_each(c.summary, '$.qa') q)";
 
 export interface Totals {
   calls: number;
@@ -28,9 +22,9 @@ export interface Totals {
   qaAvg: number | null;
 }
 
-export function totals(db: Database.Database, r: Range): Totals {
-  const t = callSums(db, r, 'all')[0];
-  const alarms = db.prepare('SELECT COUNT(*) FROM alarms WHERE raised_at >= @from AND raised_at < @to').pluck().get(r) as number;
+export function totals(src: ReportsSource, r: Range): Totals {
+  const t = callSums(src, r, 'all')[0];
+  const alarms = reportsOf(src).alarmCount(r);
   if (!t) return { calls: 0, avgDurationMs: null, negEndShare: null, qaAvg: null, alarms };
   return { calls: t.calls, avgDurationMs: mean(t.cdur_sum, t.cdur_n), negEndShare: mean(t.neg_sum, t.neg_n), qaAvg: mean(t.qa_sum, t.qa_n), alarms };
 }
@@ -41,16 +35,10 @@ export interface CategoryCount {
   calls: number;
 }
 
-const HOUR = 3_600_000;
-// Raw category hits of the calls started in a range (the partial hours at a range's ends).
-const RAW_CATEGORIES = `SELECT ${CATEGORY_ID} AS id, COUNT(*) AS hits, COUNT(DISTINCT e.call_id) AS calls
-  FROM calls c CROSS JOIN call_events e INDEXED BY call_events_category ON e.call_id = c.id
-  WHERE e.kind = 'category' AND c.started_at >= @from AND c.started_at < @to AND ${CATEGORY_ID} IS NOT NULL GROUP BY 1`;
-
 /** Category hits (call events) of calls started in the range, most calls first. Whole hours from category_hours (migration 005). */
-export function categories(db: Database.Database, r: Range): CategoryCount[] {
+export function categories(src: ReportsSource, r: Range): CategoryCount[] {
   const by = new Map<string, CategoryCount>();
-  for (const x of hybrid<CategoryCount>(db, r, 'SELECT category AS id, SUM(hits) AS hits, SUM(calls) AS calls FROM category_hours WHERE call_hour >= @from AND call_hour < @to GROUP BY 1', RAW_CATEGORIES)) {
+  for (const x of reportsOf(src).categories(r)) {
     const g = by.get(x.id);
     if (g) {
       g.hits += x.hits;
@@ -61,16 +49,9 @@ export function categories(db: Database.Database, r: Range): CategoryCount[] {
 }
 
 /** Category × bucket (calls with a hit), for the heat map. */
-export function categoryHeat(db: Database.Database, r: Range, bucketMs: number): { bucket: number; id: string; calls: number }[] {
+export function categoryHeat(src: ReportsSource, r: Range, bucketMs: number): { bucket: number; id: string; calls: number }[] {
   type Cell = { bucket: number; id: string; calls: number };
-  const raw = `SELECT CAST(c.started_at / @b AS INTEGER) * @b AS bucket, ${CATEGORY_ID} AS id, COUNT(DISTINCT e.call_id) AS calls
-    FROM calls c CROSS JOIN call_events e INDEXED BY call_events_category ON e.call_id = c.id
-    WHERE e.kind = 'category' AND c.started_at >= @from AND c.started_at < @to AND ${CATEGORY_ID} IS NOT NULL GROUP BY 1, 2`;
-  // A call starts in one hour, so calls per hour add up to calls per bucket of whole hours.
-  const rows =
-    bucketMs % HOUR === 0
-      ? hybrid<Cell>(db, r, 'SELECT CAST(call_hour / @b AS INTEGER) * @b AS bucket, category AS id, SUM(calls) AS calls FROM category_hours WHERE call_hour >= @from AND call_hour < @to GROUP BY 1, 2', raw, { b: bucketMs })
-      : (db.prepare(raw).all({ ...r, b: bucketMs }) as Cell[]);
+  const rows = reportsOf(src).categoryHeat(r, bucketMs);
   const by = new Map<string, Cell>();
   for (const x of rows) {
     const k = `${x.bucket}\u0000${x.id}`;
@@ -92,8 +73,8 @@ export interface NpsFigures {
 }
 
 /** NPS of the answers received in the range. */
-export function nps(db: Database.Database, r: Range): NpsFigures {
-  const rows = db.prepare("SELECT score, COUNT(*) AS n FROM surveys WHERE kind = 'nps' AND received_at >= @from AND received_at < @to GROUP BY score").all(r) as { score: number; n: number }[];
+export function nps(src: ReportsSource, r: Range): NpsFigures {
+  const rows = reportsOf(src).npsScores(r);
   const f: NpsFigures = { responses: 0, promoters: 0, passives: 0, detractors: 0, nps: null, histogram: Array(11).fill(0) as number[] };
   for (const { score, n } of rows) {
     if (score < 0 || score > 10) continue;
@@ -106,14 +87,8 @@ export function nps(db: Database.Database, r: Range): NpsFigures {
 }
 
 /** NPS per bucket (answers received), for the trend line. */
-export function npsTrend(db: Database.Database, r: Range, bucketMs: number): { bucket: number; responses: number; nps: number }[] {
-  return db
-    .prepare(
-      `SELECT CAST(received_at / @b AS INTEGER) * @b AS bucket, COUNT(*) AS responses,
-         ROUND(1000.0 * (SUM(${NPS.promoter}) - SUM(${NPS.detractor})) / COUNT(*)) / 10 AS nps
-       FROM surveys WHERE kind = 'nps' AND received_at >= @from AND received_at < @to GROUP BY 1 ORDER BY 1`,
-    )
-    .all({ ...r, b: bucketMs }) as { bucket: number; responses: number; nps: number }[];
+export function npsTrend(src: ReportsSource, r: Range, bucketMs: number): { bucket: number; responses: number; nps: number }[] {
+  return reportsOf(src).npsTrend(r, bucketMs);
 }
 
 export interface NpsDriver {
@@ -127,24 +102,15 @@ export interface NpsDriver {
 }
 
 /** What the answered calls had in common: NPS of calls with each category / alarm / negative end. */
-export function npsDrivers(db: Database.Database, r: Range, minResponses = 2): NpsDriver[] {
-  // Three flat reads grouped here (per-answer subqueries with json_group_array DISTINCT cost ~80 µs
-  // each); categories through the covering call_events_category index, never the events themselves.
-  const answers = db
-    .prepare(
-      `SELECT s.score, f.call_id AS id, f.neg_end AS negEnd FROM surveys s CROSS JOIN call_facts f ON f.call_id = s.call_id
-       WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to`,
-    )
-    .all(r) as { score: number; id: string; negEnd: number | null }[];
-  const perCall = (sql: string) => {
+export function npsDrivers(src: ReportsSource, r: Range, minResponses = 2): NpsDriver[] {
+  const { answers, categories: catRows, rules: ruleRows } = reportsOf(src).npsAnswers(r);
+  const perCall = (rows: { id: string; v: string | null }[]) => {
     const m = new Map<string, Set<string>>();
-    for (const x of db.prepare(sql).all(r) as { id: string; v: string | null }[]) if (x.v) (m.get(x.id) ?? m.set(x.id, new Set()).get(x.id)!).add(x.v);
+    for (const x of rows) if (x.v) (m.get(x.id) ?? m.set(x.id, new Set()).get(x.id)!).add(x.v);
     return m;
   };
-  const cats = perCall(`SELECT DISTINCT e.call_id AS id, ${CATEGORY_ID} AS v FROM surveys s CROSS JOIN call_events e INDEXED BY call_events_category ON e.call_id = s.call_id
-    WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to AND e.kind = 'category'`);
-  const rules = perCall(`SELECT DISTINCT a.call_id AS id, a.rule AS v FROM surveys s CROSS JOIN alarms a ON a.call_id = s.call_id
-    WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to`);
+  const cats = perCall(catRows);
+  const rules = perCall(ruleRows);
   if (!answers.length) return [];
   const score = (xs: number[]) => npsScore(xs) ?? 0;
   const overall = score(answers.map((a) => a.score));
@@ -170,14 +136,8 @@ export interface AlarmRuleCount {
   resolved: number;
 }
 
-export function alarmsByRule(db: Database.Database, r: Range): AlarmRuleCount[] {
-  return db
-    .prepare(
-      `SELECT rule, CASE MAX(CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END) WHEN 2 THEN 'critical' WHEN 1 THEN 'warning' ELSE 'info' END AS severity,
-         COUNT(*) AS count, SUM(state = 'open') AS open, SUM(state = 'acked') AS acked, SUM(state = 'resolved') AS resolved
-       FROM alarms WHERE raised_at >= @from AND raised_at < @to GROUP BY rule ORDER BY count DESC, rule`,
-    )
-    .all(r) as AlarmRuleCount[];
+export function alarmsByRule(src: ReportsSource, r: Range): AlarmRuleCount[] {
+  return reportsOf(src).alarmsByRule(r);
 }
 
 export interface AgentFigures {
@@ -188,8 +148,8 @@ export interface AgentFigures {
   alarms: number;
 }
 
-export function agents(db: Database.Database, r: Range): AgentFigures[] {
-  return callSums(db, r, 'agent')
+export function agents(src: ReportsSource, r: Range): AgentFigures[] {
+  return callSums(src, r, 'agent')
     .filter((a) => a.key !== '')
     .map((a) => ({ agentId: String(a.key), calls: a.calls, qaAvg: mean(a.qa_sum, a.qa_n), negEndShare: mean(a.neg_sum, a.neg_n), alarms: a.alarms }));
 }
@@ -205,14 +165,8 @@ export interface EvidenceCall {
 }
 
 /** An agent's calls that best show what to coach: lowest QA, alarms, negative endings. */
-export function evidenceCalls(db: Database.Database, r: Range, agentId: string, limit = 3): EvidenceCall[] {
-  const rows = db
-    .prepare(
-      `SELECT c.id AS callId, c.started_at AS startedAt, ${CALL_QA} AS qa, ${NEG_END} AS negEnd, json_extract(c.summary, '$.qa') AS qaJson,
-         (SELECT json_group_array(DISTINCT a.rule) FROM alarms a WHERE a.call_id = c.id) AS rules
-       FROM calls c WHERE c.agent_id = @agentId AND c.started_at >= @from AND c.started_at < @to`,
-    )
-    .all({ ...r, agentId }) as { callId: string; startedAt: number; qa: number | null; negEnd: number | null; qaJson: string | null; rules: string }[];
+export function evidenceCalls(src: ReportsSource, r: Range, agentId: string, limit = 3): EvidenceCall[] {
+  const rows = reportsOf(src).agentCalls(r, agentId);
   const out = rows.map((c): EvidenceCall & { weight: number } => {
     const alarmRules = (JSON.parse(c.rules) as (string | null)[]).filter((x): x is string => !!x);
     const failed = new Set<string>();
@@ -230,4 +184,19 @@ export function evidenceCalls(db: Database.Database, r: Range, agentId: string, 
     .sort((a, b) => b.weight - a.weight || a.startedAt - b.startedAt)
     .slice(0, limit)
     .map(({ weight: _w, ...c }) => c);
+}
+
+export interface ChannelShare {
+  /** voice | chat | wechat | app | email | sms. */
+  channel: string;
+  calls: number;
+  /** Of all conversations started in the range. */
+  share: number;
+}
+
+/** Conversations started in the range per channel, most first (the reports' channel mix). */
+export function channelMix(src: ReportsSource, r: Range): ChannelShare[] {
+  const rows = reportsOf(src).channelMix(r);
+  const all = rows.reduce((n, x) => n + x.calls, 0);
+  return rows.map((x) => ({ channel: x.channel, calls: x.calls, share: all ? x.calls / all : 0 }));
 }

@@ -24,6 +24,8 @@ const en = {
   reason: { 'low-qa': 'Low QA score', 'negative-endings': 'Negative endings', alarms: 'Many alarms' },
   coachNote: (c: Thresholds) => `Agents with a QA average under ${c.qaBelow}, ${Math.round(c.negEndShareAtLeast * 100)}% or more negative endings, or ${c.alarmsPerCallAtLeast} or more alarms per call. Opening a call shows its transcript (audited).`,
   footer: 'Earshot · figures from redacted call data; times in UTC.',
+  channels: 'Channel mix', channel: 'Channel', share: 'Share',
+  channelName: { voice: 'Voice', chat: 'Web chat', wechat: 'WeChat', app: 'App messaging', email: 'E-mail', sms: 'SMS' } as Record<string, string>,
 };
 
 const zh: typeof en = {
@@ -43,6 +45,8 @@ const zh: typeof en = {
   reason: { 'low-qa': '质检分低', 'negative-endings': '负面结束多', alarms: '告警多' },
   coachNote: (c: Thresholds) => `质检平均分低于 ${c.qaBelow}、负面结束比例不低于 ${Math.round(c.negEndShareAtLeast * 100)}% 或每通话告警不少于 ${c.alarmsPerCallAtLeast} 的坐席。打开通话可查看转写（会记录审计）。`,
   footer: 'Earshot · 数据来自已脱敏的通话；时间为 UTC。',
+  channels: '渠道构成', channel: '渠道', share: '占比',
+  channelName: { voice: '语音', chat: '网页聊天', wechat: '微信', app: '应用消息', email: '电子邮件', sms: '短信' },
 };
 
 export const LABELS: Record<ReportLang, typeof en> = { en, zh };

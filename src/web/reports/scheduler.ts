@@ -1,14 +1,14 @@
 // Generates the day/week/month reports a few minutes after each period ends (UTC): daily at
 // 00:05 for the day before, Mondays for the week before, the 1st for the month before. At start
 // it catches up on the latest finished period of each kind if the appliance was down then.
-import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { PERIODS, periodStart, prevStart } from './build.js';
 import type { ReportLang } from './labels.js';
 import { createReport, hasScheduled, type ReportMeta } from './repo.js';
+import type { ReportsRepo } from '../../store/repos/reports.js';
 
 export interface ReportSchedulerDeps {
-  store: { db: Database.Database };
+  store: { repos: { reports: ReportsRepo } };
   log: Logger;
   clock?: () => number;
   lang?: ReportLang;
@@ -41,9 +41,9 @@ export function createReportScheduler(deps: ReportSchedulerDeps): ReportSchedule
       const current = periodStart(period, now);
       if (now < current + delay) continue; // the period before has only just ended: wait for late writes
       const start = prevStart(period, current);
-      if (hasScheduled(deps.store.db, period, start)) continue;
+      if (hasScheduled(deps.store.repos.reports, period, start)) continue;
       try {
-        made.push(createReport(deps.store.db, { period, at: start, createdBy: 'scheduler', lang: deps.lang, now, consoleUrl: deps.consoleUrl }));
+        made.push(createReport(deps.store.repos.reports, { period, at: start, createdBy: 'scheduler', lang: deps.lang, now, consoleUrl: deps.consoleUrl }));
       } catch (err) {
         log.error({ code: (err as { code?: string }).code, period }, 'report generation failed');
       }

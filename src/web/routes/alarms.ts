@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AlarmService } from '../../alarms/types.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Queries } from '../queries.js';
-import { Label } from './calls.js';
+import { ChannelParam, Label } from './calls.js';
 import { sendError } from '../errors.js';
 
 const Severity = Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]);
@@ -12,6 +12,7 @@ const AlarmQuery = Type.Object({
   severity: Type.Optional(Severity),
   agent: Type.Optional(Label),
   rule: Type.Optional(Label),
+  channel: Type.Optional(ChannelParam),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
 });
 const AlarmParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });

@@ -8,6 +8,8 @@ import { sendError } from '../errors.js';
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' });
 const Label = Type.String({ minLength: 1, maxLength: 64 });
 const Epoch = Type.Integer({ minimum: 0 });
+/** A conversation's channel (calls.channel): a bounded enum, anything else is a 400. */
+const ChannelParam = Type.Union(CHANNELS.map((c) => Type.Literal(c)));
 
 const CallQuery = Type.Object({
   active: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
@@ -20,7 +22,7 @@ const CallQuery = Type.Object({
   emotion: Type.Optional(
     Type.Union([Type.Literal('angry'), Type.Literal('frustrated'), Type.Literal('neutral'), Type.Literal('satisfied')]),
   ),
-  channel: Type.Optional(Type.Union(CHANNELS.map((c) => Type.Literal(c)))),
+  channel: Type.Optional(ChannelParam),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
   offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
 });
@@ -46,4 +48,4 @@ export function callRoutes(app: FastifyInstance, deps: { queries: Queries; store
   });
 }
 
-export { Id, Label, Epoch };
+export { Id, Label, Epoch, ChannelParam };

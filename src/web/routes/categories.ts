@@ -1,9 +1,9 @@
 // The categories the analysis can raise (rule ids) with their display names per language, for
 // every console view that shows a category: the console shows "流失意向", not "churn-intent".
 import type { FastifyInstance } from 'fastify';
-import type Database from 'better-sqlite3';
+import type { RulePacksRepo } from '../../store/repos/rule-packs.js';
 import { buildRuleSet, collectConcepts, parseRuleSource, type Rule } from '../../analysis/index.js';
-import { listPacks, dbSource } from './rule-packs.js';
+import { listPacks, dbSource, type PacksSource } from './rule-packs.js';
 
 export interface CategoryInfo {
   id: string;
@@ -17,7 +17,7 @@ export interface CategoryInfo {
 }
 
 /** Rules of the running combination (files, console-saved packs in their place). */
-export function categoryCatalog(dir: string, db: Database.Database): CategoryInfo[] {
+export function categoryCatalog(dir: string, db: PacksSource): CategoryInfo[] {
   const packs = listPacks(dir, db);
   const sources = packs.map((p) => ({ text: p.text, source: p.origin === 'db' ? dbSource(p.id) : p.file!, pack: p.id }));
   const whole = buildRuleSet(sources);
@@ -40,6 +40,6 @@ export function categoryCatalog(dir: string, db: Database.Database): CategoryInf
 }
 
 /** GET /categories (any role: names are not transcript content). */
-export function categoryRoutes(app: FastifyInstance, deps: { rulesDir: string; store: { db: Database.Database } }): void {
-  app.get('/categories', async () => ({ categories: categoryCatalog(deps.rulesDir, deps.store.db) }));
+export function categoryRoutes(app: FastifyInstance, deps: { rulesDir: string; store: { repos: { rulePacks: RulePacksRepo } } }): void {
+  app.get('/categories', async () => ({ categories: categoryCatalog(deps.rulesDir, deps.store.repos.rulePacks) }));
 }

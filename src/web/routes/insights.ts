@@ -19,6 +19,7 @@ const Query = Type.Object({ from: Type.Optional(Epoch), to: Type.Optional(Epoch)
  */
 export function insightRoutes(app: FastifyInstance, deps: { store: Store; metrics: Metrics; clock?: () => number }): void {
   const db = deps.store.db;
+  const reports = deps.store.repos.reports;
   const now = deps.clock ?? Date.now;
   app.get<{ Querystring: Static<typeof Query> }>('/insights', { schema: { querystring: Query } }, async (req, reply) => {
     const to = req.query.to ?? Math.ceil((now() + 1) / DAY) * DAY;
@@ -32,14 +33,14 @@ export function insightRoutes(app: FastifyInstance, deps: { store: Store; metric
     return {
       from,
       to,
-      nps: fig.nps(db, r),
-      npsTrend: fig.npsTrend(db, r, DAY),
-      drivers: fig.npsDrivers(db, r).slice(0, 10),
+      nps: fig.nps(reports, r),
+      npsTrend: fig.npsTrend(reports, r, DAY),
+      drivers: fig.npsDrivers(reports, r).slice(0, 10),
       emotionBucketMs: emotionBucket,
-      emotionMap: fig.emotionMap(db, r, emotionBucket),
-      categoryHeat: fig.categoryHeat(db, r, DAY),
-      alarmsByRule: fig.alarmsByRule(db, r),
-      agents: fig.agents(db, r),
+      emotionMap: fig.emotionMap(reports, r, emotionBucket),
+      categoryHeat: fig.categoryHeat(reports, r, DAY),
+      alarmsByRule: fig.alarmsByRule(reports, r),
+      agents: fig.agents(reports, r),
       highRisk: roleAtLeast(req.session!.user.role, 'supervisor') ? highRiskCustomers(db, { since: now() - 30 * DAY, limit: 15, maxAgeMs: 60_000, now: now() }) : null,
     };
   });

@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Queries } from '../queries.js';
-import { Epoch, Label } from './calls.js';
+import { ChannelParam, Epoch, Label } from './calls.js';
 
 const DAY = 86_400_000;
-const Range = Type.Object({ from: Type.Optional(Epoch), to: Type.Optional(Epoch) });
+const OverviewQuery = Type.Object({ from: Type.Optional(Epoch), to: Type.Optional(Epoch), channel: Type.Optional(ChannelParam) });
 const RollupQuery = Type.Object({
   bucket: Type.Union([Type.Literal('minute'), Type.Literal('hour'), Type.Literal('day')], { default: 'hour' }),
   dim: Type.Union([Type.Literal('site'), Type.Literal('agent'), Type.Literal('queue')], { default: 'site' }),
@@ -27,8 +27,8 @@ const range = (q: { from?: number; to?: number }) => {
 };
 
 export function kpiRoutes(app: FastifyInstance, deps: { queries: Queries }): void {
-  app.get<{ Querystring: Static<typeof Range> }>('/kpi/overview', { schema: { querystring: Range } }, async (req) =>
-    deps.queries.overview(range(req.query)),
+  app.get<{ Querystring: Static<typeof OverviewQuery> }>('/kpi/overview', { schema: { querystring: OverviewQuery } }, async (req) =>
+    deps.queries.overview({ ...range(req.query), channel: req.query.channel }),
   );
 
   app.get<{ Querystring: Static<typeof RollupQuery> }>('/kpi/rollups', { schema: { querystring: RollupQuery } }, async (req) => ({

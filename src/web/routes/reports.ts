@@ -23,7 +23,7 @@ const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:
 
 /** Insight reports: list, generate on demand (supervisor+), download as HTML or CSV. */
 export function reportRoutes(app: FastifyInstance, deps: { store: Store; metrics: Metrics; clock?: () => number }): void {
-  const db = deps.store.db;
+  const db = deps.store.repos.reports;
   const now = deps.clock ?? Date.now;
 
   app.get<{ Querystring: Static<typeof ListQuery> }>('/reports', { schema: { querystring: ListQuery } }, async (req) => ({ reports: listReports(db, req.query) }));

@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { RulePacksRepo } from '../../store/repos/rule-packs.js';
 import { buildRuleSet, CallRules, collectConcepts, parseRuleSource, REDACTION_TOKEN, type RedactionType, type RuleSet, type RuleSource, type UtteranceFacts } from '../../analysis/index.js';
 
 export const PACK_ID = /^[a-z0-9][a-z0-9-]{0,62}$/u;
@@ -30,20 +31,24 @@ export interface Pack {
   updatedAt?: number;
 }
 
+/** The rule packs repository, or a connection to take it from (tests, alarm rule files). */
+export type PacksSource = RulePacksRepo | Database.Database;
+const packsOf = (src: PacksSource): RulePacksRepo => (src instanceof RulePacksRepo ? src : RulePacksRepo.for(src));
+
 /** The name a stored pack carries in errors and in the running set. */
 export const dbSource = (id: string) => `db:rule/${id}`;
 
-export function storedPacks(db: Database.Database): StoredPack[] {
-  return db.prepare("SELECT id, version, kind, body, updated_by AS updatedBy, updated_at AS updatedAt FROM rules WHERE kind IN ('category','scorecard') ORDER BY id").all() as StoredPack[];
+export function storedPacks(db: PacksSource): StoredPack[] {
+  return packsOf(db).packs();
 }
 
 /** Packs stored in the database, as sources for the analysis stage's reload. */
-export function storedRuleSources(db: Database.Database): RuleSource[] {
+export function storedRuleSources(db: PacksSource): RuleSource[] {
   return storedPacks(db).map((p) => ({ text: p.body, source: dbSource(p.id) }));
 }
 
 /** Every pack: files of `dir` (sorted) with stored packs in place of their files, then stored-only packs. */
-export function listPacks(dir: string, db: Database.Database): Pack[] {
+export function listPacks(dir: string, db: PacksSource): Pack[] {
   const stored = new Map(storedPacks(db).map((p) => [p.id, p]));
   const out: Pack[] = [];
   let names: string[] = [];
@@ -73,7 +78,7 @@ const kindOf = (text: string): Pack['kind'] => (/^scorecard\s*:/mu.test(text) ? 
 const sourceOf = (p: Pack): RuleSource => (p.origin === 'db' ? { text: p.text, source: dbSource(p.id) } : { text: p.text, source: p.file! });
 
 /** Validates the whole set with pack `id` replaced by (or added as) `text`. */
-export function validateWith(dir: string, db: Database.Database, id: string, text: string): { ok: true; set: RuleSet; packRules: string[] } | { ok: false; errors: string[] } {
+export function validateWith(dir: string, db: PacksSource, id: string, text: string): { ok: true; set: RuleSet; packRules: string[] } | { ok: false; errors: string[] } {
   const sources = [
     ...listPacks(dir, db)
       .filter((p) => p.id !== id)
@@ -91,12 +96,8 @@ export function validateWith(dir: string, db: Database.Database, id: string, tex
  * Saves a validated source as the next version of row `id`; returns it. Alarm rule files use the
  * same table and versioning (kind 'alarm', id from alarmRowId).
  */
-export function savePack(db: Database.Database, id: string, text: string, user: string, now: number, kind: string = kindOf(text)): StoredPack {
-  db.prepare(
-    `INSERT INTO rules (id, version, kind, body, updated_by, updated_at) VALUES (@id, 1, @kind, @text, @user, @now)
-     ON CONFLICT(id) DO UPDATE SET version = version + 1, kind = excluded.kind, body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-  ).run({ id, kind, text, user, now });
-  return db.prepare('SELECT id, version, kind, body, updated_by AS updatedBy, updated_at AS updatedAt FROM rules WHERE id = ?').get(id) as StoredPack;
+export function savePack(db: PacksSource, id: string, text: string, user: string, now: number, kind: string = kindOf(text)): StoredPack {
+  return packsOf(db).save({ id, kind, text, user, now });
 }
 
 export interface DryRunHit {
@@ -126,19 +127,19 @@ interface StoredUtterance extends UtteranceFacts {
 }
 
 /** Stored calls started since `since` (newest first, at most DRY_RUN_LIMITS.calls) with their utterances as rules see them. */
-function* storedCalls(db: Database.Database, since: number): Generator<{ callId: string; utts: StoredUtterance[] }, void, undefined> {
-  const calls = db.prepare('SELECT id FROM calls WHERE started_at >= ? ORDER BY started_at DESC LIMIT ?').pluck().all(since, DRY_RUN_LIMITS.calls) as string[];
-  const utts = db.prepare('SELECT id, leg_id AS legId, role, seq, start_ms AS startMs, end_ms AS endMs, text, emotion, sentiment FROM utterances WHERE call_id = ? ORDER BY start_ms, id');
-  for (const callId of calls) {
-    const rows = utts.all(callId) as (Omit<UtteranceFacts, 'redactions' | 'utteranceId'> & { id: number })[];
+function* storedCalls(db: PacksSource, since: number): Generator<{ callId: string; utts: StoredUtterance[] }, void, undefined> {
+  const packs = packsOf(db);
+  for (const callId of packs.callsSince(since, DRY_RUN_LIMITS.calls)) {
+    // Stored roles and emotions are the analysis stage's own values.
+    const rows = packs.utterances(callId) as unknown as (Omit<UtteranceFacts, 'redactions' | 'utteranceId'> & { id: number })[];
     yield { callId, utts: rows.map(({ id, ...u }) => ({ ...u, utteranceId: id, redactions: [...u.text.matchAll(REDACTION_TOKEN)].map((m) => m[1] as RedactionType) })) };
   }
 }
 
-const countCalls = (db: Database.Database, since: number) => db.prepare('SELECT COUNT(*) FROM calls WHERE started_at >= ?').pluck().get(since) as number;
+const countCalls = (db: PacksSource, since: number) => packsOf(db).countCallsSince(since);
 
 /** Runs a validated set over the stored calls started since `since`, reporting hits of `rules` only. */
-export function dryRun(db: Database.Database, set: RuleSet, rules: string[], since: number): DryRun {
+export function dryRun(db: PacksSource, set: RuleSet, rules: string[], since: number): DryRun {
   const wanted = new Set(rules);
   const total = countCalls(db, since);
   const out: DryRun = { calls: Math.min(total, DRY_RUN_LIMITS.calls), utterances: 0, byRule: Object.fromEntries(rules.map((r) => [r, { hits: 0, calls: 0 }])), hits: [], truncated: total > DRY_RUN_LIMITS.calls };
@@ -186,7 +187,7 @@ export interface SetComparison {
 }
 
 /** What changes from set `before` to set `after` over the stored calls since `since` (a site-terms dry run). */
-export function compareSets(db: Database.Database, before: RuleSet, after: RuleSet, since: number): SetComparison {
+export function compareSets(db: PacksSource, before: RuleSet, after: RuleSet, since: number): SetComparison {
   const total = countCalls(db, since);
   const out: SetComparison = { calls: Math.min(total, DRY_RUN_LIMITS.calls), utterances: 0, byRule: {}, gained: [], lost: [], truncated: total > DRY_RUN_LIMITS.calls };
   const stat = (rule: string) => (out.byRule[rule] ??= { before: { hits: 0, calls: 0 }, after: { hits: 0, calls: 0 }, gained: { utterances: 0, calls: 0 }, lost: { utterances: 0, calls: 0 } });

@@ -14,7 +14,7 @@ import { errorBody, sendError } from '../errors.js';
 
 export interface RuleRoutesDeps {
   config: Pick<Config, 'analysis' | 'alarms'>;
-  store: Pick<Store, 'db' | 'audit'>;
+  store: Pick<Store, 'db' | 'repos' | 'audit'>;
   metrics: Metrics;
   log: Logger;
   /**
@@ -79,7 +79,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
     errorBody('EARSHOT_ERR_RULES', errors[0], { errors: errors.slice(0, 50), ...(problems ? { problems: problems.slice(0, 50) } : {}) });
   // A rule pack's validation, with its size checked first (as alarm rule files check theirs).
   const validatePack = (id: string, text: string): ReturnType<typeof validateWith> => {
-    if (text.length <= MAX_YAML) return validateWith(dir, deps.store.db, id, text);
+    if (text.length <= MAX_YAML) return validateWith(dir, deps.store.repos.rulePacks, id, text);
     const { line, col } = positionOf(text, MAX_YAML);
     return { ok: false, errors: [`${dbSource(id)}:${line}:${col}: larger than ${MAX_YAML / 1024} KiB (${text.length} characters)`] };
   };
@@ -95,47 +95,48 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
   return async (app) => {
     // Read per request: the store may be handed over after the plugin is built.
     const db = () => deps.store.db;
+    const packs = () => deps.store.repos.rulePacks;
 
     app.get('/rules', async () => ({
-      packs: listPacks(dir, db()).map(({ text: _t, ...p }) => p),
+      packs: listPacks(dir, packs()).map(({ text: _t, ...p }) => p),
       alarmRules: listAlarmRuleFiles(alarmsPath, db()).map(fileView),
     }));
 
     // Site terms: lists added to the built-in concepts (competitors, products, ...), with a dry run
     // of what they change before an admin saves them as the `site-terms` pack.
     app.get('/rules/site-terms', async () => {
-      const stored = storedTerms(db());
-      return { ...stored, builtin: builtinTerms(dir, db(), Object.keys(stored.lists)) };
+      const stored = storedTerms(packs());
+      return { ...stored, builtin: builtinTerms(dir, packs(), Object.keys(stored.lists)) };
     });
 
     app.post<{ Body: Static<typeof TermsDryRunBody> }>('/rules/site-terms/dry-run', { schema: { body: TermsDryRunBody }, config: role('supervisor') }, async (req, reply) => {
-      const v = checkTerms(dir, db(), req.body.lists);
+      const v = checkTerms(dir, packs(), req.body.lists);
       if (!v.ok) {
         deps.metrics.badInput('rules', 'invalid');
         return reply.code(422).send(invalid(v.errors));
       }
-      const before = currentSet(dir, db());
+      const before = currentSet(dir, packs());
       if (!before) return sendError(reply, 'EARSHOT_ERR_CONFLICT', 'the stored rule set is invalid; fix the packs first');
       deps.store.audit(req.session!.user.username, 'site-terms.dry-run', SITE_TERMS_ID, `${req.body.days}d`);
-      return { days: req.body.days, lists: v.lists, ...compareSets(db(), before, v.set, now() - req.body.days * 86_400_000) };
+      return { days: req.body.days, lists: v.lists, ...compareSets(packs(), before, v.set, now() - req.body.days * 86_400_000) };
     });
 
     app.put<{ Body: Static<typeof TermsBody> }>('/rules/site-terms', { schema: { body: TermsBody }, config: role('admin') }, async (req, reply) => {
-      const current = storedTerms(db());
+      const current = storedTerms(packs());
       if (req.body.version !== undefined && req.body.version !== current.version) {
         return sendError(reply, 'EARSHOT_ERR_CONFLICT', `the site terms changed meanwhile (now version ${current.version}); reload them`);
       }
-      const v = checkTerms(dir, db(), req.body.lists);
+      const v = checkTerms(dir, packs(), req.body.lists);
       if (!v.ok) {
         deps.metrics.badInput('rules', 'invalid');
         return reply.code(422).send(invalid(v.errors));
       }
       const user = req.session!.user.username;
-      const saved = savePack(db(), SITE_TERMS_ID, v.yaml, user, now(), 'category');
+      const saved = savePack(packs(), SITE_TERMS_ID, v.yaml, user, now(), 'category');
       deps.store.audit(user, 'site-terms.update', SITE_TERMS_ID, `v${saved.version}`);
       let reloaded = true;
       try {
-        await deps.onRulesChanged(storedRuleSources(db()));
+        await deps.onRulesChanged(storedRuleSources(packs()));
       } catch (err) {
         reloaded = false;
         deps.log.error({ code: (err as { code?: string }).code }, 'site terms saved but not reloaded');
@@ -144,9 +145,9 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
     });
 
     app.get<{ Params: Static<typeof IdParam> }>('/rules/:id', { schema: { params: IdParam } }, async (req, reply) => {
-      const pack = listPacks(dir, db()).find((p) => p.id === req.params.id);
+      const pack = listPacks(dir, packs()).find((p) => p.id === req.params.id);
       if (!pack) return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', 'no such rule pack');
-      const v = validateWith(dir, db(), pack.id, pack.text);
+      const v = validateWith(dir, packs(), pack.id, pack.text);
       return { pack, scorecards: v.ok ? v.set.scorecards.filter((c) => c.source === dbSource(pack.id)).map((c) => ({ id: c.id, name: c.name, items: c.items.map((i) => ({ id: i.id, label: i.label, weight: i.weight })) })) : [] };
     });
 
@@ -155,7 +156,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
       { schema: { params: IdParam, body: PutBody }, config: role('admin'), bodyLimit: MAX_BODY_YAML * 2 },
       async (req, reply) => {
         const { id } = req.params;
-        const current = listPacks(dir, db()).find((p) => p.id === id);
+        const current = listPacks(dir, packs()).find((p) => p.id === id);
         if (req.body.version !== undefined && req.body.version !== (current?.version ?? 0)) {
           return sendError(reply, 'EARSHOT_ERR_CONFLICT', `the pack changed meanwhile (now version ${current?.version ?? 0}); reload it`, { version: current?.version ?? 0 });
         }
@@ -165,11 +166,11 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
           return reply.code(422).send(invalid(v.errors));
         }
         const user = req.session!.user.username;
-        const saved = savePack(db(), id, req.body.yaml, user, now());
+        const saved = savePack(packs(), id, req.body.yaml, user, now());
         deps.store.audit(user, 'rule.update', id, `v${saved.version}`);
         let reloaded = true;
         try {
-          await deps.onRulesChanged(storedRuleSources(db()));
+          await deps.onRulesChanged(storedRuleSources(packs()));
         } catch (err) {
           reloaded = false;
           deps.log.error({ code: (err as { code?: string }).code }, 'rules saved but not reloaded');
@@ -187,7 +188,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
       }
       // The answer quotes stored (redacted) transcript lines: audited like a transcript view.
       deps.store.audit(req.session!.user.username, 'rule.dry-run', id, `${req.body.days}d`);
-      return { rules: v.packRules, days: req.body.days, ...dryRun(db(), v.set, v.packRules, now() - req.body.days * 86_400_000) };
+      return { rules: v.packRules, days: req.body.days, ...dryRun(packs(), v.set, v.packRules, now() - req.body.days * 86_400_000) };
     });
 
     app.get<{ Params: Static<typeof IdParam> }>('/rules/alarms/:id', { schema: { params: IdParam } }, async (req, reply) => {
@@ -210,7 +211,7 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
         const v = validateAlarmFile(alarmsPath, db(), id, req.body.yaml);
         if (!v.ok) return reply.code(422).send(invalidAlarms(v.error));
         const user = req.session!.user.username;
-        const saved = savePack(db(), alarmRowId(id), req.body.yaml, user, now(), 'alarm');
+        const saved = savePack(packs(), alarmRowId(id), req.body.yaml, user, now(), 'alarm');
         deps.store.audit(user, 'alarm-rule.update', id, `v${saved.version}`);
         let reloaded = false;
         if (deps.onAlarmRulesChanged) {

@@ -4,9 +4,8 @@
 // through the same validation, versioning, audit and reload as any pack. A dry run compares the
 // running set with the set these terms would make, over stored calls, before anything is saved.
 import { parse, stringify } from 'yaml';
-import type Database from 'better-sqlite3';
 import { buildRuleSet, collectConcepts, type RuleSet, type RuleSource } from '../../analysis/index.js';
-import { dbSource, listPacks, storedPacks } from './rule-packs.js';
+import { dbSource, listPacks, storedPacks, type PacksSource } from './rule-packs.js';
 
 export const SITE_TERMS_ID = 'site-terms';
 /** Lists the console offers even when empty; any other concept of the set may be extended too. */
@@ -24,7 +23,7 @@ export function termsYaml(lists: TermLists): string {
 }
 
 /** The site's lists as stored (an unreadable body yields none: the set validation reports it). */
-export function storedTerms(db: Database.Database): { version: number; lists: TermLists } {
+export function storedTerms(db: PacksSource): { version: number; lists: TermLists } {
   const row = storedPacks(db).find((p) => p.id === SITE_TERMS_ID);
   const lists: TermLists = Object.fromEntries(SITE_TERM_LISTS.map((n) => [n, [] as string[]]));
   if (!row) return { version: 0, lists };
@@ -38,14 +37,14 @@ export function storedTerms(db: Database.Database): { version: number; lists: Te
 }
 
 /** Sources of every pack except the site terms (what the built-in concepts come from). */
-function otherSources(dir: string, db: Database.Database): RuleSource[] {
+function otherSources(dir: string, db: PacksSource): RuleSource[] {
   return listPacks(dir, db)
     .filter((p) => p.id !== SITE_TERMS_ID)
     .map((p) => (p.origin === 'db' ? { text: p.text, source: dbSource(p.id) } : { text: p.text, source: p.file! }));
 }
 
 /** Built-in entries of the offered lists (and of any list the site extends), for the console to show. */
-export function builtinTerms(dir: string, db: Database.Database, names: string[]): TermLists {
+export function builtinTerms(dir: string, db: PacksSource, names: string[]): TermLists {
   const { concepts } = collectConcepts(otherSources(dir, db));
   return Object.fromEntries(names.map((n) => [n, [...(concepts.get(n) ?? [])]]));
 }
@@ -53,7 +52,7 @@ export function builtinTerms(dir: string, db: Database.Database, names: string[]
 export type TermsCheck = { ok: true; yaml: string; set: RuleSet; lists: TermLists } | { ok: false; errors: string[] };
 
 /** Normalises and validates lists: known concepts, plain phrases, bounded; then the whole set. */
-export function checkTerms(dir: string, db: Database.Database, input: TermLists): TermsCheck {
+export function checkTerms(dir: string, db: PacksSource, input: TermLists): TermsCheck {
   const errors: string[] = [];
   const others = otherSources(dir, db);
   const { concepts } = collectConcepts(others);
@@ -81,7 +80,7 @@ export function checkTerms(dir: string, db: Database.Database, input: TermLists)
 }
 
 /** The set running now (site terms as stored), for a dry run's "before". */
-export function currentSet(dir: string, db: Database.Database): RuleSet | undefined {
+export function currentSet(dir: string, db: PacksSource): RuleSet | undefined {
   const r = buildRuleSet(listPacks(dir, db).map((p) => (p.origin === 'db' ? { text: p.text, source: dbSource(p.id) } : { text: p.text, source: p.file! })));
   return r.ok ? r.set : undefined;
 }

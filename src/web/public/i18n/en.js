@@ -253,4 +253,12 @@ export default {
   'conv.nps': 'NPS by channel (30 days)',
   'conv.unlinked': 'No contact linked',
   'conv.responses': '{n} responses',
+  'nav.calls': 'Calls',
+  'calls.title': 'Calls and conversations',
+  'calls.none': 'No calls match.',
+  'calls.failed': 'Could not load the calls.',
+  'calls.openAlarms': '{n} open alarms',
+  'channels.label': 'Channel',
+  'channels.all': 'All channels',
+  'dash.allChannelsNote': 'The panels below cover every channel.',
 };

@@ -253,4 +253,12 @@ export default {
   'conv.nps': '各渠道 NPS（30 天）',
   'conv.unlinked': '未关联联系',
   'conv.responses': '{n} 份回复',
+  'nav.calls': '通话',
+  'calls.title': '通话与会话',
+  'calls.none': '没有符合条件的通话。',
+  'calls.failed': '无法加载通话。',
+  'calls.openAlarms': '{n} 条未处理告警',
+  'channels.label': '渠道',
+  'channels.all': '全部渠道',
+  'dash.allChannelsNote': '以下面板包含所有渠道。',
 };

@@ -8,6 +8,7 @@ import { LiveClient } from './live.js';
 import { LiveState } from './state.js';
 import * as alarmsView from './views/alarms.js';
 import * as callView from './views/call-detail.js';
+import * as callsView from './views/calls.js';
 import * as casesView from './views/cases.js';
 import * as conversationsView from './views/conversations.js';
 import * as dashboardView from './views/dashboard.js';
@@ -27,6 +28,7 @@ const routes = [
   [/^#\/alarms$/, alarmsView],
   [/^#\/dashboard$/, dashboardView],
   [/^#\/cases$/, casesView],
+  [/^#\/calls$/, callsView],
   [/^#\/calls\/([A-Za-z0-9._:-]+)$/, callView],
   [/^#\/conversations(?:\/([A-Za-z0-9._:-]+))?$/, conversationsView],
   [/^#\/reports$/, reportsView],

@@ -2,6 +2,7 @@
 import { api, qs } from '../api.js';
 import { h } from '../dom.js';
 import { fmtTime, t } from '../i18n.js';
+import { channelSelect } from '../channel.js';
 
 const canAct = (ctx) => ctx.session.role === 'supervisor' || ctx.session.role === 'admin';
 
@@ -17,7 +18,7 @@ function select(id, label, values, value, onchange) {
 }
 
 export function render(root, ctx) {
-  const filters = { state: 'open', severity: '' };
+  const filters = { state: 'open', severity: '', channel: '' };
   const list = h('div', { class: 'alarm-list', id: 'alarm-list' });
   const bar = h('div', { class: 'filters' });
   root.append(h('section', { class: 'page' }, h('div', { class: 'view-head' }, h('h1', { text: t('alarms.title') }), bar), list));
@@ -30,6 +31,11 @@ export function render(root, ctx) {
       }),
       select('filter-severity', t('alarms.filterSeverity'), [['critical', 'severity.critical'], ['warning', 'severity.warning'], ['info', 'severity.info']], filters.severity, (v) => {
         filters.severity = v;
+        load();
+      }),
+      // The channel is the alarm's call's: the server filters (a live alarm carries no channel).
+      channelSelect('filter-channel', filters.channel, (v) => {
+        filters.channel = v;
         load();
       }),
     );
@@ -93,17 +99,24 @@ export function render(root, ctx) {
     list.replaceChildren(...(shown.length ? shown.map(row) : [h('p', { class: 'muted empty', text: t('alarms.empty') })]));
   }
 
+  let seq = 0;
   async function load() {
+    const mine = ++seq;
+    let got = [];
     try {
-      alarms = (await api(`/alarms${qs({ ...filters, limit: 500 })}`)).alarms;
+      got = (await api(`/alarms${qs({ ...filters, limit: 500 })}`)).alarms;
     } catch {
-      alarms = [];
+      got = [];
     }
+    // An older answer arriving after a newer choice must not overwrite it.
+    if (mine !== seq) return;
+    alarms = got;
     draw();
   }
 
   const off = ctx.state.subscribe((msg) => {
-    if (msg.type === 'alarm' && matches(msg.data) && !alarms.some((a) => a.id === msg.data.id)) {
+    if (msg.type === 'alarm' && filters.channel && matches(msg.data)) load();
+    else if (msg.type === 'alarm' && matches(msg.data) && !alarms.some((a) => a.id === msg.data.id)) {
       const rank = { critical: 0, warning: 1, info: 2 };
       alarms = [msg.data, ...alarms].sort((a, b) => rank[a.severity] - rank[b.severity] || b.raisedAt - a.raisedAt);
       draw();

@@ -1,0 +1,116 @@
+// The channel filter of the web API (issue 17) on a real server over a real SQLite file: calls
+// list, alarms list and the dashboard overview answer only the chosen channel's conversations, a
+// value outside the enum is a 400 with the API's one error body (counted), and the insight report
+// carries the channel mix.
+import t from 'tap';
+import { startServer, login } from './helpers/server.js';
+import { buildReport } from '../../src/web/reports/index.js';
+import type { Store } from '../../src/store/types.js';
+
+const H = 3_600_000;
+
+function seed(store: Store, now: number) {
+  const calls: [string, 'voice' | 'chat' | 'wechat', number][] = [
+    ['v1', 'voice', now - 5 * H],
+    ['v2', 'voice', now - 3 * H],
+    ['c1', 'chat', now - 4 * H],
+    ['c2', 'chat', now - 2 * H],
+    ['c3', 'chat', now - 90 * 60_000],
+    ['w1', 'wechat', now - H],
+  ];
+  for (const [id, channel, at] of calls) {
+    store.upsertCall({ callId: id, ingest: channel === 'voice' ? 'siprec' : 'conversation', externalId: `x-${id}`, startedAt: at, agentId: 'a1', queue: 'q', channel });
+    store.addLeg({ legId: `${id}-l`, callId: id, role: 'customer', label: '0' });
+    store.addUtterance({ callId: id, legId: `${id}-l`, role: 'customer', seq: 0, text: 'hello', lang: 'en', startMs: 0, endMs: 500, sentiment: channel === 'chat' ? -0.8 : 0.5, emotion: channel === 'chat' ? 'angry' : 'satisfied', emotionConfidence: 1, categories: [], redactions: 0 });
+    store.endCall(id, 'ended', at + 120_000);
+  }
+  store.flush();
+  store.insertAlarm({ callId: 'c1', rule: 'anger', severity: 'warning', state: 'open', message: 'chat alarm', raisedAt: now - 4 * H + 60_000, agentId: 'a1' });
+  store.insertAlarm({ callId: 'v1', rule: 'anger', severity: 'critical', state: 'open', message: 'voice alarm', raisedAt: now - 5 * H + 60_000, agentId: 'a1' });
+  const survey = store.db.prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, 'h', 'nps', ?, ?)");
+  survey.run('c1', 2, now - 3 * H);
+  survey.run('v1', 10, now - 4 * H);
+  survey.run('v2', 9, now - 2 * H);
+}
+
+t.test('channel filter on calls, alarms and the overview; a bad value is a 400', async (t) => {
+  const s = await startServer(t, { listen: false });
+  const now = Date.now();
+  seed(s.store, now);
+  const who = await login(s.app, 'viewer');
+  const get = (url: string) => s.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: { cookie: who.cookie } });
+
+  const calls = (await get('/calls?channel=chat')).json() as { calls: { callId: string; channel: string }[] };
+  t.same(calls.calls.map((c) => c.callId), ['c3', 'c2', 'c1'], 'chat conversations only, newest first');
+  t.ok(calls.calls.every((c) => c.channel === 'chat'), 'each row names its channel');
+  t.same(((await get('/calls')).json() as { calls: unknown[] }).calls.length, 6, 'no filter: every channel');
+  t.same(((await get('/calls?channel=sms')).json() as { calls: unknown[] }).calls, [], 'a channel with none');
+
+  const alarms = (await get('/alarms?channel=chat')).json() as { alarms: { callId: string; message: string }[] };
+  t.same(alarms.alarms.map((a) => a.callId), ['c1']);
+  t.same(((await get('/alarms?channel=voice')).json() as { alarms: { callId: string }[] }).alarms.map((a) => a.callId), ['v1']);
+  t.equal(((await get('/alarms')).json() as { alarms: unknown[] }).alarms.length, 2);
+
+  const all = (await get('/kpi/overview')).json() as { totals: { calls: number }; nps: { n: number } };
+  t.equal(all.totals.calls, 6);
+  t.equal(all.nps.n, 3);
+  const chat = (await get('/kpi/overview?channel=chat')).json() as {
+    channel: string;
+    totals: { calls: number; avgDurationMs: number };
+    callsPerHour: { calls: number }[];
+    emotions: { role: string; emotion: string; n: number }[];
+    alarms: { severity: string; n: number }[];
+    nps: { n: number; score: number };
+  };
+  t.equal(chat.channel, 'chat');
+  t.equal(chat.totals.calls, 3);
+  t.equal(chat.totals.avgDurationMs, 120_000);
+  t.equal(chat.callsPerHour.reduce((n, h) => n + h.calls, 0), 3);
+  t.same(chat.emotions.map((e) => [e.role, e.emotion, e.n]), [['customer', 'angry', 3]], "only the chat customers' utterances");
+  t.same(chat.alarms.map((a) => [a.severity, a.n]), [['warning', 1]]);
+  t.same(chat.nps, { n: 1, score: -100 }, "the chat call's survey only");
+  const wechat = (await get('/kpi/overview?channel=wechat')).json() as { totals: { calls: number }; nps: unknown; alarms: unknown[] };
+  t.equal(wechat.totals.calls, 1);
+  t.equal(wechat.nps, null);
+  t.same(wechat.alarms, []);
+
+  const badQueries = async () => Number((await s.metrics.registry.getSingleMetricAsString('earshot_bad_input_total')).match(/reason="invalid-querystring"\} (\d+)/u)?.[1] ?? 0);
+  const before = await badQueries();
+  for (const url of ['/calls?channel=fax', '/alarms?channel=Chat', '/kpi/overview?channel=', '/kpi/overview?channel=voice%27--']) {
+    const r = await get(url);
+    t.equal(r.statusCode, 400, url);
+    const body = r.json() as { error: { code: string; message: string; details: { context: string; problems: { path: string }[] } } };
+    t.equal(body.error.code, 'EARSHOT_ERR_BAD_INPUT', `${url}: the API's one error body`);
+    t.equal(body.error.details.context, 'querystring');
+    t.match(body.error.details.problems[0].path, /channel/);
+    t.notMatch(r.body, /fax|--/, 'the offending value is not echoed');
+  }
+  t.equal(await badQueries(), before + 4, 'each bad value counted');
+});
+
+t.test('the insight report has a channel mix, this period against the one before', async (t) => {
+  const s = await startServer(t, { listen: false });
+  const day = Date.UTC(2026, 10, 18);
+  const add = (id: string, channel: 'voice' | 'chat' | 'email', at: number) => s.store.upsertCall({ callId: id, ingest: 'import', externalId: id, startedAt: at, channel });
+  add('a', 'voice', day + H);
+  add('b', 'chat', day + 2 * H);
+  add('c', 'chat', day + 3 * H);
+  add('d', 'email', day - 5 * H); // the day before
+  s.store.flush();
+  const r = buildReport(s.store.repos.reports, 'day', day + 12 * H);
+  t.same(r.channels, [
+    { channel: 'chat', calls: 2, share: 2 / 3, prevCalls: 0 },
+    { channel: 'voice', calls: 1, share: 1 / 3, prevCalls: 0 },
+    { channel: 'email', calls: 0, share: 0, prevCalls: 1 },
+  ]);
+  const sup = await login(s.app, 'supervisor');
+  const made = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { cookie: sup.cookie, 'x-csrf-token': sup.csrf }, payload: { period: 'day', start: '2026-11-18', lang: 'zh' } });
+  t.equal(made.statusCode, 201);
+  const id = (made.json() as { report: { id: number } }).report.id;
+  const html = (await s.app.inject({ method: 'GET', url: `/api/v1/reports/${id}.html`, headers: { cookie: sup.cookie } })).body;
+  t.match(html, /<h2>渠道构成<\/h2>/, 'section title in the report language');
+  t.match(html, /data-channel="chat"><td>网页聊天<\/td><td class="n">2<\/td><td class="n">67%<\/td>/);
+  const csv = (await s.app.inject({ method: 'GET', url: `/api/v1/reports/${id}.csv`, headers: { cookie: sup.cookie } })).body;
+  t.match(csv, /channel,chat,calls,2,0/);
+  t.match(csv, /channel,email,calls,0,1/);
+});
