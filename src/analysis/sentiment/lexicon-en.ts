@@ -369,6 +369,55 @@ export const EN_CUES: CueSpec[] = [
     '(?:i would|we would) (?:really )?(?:like|love|appreciate) (?:someone|somebody|an explanation|an answer|some answers|a call back|a callback|this escalated|it escalated)',
     'no (?:way|chance)',
   ),
+  // Round 4 (dev-d, written apart from the rules): grievance kinds that carried no cue yet.
+  ...cue(-1.8, { ctx: true },
+    // Counted attempts: "the fourth letter", "you're the third person", "three engineers booked and".
+    '(?:third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|umpteenth) (?:different )?(?:letter|letters|person|people|engineer|agent|email|visit|form|department|appointment|one|call|adviser|advisor)',
+    '(?:had|sent|booked|spoken to|seen|written|filled in) {NUM} (?:different )?(?:engineers|emails|letters|people|agents|departments|appointments|visits|forms|calls|times)',
+    'not (?:one|a single one) of (?:them|you|those)',
+    // Nothing back, nobody listening, not helping.
+    '(?:had|got|heard|received) nothing back',
+    '(?:telling|tells|told|giving|gives|gave) (?:me|us) nothing',
+    '{SOMEONE} (?:is|are|seems to be|was) (?:listening|helping|interested|bothered|answering|doing anything)',
+    '(?:does|did|do|will|would) not (?:really |actually |even )?(?:help|solve|fix|answer|work|explain|match)',
+    '(?:has|have|had) (?:done|did) nothing|done nothing',
+    '(?:was|were|is|are|am) meant to (?:be|go|come|arrive|ring|call|have|get|send)',
+    '(?:it is|and it is|now it is|and now it is) (?:january|february|march|april|may|june|july|august|september|october|november|december)(?: now)?',
+    '(?:a )?straight answer',
+    '(?:trying|tried) (?:very |really |so )?hard to (?:be polite|stay calm|keep calm|be patient)|trying to (?:stay|keep) calm',
+    // Things that stopped working in their own words.
+    '(?:logging|kicking|throwing|chucking|locking) (?:me|us) out',
+    '(?:always|constantly|permanently) engaged',
+    'cut (?:us|me|them|him|her|my [a-z]+) off',
+    '(?:took|kept|swallowed|ate|retained) (?:my|the) card',
+    '(?:did not|never) (?:give|gave) (?:me )?(?:the|my) money',
+    '(?:now i owe|i now owe|left me owing)',
+    '(?:take|takes|taking|took) (?:weeks|months|ages|forever|days)',
+    // A bad state that has lasted: "on the waiting list for over a year", "been brown for three days";
+    // not loyalty ("been with you for twenty years").
+    '(?:on|been on) (?:the|a) waiting list',
+    'been (?!with |a customer|a member|banking|loyal|together|married|living|here |there |a patient)(?:[a-z]+ ){1,6}?for {ABOUT}(?:{NUM} )?(?:hours|days|weeks|months|years|a year|a month|a week|a fortnight)',
+    // Leaving, put as a question or a condition: "what's the point of staying", "i'll go with whoever can".
+    '(?:point (?:of|in)|reason (?:for|to)) (?:staying|stay)',
+    '(?:one|a|any) (?:good )?reason (?:to stay|not to leave|why i should stay|to keep)',
+    '(?:why|what) (?:should|would) i (?:stay|keep|bother staying|remain|carry on)',
+    '(?:i will|i\'ll|i would|we will) (?:just )?go (?:with|to) (?:whoever|someone else|another|a different|them|somebody else)',
+  ),
+  ...cue(-1.8, { ctx: true, q: 1 },
+    '(?:do|does) (?:you|you lot|you guys|you people|anyone|anybody|any of you) (?:actually|even|ever) (?:talk|speak|listen|read|know|care|check|communicate)',
+    '(?:is|will) (?:anybody|anyone|somebody|someone) (?:actually|ever|even) (?:going to|gonna)',
+    '(?:how|what|when) am i (?:supposed|meant) to',
+    'am i (?:just )?(?:supposed|meant) to',
+  ),
+  // Saying there is no problem with something, to ask about another: not a complaint ("i've no problem
+  // with the doctor i just need the sick note resent"), nor self-deprecation ("i'm useless with forms").
+  ...cue(0.3, { fixed: true },
+    '(?:no|not (?:have|had|got) any|not (?:had|have) a|have no|has no|never had any) (?:problems?|issues?|complaints?) with',
+    '(?:not|have not|has not) had (?:a|any) (?:problems?|issues?)',
+  ),
+  ...cue(0, { fixed: true },
+    '(?:i am|i\'m) (?:useless|hopeless|rubbish|terrible|no good|bad|awful|not great) (?:with|at)',
+  ),
   // Irony frames ("oh great so...", "lovely so now..."): complaints unless the clause is sincerely glad.
   ...cue(-1.8, { ctx: true, frame: true },
     '(?:oh|well|just|really|oh so|so) (?:great|brilliant|wonderful|perfect|fantastic|lovely|marvellous|excellent|amazing|awesome|super|good|nice) (?:so|the|i|my|another|now|and|then|they|you|we|a)',
