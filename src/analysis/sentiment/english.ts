@@ -53,6 +53,7 @@ const TABLES: LangTables = {
   },
   window: 3,
   adjacentNegators: new Set(['no']),
+  clauseStarts: new Set(['that', 'this', 'it', 'i', 'you', 'we', 'they', 'thats', 'its', 'everything', 'all']),
 };
 
 /** Lowercase, no punctuation but apostrophes, no fillers, multi-word softeners joined. */

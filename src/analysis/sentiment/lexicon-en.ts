@@ -240,7 +240,9 @@ export const EN_CUES: CueSpec[] = [
     'how convenient',
     'just (?:what i needed|my luck)',
     '(?:i have|i\'ve) been (?:more than )?patient',
-    'finally (?:call|called|calls|get|got|fix|fixed|sort|sorted|answer|answered|respond|responded|hear|heard|someone|somebody|bother)',
+    'finally (?:call|called|calls|get|got|fix|fixed|sort|sorted|answer|answered|respond|responded|reply|replied|replying|ring|rang|email|emailed|write|wrote|turn up|turned up|show up|showed up|arrive|arrived|hear|heard|someone|somebody|bother)',
+    // Politeness as irony: "nice of you to finally reply", "good of you to bother".
+    '(?:nice|good|kind|decent|big) of (?:you|them|someone) to (?:finally|eventually|bother|even)',
     '(?:for once|bother(?:ed|ing)? to|would it kill you|is it too much to ask|at least (?:call|tell|let|have|give|answer|reply))',
   ),
   // Abuse (a question too: "what kind of idiot...").
@@ -288,7 +290,8 @@ export const EN_CUES: CueSpec[] = [
   ),
   // Expectations broken, nobody telling, being fobbed off.
   ...cue(-1.8, { ctx: true },
-    '(?:i was|we were|i have been|we have been) (?:told|promised|assured|informed|advised|guaranteed)',
+    // Not an instruction passed on ("i've been told to ring the surgery to arrange a follow up").
+    '(?:i was|we were|i have been|we have been) (?:told|promised|assured|informed|advised|guaranteed)(?! to )',
     '(?:was|were|is|are|am) (?:just )?supposed to',
     '(?:that|it|this) was (?:last week|last month|yesterday|on monday|on tuesday|on wednesday|on thursday|on friday|ages ago|weeks ago|{NUM} {T} ago)',
     'and it is now',
@@ -360,13 +363,15 @@ export const EN_CUES: CueSpec[] = [
     '(?:am|are|is) paying (?:for|every|a fortune|through the nose)',
     '(?:getting|got|get) (?:dial up|nothing|no|half|less)',
     'with (?:all due )?respect',
-    '(?:tell|explain) me (?:why|how)',
+    // "can you tell me how long..." asks; "tell me why..." demands.
+    '(?<!(?:can|could|would|will) you (?:please |just )?)(?:tell|explain) me (?:why|how)',
     '(?:clearly|obviously|apparently) (?:not|do not|does not|did not|cannot|never|no)',
-    '(?:i had to|i have had to|had to|have to) (?:call|chase|ring|explain|wait|pay|come|go|take|drive|repeat|ask)',
+    // "will i have to pay customs" asks what is needed.
+    '(?<!(?:will|would|do|shall|might|may|does) (?:i|we|he|she|they) )(?:i had to|i have had to|had to|have to) (?:call|chase|ring|explain|wait|pay|come|go|take|drive|repeat|ask)',
     '(?:i do not|i did not) (?:want to|mean to) (?:cause|make|be|complain|moan|kick)',
     '(?:sorry|i am sorry) to (?:be a|moan|complain|keep)',
     '(?:would|could) (?:really )?appreciate (?:it )?(?:if|when)',
-    '(?:i would|we would) (?:really )?(?:like|love|appreciate) (?:someone|somebody|an explanation|an answer|some answers|a call back|a callback|this escalated|it escalated)',
+    '(?:i would|we would) (?:really )?(?:like|love|appreciate) (?:someone|somebody|an explanation|an answer|some answers|a call back|a callback|this escalated|it escalated|an update|a reply|a response|some help|a proper answer)',
     'no (?:way|chance)',
   ),
   // Round 4 (dev-d, written apart from the rules): grievance kinds that carried no cue yet.
@@ -408,6 +413,16 @@ export const EN_CUES: CueSpec[] = [
     '(?:is|will) (?:anybody|anyone|somebody|someone) (?:actually|ever|even) (?:going to|gonna)',
     '(?:how|what|when) am i (?:supposed|meant) to',
     'am i (?:just )?(?:supposed|meant) to',
+  ),
+  // Progress that has stopped: "the tracking hasn't moved since monday".
+  ...cue(-1.8, { ctx: true },
+    '(?:has not|have not|had not|has|have) (?:not )?(?:moved|changed|updated|budged|progressed)(?: at all)? (?:since|for|in)',
+  ),
+  // Good news arriving, said with an "oh lovely so..." frame that is glad, not ironic.
+  ...cue(1.5, {},
+    '(?:money|refund|credit|payment|it) (?:is |has )?(?:back|come back|gone back|arrived|come through|gone through) (?:already|now|in my account|in)',
+    'i will (?:get|be getting|have) (?:the|a|my) (?:credit|refund|money back)',
+    'be back in (?:by|on|for|before)',
   ),
   // Saying there is no problem with something, to ask about another: not a complaint ("i've no problem
   // with the doctor i just need the sick note resent"), nor self-deprecation ("i'm useless with forms").
@@ -570,6 +585,8 @@ export const EN_CUES: CueSpec[] = [
 
 /** VADER words that mean something else on the phone: answers, requests, formulae. */
 export const EN_OVERRIDES: Record<string, number> = {
+  // Symptoms a caller describes to a surgery are facts, not a judgement of the service.
+  rash: 0,
   like: 0, help: 0, please: 0, sure: 0, ok: 0, okay: 0, yes: 0, yeah: 0, yep: 0, yea: 0, alright: 0, right: 0, no: 0,
   kind: 0, well: 0, pretty: 0, kindly: 0, clearly: 0, respect: 0.5, ready: 0, best: 1, special: 0.5, treat: 0, giving: 0,
   effective: 0, legal: 0, saved: 0, increase: 0, huge: 0, big: 0, massive: 0, engaged: -0.5, busy: -0.3,
@@ -626,4 +643,4 @@ export const EN_FILLERS = /\b(?:um+|uh+|uhm+|erm+|er|ah+|hmm+|mm+|mhm|you know|i
 export const EN_AGENT = /\b(?:let me (?:just )?(?:check|see|have a look|look|pull up|help|transfer|put you)|i can see (?:that|on|your|here|a|the)|on your behalf|bear with me|is there anything else|how can i help|i apologi[sz]e|i (?:completely |totally )?understand (?:your|how|that|why)|i am (?:so |really |very |terribly )?sorry (?:for|about|to hear|that|you)|our (?:policy|records|system)|your (?:account|order|reference|booking|appointment) (?:is|was|has|shows))\b/u;
 
 /** An information request after a statement makes the clause an inquiry. */
-export const EN_INQUIRY = /\b(?:can you|could you|would you) (?:send|tell|check|resend|confirm|explain|let me know|look|see)\b|\b(?:when should|when will|when can|when do|how do i|how can i|what do i|what should i|which (?:number|department|team|form|branch)|where (?:do|can|should) i|do i need to|is there a way|how long (?:will|does|do|should))\b/u;
+export const EN_INQUIRY = /\bdo you (?:price match|match|offer|have|sell|stock|deliver|accept|do)\b|\b(?:can you|could you|would you) (?:send|tell|check|resend|confirm|explain|let me know|look|see)\b|\b(?:when should|when will|when can|when do|how do i|how can i|what do i|what should i|which (?:number|department|team|form|branch)|where (?:do|can|should) i|do i need to|is there a way|how long (?:will|does|do|should))\b/u;
