@@ -330,7 +330,8 @@ export const EN_CUES: CueSpec[] = [
     '(?:known for|famous for|notorious for) (?:this|it|that|being)',
     '(?:for|getting|got|paying for|paid for) nothing',
     'every (?:single )?(?:time|day|night|evening|morning|week|month) (?:i|it|this|the|they|you|we)',
-    '(?:all|whole) (?:day|morning|afternoon|week|weekend|month)',
+    // Not availability ("i'm in all day tomorrow so any time is fine").
+    '(?<!(?:^|\\s)(?:in|home|free|around|available|out|about) )(?:all|whole) (?:day|morning|afternoon|week|weekend|month)',
     '(?:twice|three times|again) (?:now|already|in a row|this week|this month|today)',
     '(?:once|twice|{NUM} times) (?:already|now)',
     '(?<!(?:^|\\s)(?:i|we|i have|we have|i just|i think i|i may have|i might have) )(?:lost|losing|lose|misplaced|deleted|deleting|wiped|erased|ruined|broke|damaged|destroyed) (?:all )?(?:my|our|his|her|the|a|their)',
@@ -424,6 +425,11 @@ export const EN_CUES: CueSpec[] = [
     'i will (?:get|be getting|have) (?:the|a|my) (?:credit|refund|money back)',
     'be back in (?:by|on|for|before)',
   ),
+  // Early and right first time: "it came a day early", "you always seem to get it right".
+  ...cue(1.8, {},
+    '(?:came|arrived|turned up|delivered|got here|was here) (?:a day |two days |a few days |a week |really |even )?early',
+    '(?:always|usually|never fail to) (?:seem to )?get (?:it|things|everything|my [a-z]+) right',
+  ),
   // Saying there is no problem with something, to ask about another: not a complaint ("i've no problem
   // with the doctor i just need the sick note resent"), nor self-deprecation ("i'm useless with forms").
   ...cue(0.3, { fixed: true },
@@ -501,6 +507,7 @@ export const EN_CUES: CueSpec[] = [
   // What an agent has done for the caller; the same words from a customer only report.
   ...cue(2, { agentOnly: true },
     '(?:i have|we have) (?:arranged|added|applied|booked|sent|issued|approved|credited|refunded|upgraded|waived|sorted|fixed|expedited|removed|reversed|cancelled the charge|taken off|wiped)',
+    '(?:i have|we have|i|we) managed to (?:get|book|find|sort|arrange|secure|fit)',
     '(?:managed to|able to|i can|we can|going to) (?:get|give|offer|arrange|refund|waive|credit|send) (?:you )?(?:a |the |your )?(?:full |partial |one off )?(?:refund|credit|discount|replacement|compensation|voucher|goodwill)',
     '(?:full|complete) refund',
   ),
@@ -643,4 +650,13 @@ export const EN_FILLERS = /\b(?:um+|uh+|uhm+|erm+|er|ah+|hmm+|mm+|mhm|you know|i
 export const EN_AGENT = /\b(?:let me (?:just )?(?:check|see|have a look|look|pull up|help|transfer|put you)|i can see (?:that|on|your|here|a|the)|on your behalf|bear with me|is there anything else|how can i help|i apologi[sz]e|i (?:completely |totally )?understand (?:your|how|that|why)|i am (?:so |really |very |terribly )?sorry (?:for|about|to hear|that|you)|our (?:policy|records|system)|your (?:account|order|reference|booking|appointment) (?:is|was|has|shows))\b/u;
 
 /** An information request after a statement makes the clause an inquiry. */
-export const EN_INQUIRY = /\bdo you (?:price match|match|offer|have|sell|stock|deliver|accept|do)\b|\b(?:can you|could you|would you) (?:send|tell|check|resend|confirm|explain|let me know|look|see)\b|\b(?:when should|when will|when can|when do|how do i|how can i|what do i|what should i|which (?:number|department|team|form|branch)|where (?:do|can|should) i|do i need to|is there a way|how long (?:will|does|do|should))\b/u;
+export const EN_INQUIRY = /\b(?:find out|to check|to ask) (?:whether|if|when|why|how|what|where)\b|\bdo you (?:price match|match|offer|have|sell|stock|deliver|accept|do)\b|\b(?:can you|could you|would you) (?:send|tell|check|resend|confirm|explain|let me know|look|see)\b|\b(?:when should|when will|when can|when do|how do i|how can i|what do i|what should i|which (?:number|department|team|form|branch)|where (?:do|can|should) i|do i need to|is there a way|how long (?:will|does|do|should))\b/u;
+
+/**
+ * A disclaimer then what the caller "just" wants ("it's not a complaint as such i just want to know why",
+ * "i'm staying with you i just want a better deal", "i've no problem with the doctor i just need the note
+ * resent"): the caller marks what follows as no grievance, so its words count for little either way.
+ */
+export const EN_DISCLAIMER = /\b(?:i am not (?:complaining|going anywhere|saying|cancelling|switching|leaving|after|trying to)|it is not a complaint|not a complaint|i will not be (?:switching|leaving|cancelling|going)|i am staying with you|i am not going to (?:make a complaint|complain|cancel|switch|leave)|(?:i have |i have got |i do not have )?(?:no|any) (?:problems?|issues?) with|it is not broken|nothing wrong with)\b.*\bi (?:just|only) (?:want|wanted|need|needed|thought|noticed|wanted to|would like)\b/u;
+/** Share of the score a disclaimed utterance keeps. */
+export const DISCLAIMED = 0.25;
