@@ -15,6 +15,9 @@ t.test('categoryPolarity: neutral words take the side of the categories; clear w
   t.equal(categoryPolarity(-0.5, ['churn-intent', 'customer-question']), 0, 'even where leaving words scored negative');
   t.equal(categoryPolarity(-0.5, ['churn-intent', 'customer-question', 'complaint']), -0.5, 'not when it also complains');
   t.equal(categoryPolarity(-0.9, ['churn-intent', 'customer-question']), -0.9, 'nor when the words are strongly negative');
+  t.equal(categoryPolarity(-0.42, ['churn-intent', 'leaving-request']), 0, 'leaving for a reason of ones own is neutral too');
+  t.ok(categoryPolarity(-0.42, ['churn-intent', 'leaving-request', 'complaint']) <= NEG, 'unless it complains as well');
+  t.ok(categoryPolarity(0, ['churn-intent']) <= NEG, 'and a bare leaving stays negative');
   t.ok(categoryPolarity(0.1, ['escalation-request']) <= NEG);
   t.ok(categoryPolarity(-0.1, ['abusive-language']) <= NEG);
   t.ok(categoryPolarity(0, ['customer-praise']) >= POS);

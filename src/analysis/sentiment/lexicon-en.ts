@@ -251,7 +251,8 @@ export const EN_CUES: CueSpec[] = [
   ),
   // Leaving for a competitor, comparisons that favour one.
   ...cue(-1.8, { ctx: true },
-    '(?:switch|switched|switching|move|moved|moving|go|going|went|port|porting|transfer|transferring)(?: everything| it all| my [a-z]+| our [a-z]+)?(?: back)? (?:over|across)(?: to)?',
+    // Not moving to us ("i'd like to move my mortgage over to you").
+    '(?:switch|switched|switching|move|moved|moving|go|going|went|port|porting|transfer|transferring)(?: everything| it all| my [a-z]+| our [a-z]+)?(?: back)? (?:over|across)(?: to)?(?! (?:to )?(?:you|your|us)\\b)',
     '(?:switch|switched|switching|moving|porting) to [a-z]+',
     '(?:i will|i am going to|we will|i might|i may|i shall|going to) (?:probably |just |definitely |have to )?(?:switch|leave|move|go elsewhere|cancel|take my business)',
     '(?:i am|we are|so i am|then i am) (?:off|out|leaving|gone|done)',
@@ -398,6 +399,7 @@ export const EN_CUES: CueSpec[] = [
     '(?:took|kept|swallowed|ate|retained) (?:my|the) card',
     '(?:did not|never) (?:give|gave) (?:me )?(?:the|my) money',
     '(?:now i owe|i now owe|left me owing)',
+    '(?:gone|going|went) through the roof',
     '(?:take|takes|taking|took) (?:weeks|months|ages|forever|days)',
     // A bad state that has lasted: "on the waiting list for over a year", "been brown for three days";
     // not loyalty ("been with you for twenty years").
