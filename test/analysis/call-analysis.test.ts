@@ -26,6 +26,24 @@ t.test('categoryPolarity: neutral words take the side of the categories; clear w
   t.equal(categoryPolarity(0.1, ['competitor-mention']), 0.1, 'naming a rival says nothing about us by itself');
 });
 
+t.test('through CallAnalysis: leaving for ones own reason is neutral; a grievance conceded before a good "but" is no complaint', async (t) => {
+  const r = await loadRules(RULES);
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  let n = 0;
+  const run = (text: string) => {
+    const c = new CallAnalysis(`r${n++}`, r.set);
+    return c.final({ callId: 'c', legId: 'l-customer', role: 'customer', seq: 0, text, startMs: 0, endMs: 2000, final: true });
+  };
+  const moving = run('we are emigrating in june so i need to close the joint account').utterance.sentiment;
+  t.ok(moving > NEG && moving < POS, `emigrating and closing is neutral (${moving})`);
+  t.ok(run('i need to close the joint account').utterance.sentiment <= NEG, 'without a reason it is leaving, negative');
+  const conceded = run('the queue was awful but the pharmacist was brilliant');
+  t.ok(conceded.utterance.sentiment >= POS, `the clause after "but" decides (${conceded.utterance.sentiment})`);
+  t.notOk(conceded.hits.some((h) => h.rule.id === 'complaint'), 'and it is not a complaint');
+  const grievance = run('the pharmacist was lovely but i waited two hours for the prescription');
+  t.ok(grievance.hits.some((h) => h.rule.id === 'complaint'), 'the mirror case is');
+});
+
 t.test('through CallAnalysis: customer lines move, agent lines do not', async (t) => {
   const r = await loadRules(RULES);
   if (!r.ok) throw new Error(r.errors.join('\n'));
