@@ -12,7 +12,8 @@ const args = process.argv.slice(2);
 const langIdx = args.indexOf('--lang');
 const onlyLang = langIdx >= 0 ? args.splice(langIdx, 2)[1] : undefined;
 const root = resolve(args[0] ?? dirname(fileURLToPath(import.meta.url)));
-const DOMAINS = ['banking', 'healthcare', 'ecommerce', 'telecom'];
+// insurance and utilities from dev-d on.
+const DOMAINS = ['banking', 'healthcare', 'ecommerce', 'telecom', 'insurance', 'utilities'];
 const SPEAKERS = ['customer', 'agent'];
 const POLARITIES = ['negative', 'neutral', 'positive'];
 const EMOTIONS = ['angry', 'frustrated', 'neutral', 'satisfied'];
@@ -162,66 +163,70 @@ for (const lang of langs.filter((l) => onlyLang === undefined || l === onlyLang)
   // Optional later dev batch "dev-c" (dev-c.jsonl, conversations-dev-c.jsonl): same row checks, ids
   // <lang>-devc- / <lang>-cdevc-, and no (near-)duplicate of dev or heldout text. Heldout matches are reported by
   // location only, never by text, so running this does not expose heldout sentences.
-  const dcFile = join(dir, 'dev-c.jsonl');
-  const dcConvFile = join(dir, 'conversations-dev-c.jsonl');
-  if (existsSync(dcFile) || existsSync(dcConvFile)) {
-    const dc = { texts: [], stats: { domain: {}, speaker: {}, polarity: {}, emotion: {}, tags: {} }, cat: {}, hard: 0 };
-    if (existsSync(dcFile)) {
-      const seen = new Map();
-      for (const { row: u, where } of readJsonl(dcFile)) {
-        if (!isStr(u.id)) err(`${where}: id missing`);
-        else if (ids.has(u.id)) err(`${where}: duplicate id ${u.id}`);
-        else ids.add(u.id);
-        if (isStr(u.id) && !u.id.startsWith(`${lang}-devc-`)) err(`${where}: id ${u.id} should start with ${lang}-devc-`);
-        if (!DOMAINS.includes(u.domain)) err(`${where}: domain "${u.domain}" not one of ${DOMAINS.join('|')}`);
-        checkLabels(u, where, lang);
-        if (!Array.isArray(u.tags)) err(`${where}: tags must be an array`);
-        else for (const t of u.tags) if (!TAGS.includes(t)) err(`${where}: tag "${t}" not one of ${TAGS.join('|')}`);
-        if (!isStr(u.text)) continue;
-        const n = normalise(u.text);
-        if (seen.has(n)) err(`${where}: same text as ${seen.get(n)} in dev-c`);
-        seen.set(n, where);
-        dc.texts.push({ n, tok: tokens(u.text, lang), where });
-        for (const k of ['domain', 'speaker', 'polarity', 'emotion']) count(dc.stats[k], u[k]);
-        if (Array.isArray(u.categories)) for (const c of u.categories) count(dc.cat, c);
-        if (Array.isArray(u.tags)) {
-          for (const t of u.tags) count(dc.stats.tags, t);
-          if (u.tags.some((t) => t !== 'agent')) dc.hard++;
-        }
-      }
-    }
-    const dcConv = { conversations: 0, utterances: 0, endsNegative: 0 };
-    const dcConvTexts = [];
-    if (existsSync(dcConvFile)) checkConversations(dcConvFile, 0, `${lang}-cdevc-`, lang, ids, dcConv, dcConvTexts);
-    // Short formulaic turns ("okay thanks") may recur in conversations; the overlap rule applies to utterances
-    // and to conversation turns of at least four tokens (en words / zh character bigrams).
-    const mine = [...dc.texts, ...dcConvTexts.filter((x) => x.tok.size >= 4)];
-    const against = [
-      { name: 'dev', rows: [...texts.dev, ...convTexts.cdev], showWhere: true },
-      { name: 'heldout', rows: [...texts.heldout, ...convTexts.cheldout], showWhere: false },
-    ];
-    for (const { name, rows, showWhere } of against) {
-      const byNorm = new Map(rows.map((x, i) => [x.n, showWhere ? x.where : `${name} item ${i + 1}`]));
-      for (const m of mine) {
-        if (byNorm.has(m.n)) { err(`${m.where}: same text as ${byNorm.get(m.n)} (dev-c/${name} overlap)`); continue; }
-        for (let i = 0; i < rows.length; i++) {
-          const j = jaccard(m.tok, rows[i].tok);
-          if (j >= JACCARD_MAX) {
-            err(`${m.where}: near-duplicate of ${showWhere ? rows[i].where : `${name} item ${i + 1}`} (token Jaccard ${j.toFixed(2)} >= ${JACCARD_MAX}, dev-c/${name})`);
-            break;
+  // dev-d (round 4) follows the same rules with ids <lang>-devd- / <lang>-cdevd-.
+  for (const batch of ['dev-c', 'dev-d']) {
+    const bid = batch.replace('-', '');
+    const dcFile = join(dir, `${batch}.jsonl`);
+    const dcConvFile = join(dir, `conversations-${batch}.jsonl`);
+    if (existsSync(dcFile) || existsSync(dcConvFile)) {
+      const dc = { texts: [], stats: { domain: {}, speaker: {}, polarity: {}, emotion: {}, tags: {} }, cat: {}, hard: 0 };
+      if (existsSync(dcFile)) {
+        const seen = new Map();
+        for (const { row: u, where } of readJsonl(dcFile)) {
+          if (!isStr(u.id)) err(`${where}: id missing`);
+          else if (ids.has(u.id)) err(`${where}: duplicate id ${u.id}`);
+          else ids.add(u.id);
+          if (isStr(u.id) && !u.id.startsWith(`${lang}-${bid}-`)) err(`${where}: id ${u.id} should start with ${lang}-${bid}-`);
+          if (!DOMAINS.includes(u.domain)) err(`${where}: domain "${u.domain}" not one of ${DOMAINS.join('|')}`);
+          checkLabels(u, where, lang);
+          if (!Array.isArray(u.tags)) err(`${where}: tags must be an array`);
+          else for (const t of u.tags) if (!TAGS.includes(t)) err(`${where}: tag "${t}" not one of ${TAGS.join('|')}`);
+          if (!isStr(u.text)) continue;
+          const n = normalise(u.text);
+          if (seen.has(n)) err(`${where}: same text as ${seen.get(n)} in ${batch}`);
+          seen.set(n, where);
+          dc.texts.push({ n, tok: tokens(u.text, lang), where });
+          for (const k of ['domain', 'speaker', 'polarity', 'emotion']) count(dc.stats[k], u[k]);
+          if (Array.isArray(u.categories)) for (const c of u.categories) count(dc.cat, c);
+          if (Array.isArray(u.tags)) {
+            for (const t of u.tags) count(dc.stats.tags, t);
+            if (u.tags.some((t) => t !== 'agent')) dc.hard++;
           }
         }
       }
+      const dcConv = { conversations: 0, utterances: 0, endsNegative: 0 };
+      const dcConvTexts = [];
+      if (existsSync(dcConvFile)) checkConversations(dcConvFile, 0, `${lang}-c${bid}-`, lang, ids, dcConv, dcConvTexts);
+      // Short formulaic turns ("okay thanks") may recur in conversations; the overlap rule applies to utterances
+      // and to conversation turns of at least four tokens (en words / zh character bigrams).
+      const mine = [...dc.texts, ...dcConvTexts.filter((x) => x.tok.size >= 4)];
+      const against = [
+        { name: 'dev', rows: [...texts.dev, ...convTexts.cdev], showWhere: true },
+        { name: 'heldout', rows: [...texts.heldout, ...convTexts.cheldout], showWhere: false },
+      ];
+      for (const { name, rows, showWhere } of against) {
+        const byNorm = new Map(rows.map((x, i) => [x.n, showWhere ? x.where : `${name} item ${i + 1}`]));
+        for (const m of mine) {
+          if (byNorm.has(m.n)) { err(`${m.where}: same text as ${byNorm.get(m.n)} (${batch}/${name} overlap)`); continue; }
+          for (let i = 0; i < rows.length; i++) {
+            const j = jaccard(m.tok, rows[i].tok);
+            if (j >= JACCARD_MAX) {
+              err(`${m.where}: near-duplicate of ${showWhere ? rows[i].where : `${name} item ${i + 1}`} (token Jaccard ${j.toFixed(2)} >= ${JACCARD_MAX}, ${batch}/${name})`);
+              break;
+            }
+          }
+        }
+      }
+      // Informational: how many batch texts come close (>= 0.6) to any heldout text; a number only, no text.
+      const held = against[1].rows;
+      const close = mine.filter((m) => held.some((h) => jaccard(m.tok, h.tok) >= 0.6)).length;
+      const n = dc.texts.length;
+      console.log(`[${lang} ${batch}] utterances=${n} hard-tagged=${dc.hard} (${n ? Math.round((100 * dc.hard) / n) : 0}%) close-to-heldout(>=0.6)=${close}`);
+      for (const k of ['domain', 'speaker', 'polarity', 'emotion']) console.log(`[${lang} ${batch}]   ${k}: ${fmt(dc.stats[k])}`);
+      console.log(`[${lang} ${batch}]   categories: ${fmt(dc.cat)}`);
+      console.log(`[${lang} ${batch}]   tags: ${fmt(dc.stats.tags)}`);
+      console.log(`[${lang} ${batch}]   conversations=${dcConv.conversations} turns=${dcConv.utterances} endsNegative=${dcConv.endsNegative}`);
     }
-    // Informational: how many dev-c texts come close (>= 0.6) to any heldout text; a number only, no text.
-    const held = against[1].rows;
-    const close = mine.filter((m) => held.some((h) => jaccard(m.tok, h.tok) >= 0.6)).length;
-    const n = dc.texts.length;
-    console.log(`[${lang} dev-c] utterances=${n} hard-tagged=${dc.hard} (${n ? Math.round((100 * dc.hard) / n) : 0}%) close-to-heldout(>=0.6)=${close}`);
-    for (const k of ['domain', 'speaker', 'polarity', 'emotion']) console.log(`[${lang} dev-c]   ${k}: ${fmt(dc.stats[k])}`);
-    console.log(`[${lang} dev-c]   categories: ${fmt(dc.cat)}`);
-    console.log(`[${lang} dev-c]   tags: ${fmt(dc.stats.tags)}`);
-    console.log(`[${lang} dev-c]   conversations=${dcConv.conversations} turns=${dcConv.utterances} endsNegative=${dcConv.endsNegative}`);
   }
 }
 

@@ -197,9 +197,12 @@ export function categoryPolarity(s: number, cats: readonly string[]): number {
   const asking = cats.includes('customer-question');
   // "how do i cancel my membership": leaving words scored negative, but nothing went wrong.
   const grieving = cats.some((c) => c === 'complaint' || c === 'escalation-request' || c === 'abusive-language');
-  if (asking && cats.includes('churn-intent') && !grieving && s < 0 && s > QUESTION_FLOOR) return 0;
+  // Leaving asked for as a request or for the caller's own reason ("i'm moving abroad so i need to end
+  // the contract"): the same, English only (the leaving-request rule, config/rules/churn.yaml).
+  const request = asking || cats.includes('leaving-request');
+  if (request && cats.includes('churn-intent') && !grieving && s < 0 && s > QUESTION_FLOOR) return 0;
   if (s <= NEG || s >= POS) return s;
-  const against = cats.some((c) => (GRIEVANCE_CATEGORIES.includes(c) && !(asking && c === 'churn-intent')) || c === 'abusive-language');
+  const against = cats.some((c) => (GRIEVANCE_CATEGORIES.includes(c) && !(request && c === 'churn-intent')) || c === 'abusive-language');
   const praise = cats.includes('customer-praise');
   // Both sides hit ("the price guarantee was great, they refunded the difference"): the words decide.
   if (against && praise) return s;

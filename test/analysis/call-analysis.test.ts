@@ -15,12 +15,33 @@ t.test('categoryPolarity: neutral words take the side of the categories; clear w
   t.equal(categoryPolarity(-0.5, ['churn-intent', 'customer-question']), 0, 'even where leaving words scored negative');
   t.equal(categoryPolarity(-0.5, ['churn-intent', 'customer-question', 'complaint']), -0.5, 'not when it also complains');
   t.equal(categoryPolarity(-0.9, ['churn-intent', 'customer-question']), -0.9, 'nor when the words are strongly negative');
+  t.equal(categoryPolarity(-0.42, ['churn-intent', 'leaving-request']), 0, 'leaving for a reason of ones own is neutral too');
+  t.ok(categoryPolarity(-0.42, ['churn-intent', 'leaving-request', 'complaint']) <= NEG, 'unless it complains as well');
+  t.ok(categoryPolarity(0, ['churn-intent']) <= NEG, 'and a bare leaving stays negative');
   t.ok(categoryPolarity(0.1, ['escalation-request']) <= NEG);
   t.ok(categoryPolarity(-0.1, ['abusive-language']) <= NEG);
   t.ok(categoryPolarity(0, ['customer-praise']) >= POS);
   t.equal(categoryPolarity(0.7, ['complaint']), 0.7, 'clearly positive words are not overruled');
   t.equal(categoryPolarity(-0.7, ['customer-praise']), -0.7);
   t.equal(categoryPolarity(0.1, ['competitor-mention']), 0.1, 'naming a rival says nothing about us by itself');
+});
+
+t.test('through CallAnalysis: leaving for ones own reason is neutral; a grievance conceded before a good "but" is no complaint', async (t) => {
+  const r = await loadRules(RULES);
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  let n = 0;
+  const run = (text: string) => {
+    const c = new CallAnalysis(`r${n++}`, r.set);
+    return c.final({ callId: 'c', legId: 'l-customer', role: 'customer', seq: 0, text, startMs: 0, endMs: 2000, final: true });
+  };
+  const moving = run('we are emigrating in june so i need to close the joint account').utterance.sentiment;
+  t.ok(moving > NEG && moving < POS, `emigrating and closing is neutral (${moving})`);
+  t.ok(run('i need to close the joint account').utterance.sentiment <= NEG, 'without a reason it is leaving, negative');
+  const conceded = run('the queue was awful but the pharmacist was brilliant');
+  t.ok(conceded.utterance.sentiment >= POS, `the clause after "but" decides (${conceded.utterance.sentiment})`);
+  t.notOk(conceded.hits.some((h) => h.rule.id === 'complaint'), 'and it is not a complaint');
+  const grievance = run('the pharmacist was lovely but i waited two hours for the prescription');
+  t.ok(grievance.hits.some((h) => h.rule.id === 'complaint'), 'the mirror case is');
 });
 
 t.test('through CallAnalysis: customer lines move, agent lines do not', async (t) => {

@@ -77,10 +77,17 @@ function test(c: Cond, v: View): boolean {
       if (!a.length) return false;
       const b = findPhrases(c.b, v.norm);
       if (!b.length) return false;
-      const ia = a.map((s) => wordIndex(v.starts, s.start));
+      // Distance in words between the two phrases, from the end of the earlier one to the start of
+      // the later one: a long phrase ("it has been", "was meant to") must not use up the window.
+      const words = (s: { start: number; end: number }): [number, number] => [wordIndex(v.starts, s.start), wordIndex(v.starts, s.end - 1)];
+      const wa = a.map(words);
       return b.some((s) => {
-        const ib = wordIndex(v.starts, s.start);
-        return ia.some((i) => i !== ib && Math.abs(i - ib) <= c.words);
+        const [b0, b1] = words(s);
+        return wa.some(([a0, a1]) => {
+          // Overlapping phrases count when they start on different words (as before this measure).
+          const gap = b0 > a1 ? b0 - a1 : a0 > b1 ? a0 - b1 : a0 !== b0 ? 1 : 0;
+          return gap > 0 && gap <= c.words;
+        });
       });
     }
     case 'emotion':

@@ -36,7 +36,8 @@ export function normaliseText(text: string): string {
 // Contracted forms are spelt out, in text and phrases alike: "isn't fixed", "isnt fixed" and
 // "is not fixed" all contain the phrase "not fixed"; "i'm leaving", "im leaving" are "i am leaving".
 const CONTRACTIONS: Record<string, string> = {
-  im: 'i am', ive: 'i have', youre: 'you are', theyre: 'they are', thats: 'that is', whats: 'what is', wheres: 'where is',
+  // "its" is mostly "it's" in ASR text; phrases are folded the same way, so either spelling matches.
+  its: 'it is', im: 'i am', ive: 'i have', youre: 'you are', theyre: 'they are', thats: 'that is', whats: 'what is', wheres: 'where is',
   hows: 'how is', whos: 'who is', theres: 'there is', dont: 'do not', doesnt: 'does not', didnt: 'did not', cant: 'can not',
   cannot: 'can not', wont: 'will not', wouldnt: 'would not', isnt: 'is not', arent: 'are not', wasnt: 'was not',
   werent: 'were not', havent: 'have not', hasnt: 'has not', hadnt: 'had not', couldnt: 'could not', shouldnt: 'should not',

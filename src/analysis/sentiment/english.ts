@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { EN_AGENT, EN_INQUIRY, EN_BOOSTERS, EN_CONTRAST, EN_CUES, EN_FILLERS, EN_IRONIC, EN_LEAD, EN_NEGATORS, EN_OVERRIDES, EN_QUESTION_START, EN_SCOPE_BREAK, expandContractions } from './lexicon-en.js';
+import { DISCLAIMED, EN_AGENT, EN_DISCLAIMER, EN_INQUIRY, EN_BOOSTERS, EN_CONTRAST, EN_CUES, EN_FILLERS, EN_IRONIC, EN_LEAD, EN_NEGATORS, EN_OVERRIDES, EN_QUESTION_START, EN_SCOPE_BREAK, expandContractions } from './lexicon-en.js';
 import { compileCues, normalise, score, type LangTables, type Scored } from './score.js';
 
 const require = createRequire(import.meta.url);
@@ -53,6 +53,7 @@ const TABLES: LangTables = {
   },
   window: 3,
   adjacentNegators: new Set(['no']),
+  clauseStarts: new Set(['that', 'this', 'it', 'i', 'you', 'we', 'they', 'thats', 'its', 'everything', 'all']),
 };
 
 /** Lowercase, no punctuation but apostrophes, no fillers, multi-word softeners joined. */
@@ -80,7 +81,10 @@ function isAgent(toks: string[], role?: string): boolean {
 
 export function englishDetail(text: string, role?: string): Scored {
   const toks = englishTokens(text);
-  return score(toks, ' ', CUES, TABLES, { agent: isAgent(toks, role), agentNegative: 0.15 });
+  const out = score(toks, ' ', CUES, TABLES, { agent: isAgent(toks, role), agentNegative: 0.15 });
+  if (!EN_DISCLAIMER.test(toks.join(' '))) return out;
+  for (const it of out.items) it.v *= DISCLAIMED;
+  return { sum: out.sum * DISCLAIMED, items: out.items };
 }
 
 /** -1..1. */

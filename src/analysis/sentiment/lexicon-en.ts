@@ -240,7 +240,9 @@ export const EN_CUES: CueSpec[] = [
     'how convenient',
     'just (?:what i needed|my luck)',
     '(?:i have|i\'ve) been (?:more than )?patient',
-    'finally (?:call|called|calls|get|got|fix|fixed|sort|sorted|answer|answered|respond|responded|hear|heard|someone|somebody|bother)',
+    'finally (?:call|called|calls|get|got|fix|fixed|sort|sorted|answer|answered|respond|responded|reply|replied|replying|ring|rang|email|emailed|write|wrote|turn up|turned up|show up|showed up|arrive|arrived|hear|heard|someone|somebody|bother)',
+    // Politeness as irony: "nice of you to finally reply", "good of you to bother".
+    '(?:nice|good|kind|decent|big) of (?:you|them|someone) to (?:finally|eventually|bother|even)',
     '(?:for once|bother(?:ed|ing)? to|would it kill you|is it too much to ask|at least (?:call|tell|let|have|give|answer|reply))',
   ),
   // Abuse (a question too: "what kind of idiot...").
@@ -249,7 +251,8 @@ export const EN_CUES: CueSpec[] = [
   ),
   // Leaving for a competitor, comparisons that favour one.
   ...cue(-1.8, { ctx: true },
-    '(?:switch|switched|switching|move|moved|moving|go|going|went|port|porting|transfer|transferring)(?: everything| it all| my [a-z]+| our [a-z]+)?(?: back)? (?:over|across)(?: to)?',
+    // Not moving to us ("i'd like to move my mortgage over to you").
+    '(?:switch|switched|switching|move|moved|moving|go|going|went|port|porting|transfer|transferring)(?: everything| it all| my [a-z]+| our [a-z]+)?(?: back)? (?:over|across)(?: to)?(?! (?:to )?(?:you|your|us)\\b)',
     '(?:switch|switched|switching|moving|porting) to [a-z]+',
     '(?:i will|i am going to|we will|i might|i may|i shall|going to) (?:probably |just |definitely |have to )?(?:switch|leave|move|go elsewhere|cancel|take my business)',
     '(?:i am|we are|so i am|then i am) (?:off|out|leaving|gone|done)',
@@ -288,7 +291,8 @@ export const EN_CUES: CueSpec[] = [
   ),
   // Expectations broken, nobody telling, being fobbed off.
   ...cue(-1.8, { ctx: true },
-    '(?:i was|we were|i have been|we have been) (?:told|promised|assured|informed|advised|guaranteed)',
+    // Not an instruction passed on ("i've been told to ring the surgery to arrange a follow up").
+    '(?:i was|we were|i have been|we have been) (?:told|promised|assured|informed|advised|guaranteed)(?! to )',
     '(?:was|were|is|are|am) (?:just )?supposed to',
     '(?:that|it|this) was (?:last week|last month|yesterday|on monday|on tuesday|on wednesday|on thursday|on friday|ages ago|weeks ago|{NUM} {T} ago)',
     'and it is now',
@@ -327,7 +331,8 @@ export const EN_CUES: CueSpec[] = [
     '(?:known for|famous for|notorious for) (?:this|it|that|being)',
     '(?:for|getting|got|paying for|paid for) nothing',
     'every (?:single )?(?:time|day|night|evening|morning|week|month) (?:i|it|this|the|they|you|we)',
-    '(?:all|whole) (?:day|morning|afternoon|week|weekend|month)',
+    // Not availability ("i'm in all day tomorrow so any time is fine").
+    '(?<!(?:^|\\s)(?:in|home|free|around|available|out|about) )(?:all|whole) (?:day|morning|afternoon|week|weekend|month)',
     '(?:twice|three times|again) (?:now|already|in a row|this week|this month|today)',
     '(?:once|twice|{NUM} times) (?:already|now)',
     '(?<!(?:^|\\s)(?:i|we|i have|we have|i just|i think i|i may have|i might have) )(?:lost|losing|lose|misplaced|deleted|deleting|wiped|erased|ruined|broke|damaged|destroyed) (?:all )?(?:my|our|his|her|the|a|their)',
@@ -360,14 +365,81 @@ export const EN_CUES: CueSpec[] = [
     '(?:am|are|is) paying (?:for|every|a fortune|through the nose)',
     '(?:getting|got|get) (?:dial up|nothing|no|half|less)',
     'with (?:all due )?respect',
-    '(?:tell|explain) me (?:why|how)',
+    // "can you tell me how long..." asks; "tell me why..." demands.
+    '(?<!(?:can|could|would|will) you (?:please |just )?)(?:tell|explain) me (?:why|how)',
     '(?:clearly|obviously|apparently) (?:not|do not|does not|did not|cannot|never|no)',
-    '(?:i had to|i have had to|had to|have to) (?:call|chase|ring|explain|wait|pay|come|go|take|drive|repeat|ask)',
+    // "will i have to pay customs" asks what is needed.
+    '(?<!(?:will|would|do|shall|might|may|does) (?:i|we|he|she|they) )(?:i had to|i have had to|had to|have to) (?:call|chase|ring|explain|wait|pay|come|go|take|drive|repeat|ask)',
     '(?:i do not|i did not) (?:want to|mean to) (?:cause|make|be|complain|moan|kick)',
     '(?:sorry|i am sorry) to (?:be a|moan|complain|keep)',
     '(?:would|could) (?:really )?appreciate (?:it )?(?:if|when)',
-    '(?:i would|we would) (?:really )?(?:like|love|appreciate) (?:someone|somebody|an explanation|an answer|some answers|a call back|a callback|this escalated|it escalated)',
+    '(?:i would|we would) (?:really )?(?:like|love|appreciate) (?:someone|somebody|an explanation|an answer|some answers|a call back|a callback|this escalated|it escalated|an update|a reply|a response|some help|a proper answer)',
     'no (?:way|chance)',
+  ),
+  // Round 4 (dev-d, written apart from the rules): grievance kinds that carried no cue yet.
+  ...cue(-1.8, { ctx: true },
+    // Counted attempts: "the fourth letter", "you're the third person", "three engineers booked and".
+    '(?:third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|umpteenth) (?:different )?(?:letter|letters|person|people|engineer|agent|email|visit|form|department|appointment|one|call|adviser|advisor)',
+    '(?:had|sent|booked|spoken to|seen|written|filled in) {NUM} (?:different )?(?:engineers|emails|letters|people|agents|departments|appointments|visits|forms|calls|times)',
+    'not (?:one|a single one) of (?:them|you|those)',
+    // Nothing back, nobody listening, not helping.
+    '(?:had|got|heard|received) nothing back',
+    '(?:telling|tells|told|giving|gives|gave) (?:me|us) nothing',
+    '{SOMEONE} (?:is|are|seems to be|was) (?:listening|helping|interested|bothered|answering|doing anything)',
+    '(?:does|did|do|will|would) not (?:really |actually |even )?(?:help|solve|fix|answer|work|explain|match)',
+    '(?:has|have|had) (?:done|did) nothing|done nothing',
+    '(?:was|were|is|are|am) meant to (?:be|go|come|arrive|ring|call|have|get|send)',
+    '(?:it is|and it is|now it is|and now it is) (?:january|february|march|april|may|june|july|august|september|october|november|december)(?: now)?',
+    '(?:a )?straight answer',
+    '(?:trying|tried) (?:very |really |so )?hard to (?:be polite|stay calm|keep calm|be patient)|trying to (?:stay|keep) calm',
+    // Things that stopped working in their own words.
+    '(?:logging|kicking|throwing|chucking|locking) (?:me|us) out',
+    '(?:always|constantly|permanently) engaged',
+    'cut (?:us|me|them|him|her|my [a-z]+) off',
+    '(?:took|kept|swallowed|ate|retained) (?:my|the) card',
+    '(?:did not|never) (?:give|gave) (?:me )?(?:the|my) money',
+    '(?:now i owe|i now owe|left me owing)',
+    '(?:gone|going|went) through the roof',
+    '(?:take|takes|taking|took) (?:weeks|months|ages|forever|days)',
+    // A bad state that has lasted: "on the waiting list for over a year", "been brown for three days";
+    // not loyalty ("been with you for twenty years").
+    '(?:on|been on) (?:the|a) waiting list',
+    'been (?!with |a customer|a member|banking|loyal|together|married|living|here |there |a patient)(?:[a-z]+ ){1,6}?for {ABOUT}(?:{NUM} )?(?:hours|days|weeks|months|years|a year|a month|a week|a fortnight)',
+    // Leaving, put as a question or a condition: "what's the point of staying", "i'll go with whoever can".
+    '(?:point (?:of|in)|reason (?:for|to)) (?:staying|stay)',
+    '(?:one|a|any) (?:good )?reason (?:to stay|not to leave|why i should stay|to keep)',
+    '(?:why|what) (?:should|would) i (?:stay|keep|bother staying|remain|carry on)',
+    '(?:i will|i\'ll|i would|we will) (?:just )?go (?:with|to) (?:whoever|someone else|another|a different|them|somebody else)',
+  ),
+  ...cue(-1.8, { ctx: true, q: 1 },
+    '(?:do|does) (?:you|you lot|you guys|you people|anyone|anybody|any of you) (?:actually|even|ever) (?:talk|speak|listen|read|know|care|check|communicate)',
+    '(?:is|will) (?:anybody|anyone|somebody|someone) (?:actually|ever|even) (?:going to|gonna)',
+    '(?:how|what|when) am i (?:supposed|meant) to',
+    'am i (?:just )?(?:supposed|meant) to',
+  ),
+  // Progress that has stopped: "the tracking hasn't moved since monday".
+  ...cue(-1.8, { ctx: true },
+    '(?:has not|have not|had not|has|have) (?:not )?(?:moved|changed|updated|budged|progressed)(?: at all)? (?:since|for|in)',
+  ),
+  // Good news arriving, said with an "oh lovely so..." frame that is glad, not ironic.
+  ...cue(1.5, {},
+    '(?:money|refund|credit|payment|it) (?:is |has )?(?:back|come back|gone back|arrived|come through|gone through) (?:already|now|in my account|in)',
+    'i will (?:get|be getting|have) (?:the|a|my) (?:credit|refund|money back)',
+    'be back in (?:by|on|for|before)',
+  ),
+  // Early and right first time: "it came a day early", "you always seem to get it right".
+  ...cue(1.8, {},
+    '(?:came|arrived|turned up|delivered|got here|was here) (?:a day |two days |a few days |a week |really |even )?early',
+    '(?:always|usually|never fail to) (?:seem to )?get (?:it|things|everything|my [a-z]+) right',
+  ),
+  // Saying there is no problem with something, to ask about another: not a complaint ("i've no problem
+  // with the doctor i just need the sick note resent"), nor self-deprecation ("i'm useless with forms").
+  ...cue(0.3, { fixed: true },
+    '(?:no|not (?:have|had|got) any|not (?:had|have) a|have no|has no|never had any) (?:problems?|issues?|complaints?) with',
+    '(?:not|have not|has not) had (?:a|any) (?:problems?|issues?)',
+  ),
+  ...cue(0, { fixed: true },
+    '(?:i am|i\'m) (?:useless|hopeless|rubbish|terrible|no good|bad|awful|not great) (?:with|at)',
   ),
   // Irony frames ("oh great so...", "lovely so now..."): complaints unless the clause is sincerely glad.
   ...cue(-1.8, { ctx: true, frame: true },
@@ -437,6 +509,7 @@ export const EN_CUES: CueSpec[] = [
   // What an agent has done for the caller; the same words from a customer only report.
   ...cue(2, { agentOnly: true },
     '(?:i have|we have) (?:arranged|added|applied|booked|sent|issued|approved|credited|refunded|upgraded|waived|sorted|fixed|expedited|removed|reversed|cancelled the charge|taken off|wiped)',
+    '(?:i have|we have|i|we) managed to (?:get|book|find|sort|arrange|secure|fit)',
     '(?:managed to|able to|i can|we can|going to) (?:get|give|offer|arrange|refund|waive|credit|send) (?:you )?(?:a |the |your )?(?:full |partial |one off )?(?:refund|credit|discount|replacement|compensation|voucher|goodwill)',
     '(?:full|complete) refund',
   ),
@@ -521,6 +594,8 @@ export const EN_CUES: CueSpec[] = [
 
 /** VADER words that mean something else on the phone: answers, requests, formulae. */
 export const EN_OVERRIDES: Record<string, number> = {
+  // Symptoms a caller describes to a surgery are facts, not a judgement of the service.
+  rash: 0,
   like: 0, help: 0, please: 0, sure: 0, ok: 0, okay: 0, yes: 0, yeah: 0, yep: 0, yea: 0, alright: 0, right: 0, no: 0,
   kind: 0, well: 0, pretty: 0, kindly: 0, clearly: 0, respect: 0.5, ready: 0, best: 1, special: 0.5, treat: 0, giving: 0,
   effective: 0, legal: 0, saved: 0, increase: 0, huge: 0, big: 0, massive: 0, engaged: -0.5, busy: -0.3,
@@ -577,4 +652,13 @@ export const EN_FILLERS = /\b(?:um+|uh+|uhm+|erm+|er|ah+|hmm+|mm+|mhm|you know|i
 export const EN_AGENT = /\b(?:let me (?:just )?(?:check|see|have a look|look|pull up|help|transfer|put you)|i can see (?:that|on|your|here|a|the)|on your behalf|bear with me|is there anything else|how can i help|i apologi[sz]e|i (?:completely |totally )?understand (?:your|how|that|why)|i am (?:so |really |very |terribly )?sorry (?:for|about|to hear|that|you)|our (?:policy|records|system)|your (?:account|order|reference|booking|appointment) (?:is|was|has|shows))\b/u;
 
 /** An information request after a statement makes the clause an inquiry. */
-export const EN_INQUIRY = /\b(?:can you|could you|would you) (?:send|tell|check|resend|confirm|explain|let me know|look|see)\b|\b(?:when should|when will|when can|when do|how do i|how can i|what do i|what should i|which (?:number|department|team|form|branch)|where (?:do|can|should) i|do i need to|is there a way|how long (?:will|does|do|should))\b/u;
+export const EN_INQUIRY = /\b(?:find out|to check|to ask) (?:whether|if|when|why|how|what|where)\b|\bdo you (?:price match|match|offer|have|sell|stock|deliver|accept|do)\b|\b(?:can you|could you|would you) (?:send|tell|check|resend|confirm|explain|let me know|look|see)\b|\b(?:when should|when will|when can|when do|how do i|how can i|what do i|what should i|which (?:number|department|team|form|branch)|where (?:do|can|should) i|do i need to|is there a way|how long (?:will|does|do|should))\b/u;
+
+/**
+ * A disclaimer then what the caller "just" wants ("it's not a complaint as such i just want to know why",
+ * "i'm staying with you i just want a better deal", "i've no problem with the doctor i just need the note
+ * resent"): the caller marks what follows as no grievance, so its words count for little either way.
+ */
+export const EN_DISCLAIMER = /\b(?:i am not (?:complaining|going anywhere|saying|cancelling|switching|leaving|after|trying to)|it is not a complaint|not a complaint|i will not be (?:switching|leaving|cancelling|going)|i am staying with you|i am not going to (?:make a complaint|complain|cancel|switch|leave)|(?:i have |i have got |i do not have )?(?:no|any) (?:problems?|issues?) with|it is not broken|nothing wrong with)\b.*\bi (?:just|only) (?:want|wanted|need|needed|thought|noticed|wanted to|would like)\b/u;
+/** Share of the score a disclaimed utterance keeps. */
+export const DISCLAIMED = 0.25;

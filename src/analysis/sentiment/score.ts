@@ -59,6 +59,8 @@ export interface LangTables {
   window: number;
   /** Negators that only negate the word right after them ("no problem"; "no that's perfect" is an answer). */
   adjacentNegators?: ReadonlySet<string>;
+  /** Tokens that open a clause of their own after an adjacent negator ("no that is fine", "no it is ok"). */
+  clauseStarts?: ReadonlySet<string>;
 }
 
 /** VADER's negation scalar for a negated positive word ("not happy"). */
@@ -209,6 +211,8 @@ export function score(toks: readonly string[], sep: string, set: CueSet, L: Lang
       // A cue is only negated by a negator right before it ("not charged twice", not "no hot water since").
       if (L.negators.has(t)) {
         if (L.adjacentNegators?.has(t) && seen > 0) continue;
+        // "no that's perfect": an answer, then a clause of its own that "no" does not negate.
+        if (L.adjacentNegators?.has(t) && L.clauseStarts?.has(toks[it.from])) continue;
         if (it.kind === 'word' || seen < 2) negations++;
       }
       else if (L.boosters[t] !== undefined && seen < 2) mult *= L.boosters[t];

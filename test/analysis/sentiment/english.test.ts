@@ -144,3 +144,24 @@ t.test('a clean record is praise; saying one is not leaving or not escalating is
     ['neg', 'if this is not fixed by friday i am cancelling my contract'],
   ]);
 });
+
+// Round 4 kinds (written for this test, not corpus lines): disclaimers, answers, polite asks, counted
+// attempts, things that stopped, a bad state that lasts, leaving asked as a question.
+t.test('round 4: disclaimers, "no" as an answer, polite asks and lasting grievances', async (t) => {
+  check(t, [
+    ['neu', 'it is not a complaint really i just want to know why the direct debit is still pending'],
+    ['neu', 'i have no problem with the nurse i just need the letter sent again'],
+    ['pos', 'no that is perfect thank you'],
+    ['neu', 'can you tell me how long a transfer takes to clear'],
+    ['neu', 'will i have to pay the delivery charge again'],
+    ['neu', 'i have been told to bring my passport to the branch'],
+    ['neu', 'i am in all day on friday so any slot works'],
+    ['neu', 'i am hopeless with these apps sorry'],
+    ['neg', 'you are the fourth person i have explained this to'],
+    ['neg', 'the tracking has not moved since saturday'],
+    ['neg', 'my car has been stuck at your garage for three weeks'],
+    ['neg', 'what is the point of staying with you'],
+    ['neg', 'nice of you to finally ring me back'],
+    ['pos', 'the parcel came two days early brilliant'],
+  ]);
+});
