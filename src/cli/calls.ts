@@ -9,7 +9,7 @@ const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).t
 const time = (ms: number) => new Date(ms).toISOString().slice(11, 23);
 
 /** What `calls show` prints: the call, each leg's media figures, its SIP history. No PII is stored, so none is printed. */
-export function formatCall(call: CallRow | undefined, sip: SipLogRow[], sipCallId: string): string {
+export function formatCall(call: CallRow | undefined, sip: SipLogRow[], sipCallId: string, roles?: { by: string[]; fallback: boolean }): string {
   const out: string[] = [];
   if (call) {
     out.push(`call ${call.callId}  ${call.ingest}${call.source ? ` from ${call.source}` : ''}  ${call.state}`);
@@ -17,6 +17,7 @@ export function formatCall(call: CallRow | undefined, sip: SipLogRow[], sipCallI
     out.push(`  started      ${iso(call.startedAt)}`);
     out.push(`  ended        ${iso(call.endedAt)}${call.durationMs !== undefined ? `  (${(call.durationMs / 1000).toFixed(1)} s)` : ''}`);
     out.push(`  end reason   ${call.endReason ?? (call.state === 'active' ? '(in progress)' : '-')}`);
+    if (roles) out.push(`  roles by     ${roles.by.join(', ')}${roles.fallback ? '  (stream order: a guess; set sip.agentPattern or sip.roles, docs/sbc.md)' : ''}`);
     out.push(`legs (${call.legs.length})`);
     for (const l of call.legs) {
       const s = l.stats ?? {};
@@ -59,7 +60,9 @@ export function callsCommand(): Command {
         const sipCallId = call?.externalId.replace(/~[^~]*$/, '') ?? id;
         const sip = call ? repo.ofCall(call.callId, sipCallId) : repo.ofDialog(id);
         if (!call && sip.length === 0) throw new EarshotError('EARSHOT_ERR_NOT_FOUND', `no call and no SIP log for ${id}`);
-        process.stdout.write(opts.json ? JSON.stringify({ call: call ?? null, sip }, null, 2) + '\n' : formatCall(call, sip, sipCallId));
+        const rolesEvent = call ? store.listCallEvents(call.callId).find((e) => e.kind === 'roles') : undefined;
+        const roles = rolesEvent?.data as { by: string[]; fallback: boolean } | undefined;
+        process.stdout.write(opts.json ? JSON.stringify({ call: call ?? null, roles: roles ?? null, sip }, null, 2) + '\n' : formatCall(call, sip, sipCallId, roles));
       } finally {
         store.close();
       }

@@ -57,6 +57,11 @@ export function validateConfig(input: unknown): Config {
   } catch (err) {
     throw new ConfigError([`sip.agentPattern = ${show(cfg.sip.agentPattern)}: not a valid regular expression (${(err as Error).message})`]);
   }
+  try {
+    new RegExp(cfg.sip.roles.agentNames, 'iu');
+  } catch (err) {
+    throw new ConfigError([`sip.roles.agentNames = ${show(cfg.sip.roles.agentNames)}: not a valid regular expression (${(err as Error).message})`]);
+  }
   if (Boolean(cfg.http.tlsCert) !== Boolean(cfg.http.tlsKey)) throw new ConfigError(['http.tlsCert and http.tlsKey must be set together']);
   if (cfg.sync.enabled && (!cfg.sync.url || cfg.sync.secret.length < 16)) throw new ConfigError(['sync.enabled needs sync.url and a sync.secret of at least 16 characters']);
   if (cfg.analysis.semantic.enabled && cfg.analysis.semantic.url && !cfg.analysis.semantic.model.trim()) throw new ConfigError(['analysis.semantic.url needs analysis.semantic.model (the model name the server serves)']);

@@ -69,6 +69,13 @@ export const ConfigSchema = obj({
     }),
     /** A SIPREC participant whose AOR matches this is the agent; the other is the customer. */
     agentPattern: Type.String({ default: '^(?:sips?:|tel:)?\\d{2,6}(?:@|$)', minLength: 1 }),
+    /** More of the site's rules for spotting the agent when AORs do not tell (docs/sbc.md, "Roles"). */
+    roles: obj({
+      /** A participant whose metadata <name> matches this (case-insensitive) is the agent; '' = none. */
+      agentNames: Type.String({ default: '' }),
+      /** Stream labels (SDP a=label) that carry the agent's voice, e.g. the SBC's fixed label per side. */
+      agentLabels: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [], maxItems: 16 }),
+    }),
     retryAfterSeconds: Type.Integer({ default: 30, minimum: 1, maximum: 3600 }),
     drachtio: obj({
       host: Type.String({ default: '127.0.0.1' }),

@@ -5,7 +5,7 @@ import type { Metrics } from './registry.js';
 
 // Kinds of call events worth their own label value; anything else is counted as 'other'
 // so a new or misbehaving producer cannot grow the label set without bound.
-const EVENT_KINDS = new Set(['category', 'dtmf', 'hold', 'resume', 'speech', 'behind-realtime', 'shed', 'keyword', 'keyword-watch', 'vad', 'asr-restart', 'intent', 'qa', 'metadata']);
+const EVENT_KINDS = new Set(['category', 'dtmf', 'hold', 'resume', 'speech', 'behind-realtime', 'shed', 'keyword', 'keyword-watch', 'vad', 'asr-restart', 'intent', 'qa', 'metadata', 'roles']);
 const SAFE_LABEL = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 
 /**

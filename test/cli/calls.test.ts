@@ -60,6 +60,7 @@ t.test('calls show: SIP history, legs, end reason; rejected INVITE; unknown id',
   t.match(out, new RegExp(`^call ${call.id}  siprec from 127\\.0\\.0\\.1  ended`, 'm'));
   t.match(out, /end reason\s+bye/);
   t.match(out, /legs \(2\)/);
+  t.match(out, /roles by\s+aor\n/, 'the AOR pattern split the participants (no fallback note)');
   t.match(out, /^\s+1\s+agent\s+PCMU\s+packets 0, lost 0.*source as SDP \(strict\)/m, 'leg 1: the agent, media figures and latching');
   t.match(out, /^\s+2\s+customer\s+PCMU/m);
   t.match(out, /SIP \(6\)/);

@@ -11,6 +11,7 @@ import { MetadataError, parseMetadata, type RecordingMetadata } from './metadata
 import type { IngestMetrics } from './metrics.js';
 import { parseOffer, SdpError, type OfferedStream, type SrtpPolicy } from './sdp.js';
 import { delayedOffer } from './offer.js';
+import type { RoleRules } from './roles.js';
 import { NothingDecodableError, OfferCancelledError, RecordingSession } from './session.js';
 
 export interface OfferRequest {
@@ -53,7 +54,7 @@ export interface CoreOptions {
   advertise: string;
   jitterMs: number;
   /** Internal-extension AOR pattern for the role rule (see roles.ts). */
-  agentPattern?: RegExp;
+  agentPattern?: RegExp | RoleRules;
   retryAfterSeconds?: number;
   /** rtp.srtp (default optional). */
   srtp?: SrtpPolicy;

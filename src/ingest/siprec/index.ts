@@ -37,7 +37,11 @@ export async function createSiprecIngest(deps: Pick<Deps, 'config' | 'log' | 'bu
       allow: config.sip.allow,
       advertise: config.rtp.advertise,
       jitterMs: config.rtp.jitterBufferMs,
-      agentPattern: opts.agentPattern ?? new RegExp(config.sip.agentPattern),
+      agentPattern: {
+        agentAor: opts.agentPattern ?? new RegExp(config.sip.agentPattern),
+        agentName: config.sip.roles.agentNames ? new RegExp(config.sip.roles.agentNames, 'iu') : undefined,
+        agentLabels: new Set(config.sip.roles.agentLabels),
+      },
       retryAfterSeconds: config.sip.retryAfterSeconds,
       maxStreams: config.sip.maxStreamsPerCall,
       inactivityMs: config.rtp.inactivitySeconds * 1000,

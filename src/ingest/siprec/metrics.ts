@@ -27,6 +27,8 @@ export interface IngestMetrics {
   srtpAuthFailures: Counter;
   /** Legs latched to an RTP source other than their SDP address (rtp.latching: latch). */
   rtpLatched: Counter;
+  /** SIPREC calls' streams given a role, by the rule that decided it (order = the fallback). */
+  roles: Counter<'by'>;
   /** Per-call SIP log rows not kept, by reason (cap: the dialog's row cap; store: the write failed). */
   sipLogDropped: Counter<'reason'>;
   /** HEP copies to Homer not sent, by reason (send: socket error; oversized: past one datagram). */
@@ -52,6 +54,7 @@ export function createIngestMetrics(metrics: Metrics): IngestMetrics {
     cancelled: reuse(r, 'earshot_siprec_cancelled_total', () => new Counter({ name: 'earshot_siprec_cancelled_total', help: 'SIPREC offers cancelled by the SRC before they were answered (487; no call recorded)', registers })),
     srtpAuthFailures: reuse(r, 'earshot_srtp_auth_failures_total', () => new Counter({ name: 'earshot_srtp_auth_failures_total', help: 'SRTP packets that failed authentication (wrong key or tampering); dropped', registers })),
     rtpLatched: reuse(r, 'earshot_rtp_latched_total', () => new Counter({ name: 'earshot_rtp_latched_total', help: 'RTP legs latched to a source other than their SDP address (symmetric RTP, rtp.latching)', registers })),
+    roles: reuse(r, 'earshot_siprec_roles_total', () => new Counter({ name: 'earshot_siprec_roles_total', help: 'SIPREC streams given a role, by the rule that decided (aor, name, label, mixed; order = document-order fallback: set sip.agentPattern / sip.roles)', labelNames: ['by'] as const, registers })),
     sipLogDropped: reuse(r, 'earshot_sip_log_dropped_total', () => new Counter({ name: 'earshot_sip_log_dropped_total', help: 'Per-call SIP log rows not stored, by reason (cap, store)', labelNames: ['reason'] as const, registers })),
     hepErrors: reuse(r, 'earshot_hep_errors_total', () => new Counter({ name: 'earshot_hep_errors_total', help: 'HEP v3 copies to the capture server not sent, by reason (send, oversized)', labelNames: ['reason'] as const, registers })),
     callsActive: reuse(r, 'earshot_siprec_sessions', () => new Gauge({ name: 'earshot_siprec_sessions', help: 'SIPREC recording sessions (dialogs) in progress', labelNames: ['ingest'] as const, registers })),

@@ -12,7 +12,7 @@ import { SrtpKey, SrtpReceiver, type CryptoOffer, type SrtpSuite } from '../rtp/
 import { RtpStream, type PayloadMap } from '../rtp/stream.js';
 import type { RecordingMetadata } from './metadata.js';
 import type { IngestMetrics } from './metrics.js';
-import { assignRoles } from './roles.js';
+import { assignRoles, type RoleBasis, type RoleRules } from './roles.js';
 import { delayedOffer } from './offer.js';
 import { buildAnswer, flows, selectStreams, type AnsweredStream, type OfferedStream } from './sdp.js';
 import { EarshotError } from '../../errors.js';
@@ -24,7 +24,8 @@ export interface SessionDeps {
   pool: PortPool;
   metrics: IngestMetrics;
   jitterMs: number;
-  agentPattern?: RegExp;
+  /** Who is the agent (sip.agentPattern, sip.roles). */
+  agentPattern?: RegExp | RoleRules;
   /** Streams recorded per call (sip.maxStreamsPerCall); more are answered with port 0. */
   maxStreams?: number;
   /** The SRC's address: the calls' source. */
@@ -116,11 +117,19 @@ export class RecordingSession {
     s.callId = call.info.callId;
     s.#meta = meta;
     const roles = assignRoles(wanted.map((o) => o.label), meta, d.agentPattern);
+    const by = new Set<RoleBasis>();
     for (const [i, o] of wanted.entries()) {
-      const r = roles.get(o.label) ?? { role: 'unknown' as const };
+      const r = roles.get(o.label) ?? { role: 'unknown' as const, by: 'order' as const };
       const leg = d.calls.addLeg(s.callId, { role: r.role, label: o.label, participant: r.participant, codec: o.codec!.name });
       s.#media.set(o.label, s.#startMedia(leg, o, pairs[i], payloads[i]));
+      by.add(r.by ?? 'order');
+      d.metrics.roles.inc({ by: r.by ?? 'order' });
     }
+    // Said on the call (calls show, the call's events): which rule split customer from agent, and
+    // whether it was only the order of the streams (a guess an operator fixes with sip.roles).
+    const fallback = by.has('order');
+    d.bus.emit('call.event', { callId: s.callId, kind: 'roles', tMs: 0, data: { by: [...by].sort(), fallback } });
+    if (fallback) d.log.info({ callId: s.callId, by: [...by] }, 'SIPREC roles by stream order: no sip.agentPattern / sip.roles rule split the participants');
     s.#offer = offer;
     return { session: s, sdp: s.#answer() };
   }

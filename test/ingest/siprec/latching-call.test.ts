@@ -14,7 +14,7 @@ import { validateConfig } from '../../../src/config/index.js';
 import { createMetrics } from '../../../src/metrics/registry.js';
 import { createSiprecIngest } from '../../../src/ingest/siprec/index.js';
 import { freePort, runSipp, speechUlaw } from '../../fixtures/sipp/harness.js';
-import { waitFor } from './helpers.js';
+import { metricValue, waitFor } from './helpers.js';
 
 /** Sends `ulaw` as 20 ms PCMU packets from `from` to 127.0.0.1:port; resolves when all are sent. */
 async function sendRtp(t: { teardown(fn: () => void): void }, from: string, port: number, ulaw: Buffer, ssrc: number): Promise<number> {
@@ -61,6 +61,8 @@ async function call(t: Test, latching: 'latch' | 'strict') {
   const audio = new Map<string, Int16Array[]>();
   const stats = new Map<string, LegStats>();
   let ended = 0;
+  const roles: unknown[] = [];
+  bus.on('call.event', (e) => (e.kind === 'roles' ? roles.push(e.data) : undefined));
   bus.on('leg.added', (l) => legs.push(l));
   bus.on('leg.audio', (a) => audio.set(a.legId, [...(audio.get(a.legId) ?? []), a.samples]));
   bus.on('leg.stats', (s) => stats.set(s.legId, s.stats));
@@ -85,7 +87,7 @@ async function call(t: Test, latching: 'latch' | 'strict') {
     pcm.set(c, o);
     o += c.length;
   }
-  return { src, n, second, stats: stats.get(leg.legId), pcm, metrics };
+  return { src, n, second, stats: stats.get(leg.legId), pcm, metrics, roles };
 }
 
 t.test('latch: the leg takes the one source that sends, records it sample-exact, and refuses a second', { timeout: 90_000 }, async (t) => {
@@ -95,6 +97,9 @@ t.test('latch: the leg takes the one source that sends, records it sample-exact,
   for (let i = 0; i < r.src.pcm.length; i++) if (r.pcm[i] !== r.src.pcm[i]) mismatches++;
   t.ok(r.pcm.length >= r.src.pcm.length, 'all of it delivered');
   t.equal(mismatches, 0, 'what 127.0.0.2 sent, sample for sample (nothing of 127.0.0.3 mixed in)');
+  // The same call also says which rule split customer from agent (its metadata's AORs).
+  t.same(r.roles, [{ by: ['aor'], fallback: false }]);
+  t.equal(await metricValue(r.metrics, 'earshot_siprec_roles_total', { by: 'aor' }), 2);
 });
 
 t.test('strict (the default): media from an address other than the SDP’s is dropped and counted', { timeout: 90_000 }, async (t) => {

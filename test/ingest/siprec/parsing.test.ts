@@ -49,6 +49,20 @@ t.test('role rule', async (t) => {
   t.match(assignRoles(['1', '2'], meta('sip:x@c', 'sip:2001@p'), /@p$/).get('2'), { role: 'agent', participant: { aor: 'sip:2001@p' } });
 });
 
+t.test('role rule: the site rules (names, labels) and which rule decided', async (t) => {
+  const AOR = /^(?:sips?:)?\d{2,6}@/;
+  const named = (a: string, b: string) => ({ participants: [{ id: '1', aor: 'sip:alice@a', name: a, sends: ['1'] }, { id: '2', aor: 'sip:bob@b', name: b, sends: ['2'] }] });
+  const by = (labels: string[], m: Parameters<typeof assignRoles>[1], r: Parameters<typeof assignRoles>[2]) => labels.map((l) => { const x = assignRoles(labels, m, r).get(l); return `${x?.role}/${x?.by}`; });
+  t.same(by(['1', '2'], { participants: [{ id: '1', aor: 'sip:+1555@c', sends: ['1'] }, { id: '2', aor: 'sip:2001@p', sends: ['2'] }] }, AOR), ['customer/aor', 'agent/aor'], 'the AOR pattern decides');
+  t.same(by(['1', '2'], named('Caller', 'Agent 4711'), { agentAor: AOR, agentName: /^agent\b/iu }), ['customer/name', 'agent/name'], 'AORs do not tell; the name does, against document order');
+  t.same(by(['1', '2'], named('Agent 4711', 'Caller'), { agentAor: AOR, agentName: /^agent\b/iu }), ['agent/name', 'customer/name']);
+  t.same(by(['1', '2'], named('x', 'y'), { agentAor: AOR, agentLabels: new Set(['1']) }), ['agent/label', 'customer/label'], 'a participant sending the agent label is the agent');
+  t.same(by(['a', 'b'], undefined, { agentAor: AOR, agentLabels: new Set(['b']) }), ['customer/label', 'agent/label'], 'no metadata: the label decides, not the m-line order');
+  t.same(by(['1', '2'], named('x', 'y'), { agentAor: AOR }), ['customer/order', 'agent/order'], 'nothing tells: document order, reported as the fallback');
+  t.same(by(['a', 'b'], undefined, { agentAor: AOR, agentLabels: new Set(['a', 'b']) }), ['customer/order', 'agent/order'], 'every label an agent label does not split them');
+  t.same(by(['m'], undefined, AOR), ['mixed/mixed']);
+});
+
 t.test('SDP: codec choice in offer order, refusals, answer shape', async (t) => {
   const offer = parseOffer(
     'v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n' +
