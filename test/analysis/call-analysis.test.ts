@@ -15,6 +15,10 @@ t.test('categoryPolarity: neutral words take the side of the categories; clear w
   t.equal(categoryPolarity(-0.5, ['churn-intent', 'customer-question']), 0, 'even where leaving words scored negative');
   t.equal(categoryPolarity(-0.5, ['churn-intent', 'customer-question', 'complaint']), -0.5, 'not when it also complains');
   t.equal(categoryPolarity(-0.9, ['churn-intent', 'customer-question']), -0.9, 'nor when the words are strongly negative');
+  t.equal(categoryPolarity(0, ['churn-intent'], 'zh'), 0, 'zh: a calm cancellation (帮我把副卡注销了) stays neutral');
+  t.equal(categoryPolarity(-0.5, ['churn-intent'], 'zh'), -0.5, 'zh: a threat to leave keeps its own negative words');
+  t.ok(categoryPolarity(0, ['churn-intent', 'complaint'], 'zh') <= NEG, 'zh: leaving with a grievance is negative');
+  t.ok(categoryPolarity(0, ['churn-intent'], 'en') <= NEG, 'en unchanged');
   t.ok(categoryPolarity(0.1, ['escalation-request']) <= NEG);
   t.ok(categoryPolarity(-0.1, ['abusive-language']) <= NEG);
   t.ok(categoryPolarity(0, ['customer-praise']) >= POS);
