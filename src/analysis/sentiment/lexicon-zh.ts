@@ -346,7 +346,7 @@ export const ZH_CUES: CueSpec[] = [
   // A calm request to close or stop something (帮我把那张副卡注销了, 麻烦把账号注销, 座机可以停了): churn,
   // but no grievance, so neutral (the churn rule still sees the words). Threats beside it keep their weight.
   ...cue(0, {},
-    '(?:帮我|麻烦|我想把|想把|请把|帮忙把)[^了不再被]{0,12}?(?:销户|注销|销掉|销号|退订|停了|停掉|解除|关掉|关了|取消掉|取消了)(?:吧|了|一下)?',
+    '(?:帮我|麻烦|我想把|想把|请把|帮忙把)(?:(?!不再|不想|再也|了|被).){0,12}?(?:销户|注销|销掉|销号|退订|停了|停掉|解除|关掉|关了|取消掉|取消了)(?:吧|了|一下)?',
     '(?:合约|合同|签约|宽带|座机|副卡|会员)[^了不再]{0,6}?(?:得|要|可以|需要)(?:提前)?(?:解除|停了|停掉|注销|取消|退掉)',
   ),
   // Sincere praise said through a negation (一次问题都没出过, 挑不出毛病, 没有想象的那么疼) or a plain fact of
