@@ -36,6 +36,7 @@ const RULE_IDS = CATS.map((c) => HEAD_CATEGORIES[c]);
 const L2S = [0.003, 0.03, 0.3];
 const UNSURES = [0, 0.25, 0.4, 0.6, 2];
 const MARGINS = [0, 0.5, 0.6, 0.7, 0.8];
+// 1.01 = never; written as 1.0001, the most parseHead accepts (above 1: never).
 const THRESHOLDS = [...Array.from({ length: 19 }, (_, i) => 0.05 + 0.05 * i), 1.01];
 const MIN_P = 0.85;
 
@@ -389,7 +390,7 @@ async function main(): Promise<void> {
         hitRules: RULE_IDS,
         polarity: { ...roundM(ch.pol.m), unsure: ch.pol.unsure, margin: ch.pol.margin },
         emotion: { ...roundM(ch.emo.m), use: ch.emo.use, margin: ch.emo.margin },
-        categories: CATS.map((c, k) => ({ category: c, rule: HEAD_CATEGORIES[c], w: roundM(ch.cats[k].m).W[0], b: round(ch.cats[k].m.b[0]), threshold: ch.cats[k].t })),
+        categories: CATS.map((c, k) => ({ category: c, rule: HEAD_CATEGORIES[c], w: roundM(ch.cats[k].m).W[0], b: round(ch.cats[k].m.b[0]), threshold: Math.min(ch.cats[k].t, 1.0001) })),
         trained: {
           by: `node dist/bench/understanding-head.js --lang ${lang}${byFile ? ' --by-file' : ''}${oneSe ? ' --one-se' : ''}`,
           at: new Date().toISOString().slice(0, 10),
