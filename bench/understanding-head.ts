@@ -11,6 +11,12 @@
 // SemanticLayer.analyse (the embedded e5 server's vector, `similar:` examples), finish (rules).
 // Retrain after changing lexicons or rules: npm run build && node dist/bench/understanding-head.js
 //   [--lang en,zh] [--folds 5] [--inner 3] [--iters 100] [--no-write] [--json FILE] [--compare-similar]
+//   [--by-file] [--one-se]
+// --by-file: the inner CV that picks the fusion (L2, unsure band, margins, thresholds) holds out one
+//   dev FILE at a time where the training part has several, instead of interleaved folds: each batch
+//   was written apart, so this asks "does it carry to a batch it has not seen" (held-out is one more).
+// --one-se: of the fusion settings whose inner-CV score is within one standard error of the best, the
+//   most conservative (the head decides least): it abstains unless it is clearly better than the rules.
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,6 +36,7 @@ const RULE_IDS = CATS.map((c) => HEAD_CATEGORIES[c]);
 const L2S = [0.003, 0.03, 0.3];
 const UNSURES = [0, 0.25, 0.4, 0.6, 2];
 const MARGINS = [0, 0.5, 0.6, 0.7, 0.8];
+// 1.01 = never; written as 1.0001, the most parseHead accepts (above 1: never).
 const THRESHOLDS = [...Array.from({ length: 19 }, (_, i) => 0.05 + 0.05 * i), 1.01];
 const MIN_P = 0.85;
 
@@ -86,17 +93,40 @@ function macroF1(gold: number[], pred: number[], k: number): number {
 
 const argmax = (p: number[]): number => p.indexOf(Math.max(...p));
 
-/** Out-of-fold probabilities of `idx` (interleaved folds), one model per fold. */
+/** Inner-CV options: fold by dev file (where idx spans several) and the one-standard-error rule. */
+interface CvOpts {
+  byFile?: (i: number) => string;
+  oneSe?: boolean;
+}
+let CV: CvOpts = {};
+
+/** Fold of each position of `idx`: its dev file's index with --by-file (and several files), else interleaved. */
+function foldsOf(idx: number[], folds: number): { of: number[]; n: number } {
+  if (CV.byFile) {
+    const names = [...new Set(idx.map(CV.byFile))].sort();
+    if (names.length >= 2) return { of: idx.map((i) => names.indexOf(CV.byFile!(i))), n: names.length };
+  }
+  return { of: idx.map((_, j) => j % folds), n: folds };
+}
+
+/** Out-of-fold probabilities of `idx`, one model per fold. */
 function oof(X: number[][], y: number[], K: number, idx: number[], folds: number, l2: number, iters: number): number[][] {
   const out: number[][] = new Array(idx.length);
-  for (let f = 0; f < folds; f++) {
-    const tr = idx.filter((_, j) => j % folds !== f);
+  const f = foldsOf(idx, folds);
+  for (let k = 0; k < f.n; k++) {
+    const tr = idx.filter((_, j) => f.of[j] !== k);
     const m = train(tr.map((i) => X[i]), tr.map((i) => y[i]), K, { l2, iters });
     idx.forEach((i, j) => {
-      if (j % folds === f) out[j] = predict(m, X[i]);
+      if (f.of[j] === k) out[j] = predict(m, X[i]);
     });
   }
   return out;
+}
+
+/** With --one-se: the first candidate (ordered most conservative first) within one SE of the best score. */
+function pickOneSe<T>(cands: { v: T; score: number }[], se: number): T {
+  const best = Math.max(...cands.map((c) => c.score));
+  return (cands.find((c) => c.score >= best - se) ?? cands[0]).v;
 }
 
 function logLoss(P: number[][], y: number[], K: number): number {
@@ -131,10 +161,18 @@ function fuseEmotion(p: number[], rules: number, use: string, margin: number): n
 /** Threshold maximising recall of (rules OR p >= t) at precision >= MIN_P; else the best F1. */
 function chooseThreshold(p: number[], rule: boolean[], gold: boolean[]): number {
   let best = { t: 1.01, score: -1 };
+  const cands: { v: number; score: number }[] = [];
   for (const t of THRESHOLDS) {
     const m = prf(...counts(gold, p.map((x, i) => rule[i] || x >= t)));
     const score = m.p >= MIN_P ? 2 + m.r : m.f1;
     if (score > best.score + 1e-12) best = { t, score };
+    cands.push({ v: t, score });
+  }
+  if (CV.oneSe && best.score >= 2) {
+    // Highest threshold (1.01 = never) whose recall is within one SE of the best, precision still >= MIN_P.
+    const pos = gold.filter(Boolean).length;
+    const r = best.score - 2;
+    return pickOneSe(cands.filter((c) => c.score >= 2).reverse(), Math.sqrt((r * (1 - r)) / Math.max(1, pos)));
   }
   return best.t;
 }
@@ -151,19 +189,34 @@ function fit(rows: Row[], idx: number[], folds: number, iters: number, useSimila
   const yp = rows.map((r) => r.polarity);
   const pp = chooseL2(pre, yp, 3, idx, folds, iters);
   let pol = { unsure: 2, margin: 0, ok: -1 };
+  const polCands: { v: { unsure: number; margin: number; ok: number }; score: number }[] = [];
   for (const unsure of UNSURES)
     for (const margin of MARGINS) {
       const ok = idx.filter((i, j) => fusePolarity(pp.P[j], rows[i].lexicon, unsure, margin) === yp[i]).length;
       if (ok > pol.ok) pol = { unsure, margin, ok };
+      polCands.push({ v: { unsure, margin, ok }, score: ok / idx.length });
     }
+  if (CV.oneSe) {
+    // Most conservative first: the head overrides only where |lexicon| < unsure and p >= margin.
+    polCands.sort((a, b) => a.v.unsure - b.v.unsure || b.v.margin - a.v.margin);
+    const acc = pol.ok / idx.length;
+    pol = pickOneSe(polCands, Math.sqrt((acc * (1 - acc)) / idx.length));
+  }
   const ye = rows.map((r) => r.emotion);
   const pe = chooseL2(pre, ye, 4, idx, folds, iters);
   let emo = { use: 'off' as 'off' | 'head' | 'neutral', margin: 0, f1: -1 };
+  const emoCands: { v: typeof emo; score: number }[] = [];
   for (const use of ['off', 'head', 'neutral'] as const)
     for (const margin of MARGINS) {
       const f1 = macroF1(idx.map((i) => ye[i]), idx.map((i, j) => fuseEmotion(pe.P[j], HEAD_EMOTIONS.indexOf(rows[i].ruleEmotion), use, margin)), 4);
       if (f1 > emo.f1 + 1e-12) emo = { use, margin, f1 };
+      emoCands.push({ v: { use, margin, f1 }, score: f1 });
     }
+  if (CV.oneSe) {
+    const rank = { off: 0, neutral: 1, head: 2 };
+    emoCands.sort((a, b) => rank[a.v.use] - rank[b.v.use] || b.v.margin - a.v.margin);
+    emo = pickOneSe(emoCands, Math.sqrt((emo.f1 * (1 - emo.f1)) / idx.length));
+  }
   const post = rows.map((r) => (useSimilar ? r.post : postFeatures(r.pre, RULE_IDS, r.hitsNoSimilar)));
   const cats = CATS.map((c) => {
     const y = rows.map((r) => (r.cats.has(c) ? 1 : 0));
@@ -251,6 +304,8 @@ async function main(): Promise<void> {
   const outDir = resolve(arg('out', 'config/semantic'));
   const write = !process.argv.includes('--no-write');
   const jsonOut = arg('json', '');
+  const byFile = process.argv.includes('--by-file');
+  const oneSe = process.argv.includes('--one-se');
   const cfg = validateConfig({ analysis: { semantic: { enabled: true, budgetMs: 10000, timeoutMs: 60000, head: '', prototypes: '' } } });
   const loaded = await loadRules(resolve(cfg.analysis.rulesDir));
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
@@ -274,6 +329,7 @@ async function main(): Promise<void> {
       });
       await layer.o.embedder.embed(prepared.map((x) => x.pa.text)); // batched; analyse() below hits the cache
       const rows: Row[] = [];
+      CV = { byFile: byFile ? (i: number) => rows[i].file : undefined, oneSe };
       for (const x of prepared) {
         const facts = await layer.analyse(x.pa.text, x.pa.sentiment, lang, x.role);
         if (!facts) throw new Error('no embedding within the budget');
@@ -334,9 +390,9 @@ async function main(): Promise<void> {
         hitRules: RULE_IDS,
         polarity: { ...roundM(ch.pol.m), unsure: ch.pol.unsure, margin: ch.pol.margin },
         emotion: { ...roundM(ch.emo.m), use: ch.emo.use, margin: ch.emo.margin },
-        categories: CATS.map((c, k) => ({ category: c, rule: HEAD_CATEGORIES[c], w: roundM(ch.cats[k].m).W[0], b: round(ch.cats[k].m.b[0]), threshold: ch.cats[k].t })),
+        categories: CATS.map((c, k) => ({ category: c, rule: HEAD_CATEGORIES[c], w: roundM(ch.cats[k].m).W[0], b: round(ch.cats[k].m.b[0]), threshold: Math.min(ch.cats[k].t, 1.0001) })),
         trained: {
-          by: 'node dist/bench/understanding-head.js',
+          by: `node dist/bench/understanding-head.js --lang ${lang}${byFile ? ' --by-file' : ''}${oneSe ? ' --one-se' : ''}`,
           at: new Date().toISOString().slice(0, 10),
           files,
           utterances: rows.length,

@@ -11,9 +11,14 @@ import { fileURLToPath } from 'node:url';
 const args = process.argv.slice(2);
 const langIdx = args.indexOf('--lang');
 const onlyLang = langIdx >= 0 ? args.splice(langIdx, 2)[1] : undefined;
+// --no-heldout: skip every read of the held-out files (for helpers, who must not read them); the
+// checks that need heldout (dev/heldout overlap, category minimums over dev+heldout) are then skipped.
+const noHeldout = args.includes('--no-heldout');
+if (noHeldout) args.splice(args.indexOf('--no-heldout'), 1);
 const root = resolve(args[0] ?? dirname(fileURLToPath(import.meta.url)));
-// insurance and utilities from dev-d on.
-const DOMAINS = ['banking', 'healthcare', 'ecommerce', 'telecom', 'insurance', 'utilities'];
+const DOMAINS = ['banking', 'healthcare', 'ecommerce', 'telecom'];
+// Later dev batches (dev-d on) may also cover these contact-centre domains.
+const BATCH_DOMAINS = [...DOMAINS, 'insurance', 'utilities', 'government'];
 const SPEAKERS = ['customer', 'agent'];
 const POLARITIES = ['negative', 'neutral', 'positive'];
 const EMOTIONS = ['angry', 'frustrated', 'neutral', 'satisfied'];
@@ -46,7 +51,7 @@ function readJsonl(file) {
 
 const isStr = (v) => typeof v === 'string' && v.trim() !== '';
 function checkLabels(u, where, lang) {
-  if (!DOMAINS.includes(u.domain) && u.domain !== undefined) err(`${where}: domain "${u.domain}" not one of ${DOMAINS.join('|')}`);
+  if (!BATCH_DOMAINS.includes(u.domain) && u.domain !== undefined) err(`${where}: domain "${u.domain}" not one of ${BATCH_DOMAINS.join('|')}`);
   if (!SPEAKERS.includes(u.speaker)) err(`${where}: speaker "${u.speaker}" not one of ${SPEAKERS.join('|')}`);
   if (!isStr(u.text)) err(`${where}: text missing or empty`);
   else if (lang === 'en' && (/[A-Z]/.test(u.text) || /[.,!?;:"]/.test(u.text)))
@@ -99,7 +104,7 @@ for (const lang of langs.filter((l) => onlyLang === undefined || l === onlyLang)
   let hard = 0;
   let total = 0;
   const stats = { domain: {}, speaker: {}, polarity: {}, emotion: {}, tags: {} };
-  for (const split of ['dev', 'heldout']) {
+  for (const split of noHeldout ? ['dev'] : ['dev', 'heldout']) {
     const file = join(dir, `${split}.jsonl`);
     if (!existsSync(file)) { err(`${file}: missing`); continue; }
     const rows = readJsonl(file);
@@ -137,7 +142,7 @@ for (const lang of langs.filter((l) => onlyLang === undefined || l === onlyLang)
       if (j >= JACCARD_MAX) { err(`${h.where}: near-duplicate of ${d.where} (token Jaccard ${j.toFixed(2)} >= ${JACCARD_MAX})`); break; }
     }
   }
-  if (total > 0) {
+  if (total > 0 && !noHeldout) {
     for (const [c, min] of Object.entries(MIN_CATEGORY))
       if ((cat[c] ?? 0) < min) err(`${lang}: category ${c} has ${cat[c] ?? 0} positives across dev+heldout, need >= ${min}`);
     if (hard / total < MIN_HARD_SHARE) err(`${lang}: ${hard}/${total} utterances tagged as hard cases, need >= ${MIN_HARD_SHARE * 100}%`);
@@ -147,6 +152,7 @@ for (const lang of langs.filter((l) => onlyLang === undefined || l === onlyLang)
   const convStats = { conversations: 0, utterances: 0, endsNegative: 0 };
   const convTexts = { cdev: [], cheldout: [] };
   for (const [name, want] of Object.entries(CONVERSATIONS)) {
+    if (noHeldout && name.endsWith('heldout')) continue;
     const file = join(dir, `${name}.jsonl`);
     if (!existsSync(file)) { err(`${file}: missing`); continue; }
     const split = name.endsWith('dev') ? 'cdev' : 'cheldout';
@@ -163,70 +169,74 @@ for (const lang of langs.filter((l) => onlyLang === undefined || l === onlyLang)
   // Optional later dev batch "dev-c" (dev-c.jsonl, conversations-dev-c.jsonl): same row checks, ids
   // <lang>-devc- / <lang>-cdevc-, and no (near-)duplicate of dev or heldout text. Heldout matches are reported by
   // location only, never by text, so running this does not expose heldout sentences.
-  // dev-d (round 4) follows the same rules with ids <lang>-devd- / <lang>-cdevd-.
-  for (const batch of ['dev-c', 'dev-d']) {
-    const bid = batch.replace('-', '');
-    const dcFile = join(dir, `${batch}.jsonl`);
-    const dcConvFile = join(dir, `conversations-${batch}.jsonl`);
-    if (existsSync(dcFile) || existsSync(dcConvFile)) {
-      const dc = { texts: [], stats: { domain: {}, speaker: {}, polarity: {}, emotion: {}, tags: {} }, cat: {}, hard: 0 };
-      if (existsSync(dcFile)) {
-        const seen = new Map();
-        for (const { row: u, where } of readJsonl(dcFile)) {
-          if (!isStr(u.id)) err(`${where}: id missing`);
-          else if (ids.has(u.id)) err(`${where}: duplicate id ${u.id}`);
-          else ids.add(u.id);
-          if (isStr(u.id) && !u.id.startsWith(`${lang}-${bid}-`)) err(`${where}: id ${u.id} should start with ${lang}-${bid}-`);
-          if (!DOMAINS.includes(u.domain)) err(`${where}: domain "${u.domain}" not one of ${DOMAINS.join('|')}`);
-          checkLabels(u, where, lang);
-          if (!Array.isArray(u.tags)) err(`${where}: tags must be an array`);
-          else for (const t of u.tags) if (!TAGS.includes(t)) err(`${where}: tag "${t}" not one of ${TAGS.join('|')}`);
-          if (!isStr(u.text)) continue;
-          const n = normalise(u.text);
-          if (seen.has(n)) err(`${where}: same text as ${seen.get(n)} in ${batch}`);
-          seen.set(n, where);
-          dc.texts.push({ n, tok: tokens(u.text, lang), where });
-          for (const k of ['domain', 'speaker', 'polarity', 'emotion']) count(dc.stats[k], u[k]);
-          if (Array.isArray(u.categories)) for (const c of u.categories) count(dc.cat, c);
-          if (Array.isArray(u.tags)) {
-            for (const t of u.tags) count(dc.stats.tags, t);
-            if (u.tags.some((t) => t !== 'agent')) dc.hard++;
-          }
+  // Every later batch dev-<x> (dev-c, dev-d, ...) gets the same checks with ids <lang>-dev<x>- / <lang>-cdev<x>-,
+  // and is also compared with the batches before it.
+  const batches = readdirSync(dir).map((f) => /^dev-([a-z])\.jsonl$/u.exec(f)?.[1]).filter(Boolean).sort();
+  const earlier = [];
+  for (const b of batches) {
+  const bn = `dev-${b}`;
+  const dcFile = join(dir, `${bn}.jsonl`);
+  const dcConvFile = join(dir, `conversations-${bn}.jsonl`);
+  {
+    const dc = { texts: [], stats: { domain: {}, speaker: {}, polarity: {}, emotion: {}, tags: {} }, cat: {}, hard: 0 };
+    if (existsSync(dcFile)) {
+      const seen = new Map();
+      for (const { row: u, where } of readJsonl(dcFile)) {
+        if (!isStr(u.id)) err(`${where}: id missing`);
+        else if (ids.has(u.id)) err(`${where}: duplicate id ${u.id}`);
+        else ids.add(u.id);
+        if (isStr(u.id) && !u.id.startsWith(`${lang}-dev${b}-`)) err(`${where}: id ${u.id} should start with ${lang}-dev${b}-`);
+        if (!(b === 'c' ? DOMAINS : BATCH_DOMAINS).includes(u.domain)) err(`${where}: domain "${u.domain}" not one of ${(b === 'c' ? DOMAINS : BATCH_DOMAINS).join('|')}`);
+        checkLabels(u, where, lang);
+        if (!Array.isArray(u.tags)) err(`${where}: tags must be an array`);
+        else for (const t of u.tags) if (!TAGS.includes(t)) err(`${where}: tag "${t}" not one of ${TAGS.join('|')}`);
+        if (!isStr(u.text)) continue;
+        const n = normalise(u.text);
+        if (seen.has(n)) err(`${where}: same text as ${seen.get(n)} in ${bn}`);
+        seen.set(n, where);
+        dc.texts.push({ n, tok: tokens(u.text, lang), where });
+        for (const k of ['domain', 'speaker', 'polarity', 'emotion']) count(dc.stats[k], u[k]);
+        if (Array.isArray(u.categories)) for (const c of u.categories) count(dc.cat, c);
+        if (Array.isArray(u.tags)) {
+          for (const t of u.tags) count(dc.stats.tags, t);
+          if (u.tags.some((t) => t !== 'agent')) dc.hard++;
         }
       }
-      const dcConv = { conversations: 0, utterances: 0, endsNegative: 0 };
-      const dcConvTexts = [];
-      if (existsSync(dcConvFile)) checkConversations(dcConvFile, 0, `${lang}-c${bid}-`, lang, ids, dcConv, dcConvTexts);
-      // Short formulaic turns ("okay thanks") may recur in conversations; the overlap rule applies to utterances
-      // and to conversation turns of at least four tokens (en words / zh character bigrams).
-      const mine = [...dc.texts, ...dcConvTexts.filter((x) => x.tok.size >= 4)];
-      const against = [
-        { name: 'dev', rows: [...texts.dev, ...convTexts.cdev], showWhere: true },
-        { name: 'heldout', rows: [...texts.heldout, ...convTexts.cheldout], showWhere: false },
-      ];
-      for (const { name, rows, showWhere } of against) {
-        const byNorm = new Map(rows.map((x, i) => [x.n, showWhere ? x.where : `${name} item ${i + 1}`]));
-        for (const m of mine) {
-          if (byNorm.has(m.n)) { err(`${m.where}: same text as ${byNorm.get(m.n)} (${batch}/${name} overlap)`); continue; }
-          for (let i = 0; i < rows.length; i++) {
-            const j = jaccard(m.tok, rows[i].tok);
-            if (j >= JACCARD_MAX) {
-              err(`${m.where}: near-duplicate of ${showWhere ? rows[i].where : `${name} item ${i + 1}`} (token Jaccard ${j.toFixed(2)} >= ${JACCARD_MAX}, ${batch}/${name})`);
-              break;
-            }
-          }
-        }
-      }
-      // Informational: how many batch texts come close (>= 0.6) to any heldout text; a number only, no text.
-      const held = against[1].rows;
-      const close = mine.filter((m) => held.some((h) => jaccard(m.tok, h.tok) >= 0.6)).length;
-      const n = dc.texts.length;
-      console.log(`[${lang} ${batch}] utterances=${n} hard-tagged=${dc.hard} (${n ? Math.round((100 * dc.hard) / n) : 0}%) close-to-heldout(>=0.6)=${close}`);
-      for (const k of ['domain', 'speaker', 'polarity', 'emotion']) console.log(`[${lang} ${batch}]   ${k}: ${fmt(dc.stats[k])}`);
-      console.log(`[${lang} ${batch}]   categories: ${fmt(dc.cat)}`);
-      console.log(`[${lang} ${batch}]   tags: ${fmt(dc.stats.tags)}`);
-      console.log(`[${lang} ${batch}]   conversations=${dcConv.conversations} turns=${dcConv.utterances} endsNegative=${dcConv.endsNegative}`);
     }
+    const dcConv = { conversations: 0, utterances: 0, endsNegative: 0 };
+    const dcConvTexts = [];
+    if (existsSync(dcConvFile)) checkConversations(dcConvFile, 0, `${lang}-cdev${b}-`, lang, ids, dcConv, dcConvTexts);
+    // Short formulaic turns ("okay thanks") may recur in conversations; the overlap rule applies to utterances
+    // and to conversation turns of at least four tokens (en words / zh character bigrams).
+    const mine = [...dc.texts, ...dcConvTexts.filter((x) => x.tok.size >= 4)];
+    const against = [
+      { name: 'dev', rows: [...texts.dev, ...convTexts.cdev, ...earlier], showWhere: true },
+      { name: 'heldout', rows: noHeldout ? [] : [...texts.heldout, ...convTexts.cheldout], showWhere: false },
+    ];
+    for (const { name, rows, showWhere } of against) {
+      const byNorm = new Map(rows.map((x, i) => [x.n, showWhere ? x.where : `${name} item ${i + 1}`]));
+      for (const m of mine) {
+        if (byNorm.has(m.n)) { err(`${m.where}: same text as ${byNorm.get(m.n)} (${bn}/${name} overlap)`); continue; }
+        for (let i = 0; i < rows.length; i++) {
+          const j = jaccard(m.tok, rows[i].tok);
+          if (j >= JACCARD_MAX) {
+            err(`${m.where}: near-duplicate of ${showWhere ? rows[i].where : `${name} item ${i + 1}`} (token Jaccard ${j.toFixed(2)} >= ${JACCARD_MAX}, ${bn}/${name})`);
+            break;
+          }
+        }
+      }
+    }
+    // Informational: how many dev-c texts come close (>= 0.6) to any heldout text; a number only, no text.
+    const held = against[1].rows;
+    const close = mine.filter((m) => held.some((h) => jaccard(m.tok, h.tok) >= 0.6)).length;
+    const n = dc.texts.length;
+    console.log(`[${lang} ${bn}] utterances=${n} hard-tagged=${dc.hard} (${n ? Math.round((100 * dc.hard) / n) : 0}%) close-to-heldout(>=0.6)=${noHeldout ? 'not checked' : close}`);
+    for (const k of ['domain', 'speaker', 'polarity', 'emotion']) console.log(`[${lang} ${bn}]   ${k}: ${fmt(dc.stats[k])}`);
+    console.log(`[${lang} ${bn}]   categories: ${fmt(dc.cat)}`);
+    console.log(`[${lang} ${bn}]   tags: ${fmt(dc.stats.tags)}`);
+    console.log(`[${lang} ${bn}]   conversations=${dcConv.conversations} turns=${dcConv.utterances} endsNegative=${dcConv.endsNegative}`);
+    earlier.push(...mine);
+  }
   }
 }
 

@@ -131,7 +131,7 @@ export class CallAnalysis {
       }
     }
     // Rules read the words' own score; what the utterance reports is also what it amounts to.
-    if ((p.lang === 'en' || p.lang === 'zh') && p.role === 'customer') p.sentiment = categoryPolarity(p.sentiment, [...(cats ?? this.#cues.of({ ...facts, emotion })), ...hits.map((h) => h.rule.id)]);
+    if ((p.lang === 'en' || p.lang === 'zh') && p.role === 'customer') p.sentiment = categoryPolarity(p.sentiment, [...(cats ?? this.#cues.of({ ...facts, emotion })), ...hits.map((h) => h.rule.id)], p.lang);
     this.#utterances++;
     this.#redactions += p.types.length;
     this.#langs[p.lang]++;
@@ -193,7 +193,7 @@ export class CallAnalysis {
 /** Below this, a question about leaving carries real grievance words of its own. */
 const QUESTION_FLOOR = -0.7;
 
-export function categoryPolarity(s: number, cats: readonly string[]): number {
+export function categoryPolarity(s: number, cats: readonly string[], lang?: string): number {
   const asking = cats.includes('customer-question');
   // "how do i cancel my membership": leaving words scored negative, but nothing went wrong.
   const grieving = cats.some((c) => c === 'complaint' || c === 'escalation-request' || c === 'abusive-language');
@@ -202,7 +202,10 @@ export function categoryPolarity(s: number, cats: readonly string[]): number {
   const request = asking || cats.includes('leaving-request');
   if (request && cats.includes('churn-intent') && !grieving && s < 0 && s > QUESTION_FLOOR) return 0;
   if (s <= NEG || s >= POS) return s;
-  const against = cats.some((c) => (GRIEVANCE_CATEGORIES.includes(c) && !(request && c === 'churn-intent')) || c === 'abusive-language');
+  // Chinese: leaving alone, in words the lexicon leaves neutral, is a calm cancellation (帮我把副卡注销了),
+  // labelled neutral; threats to leave carry negative words of their own (再也不, 不想再).
+  const calmLeaving = (c: string) => c === 'churn-intent' && (request || lang === 'zh');
+  const against = cats.some((c) => (GRIEVANCE_CATEGORIES.includes(c) && !calmLeaving(c)) || c === 'abusive-language');
   const praise = cats.includes('customer-praise');
   // Both sides hit ("the price guarantee was great, they refunded the difference"): the words decide.
   if (against && praise) return s;

@@ -18,6 +18,10 @@ t.test('categoryPolarity: neutral words take the side of the categories; clear w
   t.equal(categoryPolarity(-0.42, ['churn-intent', 'leaving-request']), 0, 'leaving for a reason of ones own is neutral too');
   t.ok(categoryPolarity(-0.42, ['churn-intent', 'leaving-request', 'complaint']) <= NEG, 'unless it complains as well');
   t.ok(categoryPolarity(0, ['churn-intent']) <= NEG, 'and a bare leaving stays negative');
+  t.equal(categoryPolarity(0, ['churn-intent'], 'zh'), 0, 'zh: a calm cancellation (帮我把副卡注销了) stays neutral');
+  t.equal(categoryPolarity(-0.5, ['churn-intent'], 'zh'), -0.5, 'zh: a threat to leave keeps its own negative words');
+  t.ok(categoryPolarity(0, ['churn-intent', 'complaint'], 'zh') <= NEG, 'zh: leaving with a grievance is negative');
+  t.ok(categoryPolarity(0, ['churn-intent'], 'en') <= NEG, 'en unchanged');
   t.ok(categoryPolarity(0.1, ['escalation-request']) <= NEG);
   t.ok(categoryPolarity(-0.1, ['abusive-language']) <= NEG);
   t.ok(categoryPolarity(0, ['customer-praise']) >= POS);

@@ -51,6 +51,16 @@ t.test('ordinary words and numbers are left alone', async (t) => {
   }
 });
 
+t.test('public hotline numbers stay: they are where a caller escalates, nobody\'s data', async (t) => {
+  for (const text of ['再不处理我就打12315投诉', '我已经打了12345了你们等着吧', '我直接打12345反映你们', '我去12300告你们', 'i rang 95588 yesterday and nobody answered']) {
+    t.equal(redact(text).text, text);
+  }
+  t.equal(redact('你们再不处理我就打12315').text, '你们再不处理我就打12315', 'a hotline at the very end too');
+  t.equal(redact('我的卡号是95588').text, '我的卡号是[DIGITS]', 'a 95… run at the end may be the start of a card');
+  t.equal(redact('我的卡号是12315').text, '我的卡号是[DIGITS]', 'with card talk even a 123… run at the end is held back');
+  t.equal(redact('验证码是12345678').text.includes('12345'), false, 'a longer run is still a number');
+});
+
 t.test('a card number split over two utterances of the same leg', async (t) => {
   const r = new CallRedactor();
   const a = r.final('leg-c', `my card number is ${words(CARD.slice(0, 4))}`, 0, 3000);

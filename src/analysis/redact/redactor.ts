@@ -22,8 +22,18 @@ const MAX_TAIL = 19;
 /** A pause longer than this ends a number even if the next utterance starts with digits. */
 export const TAIL_GAP_MS = 6000;
 
+/**
+ * Public service numbers everyone dials, not anyone's data: China's 5-digit government hotlines
+ * (12315 market regulator, 12345 city hotline, 12300 telecoms, 12348 legal aid, 12378 banking…)
+ * and 5-digit 95xxx company service lines. "我要打12315" is an escalation the rules must see.
+ */
+const PUBLIC_NUMBER = /^(?:123\d\d|95\d{3})$/u;
+
 function classify(d: string, ownDigits: number, trailing: boolean, ctx: Context, cues: Context): RedactionType | null {
   const n = d.length;
+  // At the end of an utterance a run may still be the start of a card (9558… is one), so there
+  // only a 123xx hotline, and only with no card, phone or ID talk in the call.
+  if (ownDigits === n && PUBLIC_NUMBER.test(d) && (!trailing || (d.startsWith('123') && !ctx.card && !ctx.phone && !ctx.id))) return null;
   // Issuer prefixes (Amex 3, Visa 4, Mastercard 2/5, Discover/UnionPay 6) keep +86… phones out.
   if (luhnValid(d) && n >= 13 && /^[2-6]/u.test(d)) return 'CARD';
   if (n === 18 && (cnIdValid(d) || ctx.id)) return 'ID';

@@ -60,10 +60,11 @@ export function chineseTokens(text: string): string[] {
   const toks = segmenter()
     .cut(t, true)
     .filter((w) => w.trim() !== '' && !FILLERS.has(w));
-  // "倒是…就是…", "虽然…就是…": after a concession 就是 is "but".
+  // "倒是…就是…", "虽然…就是…", "不是要…就是…": after a concession or a denied intent 就是 is "but".
   let conceded = false;
   for (let i = 0; i < toks.length; i++) {
-    if (CONCESSIVE.has(toks[i])) conceded = true;
+    // 不是要投诉就是… / 不是说…就是…: an intent denied first, then the point, as after a concession.
+    if (CONCESSIVE.has(toks[i]) || (toks[i] === '不是' && /^(?:要|说|想|来)/u.test(toks[i + 1] ?? ''))) conceded = true;
     else if (conceded && toks[i] === '就是') toks[i] = '但是';
   }
   return toks;

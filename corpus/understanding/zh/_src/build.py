@@ -1,5 +1,5 @@
 import json, re, sys
-D={'b':'banking','h':'healthcare','e':'ecommerce','t':'telecom'}
+D={'b':'banking','h':'healthcare','e':'ecommerce','t':'telecom','i':'insurance','u':'utilities','g':'government'}
 S={'c':'customer','a':'agent'}
 P={'-':'negative','0':'neutral','+':'positive'}
 E={'A':'angry','F':'frustrated','N':'neutral','S':'satisfied'}
