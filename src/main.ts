@@ -69,7 +69,7 @@ export interface Pipeline {
 export async function createPipeline(
   config: Config,
   log: Logger = createLogger(config.log.level),
-  opts: { now?: () => number; sweepMs?: number; speech?: (d: { bus: PipelineBus; metrics: Metrics }) => Promise<SpeechStage> } = {},
+  opts: { now?: () => number; sweepMs?: number; speech?: (d: { bus: PipelineBus; metrics: Metrics }) => Promise<SpeechStage>; callsElsewhere?: boolean } = {},
 ): Promise<Pipeline> {
   mkdirSync(config.dataDir, { recursive: true });
   const metrics = createMetrics();
@@ -77,6 +77,7 @@ export async function createPipeline(
     path: join(config.dataDir, 'earshot.db'),
     log,
     metrics,
+    callsElsewhere: opts.callsElsewhere,
     reads: { workers: config.store.readWorkers, timeoutMs: config.store.readTimeoutMs, maxQueue: config.store.readQueue },
   });
   const bus = new PipelineBus();
@@ -183,7 +184,8 @@ export interface ApplianceOptions {
 
 export async function startAppliance(config: Config, opts: ApplianceOptions = {}): Promise<Appliance> {
   const log = opts.log ?? createLogger(config.log.level);
-  const p = await createPipeline(config, log, { now: opts.now, sweepMs: opts.sweepMs, speech: opts.speech });
+  // A core without ingest: calls are owned by ingest nodes, a restart here must not cut them.
+  const p = await createPipeline(config, log, { now: opts.now, sweepMs: opts.sweepMs, speech: opts.speech, callsElsewhere: opts.ingest === false });
   const ingest = opts.ingest ?? true;
   const { bus, calls, metrics, store, speech, alarms } = p;
   // One set of ingest keys and connection caps for every fork protocol (keys resolved here: a bad

@@ -127,6 +127,20 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
   daily.setRules(rules);
   daily.rebuild(store.repos.alarms, now());
 
+  // A call that started before this process did (a cluster's core restarted while ingest kept
+  // the call going; the durable stream delivers the rest): picked up from the store, once.
+  const looked = new Set<string>();
+  const forgetLater: string[] = [];
+  const resume = (callId: string) => {
+    if (engine.has(callId) || looked.has(callId)) return;
+    looked.add(callId);
+    if (looked.size > 10_000) looked.delete(looked.values().next().value!);
+    const c = store.getCall(callId);
+    if (!c || c.state !== 'active') return;
+    agentOf.set(callId, c.agentId);
+    engine.start(callId, c.ingest !== 'import');
+    for (const l of c.legs) engine.leg(callId, l.legId, l.role);
+  };
   const offs = [
     bus.on('call.started', (c) => {
       agentOf.set(c.callId, c.agentId);
@@ -137,9 +151,10 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     }),
     bus.on('leg.added', (l) => engine.leg(l.callId, l.legId, l.role)),
     bus.on('partial', (p) => engine.activity(p.callId)),
-    bus.on('utterance', (u) => engine.utterance(u, performance.now())),
-    bus.on('call.event', (e) => onEvent(e, performance.now())),
-    bus.on('call.ended', (e) => safely(() => onEnded(e.callId))),
+    bus.on('utterance', (u) => (resume(u.callId), engine.utterance(u, performance.now()))),
+    bus.on('call.event', (e) => (resume(e.callId), onEvent(e, performance.now()))),
+    // Ended here: late events for it never revive it.
+    bus.on('call.ended', (e) => (looked.add(e.callId), safely(() => onEnded(e.callId)))),
   ];
 
   function onEvent(e: CallEvent, at: number): void {
@@ -157,7 +172,9 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     const state = engine.end(callId);
     const agentId = agentOf.get(callId);
     agentOf.delete(callId);
-    life.forget(callId);
+    // Its cooldowns are kept a while: late category events of the call (engine.ts) raise once.
+    forgetLater.push(callId);
+    if (forgetLater.length > 1000) life.forget(forgetLater.shift()!);
     if (!state || !agentId) return;
     const day = new Date(now()).toISOString().slice(0, 10);
     for (const t of daily.add({ agentId, categories: [...state.categories.keys()], negativeSwing: negativeSwing(state.customerSentiments) }, now())) {

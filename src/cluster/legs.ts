@@ -31,6 +31,8 @@ const END = 0; // sampleRate 0 on the audio subject = end of the leg's audio
 const REPLAY = 1; // sampleRate 1 = what follows is ingest's replay for a new holder (after a takeover)
 /** Ingest keeps this much recent audio per leg to replay to a node that takes the leg over. */
 export const REPLAY_SECONDS = 15;
+/** Speech may begin this long before its first partial: a takeover replays from that far back. */
+const PREROLL_MS = 2000;
 
 async function openBucket(nc: NatsConnection, site: string): Promise<KV> {
   return nc.jetstream().views.kv(legsBucket(site), { history: 1 });
@@ -210,7 +212,9 @@ export async function takeLegs(
   const { node, log } = o;
   interface Seen { rec: LegRecord; seenAt: number }
   const seen = new Map<string, Seen>();
-  interface Held { info: LegInfo; lastTMs: number; handovers: number; gapFrom?: number; waitReplay: boolean; off: () => void; finishing?: Promise<void>; endedAt?: number }
+  // openMs: start of the utterance being decoded (a partial, no final yet); finalEndMs: leg time
+  // up to which every final is out. The lease records the safe point between them (see safePoint).
+  interface Held { info: LegInfo; lastTMs: number; handovers: number; gapFrom?: number; waitReplay: boolean; off: () => void; finishing?: Promise<void>; endedAt?: number; openMs?: number; finalEndMs: number }
   const held = new Map<string, Held>();
   const claiming = new Set<string>();
   let closed = false;
@@ -247,7 +251,7 @@ export async function takeLegs(
       if (r.holder !== '' && !stale) return;
       const takeover = r.holder !== '';
       // A takeover ignores live audio until ingest's replay from the old holder's last renewal.
-      const h: Held = { info: r.info, lastTMs: takeover ? -1 : r.tMs, handovers: r.handovers + (takeover ? 1 : 0), waitReplay: takeover, off: () => {} };
+      const h: Held = { info: r.info, lastTMs: takeover ? -1 : r.tMs, handovers: r.handovers + (takeover ? 1 : 0), waitReplay: takeover, off: () => {}, finalEndMs: Math.max(0, r.tMs) };
       if (takeover) h.gapFrom = r.tMs;
       // Listen before claiming: ingest flushes its buffer as soon as it sees us as the holder.
       h.off = bus.subscribeAudio(r.info.legId, (c) => {
@@ -267,6 +271,8 @@ export async function takeLegs(
       }
       held.set(key, h);
       local.emit('leg.added', r.info);
+      // Which node decodes the leg, on the call (operations; the netns test's spread assertion).
+      bus.publish('call.event', { callId: r.info.callId, legId: r.info.legId, kind: 'speech-node', tMs: Math.max(0, r.tMs), data: { node, handovers: h.handovers } });
       if (takeover) log.warn({ handovers: h.handovers }, 'cluster: took over a leg from a speech node that stopped renewing it');
       // Ended while its holder was gone: ingest replays the tail and ends it; if it does not
       // (ingest gone too), the renew loop finishes the leg after a lease.
@@ -284,6 +290,19 @@ export async function takeLegs(
     if (load >= 1) return;
     setTimeout(() => void claim(key), 5 + Math.round(200 * load + 20 * Math.random())).unref();
   };
+
+  // The lease records where a new holder must start if this node dies: not the last audio it
+  // had, but the start of the utterance it has not finalised yet (less a pre-roll for speech
+  // whose first partial is still to come), never before audio whose finals are already out.
+  const safePoint = (h: Held) => Math.max(h.finalEndMs, Math.min(h.lastTMs, h.openMs ?? Infinity) - PREROLL_MS);
+  const offTranscripts = local.on('transcript', (tr) => {
+    const h = held.get(subjectToken(tr.legId));
+    if (!h) return;
+    if (tr.final) {
+      h.openMs = undefined;
+      h.finalEndMs = Math.max(h.finalEndMs, tr.endMs);
+    } else h.openMs ??= tr.startMs;
+  });
 
   const stopWatch = watchAll(kv, log, (e) => {
     if (e.operation !== 'PUT') {
@@ -307,13 +326,14 @@ export async function takeLegs(
 
   const renew = async () => {
     for (const [key, h] of held) {
-      if (h.finishing) continue;
+      // A finishing leg is still renewed: its last finals may take longer than a lease to decode,
+      // and a node that took it over now would end the call before they are published.
       // An end recorded but its end frame lost (sent while we were subscribing): finish anyway.
-      if (h.endedAt !== undefined && performance.now() - h.endedAt > o.leaseMs) {
+      if (!h.finishing && h.endedAt !== undefined && performance.now() - h.endedAt > o.leaseMs) {
         finish(key);
         continue;
       }
-      await modify(kv, key, (r) => (r.holder === node ? { ...r, tMs: h.lastTMs } : undefined)).catch(() => false);
+      await modify(kv, key, (r) => (r.holder === node ? { ...r, tMs: safePoint(h) } : undefined)).catch(() => false);
     }
     for (const [key, s] of seen) {
       if (s.rec.holder && s.rec.holder !== node && !held.has(key) && performance.now() - s.seenAt >= o.leaseMs) void claim(key);
@@ -341,6 +361,7 @@ export async function takeLegs(
       closed = true;
       clearInterval(timer);
       await stopWatch();
+      offTranscripts();
       for (const h of held.values()) h.off();
     },
   };
