@@ -87,6 +87,28 @@ async function modify(kv: KV, key: string, f: (r: LegRecord) => LegRecord | unde
   return false;
 }
 
+/**
+ * A write ingest must not lose: retried (a nats-server restarting, JetStream not yet recovered)
+ * for up to RETRY_MS before it is given up, logged and counted.
+ */
+const RETRY_MS = 60_000;
+async function persistently(what: string, f: () => Promise<unknown>, o: { log: Logger; metrics: Metrics }): Promise<void> {
+  const end = performance.now() + RETRY_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await f();
+      return;
+    } catch (err) {
+      if (performance.now() > end) {
+        o.metrics.badInput('cluster', 'leg-write-failed');
+        o.log.error({ err, code: 'EARSHOT_ERR_CLUSTER_BUS' }, `cluster: ${what}`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+    }
+  }
+}
+
 export interface LegDispatch {
   /** Resolves when the speech node holding each leg has finished it; rejects when no lease moved for stallMs. */
   legsDone(legIds: string[], stallMs: number): Promise<void>;
@@ -132,7 +154,7 @@ export async function dispatchLegs(nc: NatsConnection, bus: BusAdapter, local: P
       let resolve!: () => void;
       const done = new Promise<void>((r) => (resolve = r));
       legs.set(key, { info, holder: '', buffer: [], bufferedSec: 0, recent: [], recentSec: 0, ended: false, shed: false, done, resolve, endTMs: 0 });
-      kv.put(key, encode({ info, holder: '', tMs: 0, handovers: 0, ended: false })).catch((err: unknown) => o.log.error({ err }, 'cluster: leg could not be queued for speech'));
+      void persistently('leg could not be queued for speech', () => kv.put(key, encode({ info, holder: '', tMs: 0, handovers: 0, ended: false })), o);
     }),
     local.on('leg.audio', (c) => {
       const l = legs.get(subjectToken(c.legId));
@@ -160,7 +182,10 @@ export async function dispatchLegs(nc: NatsConnection, bus: BusAdapter, local: P
       if (!l || l.ended) return;
       l.ended = true;
       if (l.holder) bus.publishAudio({ legId: info.legId, samples: new Int16Array(0), sampleRate: END, tMs: l.endTMs });
-      modify(kv, key, (r) => ({ ...r, ended: true })).catch((err: unknown) => o.log.error({ err }, 'cluster: leg end could not be recorded'));
+      // modify() is false when the record is not there (yet: its put may still be retrying).
+      void persistently('leg end could not be recorded', async () => {
+        if (!(await modify(kv, key, (r) => ({ ...r, ended: true }))) && legs.has(key)) throw new Error('leg record not found');
+      }, o);
     }),
   ];
   return {
