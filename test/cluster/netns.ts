@@ -28,7 +28,17 @@ function reapStale(): void {
   for (const line of (r.stdout ?? '').split('\n')) {
     const name = line.split(' ')[0];
     const m = new RegExp(`^${PREFIX}(\\d+)-`, 'u').exec(name);
-    if (m && !alive(Number(m[1]))) spawnSync('ip', ['netns', 'del', name], { timeout: 10_000 });
+    if (!m || alive(Number(m[1]))) continue;
+    // Its processes outlived a SIGKILLed test: stopped by PID before the namespace goes.
+    const pids = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
+    for (const pid of pids.split('\n').map(Number).filter((p) => p > 1)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
+    }
+    spawnSync('ip', ['netns', 'del', name], { timeout: 10_000 });
   }
 }
 
@@ -54,7 +64,7 @@ export interface Topology {
   members: Record<string, { ns: string; addr: string }>;
   /** Spawn `cmd` inside a namespace; the returned PID is the command's own (`ip netns exec` execs). */
   spawnIn(ns: string, cmd: string, args: string[], opts?: Parameters<typeof spawn>[2]): ChildProcess;
-  /** Delete every namespace (idempotent; kills nothing: stop your processes first). */
+  /** SIGKILL (by PID) what spawnIn started and is still running, then delete every namespace (idempotent). */
   destroy(): void;
 }
 
@@ -67,14 +77,25 @@ export function createTopology(members: (string | { name: string; octet: number 
   const tag = `${PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
   const hub = `${tag}-hub`;
   const created: string[] = [];
+  const spawned: ChildProcess[] = [];
   let destroyed = false;
   const destroy = () => {
     if (destroyed) return;
     destroyed = true;
     process.off('exit', destroy);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    for (const c of spawned) if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL');
     for (const ns of created.reverse()) spawnSync('ip', ['netns', 'del', ns], { timeout: 10_000 });
   };
+  // The trap: normal exit, and the signals a runner's timeout or ^C sends (then re-raised).
+  const onSignal = (sig: NodeJS.Signals) => {
+    destroy();
+    process.kill(process.pid, sig);
+  };
   process.on('exit', destroy);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   const out: Topology['members'] = {};
   try {
     ip(['netns', 'add', hub]);
@@ -108,7 +129,11 @@ export function createTopology(members: (string | { name: string; octet: number 
     hub,
     hubAddr: `${SUBNET}.1`,
     members: out,
-    spawnIn: (ns, cmd, args, opts = {}) => spawn('ip', ['netns', 'exec', ns, cmd, ...args], opts),
+    spawnIn: (ns, cmd, args, opts = {}) => {
+      const c = spawn('ip', ['netns', 'exec', ns, cmd, ...args], opts);
+      spawned.push(c);
+      return c;
+    },
     destroy,
   };
 }
