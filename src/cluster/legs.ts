@@ -310,10 +310,16 @@ export async function takeLegs(
   }
 
   // Fuller nodes wait longer before claiming a new leg: work goes by spare capacity.
-  const claimSoon = (key: string) => {
-    const load = (held.size + claiming.size) / Math.max(1, o.capacity);
+  // The wait is judged again when it ends: legs that arrive together (calls starting at once) must
+  // not all be claimed by the first node to see them, at the load it had before it took any.
+  const loadNow = () => (held.size + claiming.size) / Math.max(1, o.capacity);
+  const claimSoon = (key: string, again = false) => {
+    const load = loadNow();
     if (load >= 1) return;
-    setTimeout(() => void claim(key), 5 + Math.round(200 * load + 20 * Math.random())).unref();
+    setTimeout(() => {
+      if (!again && loadNow() > load) return claimSoon(key, true);
+      void claim(key);
+    }, 5 + Math.round(200 * load + 20 * Math.random())).unref();
   };
 
   // The lease records where a new holder must start if this node dies: not the last audio it
