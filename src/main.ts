@@ -76,6 +76,8 @@ export async function createPipeline(
     speech?: (d: { bus: PipelineBus; metrics: Metrics }) => Promise<SpeechStage>;
     /** Tests: the alarm and care stages' clock (cooldowns, SLAs, the outbox), so an SLA can pass without waiting a day. */
     clock?: () => number;
+    /** A core without ingest: calls are owned by ingest nodes (cluster). */
+    callsElsewhere?: boolean;
   } = {},
 ): Promise<Pipeline> {
   mkdirSync(config.dataDir, { recursive: true });
@@ -84,6 +86,7 @@ export async function createPipeline(
     path: join(config.dataDir, 'earshot.db'),
     log,
     metrics,
+    callsElsewhere: opts.callsElsewhere,
     reads: { workers: config.store.readWorkers, timeoutMs: config.store.readTimeoutMs, maxQueue: config.store.readQueue },
   });
   const bus = new PipelineBus();
@@ -192,7 +195,8 @@ export interface ApplianceOptions {
 
 export async function startAppliance(config: Config, opts: ApplianceOptions = {}): Promise<Appliance> {
   const log = opts.log ?? createLogger(config.log.level);
-  const p = await createPipeline(config, log, { now: opts.now, sweepMs: opts.sweepMs, speech: opts.speech, clock: opts.clock });
+  // A core without ingest: calls are owned by ingest nodes, a restart here must not cut them.
+  const p = await createPipeline(config, log, { now: opts.now, sweepMs: opts.sweepMs, speech: opts.speech, clock: opts.clock, callsElsewhere: opts.ingest === false });
   const ingest = opts.ingest ?? true;
   const { bus, calls, metrics, store, speech, alarms } = p;
   // One set of ingest keys and connection caps for every fork protocol (keys resolved here: a bad

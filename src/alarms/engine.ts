@@ -43,6 +43,12 @@ export interface CallState {
  */
 export class RuleEngine {
   readonly calls = new Map<string, CallState>();
+  /**
+   * Calls just ended, for their late category events: with a semantic model analysis runs behind
+   * the bus (a burst from a cluster's durable stream, a loaded box) and its hits for a call can
+   * follow call.ended. Bounded; silence and overtalk never look here.
+   */
+  readonly #recent = new Map<string, CallState>();
   #windowMs = 0;
 
   constructor(
@@ -60,6 +66,15 @@ export class RuleEngine {
 
   #of<K extends AlarmRule['kind']>(kind: K): RuleOf<K>[] {
     return this.rules.filter((r): r is RuleOf<K> => r.kind === kind);
+  }
+
+  /** Ended calls kept for late category events (bounded by RECENT_KEEP). */
+  get recent(): number {
+    return this.#recent.size;
+  }
+
+  has(callId: string): boolean {
+    return this.calls.has(callId);
   }
 
   start(callId: string, live: boolean): void {
@@ -151,7 +166,7 @@ export class RuleEngine {
   }
 
   event(e: CallEvent, receivedAt: number): void {
-    const c = this.calls.get(e.callId);
+    const c = this.calls.get(e.callId) ?? (e.kind === 'category' ? this.#recent.get(e.callId) : undefined);
     if (!c || !Number.isFinite(e.tMs)) return;
     if (e.kind === 'hold' && c.holdOpenAt === null) {
       this.#silenceUntil(c, e.callId, e.tMs, receivedAt);
@@ -190,9 +205,16 @@ export class RuleEngine {
   end(callId: string): CallState | undefined {
     const c = this.calls.get(callId);
     this.calls.delete(callId);
+    if (c) {
+      this.#recent.set(callId, c);
+      if (this.#recent.size > RECENT_KEEP) this.#recent.delete(this.#recent.keys().next().value!);
+    }
     return c;
   }
 }
+
+/** As many as the alarm stage keeps cooldowns for (index.ts LATE_CALLS). */
+export const RECENT_KEEP = 200;
 
 /** Times from other stages are trusted but checked: one NaN would silence the silence rule. */
 export function validSpan(startMs: unknown, endMs: unknown): startMs is number {

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
 import { AgentDaily, negativeSwing } from './agent-daily.js';
-import { RuleEngine, validSpan, type Trigger } from './engine.js';
+import { RECENT_KEEP, RuleEngine, validSpan, type Trigger } from './engine.js';
 import { AlarmLifecycle, type AlarmView } from './lifecycle.js';
 import { alarmMetrics } from './metrics.js';
 import { OUTBOX_DEFAULTS, WebhookOutbox, type OutboxOptions } from './outbox.js';
@@ -62,7 +62,7 @@ export interface AlarmStage extends AlarmService {
   /** Undelivered webhook rows (the outbox depth). */
   outboxDepth(): number;
   /** Per-call state held (tests, diagnostics): 0 with no call live; `scopes` also counts today's agent-day cooldowns. */
-  size(): { calls: number; agents: number; scopes: number };
+  size(): { calls: number; agents: number; scopes: number; recent: number };
   close(): Promise<void>;
 }
 
@@ -129,6 +129,22 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
   daily.setRules(rules);
   daily.rebuild(store.repos.alarms, now());
 
+  // A call that started before this process did (a cluster's core restarted while ingest kept
+  // the call going; the durable stream delivers the rest): picked up from the store, once.
+  const looked = new Set<string>();
+  const forgetLater: string[] = [];
+  // Late hits arrive within seconds of the end; this many calls rarely end in those seconds.
+  const LATE_CALLS = RECENT_KEEP;
+  const resume = (callId: string) => {
+    if (engine.has(callId) || looked.has(callId)) return;
+    looked.add(callId);
+    if (looked.size > 10_000) looked.delete(looked.values().next().value!);
+    const c = store.getCall(callId);
+    if (!c || c.state !== 'active') return;
+    agentOf.set(callId, c.agentId);
+    engine.start(callId, c.ingest !== 'import');
+    for (const l of c.legs) engine.leg(callId, l.legId, l.role);
+  };
   const offs = [
     bus.on('call.started', (c) => {
       agentOf.set(c.callId, c.agentId);
@@ -139,9 +155,10 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     }),
     bus.on('leg.added', (l) => engine.leg(l.callId, l.legId, l.role)),
     bus.on('partial', (p) => engine.activity(p.callId)),
-    bus.on('utterance', (u) => engine.utterance(u, performance.now())),
-    bus.on('call.event', (e) => onEvent(e, performance.now())),
-    bus.on('call.ended', (e) => safely(() => onEnded(e.callId))),
+    bus.on('utterance', (u) => (resume(u.callId), engine.utterance(u, performance.now()))),
+    bus.on('call.event', (e) => (resume(e.callId), onEvent(e, performance.now()))),
+    // Ended here: late events for it never revive it.
+    bus.on('call.ended', (e) => (looked.add(e.callId), safely(() => onEnded(e.callId)))),
   ];
 
   function onEvent(e: CallEvent, at: number): void {
@@ -160,7 +177,10 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     const state = engine.end(callId);
     const agentId = agentOf.get(callId);
     agentOf.delete(callId);
-    life.forget(callId);
+    // Its cooldowns are kept for the last LATE_CALLS ended calls: late category events of the call
+    // (engine.ts) raise once. Bounded: per-call state does not grow with the calls a node has seen.
+    forgetLater.push(callId);
+    if (forgetLater.length > LATE_CALLS) life.forget(forgetLater.shift()!);
     const day = new Date(now()).toISOString().slice(0, 10);
     if (day !== scopeDay) {
       // Agent-day cooldowns of days gone by are never read again: drop them, or they pile up for ever.
@@ -205,7 +225,7 @@ export async function createAlarms(deps: AlarmDeps): Promise<AlarmStage> {
     },
     deliverWebhooks: deliver,
     outboxDepth: () => box.depth(),
-    size: () => ({ calls: engine.calls.size, agents: agentOf.size, scopes: life.scopes }),
+    size: () => ({ calls: engine.calls.size, agents: agentOf.size, scopes: life.scopes, recent: engine.recent }),
     async close() {
       closed = true;
       safely(() => life.retryPending()); // last chance for alarms held by a store failure

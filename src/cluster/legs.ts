@@ -31,6 +31,8 @@ const END = 0; // sampleRate 0 on the audio subject = end of the leg's audio
 const REPLAY = 1; // sampleRate 1 = what follows is ingest's replay for a new holder (after a takeover)
 /** Ingest keeps this much recent audio per leg to replay to a node that takes the leg over. */
 export const REPLAY_SECONDS = 15;
+/** Speech may begin this long before its first partial: a takeover replays from that far back. */
+const PREROLL_MS = 2000;
 
 async function openBucket(nc: NatsConnection, site: string): Promise<KV> {
   return nc.jetstream().views.kv(legsBucket(site), { history: 1 });
@@ -85,6 +87,28 @@ async function modify(kv: KV, key: string, f: (r: LegRecord) => LegRecord | unde
   return false;
 }
 
+/**
+ * A write ingest must not lose: retried (a nats-server restarting, JetStream not yet recovered)
+ * for up to RETRY_MS before it is given up, logged and counted.
+ */
+const RETRY_MS = 60_000;
+async function persistently(what: string, f: () => Promise<unknown>, o: { log: Logger; metrics: Metrics }): Promise<void> {
+  const end = performance.now() + RETRY_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await f();
+      return;
+    } catch (err) {
+      if (performance.now() > end) {
+        o.metrics.badInput('cluster', 'leg-write-failed');
+        o.log.error({ err, code: 'EARSHOT_ERR_CLUSTER_BUS' }, `cluster: ${what}`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+    }
+  }
+}
+
 export interface LegDispatch {
   /** Resolves when the speech node holding each leg has finished it; rejects when no lease moved for stallMs. */
   legsDone(legIds: string[], stallMs: number): Promise<void>;
@@ -130,7 +154,7 @@ export async function dispatchLegs(nc: NatsConnection, bus: BusAdapter, local: P
       let resolve!: () => void;
       const done = new Promise<void>((r) => (resolve = r));
       legs.set(key, { info, holder: '', buffer: [], bufferedSec: 0, recent: [], recentSec: 0, ended: false, shed: false, done, resolve, endTMs: 0 });
-      kv.put(key, encode({ info, holder: '', tMs: 0, handovers: 0, ended: false })).catch((err: unknown) => o.log.error({ err }, 'cluster: leg could not be queued for speech'));
+      void persistently('leg could not be queued for speech', () => kv.put(key, encode({ info, holder: '', tMs: 0, handovers: 0, ended: false })), o);
     }),
     local.on('leg.audio', (c) => {
       const l = legs.get(subjectToken(c.legId));
@@ -158,7 +182,10 @@ export async function dispatchLegs(nc: NatsConnection, bus: BusAdapter, local: P
       if (!l || l.ended) return;
       l.ended = true;
       if (l.holder) bus.publishAudio({ legId: info.legId, samples: new Int16Array(0), sampleRate: END, tMs: l.endTMs });
-      modify(kv, key, (r) => ({ ...r, ended: true })).catch((err: unknown) => o.log.error({ err }, 'cluster: leg end could not be recorded'));
+      // modify() is false when the record is not there (yet: its put may still be retrying).
+      void persistently('leg end could not be recorded', async () => {
+        if (!(await modify(kv, key, (r) => ({ ...r, ended: true }))) && legs.has(key)) throw new Error('leg record not found');
+      }, o);
     }),
   ];
   return {
@@ -210,7 +237,9 @@ export async function takeLegs(
   const { node, log } = o;
   interface Seen { rec: LegRecord; seenAt: number }
   const seen = new Map<string, Seen>();
-  interface Held { info: LegInfo; lastTMs: number; handovers: number; gapFrom?: number; waitReplay: boolean; off: () => void; finishing?: Promise<void>; endedAt?: number }
+  // openMs: start of the utterance being decoded (a partial, no final yet); finalEndMs: leg time
+  // up to which every final is out. The lease records the safe point between them (see safePoint).
+  interface Held { info: LegInfo; lastTMs: number; handovers: number; gapFrom?: number; waitReplay: boolean; off: () => void; finishing?: Promise<void>; endedAt?: number; openMs?: number; finalEndMs: number }
   const held = new Map<string, Held>();
   const claiming = new Set<string>();
   let closed = false;
@@ -247,7 +276,7 @@ export async function takeLegs(
       if (r.holder !== '' && !stale) return;
       const takeover = r.holder !== '';
       // A takeover ignores live audio until ingest's replay from the old holder's last renewal.
-      const h: Held = { info: r.info, lastTMs: takeover ? -1 : r.tMs, handovers: r.handovers + (takeover ? 1 : 0), waitReplay: takeover, off: () => {} };
+      const h: Held = { info: r.info, lastTMs: takeover ? -1 : r.tMs, handovers: r.handovers + (takeover ? 1 : 0), waitReplay: takeover, off: () => {}, finalEndMs: Math.max(0, r.tMs) };
       if (takeover) h.gapFrom = r.tMs;
       // Listen before claiming: ingest flushes its buffer as soon as it sees us as the holder.
       h.off = bus.subscribeAudio(r.info.legId, (c) => {
@@ -267,6 +296,8 @@ export async function takeLegs(
       }
       held.set(key, h);
       local.emit('leg.added', r.info);
+      // Which node decodes the leg, on the call (operations; the netns test's spread assertion).
+      bus.publish('call.event', { callId: r.info.callId, legId: r.info.legId, kind: 'speech-node', tMs: Math.max(0, r.tMs), data: { node, handovers: h.handovers } });
       if (takeover) log.warn({ handovers: h.handovers }, 'cluster: took over a leg from a speech node that stopped renewing it');
       // Ended while its holder was gone: ingest replays the tail and ends it; if it does not
       // (ingest gone too), the renew loop finishes the leg after a lease.
@@ -279,11 +310,30 @@ export async function takeLegs(
   }
 
   // Fuller nodes wait longer before claiming a new leg: work goes by spare capacity.
-  const claimSoon = (key: string) => {
-    const load = (held.size + claiming.size) / Math.max(1, o.capacity);
+  // The wait is judged again when it ends: legs that arrive together (calls starting at once) must
+  // not all be claimed by the first node to see them, at the load it had before it took any.
+  const loadNow = () => (held.size + claiming.size) / Math.max(1, o.capacity);
+  const claimSoon = (key: string, again = false) => {
+    const load = loadNow();
     if (load >= 1) return;
-    setTimeout(() => void claim(key), 5 + Math.round(200 * load + 20 * Math.random())).unref();
+    setTimeout(() => {
+      if (!again && loadNow() > load) return claimSoon(key, true);
+      void claim(key);
+    }, 5 + Math.round(200 * load + 20 * Math.random())).unref();
   };
+
+  // The lease records where a new holder must start if this node dies: not the last audio it
+  // had, but the start of the utterance it has not finalised yet (less a pre-roll for speech
+  // whose first partial is still to come), never before audio whose finals are already out.
+  const safePoint = (h: Held) => Math.max(h.finalEndMs, Math.min(h.lastTMs, h.openMs ?? Infinity) - PREROLL_MS);
+  const offTranscripts = local.on('transcript', (tr) => {
+    const h = held.get(subjectToken(tr.legId));
+    if (!h) return;
+    if (tr.final) {
+      h.openMs = undefined;
+      h.finalEndMs = Math.max(h.finalEndMs, tr.endMs);
+    } else h.openMs ??= tr.startMs;
+  });
 
   const stopWatch = watchAll(kv, log, (e) => {
     if (e.operation !== 'PUT') {
@@ -307,13 +357,14 @@ export async function takeLegs(
 
   const renew = async () => {
     for (const [key, h] of held) {
-      if (h.finishing) continue;
+      // A finishing leg is still renewed: its last finals may take longer than a lease to decode,
+      // and a node that took it over now would end the call before they are published.
       // An end recorded but its end frame lost (sent while we were subscribing): finish anyway.
-      if (h.endedAt !== undefined && performance.now() - h.endedAt > o.leaseMs) {
+      if (!h.finishing && h.endedAt !== undefined && performance.now() - h.endedAt > o.leaseMs) {
         finish(key);
         continue;
       }
-      await modify(kv, key, (r) => (r.holder === node ? { ...r, tMs: h.lastTMs } : undefined)).catch(() => false);
+      await modify(kv, key, (r) => (r.holder === node ? { ...r, tMs: safePoint(h) } : undefined)).catch(() => false);
     }
     for (const [key, s] of seen) {
       if (s.rec.holder && s.rec.holder !== node && !held.has(key) && performance.now() - s.seenAt >= o.leaseMs) void claim(key);
@@ -341,6 +392,7 @@ export async function takeLegs(
       closed = true;
       clearInterval(timer);
       await stopWatch();
+      offTranscripts();
       for (const h of held.values()) h.off();
     },
   };

@@ -21,6 +21,8 @@ export interface OpenStoreOptions {
    * this opener owns the database (see claimOwnership): a CLI opening it beside `serve` never does.
    */
   recover?: boolean;
+  /** Calls live on other nodes (a cluster's core): their end arrives over the bus, so active ones are kept. */
+  callsElsewhere?: boolean;
   /** Wait for another connection's lock before failing with SQLITE_BUSY (default 500 ms). */
   busyTimeoutMs?: number;
   /** Override migration lookup (tests). */
@@ -61,7 +63,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     db.pragma('optimize = 0x10002');
     if (opts.recover !== false) {
       owner = opts.path === ':memory:' ? undefined : claimOwnership(opts.path);
-      if (owner) {
+      if (owner && !opts.callsElsewhere) {
         const n = markInterruptedCalls(db);
         if (n) {
           m.interrupted.inc(n);

@@ -1,4 +1,5 @@
-// A real nats-server for tests: JetStream in a temp dir, loopback port, killed by PID.
+// A real nats-server for tests: JetStream in a temp dir, loopback port (or an address inside a
+// network namespace, test/cluster/netns.ts), killed by PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -29,13 +30,17 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-export async function startNats(): Promise<NatsServer> {
+/** `o.netns`: run inside that namespace (`ip netns exec` execs: the PID is nats-server's), listening on `o.host`. */
+export async function startNats(o: { netns?: string; host?: string; port?: number } = {}): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'earshot-nats-'));
-  const port = await freePort();
+  const host = o.host ?? '127.0.0.1';
+  const port = o.port ?? (await freePort());
   let child: ChildProcess | undefined;
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const c = spawn('nats-server', ['-js', '-sd', join(dir, 'js'), '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const args = ['-js', '-sd', join(dir, 'js'), '-a', host, '-p', String(port)];
+      const [cmd, argv] = o.netns ? ['ip', ['netns', 'exec', o.netns, 'nats-server', ...args]] : ['nats-server', args];
+      const c = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
       child = c;
       let out = '';
       const timer = setTimeout(() => (c.kill('SIGKILL'), reject(new Error(`nats-server did not start: ${out}`))), 15_000);
@@ -57,7 +62,7 @@ export async function startNats(): Promise<NatsServer> {
   };
   await start();
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `nats://${host}:${port}`,
     port,
     dir,
     async restart() {
