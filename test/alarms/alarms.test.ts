@@ -185,11 +185,12 @@ t.test('per-call alarm state is released at call end; agent-day cooldowns of pas
   };
   swingCall();
   t.same(raised.map((a) => a.rule), ['neg', 'swings']);
-  t.same(alarms.size(), { calls: 0, agents: 0, scopes: 1 }, "only today's agent-day cooldown stays; the call's is gone");
+  // The ended call is kept (bounded, RECENT_KEEP) for its late category hits, with its cooldown.
+  t.same(alarms.size(), { calls: 0, agents: 0, scopes: 2, recent: 1 }, "no live state; today's agent-day cooldown and the just-ended call's");
   clock.now += 86_400_000;
   swingCall();
   t.same(raised.map((a) => a.rule), ['neg', 'swings', 'neg', 'swings'], 'the next day fires again');
-  t.same(alarms.size(), { calls: 0, agents: 0, scopes: 1 }, "yesterday's agent-day cooldown was dropped");
+  t.same(alarms.size(), { calls: 0, agents: 0, scopes: 3, recent: 2 }, "yesterday's agent-day cooldown was dropped (today's and the two recent calls' remain)");
 });
 
 t.test('escalation when not acknowledged in time, once, audit-logged; acked alarms are not escalated', async (t) => {

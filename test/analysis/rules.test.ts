@@ -259,3 +259,25 @@ scorecard:
   const unknown = buildRuleSet([{ text: 'scorecard:\n  id: f\n  items:\n    - { id: a, label: A, weight: 1, pass: { hit: ghost } }\n', source: 'q.yaml' }]);
   t.match(!unknown.ok && unknown.errors[0], /scorecard "f": refers to unknown rule "ghost"/);
 });
+
+t.test('a hit the semantic head adds respects the rule\'s vetoes', async (t) => {
+  const c = new CallRules(set(`
+rules:
+  - id: esc
+    speaker: customer
+    when:
+      all:
+        - phrases: [speak to your supervisor]
+        - not: { phrases: [how helpful you] }
+  - id: bare
+    speaker: customer
+    when: { not: { phrases: [thank you] } }
+`));
+  const commend = utt('customer', 'could you tell me the name of your supervisor i would like to say how helpful you were', 1);
+  t.notOk(ids(c, commend).includes('esc'), 'the rule itself does not match');
+  t.equal(c.addHit('esc', commend), undefined, 'nor can the head add it: the veto matches');
+  const ask = utt('customer', 'i need someone above you right now', 2);
+  t.equal(c.addHit('esc', ask)?.rule.id, 'esc', 'without the veto the head may add what the phrases missed');
+  t.equal(c.addHit('bare', utt('customer', 'thank you so much', 3)), undefined, 'a top-level not is a veto too');
+  t.equal(c.addHit('esc', utt('agent', 'i will get my supervisor', 4)), undefined, 'speaker still respected');
+});

@@ -140,8 +140,10 @@ t.test('a SIGKILLed speech node: its legs move to another node, the gap is recor
     t.equal(d.node, 'speech-b');
     t.equal(d.handovers, 1);
     t.ok(d.gapToMs >= d.gapFromMs && d.gapMs === d.gapToMs - d.gapFromMs, 'gap bounds are consistent');
-    // Ingest replays from the dead holder's last renewal: at most a frame is missing (20 ms, rounding).
-    t.ok(d.gapMs <= 40, `the replay closed the gap (${d.gapMs} ms)`);
+    // Ingest replays from the dead holder's last renewal: a few frames at most are missing (on an idle
+    // machine one, 20 ms; with both cores busy up to three were seen). Without the replay the gap is
+    // the whole time nobody held the leg (the lease, 1.5 s, and more).
+    t.ok(d.gapMs <= 100, `the replay closed the gap (${d.gapMs} ms)`);
   }
   t.equal(await kv.get('leg-0').then((e) => e?.operation ?? 'gone'), 'DEL', 'finished legs leave the work queue');
   // Utterances from both holders reached core; the new holder's numbers never collide with the old one's.

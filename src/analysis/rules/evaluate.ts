@@ -103,6 +103,18 @@ function test(c: Cond, v: View): boolean {
   }
 }
 
+/**
+ * Whether the rule's vetoes exclude the utterance whatever its positive conditions say: a top-level
+ * `not` that matches, inside an `all`, or in every alternative of an `any` (the shape `similar:`
+ * examples give a rule: any of [its when, all of [similar, its vetoes]]).
+ */
+function vetoed(c: Cond, v: View): boolean {
+  if (c.kind === 'not') return test(c.of, v);
+  if (c.kind === 'all') return c.of.some((x) => (x.kind === 'not' ? test(x.of, v) : x.kind === 'any' && vetoed(x, v)));
+  if (c.kind === 'any') return c.of.length > 0 && c.of.every((x) => vetoed(x, v));
+  return false;
+}
+
 function speakerOk(rule: Rule, role: Role): boolean {
   // A mixed or unknown leg cannot be attributed, so speaker-specific rules skip it.
   return rule.speaker === 'any' || rule.speaker === role;
@@ -150,6 +162,9 @@ export class CallRules {
   addHit(id: string, f: UtteranceFacts): Hit | undefined {
     const rule = this.set.rules.find((r) => r.id === id);
     if (!rule || !speakerOk(rule, f.role) || endOfCall(rule) || rule.count) return undefined;
+    // The head adds what the rule's conditions missed, never what its vetoes exclude: a top-level
+    // `not` that matches ("the name of your supervisor, to say how helpful you were") stands.
+    if (vetoed(rule.when, new View(f, this.hit))) return undefined;
     if (rule.window?.first !== undefined && f.startMs >= rule.window.first * 1000) return undefined;
     const st = this.#get(rule.id);
     if (rule.once && st.hits > 0) return undefined;
