@@ -185,6 +185,12 @@ export function bestAgentPhrases(repo: CoachingRepo, opts: CoachingOptions): Bes
       const kept: Phrase[] = [];
       for (const p of scored) {
         if (kept.length >= (opts.limit ?? 20)) break;
+        const same = kept.find((k) => together(p, k));
+        if (same) {
+          // The same sentence seen through another window: widen the kept phrase to cover both.
+          same.phrase = span(same.phrase, p.phrase, same.examples[0]?.text ?? '') ?? same.phrase;
+          continue;
+        }
         if (kept.some((k) => overlaps(p.phrase, k.phrase))) continue;
         kept.push(p);
       }
@@ -203,6 +209,39 @@ function pairs(p: string): Set<string> {
 function overlaps(a: string, b: string): boolean {
   const pb = pairs(b);
   return [...pairs(a)].some((x) => pb.has(x));
+}
+
+/**
+ * Two windows of one sentence ("may i place you" and "a brief hold while" of "may i place you on a
+ * brief hold while i check your account"): used exactly as often, by both groups, in the same first
+ * example. One of them says it; the others would only list the sentence piece by piece.
+ */
+function together(a: Phrase, b: Phrase): boolean {
+  return a.topUses === b.topUses && a.otherUses === b.otherUses && a.examples[0]?.utteranceId === b.examples[0]?.utteranceId && a.examples[0]?.text === b.examples[0]?.text;
+}
+
+/** The stretch of `text` (words, or Chinese characters) from the first of a and b to the end of the last; at most 12 units. */
+function span(a: string, b: string, text: string): string | undefined {
+  const clean = text.toLowerCase().replace(/\[[^\]]*\]|<[^>]*>|‹[^›]*›/gu, ' ');
+  if (HAN.test(a)) {
+    const run = (clean.match(/\p{Script=Han}+/gu) ?? []).find((r) => r.includes(a) && r.includes(b));
+    if (!run) return undefined;
+    const from = Math.min(run.indexOf(a), run.indexOf(b));
+    const to = Math.max(run.indexOf(a) + a.length, run.indexOf(b) + b.length);
+    return to - from <= 12 ? run.slice(from, to) : undefined;
+  }
+  const words = clean.split(/[^\p{L}\p{N}']+/u).filter((w) => w && !HAN.test(w));
+  const at = (p: string) => {
+    const w = p.split(' ');
+    for (let i = 0; i + w.length <= words.length; i++) if (w.every((x, k) => words[i + k] === x)) return [i, i + w.length];
+    return undefined;
+  };
+  const x = at(a);
+  const y = at(b);
+  if (!x || !y) return undefined;
+  const from = Math.min(x[0], y[0]);
+  const to = Math.max(x[1], y[1]);
+  return to - from <= 12 ? words.slice(from, to).join(' ') : undefined;
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

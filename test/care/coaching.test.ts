@@ -55,6 +55,8 @@ t.test('what the best agents say: the generated known answer, per situation, wit
   const has = (sit: string, phrase: string) => (by[sit] as { phrase: string }[]).some((p) => p.phrase.includes(phrase) || phrase.includes(p.phrase));
   t.ok(has('after-complaint', 'completely understand your frustration'), 'after a complaint');
   t.ok(has('before-hold', 'place you on a brief hold'), 'before a hold');
+  // Windows of one sentence, used together, come out as one phrase covering them, not piece by piece.
+  t.ok((by['before-hold'] as { phrase: string }[]).some((p) => p.phrase.includes('place you on a brief hold')), `one phrase holds the sentence: ${(by['before-hold'] as { phrase: string }[]).map((p) => p.phrase).join(' | ')}`);
   t.ok(by.closing.some((p: { phrase: string }) => /重视|非常/u.test(p.phrase)), 'at closing, in Chinese');
   // Everything it names comes from the lines only the best agents say; nothing from the common lines.
   const bestOnly = ['i completely understand your frustration', 'may i place you on a brief hold', '我们非常重视您的意见'];
