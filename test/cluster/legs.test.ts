@@ -140,10 +140,11 @@ t.test('a SIGKILLed speech node: its legs move to another node, the gap is recor
     t.equal(d.node, 'speech-b');
     t.equal(d.handovers, 1);
     t.ok(d.gapToMs >= d.gapFromMs && d.gapMs === d.gapToMs - d.gapFromMs, 'gap bounds are consistent');
-    // Ingest replays from the dead holder's last renewal: a few frames at most are missing (on an idle
-    // machine one, 20 ms; with both cores busy up to three were seen). Without the replay the gap is
-    // the whole time nobody held the leg (the lease, 1.5 s, and more).
-    t.ok(d.gapMs <= 100, `the replay closed the gap (${d.gapMs} ms)`);
+    // Ingest replays from the dead holder's last safe point, so what is missing is less than one
+    // lease: on an idle machine a frame (20 ms); with both cores busy (CI) 60-540 ms were seen, as
+    // renewals run late. Without the replay the gap is the whole time nobody held the leg: the
+    // lease (1.5 s) and the takeover after it, more than movedMs.
+    t.ok(d.gapMs < 1500, `the replay closed the gap (${d.gapMs} ms, less than the 1.5 s lease)`);
   }
   t.equal(await kv.get('leg-0').then((e) => e?.operation ?? 'gone'), 'DEL', 'finished legs leave the work queue');
   // Utterances from both holders reached core; the new holder's numbers never collide with the old one's.
