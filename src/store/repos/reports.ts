@@ -27,7 +27,10 @@ export function splitHours(r: Range): { hours: Range | null; edges: Range[] } {
   return { hours: { from: h0, to: h1 }, edges: [{ from: r.from, to: h0 }, { from: h1, to: r.to }].filter((e) => e.to > e.from) };
 }
 
-/** Call sums of one group (see CallSumsRow in src/web/reports/call-sums.ts). */
+/**
+ * Call sums of one group. `key`: the hour (epoch ms), the agent id ('' for none) or '' for the whole
+ * range; the cdur_* sums are over calls long enough for KPI means (summary.kpi.short not true).
+ */
 export interface CallSumsRow {
   key: string | number;
   calls: number;

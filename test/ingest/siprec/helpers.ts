@@ -78,3 +78,21 @@ export const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 5000)
   }
   return cond();
 };
+
+/**
+ * A debug logger that keeps the SDP of every 200 we send to an INVITE (from the SIP log's debug
+ * line; the redaction keeps SDP), so a test learns the ports we answered without parsing sipp's output.
+ */
+export function answerLog(): { log: Logger; answers: string[] } {
+  const answers: string[] = [];
+  const log = pino({ level: 'debug' }, {
+    write(chunk: string) {
+      for (const l of chunk.split('\n')) {
+        if (!l) continue;
+        const o = JSON.parse(l) as { msg?: string; sip?: string };
+        if (o.msg === 'SIP out 200 INVITE (message)' && o.sip) answers.push(o.sip);
+      }
+    },
+  });
+  return { log, answers };
+}

@@ -5,8 +5,6 @@
 // default) the leg records nothing and every packet is counted. Real sockets, sipp bounded in time.
 import t, { type Test } from 'tap';
 import dgram from 'node:dgram';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { PipelineBus } from '../../../src/call/events.js';
 import { CallRegistry } from '../../../src/call/registry.js';
 import type { LegInfo, LegStats } from '../../../src/call/types.js';
@@ -14,7 +12,7 @@ import { validateConfig } from '../../../src/config/index.js';
 import { createMetrics } from '../../../src/metrics/registry.js';
 import { createSiprecIngest } from '../../../src/ingest/siprec/index.js';
 import { freePort, runSipp, speechUlaw } from '../../fixtures/sipp/harness.js';
-import { metricValue, waitFor } from './helpers.js';
+import { answerLog, metricValue, waitFor } from './helpers.js';
 
 /** Sends `ulaw` as 20 ms PCMU packets from `from` to 127.0.0.1:port; resolves when all are sent. */
 async function sendRtp(t: { teardown(fn: () => void): void }, from: string, port: number, ulaw: Buffer, ssrc: number): Promise<number> {
@@ -40,17 +38,7 @@ async function sendRtp(t: { teardown(fn: () => void): void }, from: string, port
 async function call(t: Test, latching: 'latch' | 'strict') {
   const dir = t.testdir();
   const src = speechUlaw(dir, 'src', 'My card was charged twice this month.', 'kal');
-  const answers: string[] = [];
-  const log = pino({ level: 'debug' }, new Writable({
-    write(chunk: Buffer, _e, cb) {
-      for (const l of chunk.toString().split('\n')) {
-        if (!l) continue;
-        const o = JSON.parse(l) as { msg?: string; sip?: string };
-        if (o.msg === 'SIP out 200 INVITE (message)' && o.sip) answers.push(o.sip);
-      }
-      cb();
-    },
-  }));
+  const { log, answers } = answerLog();
   const base = 30000 + 2 * Math.floor(Math.random() * 10000);
   // sip.allow admits the media sources (latching never takes a source the SIP side would refuse).
   const config = validateConfig({ sip: { host: '127.0.0.1', port: 0, allow: ['127.0.0.0/8'] }, rtp: { host: '127.0.0.1', portMin: base, portMax: base + 200, latching } });

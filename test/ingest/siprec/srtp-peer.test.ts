@@ -7,9 +7,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import path from 'node:path';
-import { pino } from 'pino';
 import { PipelineBus } from '../../../src/call/events.js';
 import { CallRegistry } from '../../../src/call/registry.js';
 import type { LegInfo, LegStats } from '../../../src/call/types.js';
@@ -17,7 +15,7 @@ import { validateConfig } from '../../../src/config/index.js';
 import { createMetrics } from '../../../src/metrics/registry.js';
 import { createSiprecIngest } from '../../../src/ingest/siprec/index.js';
 import { freePort, runSipp, speechUlaw } from '../../fixtures/sipp/harness.js';
-import { metricValue, waitFor } from './helpers.js';
+import { answerLog, metricValue, waitFor } from './helpers.js';
 
 /** ffmpeg sending a raw µ-law file as SRTP (20 ms packets: 160 samples + 12 header + 10 tag + ffmpeg's 4 spare). */
 function ffmpegSrtp(t: { teardown(fn: () => void): void }, file: string, key: string, port: number): Promise<number | null> {
@@ -46,20 +44,7 @@ t.test('SIPREC with real SRTP from ffmpeg: sample-exact with the offered key; a 
   const wrong2 = randomBytes(30).toString('base64'); // what ffmpeg really uses on leg 2
 
   // The answer's ports come from the SIP log's debug line of our 200 (SDP is kept by the redaction).
-  const answers: string[] = [];
-  const log = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _e, cb) {
-        for (const l of chunk.toString().split('\n')) {
-          if (!l) continue;
-          const o = JSON.parse(l) as { msg?: string; sip?: string };
-          if (o.msg === 'SIP out 200 INVITE (message)' && o.sip) answers.push(o.sip);
-        }
-        cb();
-      },
-    }),
-  );
+  const { log, answers } = answerLog();
   const base = 30000 + 2 * Math.floor(Math.random() * 10000);
   const config = validateConfig({ sip: { host: '127.0.0.1', port: 0 }, rtp: { host: '127.0.0.1', portMin: base, portMax: base + 200 } });
   const bus = new PipelineBus();
