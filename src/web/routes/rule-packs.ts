@@ -4,19 +4,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { RulePacksRepo } from '../../store/repos/rule-packs.js';
+import { RulePacksRepo, type StoredPackRow } from '../../store/repos/rule-packs.js';
 import { buildRuleSet, CallRules, collectConcepts, parseRuleSource, REDACTION_TOKEN, type RedactionType, type RuleSet, type RuleSource, type UtteranceFacts } from '../../analysis/index.js';
 
 export const PACK_ID = /^[a-z0-9][a-z0-9-]{0,62}$/u;
 
-export interface StoredPack {
-  id: string;
-  version: number;
-  kind: string;
-  body: string;
-  updatedBy: string | null;
-  updatedAt: number;
-}
+/** A rule pack as stored (the repository's row). */
+export type StoredPack = StoredPackRow;
 
 export interface Pack {
   id: string;
