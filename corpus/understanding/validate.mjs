@@ -50,14 +50,15 @@ function readJsonl(file) {
 }
 
 const isStr = (v) => typeof v === 'string' && v.trim() !== '';
-function checkLabels(u, where, lang) {
+// hide: a held-out row; its text is never printed (errors give the location only).
+function checkLabels(u, where, lang, hide = false) {
   if (!BATCH_DOMAINS.includes(u.domain) && u.domain !== undefined) err(`${where}: domain "${u.domain}" not one of ${BATCH_DOMAINS.join('|')}`);
   if (!SPEAKERS.includes(u.speaker)) err(`${where}: speaker "${u.speaker}" not one of ${SPEAKERS.join('|')}`);
   if (!isStr(u.text)) err(`${where}: text missing or empty`);
   else if (lang === 'en' && (/[A-Z]/.test(u.text) || /[.,!?;:"]/.test(u.text)))
-    err(`${where}: en text must be lowercase ASR style without punctuation: "${u.text}"`);
+    err(`${where}: en text must be lowercase ASR style without punctuation${hide ? '' : `: "${u.text}"`}`);
   else if (lang === 'zh' && /[，。！？；：、,.!?;:"“”]/.test(u.text))
-    err(`${where}: zh text must have no punctuation: "${u.text}"`);
+    err(`${where}: zh text must have no punctuation${hide ? '' : `: "${u.text}"`}`);
   if (!POLARITIES.includes(u.polarity)) err(`${where}: polarity "${u.polarity}" not one of ${POLARITIES.join('|')}`);
   if (!EMOTIONS.includes(u.emotion)) err(`${where}: emotion "${u.emotion}" not one of ${EMOTIONS.join('|')}`);
   if (!Array.isArray(u.categories)) err(`${where}: categories must be an array`);
@@ -166,28 +167,33 @@ for (const lang of langs.filter((l) => onlyLang === undefined || l === onlyLang)
   console.log(`[${lang}]   tags: ${fmt(stats.tags)}`);
   console.log(`[${lang}]   conversations=${convStats.conversations} turns=${convStats.utterances} endsNegative=${convStats.endsNegative}`);
 
-  // Optional later dev batch "dev-c" (dev-c.jsonl, conversations-dev-c.jsonl): same row checks, ids
-  // <lang>-devc- / <lang>-cdevc-, and no (near-)duplicate of dev or heldout text. Heldout matches are reported by
-  // location only, never by text, so running this does not expose heldout sentences.
-  // Every later batch dev-<x> (dev-c, dev-d, ...) gets the same checks with ids <lang>-dev<x>- / <lang>-cdev<x>-,
-  // and is also compared with the batches before it.
-  const batches = readdirSync(dir).map((f) => /^dev-([a-z])\.jsonl$/u.exec(f)?.[1]).filter(Boolean).sort();
-  const earlier = [];
-  for (const b of batches) {
-  const bn = `dev-${b}`;
-  const dcFile = join(dir, `${bn}.jsonl`);
-  const dcConvFile = join(dir, `conversations-${bn}.jsonl`);
-  {
+  // Later batches. dev-<x> (dev-c, dev-d, ...: dev-<x>.jsonl, conversations-dev-<x>.jsonl) are further dev batches,
+  // ids <lang>-dev<x>- / <lang>-cdev<x>-; each must not (nearly) repeat dev, heldout or an earlier dev batch.
+  // heldout-<x> (heldout-b, ...: heldout-<x>.jsonl, conversations-heldout-<x>.jsonl) are further held-out batches,
+  // ids <lang>-heldout<x>- / <lang>-cheldout<x>-; each must not (nearly) repeat ANY dev batch (dev and every dev-<x>),
+  // heldout or an earlier heldout batch. Heldout text is never printed: matches against heldout and every row error
+  // inside a heldout batch are reported by location only. --no-heldout skips the heldout batches entirely.
+  const batchNames = (re) => [...new Set(readdirSync(dir).map((f) => re.exec(f)?.[1]).filter(Boolean))].sort();
+  const devBatches = batchNames(/^(?:conversations-)?dev-([a-z])\.jsonl$/u).map((b) => ({ split: 'dev', b }));
+  const heldBatches = noHeldout ? [] : batchNames(/^(?:conversations-)?heldout-([a-z])\.jsonl$/u).map((b) => ({ split: 'heldout', b }));
+  const earlierDev = [];
+  const earlierHeld = [];
+  for (const { split, b } of [...devBatches, ...heldBatches]) {
+    const bn = `${split}-${b}`;
+    const held = split === 'heldout';
+    const file = join(dir, `${bn}.jsonl`);
+    const convFile = join(dir, `conversations-${bn}.jsonl`);
     const dc = { texts: [], stats: { domain: {}, speaker: {}, polarity: {}, emotion: {}, tags: {} }, cat: {}, hard: 0 };
-    if (existsSync(dcFile)) {
+    const domains = split === 'dev' && b === 'c' ? DOMAINS : BATCH_DOMAINS;
+    if (existsSync(file)) {
       const seen = new Map();
-      for (const { row: u, where } of readJsonl(dcFile)) {
+      for (const { row: u, where } of readJsonl(file)) {
         if (!isStr(u.id)) err(`${where}: id missing`);
         else if (ids.has(u.id)) err(`${where}: duplicate id ${u.id}`);
         else ids.add(u.id);
-        if (isStr(u.id) && !u.id.startsWith(`${lang}-dev${b}-`)) err(`${where}: id ${u.id} should start with ${lang}-dev${b}-`);
-        if (!(b === 'c' ? DOMAINS : BATCH_DOMAINS).includes(u.domain)) err(`${where}: domain "${u.domain}" not one of ${(b === 'c' ? DOMAINS : BATCH_DOMAINS).join('|')}`);
-        checkLabels(u, where, lang);
+        if (isStr(u.id) && !u.id.startsWith(`${lang}-${split}${b}-`)) err(`${where}: id ${u.id} should start with ${lang}-${split}${b}-`);
+        if (!domains.includes(u.domain)) err(`${where}: domain "${u.domain}" not one of ${domains.join('|')}`);
+        checkLabels(u, where, lang, held);
         if (!Array.isArray(u.tags)) err(`${where}: tags must be an array`);
         else for (const t of u.tags) if (!TAGS.includes(t)) err(`${where}: tag "${t}" not one of ${TAGS.join('|')}`);
         if (!isStr(u.text)) continue;
@@ -205,13 +211,13 @@ for (const lang of langs.filter((l) => onlyLang === undefined || l === onlyLang)
     }
     const dcConv = { conversations: 0, utterances: 0, endsNegative: 0 };
     const dcConvTexts = [];
-    if (existsSync(dcConvFile)) checkConversations(dcConvFile, 0, `${lang}-cdev${b}-`, lang, ids, dcConv, dcConvTexts);
+    if (existsSync(convFile)) checkConversations(convFile, 0, `${lang}-c${split}${b}-`, lang, ids, dcConv, dcConvTexts, held);
     // Short formulaic turns ("okay thanks") may recur in conversations; the overlap rule applies to utterances
     // and to conversation turns of at least four tokens (en words / zh character bigrams).
     const mine = [...dc.texts, ...dcConvTexts.filter((x) => x.tok.size >= 4)];
     const against = [
-      { name: 'dev', rows: [...texts.dev, ...convTexts.cdev, ...earlier], showWhere: true },
-      { name: 'heldout', rows: noHeldout ? [] : [...texts.heldout, ...convTexts.cheldout], showWhere: false },
+      { name: 'dev', rows: [...texts.dev, ...convTexts.cdev, ...earlierDev], showWhere: true },
+      { name: 'heldout', rows: noHeldout ? [] : [...texts.heldout, ...convTexts.cheldout, ...earlierHeld], showWhere: false },
     ];
     for (const { name, rows, showWhere } of against) {
       const byNorm = new Map(rows.map((x, i) => [x.n, showWhere ? x.where : `${name} item ${i + 1}`]));
@@ -226,21 +232,22 @@ for (const lang of langs.filter((l) => onlyLang === undefined || l === onlyLang)
         }
       }
     }
-    // Informational: how many dev-c texts come close (>= 0.6) to any heldout text; a number only, no text.
-    const held = against[1].rows;
-    const close = mine.filter((m) => held.some((h) => jaccard(m.tok, h.tok) >= 0.6)).length;
+    // Informational: how many texts of the batch come close (>= 0.6) to a text of the other side (a dev batch to
+    // heldout, a heldout batch to dev); a number only, no text.
+    const other = against[held ? 0 : 1].rows;
+    const close = mine.filter((m) => other.some((h) => jaccard(m.tok, h.tok) >= 0.6)).length;
+    const closeName = held ? 'close-to-dev' : 'close-to-heldout';
     const n = dc.texts.length;
-    console.log(`[${lang} ${bn}] utterances=${n} hard-tagged=${dc.hard} (${n ? Math.round((100 * dc.hard) / n) : 0}%) close-to-heldout(>=0.6)=${noHeldout ? 'not checked' : close}`);
+    console.log(`[${lang} ${bn}] utterances=${n} hard-tagged=${dc.hard} (${n ? Math.round((100 * dc.hard) / n) : 0}%) ${closeName}(>=0.6)=${noHeldout ? 'not checked' : close}`);
     for (const k of ['domain', 'speaker', 'polarity', 'emotion']) console.log(`[${lang} ${bn}]   ${k}: ${fmt(dc.stats[k])}`);
     console.log(`[${lang} ${bn}]   categories: ${fmt(dc.cat)}`);
     console.log(`[${lang} ${bn}]   tags: ${fmt(dc.stats.tags)}`);
     console.log(`[${lang} ${bn}]   conversations=${dcConv.conversations} turns=${dcConv.utterances} endsNegative=${dcConv.endsNegative}`);
-    earlier.push(...mine);
-  }
+    (held ? earlierHeld : earlierDev).push(...mine);
   }
 }
 
-function checkConversations(file, want, prefix, lang, ids, convStats, convTexts) {
+function checkConversations(file, want, prefix, lang, ids, convStats, convTexts, hide = false) {
   const rows = readJsonl(file);
   if (rows.length < want) err(`${file}: ${rows.length} conversations, need ${want}`);
   for (const { row: c, where } of rows) {
@@ -251,7 +258,7 @@ function checkConversations(file, want, prefix, lang, ids, convStats, convTexts)
     if (!DOMAINS.includes(c.domain)) err(`${where}: domain "${c.domain}" not one of ${DOMAINS.join('|')}`);
     if (!Array.isArray(c.utterances) || c.utterances.length < 2) { err(`${where}: utterances must be an array of >= 2`); continue; }
     c.utterances.forEach((u, i) => {
-      checkLabels(u, `${where} utterance ${i}`, lang);
+      checkLabels(u, `${where} utterance ${i}`, lang, hide);
       if (isStr(u.text)) convTexts.push({ n: normalise(u.text), tok: tokens(u.text, lang), where: `${where} utterance ${i}` });
     });
     const sp = new Set(c.utterances.map((u) => u.speaker));
