@@ -63,7 +63,8 @@ export type CallSumsBy = keyof typeof SUM_KEYS;
 // channel since migration 012, the raw edges take it from `calls c`, and answers and alarms from the
 // call they are tied to. Each variant is its own statement, prepared once.
 const byChannel = (channel: string | undefined, sql: string) => (channel === undefined ? '' : ` AND ${sql}`);
-const CALL_OF = (table: string) => `EXISTS (SELECT 1 FROM calls c WHERE c.id = ${table}.call_id AND c.channel = @channel)`;
+// call_facts (narrow rows, call_facts_call) rather than the wide calls rows: the same channel since 012.
+const CALL_OF = (table: string) => `EXISTS (SELECT 1 FROM call_facts cf WHERE cf.call_id = ${table}.call_id AND cf.channel = @channel)`;
 
 // Raw category hits of the calls started in a range (the partial hours at a range's ends).
 const RAW_CATEGORIES = (ch?: string) => `SELECT ${CATEGORY_ID} AS id, COUNT(*) AS hits, COUNT(DISTINCT e.call_id) AS calls
