@@ -55,9 +55,11 @@ const cases: [string, () => unknown][] = [
   ['dashboard: overview last 24 h', () => q.overview(last(DAY))],
   ['dashboard: overview last 7 d', () => q.overview(last(7 * DAY))],
   ['dashboard: overview last 30 d', () => q.overview(last(30 * DAY))],
-  // Generated calls are all voice: a voice filter is the worst case (every call read from call_facts).
+  // Generated calls are all voice: a voice filter is the worst case (every call of the range is voice).
   ['dashboard: overview last 24 h, channel voice', () => q.overview({ ...last(DAY), channel: 'voice' })],
   ['dashboard: overview last 7 d, channel voice', () => q.overview({ ...last(7 * DAY), channel: 'voice' })],
+  ['dashboard: overview last 30 d, channel voice', () => q.overview({ ...last(30 * DAY), channel: 'voice' })],
+  ['dashboard: overview last 7 d, channel chat (none)', () => q.overview({ ...last(7 * DAY), channel: 'chat' })],
   ['rollups: hour x site, 24 h', () => q.rollups({ bucket: 'hour', dim: 'site', ...last(DAY) })],
   ['rollups: minute x site, 24 h', () => q.rollups({ bucket: 'minute', dim: 'site', ...last(DAY) })],
   ['rollups: day x agent, 30 d', () => q.rollups({ bucket: 'day', dim: 'agent', ...last(30 * DAY) })],
@@ -102,6 +104,13 @@ const cases: [string, () => unknown][] = [
   ['insights: alarms by rule 14 d', () => fig.alarmsByRule(db, last(14 * DAY))],
   ['insights: agents 14 d', () => fig.agents(db, last(14 * DAY))],
   ['insights: high risk (15)', () => highRiskCustomers(db, { since: now - 30 * DAY, limit: 15 })],
+  // The /insights panels of one channel (voice: every generated call, the worst case).
+  ['insights: nps 14 d, channel voice', () => fig.nps(db, last(14 * DAY), 'voice')],
+  ['insights: drivers 14 d, channel voice', () => fig.npsDrivers(db, last(14 * DAY), 2, 'voice')],
+  ['insights: emotion map 14 d, channel voice', () => fig.emotionMap(db, last(14 * DAY), DAY, 'voice')],
+  ['insights: category heat 14 d, channel voice', () => fig.categoryHeat(db, last(14 * DAY), DAY, 'voice')],
+  ['insights: alarms by rule 14 d, channel voice', () => fig.alarmsByRule(db, last(14 * DAY), 'voice')],
+  ['insights: agents 14 d, channel voice', () => fig.agents(db, last(14 * DAY), 'voice')],
   // Not a read: the kpi stage runs this at every call end (9 buckets recomputed), so it belongs here.
   ['kpi rollupCall at a call end', () => rollupCall(db, recent.id, { siteId: 'site-1', repeatWindowDays: 7 })],
   ['report: day', () => buildReport(db, 'day', now - DAY)],

@@ -5,6 +5,7 @@ import type { CallEvent, CallState } from '../call/types.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
+import { createRollupQueue, type RollupQueueOptions } from './rollup-queue.js';
 import { rollupCall } from './rollups.js';
 import { CallTracker } from './tracker.js';
 import type { CallKpis, KpiOptions } from './types.js';
@@ -17,7 +18,8 @@ export { recordSurvey, importSurveysCsv, type SurveyInput, type SurveyRow, type 
 export { surveyRoutes, type SurveyDeps } from './routes.js';
 export { detractorRootCause, highRiskCustomers, highRiskCsv, type RootCause, type RiskCustomer } from './risk.js';
 export { fitNpsModel, predictNps, callFeatures, type NpsModel, type NpsFitResult } from './nps-model.js';
-export { queryRollups, rollupBucket, rollupCall, BUCKET_MS, type RollupRow, type RollupMetrics, type Bucket, type Dim } from './rollups.js';
+export { queryRollups, rollupBucket, rollupCall, rollupKeys, writeRollups, BUCKET_MS, type RollupRow, type RollupMetrics, type RollupSource, type Bucket, type Dim } from './rollups.js';
+export { createRollupQueue, type RollupQueue, type RollupQueueOptions } from './rollup-queue.js';
 
 export interface KpiService {
   /** Live KPIs of an active call (as of its latest event), or undefined if unknown. */
@@ -29,6 +31,8 @@ export interface KpiService {
   finalize(callId: string, endedAt?: number): CallKpis | undefined;
   /** Per-call state held (tests, diagnostics): 0 with no call live. */
   size(): { calls: number; typed: number };
+  /** Resolves when the rollups of the calls ended so far are written (at once without a read pool). */
+  rollupsSettled(): Promise<void>;
   close(): void;
 }
 
@@ -45,6 +49,8 @@ export interface KpiDeps {
    * once), e.g. `(id) => ({ qa: analysis.callSummary(id)?.qa })`. Rollups read `qa[].score`.
    */
   summaryExtra?: (callId: string) => Record<string, unknown> | undefined;
+  /** The off-loop rollup queue's bounds (defaults in rollup-queue.ts). */
+  rollupQueue?: RollupQueueOptions;
 }
 
 export function createKpi(deps: KpiDeps): KpiService {
@@ -59,6 +65,10 @@ export function createKpi(deps: KpiDeps): KpiService {
   const liveGauge = (reg.getSingleMetric('earshot_kpi_live_calls') as Gauge | undefined) ?? new Gauge({ name: 'earshot_kpi_live_calls', help: 'Calls whose KPIs are being tracked', registers: [reg] });
   (liveGauge as unknown as { collect: () => void }).collect = () => liveGauge.set(calls.size);
 
+  const rollupOpts = { siteId: config.site.id, repeatWindowDays: config.kpi.repeatWindowDays };
+  // With a read pool the rollup read leaves the event loop; without one (a memory store, a CLI
+  // tool) it runs here, as on a single box before.
+  const rollups = store.reads ? createRollupQueue({ store, metrics, log, rollup: rollupOpts }, deps.rollupQueue) : undefined;
   const tracker = (callId: string) => calls.get(callId);
   /** Conversations of messages (ingest 'conversation'): their text KPIs join the summary at the end. */
   const typed = new Map<string, string>();
@@ -115,7 +125,8 @@ export function createKpi(deps: KpiDeps): KpiService {
       const text = channel !== undefined ? { channel, ...textKpis(store.repos.conversations.messages(callId)) } : undefined;
       store.endCall(callId, state, endedAt, { ...deps.summaryExtra?.(callId), kpi, ...(text ? { text } : {}) });
       store.flush(); // the end is queued; rollups read it back
-      rollupCall(store.db, callId, { siteId: config.site.id, repeatWindowDays: config.kpi.repeatWindowDays });
+      if (rollups) rollups.add(callId);
+      else rollupCall(store.repos.kpiRollups, callId, rollupOpts);
     } catch (err) {
       log.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'kpi: could not persist final KPIs');
     }
@@ -125,7 +136,9 @@ export function createKpi(deps: KpiDeps): KpiService {
     live: (callId) => calls.get(callId)?.compute(),
     finalize,
     size: () => ({ calls: calls.size, typed: typed.size }),
+    rollupsSettled: () => rollups?.settled() ?? Promise.resolve(),
     close() {
+      rollups?.close();
       for (const off of offs) off();
       calls.clear();
       typed.clear();

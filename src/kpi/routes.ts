@@ -5,7 +5,7 @@ import { CHANNELS } from '../call/types.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
-import { fitNpsModel, loadSamples, MAX_SAMPLES, predictNps, toSamples, type NpsFitResult } from './nps-model.js';
+import { fitNpsModel, MAX_SAMPLES, predictNps, toSamples, type NpsFitResult } from './nps-model.js';
 import { npsReportOffLoop } from './nps.js';
 import { detractorRootCause, highRiskCsv, highRiskCustomersOffLoop } from './risk.js';
 import { importSurveysCsv, recordSurvey, type SurveyRow } from './surveys.js';
@@ -59,6 +59,9 @@ const surveyWriter = { minRole: 'supervisor', apiKey: 'survey' } as FastifyConte
  * counted as earshot_bad_input_total{parser="api"}.
  */
 export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
+  // Until the survey and root-cause functions take repositories (store-db's kpi/surveys.ts and
+  // kpi/risk.ts), these three calls still pass the connection; everything else goes through
+  // store.repos and the read pool.
   const db = deps.store.db;
   const now = deps.clock ?? Date.now;
   const opts = () => ({ now: now(), repeatWindowDays: deps.config.kpi.repeatWindowDays });
@@ -68,7 +71,7 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
   const fit = async () => {
     if (!model || now() - model.at > (deps.modelTtlMs ?? 600_000)) {
       const reads = deps.store.reads;
-      const samples = reads ? toSamples(await reads.run('kpi.npsSamples', { n: MAX_SAMPLES })) : loadSamples(db);
+      const samples = toSamples(reads ? await reads.run('kpi.npsSamples', { n: MAX_SAMPLES }) : deps.store.repos.surveys.npsSamples(MAX_SAMPLES));
       model = { at: now(), fit: fitNpsModel(samples) };
     }
     return model.fit;

@@ -18,17 +18,17 @@ const DAY = 24 * H;
 /** The three tables as the triggers keep them, and as they should be computed from the source rows. */
 function snapshot(db: Database.Database) {
   const kept = {
-    facts: db.prepare('SELECT call_id, started_at, agent_id, queue, state, duration_ms, short, neg_end, sentiment, qa, alarms FROM call_facts ORDER BY call_id').all(),
-    emotions: db.prepare('SELECT call_hour, utt_hour, queue, role, emotion, n, round(sentiment, 6) AS s FROM emotion_hours WHERE n != 0 ORDER BY 1, 2, 3, 4, 5').all(),
-    categories: db.prepare('SELECT call_hour, category, hits, calls FROM category_hours WHERE hits != 0 ORDER BY 1, 2').all(),
+    facts: db.prepare('SELECT call_id, started_at, agent_id, queue, channel, state, duration_ms, short, neg_end, sentiment, qa, alarms FROM call_facts ORDER BY call_id').all(),
+    emotions: db.prepare('SELECT call_hour, utt_hour, queue, channel, role, emotion, n, round(sentiment, 6) AS s FROM emotion_hours WHERE n != 0 ORDER BY 1, 2, 3, 4, 5, 6').all(),
+    categories: db.prepare('SELECT call_hour, channel, category, hits, calls FROM category_hours WHERE hits != 0 ORDER BY 1, 2, 3').all(),
     surveys: db.prepare('SELECT day, kind, agent_id, queue, n, promoters, passives, detractors, score_sum FROM survey_days WHERE n != 0 ORDER BY 1, 2, 3, 4').all(),
-    hours: db.prepare(`SELECT hour, agent_id, calls, active, dur_n, round(dur_sum, 3) AS dur_sum, cdur_n, round(cdur_sum, 3) AS cdur_sum, neg_n, round(neg_sum, 6) AS neg_sum,
-      qa_n, round(qa_sum, 6) AS qa_sum, alarms FROM call_hours WHERE calls != 0 ORDER BY 1, 2`).all(),
+    hours: db.prepare(`SELECT hour, agent_id, channel, calls, active, dur_n, round(dur_sum, 3) AS dur_sum, cdur_n, round(cdur_sum, 3) AS cdur_sum, neg_n, round(neg_sum, 6) AS neg_sum,
+      qa_n, round(qa_sum, 6) AS qa_sum, alarms FROM call_hours WHERE calls != 0 ORDER BY 1, 2, 3`).all(),
   };
   const want = {
     facts: db
       .prepare(
-        `SELECT c.id AS call_id, c.started_at, c.agent_id, c.queue, c.state, c.duration_ms,
+        `SELECT c.id AS call_id, c.started_at, c.agent_id, c.queue, c.channel, c.state, c.duration_ms,
            CASE WHEN json_valid(c.summary) THEN json_extract(c.summary, '$.kpi.short') END AS short,
            CASE WHEN json_valid(c.summary) THEN json_extract(c.summary, '$.kpi.sentiment.negativeEnd') END AS neg_end,
            CASE WHEN json_valid(c.summary) THEN json_extract(c.summary, '$.kpi.sentiment.customerAvg') END AS sentiment,
@@ -40,15 +40,15 @@ function snapshot(db: Database.Database) {
     emotions: db
       .prepare(
         `SELECT (c.started_at / ${H}) * ${H} AS call_hour, ((c.started_at + u.start_ms) / ${H}) * ${H} AS utt_hour, COALESCE(c.queue, '') AS queue,
-           u.role, u.emotion, COUNT(*) AS n, round(TOTAL(u.sentiment), 6) AS s
-         FROM utterances u JOIN calls c ON c.id = u.call_id GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`,
+           c.channel, u.role, u.emotion, COUNT(*) AS n, round(TOTAL(u.sentiment), 6) AS s
+         FROM utterances u JOIN calls c ON c.id = u.call_id GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`,
       )
       .all(),
     categories: db
       .prepare(
-        `SELECT (c.started_at / ${H}) * ${H} AS call_hour, COALESCE(json_extract(e.data, '$.category'), json_extract(e.data, '$.rule')) AS category,
+        `SELECT (c.started_at / ${H}) * ${H} AS call_hour, c.channel, COALESCE(json_extract(e.data, '$.category'), json_extract(e.data, '$.rule')) AS category,
            COUNT(*) AS hits, COUNT(DISTINCT e.call_id) AS calls
-         FROM call_events e JOIN calls c ON c.id = e.call_id WHERE e.kind = 'category' AND category IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`,
+         FROM call_events e JOIN calls c ON c.id = e.call_id WHERE e.kind = 'category' AND category IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       )
       .all(),
     surveys: db
@@ -60,12 +60,12 @@ function snapshot(db: Database.Database) {
       .all(),
     hours: db
       .prepare(
-        `SELECT (c.started_at / ${H}) * ${H} AS hour, COALESCE(c.agent_id, '') AS agent_id, COUNT(*) AS calls, SUM(c.state = 'active') AS active,
+        `SELECT (c.started_at / ${H}) * ${H} AS hour, COALESCE(c.agent_id, '') AS agent_id, c.channel, COUNT(*) AS calls, SUM(c.state = 'active') AS active,
            COUNT(c.duration_ms) AS dur_n, round(TOTAL(c.duration_ms), 3) AS dur_sum,
            SUM(COALESCE(f.short, 0) = 0 AND c.duration_ms IS NOT NULL) AS cdur_n, round(TOTAL(CASE WHEN COALESCE(f.short, 0) = 0 THEN c.duration_ms END), 3) AS cdur_sum,
            SUM(COALESCE(f.short, 0) = 0 AND f.neg_end IS NOT NULL) AS neg_n, round(TOTAL(CASE WHEN COALESCE(f.short, 0) = 0 THEN f.neg_end END), 6) AS neg_sum,
            COUNT(f.qa) AS qa_n, round(TOTAL(f.qa), 6) AS qa_sum, SUM((SELECT COUNT(*) FROM alarms a WHERE a.call_id = c.id)) AS alarms
-         FROM calls c JOIN call_facts f ON f.call_id = c.id GROUP BY 1, 2 ORDER BY 1, 2`,
+         FROM calls c JOIN call_facts f ON f.call_id = c.id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       )
       .all(),
   };
@@ -74,7 +74,8 @@ function snapshot(db: Database.Database) {
 
 function seed(store: Store, n: number, base: number) {
   for (let i = 0; i < n; i++) {
-    const c = call(i, { startedAt: base + i * 20 * 60_000, agentId: `agent-${i % 3}`, queue: i % 4 ? `q${i % 2}` : undefined, customerHash: `h${i % 5}` });
+    // Every third conversation a chat, sharing hours, agents and queues with the calls.
+    const c = call(i, { startedAt: base + i * 20 * 60_000, agentId: `agent-${i % 3}`, queue: i % 4 ? `q${i % 2}` : undefined, customerHash: `h${i % 5}`, channel: i % 3 === 2 ? 'chat' : 'voice' });
     store.upsertCall(c);
     const a = leg(c.callId, 'agent');
     const k = leg(c.callId, 'customer');
@@ -189,4 +190,40 @@ t.test('the migration fills the tables from an existing database', async (t) => 
   t.same(s.kept, s.want);
   t.equal((s.kept.facts as unknown[]).length, 6);
   t.ok((s.kept.emotions as unknown[]).length > 0 && (s.kept.categories as unknown[]).length > 0);
+});
+
+t.test('migration 012 gives existing hour rows their channel', async (t) => {
+  const dir = t.testdir();
+  // A schema-11 database (before the hour tables had a channel) with calls and chats in it.
+  const old = join(dir, 'migrations-v11');
+  mkdirSync(old);
+  for (const f of readdirSync(migrationDirs()[0]).filter((f) => /^0(0\d|1[01])-/.test(f))) copyFileSync(join(migrationDirs()[0], f), join(old, f));
+  const path = join(dir, 'v11.db');
+  const v11 = openStore({ path, migrationsDir: old });
+  t.equal(v11.db.pragma('user_version', { simple: true }), 11);
+  const base = Date.UTC(2026, 0, 5, 9, 10);
+  seed(v11, 9, base);
+  v11.endCall('call-2', 'ended', base + 45 * 60_000, { kpi: { short: false, sentiment: { negativeEnd: true, customerAvg: -0.5 } }, qa: [{ score: 40 }] });
+  v11.insertAlarm({ callId: 'call-5', rule: 'r', severity: 'warning', state: 'open', message: 'm', raisedAt: base + 1 });
+  v11.flush();
+  t.equal(v11.db.prepare("SELECT COUNT(*) FROM calls WHERE channel = 'chat'").pluck().get(), 3, 'chats in the old file');
+  v11.close();
+
+  const store = openStore({ path });
+  t.teardown(() => store.close());
+  t.equal(store.db.pragma('user_version', { simple: true }), 12);
+  let s = snapshot(store.db);
+  t.same(s.kept, s.want, 'every table equals a recomputation with channels');
+  t.ok((s.kept.categories as { channel: string }[]).some((r) => r.channel === 'chat') && (s.kept.emotions as { channel: string }[]).some((r) => r.channel === 'chat'), 'chat rows moved out of voice');
+  t.same(store.db.prepare("SELECT COUNT(*) AS n FROM emotion_hours WHERE n = 0").get(), { n: 0 }, 'no empty rows left by the move');
+  // And the triggers keep them after the upgrade.
+  store.upsertCall(call(20, { startedAt: base + 7 * H, channel: 'email', agentId: 'agent-0' }));
+  const l = leg('call-20', 'customer');
+  store.addLeg(l);
+  store.addUtterance(utterance(l, 0, { emotion: 'angry' }));
+  store.addCallEvent({ callId: 'call-20', legId: l.legId, kind: 'category', tMs: 1, data: { rule: 'billing' } });
+  store.endCall('call-20', 'ended', base + 7 * H + 60_000, { kpi: { short: false, sentiment: { negativeEnd: false } } });
+  store.flush();
+  s = snapshot(store.db);
+  t.same(s.kept, s.want, 'after writes on schema 12');
 });

@@ -22,6 +22,7 @@ function seed(store: Store, now: number) {
     store.upsertCall({ callId: id, ingest: channel === 'voice' ? 'siprec' : 'conversation', externalId: `x-${id}`, startedAt: at, agentId: 'a1', queue: 'q', channel });
     store.addLeg({ legId: `${id}-l`, callId: id, role: 'customer', label: '0' });
     store.addUtterance({ callId: id, legId: `${id}-l`, role: 'customer', seq: 0, text: 'hello', lang: 'en', startMs: 0, endMs: 500, sentiment: channel === 'chat' ? -0.8 : 0.5, emotion: channel === 'chat' ? 'angry' : 'satisfied', emotionConfidence: 1, categories: [], redactions: 0 });
+    store.addCallEvent({ callId: id, legId: `${id}-l`, kind: 'category', tMs: 100, data: { category: channel === 'chat' ? 'billing' : 'refund' } });
     store.endCall(id, 'ended', at + 120_000);
   }
   store.flush();
@@ -86,6 +87,64 @@ t.test('channel filter on calls, alarms and the overview; a bad value is a 400',
     t.notMatch(r.body, /fax|--/, 'the offending value is not echoed');
   }
   t.equal(await badQueries(), before + 4, 'each bad value counted');
+});
+
+t.test('/insights of one channel: every panel covers its conversations only; a bad value is a 400', async (t) => {
+  const s = await startServer(t, { listen: false });
+  const now = Date.now();
+  seed(s.store, now);
+  const who = await login(s.app, 'supervisor');
+  type Insights = {
+    channel?: string;
+    nps: { responses: number; histogram: number[] };
+    npsTrend: { responses: number }[];
+    drivers: { driver: string; responses: number }[];
+    emotionMap: { n: number; counts: Record<string, number> }[];
+    categoryHeat: { id: string; calls: number }[];
+    alarmsByRule: { rule: string; count: number; severity: string }[];
+    agents: { agentId: string; calls: number }[];
+    highRisk: unknown[] | null;
+  };
+  const get = async (q: string) => {
+    const r = await s.app.inject({ method: 'GET', url: `/api/v1/insights${q}`, headers: { cookie: who.cookie } });
+    t.equal(r.statusCode, 200, q);
+    return r.json() as Insights;
+  };
+  const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
+
+  const all = await get('');
+  t.equal(all.channel, undefined);
+  t.equal(all.nps.responses, 3);
+  t.same(all.categoryHeat.map((c) => [c.id, c.calls]).sort(), [['billing', 3], ['refund', 3]]);
+  t.same(all.agents.map((a) => [a.agentId, a.calls]), [['a1', 6]]);
+
+  const chat = await get('?channel=chat');
+  t.equal(chat.channel, 'chat');
+  t.equal(chat.nps.responses, 1, "the chat conversation's answer only");
+  t.equal(chat.nps.histogram[2], 1);
+  t.equal(sum(chat.npsTrend, (x) => x.responses), 1);
+  t.same(chat.categoryHeat.map((c) => [c.id, c.calls]), [['billing', 3]]);
+  t.same(chat.alarmsByRule.map((a) => [a.rule, a.count, a.severity]), [['anger', 1, 'warning']]);
+  t.same(chat.agents.map((a) => [a.agentId, a.calls]), [['a1', 3]]);
+  t.equal(sum(chat.emotionMap, (b) => b.n), 3);
+  t.equal(sum(chat.emotionMap, (b) => b.counts.angry), 3, "the chat customers' angry messages");
+  t.same(chat.highRisk, all.highRisk, 'the high-risk pool is the whole one');
+
+  const voice = await get('?channel=voice');
+  t.equal(voice.nps.responses, 2);
+  t.same(voice.categoryHeat.map((c) => [c.id, c.calls]), [['refund', 2]]);
+  t.same(voice.alarmsByRule.map((a) => [a.rule, a.severity]), [['anger', 'critical']]);
+  t.equal(sum(voice.emotionMap, (b) => b.counts.satisfied), 2);
+  const sms = await get('?channel=sms');
+  t.same([sms.nps.responses, sms.categoryHeat, sms.alarmsByRule, sms.agents, sms.emotionMap, sms.drivers], [0, [], [], [], [], []], 'a channel with none');
+
+  const badQueries = async () => Number((await s.metrics.registry.getSingleMetricAsString('earshot_bad_input_total')).match(/reason="invalid-querystring"\} (\d+)/u)?.[1] ?? 0);
+  const before = await badQueries();
+  const bad = await s.app.inject({ method: 'GET', url: '/api/v1/insights?channel=telex', headers: { cookie: who.cookie } });
+  t.equal(bad.statusCode, 400);
+  t.match(bad.json(), { error: { code: 'EARSHOT_ERR_BAD_INPUT', details: { context: 'querystring' } } });
+  t.notMatch(bad.body, /telex/, 'the offending value is not echoed');
+  t.equal(await badQueries(), before + 1, 'counted');
 });
 
 t.test('the insight report has a channel mix, this period against the one before', async (t) => {

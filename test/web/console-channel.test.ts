@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 // The console's channel selector in headless Chromium over a real server and SQLite file: on the
-// calls list, the alarms inbox and the dashboard, choosing "chat" asks the API for chat only and
-// shows only chat conversations; the selector speaks both languages.
+// calls list, the alarms inbox and the dashboard (its 24-hour summary and its 14-day panels),
+// choosing "chat" asks the API for chat only and shows only chat conversations; the selector speaks
+// both languages.
 import { existsSync } from 'node:fs';
 import t from 'tap';
 import type { Page } from 'playwright-core';
@@ -21,6 +22,7 @@ function seed(store: Store, now: number) {
   ];
   for (const [id, channel, at] of calls) {
     store.upsertCall({ callId: id, ingest: channel === 'voice' ? 'siprec' : 'conversation', externalId: id, startedAt: at, agentId: 'a1', queue: 'q', channel });
+    store.addCallEvent({ callId: id, kind: 'category', tMs: 100, data: { category: channel === 'chat' ? 'billing' : 'refund' } });
     store.endCall(id, 'ended', at + 60_000);
   }
   store.flush();
@@ -76,6 +78,18 @@ t.test('choosing "chat" filters the calls list, the alarms inbox and the dashboa
   await page.selectOption('#dash-channel', 'chat');
   await page.waitForSelector('#dash-summary[data-channel="chat"] [data-testid="kpi-calls"] strong:has-text("2")');
   t.equal(await page.textContent('#dash-summary [data-testid="kpi-open-alarms"] strong'), '1', "the chat call's alarm only");
+  // The 14-day panels follow the same selector: the category heat map has the chat category only.
+  const heatIds = () => page.$$eval('#insights[data-channel="chat"] [data-testid="category-heat"] tr th[title]', (els) => els.map((e) => e.getAttribute('title')));
+  await page.waitForSelector('#insights[data-channel="chat"] [data-testid="category-heat"]');
+  t.same(await heatIds(), ['billing'], 'heat map of the chats');
+  const heatCalls = await page.$$eval('#insights [data-testid="category-heat"] td', (els) => els.reduce((n, e) => n + Number(e.textContent || 0), 0));
+  t.equal(heatCalls, 2, 'two chats with the category');
+  const askedAll = page.waitForRequest((r) => r.url().includes('/api/v1/insights?') && !r.url().includes('channel='));
+  await page.selectOption('#dash-channel', '');
+  await askedAll;
+  await page.waitForSelector('#insights[data-channel=""] [data-testid="category-heat"]');
+  t.same((await page.$$eval('#insights [data-testid="category-heat"] tr th[title]', (els) => els.map((e) => e.getAttribute('title')))).sort(), ['billing', 'refund'], 'every channel again');
+  t.match(await page.textContent('#dashboard'), /The 14-day panels below follow the channel chosen here/);
   t.same(errors, [], 'no script errors');
 });
 
@@ -96,4 +110,8 @@ t.test('the channel selector in Chinese', { skip: !existsSync(CHROMIUM) && 'chro
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="call-row"]').length === 2);
   t.same(await channels(page, '[data-testid="call-row"]'), ['chat', 'chat']);
   t.equal(await page.textContent('[data-testid="call-row"] .channel-tag'), '网页聊天');
+  await page.click('#nav-dashboard');
+  await page.selectOption('#dash-channel', 'chat');
+  await page.waitForSelector('#insights[data-channel="chat"] [data-testid="category-heat"]');
+  t.match(await page.textContent('#dashboard'), /下方 14 天面板随此处所选渠道变化/, 'the note in Chinese');
 });

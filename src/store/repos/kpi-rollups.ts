@@ -15,6 +15,15 @@ export interface RollupAggregate {
   repeats: number | null;
 }
 
+/** One rollup row to recompute: a bucket [start, end) of the site or of one agent or queue. */
+export interface RollupKey {
+  bucket: string;
+  start: number;
+  end: number;
+  dim: RollupDim;
+  value: string;
+}
+
 export interface StoredRollup {
   bucket: string;
   bucket_start: number;
@@ -92,6 +101,14 @@ export class KpiRollupsRepo {
   /** Finished calls started in [from, to), of the whole site or of one agent or queue; `windowMs` bounds a repeat call. */
   aggregate(dim: RollupDim, q: { from: number; to: number; windowMs: number; value: string }): RollupAggregate {
     return this.#st.agg[dim].get({ from: q.from, to: q.to, window: q.windowMs, value: q.value }) as RollupAggregate;
+  }
+
+  /**
+   * The aggregates of several rollup rows from one snapshot (one read transaction), in the keys'
+   * order: the read the KPI stage runs at each call end, in a read worker when the store has one.
+   */
+  aggregateAll(keys: readonly RollupKey[], windowMs: number): RollupAggregate[] {
+    return this.transaction(() => keys.map((k) => this.aggregate(k.dim, { from: k.start, to: k.end, windowMs, value: k.value })));
   }
 
   /** Writes (or replaces) one rollup row; `metrics` null removes it. */

@@ -59,16 +59,23 @@ const SUM_KEYS = {
 };
 export type CallSumsBy = keyof typeof SUM_KEYS;
 
+// With a channel, every read adds one condition (`@channel` bound): the hour tables carry the
+// channel since migration 012, the raw edges take it from `calls c`, and answers and alarms from the
+// call they are tied to. Each variant is its own statement, prepared once.
+const byChannel = (channel: string | undefined, sql: string) => (channel === undefined ? '' : ` AND ${sql}`);
+// call_facts (narrow rows, call_facts_call) rather than the wide calls rows: the same channel since 012.
+const CALL_OF = (table: string) => `EXISTS (SELECT 1 FROM call_facts cf WHERE cf.call_id = ${table}.call_id AND cf.channel = @channel)`;
+
 // Raw category hits of the calls started in a range (the partial hours at a range's ends).
-const RAW_CATEGORIES = `SELECT ${CATEGORY_ID} AS id, COUNT(*) AS hits, COUNT(DISTINCT e.call_id) AS calls
+const RAW_CATEGORIES = (ch?: string) => `SELECT ${CATEGORY_ID} AS id, COUNT(*) AS hits, COUNT(DISTINCT e.call_id) AS calls
   FROM calls c CROSS JOIN call_events e INDEXED BY call_events_category ON e.call_id = c.id
-  WHERE e.kind = 'category' AND c.started_at >= @from AND c.started_at < @to AND ${CATEGORY_ID} IS NOT NULL GROUP BY 1`;
-const RAW_CATEGORY_HEAT = `SELECT CAST(c.started_at / @b AS INTEGER) * @b AS bucket, ${CATEGORY_ID} AS id, COUNT(DISTINCT e.call_id) AS calls
+  WHERE e.kind = 'category' AND c.started_at >= @from AND c.started_at < @to AND ${CATEGORY_ID} IS NOT NULL${byChannel(ch, 'c.channel = @channel')} GROUP BY 1`;
+const RAW_CATEGORY_HEAT = (ch?: string) => `SELECT CAST(c.started_at / @b AS INTEGER) * @b AS bucket, ${CATEGORY_ID} AS id, COUNT(DISTINCT e.call_id) AS calls
   FROM calls c CROSS JOIN call_events e INDEXED BY call_events_category ON e.call_id = c.id
-  WHERE e.kind = 'category' AND c.started_at >= @from AND c.started_at < @to AND ${CATEGORY_ID} IS NOT NULL GROUP BY 1, 2`;
-const RAW_EMOTION_MAP = `SELECT CAST((c.started_at + u.start_ms) / @b AS INTEGER) * @b AS bucket, u.emotion, COUNT(*) AS n
+  WHERE e.kind = 'category' AND c.started_at >= @from AND c.started_at < @to AND ${CATEGORY_ID} IS NOT NULL${byChannel(ch, 'c.channel = @channel')} GROUP BY 1, 2`;
+const RAW_EMOTION_MAP = (ch?: string) => `SELECT CAST((c.started_at + u.start_ms) / @b AS INTEGER) * @b AS bucket, u.emotion, COUNT(*) AS n
   FROM calls c CROSS JOIN utterances u ON u.call_id = c.id
-  WHERE u.role = 'customer' AND c.started_at >= @from AND c.started_at < @to GROUP BY 1, 2`;
+  WHERE u.role = 'customer' AND c.started_at >= @from AND c.started_at < @to${byChannel(ch, 'c.channel = @channel')} GROUP BY 1, 2`;
 
 export interface StoredReport {
   id: number;
@@ -105,22 +112,14 @@ export class ReportsRepo {
     return out;
   }
 
-  /**
-   * Call sums of the calls started in the range, per group (unmerged: a group may come in several
-   * rows). With a channel every row is read from call_facts, for the calls calls_channel finds:
-   * the hour table has no channel.
-   */
+  /** Call sums of the calls started in the range (of one channel's if given), per group (unmerged: a group may come in several rows). */
   callSums(r: Range, by: CallSumsBy, channel?: string): CallSumsRow[] {
-    if (channel !== undefined) {
-      return this.#st
-        .get(`SELECT ${SUM_KEYS[by].raw} AS key, ${RAW} FROM call_facts WHERE started_at >= @from AND started_at < @to
-                AND call_id IN (SELECT id FROM calls WHERE channel = @channel AND started_at >= @from AND started_at < @to) GROUP BY 1`)
-        .all({ ...r, channel }) as CallSumsRow[];
-    }
+    const ch = byChannel(channel, 'channel = @channel');
     return this.#hybrid<CallSumsRow>(
       r,
-      `SELECT ${SUM_KEYS[by].hours} AS key, ${HOURS} FROM call_hours WHERE hour >= @from AND hour < @to GROUP BY 1`,
-      `SELECT ${SUM_KEYS[by].raw} AS key, ${RAW} FROM call_facts WHERE started_at >= @from AND started_at < @to GROUP BY 1`,
+      `SELECT ${SUM_KEYS[by].hours} AS key, ${HOURS} FROM call_hours WHERE hour >= @from AND hour < @to${ch} GROUP BY 1`,
+      `SELECT ${SUM_KEYS[by].raw} AS key, ${RAW} FROM call_facts WHERE started_at >= @from AND started_at < @to${ch} GROUP BY 1`,
+      channel === undefined ? {} : { channel },
     );
   }
 
@@ -133,32 +132,27 @@ export class ReportsRepo {
 
   /** Utterances of the calls started in the range by role and emotion, with their summed sentiment `s`. */
   emotionTotals(r: Range, channel?: string): { role: string; emotion: string; n: number; s: number }[] {
-    const raw = `SELECT u.role, u.emotion, COUNT(*) AS n, TOTAL(u.sentiment) AS s FROM calls c CROSS JOIN utterances u ON u.call_id = c.id
-     WHERE c.started_at >= @from AND c.started_at < @to GROUP BY u.role, u.emotion`;
-    if (channel !== undefined) {
-      return this.#st
-        .get(`SELECT u.role, u.emotion, COUNT(*) AS n, TOTAL(u.sentiment) AS s FROM calls c INDEXED BY calls_channel CROSS JOIN utterances u ON u.call_id = c.id
-              WHERE c.channel = @channel AND c.started_at >= @from AND c.started_at < @to GROUP BY u.role, u.emotion`)
-        .all({ ...r, channel }) as { role: string; emotion: string; n: number; s: number }[];
-    }
     return this.#hybrid(
       r,
       `SELECT role, emotion, SUM(n) AS n, SUM(sentiment) AS s FROM emotion_hours
-     WHERE call_hour >= @from AND call_hour < @to GROUP BY role, emotion`,
-      raw,
+     WHERE call_hour >= @from AND call_hour < @to${byChannel(channel, 'channel = @channel')} GROUP BY role, emotion`,
+      `SELECT u.role, u.emotion, COUNT(*) AS n, TOTAL(u.sentiment) AS s FROM calls c CROSS JOIN utterances u ON u.call_id = c.id
+     WHERE c.started_at >= @from AND c.started_at < @to${byChannel(channel, 'c.channel = @channel')} GROUP BY u.role, u.emotion`,
+      channel === undefined ? {} : { channel },
     );
   }
 
   /** Customer utterances by emotion per time bucket (utterance time = call start + offset). */
-  emotionMap(r: Range, bucketMs: number): { bucket: number; emotion: string; n: number }[] {
+  emotionMap(r: Range, bucketMs: number, channel?: string): { bucket: number; emotion: string; n: number }[] {
+    const ch = channel === undefined ? {} : { channel };
     // Hour rows fold into any bucket that is a whole number of hours; other sizes read utterances.
-    if (bucketMs % HOUR !== 0) return this.#st.get(RAW_EMOTION_MAP).all({ ...r, b: bucketMs }) as { bucket: number; emotion: string; n: number }[];
+    if (bucketMs % HOUR !== 0) return this.#st.get(RAW_EMOTION_MAP(channel)).all({ ...r, b: bucketMs, ...ch }) as { bucket: number; emotion: string; n: number }[];
     return this.#hybrid(
       r,
       `SELECT CAST(utt_hour / @b AS INTEGER) * @b AS bucket, emotion, SUM(n) AS n FROM emotion_hours
-           WHERE role = 'customer' AND call_hour >= @from AND call_hour < @to GROUP BY 1, 2`,
-      RAW_EMOTION_MAP,
-      { b: bucketMs },
+           WHERE role = 'customer' AND call_hour >= @from AND call_hour < @to${byChannel(channel, 'channel = @channel')} GROUP BY 1, 2`,
+      RAW_EMOTION_MAP(channel),
+      { b: bucketMs, ...ch },
     );
   }
 
@@ -180,36 +174,45 @@ export class ReportsRepo {
   }
 
   /** Category hits and calls of the calls started in the range (unmerged). */
-  categories(r: Range): { id: string; hits: number; calls: number }[] {
-    return this.#hybrid(r, 'SELECT category AS id, SUM(hits) AS hits, SUM(calls) AS calls FROM category_hours WHERE call_hour >= @from AND call_hour < @to GROUP BY 1', RAW_CATEGORIES);
-  }
-
-  /** Calls with each category per bucket (unmerged). */
-  categoryHeat(r: Range, bucketMs: number): { bucket: number; id: string; calls: number }[] {
-    // A call starts in one hour, so calls per hour add up to calls per bucket of whole hours.
-    if (bucketMs % HOUR !== 0) return this.#st.get(RAW_CATEGORY_HEAT).all({ ...r, b: bucketMs }) as { bucket: number; id: string; calls: number }[];
+  categories(r: Range, channel?: string): { id: string; hits: number; calls: number }[] {
     return this.#hybrid(
       r,
-      'SELECT CAST(call_hour / @b AS INTEGER) * @b AS bucket, category AS id, SUM(calls) AS calls FROM category_hours WHERE call_hour >= @from AND call_hour < @to GROUP BY 1, 2',
-      RAW_CATEGORY_HEAT,
-      { b: bucketMs },
+      `SELECT category AS id, SUM(hits) AS hits, SUM(calls) AS calls FROM category_hours WHERE call_hour >= @from AND call_hour < @to${byChannel(channel, 'channel = @channel')} GROUP BY 1`,
+      RAW_CATEGORIES(channel),
+      channel === undefined ? {} : { channel },
     );
   }
 
-  /** NPS answers received in the range, per score. */
-  npsScores(r: Range): { score: number; n: number }[] {
-    return this.#st.get("SELECT score, COUNT(*) AS n FROM surveys WHERE kind = 'nps' AND received_at >= @from AND received_at < @to GROUP BY score").all(r) as { score: number; n: number }[];
+  /** Calls with each category per bucket (unmerged). */
+  categoryHeat(r: Range, bucketMs: number, channel?: string): { bucket: number; id: string; calls: number }[] {
+    const ch = channel === undefined ? {} : { channel };
+    // A call starts in one hour, so calls per hour add up to calls per bucket of whole hours.
+    if (bucketMs % HOUR !== 0) return this.#st.get(RAW_CATEGORY_HEAT(channel)).all({ ...r, b: bucketMs, ...ch }) as { bucket: number; id: string; calls: number }[];
+    return this.#hybrid(
+      r,
+      `SELECT CAST(call_hour / @b AS INTEGER) * @b AS bucket, category AS id, SUM(calls) AS calls FROM category_hours
+       WHERE call_hour >= @from AND call_hour < @to${byChannel(channel, 'channel = @channel')} GROUP BY 1, 2`,
+      RAW_CATEGORY_HEAT(channel),
+      { b: bucketMs, ...ch },
+    );
+  }
+
+  /** NPS answers received in the range, per score (of answers tied to one channel's contacts if given). */
+  npsScores(r: Range, channel?: string): { score: number; n: number }[] {
+    return this.#st
+      .get(`SELECT score, COUNT(*) AS n FROM surveys WHERE kind = 'nps' AND received_at >= @from AND received_at < @to${byChannel(channel, CALL_OF('surveys'))} GROUP BY score`)
+      .all(channel === undefined ? r : { ...r, channel }) as { score: number; n: number }[];
   }
 
   /** NPS per bucket (answers received). */
-  npsTrend(r: Range, bucketMs: number): { bucket: number; responses: number; nps: number }[] {
+  npsTrend(r: Range, bucketMs: number, channel?: string): { bucket: number; responses: number; nps: number }[] {
     return this.#st
       .get(
         `SELECT CAST(received_at / @b AS INTEGER) * @b AS bucket, COUNT(*) AS responses,
          ROUND(1000.0 * (SUM(${NPS.promoter}) - SUM(${NPS.detractor})) / COUNT(*)) / 10 AS nps
-       FROM surveys WHERE kind = 'nps' AND received_at >= @from AND received_at < @to GROUP BY 1 ORDER BY 1`,
+       FROM surveys WHERE kind = 'nps' AND received_at >= @from AND received_at < @to${byChannel(channel, CALL_OF('surveys'))} GROUP BY 1 ORDER BY 1`,
       )
-      .all({ ...r, b: bucketMs }) as { bucket: number; responses: number; nps: number }[];
+      .all({ ...r, b: bucketMs, ...(channel === undefined ? {} : { channel }) }) as { bucket: number; responses: number; nps: number }[];
   }
 
   /**
@@ -217,33 +220,35 @@ export class ReportsRepo {
    * (per-answer subqueries with json_group_array DISTINCT cost ~80 µs each); categories through the
    * covering call_events_category index, never the events themselves.
    */
-  npsAnswers(r: Range): { answers: { score: number; id: string; negEnd: number | null }[]; categories: { id: string; v: string | null }[]; rules: { id: string; v: string | null }[] } {
+  npsAnswers(r: Range, channel?: string): { answers: { score: number; id: string; negEnd: number | null }[]; categories: { id: string; v: string | null }[]; rules: { id: string; v: string | null }[] } {
+    const p = channel === undefined ? r : { ...r, channel };
+    const ch = byChannel(channel, CALL_OF('s'));
     const answers = this.#st
       .get(
         `SELECT s.score, f.call_id AS id, f.neg_end AS negEnd FROM surveys s CROSS JOIN call_facts f ON f.call_id = s.call_id
-       WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to`,
+       WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to${byChannel(channel, 'f.channel = @channel')}`,
       )
-      .all(r) as { score: number; id: string; negEnd: number | null }[];
+      .all(p) as { score: number; id: string; negEnd: number | null }[];
     const categories = this.#st
       .get(`SELECT DISTINCT e.call_id AS id, ${CATEGORY_ID} AS v FROM surveys s CROSS JOIN call_events e INDEXED BY call_events_category ON e.call_id = s.call_id
-    WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to AND e.kind = 'category'`)
-      .all(r) as { id: string; v: string | null }[];
+    WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to AND e.kind = 'category'${ch}`)
+      .all(p) as { id: string; v: string | null }[];
     const rules = this.#st
       .get(`SELECT DISTINCT a.call_id AS id, a.rule AS v FROM surveys s CROSS JOIN alarms a ON a.call_id = s.call_id
-    WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to`)
-      .all(r) as { id: string; v: string | null }[];
+    WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to${ch}`)
+      .all(p) as { id: string; v: string | null }[];
     return { answers, categories, rules };
   }
 
-  /** Alarms raised in the range per rule (highest severity seen), most first. */
-  alarmsByRule(r: Range): { rule: string; severity: string; count: number; open: number; acked: number; resolved: number }[] {
+  /** Alarms raised in the range per rule (highest severity seen), most first; an alarm's channel is its call's. */
+  alarmsByRule(r: Range, channel?: string): { rule: string; severity: string; count: number; open: number; acked: number; resolved: number }[] {
     return this.#st
       .get(
         `SELECT rule, CASE MAX(CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END) WHEN 2 THEN 'critical' WHEN 1 THEN 'warning' ELSE 'info' END AS severity,
          COUNT(*) AS count, SUM(state = 'open') AS open, SUM(state = 'acked') AS acked, SUM(state = 'resolved') AS resolved
-       FROM alarms WHERE raised_at >= @from AND raised_at < @to GROUP BY rule ORDER BY count DESC, rule`,
+       FROM alarms WHERE raised_at >= @from AND raised_at < @to${byChannel(channel, CALL_OF('alarms'))} GROUP BY rule ORDER BY count DESC, rule`,
       )
-      .all(r) as { rule: string; severity: string; count: number; open: number; acked: number; resolved: number }[];
+      .all(channel === undefined ? r : { ...r, channel }) as { rule: string; severity: string; count: number; open: number; acked: number; resolved: number }[];
   }
 
   /** An agent's calls started in the range with their QA, negative end, QA cards (JSON) and alarm rules (JSON array). */

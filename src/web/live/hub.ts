@@ -177,7 +177,7 @@ export function createLiveHub(deps: {
   const off = [
     bus.on('call.started', (c) => {
       live.started(c);
-      publish('call.started', { callId: c.callId, ingest: c.ingest, startedAt: c.startedAt, agentId: c.agentId, queue: c.queue });
+      publish('call.started', { callId: c.callId, ingest: c.ingest, channel: c.channel ?? 'voice', startedAt: c.startedAt, agentId: c.agentId, queue: c.queue });
     }),
     bus.on('call.updated', (c) => {
       live.updated(c);

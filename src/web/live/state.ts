@@ -1,9 +1,11 @@
-import type { Alarm, CallInfo, EmotionLabel, Role, Severity } from '../../call/types.js';
+import type { Alarm, CallInfo, Channel, EmotionLabel, Role, Severity } from '../../call/types.js';
 
 /** What the wallboard shows of one active call; no participant names or numbers. */
 export interface LiveCall {
   callId: string;
   ingest: string;
+  /** voice, or the typed channel (a chat must not look like a call on the wallboard). */
+  channel: Channel;
   startedAt: number;
   agentId?: string;
   queue?: string;
@@ -27,6 +29,7 @@ export class LiveCalls {
     this.#calls.set(c.callId, {
       callId: c.callId,
       ingest: c.ingest,
+      channel: c.channel ?? 'voice',
       startedAt: c.startedAt,
       agentId: c.agentId,
       queue: c.queue,

@@ -41,8 +41,8 @@ export interface EmotionBucket {
 }
 
 /** Customer utterances by emotion per time bucket (utterance time = call start + offset). */
-export function emotionMap(src: ReportsSource, r: Range, bucketMs: number): EmotionBucket[] {
-  const rows = reportsOf(src).emotionMap(r, bucketMs);
+export function emotionMap(src: ReportsSource, r: Range, bucketMs: number, channel?: string): EmotionBucket[] {
+  const rows = reportsOf(src).emotionMap(r, bucketMs, channel);
   const out = new Map<number, EmotionBucket>();
   for (const row of rows) {
     if (!row.n) continue;

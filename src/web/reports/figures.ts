@@ -49,9 +49,9 @@ export function categories(src: ReportsSource, r: Range): CategoryCount[] {
 }
 
 /** Category × bucket (calls with a hit), for the heat map. */
-export function categoryHeat(src: ReportsSource, r: Range, bucketMs: number): { bucket: number; id: string; calls: number }[] {
+export function categoryHeat(src: ReportsSource, r: Range, bucketMs: number, channel?: string): { bucket: number; id: string; calls: number }[] {
   type Cell = { bucket: number; id: string; calls: number };
-  const rows = reportsOf(src).categoryHeat(r, bucketMs);
+  const rows = reportsOf(src).categoryHeat(r, bucketMs, channel);
   const by = new Map<string, Cell>();
   for (const x of rows) {
     const k = `${x.bucket}\u0000${x.id}`;
@@ -72,9 +72,9 @@ export interface NpsFigures {
   histogram: number[];
 }
 
-/** NPS of the answers received in the range. */
-export function nps(src: ReportsSource, r: Range): NpsFigures {
-  const rows = reportsOf(src).npsScores(r);
+/** NPS of the answers received in the range (tied to one channel's contacts if given). */
+export function nps(src: ReportsSource, r: Range, channel?: string): NpsFigures {
+  const rows = reportsOf(src).npsScores(r, channel);
   const f: NpsFigures = { responses: 0, promoters: 0, passives: 0, detractors: 0, nps: null, histogram: Array(11).fill(0) as number[] };
   for (const { score, n } of rows) {
     if (score < 0 || score > 10) continue;
@@ -87,8 +87,8 @@ export function nps(src: ReportsSource, r: Range): NpsFigures {
 }
 
 /** NPS per bucket (answers received), for the trend line. */
-export function npsTrend(src: ReportsSource, r: Range, bucketMs: number): { bucket: number; responses: number; nps: number }[] {
-  return reportsOf(src).npsTrend(r, bucketMs);
+export function npsTrend(src: ReportsSource, r: Range, bucketMs: number, channel?: string): { bucket: number; responses: number; nps: number }[] {
+  return reportsOf(src).npsTrend(r, bucketMs, channel);
 }
 
 export interface NpsDriver {
@@ -102,8 +102,8 @@ export interface NpsDriver {
 }
 
 /** What the answered calls had in common: NPS of calls with each category / alarm / negative end. */
-export function npsDrivers(src: ReportsSource, r: Range, minResponses = 2): NpsDriver[] {
-  const { answers, categories: catRows, rules: ruleRows } = reportsOf(src).npsAnswers(r);
+export function npsDrivers(src: ReportsSource, r: Range, minResponses = 2, channel?: string): NpsDriver[] {
+  const { answers, categories: catRows, rules: ruleRows } = reportsOf(src).npsAnswers(r, channel);
   const perCall = (rows: { id: string; v: string | null }[]) => {
     const m = new Map<string, Set<string>>();
     for (const x of rows) if (x.v) (m.get(x.id) ?? m.set(x.id, new Set()).get(x.id)!).add(x.v);
@@ -136,8 +136,8 @@ export interface AlarmRuleCount {
   resolved: number;
 }
 
-export function alarmsByRule(src: ReportsSource, r: Range): AlarmRuleCount[] {
-  return reportsOf(src).alarmsByRule(r);
+export function alarmsByRule(src: ReportsSource, r: Range, channel?: string): AlarmRuleCount[] {
+  return reportsOf(src).alarmsByRule(r, channel);
 }
 
 export interface AgentFigures {
@@ -148,8 +148,8 @@ export interface AgentFigures {
   alarms: number;
 }
 
-export function agents(src: ReportsSource, r: Range): AgentFigures[] {
-  return callSums(src, r, 'agent')
+export function agents(src: ReportsSource, r: Range, channel?: string): AgentFigures[] {
+  return callSums(src, r, 'agent', channel)
     .filter((a) => a.key !== '')
     .map((a) => ({ agentId: String(a.key), calls: a.calls, qaAvg: mean(a.qa_sum, a.qa_n), negEndShare: mean(a.neg_sum, a.neg_n), alarms: a.alarms }));
 }

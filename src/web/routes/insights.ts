@@ -1,24 +1,31 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { highRiskCustomers } from '../../kpi/index.js';
+import { highRiskCustomersOffLoop } from '../../kpi/risk.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Store } from '../../store/types.js';
 import { roleAtLeast } from '../auth/users.js';
 import * as fig from '../reports/figures.js';
-import { Epoch } from './calls.js';
+import { ChannelParam, Epoch } from './calls.js';
 import { sendError } from '../errors.js';
 
 const DAY = 86_400_000;
-const Query = Type.Object({ from: Type.Optional(Epoch), to: Type.Optional(Epoch), days: Type.Integer({ minimum: 1, maximum: 366, default: 14 }) });
+const Query = Type.Object({
+  from: Type.Optional(Epoch),
+  to: Type.Optional(Epoch),
+  days: Type.Integer({ minimum: 1, maximum: 366, default: 14 }),
+  /** Only this channel's conversations (and the answers and alarms tied to them). */
+  channel: Type.Optional(ChannelParam),
+});
 
 /**
  * `/insights`: the dashboard's extra panels in one answer (counts and shares only, no text or
  * customer hashes): NPS distribution and trend, emotion map, category heat map, alarms by rule,
  * QA by agent, detractor drivers; for supervisors also the high-risk pool (salted customer hashes,
  * as the KPI stage's own route gives them). Days are UTC; the emotion map is hourly up to 2 days.
+ * With `channel`, every panel covers that channel's conversations except the high-risk pool: a
+ * customer is one customer across channels, so the pool stays whole.
  */
 export function insightRoutes(app: FastifyInstance, deps: { store: Store; metrics: Metrics; clock?: () => number }): void {
-  const db = deps.store.db;
   const reports = deps.store.repos.reports;
   const now = deps.clock ?? Date.now;
   app.get<{ Querystring: Static<typeof Query> }>('/insights', { schema: { querystring: Query } }, async (req, reply) => {
@@ -29,19 +36,23 @@ export function insightRoutes(app: FastifyInstance, deps: { store: Store; metric
       return sendError(reply, 'EARSHOT_ERR_BAD_INPUT', 'from must be before to, at most 366 days apart');
     }
     const r = { from, to };
+    const ch = req.query.channel;
     const emotionBucket = to - from <= 2 * DAY ? 3_600_000 : DAY;
     return {
       from,
       to,
-      nps: fig.nps(reports, r),
-      npsTrend: fig.npsTrend(reports, r, DAY),
-      drivers: fig.npsDrivers(reports, r).slice(0, 10),
+      ...(ch ? { channel: ch } : {}),
+      nps: fig.nps(reports, r, ch),
+      npsTrend: fig.npsTrend(reports, r, DAY, ch),
+      drivers: fig.npsDrivers(reports, r, 2, ch).slice(0, 10),
       emotionBucketMs: emotionBucket,
-      emotionMap: fig.emotionMap(reports, r, emotionBucket),
-      categoryHeat: fig.categoryHeat(reports, r, DAY),
-      alarmsByRule: fig.alarmsByRule(reports, r),
-      agents: fig.agents(reports, r),
-      highRisk: roleAtLeast(req.session!.user.role, 'supervisor') ? highRiskCustomers(db, { since: now() - 30 * DAY, limit: 15, maxAgeMs: 60_000, now: now() }) : null,
+      emotionMap: fig.emotionMap(reports, r, emotionBucket, ch),
+      categoryHeat: fig.categoryHeat(reports, r, DAY, ch),
+      alarmsByRule: fig.alarmsByRule(reports, r, ch),
+      agents: fig.agents(reports, r, ch),
+      highRisk: roleAtLeast(req.session!.user.role, 'supervisor')
+        ? await highRiskCustomersOffLoop(deps.store, { since: now() - 30 * DAY, limit: 15, maxAgeMs: 60_000, now: now() })
+        : null,
     };
   });
 }

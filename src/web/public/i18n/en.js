@@ -260,5 +260,5 @@ export default {
   'calls.openAlarms': '{n} open alarms',
   'channels.label': 'Channel',
   'channels.all': 'All channels',
-  'dash.allChannelsNote': 'The panels below cover every channel.',
+  'dash.channelNote': 'The 14-day panels below follow the channel chosen here (the high-risk customers cover every channel).',
 };

@@ -260,5 +260,5 @@ export default {
   'calls.openAlarms': '{n} 条未处理告警',
   'channels.label': '渠道',
   'channels.all': '全部渠道',
-  'dash.allChannelsNote': '以下面板包含所有渠道。',
+  'dash.channelNote': '下方 14 天面板随此处所选渠道变化（高风险客户包含所有渠道）。',
 };

@@ -1,4 +1,5 @@
-// A simple dashboard of the last 24 hours from /api/v1/kpi/overview, of one channel or all.
+// A simple dashboard of the last 24 hours from /api/v1/kpi/overview and the 14-day panels
+// (/api/v1/insights), of one channel or all.
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { fmtDuration, t } from '../i18n.js';
@@ -18,8 +19,10 @@ export function render(root) {
   const select = channelSelect('dash-channel', filter.channel, (v) => {
     filter.channel = v;
     void load();
+    void insights?.(v);
   });
-  page.append(h('div', { class: 'view-head' }, h('h1', { text: t('dash.title') }), h('div', { class: 'filters' }, select)), summary, h('p', { class: 'muted small', text: t('dash.allChannelsNote') }));
+  page.append(h('div', { class: 'view-head' }, h('h1', { text: t('dash.title') }), h('div', { class: 'filters' }, select)), summary, h('p', { class: 'muted small', text: t('dash.channelNote') }));
+  let insights;
   root.append(page);
 
   const draw = (k) => {
@@ -78,7 +81,7 @@ export function render(root) {
     );
   };
 
-  // The 24-hour summary follows the channel; the 14-day panels below (insights) cover all channels.
+  // The 24-hour summary and the 14-day panels below (insights) follow the channel.
   let seq = 0;
   const load = () => {
     const mine = ++seq;
@@ -91,6 +94,9 @@ export function render(root) {
       })
       .catch(() => mine === seq && summary.replaceChildren(h('p', { class: 'error', text: t('error.generic') })));
   };
-  void load().then(() => renderInsights(page, insightCharts));
+  void load().then(() => {
+    insights = renderInsights(page, insightCharts);
+    return insights(filter.channel);
+  });
   return () => [...charts, ...insightCharts].forEach((c) => c?.destroy());
 }

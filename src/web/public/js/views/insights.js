@@ -1,6 +1,7 @@
 // Extra dashboard panels over the last 14 days (/api/v1/insights; root cause and the CSV export
 // come from the KPI stage's routes): NPS distribution and trend, emotion map, category heat
-// map, alarms by rule, QA by agent, detractor drivers, high-risk customers.
+// map, alarms by rule, QA by agent, detractor drivers, high-risk customers. Of one channel when
+// the dashboard's selector names one (the high-risk pool stays whole: a customer spans channels).
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { fmtTime, t } from '../i18n.js';
@@ -13,71 +14,82 @@ const dayLabel = (ms) => new Date(ms).toISOString().slice(5, 10);
 const panel = (key, body, cls = '') => h('div', { class: `card ${cls}` }, h('h2', { text: t(key) }), body);
 const box = (canvas) => h('div', { class: 'chart-box' }, canvas);
 
-/** Appends the panels to `page`; adds their charts to `charts` (destroyed with the view). */
+/**
+ * Appends the panels to `page`; adds their charts to `charts` (destroyed with the view). Returns
+ * `load(channel)`, which redraws them for one channel ('' for all); a newer call wins.
+ */
 export function renderInsights(page, charts) {
-  const grid = h('div', { class: 'charts insights', id: 'insights' });
+  const grid = h('div', { class: 'charts insights', id: 'insights', 'data-testid': 'insights' });
   page.append(h('div', { class: 'view-head' }, h('h1', { text: t('dash.insightsTitle') })), grid);
-  api('/insights?days=14')
-    .then((d) => {
-      const c = {
-        npsDist: h('canvas', { id: 'chart-nps-dist' }),
-        npsTrend: h('canvas', { id: 'chart-nps-trend' }),
-        emotion: h('canvas', { id: 'chart-emotion-map' }),
-        alarms: h('canvas', { id: 'chart-alarm-rules' }),
-        qa: h('canvas', { id: 'chart-qa-agents' }),
-      };
-      grid.append(
-        panel('dash.npsDistribution', box(c.npsDist)),
-        panel('dash.npsTrend', box(c.npsTrend)),
-        panel('dash.emotionMap', box(c.emotion), 'wide'),
-        panel('dash.categoryHeat', heatMap(d), 'wide'),
-        panel('dash.alarmsByRule', box(c.alarms)),
-        panel('dash.qaByAgent', box(c.qa)),
-        panel('dash.drivers', drivers(d.drivers), d.highRisk ? '' : 'wide'),
-      );
-      const days = [];
-      for (let x = d.from; x < d.to; x += DAY) days.push(x);
-      const small = { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } };
-      const sc = (s) => (s >= 9 ? COLORS.satisfied : s >= 7 ? COLORS.neutral : COLORS.angry);
-      charts.push(chart(c.npsDist, { type: 'bar', data: { labels: d.nps.histogram.map((_, s) => String(s)), datasets: [{ data: d.nps.histogram, backgroundColor: d.nps.histogram.map((_, s) => sc(s)) }] }, options: small }));
-      const trend = new Map(d.npsTrend.map((r) => [r.bucket, r.nps]));
-      charts.push(
-        chart(c.npsTrend, {
-          type: 'line',
-          data: { labels: days.map(dayLabel), datasets: [{ label: 'NPS', data: days.map((x) => trend.get(x) ?? null), borderColor: COLORS.customer, backgroundColor: COLORS.customer, spanGaps: true, tension: 0 }] },
-          options: { plugins: { legend: { display: false } }, scales: { y: { min: -100, max: 100 } } },
-        }),
-      );
-      const buckets = d.emotionMap.map((b) => b.bucket);
-      const fmtB = d.emotionBucketMs < DAY ? (ms) => `${dayLabel(ms)} ${String(new Date(ms).getUTCHours()).padStart(2, '0')}h` : dayLabel;
-      charts.push(
-        chart(c.emotion, {
-          type: 'bar',
-          data: {
-            labels: buckets.map(fmtB),
-            datasets: EMOTIONS.map((e) => ({ label: t(`emotion.${e}`), data: d.emotionMap.map((b) => Math.round((1000 * b.counts[e]) / b.n) / 10), backgroundColor: COLORS[e] })),
-          },
-          options: { scales: { x: { stacked: true }, y: { stacked: true, max: 100, ticks: { callback: (v) => `${v}%` } } } },
-        }),
-      );
-      charts.push(
-        chart(c.alarms, {
-          type: 'bar',
-          data: { labels: d.alarmsByRule.map((a) => a.rule), datasets: [{ data: d.alarmsByRule.map((a) => a.count), backgroundColor: d.alarmsByRule.map((a) => COLORS[a.severity]) }] },
-          options: { ...small, indexAxis: 'y', scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
-        }),
-      );
-      const agents = d.agents.filter((a) => a.qaAvg !== null);
-      charts.push(
-        chart(c.qa, {
-          type: 'bar',
-          data: { labels: agents.map((a) => a.agentId), datasets: [{ data: agents.map((a) => Math.round(a.qaAvg * 10) / 10), backgroundColor: agents.map((a) => (a.qaAvg < 70 ? COLORS.angry : COLORS.agent)) }] },
-          options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, max: 100 } } },
-        }),
-      );
-      if (d.highRisk) riskPanel(grid, d.highRisk);
-    })
-    .catch(() => grid.append(h('p', { class: 'error', text: t('error.generic') })));
+  let seq = 0;
+  return (channel) => {
+    const mine = ++seq;
+    return api(`/insights?days=14${channel ? `&channel=${channel}` : ''}`)
+      .then((d) => {
+        if (mine !== seq) return;
+        charts.splice(0).forEach((c) => c?.destroy());
+        grid.replaceChildren();
+        grid.dataset.channel = d.channel || '';
+        const c = {
+          npsDist: h('canvas', { id: 'chart-nps-dist' }),
+          npsTrend: h('canvas', { id: 'chart-nps-trend' }),
+          emotion: h('canvas', { id: 'chart-emotion-map' }),
+          alarms: h('canvas', { id: 'chart-alarm-rules' }),
+          qa: h('canvas', { id: 'chart-qa-agents' }),
+        };
+        grid.append(
+          panel('dash.npsDistribution', box(c.npsDist)),
+          panel('dash.npsTrend', box(c.npsTrend)),
+          panel('dash.emotionMap', box(c.emotion), 'wide'),
+          panel('dash.categoryHeat', heatMap(d), 'wide'),
+          panel('dash.alarmsByRule', box(c.alarms)),
+          panel('dash.qaByAgent', box(c.qa)),
+          panel('dash.drivers', drivers(d.drivers), d.highRisk ? '' : 'wide'),
+        );
+        const days = [];
+        for (let x = d.from; x < d.to; x += DAY) days.push(x);
+        const small = { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } };
+        const sc = (s) => (s >= 9 ? COLORS.satisfied : s >= 7 ? COLORS.neutral : COLORS.angry);
+        charts.push(chart(c.npsDist, { type: 'bar', data: { labels: d.nps.histogram.map((_, s) => String(s)), datasets: [{ data: d.nps.histogram, backgroundColor: d.nps.histogram.map((_, s) => sc(s)) }] }, options: small }));
+        const trend = new Map(d.npsTrend.map((r) => [r.bucket, r.nps]));
+        charts.push(
+          chart(c.npsTrend, {
+            type: 'line',
+            data: { labels: days.map(dayLabel), datasets: [{ label: 'NPS', data: days.map((x) => trend.get(x) ?? null), borderColor: COLORS.customer, backgroundColor: COLORS.customer, spanGaps: true, tension: 0 }] },
+            options: { plugins: { legend: { display: false } }, scales: { y: { min: -100, max: 100 } } },
+          }),
+        );
+        const buckets = d.emotionMap.map((b) => b.bucket);
+        const fmtB = d.emotionBucketMs < DAY ? (ms) => `${dayLabel(ms)} ${String(new Date(ms).getUTCHours()).padStart(2, '0')}h` : dayLabel;
+        charts.push(
+          chart(c.emotion, {
+            type: 'bar',
+            data: {
+              labels: buckets.map(fmtB),
+              datasets: EMOTIONS.map((e) => ({ label: t(`emotion.${e}`), data: d.emotionMap.map((b) => Math.round((1000 * b.counts[e]) / b.n) / 10), backgroundColor: COLORS[e] })),
+            },
+            options: { scales: { x: { stacked: true }, y: { stacked: true, max: 100, ticks: { callback: (v) => `${v}%` } } } },
+          }),
+        );
+        charts.push(
+          chart(c.alarms, {
+            type: 'bar',
+            data: { labels: d.alarmsByRule.map((a) => a.rule), datasets: [{ data: d.alarmsByRule.map((a) => a.count), backgroundColor: d.alarmsByRule.map((a) => COLORS[a.severity]) }] },
+            options: { ...small, indexAxis: 'y', scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
+          }),
+        );
+        const agents = d.agents.filter((a) => a.qaAvg !== null);
+        charts.push(
+          chart(c.qa, {
+            type: 'bar',
+            data: { labels: agents.map((a) => a.agentId), datasets: [{ data: agents.map((a) => Math.round(a.qaAvg * 10) / 10), backgroundColor: agents.map((a) => (a.qaAvg < 70 ? COLORS.angry : COLORS.agent)) }] },
+            options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, max: 100 } } },
+          }),
+        );
+        if (d.highRisk) riskPanel(grid, d.highRisk);
+      })
+      .catch(() => mine === seq && grid.replaceChildren(h('p', { class: 'error', text: t('error.generic') })));
+  };
 }
 
 function heatMap(d) {

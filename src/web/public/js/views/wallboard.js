@@ -1,4 +1,5 @@
-// Active calls as tiles, updated live; clicking a tile opens that call's live transcript.
+// Active calls as tiles, updated live; clicking a tile opens that call's live transcript. Each tile
+// names its channel (icon and label) so a chat or an e-mail thread never passes for a phone call.
 import { api } from '../api.js';
 import { clear, h } from '../dom.js';
 import { fmtDuration, t } from '../i18n.js';
@@ -21,20 +22,30 @@ function meter(role, label, e) {
   );
 }
 
+// One glyph per channel (decorative: the label next to it says the same in words).
+const CHANNEL_ICONS = { voice: '☎', chat: '💬', wechat: '🗨', app: '📱', email: '✉', sms: '✆' };
+
 function tile(c, selected, onOpen) {
   const sev = c.openAlarms ? c.maxSeverity || 'warning' : '';
+  const channel = c.channel || 'voice';
   return h(
     'button',
     {
       type: 'button',
       class: `tile ${sev ? `sev-${sev}` : ''} ${selected ? 'selected' : ''}`,
       'data-testid': 'call-tile',
-      dataset: { callId: c.callId },
+      dataset: { callId: c.callId, channel },
       onclick: () => onOpen(c.callId),
     },
     h(
       'div',
       { class: 'tile-head' },
+      h(
+        'span',
+        { class: `channel-tag ch-${channel}`, 'data-testid': 'tile-channel', title: t(`channel.${channel}`) },
+        h('span', { class: 'channel-icon', 'aria-hidden': 'true', text: CHANNEL_ICONS[channel] || '' }),
+        h('span', { class: 'channel-label', text: t(`channel.${channel}`) }),
+      ),
       h('span', { class: 'agent', text: c.agentId || '—' }),
       c.openAlarms ? h('span', { class: `badge alarm sev-${sev}`, 'data-testid': 'alarm-badge', text: t('wall.alarms', { n: c.openAlarms }) }) : null,
       h('span', { class: 'duration', 'data-started': c.startedAt, text: fmtDuration(Date.now() - c.startedAt) }),
@@ -165,7 +176,7 @@ export function render(root, ctx) {
       }
     }
     for (const c of calls) {
-      const sig = JSON.stringify([c.agentId, c.queue, c.emotion, c.categories, c.openAlarms, c.maxSeverity, c.callId === selected]);
+      const sig = JSON.stringify([c.channel, c.agentId, c.queue, c.emotion, c.categories, c.openAlarms, c.maxSeverity, c.callId === selected]);
       const entry = tiles.get(c.callId);
       if (entry && entry.sig === sig) continue;
       const el = tile(c, c.callId === selected, open);
