@@ -2,7 +2,7 @@
 // by the core both languages share so they land on the same -1..1 scale.
 import { createRequire } from 'node:module';
 import type { Jieba as JiebaT } from '@node-rs/jieba';
-import { AGENT, CONTRAST, CONCESSIVE, WHY_QUESTION, FILLERS, INTENSIFIERS, IRONIC, NEGATORS, QUESTION, SCOPE_BREAK, VALENCE, ZH_CUES, jiebaUserDict } from './lexicon-zh.js';
+import { AGENT, BEFORE_TIME, CONTRAST, NOW_TIME, CONCESSIVE, WHY_QUESTION, FILLERS, INTENSIFIERS, IRONIC, NEGATORS, QUESTION, SCOPE_BREAK, VALENCE, ZH_CUES, jiebaUserDict } from './lexicon-zh.js';
 import { N_SCALAR, N_SCALAR_NEG, compileCues, normalise, score, type LangTables, type Scored } from './score.js';
 
 const require = createRequire(import.meta.url);
@@ -66,6 +66,13 @@ export function chineseTokens(text: string): string[] {
     // 不是要投诉就是… / 不是说…就是…: an intent denied first, then the point, as after a concession.
     if (CONCESSIVE.has(toks[i]) || (toks[i] === '不是' && /^(?:要|说|想|来)/u.test(toks[i + 1] ?? ''))) conceded = true;
     else if (conceded && toks[i] === '就是') toks[i] = '但是';
+  }
+  // 以前/之前 near the start, then 现在/今天 later: a contrast in time, the present clause dominates. Not after
+  // 到/等到 (到现在还没 is one cue) nor when a contrast marker already splits the utterance.
+  const before = toks.findIndex((w, i) => i <= 3 && BEFORE_TIME.has(w));
+  if (before >= 0 && !toks.some((w) => CONTRAST.has(w))) {
+    const now = toks.findIndex((w, i) => i > before + 1 && NOW_TIME.has(w) && !/[到至]$/u.test(toks[i - 1]));
+    if (now > 0) toks.splice(now, 0, '但是');
   }
   return toks;
 }
