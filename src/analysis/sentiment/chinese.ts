@@ -63,8 +63,9 @@ export function chineseTokens(text: string): string[] {
   // "倒是…就是…", "虽然…就是…", "不是要…就是…": after a concession or a denied intent 就是 is "but".
   let conceded = false;
   for (let i = 0; i < toks.length; i++) {
-    // 不是要投诉就是… / 不是说…就是…: an intent denied first, then the point, as after a concession.
-    if (CONCESSIVE.has(toks[i]) || (toks[i] === '不是' && /^(?:要|说|想|来)/u.test(toks[i + 1] ?? ''))) conceded = true;
+    // 不是要投诉就是… / 不是不满意就是…: something denied first, then the point, as after a concession
+    // ("不是…就是…" as either/or, 不是断网就是卡, stays negative on both sides).
+    if (CONCESSIVE.has(toks[i]) || toks[i] === '不是') conceded = true;
     else if (conceded && toks[i] === '就是') toks[i] = '但是';
   }
   // 以前/之前 near the start, then 现在/今天 later: a contrast in time, the present clause dominates. Not after
