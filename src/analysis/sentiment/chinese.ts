@@ -2,7 +2,7 @@
 // by the core both languages share so they land on the same -1..1 scale.
 import { createRequire } from 'node:module';
 import type { Jieba as JiebaT } from '@node-rs/jieba';
-import { AGENT, BEFORE_TIME, CONTRAST, NOW_TIME, CONCESSIVE, WHY_QUESTION, FILLERS, INTENSIFIERS, IRONIC, NEGATORS, QUESTION, SCOPE_BREAK, VALENCE, ZH_CUES, jiebaUserDict } from './lexicon-zh.js';
+import { AGENT, BEFORE_TIME, CONTRAST, INFO_FOLLOW_UP, NOW_TIME, CONCESSIVE, WHY_QUESTION, FILLERS, INTENSIFIERS, IRONIC, NEGATORS, QUESTION, SCOPE_BREAK, VALENCE, ZH_CUES, jiebaUserDict } from './lexicon-zh.js';
 import { N_SCALAR, N_SCALAR_NEG, compileCues, normalise, score, type LangTables, type Scored } from './score.js';
 
 const require = createRequire(import.meta.url);
@@ -49,6 +49,8 @@ const TABLES: LangTables = {
   isQuestion: (toks) => {
     const t = toks.join('');
     if (!QUESTION.test(t)) return false;
+    // A guess or a how-to after the problem (是不是过期了, 怎么解冻) makes it a question about the problem.
+    if (INFO_FOLLOW_UP.test(t)) return 0.25;
     return WHY_QUESTION.test(t) ? 0.85 : 0.45;
   },
   window: 3,

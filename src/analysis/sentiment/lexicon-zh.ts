@@ -539,6 +539,8 @@ export const IRONIC = new Set(['真棒', '真好', '真行', '真快', '好棒',
 export const FILLERS = new Set(['嗯', '呃', '额', '哦', '噢', '唔', '哈', '哎呀']);
 /** Questions that complain as they ask (为什么还没, 凭什么, 怎么又). */
 export const WHY_QUESTION = /(?:怎么.{0,6}?(?:突然|又|还|就)|为什么|为啥|凭什么|怎么还|怎么又|怎么这么|怎么老|怎么总|怎么会|怎么就|怎么突然|怎么可能|怎么能|怎么回事|怎么搞|还要我|还让我|难道|到底|正常吗|合理吗|像话吗|对吗|有道理吗|说得过去吗)/u;
+/** A why the caller follows with a guess or a how-to (为什么用不了是不是过期了, 为什么被冻结了怎么解冻): it asks. */
+export const INFO_FOLLOW_UP = /(?:是不是(?!你们|你|故意|在)[^吗呢]{0,8}?了|是[^吗不你]{1,6}了吗|怎么(?:解冻|解锁|恢复|激活|开通|补办|申请)|(?:该|应该|要)怎么(?:办|弄|处理))/u;
 /** A clause is a question when it holds one of these. */
 export const QUESTION = /(?:吗|嘛|为什么|为啥|怎么|是不是|能不能|可不可以|可以不|会不会|有没有|要不要|多久|多少|多长|什么时候|哪里|哪儿|哪个|哪些|(?<!好)几号|(?<!好)几天|几点|请问|如何|咋|是否|呢$)/u;
 
