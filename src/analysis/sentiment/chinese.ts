@@ -58,7 +58,8 @@ const TABLES: LangTables = {
 
 /** Tokens without punctuation, spaces or fillers; Latin letters lowercased (sb, app). */
 export function chineseTokens(text: string): string[] {
-  const t = text.toLowerCase().replace(PUNCT, '');
+  // Colloquial and northern words as ASR writes them (咋 啥 忒): the standard forms the cues are written in.
+  const t = text.toLowerCase().replace(PUNCT, '').replace(/咋/gu, '怎么').replace(/啥/gu, '什么').replace(/忒/gu, '太');
   const toks = segmenter()
     .cut(t, true)
     .filter((w) => w.trim() !== '' && !FILLERS.has(w));
@@ -67,7 +68,8 @@ export function chineseTokens(text: string): string[] {
   for (let i = 0; i < toks.length; i++) {
     // 不是要投诉就是… / 不是不满意就是…: something denied first, then the point, as after a concession
     // ("不是…就是…" as either/or, 不是断网就是卡, stays negative on both sides).
-    if (CONCESSIVE.has(toks[i]) || toks[i] === '不是') conceded = true;
+    // 还可以/还行/不算差 … 就是: a grudging yes, then the point.
+    if (CONCESSIVE.has(toks[i]) || toks[i] === '不是' || toks[i] === '不算' || toks[i] === '还行' || (toks[i] === '还' && toks[i + 1] === '可以')) conceded = true;
     else if (conceded && toks[i] === '就是') toks[i] = '但是';
   }
   // 以前/之前 near the start, then 现在/今天 later: a contrast in time, the present clause dominates. Not after
