@@ -30,8 +30,14 @@ export function normaliseText(text: string): string {
   return joinCjkSpaces(text.toLowerCase())
     .replace(/['’]/gu, '')
     .replace(/\s+/gu, ' ')
-    .replace(CONTRACTED, (m) => CONTRACTIONS[m] ?? m);
+    .replace(CONTRACTED, (m) => CONTRACTIONS[m] ?? m)
+    .replace(I_WILL, 'i will ');
 }
+
+// "i'll" loses its apostrophe as "ill", which is also the word for sick ("my mum is ill"): it is
+// "i will" only before a verb and not after a word that makes it the adjective.
+const I_WILL =
+  /(?<!\b(?:is|was|were|are|am|be|been|being|very|really|too|quite|seriously|critically|terminally|mentally|feel|feels|feeling|felt|fell|falling|got|get|gets|getting|become|became|look|looks|looked|looking)\s)\bill (?=(?:be|just|never|not|probably|definitely|certainly|only|have|go|get|take|switch|cancel|close|leave|move|find|stick|stay|ring|call|phone|do|make|see|try|pay|keep|wait|give|come|put|need|send|tell|look|write|report|buy|order|shop|use|end|port|walk|sort|hold|check|let|speak|talk|happily|gladly|still|also|think|consider|vote|drop|stop|transfer|join|sign)\b)/gu;
 
 // Contracted forms are spelt out, in text and phrases alike: "isn't fixed", "isnt fixed" and
 // "is not fixed" all contain the phrase "not fixed"; "i'm leaving", "im leaving" are "i am leaving".

@@ -313,6 +313,9 @@ export const EN_CUES: CueSpec[] = [
   ),
   // Rhetorical questions and polite complaints: complaints whatever their form.
   ...cue(-1.8, { ctx: true, q: 1 },
+    // Rhetorical: "why would anyone stay with a company like this" asks nothing.
+    '(?:why|what) (?:should|would) (?:i|we|anyone|anybody) (?:stay|keep|bother staying|remain|carry on|bank with|shop with|stick with)',
+    '(?:who|nobody|no one) (?:would|in their right mind would) (?:stay|stick) with',
     '(?:i would|i\'d|we would|would|could) be (?:so |really |very )?(?:grateful|thankful|glad|happy|obliged) if',
     '(?:would it be possible|is it possible|is there any chance|could you possibly|could someone|can someone|could somebody|can somebody|can anyone|could anyone)(?: [a-z]+){0,5}? (?:actually|finally|at least|for once|even|ever|please just)',
     'actually (?:return|call|ring|reply|answer|fix|read|listen|do|help|get back|turn up|show up|deliver|respond|bother|sort)',
@@ -408,7 +411,6 @@ export const EN_CUES: CueSpec[] = [
     // Leaving, put as a question or a condition: "what's the point of staying", "i'll go with whoever can".
     '(?:point (?:of|in)|reason (?:for|to)) (?:staying|stay)',
     '(?:one|a|any) (?:good )?reason (?:to stay|not to leave|why i should stay|to keep)',
-    '(?:why|what) (?:should|would) i (?:stay|keep|bother staying|remain|carry on)',
     '(?:i will|i\'ll|i would|we will) (?:just )?go (?:with|to) (?:whoever|someone else|another|a different|them|somebody else)',
   ),
   ...cue(-1.8, { ctx: true, q: 1 },
