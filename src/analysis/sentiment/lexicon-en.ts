@@ -314,6 +314,7 @@ export const EN_CUES: CueSpec[] = [
   // Rhetorical questions and polite complaints: complaints whatever their form.
   ...cue(-1.8, { ctx: true, q: 1 },
     // Rhetorical: "why would anyone stay with a company like this" asks nothing.
+    '(?:is it|is it even|is there any point|is it really) worth (?:me |my while )?(?:staying|sticking with|keeping)',
     '(?:why|what) (?:should|would) (?:i|we|anyone|anybody) (?:stay|keep|bother staying|remain|carry on|bank with|shop with|stick with)',
     '(?:who|nobody|no one) (?:would|in their right mind would) (?:stay|stick) with',
     '(?:i would|i\'d|we would|would|could) be (?:so |really |very )?(?:grateful|thankful|glad|happy|obliged) if',
@@ -433,6 +434,8 @@ export const EN_CUES: CueSpec[] = [
   ...cue(1.8, {},
     '(?:came|arrived|turned up|delivered|got here|was here) (?:a day |two days |a few days |a week |really |even )?early',
     '(?:always|usually|never fail to) (?:seem to )?get (?:it|things|everything|my [a-z]+) right',
+    // Put right fast: "there was an issue with the bill but the lady fixed it straight away".
+    '(?:fixed|sorted|resolved|sorted out|put right|dealt with) (?:it |that |everything |the problem |the issue |it all )?(?:straight away|right away|in no time|so quickly|really quickly|immediately|within minutes|the same day|first time)',
   ),
   // Saying there is no problem with something, to ask about another: not a complaint ("i've no problem
   // with the doctor i just need the sick note resent"), nor self-deprecation ("i'm useless with forms").
@@ -442,6 +445,13 @@ export const EN_CUES: CueSpec[] = [
   ),
   ...cue(0, { fixed: true },
     '(?:i am|i\'m) (?:useless|hopeless|rubbish|terrible|no good|bad|awful|not great) (?:with|at)',
+  ),
+  // A what-if asked about, not a failure reported: "what would happen if my parcel didn't turn up",
+  // "if the engineer can't come tomorrow what are my options". Not with "again" (that one happened).
+  ...cue(0, { fixed: true },
+    '(?:what (?:would|will|should) happen|what happens|what do i do|what should i do|am i covered|would i be covered|will i be covered|do i get|would i get|can i claim|could i claim) if(?![a-z\' ]*\\bagain\\b)(?: [a-z\']+){1,9}',
+    'what if(?![a-z\' ]*\\bagain\\b)(?: [a-z\']+){1,9}',
+    '(?:^|(?<=\\s))if(?![a-z\' ]*\\bagain\\b)(?: [a-z\']+){1,9}? (?:what (?:are|would be|will be) my options|what happens|what would happen|what do i do|what should i do|am i covered|would i be covered|can i claim|do i get|would i get|will i get|who do i (?:call|ring|contact))\\b',
   ),
   // Irony frames ("oh great so...", "lovely so now..."): complaints unless the clause is sincerely glad.
   ...cue(-1.8, { ctx: true, frame: true },
