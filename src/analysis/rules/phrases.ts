@@ -31,8 +31,14 @@ export function normaliseText(text: string): string {
     .replace(/['’]/gu, '')
     .replace(/\s+/gu, ' ')
     .replace(CONTRACTED, (m) => CONTRACTIONS[m] ?? m)
-    .replace(I_WILL, 'i will ');
+    .replace(I_WILL, 'i will ')
+    .replace(PRONOUN_S, (_m, who: string, next: string) => `${who} ${PARTICIPLE.test(next) ? 'has' : 'is'} ${next}`);
 }
+
+// "nobody's told us", "nothing's changed" (has) beside "nobody's listening", "everything's fine" (is):
+// the apostrophe gone, the pronoun keeps an "s"; "has" before a past participle, "is" otherwise.
+const PRONOUN_S = /\b(nobody|no one|noone|somebody|someone|everybody|everyone|nothing|something|everything|anybody|anyone)s ([a-z]+)/gu;
+const PARTICIPLE = /^(?:[a-z]+ed|been|told|done|got|gotten|come|gone|seen|heard|rung|said|sent|taken|given|shown|known|made|had|paid|left|bothered|happened|changed|moved|called|replied|answered|fixed|sorted|turned|arrived|explained|offered|bothered)$/u;
 
 // "i'll" loses its apostrophe as "ill", which is also the word for sick ("my mum is ill"): it is
 // "i will" only before a verb and not after a word that makes it the adjective.

@@ -313,6 +313,9 @@ export const EN_CUES: CueSpec[] = [
   ),
   // Rhetorical questions and polite complaints: complaints whatever their form.
   ...cue(-1.8, { ctx: true, q: 1 },
+    // Money gone and what it pays for, asked as a grievance: "so where's the two hundred pounds gone then".
+    '(?:where is|where has|where have|where did) (?:the|my|our|all (?:the|my)) (?:[a-z]+ ){0,7}(?:gone|go|disappeared|vanished)',
+    'what (?:exactly )?(?:am i|are we|do i|do we) (?:paying|pay) (?:you )?for',
     // Rhetorical: "why would anyone stay with a company like this" asks nothing.
     '(?:is it|is it even|is there any point|is it really) worth (?:me |my while )?(?:staying|sticking with|keeping)',
     '(?:why|what) (?:should|would) (?:i|we|anyone|anybody) (?:stay|keep|bother staying|remain|carry on|bank with|shop with|stick with)',
@@ -422,6 +425,9 @@ export const EN_CUES: CueSpec[] = [
   ),
   // Progress that has stopped: "the tracking hasn't moved since monday".
   ...cue(-1.8, { ctx: true },
+    // A status stuck for days, a fault still there: "the tracking's said arriving today since last tuesday", "still has that crackle".
+    '(?:said|says|saying|shown|showing|shows|showed|stuck on) (?:[a-z]+ ){1,5}?since (?:last |this )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|weekend|month|yesterday)',
+    '(?:still|keeps?) (?:has|have|got|getting|making|doing) (?:that|the|a|this) (?:crackle|crackling|noise|buzz|buzzing|hum|echo|fault|problem|issue|leak|smell|error|static)',
     '(?:has not|have not|had not|has|have) (?:not )?(?:moved|changed|updated|budged|progressed)(?: at all)? (?:since|for|in)',
   ),
   // Good news arriving, said with an "oh lovely so..." frame that is glad, not ironic.
