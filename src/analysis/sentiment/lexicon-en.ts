@@ -524,6 +524,16 @@ export const EN_CUES: CueSpec[] = [
     'works like a dream',
     '(?:a )?(?:huge |big |real )?relief',
   ),
+  // An agent's procedure, not news: refusals put politely, routes offered, options asked
+  // ("i'm afraid i'm not able to waive the fee", "which would suit you better", "if you're still not
+  // happy with our final response you can take it to the ombudsman"), neutral as labelled.
+  ...cue(0, { fixed: true, agentOnly: true },
+    '(?:not able to|unable to|cannot|will not be able to) (?:waive|refund|credit|offer|give|match|remove|cancel|change)(?: [a-z]+){0,3}',
+    '(?:would you like|do you want|shall i) (?:me to )?(?:send|text|email|call|ring|post) you(?: [a-z]+){0,6}',
+    'which (?:would|will|one would) (?:suit you|you prefer|work) (?:better|best)?',
+    'if you are (?:still )?not (?:happy|satisfied) with(?: [a-z]+){0,4}',
+    'put you through to (?:our|the|my) [a-z]+ (?:team|department)(?: they can(?: [a-z]+){0,5})?',
+  ),
   // What an agent has done for the caller; the same words from a customer only report.
   ...cue(2, { agentOnly: true },
     '(?:i have|we have) (?:arranged|added|applied|booked|sent|issued|approved|credited|refunded|upgraded|waived|sorted|fixed|expedited|removed|reversed|cancelled the charge|taken off|wiped)',
