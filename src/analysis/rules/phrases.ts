@@ -30,8 +30,20 @@ export function normaliseText(text: string): string {
   return joinCjkSpaces(text.toLowerCase())
     .replace(/['’]/gu, '')
     .replace(/\s+/gu, ' ')
-    .replace(CONTRACTED, (m) => CONTRACTIONS[m] ?? m);
+    .replace(CONTRACTED, (m) => CONTRACTIONS[m] ?? m)
+    .replace(I_WILL, 'i will ')
+    .replace(PRONOUN_S, (_m, who: string, next: string) => `${who} ${PARTICIPLE.test(next) ? 'has' : 'is'} ${next}`);
 }
+
+// "nobody's told us", "nothing's changed" (has) beside "nobody's listening", "everything's fine" (is):
+// the apostrophe gone, the pronoun keeps an "s"; "has" before a past participle, "is" otherwise.
+const PRONOUN_S = /\b(nobody|no one|noone|somebody|someone|everybody|everyone|nothing|something|everything|anybody|anyone)s ([a-z]+)/gu;
+const PARTICIPLE = /^(?:[a-z]+ed|been|told|done|got|gotten|come|gone|seen|heard|rung|said|sent|taken|given|shown|known|made|had|paid|left|bothered|happened|changed|moved|called|replied|answered|fixed|sorted|turned|arrived|explained|offered|bothered)$/u;
+
+// "i'll" loses its apostrophe as "ill", which is also the word for sick ("my mum is ill"): it is
+// "i will" only before a verb and not after a word that makes it the adjective.
+const I_WILL =
+  /(?<!\b(?:is|was|were|are|am|be|been|being|very|really|too|quite|seriously|critically|terminally|mentally|feel|feels|feeling|felt|fell|falling|got|get|gets|getting|become|became|look|looks|looked|looking)\s)\bill (?=(?:be|just|never|not|probably|definitely|certainly|only|have|go|get|take|switch|cancel|close|leave|move|find|stick|stay|ring|call|phone|do|make|see|try|pay|keep|wait|give|come|put|need|send|tell|look|write|report|buy|order|shop|use|end|port|walk|sort|hold|check|let|speak|talk|happily|gladly|still|also|think|consider|vote|drop|stop|transfer|join|sign)\b)/gu;
 
 // Contracted forms are spelt out, in text and phrases alike: "isn't fixed", "isnt fixed" and
 // "is not fixed" all contain the phrase "not fixed"; "i'm leaving", "im leaving" are "i am leaving".

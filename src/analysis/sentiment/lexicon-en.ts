@@ -313,6 +313,13 @@ export const EN_CUES: CueSpec[] = [
   ),
   // Rhetorical questions and polite complaints: complaints whatever their form.
   ...cue(-1.8, { ctx: true, q: 1 },
+    // Money gone and what it pays for, asked as a grievance: "so where's the two hundred pounds gone then".
+    '(?:where is|where has|where have|where did) (?:the|my|our|all (?:the|my)) (?:[a-z]+ ){0,7}(?:gone|go|disappeared|vanished)',
+    'what (?:exactly )?(?:am i|are we|do i|do we) (?:paying|pay) (?:you )?for',
+    // Rhetorical: "why would anyone stay with a company like this" asks nothing.
+    '(?:is it|is it even|is there any point|is it really) worth (?:me |my while )?(?:staying|sticking with|keeping)',
+    '(?:why|what) (?:should|would) (?:i|we|anyone|anybody) (?:stay|keep|bother staying|remain|carry on|bank with|shop with|stick with)',
+    '(?:who|nobody|no one) (?:would|in their right mind would) (?:stay|stick) with',
     '(?:i would|i\'d|we would|would|could) be (?:so |really |very )?(?:grateful|thankful|glad|happy|obliged) if',
     '(?:would it be possible|is it possible|is there any chance|could you possibly|could someone|can someone|could somebody|can somebody|can anyone|could anyone)(?: [a-z]+){0,5}? (?:actually|finally|at least|for once|even|ever|please just)',
     'actually (?:return|call|ring|reply|answer|fix|read|listen|do|help|get back|turn up|show up|deliver|respond|bother|sort)',
@@ -408,7 +415,6 @@ export const EN_CUES: CueSpec[] = [
     // Leaving, put as a question or a condition: "what's the point of staying", "i'll go with whoever can".
     '(?:point (?:of|in)|reason (?:for|to)) (?:staying|stay)',
     '(?:one|a|any) (?:good )?reason (?:to stay|not to leave|why i should stay|to keep)',
-    '(?:why|what) (?:should|would) i (?:stay|keep|bother staying|remain|carry on)',
     '(?:i will|i\'ll|i would|we will) (?:just )?go (?:with|to) (?:whoever|someone else|another|a different|them|somebody else)',
   ),
   ...cue(-1.8, { ctx: true, q: 1 },
@@ -419,6 +425,9 @@ export const EN_CUES: CueSpec[] = [
   ),
   // Progress that has stopped: "the tracking hasn't moved since monday".
   ...cue(-1.8, { ctx: true },
+    // A status stuck for days, a fault still there: "the tracking's said arriving today since last tuesday", "still has that crackle".
+    '(?:said|says|saying|shown|showing|shows|showed|stuck on) (?:[a-z]+ ){1,5}?since (?:last |this )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|weekend|month|yesterday)',
+    '(?:still|keeps?) (?:has|have|got|getting|making|doing) (?:that|the|a|this) (?:crackle|crackling|noise|buzz|buzzing|hum|echo|fault|problem|issue|leak|smell|error|static)',
     '(?:has not|have not|had not|has|have) (?:not )?(?:moved|changed|updated|budged|progressed)(?: at all)? (?:since|for|in)',
   ),
   // Good news arriving, said with an "oh lovely so..." frame that is glad, not ironic.
@@ -431,6 +440,8 @@ export const EN_CUES: CueSpec[] = [
   ...cue(1.8, {},
     '(?:came|arrived|turned up|delivered|got here|was here) (?:a day |two days |a few days |a week |really |even )?early',
     '(?:always|usually|never fail to) (?:seem to )?get (?:it|things|everything|my [a-z]+) right',
+    // Put right fast: "there was an issue with the bill but the lady fixed it straight away".
+    '(?:fixed|sorted|resolved|sorted out|put right|dealt with) (?:it |that |everything |the problem |the issue |it all )?(?:straight away|right away|in no time|so quickly|really quickly|immediately|within minutes|the same day|first time)',
   ),
   // Saying there is no problem with something, to ask about another: not a complaint ("i've no problem
   // with the doctor i just need the sick note resent"), nor self-deprecation ("i'm useless with forms").
@@ -440,6 +451,13 @@ export const EN_CUES: CueSpec[] = [
   ),
   ...cue(0, { fixed: true },
     '(?:i am|i\'m) (?:useless|hopeless|rubbish|terrible|no good|bad|awful|not great) (?:with|at)',
+  ),
+  // A what-if asked about, not a failure reported: "what would happen if my parcel didn't turn up",
+  // "if the engineer can't come tomorrow what are my options". Not with "again" (that one happened).
+  ...cue(0, { fixed: true },
+    '(?:what (?:would|will|should) happen|what happens|what do i do|what should i do|am i covered|would i be covered|will i be covered|do i get|would i get|can i claim|could i claim) if(?![a-z\' ]*\\bagain\\b)(?: [a-z\']+){1,9}',
+    'what if(?![a-z\' ]*\\bagain\\b)(?: [a-z\']+){1,9}',
+    '(?:^|(?<=\\s))if(?![a-z\' ]*\\bagain\\b)(?: [a-z\']+){1,9}? (?:what (?:are|would be|will be) my options|what happens|what would happen|what do i do|what should i do|am i covered|would i be covered|can i claim|do i get|would i get|will i get|who do i (?:call|ring|contact))\\b',
   ),
   // Irony frames ("oh great so...", "lovely so now..."): complaints unless the clause is sincerely glad.
   ...cue(-1.8, { ctx: true, frame: true },
@@ -505,6 +523,16 @@ export const EN_CUES: CueSpec[] = [
     '(?:exactly|just) what i (?:needed|wanted|was after)',
     'works like a dream',
     '(?:a )?(?:huge |big |real )?relief',
+  ),
+  // An agent's procedure, not news: refusals put politely, routes offered, options asked
+  // ("i'm afraid i'm not able to waive the fee", "which would suit you better", "if you're still not
+  // happy with our final response you can take it to the ombudsman"), neutral as labelled.
+  ...cue(0, { fixed: true, agentOnly: true },
+    '(?:not able to|unable to|cannot|will not be able to) (?:waive|refund|credit|offer|give|match|remove|cancel|change)(?: [a-z]+){0,3}',
+    '(?:would you like|do you want|shall i) (?:me to )?(?:send|text|email|call|ring|post) you(?: [a-z]+){0,6}',
+    'which (?:would|will|one would) (?:suit you|you prefer|work) (?:better|best)?',
+    'if you are (?:still )?not (?:happy|satisfied) with(?: [a-z]+){0,4}',
+    'put you through to (?:our|the|my) [a-z]+ (?:team|department)(?: they can(?: [a-z]+){0,5})?',
   ),
   // What an agent has done for the caller; the same words from a customer only report.
   ...cue(2, { agentOnly: true },

@@ -283,3 +283,13 @@ t.test('spoken forms fold like contractions: gonna, wanna, gotta', async (t) => 
   t.same(hits(s, 'i wanna leave'), ['stay']);
   t.same(hits(s, 'i wannabe leave'), [], 'whole words only');
 });
+
+t.test("'i'll' spelt 'ill' folds to 'i will' before a verb, not where it means sick; 'nobody's' to has / is", async (t) => {
+  const s = set('rules:\n  - id: will\n    when: { phrases: [i will be off, i will stay] }\n  - id: told\n    when: { phrases: [nobody has told us, nobody is listening] }\n');
+  t.same(hits(s, "fine i'll be off then"), ['will']);
+  t.same(hits(s, 'so ill stay with you'), ['will']);
+  t.same(hits(s, 'my mum is ill be off work'), [], 'after "is" it is the adjective');
+  t.same(hits(s, 'feeling ill stay home'), [], 'after "feeling" too');
+  t.same(hits(s, "nobody's told us anything"), ['told']);
+  t.same(hits(s, 'nobodys listening'), ['told']);
+});
