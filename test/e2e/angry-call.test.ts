@@ -17,6 +17,7 @@ import { HIGH_AROUSAL } from '../../src/analysis/emotion/index.js';
 import { validateConfig } from '../../src/config/index.js';
 import { importFile, storeImportLedger } from '../../src/ingest/import/index.js';
 import { createPipeline, type Pipeline } from '../../src/main.js';
+import { dbOf } from '../helpers/db.js';
 
 const script = fileURLToPath(new URL('../../scripts/make-call.sh', import.meta.url));
 
@@ -76,9 +77,9 @@ async function run(p: Pipeline, wav: string) {
   await p.calls.idle();
   await p.analysis.idle();
   p.store.flush();
-  const rows = p.store.db.prepare('SELECT role, text, emotion, seq, leg_id AS legId FROM utterances WHERE call_id = ? ORDER BY start_ms').all(res.callId) as Row[];
-  const alarms = (p.store.db.prepare('SELECT rule FROM alarms WHERE call_id = ?').all(res.callId) as { rule: string }[]).map((a) => a.rule);
-  const summary = JSON.parse((p.store.db.prepare('SELECT summary FROM calls WHERE id = ?').get(res.callId) as { summary: string }).summary) as { kpi: { sentiment: { negativeEnd: boolean } } };
+  const rows = dbOf(p.store).prepare('SELECT role, text, emotion, seq, leg_id AS legId FROM utterances WHERE call_id = ? ORDER BY start_ms').all(res.callId) as Row[];
+  const alarms = (dbOf(p.store).prepare('SELECT rule FROM alarms WHERE call_id = ?').all(res.callId) as { rule: string }[]).map((a) => a.rule);
+  const summary = JSON.parse((dbOf(p.store).prepare('SELECT summary FROM calls WHERE id = ?').get(res.callId) as { summary: string }).summary) as { kpi: { sentiment: { negativeEnd: boolean } } };
   const emotion = p.analysis.callSummary(res.callId)!.emotion;
   const arousal = (r: Row) => emotion.points.find((pt) => pt.legId === r.legId && pt.seq === r.seq)?.arousal;
   const customer = rows.filter((r) => r.role === 'customer');

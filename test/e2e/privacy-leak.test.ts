@@ -20,6 +20,7 @@ import { buildBatch, syncPreview } from '../../src/sync/index.js';
 import { memoryReader, pumpFrames } from '../../src/ingest/import/pump.js';
 import { memoryLogger } from '../metrics/siprec-rig.js';
 import { LOAD_AUTH, LOAD_FORKS } from '../../bench/load/fork-client.js';
+import { dbOf } from '../helpers/db.js';
 
 const NAME = 'Bartholomew Quigley';
 const AGENT_NAME = 'Zebulon Fairweather';
@@ -111,7 +112,7 @@ t.test('no PII in logs, metrics, sync, webhooks, live messages or stored text', 
   bus.on('transcript', (tr) => raw.push(tr)); // the test only: the product must not keep these
 
   // A console that watches no call: it must get no transcript text and no participant data.
-  createUser(store.db, { username: 'wall', role: 'supervisor', password: 'privacy leak test' });
+  createUser(dbOf(store), { username: 'wall', role: 'supervisor', password: 'privacy leak test' });
   const login = await fetch(`${appliance.url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -179,16 +180,16 @@ t.test('no PII in logs, metrics, sync, webhooks, live messages or stored text', 
   const hour = 3_600_000;
   const from = Math.floor(Date.now() / hour) * hour - hour;
   const syncCfg = { site: config.site, sync: { ...config.sync, minCellCalls: 1 } };
-  const batch = JSON.stringify(buildBatch(store.db, syncCfg, from, from + 3 * hour));
-  const preview = syncPreview(store.db, syncCfg, { from, to: from + 3 * hour });
+  const batch = JSON.stringify(buildBatch(dbOf(store), syncCfg, from, from + 3 * hour));
+  const preview = syncPreview(dbOf(store), syncCfg, { from, to: from + 3 * hour });
   t.ok(JSON.parse(batch).cells.length >= 1, 'the call is in the sync batch (cells not suppressed)');
 
-  const utterances = store.db.prepare('SELECT leg_id, seq, text, redactions FROM utterances WHERE call_id = ? ORDER BY start_ms').all(callId) as { leg_id: string; seq: number; text: string; redactions: number }[];
+  const utterances = dbOf(store).prepare('SELECT leg_id, seq, text, redactions FROM utterances WHERE call_id = ? ORDER BY start_ms').all(callId) as { leg_id: string; seq: number; text: string; redactions: number }[];
   const stored = utterances.map((u) => u.text).join(' | ');
   t.comment(`stored: ${stored}`);
   // Everything else in the database, every table and row, as one text.
-  const tables = (store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
-  const otherRows = tables.filter((n) => n !== 'utterances').map((n) => JSON.stringify(store.db.prepare(`SELECT * FROM "${n}"`).all())).join('\n');
+  const tables = (dbOf(store).prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+  const otherRows = tables.filter((n) => n !== 'utterances').map((n) => JSON.stringify(dbOf(store).prepare(`SELECT * FROM "${n}"`).all())).join('\n');
 
   await appliance.close(); // shutdown logging is part of what is checked
   const logText = logs.join('');
