@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMigrations, openStore } from '../src/store/index.js';
-import { mulberry32 } from '../test/fixtures/random.js';
+import { mulberry32 } from '../src/random.js';
 import { connectionOf } from '../src/store/store.js';
 
 /** Bump when the generated data changes shape: cached files of older generators are not reused. */

@@ -9,6 +9,7 @@ import { careMetrics } from './metrics.js';
 import { SurveyTriggers } from './triggers.js';
 import { CareWebhooks } from './webhooks.js';
 import type { Metrics } from '../metrics/registry.js';
+import { mulberry32 } from '../random.js';
 
 // The demo's month of history: calls with agents, queues, transcripts, categories, QA, alarms,
 // surveys and care cases, so every dashboard is alive on a fresh install. Every row it writes is
@@ -45,17 +46,6 @@ export interface BackfillResult {
   cases: number;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Writes the month (once: a database that already has demo rows is left as it is). */
 export function backfillDemo(deps: { store: Store; config: Pick<Config, 'care' | 'surveys' | 'site' | 'kpi'>; log: Logger; metrics: Metrics }, o: BackfillOptions = {}): BackfillResult {
   const { store, config } = deps;
@@ -64,7 +54,7 @@ export function backfillDemo(deps: { store: Store; config: Pick<Config, 'care' |
   const now = o.now ?? Date.now();
   const days = o.days ?? 30;
   const perDay = o.callsPerDay ?? 40;
-  const rnd = rng(o.seed ?? 20);
+  const rnd = mulberry32(o.seed ?? 20);
   const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
   // A clock the back-fill moves through the month; hooks: none (demo cases must not reach a CRM).
   let clock = now - days * DAY;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { agentCoaching, bestAgentPhrases, phrasesOf, rankAgents } from '../../src/care/index.js';
-import { mulberry32 } from '../fixtures/random.js';
+import { mulberry32 } from '../../src/random.js';
 import { careEnv, playCall, serveApi } from './helpers/env.js';
 import { dbOf } from '../helpers/db.js';
 

@@ -5,7 +5,7 @@ import { installErrorHandling } from '../../src/error-handler.js';
 import { detractorRootCause, fitNpsModel, highRiskCsv, highRiskCustomers, npsReport, surveyRoutes } from '../../src/kpi/index.js';
 import { isHeldOut, type Sample } from '../../src/kpi/nps-model.js';
 import { counterValue, testEnv, type TestEnv } from '../alarms/helpers/env.js';
-import { mulberry32 } from '../fixtures/random.js';
+import { mulberry32 } from '../../src/random.js';
 import { dbOf } from '../helpers/db.js';
 
 const DAY = 86_400_000;

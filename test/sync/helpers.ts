@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { mulberry32 } from '../fixtures/random.js';
+import { mulberry32 } from '../../src/random.js';
 import { validateConfig } from '../../src/config/load.js';
 import { createRepos } from '../../src/store/repos/index.js';
 import type { Config } from '../../src/config/schema.js';
