@@ -8,9 +8,7 @@
 //  - A calm near-miss, loud throughout (a hot handset, not emotion): a question with negative words,
 //    a supervisor's name asked for to praise the agent: nothing is raised, the call does not end
 //    negative, and the same complaint words as in the angry call, said calmly, are frustration.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import t from 'tap';
 import { HIGH_AROUSAL } from '../../src/analysis/emotion/index.js';
@@ -18,26 +16,7 @@ import { validateConfig } from '../../src/config/index.js';
 import { importFile, storeImportLedger } from '../../src/ingest/import/index.js';
 import { createPipeline, type Pipeline } from '../../src/main.js';
 import { dbOf } from '../helpers/db.js';
-
-const script = fileURLToPath(new URL('../../scripts/make-call.sh', import.meta.url));
-
-/** Runs scripts/make-call.sh with the turns on stdin; bounded in time, killed by PID. */
-function makeCall(out: string, turns: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // Own process group, so a timeout kills flite/sox too (by the group's id).
-    const child = spawn('sh', [script, out], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`make-call.sh exited ${code}: ${err.slice(0, 300)}`));
-    });
-    child.stdin.end(turns);
-  });
-}
+import { scriptedCall } from '../helpers/flite-call.js';
 
 // Both calls open the same way: three calm customer turns give the baseline the voice is judged on.
 const OPENING = `
@@ -88,7 +67,7 @@ async function run(p: Pipeline, wav: string) {
 }
 
 const dir = t.testdir();
-await Promise.all([makeCall(join(dir, 'angry.wav'), ANGRY), makeCall(join(dir, 'calm.wav'), CALM)]);
+await Promise.all([scriptedCall(join(dir, 'angry.wav'), ANGRY), scriptedCall(join(dir, 'calm.wav'), CALM)]);
 const p = await createPipeline(validateConfig({ dataDir: join(dir, 'data'), sip: { front: 'off' }, speech: { workers: 2 } }), pino({ level: 'silent' }));
 t.teardown(() => p.close());
 

@@ -5,10 +5,8 @@
 // answers through POST /api/v1/surveys with its API key; a detractor's case opens with the call as
 // evidence; the SLA passes on the injected clock and the case escalates; a supervisor resolves it
 // (notes redacted) and the follow-up survey goes out. Only the clock is injected (a day cannot pass).
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import t from 'tap';
 import { validateConfig } from '../../src/config/index.js';
@@ -17,29 +15,12 @@ import { startAppliance, type Appliance } from '../../src/main.js';
 import { createUser } from '../../src/web/auth/users.js';
 import { receiver } from '../care/helpers/env.js';
 import { dbOf } from '../helpers/db.js';
+import { scriptedCall } from '../helpers/flite-call.js';
 
-const script = fileURLToPath(new URL('../../scripts/make-call.sh', import.meta.url));
 const HOUR = 3_600_000;
 const SECRET = 'care-loop-webhook-secret-0123';
 const SURVEY_KEY = 'survey-system-key-0123456789';
 const PASSWORD = 'a long password for sam';
-
-/** Runs scripts/make-call.sh with the turns on stdin; bounded in time, killed by its process group. */
-function makeCall(out: string, turns: string, voices: string[] = []): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', [script, out, ...voices], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`make-call.sh exited ${code}: ${err.slice(0, 300)}`));
-    });
-    child.stdin.end(turns);
-  });
-}
 
 // A billing complaint the agent does not fix: the customer ends angry (no supervisor asked for: that
 // alarm rule opens a case of its own, and this one is for the detractor answer to open).
@@ -72,7 +53,7 @@ agent calm 0.4 i understand i will book an engineer
 `;
 
 const dir = t.testdir();
-await Promise.all([makeCall(join(dir, 'complaint.wav'), COMPLAINT), makeCall(join(dir, 'callback.wav'), CALLBACK), makeCall(join(dir, 'abusive.wav'), ABUSIVE)]);
+await Promise.all([scriptedCall(join(dir, 'complaint.wav'), COMPLAINT), scriptedCall(join(dir, 'callback.wav'), CALLBACK), scriptedCall(join(dir, 'abusive.wav'), ABUSIVE)]);
 
 // The clock starts at the wall clock (the import stamps calls with it) and only moves forward;
 // quiet hours are placed six hours ahead of it so the first part of the loop runs in the day.

@@ -2,7 +2,6 @@
 // customer reads a card number. Real recogniser (pocketsphinx), real analysis and redaction, real
 // encoder thread, files on disk and the HTTP API. The stored file is decrypted with the key ring,
 // decoded, and measured: silent over the spoken digits, the source elsewhere.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -18,8 +17,9 @@ import { createUser } from '../../src/web/index.js';
 import { wav } from '../ingest/import/rig.js';
 import { launch } from '../web/helpers/browser.js';
 import { dbOf } from '../helpers/db.js';
+import { fliteCall, type Turn } from '../helpers/flite-call.js';
 
-const TURNS: ['customer' | 'agent', string][] = [
+const TURNS: Turn[] = [
   ['agent', 'Thank you for calling. How can I help you today?'],
   ['customer', 'I would like to pay my bill please.'],
   ['agent', 'Of course. What is the card number?'],
@@ -27,25 +27,6 @@ const TURNS: ['customer' | 'agent', string][] = [
   ['agent', 'Thank you. The payment is done.'],
   ['customer', 'Wonderful, that was quick. Goodbye.'],
 ];
-
-/** Stereo 16 kHz call (flite kal16 + sox): customer left, agent right. */
-function makeCall(dir: string): Int16Array[] {
-  const segs: string[] = [];
-  TURNS.forEach(([who, text], i) => {
-    const raw = path.join(dir, `t${i}-raw.wav`);
-    const seg = path.join(dir, `t${i}.wav`);
-    execFileSync('flite', ['-voice', 'kal16', '-t', text, '-o', raw], { timeout: 20_000 });
-    execFileSync('sox', ['-D', '-R', raw, '-r', '16000', '-b', '16', '-c', '2', seg, 'remix', ...(who === 'customer' ? ['1', '0'] : ['0', '1']), 'pad', '0', '0.8'], { timeout: 20_000 });
-    segs.push(seg);
-  });
-  const stereo = path.join(dir, 'call.raw');
-  execFileSync('sox', ['-D', '-R', ...segs, '-t', 's16', '-r', '16000', '-c', '2', '-L', stereo], { timeout: 20_000 });
-  const buf = readFileSync(stereo);
-  const all = new Int16Array(buf.buffer, buf.byteOffset, buf.length / 2);
-  const chans = [new Int16Array(all.length / 2), new Int16Array(all.length / 2)];
-  for (let i = 0; i < all.length / 2; i++) [chans[0][i], chans[1][i]] = [all[2 * i], all[2 * i + 1]];
-  return chans;
-}
 
 function files(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -82,7 +63,7 @@ async function login(url: string, username: string, password: string): Promise<s
 
 t.test('imported call with a card number: stored muted over the digits, the source elsewhere; playback by role, audited; retention', { timeout: 240_000 }, async (t) => {
   const dir = t.testdir();
-  const chans = makeCall(dir);
+  const chans = fliteCall(dir, TURNS);
   const n = chans[0].length;
   const inter = Buffer.alloc(n * 4);
   for (let i = 0; i < n; i++) {
@@ -257,7 +238,7 @@ t.test('imported call with a card number: stored muted over the digits, the sour
 t.test('privacy.storeAudio off (the default): no audio file and no key anywhere', { timeout: 240_000 }, async (t) => {
   const dir = t.testdir();
   const data = path.join(dir, 'data');
-  const chans = makeCall(dir);
+  const chans = fliteCall(dir, TURNS);
   const file = path.join(dir, 'mono.wav');
   writeFileSync(file, wav({ channels: 1, rate: 16000, data: Buffer.from(chans[0].buffer, chans[0].byteOffset, chans[0].byteLength) }));
   const config = validateConfig({ dataDir: data, log: { level: 'silent' }, sip: { front: 'off' }, speech: { workers: 1, maxQueueSeconds: 30 } });
