@@ -188,7 +188,7 @@ async function main(): Promise<void> {
 
   // A supervisor logs in and opens the console's live socket; like the call view, it watches
   // each call that starts (full utterances for it; alarms go to every console either way).
-  createUser(store.db, { username: 'bench-sup', role: 'supervisor', password: 'alarm e2e bench' });
+  createUser(store.repos.users, { username: 'bench-sup', role: 'supervisor', password: 'alarm e2e bench' });
   const login = await fetch(`${app.url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -29,7 +29,7 @@ const EMOTIONS = ['angry', 'frustrated', 'neutral', 'satisfied'] as const;
 
 const dir = mkdtempSync(join(tmpdir(), 'earshot-console-bench-'));
 const store = openStore({ path: join(dir, 'bench.db') });
-createUser(store.db, { username: 'bench', role: 'supervisor', password: PASSWORD });
+createUser(store.repos.users, { username: 'bench', role: 'supervisor', password: PASSWORD });
 const bus = new PipelineBus();
 const calls = new CallRegistry(bus, 10_000);
 const app = await createWebServer({

@@ -9,7 +9,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMigrations, openStore } from '../src/store/index.js';
-import { mulberry32 } from '../test/fixtures/random.js';
+import { mulberry32 } from '../src/random.js';
+import { connectionOf } from '../src/store/store.js';
 
 /** Bump when the generated data changes shape: cached files of older generators are not reused. */
 export const GENERATOR_VERSION = 1;
@@ -75,7 +76,7 @@ function generate(path: string, n: number, days: number, fullDays: number, log: 
   const hashOf = (i: number) => createHash('sha256').update(`c${i}`).digest('hex').slice(0, 32);
 
   const store = openStore({ path, recover: false });
-  const db = store.db;
+  const db = connectionOf(store);
   db.pragma('synchronous = OFF');
   const insCall = db.prepare('INSERT INTO calls (id, ingest, external_id, started_at, ended_at, state, agent_id, queue, customer_hash, duration_ms, summary) VALUES (?,?,?,?,?,?,?,?,?,?,?)');
   const insLeg = db.prepare('INSERT INTO legs (id, call_id, role, label, codec, stats) VALUES (?,?,?,?,?,?)');
@@ -201,7 +202,7 @@ function generate(path: string, n: number, days: number, fullDays: number, log: 
 }
 
 /** kpi_rollups for every ended call, as rollupBucket computes them, set-based (once per bucket × dim). */
-function buildRollups(db: ReturnType<typeof openStore>['db'], repeatWindowDays: number): void {
+function buildRollups(db: ReturnType<typeof connectionOf>, repeatWindowDays: number): void {
   db.exec(`CREATE TEMP TABLE f AS SELECT c.id, c.started_at, c.agent_id, c.queue, c.duration_ms,
     json_extract(c.summary, '$.kpi.short') AS short, json_extract(c.summary, '$.kpi.sentiment.customerAvg') AS sent,
     json_extract(c.summary, '$.kpi.sentiment.negativeEnd') AS neg, (SELECT COUNT(*) FROM alarms a WHERE a.call_id = c.id) AS alarms,

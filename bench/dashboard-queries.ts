@@ -15,6 +15,7 @@ import { createQueries } from '../src/web/queries.js';
 import { buildReport } from '../src/web/reports/build.js';
 import * as fig from '../src/web/reports/figures.js';
 import { dataSet } from './dashboard-data.js';
+import { connectionOf } from '../src/store/store.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,7 +38,7 @@ log(`store ${ds.path}: ${ds.calls.toLocaleString('en-US')} calls over ${ds.days}
 const t0 = Date.now();
 const store = openStore({ path: ds.path, recover: false });
 log(`opened (and migrated if needed) in ${Date.now() - t0} ms`);
-const db = store.db;
+const db = connectionOf(store);
 const q = createQueries(db);
 const now = ds.now;
 const today = Math.floor(now / DAY) * DAY;

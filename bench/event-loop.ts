@@ -37,7 +37,7 @@ const ended = pick
 pick.close();
 const at = ds.now;
 // Warm both paths (worker start-up, page cache) so the phases measure the reads, not the boot.
-buildReport(store.db, 'month', at);
+buildReport(store.repos.reports, 'month', at);
 await pool.run('report.build', { period: 'month', at });
 
 // Receiver on the main loop: lateness = arrival on this loop - the sender's timestamp in the packet.
@@ -76,7 +76,7 @@ const rows = [
   await phase('idle (live load only)', idle),
   await phase(`month report x${reports}, in the loop`, async () => {
     for (let i = 0; i < reports; i++) {
-      buildReport(store.db, 'month', at);
+      buildReport(store.repos.reports, 'month', at);
       await new Promise((r) => setImmediate(r));
     }
   }),

@@ -19,6 +19,7 @@ import { LOAD_FORKS, runForkCall } from './load/fork-client.js';
 import { killAll, runSiprecCall, writeTwoLegPcap } from './load/sipp.js';
 import { runCancelCall } from './load/sipp-cancel.js';
 import { startSampler } from './load/stats.js';
+import { connectionOf } from '../src/store/store.js';
 
 const { values } = parseArgs({
   options: {
@@ -138,7 +139,7 @@ async function main(): Promise<void> {
   clearInterval(behindTimer);
   const mem = sampler.stop();
 
-  const q = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
+  const q = (sql: string) => (connectionOf(store).prepare(sql).get() as { n: number }).n;
   const storedCalls = q("SELECT count(*) AS n FROM calls WHERE state = 'ended' AND (SELECT count(*) FROM legs WHERE legs.call_id = calls.id) = 2");
   const storedUtt = q('SELECT count(*) AS n FROM utterances');
   // A CANCEL answered 487 leaves no row; one whose CANCEL crossed our 200 is an ordinary ended call.

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../src/store/index.js';
+import { connectionOf } from '../src/store/store.js';
 
 const ROWS = Number(process.argv[2] ?? 200_000);
 const ROUNDS = 5;
@@ -40,7 +41,7 @@ function batched(round: number): Rate {
     for (let i = 0; i < ROWS; i++) store.addCallEvent({ callId: 'c', kind: 'speech', tMs: i * 20, data: { ms: 20 } });
     store.flush();
   });
-  const n = store.db.prepare('SELECT count(*) FROM call_events').pluck().get() as number;
+  const n = connectionOf(store).prepare('SELECT count(*) FROM call_events').pluck().get() as number;
   store.close();
   if (n !== ROWS) throw new Error(`batched: expected ${ROWS} rows, found ${n}`);
   return rate;

@@ -210,7 +210,7 @@ export async function startAppliance(config: Config, opts: ApplianceOptions = {}
   const app = await createWebServer({
     config, log, bus, calls, metrics, store, alarms,
     readiness: () => ({
-      store: { ok: store.db.open, detail: store.path },
+      store: { ok: store.isOpen(), detail: store.path },
       speech: speech.ready(),
       // Rules carry on without embeddings: reported, never a reason to leave rotation.
       semantic: { ok: true, ...p.analysis.semantic() },

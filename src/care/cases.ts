@@ -32,7 +32,7 @@ export interface OpenRequest {
 }
 
 export interface CaseDeps {
-  store: Pick<Store, 'db' | 'repos' | 'audit'>;
+  store: Pick<Store, 'repos' | 'audit'>;
   config: Pick<Config, 'care' | 'site'>;
   log: Logger;
   metrics: CareMetrics;
@@ -78,7 +78,7 @@ export class CaseService {
     if (r.team !== undefined && !LABEL.test(r.team)) throw bad('team must be a label');
     if (r.assignee !== undefined && !LABEL.test(r.assignee)) throw bad('assignee must be a user name');
     const now = this.d.now();
-    const rc = detractorRootCause(this.d.store.db, r.customerHash, { calls: 3, before: r.before ?? now });
+    const rc = detractorRootCause(this.d.store.repos.risk, r.customerHash, { calls: 3, before: r.before ?? now });
     // Evidence is ids and figures: calls, their categories, the customer's worst moments, alarms.
     const evidence = {
       calls: rc.calls.map((c) => ({ callId: c.callId, startedAt: c.startedAt, agentId: c.agentId, queue: c.queue, categories: c.categories, worstMoments: c.worstMoments, alarms: c.alarms.map((a) => a.id) })),
@@ -186,7 +186,7 @@ export class CaseService {
     if (min <= 0) return [];
     const now = this.d.now();
     const out: CaseRow[] = [];
-    for (const r of highRiskCustomers(this.d.store.db, { since: now - 30 * DAY, limit: 500, now })) {
+    for (const r of highRiskCustomers(this.d.store.repos, { since: now - 30 * DAY, limit: 500, now })) {
       if (r.score < min) break; // riskiest first
       if (this.#repo.hasRecentCase(r.customerHash, now - 30 * DAY)) continue;
       const day = new Date(now).toISOString().slice(0, 10);

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { BUCKET_MS, recordSurvey, rollupBucket, rollupCall, type Bucket } from '../kpi/index.js';
+import { BUCKET_MS, recordSurvey, type Bucket } from '../kpi/index.js';
+import { rollupStoredBucket, rollupStoredCall } from '../kpi/store-rollups.js';
 import type { Store } from '../store/types.js';
 import { CaseService } from './cases.js';
 import { careMetrics } from './metrics.js';
 import { SurveyTriggers } from './triggers.js';
 import { CareWebhooks } from './webhooks.js';
 import type { Metrics } from '../metrics/registry.js';
+import { mulberry32 } from '../random.js';
 
 // The demo's month of history: calls with agents, queues, transcripts, categories, QA, alarms,
 // surveys and care cases, so every dashboard is alive on a fresh install. Every row it writes is
@@ -44,17 +46,6 @@ export interface BackfillResult {
   cases: number;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Writes the month (once: a database that already has demo rows is left as it is). */
 export function backfillDemo(deps: { store: Store; config: Pick<Config, 'care' | 'surveys' | 'site' | 'kpi'>; log: Logger; metrics: Metrics }, o: BackfillOptions = {}): BackfillResult {
   const { store, config } = deps;
@@ -63,7 +54,7 @@ export function backfillDemo(deps: { store: Store; config: Pick<Config, 'care' |
   const now = o.now ?? Date.now();
   const days = o.days ?? 30;
   const perDay = o.callsPerDay ?? 40;
-  const rnd = rng(o.seed ?? 20);
+  const rnd = mulberry32(o.seed ?? 20);
   const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
   // A clock the back-fill moves through the month; hooks: none (demo cases must not reach a CRM).
   let clock = now - days * DAY;
@@ -143,21 +134,21 @@ export function backfillDemo(deps: { store: Store; config: Pick<Config, 'care' |
           if (startedAt < now - 2 * DAY) store.transitionAlarm(a.id, rnd() < 0.5 ? 'resolved' : 'acked', pick(['sup-lee', 'sup-mo']), 'called back');
         }
         store.flush();
-        rollupCall(store.db, callId, { siteId: config.site.id, repeatWindowDays: config.kpi.repeatWindowDays });
+        rollupStoredCall(store, callId, { siteId: config.site.id, repeatWindowDays: config.kpi.repeatWindowDays });
         // A survey for about a third of the calls (none after abuse), answered a few hours later.
         if (!abusive && rnd() < 0.35) {
           clock = startedAt + durationMs + (1 + Math.floor(rnd() * 6)) * 3_600_000;
           if (clock >= now) continue;
           const base = negativeEnd ? 3 : good ? 9 : 7;
           const score = Math.max(0, Math.min(10, base + Math.round((rnd() - 0.5) * 3)));
-          const s = recordSurvey(store.db, { callId, kind: 'nps', score, receivedAt: clock }, { now: clock, repeatWindowDays: config.kpi.repeatWindowDays, source: 'api' });
+          const s = recordSurvey(store.repos.surveys, { callId, kind: 'nps', score, receivedAt: clock }, { now: clock, repeatWindowDays: config.kpi.repeatWindowDays, source: 'api' });
           demo.mark('surveys', s.id);
           out.surveys++;
           // Some detractors get no case (the team is busy): their next answer is the comparison.
           if (score <= 6 && rnd() < 0.3) {
             const later = clock + (2 + Math.floor(rnd() * 5)) * DAY;
             if (later < now && rnd() < 0.6) {
-              const s2 = recordSurvey(store.db, { customerHash, kind: 'nps', score: Math.floor(rnd() * 8), receivedAt: later }, { now: later, repeatWindowDays: config.kpi.repeatWindowDays });
+              const s2 = recordSurvey(store.repos.surveys, { customerHash, kind: 'nps', score: Math.floor(rnd() * 8), receivedAt: later }, { now: later, repeatWindowDays: config.kpi.repeatWindowDays });
               demo.mark('surveys', s2.id);
               out.surveys++;
             }
@@ -187,7 +178,7 @@ export function backfillDemo(deps: { store: Store; config: Pick<Config, 'care' |
         // Half the follow-ups are answered; cased customers mostly come back happier.
         clock += 24 * 3_600_000;
         if (clock < now && rnd() < 0.5) {
-          const s = recordSurvey(store.db, { customerHash: store.repos.cases.get(oc.id)?.customerHash, kind: 'nps', score: outcome === 'churned' ? 2 : 7 + Math.floor(rnd() * 4), receivedAt: clock }, { now: clock, repeatWindowDays: config.kpi.repeatWindowDays });
+          const s = recordSurvey(store.repos.surveys, { customerHash: store.repos.cases.get(oc.id)?.customerHash, kind: 'nps', score: outcome === 'churned' ? 2 : 7 + Math.floor(rnd() * 4), receivedAt: clock }, { now: clock, repeatWindowDays: config.kpi.repeatWindowDays });
           demo.mark('surveys', s.id);
           out.surveys++;
         }
@@ -215,7 +206,7 @@ export function purgeDemo(store: Store, config: Pick<Config, 'site' | 'kpi'>): P
           const k = `${bucket}:${from}:${dim}:${v}`;
           if (!v || done.has(k)) continue;
           done.add(k);
-          rollupBucket(store.db, bucket, from, dim, v, opts);
+          rollupStoredBucket(store, bucket, from, dim, v, opts);
         }
       }
     }

@@ -13,7 +13,7 @@ export function dbCommand(): Command {
     .action((opts: { config?: string }) => {
       const config = configFrom(opts);
       const store = openStore({ path: join(config.dataDir, 'earshot.db') });
-      const v = store.db.pragma('user_version', { simple: true });
+      const v = store.schemaVersion();
       store.close();
       process.stdout.write(`database at schema version ${String(v)}\n`);
     });

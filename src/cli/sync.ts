@@ -19,7 +19,7 @@ export function syncCommand(): Command {
       const period = periodAt(opts.period ?? Date.now() - len, config.sync.intervalSeconds);
       const store = openStore({ path: join(config.dataDir, 'earshot.db') });
       try {
-        const p = syncPreview(store.db, config, period);
+        const p = syncPreview(store.repos, config, period);
         process.stdout.write(`POST ${p.url || '(sync.url not set)'}  [${p.source}]\n`);
         for (const [k, v] of Object.entries(p.headers)) process.stdout.write(`${k}: ${v}\n`);
         process.stdout.write('\n' + JSON.stringify(p.batch, null, 2) + '\n');

@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
 import { npsOf } from '../call/nps.js';
 import type { Channel } from '../call/types.js';
-import { SurveysRepo, type NpsBy, type NpsDayRow } from '../store/repos/surveys.js';
+import type { NpsBy, NpsDayRow } from '../store/repos/surveys.js';
+import { surveysOf, type SurveysSource } from './surveys.js';
 import type { Store } from '../store/types.js';
 
 export { npsClass, type NpsClass } from '../call/nps.js';
@@ -36,13 +36,13 @@ export interface NpsReportRow {
  * NPS and CSAT by agent, queue, channel or site and by period, of every channel or of one, from the
  * day groups of the survey answers (SurveysRepo.npsDays: exact for any range).
  */
-export function npsReport(db: Database.Database, opts: NpsReportOptions): NpsReportRow[] {
-  return npsGroups(SurveysRepo.for(db).npsDays(opts.by, opts.from ?? 0, opts.to ?? Number.MAX_SAFE_INTEGER, opts.channel), opts.period);
+export function npsReport(src: SurveysSource, opts: NpsReportOptions): NpsReportRow[] {
+  return npsGroups(surveysOf(src).npsDays(opts.by, opts.from ?? 0, opts.to ?? Number.MAX_SAFE_INTEGER, opts.channel), opts.period);
 }
 
 /** npsReport with the read off the event loop when the store has a read pool (the API's path). */
-export async function npsReportOffLoop(store: Pick<Store, 'db' | 'reads'>, opts: NpsReportOptions): Promise<NpsReportRow[]> {
-  if (!store.reads) return npsReport(store.db, opts);
+export async function npsReportOffLoop(store: Pick<Store, 'repos' | 'reads'>, opts: NpsReportOptions): Promise<NpsReportRow[]> {
+  if (!store.reads) return npsReport(store.repos.surveys, opts);
   const rows = await store.reads.run('kpi.npsDays', { by: opts.by, from: opts.from ?? 0, to: opts.to ?? Number.MAX_SAFE_INTEGER, ...(opts.channel ? { channel: opts.channel } : {}) });
   return npsGroups(rows, opts.period);
 }

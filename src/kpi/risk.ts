@@ -3,6 +3,7 @@ import { stringify } from 'csv-stringify/sync';
 import { npsClass, type NpsClass } from './nps.js';
 import { KpiRepo, type ChurnSeed } from '../store/repos/kpi.js';
 import { RiskRepo, type RiskPoolRow } from '../store/repos/risk.js';
+import type { Repos } from '../store/repos/index.js';
 import type { Store } from '../store/types.js';
 
 // Detractor root cause and the high-risk customer pool. Customers are known only by their
@@ -29,9 +30,9 @@ export interface RootCause {
 }
 
 /** Why a customer is (or would be) a detractor: their last `calls` calls (default 3). */
-export function detractorRootCause(db: Database.Database, customerHash: string, opts: { calls?: number; before?: number } = {}): RootCause {
+export function detractorRootCause(src: RiskRepo | Database.Database, customerHash: string, opts: { calls?: number; before?: number } = {}): RootCause {
   const before = opts.before ?? Number.MAX_SAFE_INTEGER;
-  const repo = RiskRepo.for(db);
+  const repo = src instanceof RiskRepo ? src : RiskRepo.for(src);
   const nps = repo.lastNps(customerHash, before);
   const calls = repo.recentCalls(customerHash, before, opts.calls ?? 3);
   const out: RootCauseCall[] = calls.map((c) => ({
@@ -75,36 +76,38 @@ export interface RiskCustomer {
  * Customers with negative-ending calls, churn intent (intent events `churn-risk` or categories
  * `churn*`) or a detractor NPS answer since `since`, riskiest first.
  */
-export function highRiskCustomers(db: Database.Database, opts: { since: number; limit?: number; maxAgeMs?: number; now?: number }): RiskCustomer[] {
+export function highRiskCustomers(src: RiskSource, opts: { since: number; limit?: number; maxAgeMs?: number; now?: number }): RiskCustomer[] {
   // The pool reads every customer's calls in the window (~1 s at 1M calls): callers that can show
   // a pool up to `maxAgeMs` old (the API) reuse the last one computed for about the same window.
+  const { risk, kpi } = reposOf(src);
   const now = opts.now ?? Date.now();
   const maxAge = opts.maxAgeMs ?? 0;
-  const hit = pools.get(db);
+  const hit = pools.get(risk);
   if (maxAge > 0 && hit && now - hit.at <= maxAge && Math.abs(hit.since - opts.since) <= maxAge) return hit.pool.slice(0, opts.limit ?? 1000);
-  const pool = computePool(db, opts.since, now);
-  if (maxAge > 0) pools.set(db, { at: now, since: opts.since, pool });
+  const pool = poolOf(risk.pool(opts.since), kpi.churnSeeds(opts.since, Math.max(now, opts.since + 1)));
+  if (maxAge > 0) pools.set(risk, { at: now, since: opts.since, pool });
   return pool.slice(0, opts.limit ?? 1000);
 }
 
 /** highRiskCustomers with its reads off the event loop when the store has a read pool (the API's path). */
-export async function highRiskCustomersOffLoop(store: Pick<Store, 'db' | 'reads'>, opts: { since: number; limit?: number; maxAgeMs?: number; now?: number }): Promise<RiskCustomer[]> {
-  if (!store.reads) return highRiskCustomers(store.db, opts);
+export async function highRiskCustomersOffLoop(store: Pick<Store, 'repos' | 'reads'>, opts: { since: number; limit?: number; maxAgeMs?: number; now?: number }): Promise<RiskCustomer[]> {
+  if (!store.reads) return highRiskCustomers(store.repos, opts);
   const now = opts.now ?? Date.now();
   const maxAge = opts.maxAgeMs ?? 0;
-  const hit = pools.get(store.db);
+  const hit = pools.get(store.repos.risk);
   if (maxAge > 0 && hit && now - hit.at <= maxAge && Math.abs(hit.since - opts.since) <= maxAge) return hit.pool.slice(0, opts.limit ?? 1000);
   const { rows, seeds } = await store.reads.run('kpi.riskPool', { since: opts.since, until: Math.max(now, opts.since + 1) });
   const pool = poolOf(rows, seeds);
-  if (maxAge > 0) pools.set(store.db, { at: now, since: opts.since, pool });
+  if (maxAge > 0) pools.set(store.repos.risk, { at: now, since: opts.since, pool });
   return pool.slice(0, opts.limit ?? 1000);
 }
 
-const pools = new WeakMap<Database.Database, { at: number; since: number; pool: RiskCustomer[] }>();
+/** The store's repositories, or a connection to take them from (tests, benches). */
+export type RiskSource = Pick<Repos, 'risk' | 'kpi'> | Database.Database;
+const reposOf = (src: RiskSource): Pick<Repos, 'risk' | 'kpi'> => ('risk' in src ? src : { risk: RiskRepo.for(src), kpi: KpiRepo.for(src) });
 
-function computePool(db: Database.Database, since: number, until: number): RiskCustomer[] {
-  return poolOf(RiskRepo.for(db).pool(since), KpiRepo.for(db).churnSeeds(since, Math.max(until, since + 1)));
-}
+// The last pool per connection (its risk repository is one per connection), on the loop or off it.
+const pools = new WeakMap<RiskRepo, { at: number; since: number; pool: RiskCustomer[] }>();
 
 function poolOf(rows: readonly RiskPoolRow[], seeds: readonly ChurnSeed[]): RiskCustomer[] {
   const out: RiskCustomer[] = [];

@@ -28,6 +28,10 @@ export interface SurveyOptions {
   source?: 'api' | 'csv';
 }
 
+/** The store's `repos.surveys`, or a connection to take it from (tests). */
+export type SurveysSource = SurveysRepo | Database.Database;
+export const surveysOf = (src: SurveysSource): SurveysRepo => (src instanceof SurveysRepo ? src : SurveysRepo.for(src));
+
 const ID = /^[A-Za-z0-9][A-Za-z0-9_:.-]{0,127}$/;
 const bad = (reason: string, msg: string) => new AlarmError('EARSHOT_ERR_BAD_INPUT', [msg], reason);
 
@@ -37,7 +41,7 @@ const bad = (reason: string, msg: string) => new AlarmError('EARSHOT_ERR_BAD_INP
  * NPS by agent/queue still sees it. Throws EARSHOT_ERR_BAD_INPUT (reason = metric label) or
  * EARSHOT_ERR_NOT_FOUND for an unknown call.
  */
-export function recordSurvey(db: Database.Database, input: SurveyInput, opts: SurveyOptions): SurveyRow {
+export function recordSurvey(src: SurveysSource, input: SurveyInput, opts: SurveyOptions): SurveyRow {
   const { kind, score } = input;
   if (kind !== 'nps' && kind !== 'csat') throw bad('survey-kind', `kind must be "nps" or "csat"`);
   if (!Number.isInteger(score)) throw bad('survey-score', `score must be an integer`);
@@ -49,7 +53,7 @@ export function recordSurvey(db: Database.Database, input: SurveyInput, opts: Su
   const at = input.receivedAt ?? opts.now;
   if (!Number.isSafeInteger(at) || at <= 0) throw bad('survey-time', 'receivedAt must be epoch milliseconds');
 
-  const repo = SurveysRepo.for(db);
+  const repo = surveysOf(src);
   let callId: string | null = input.callId ?? null;
   let hash: string | null = input.customerHash ?? null;
   if (callId) {
@@ -79,7 +83,7 @@ export const MAX_IMPORT_ROWS = 100_000;
  * customer_hash; received_at (epoch ms or ISO 8601) optional. Good rows are stored in one
  * transaction, bad rows are reported by line and reason and skipped.
  */
-export function importSurveysCsv(db: Database.Database, text: string, opts: SurveyOptions, onReject?: (reason: string) => void): ImportResult {
+export function importSurveysCsv(src: SurveysSource, text: string, opts: SurveyOptions, onReject?: (reason: string) => void): ImportResult {
   let records: Record<string, string>[];
   try {
     records = parseCsv(text, { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true, to_line: MAX_IMPORT_ROWS + 1 });
@@ -90,13 +94,14 @@ export function importSurveysCsv(db: Database.Database, text: string, opts: Surv
   const unknown = header.filter((h) => !COLUMNS.includes(h));
   if (unknown.length) throw bad('csv-header', `unknown column(s) ${unknown.join(', ')}; allowed: ${COLUMNS.join(', ')}`);
   const result: ImportResult = { imported: 0, rejected: [] };
-  SurveysRepo.for(db).transaction(() => {
+  const repo = surveysOf(src);
+  repo.transaction(() => {
     records.forEach((rec, i) => {
       const line = i + 2;
       try {
         const at = rec.received_at ? parseTime(rec.received_at) : undefined;
         recordSurvey(
-          db,
+          repo,
           {
             callId: rec.call_id || undefined,
             customerHash: rec.customer_hash || undefined,

@@ -1,3 +1,4 @@
+import { connectionOf } from './store.js';
 import type { Store } from './types.js';
 
 /**
@@ -12,7 +13,7 @@ export async function backup(
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ totalPages: number }> {
   store.flush();
-  const r = await store.db.backup(destPath, {
+  const r = await connectionOf(store).backup(destPath, {
     progress({ totalPages, remainingPages }) {
       onProgress?.(totalPages - remainingPages, totalPages);
       return 100; // pages per step (400 KB at 4 KB pages): keeps each step short for the event loop

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import { RecordingsRepo } from './repos/recordings.js';
 import { SipLogRepo } from './repos/sip-log.js';
+import { connectionOf } from './store.js';
 import type { Store } from './types.js';
 
 export type RetentionConfig = Config['retention'];
@@ -137,7 +138,7 @@ export function* purgeSteps(
 export interface RetentionDeps {
   config: Pick<Config, 'retention'>;
   log: Logger;
-  store: Pick<Store, 'db' | 'path' | 'audit'>;
+  store: Pick<Store, 'path' | 'audit'>;
   metrics: Metrics;
 }
 
@@ -150,13 +151,14 @@ export interface RetentionJob {
 /** Runs the purge a minute after start and then daily, in small transactions, and reports it. */
 export function createRetentionJob(deps: RetentionDeps, opts: { firstRunMs?: number; everyMs?: number; batchSize?: number } = {}): RetentionJob {
   const { config, log, store } = deps;
-  const m = retentionMetrics(deps.metrics.registry, store.path, () => new RecordingsRepo(store.db).total());
+  const db = connectionOf(store);
+  const m = retentionMetrics(deps.metrics.registry, store.path, () => new RecordingsRepo(db).total());
   let running: Promise<PurgeCounts> | undefined;
   let closed = false;
 
   async function runOnce(now: number): Promise<PurgeCounts> {
     const counts = zeroCounts();
-    const steps = purgeSteps(store.db, config.retention, now, opts.batchSize ?? 2000, counts);
+    const steps = purgeSteps(db, config.retention, now, opts.batchSize ?? 2000, counts);
     // Stop between transactions on close; what was deleted so far is still reported.
     let finished = false;
     while (!closed && !(finished = steps.next().done === true)) await new Promise((resolve) => setImmediate(resolve));
@@ -164,7 +166,7 @@ export function createRetentionJob(deps: RetentionDeps, opts: { firstRunMs?: num
     if (finished) {
       m.lastRun.set(Date.now() / 1000);
       // After a purge the table sizes have moved: refresh the planner's statistics where stale.
-      store.db.pragma('optimize');
+      db.pragma('optimize');
     }
     const total = KINDS.reduce((s, k) => s + counts[k], 0);
     if (total > 0) store.audit('system', 'retention.purge', undefined, JSON.stringify(counts));

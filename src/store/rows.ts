@@ -9,6 +9,13 @@ type Raw = Record<string, unknown>;
 const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
 const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : undefined);
 
+/** A row whose columns are the object's fields one to one, snake_case → camelCase (recordings). */
+export function camelRow<T>(r: Raw): T {
+  const o: Raw = {};
+  for (const [k, v] of Object.entries(r)) o[k.replace(/_([a-z])/gu, (_m, c: string) => c.toUpperCase())] = v;
+  return o as T;
+}
+
 function compact<T extends object>(o: T): T {
   for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
   return o;

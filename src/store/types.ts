@@ -23,6 +23,10 @@ export interface AlarmRow extends Alarm {
  * at once. Alarm and audit writes are committed immediately: they are rare and must be durable.
  */
 export interface Store extends StoreReads {
+  /**
+   * @deprecated Transitional (issue 16): read only by the channel2 branch's files until merge, then deleted
+   * (see SqliteStore.db). Use `repos` and the store's methods.
+   */
   readonly db: Database.Database;
   /** Heavy reads off the event loop; present when the store was opened with `reads` on a file. */
   readonly reads?: ReadPool;
@@ -40,6 +44,10 @@ export interface Store extends StoreReads {
   audit(actor: string, action: string, target?: string, detail?: string): void;
   /** Commit everything queued now (graceful shutdown, tests). */
   flush(): void;
+  /** False once closed (readiness). */
+  isOpen(): boolean;
+  /** The migrations applied to this file (`PRAGMA user_version`). */
+  schemaVersion(): number;
   close(): void;
 }
 

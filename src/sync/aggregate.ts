@@ -42,7 +42,10 @@ interface Acc {
  * call counts, KPI means/percentiles, category, emotion, NPS and alarm counts. Cells with fewer than
  * sync.minCellCalls calls are left out, judged on true counts before any noise is added.
  */
-export function buildBatch(db: Database.Database, config: SyncConfig, fromMs: number, toMs: number, opts: BuildOptions = {}): SyncBatch {
+/** The batch repository, or a connection to take it from (the build worker's read-only one, tests). */
+export type SyncBatchSource = SyncBatchRepo | Database.Database;
+
+export function buildBatch(src: SyncBatchSource, config: SyncConfig, fromMs: number, toMs: number, opts: BuildOptions = {}): SyncBatch {
   const { minCellCalls: min, laplaceEpsilon: eps, agentLevel } = config.sync;
   const drop = opts.onDrop ?? (() => {});
   const noisy = (n: number) => noisyCount(n, eps, opts.random ?? secureRandom);
@@ -63,7 +66,7 @@ export function buildBatch(db: Database.Database, config: SyncConfig, fromMs: nu
     return acc;
   };
 
-  SyncBatchRepo.for(db).read(range, {
+  (src instanceof SyncBatchRepo ? src : SyncBatchRepo.for(src)).read(range, {
     call(r) {
       // The channel is a cell key: a value outside the enum (written around the store) must not
       // leave as free text, so such a call is left out and counted.

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type Database from 'better-sqlite3';
+import type { Store } from '../store/types.js';
 import { buildBatch, type SyncConfig } from './aggregate.js';
 import type { BuildReply, BuildRequest } from './build-worker.js';
 import type { SyncBatch } from './payload.js';
@@ -27,12 +27,12 @@ function workerUrl(): URL {
  * Builds batches in a worker thread reading the database file, or inline when there is no file
  * (an in-memory database) or a test supplies its own noise source.
  */
-export function createBatchBuilder(db: Database.Database, opts: { random?: () => number; inline?: boolean } = {}): BatchBuilder {
-  if (opts.inline || opts.random || db.memory) {
+export function createBatchBuilder(store: Pick<Store, 'repos' | 'path'>, opts: { random?: () => number; inline?: boolean } = {}): BatchBuilder {
+  if (opts.inline || opts.random || !store.path || store.path === ':memory:') {
     return {
       async build(config, from, to) {
         const drops: string[] = [];
-        const batch = buildBatch(db, config, from, to, { random: opts.random, onDrop: (r) => drops.push(r) });
+        const batch = buildBatch(store.repos.syncBatch, config, from, to, { random: opts.random, onDrop: (r) => drops.push(r) });
         return { batch, text: canonicalJson(batch), drops };
       },
       async release() {},
@@ -48,7 +48,7 @@ export function createBatchBuilder(db: Database.Database, opts: { random?: () =>
   };
 
   function start(): Worker {
-    const w = new Worker(workerUrl(), { workerData: { path: db.name } });
+    const w = new Worker(workerUrl(), { workerData: { path: store.path } });
     w.on('message', (r: BuildReply) => {
       waiting.get(r.id)?.ok(r);
       waiting.delete(r.id);

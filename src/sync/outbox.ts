@@ -37,8 +37,9 @@ export interface SyncOutbox {
   state(): OutboxState;
 }
 
-export function syncOutbox(db: Database.Database): SyncOutbox {
-  const repo = SyncOutboxRepo.for(db);
+/** The store's `repos.syncOutbox`, or a connection to take it from (tests). */
+export function syncOutbox(src: SyncOutboxRepo | Database.Database): SyncOutbox {
+  const repo = src instanceof SyncOutboxRepo ? src : SyncOutboxRepo.for(src);
   const key = (batchId: string) => `${TOPIC}:${batchId}`;
 
   return {

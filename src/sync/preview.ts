@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Repos } from '../store/repos/index.js';
 import { EarshotError } from '../errors.js';
 import { buildBatch, type SyncConfig } from './aggregate.js';
 import { syncOutbox } from './outbox.js';
@@ -20,12 +21,13 @@ export interface SyncPreview {
  * outbox, otherwise the batch as it would be built now. `earshot sync preview` prints it.
  */
 export function syncPreview(
-  db: Database.Database,
+  src: Pick<Repos, 'syncBatch' | 'syncOutbox'> | Database.Database,
   config: SyncConfig,
   period: { from: number; to: number },
 ): SyncPreview {
-  const stored = syncOutbox(db).stored(batchIdFor(config.site.id, period.from, period.to));
-  const body = stored ?? canonicalJson(buildBatch(db, config, period.from, period.to));
+  const [outbox, batches] = 'syncOutbox' in src ? [src.syncOutbox, src.syncBatch] : [src, src];
+  const stored = syncOutbox(outbox).stored(batchIdFor(config.site.id, period.from, period.to));
+  const body = stored ?? canonicalJson(buildBatch(batches, config, period.from, period.to));
   const batch = JSON.parse(body) as SyncBatch;
   return {
     url: config.sync.url,

@@ -15,7 +15,7 @@ export { readSyncCa };
 export interface SyncDeps {
   config: Config;
   log: Logger;
-  store: Pick<Store, 'db' | 'repos'>;
+  store: Pick<Store, 'repos' | 'path'>;
   metrics: Metrics;
 }
 
@@ -51,7 +51,6 @@ const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/;
  */
 export function createSync(deps: SyncDeps, opts: SyncOptions = {}): Sync {
   const { config, log } = deps;
-  const db = deps.store.db;
   const interval = config.sync.intervalSeconds * 1000;
   const grace = opts.graceMs ?? 120_000;
   const send = opts.fetch ?? fetch;
@@ -59,11 +58,11 @@ export function createSync(deps: SyncDeps, opts: SyncOptions = {}): Sync {
   // like NODE_EXTRA_CA_CERTS), so the collector's certificate must chain to it.
   const ca = readSyncCa(config);
   const dispatcher = ca ? new Agent({ connect: { ca } }) : undefined;
-  const outbox = syncOutbox(db);
+  const outbox = syncOutbox(deps.store.repos.syncOutbox);
   const m = syncMetrics(deps.metrics);
   const source = () => outbox.state();
   m.source = source;
-  const builder = createBatchBuilder(db, { random: opts.random, inline: opts.inline });
+  const builder = createBatchBuilder(deps.store, { random: opts.random, inline: opts.inline });
   let running: Promise<void> | undefined;
 
   async function enqueueDue(now: number): Promise<void> {

@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import type { Alarm, Utterance } from '../../src/call/types.js';
 import { createAlarms, loadAlarmRules, parseAlarmRules, type AlarmRule } from '../../src/alarms/index.js';
 import { counterValue, startCall, testEnv, type TestEnv } from './helpers/env.js';
+import { dbOf } from '../helpers/db.js';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
 const defaults = loadAlarmRules(new URL('../../config/alarms/default.yaml', import.meta.url).pathname);
@@ -44,7 +45,7 @@ t.test('customer negative 3 in a row fires once; 2 in a row (near miss) does not
   t.same(raised[0].evidence, [104, 105, 106]);
   t.equal(await counterValue(env.metrics, 'earshot_alarms_fired_total', { rule: 'customer-negative-streak', severity: 'warning' }), 1);
   t.match(await env.metrics.registry.getSingleMetricAsString('earshot_alarm_latency_seconds'), /earshot_alarm_latency_seconds_count\{rule="customer-negative-streak"\} 1/);
-  const row = env.store.db.prepare('SELECT rule, state, evidence FROM alarms').all();
+  const row = dbOf(env.store).prepare('SELECT rule, state, evidence FROM alarms').all();
   t.same(row, [{ rule: 'customer-negative-streak', state: 'open', evidence: '[104,105,106]' }], 'persisted');
 });
 
@@ -209,7 +210,7 @@ t.test('escalation when not acknowledged in time, once, audit-logged; acked alar
   t.same(alarms.tick(), [], 'escalated once');
   t.match(updated.at(-1), { id: raised[0].id, escalatedAt: T0 + 5 * 60_000 });
   t.equal(alarms.get(raised[0].id as number).escalatedAt, T0 + 5 * 60_000);
-  t.same(env.store.db.prepare("SELECT actor, target FROM audit_log WHERE action = 'alarm.escalate'").all(), [{ actor: 'system', target: `alarm:${raised[0].id}` }]);
+  t.same(dbOf(env.store).prepare("SELECT actor, target FROM audit_log WHERE action = 'alarm.escalate'").all(), [{ actor: 'system', target: `alarm:${raised[0].id}` }]);
   t.equal(await counterValue(env.metrics, 'earshot_alarms_escalated_total', { rule: 'abusive-language' }), 1);
 });
 
@@ -224,7 +225,7 @@ t.test('ack and resolve: who/when/comment, audit rows, alarm.updated; bad transi
   const resolved = alarms.resolve(id, 'sup2', 'done');
   t.match(resolved, { state: 'resolved', resolvedBy: 'sup2', resolveComment: 'done', ackedBy: 'sup1' });
   t.same(updated.map((a) => a.state), ['acked', 'resolved']);
-  t.same(env.store.db.prepare('SELECT actor, action, target, detail FROM audit_log ORDER BY id').all(), [
+  t.same(dbOf(env.store).prepare('SELECT actor, action, target, detail FROM audit_log ORDER BY id').all(), [
     { actor: 'sup1', action: 'alarm.ack', target: `alarm:${id}`, detail: 'calling the customer back' },
     { actor: 'sup2', action: 'alarm.resolve', target: `alarm:${id}`, detail: 'done' },
   ]);
@@ -236,7 +237,7 @@ t.test('ack and resolve: who/when/comment, audit rows, alarm.updated; bad transi
   t.throws(() => alarms.ack(id, 'x', 'y'.repeat(1001)), { code: 'EARSHOT_ERR_BAD_INPUT' });
   category(env, c.callId, 'escalation-request');
   t.match(alarms.resolve(raised[1].id as number, 'sup1'), { state: 'resolved' }, 'open → resolved directly');
-  t.equal((env.store.db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n, 3);
+  t.equal((dbOf(env.store).prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n, 3);
 });
 
 t.test('bad speech segments are counted and ignored; a bad rule set is refused and the old one kept', async (t) => {
@@ -279,7 +280,7 @@ t.test('alarms raised while the store refuses writes are held, then stored and s
   env.store.flush();
   // query_only makes every write fail the way a full disk does (SQLITE_FULL needs the file's
   // free pages used up, which a small alarm row may still fit in); the stage cannot tell them apart.
-  env.store.db.pragma('query_only = ON');
+  dbOf(env.store).pragma('query_only = ON');
   category(env, c.callId, 'abusive-language');
   clock.now += 1000;
   category(env, c.callId, 'escalation-request');
@@ -288,11 +289,11 @@ t.test('alarms raised while the store refuses writes are held, then stored and s
   t.match(await env.metrics.registry.getSingleMetricAsString('earshot_alarms_pending_store'), /earshot_alarms_pending_store 2/);
   alarms.tick();
   t.equal(raised.length, 0, 'still refused');
-  env.store.db.pragma('query_only = OFF');
+  dbOf(env.store).pragma('query_only = OFF');
   clock.now += 60_000;
   alarms.tick();
   t.same(raised.map((a) => [a.rule, a.raisedAt]), [['abusive-language', T0], ['escalation-request', T0 + 1000]], 'in order, with their raise times');
-  t.same(env.store.db.prepare('SELECT rule FROM alarms ORDER BY id').pluck().all(), ['abusive-language', 'escalation-request'], 'stored once each');
+  t.same(dbOf(env.store).prepare('SELECT rule FROM alarms ORDER BY id').pluck().all(), ['abusive-language', 'escalation-request'], 'stored once each');
   t.match(await env.metrics.registry.getSingleMetricAsString('earshot_alarms_pending_store'), /earshot_alarms_pending_store 0/);
   category(env, c.callId, 'competitor-mention');
   category(env, c.callId, 'competitor-mention');

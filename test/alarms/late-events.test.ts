@@ -5,6 +5,7 @@ import t from 'tap';
 import { createAlarms, parseAlarmRules } from '../../src/alarms/index.js';
 import type { CallEvent } from '../../src/call/types.js';
 import { startCall, testEnv } from './helpers/env.js';
+import { dbOf } from '../helpers/db.js';
 
 const rules = parseAlarmRules('version: 1\nrules:\n  - { id: esc, kind: category, category: escalation-request }\n', 'late.yaml');
 const hit = (callId: string, legId: string): CallEvent => ({ callId, legId, kind: 'category', tMs: 4000, data: { rule: 'escalation-request', severity: 'warning', utteranceSeq: 0 } });
@@ -43,7 +44,7 @@ t.test('a call started before a restart is picked up from the store at its next 
   });
   // A single box's store marks such a call interrupted at open; a cluster core keeps it active
   // (store option callsElsewhere). The test's env opens it the single-box way: set it back.
-  env.store.db.prepare("UPDATE calls SET state = 'active' WHERE id = ?").run(c.callId);
+  dbOf(env.store).prepare("UPDATE calls SET state = 'active' WHERE id = ?").run(c.callId);
   env.bus.emit('call.event', hit(c.callId, c.customer));
   env.store.flush();
   const raised = env.store.listAlarms({ callId: c.callId });

@@ -5,6 +5,7 @@ import t from 'tap';
 import type { Alarm, Utterance } from '../../src/call/types.js';
 import { createAlarms, listAlarmRuleFiles, loadAlarmRuleSet, parseAlarmRules, validateAlarmFile, type AlarmError } from '../../src/alarms/index.js';
 import { counterValue, startCall, testEnv, type TestEnv } from './helpers/env.js';
+import { dbOf } from '../helpers/db.js';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
 const FILE = `version: 1
@@ -18,7 +19,7 @@ rules:
     escalateAfterMinutes: 5
 `;
 const store = (env: TestEnv, id: string, body: string, version = 1) =>
-  env.store.db.prepare("INSERT INTO rules (id, version, kind, body, updated_by, updated_at) VALUES (?, ?, 'alarm', ?, 'admin', ?)").run(`alarm/${id}`, version, body, T0);
+  dbOf(env.store).prepare("INSERT INTO rules (id, version, kind, body, updated_by, updated_at) VALUES (?, ?, 'alarm', ?, 'admin', ?)").run(`alarm/${id}`, version, body, T0);
 
 t.test('stored versions replace their files; a stored-only file joins the set', async (t) => {
   const root = t.testdir({ rules: { 'a.yaml': FILE, 'b.yaml': 'version: 1\nrules:\n  - { id: quiet, kind: silence }\n' } });
@@ -27,19 +28,19 @@ t.test('stored versions replace their files; a stored-only file joins the set', 
   t.teardown(() => env.store.close());
   store(env, 'a', FILE.replace('count: 3', 'count: 4'), 2);
   store(env, 'extra', 'version: 1\nrules:\n  - { id: talk, kind: overtalk, enabled: false }\n');
-  t.match(listAlarmRuleFiles(dir, env.store.db), [
+  t.match(listAlarmRuleFiles(dir, dbOf(env.store)), [
     { id: 'a', name: 'a.yaml', origin: 'db', version: 2, updatedBy: 'admin' },
     { id: 'b', name: 'b.yaml', origin: 'file', version: 0 },
     { id: 'extra', name: 'extra.yaml', origin: 'db', version: 1 },
   ]);
-  const set = loadAlarmRuleSet(dir, env.store.db);
+  const set = loadAlarmRuleSet(dir, dbOf(env.store));
   t.same(set.map((r) => r.id), ['neg', 'abuse', 'quiet'], 'disabled rules are left out');
   t.match(set[0], { count: 4 });
 
-  const clash = validateAlarmFile(dir, env.store.db, 'extra', 'version: 1\nrules:\n  - { id: quiet, kind: silence }\n');
+  const clash = validateAlarmFile(dir, dbOf(env.store), 'extra', 'version: 1\nrules:\n  - { id: quiet, kind: silence }\n');
   t.notOk(clash.ok);
   t.match(!clash.ok && clash.error.details, [{ code: 'duplicate', rule: 'quiet', message: 'rule id "quiet" is defined in more than one file' }]);
-  const ok = validateAlarmFile(dir, env.store.db, 'b', 'version: 1\nrules:\n  - { id: quiet, kind: silence, seconds: 12, enabled: false }\n');
+  const ok = validateAlarmFile(dir, dbOf(env.store), 'b', 'version: 1\nrules:\n  - { id: quiet, kind: silence, seconds: 12, enabled: false }\n');
   t.match(ok.ok && ok.fileRules, [{ id: 'quiet', seconds: 12, enabled: false }]);
   t.same(ok.ok && ok.rules.map((r) => r.id), ['neg', 'abuse'], 'the set as it would run');
 });
@@ -69,7 +70,7 @@ t.test('the stage starts from the stored version; a stored version that no longe
   const s1 = await createAlarms({ ...env, rulesPath: dir, tickMs: 0, deliveryMs: 0 });
   t.match(s1.rules()[0], { id: 'neg', count: 5 });
   await s1.close();
-  env.store.db.prepare("UPDATE rules SET body = 'version: 1\nrules:\n  - { id: neg, kind: nope }\n'").run();
+  dbOf(env.store).prepare("UPDATE rules SET body = 'version: 1\nrules:\n  - { id: neg, kind: nope }\n'").run();
   const s2 = await createAlarms({ ...env, rulesPath: dir, tickMs: 0, deliveryMs: 0 });
   t.teardown(async () => {
     await s2.close();
@@ -104,7 +105,7 @@ t.test('a live reload keeps streaks in progress, cooldowns and pending escalatio
   t.same(raised.map((a) => a.rule), ['abuse']);
 
   // Streak needs 4 now; abuse no longer exists.
-  env.store.db.prepare("INSERT INTO rules (id, version, kind, body, updated_at) VALUES ('alarm/a', 1, 'alarm', ?, ?)").run(
+  dbOf(env.store).prepare("INSERT INTO rules (id, version, kind, body, updated_at) VALUES ('alarm/a', 1, 'alarm', ?, ?)").run(
     'version: 1\nrules:\n  - { id: neg, kind: negative-streak, count: 4 }\n  - { id: abuse2, kind: category, category: abusive-language, escalateAfterMinutes: 1 }\n',
     T0,
   );

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { backoff, createAlarms, loadAlarmRules } from '../../src/alarms/index.js';
 import { counterValue, startCall, testEnv } from './helpers/env.js';
+import { dbOf } from '../helpers/db.js';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
 const SECRET = 'a-webhook-secret-0123456789';
@@ -107,7 +108,7 @@ t.test('retries with backoff while the receiver is down or failing, then deliver
   const c = startCall(env.bus);
   env.bus.emit('call.event', { callId: c.callId, kind: 'category', tMs: 1, data: { category: 'abusive-language' } });
   t.equal(await alarms.deliverWebhooks(), 0, 'connection refused');
-  const row = () => env.store.db.prepare('SELECT attempts, next_at, delivered_at, last_error FROM outbox').get() as { attempts: number; next_at: number; delivered_at: number | null; last_error: string };
+  const row = () => dbOf(env.store).prepare('SELECT attempts, next_at, delivered_at, last_error FROM outbox').get() as { attempts: number; next_at: number; delivered_at: number | null; last_error: string };
   t.match(row(), { attempts: 1, delivered_at: null, last_error: /^network: ECONNREFUSED/ });
   t.ok(row().next_at >= T0 + 500 && row().next_at <= T0 + 1000, 'first retry within [base/2, base]');
   t.equal(await alarms.deliverWebhooks(), 0);
@@ -190,7 +191,7 @@ t.test('rows give up after maxAttempts, and rows for a removed webhook stop bein
   }
   t.equal(rx.hits.length, 6, 'three attempts per destination, then no more');
   t.equal(alarms.outboxDepth(), 0, 'given-up rows leave the depth');
-  t.same(env.store.db.prepare('SELECT attempts, delivered_at, last_error FROM outbox ORDER BY id').all(), [
+  t.same(dbOf(env.store).prepare('SELECT attempts, delivered_at, last_error FROM outbox ORDER BY id').all(), [
     { attempts: 3, delivered_at: null, last_error: 'HTTP 500' },
     { attempts: 3, delivered_at: null, last_error: 'HTTP 500' },
   ]);
@@ -201,10 +202,10 @@ t.test('rows give up after maxAttempts, and rows for a removed webhook stop bein
   const env2 = testEnv(dir, { webhooks: [{ url: rx.url('/a'), secret: SECRET, minSeverity: 'warning' }] });
   const again = await createAlarms({ ...env2, rules, clock: () => clock.now, tickMs: 0, deliveryMs: 0 });
   t.teardown(() => again.close());
-  env2.store.db.prepare('UPDATE outbox SET next_at = 0, attempts = 0').run(); // an operator's "retry all"
+  dbOf(env2.store).prepare('UPDATE outbox SET next_at = 0, attempts = 0').run(); // an operator's "retry all"
   rx.state.status = 200;
   t.equal(await again.deliverWebhooks(), 1);
   t.same(rx.delivered().map((h) => h.path), ['/a']);
-  t.match(env2.store.db.prepare('SELECT last_error FROM outbox WHERE destination LIKE ?').get('%/b'), { last_error: 'destination no longer configured' });
+  t.match(dbOf(env2.store).prepare('SELECT last_error FROM outbox WHERE destination LIKE ?').get('%/b'), { last_error: 'destination no longer configured' });
   t.equal(again.outboxDepth(), 0);
 });

@@ -3,6 +3,7 @@ import { createAlarms, parseAlarmRules } from '../../src/alarms/index.js';
 import type { Utterance } from '../../src/call/types.js';
 import { createKpi } from '../../src/kpi/index.js';
 import { startCall, testEnv, type TestEnv } from './helpers/env.js';
+import { dbOf } from '../helpers/db.js';
 
 // The kpi and alarm stages wired together on one bus, as main.ts does.
 
@@ -49,7 +50,7 @@ t.test('alarms are counted in the call KPIs; an agent day survives a restart', a
   env1.bus.on('alarm', (a) => raised.push(a.rule));
   const first = swingCall(env1, T0);
   t.same(raised, ['neg'], 'three negative customer utterances');
-  const summary = JSON.parse((env1.store.db.prepare('SELECT summary FROM calls WHERE id = ?').get(first) as { summary: string }).summary);
+  const summary = JSON.parse((dbOf(env1.store).prepare('SELECT summary FROM calls WHERE id = ?').get(first) as { summary: string }).summary);
   t.equal(summary.kpi.alarms, 1);
   t.equal(summary.kpi.sentiment.negativeSwing, true);
   swingCall(env1, T0 + 120_000);
@@ -62,5 +63,5 @@ t.test('alarms are counted in the call KPIs; an agent day survives a restart', a
   env2.bus.on('alarm', (a) => after.push(a.rule));
   const third = swingCall(env2, T0 + 240_000);
   t.same(after, ['neg', 'swings'], 'the third swing of the day fires although two happened before the restart');
-  t.match(env2.store.db.prepare("SELECT call_id, agent_id FROM alarms WHERE rule = 'swings'").all(), [{ call_id: third, agent_id: 'agent-1' }]);
+  t.match(dbOf(env2.store).prepare("SELECT call_id, agent_id FROM alarms WHERE rule = 'swings'").all(), [{ call_id: third, agent_id: 'agent-1' }]);
 });

@@ -12,6 +12,7 @@ import { validateConfig } from '../../src/config/index.js';
 import { ENDED_IDS_KEEP } from '../../src/analysis/stage.js';
 import { RECENT_KEEP } from '../../src/alarms/engine.js';
 import { createPipeline } from '../../src/main.js';
+import { dbOf } from '../helpers/db.js';
 
 const CALLS = 1000;
 const BATCH = 50; // concurrent calls at a time (limits.maxCalls 200)
@@ -93,7 +94,7 @@ t.test(`${CALLS} calls through the bus leave no per-call state in any stage`, { 
   t.equal(utterances, CALLS * LINES.length, 'every transcript in a call became an utterance; stragglers after its end did not');
   t.ok(alarms >= CALLS, `alarms raised (${alarms})`);
   t.equal(listenerErrors, 0, 'no listener failed');
-  const stored = p.store.db.prepare(`SELECT count(*) AS n, sum(summary IS NOT NULL) AS kpi FROM calls WHERE state = 'ended'`).get() as { n: number; kpi: number };
+  const stored = dbOf(p.store).prepare(`SELECT count(*) AS n, sum(summary IS NOT NULL) AS kpi FROM calls WHERE state = 'ended'`).get() as { n: number; kpi: number };
   t.same(stored, { n: CALLS, kpi: CALLS }, 'every call stored with its final KPIs');
 
   // And holds nothing for them afterwards.
@@ -115,6 +116,6 @@ t.test(`${CALLS} calls through the bus leave no per-call state in any stage`, { 
   t.equal(active, 0, 'pipeline metrics: no call counted active');
   // Care keeps no per-call state in memory (survey triggers and cases live in the store): its
   // requests for these calls are rows, bounded by the calls themselves.
-  const requests = (p.store.db.prepare('SELECT count(*) AS n FROM survey_requests').get() as { n: number }).n;
+  const requests = (dbOf(p.store).prepare('SELECT count(*) AS n FROM survey_requests').get() as { n: number }).n;
   t.ok(requests <= CALLS, `care: ${requests} survey request rows for ${CALLS} calls`);
 });

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import t from 'tap';
 import { counterValue } from '../alarms/helpers/env.js';
 import { careEnv, playCall, SECRET, serveApi } from './helpers/env.js';
+import { dbOf } from '../helpers/db.js';
 
 const HOUR = 3_600_000;
 
@@ -50,9 +51,9 @@ t.test('detractor survey → case with evidence → SLA breach escalates → web
   t.equal(e.care.tick().escalated, 0, 'escalates once');
   t.equal((await api.supervisor.get('/cases?overdue=true')).body.cases.length, 1, 'filter: overdue');
   t.equal(await counterValue(e.metrics, 'earshot_care_cases_escalated_total'), 1);
-  const audit = e.store.db.prepare("SELECT actor, action, target FROM audit_log WHERE action LIKE 'case.%' ORDER BY id").all();
+  const audit = dbOf(e.store).prepare("SELECT actor, action, target FROM audit_log WHERE action LIKE 'case.%' ORDER BY id").all();
   t.same(audit, [{ actor: 'system', action: 'case.open', target: String(c.id) }, { actor: 'system', action: 'case.escalate', target: String(c.id) }]);
-  const rows = e.store.db.prepare("SELECT json_extract(payload, '$.event') AS event FROM outbox WHERE topic = 'webhook' ORDER BY id").pluck().all();
+  const rows = dbOf(e.store).prepare("SELECT json_extract(payload, '$.event') AS event FROM outbox WHERE topic = 'webhook' ORDER BY id").pluck().all();
   t.ok(rows.includes('case.escalated'), 'the escalation is an outbox row');
 
   // Delivered by the alarm stage's loop, signed like alarm webhooks.
@@ -75,14 +76,14 @@ t.test('detractor survey → case with evidence → SLA breach escalates → web
   t.equal(back.status, 409);
   t.equal(back.body.error.code, 'EARSHOT_ERR_CASE_TRANSITION');
   t.equal((await api.supervisor.get('/cases?outcome=refunded')).body.cases.length, 1, 'filter: outcome');
-  const actions = e.store.db.prepare("SELECT actor || ' ' || action FROM audit_log WHERE action LIKE 'case.%' ORDER BY id").pluck().all();
+  const actions = dbOf(e.store).prepare("SELECT actor || ' ' || action FROM audit_log WHERE action LIKE 'case.%' ORDER BY id").pluck().all();
   t.same(actions.slice(2), ['sam case.assign', 'sam case.contacted', 'sam case.resolved']);
 
   // The follow-up survey is requested once, as a survey.requested webhook.
   const fu = (await api.supervisor.get(`/cases/${c.id}`)).body.followUp;
   t.match(fu, { rule: 'case-follow-up', caseId: c.id, customerHash: 'cust-angry', kind: 'nps' });
   t.equal((await api.supervisor.post(`/cases/${c.id}/transition`, { to: 'closed' })).body.case.state, 'closed', 'closing keeps the outcome');
-  t.equal(e.store.db.prepare('SELECT COUNT(*) FROM survey_requests WHERE case_id = ?').pluck().get(c.id), 1, 'one follow-up per case');
+  t.equal(dbOf(e.store).prepare('SELECT COUNT(*) FROM survey_requests WHERE case_id = ?').pluck().get(c.id), 1, 'one follow-up per case');
   await e.alarms.deliverWebhooks();
   const req = e.rx.hits.filter((h) => h.body.event === 'survey.requested');
   t.same(req.map((h) => h.body.survey.rule), ['sample', 'case-follow-up'], 'the post-call request (sampled in) and the follow-up');
@@ -92,7 +93,7 @@ t.test('detractor survey → case with evidence → SLA breach escalates → web
   e.clock.now += 2 * HOUR;
   await api.supervisor.post('/surveys', { customerHash: 'cust-angry', kind: 'nps', score: 10 });
   // A detractor no case was opened for (answers written by hand), who answers again, still unhappy.
-  e.store.db.prepare("INSERT INTO surveys (customer_hash, kind, score, received_at) VALUES ('cust-other', 'nps', 3, ?), ('cust-other', 'nps', 4, ?)").run(e.clock.now - HOUR, e.clock.now);
+  dbOf(e.store).prepare("INSERT INTO surveys (customer_hash, kind, score, received_at) VALUES ('cust-other', 'nps', 3, ?), ('cust-other', 'nps', 4, ?)").run(e.clock.now - HOUR, e.clock.now);
   const sum = await api.supervisor.get('/cases/summary?days=30');
   t.same(sum.body.nps.cased, { detractors: 1, answeredAgain: 1, followUpNps: 100 });
   t.same(sum.body.nps.uncased, { detractors: 1, answeredAgain: 1, followUpNps: -100 });
@@ -109,7 +110,7 @@ t.test('an alarm rule with case: opens a case for the call\'s customer; supervis
   const list = (await api.supervisor.get('/cases')).body.cases;
   t.equal(list.length, 1);
   t.match(list[0], { origin: 'alarm', reason: 'escalation-request', team: 'care', customerHash: 'cust-esc' });
-  const alarm = e.store.db.prepare("SELECT id FROM alarms WHERE rule = 'escalation-request'").pluck().get();
+  const alarm = dbOf(e.store).prepare("SELECT id FROM alarms WHERE rule = 'escalation-request'").pluck().get();
   t.equal(list[0].originRef, String(alarm));
 
   const r = await api.supervisor.post('/cases', { customerHash: 'cust-vip', reason: 'vip-callback', team: 'retention', slaHours: 4 });
@@ -155,7 +156,7 @@ t.test('churn seeds: contact frequency halved, or a competitor named twice, ente
   playCall(e, { agentId: 'a1', customerHash: 'cust-once', turns: [{ role: 'customer', text: 'brand x', sentiment: 0.1, categories: ['competitor-mention'] }] });
   e.clock.now += HOUR;
   const { highRiskCustomers } = await import('../../src/kpi/index.js');
-  const pool = highRiskCustomers(e.store.db, { since: e.clock.now - 30 * DAY, now: e.clock.now });
+  const pool = highRiskCustomers(dbOf(e.store), { since: e.clock.now - 30 * DAY, now: e.clock.now });
   const by = Object.fromEntries(pool.map((r) => [r.customerHash, r.reasons]));
   t.same(by['cust-fading'], ['contact-drop']);
   t.same(by['cust-shopping'], ['competitor']);
@@ -172,17 +173,17 @@ t.test('case notes: card numbers, phones, IDs and e-mails a supervisor types are
   const typed = 'Called back on +1 (555) 010-2233, refunded to card 4532 0151 1283 0366. Her mail is jane.doe@example.com. 客户电话 13812345678';
   const r = await api.supervisor.post(`/cases/${c.id}/transition`, { to: 'contacted', note: typed });
   t.equal(r.status, 200);
-  const stored = e.store.db.prepare('SELECT notes FROM cases WHERE id = ?').pluck().get(c.id) as string;
+  const stored = dbOf(e.store).prepare('SELECT notes FROM cases WHERE id = ?').pluck().get(c.id) as string;
   for (const secret of ['010-2233', '555', '4532', '0366', 'jane.doe', 'example.com', '13812345678']) t.notOk(stored.includes(secret), `${secret} is not stored`);
   t.match(stored, /Called back on \[PHONE\], refunded to card \[CARD\]\. Her mail is \[EMAIL\]\. 客户电话 \[PHONE\]/u, 'the rest of the note is kept as typed');
   t.equal(r.body.case.notes, stored, 'the answer shows what was stored');
   // A second note is appended, also redacted; the audit never carries the text.
   await api.supervisor.post(`/cases/${c.id}/transition`, { to: 'resolved', outcome: 'refunded', note: 'confirmed by sms to 07700 900123, her ID is 11010519491231002X' });
-  const both = e.store.db.prepare('SELECT notes FROM cases WHERE id = ?').pluck().get(c.id) as string;
+  const both = dbOf(e.store).prepare('SELECT notes FROM cases WHERE id = ?').pluck().get(c.id) as string;
   t.match(both, /\n/u);
   t.notOk(both.includes('900123') || both.includes('1101051949'), 'the appended note too');
   t.match(both.split('\n')[1], /to \[DIGITS\], her ID is \[ID\]/u, 'a number without a phone cue is still taken out');
-  const audit = e.store.db.prepare("SELECT group_concat(COALESCE(detail, ''), '|') FROM audit_log").pluck().get() as string;
+  const audit = dbOf(e.store).prepare("SELECT group_concat(COALESCE(detail, ''), '|') FROM audit_log").pluck().get() as string;
   t.notOk(/4532|2233|jane|900123/u.test(audit), 'no note text in the audit log');
   for (const type of ['card', 'email', 'id']) t.equal(await counterValue(e.metrics, 'earshot_care_note_redactions_total', { type }), 1, type);
   t.ok((await counterValue(e.metrics, 'earshot_care_note_redactions_total', { type: 'phone' })) >= 2, 'counted by type');

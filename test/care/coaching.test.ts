@@ -1,7 +1,8 @@
 import t from 'tap';
 import { agentCoaching, bestAgentPhrases, phrasesOf, rankAgents } from '../../src/care/index.js';
-import { mulberry32 } from '../fixtures/random.js';
+import { mulberry32 } from '../../src/random.js';
 import { careEnv, playCall, serveApi } from './helpers/env.js';
+import { dbOf } from '../helpers/db.js';
 
 const HOUR = 3_600_000;
 
@@ -29,7 +30,7 @@ async function history(t: Parameters<typeof careEnv>[0]) {
           { role: 'customer', text: best ? 'thanks' : 'bye', sentiment: best ? 0.6 : -0.6 },
         ],
       });
-      e.store.db.prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, 'nps', ?, ?)").run(id, `cust-${a}-${i}`, best ? 9 + (i % 2) : 3 + (i % 4), e.clock.now);
+      dbOf(e.store).prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, 'nps', ?, ?)").run(id, `cust-${a}-${i}`, best ? 9 + (i % 2) : 3 + (i % 4), e.clock.now);
       e.clock.now += HOUR;
     }
   }
@@ -84,11 +85,11 @@ t.test('per agent: categories and QA items pulling the agent down, with examples
   t.ok(ranks[0].nps! > 8 && ranks[9].nps! < 7);
 
   // A scorecard where a4 fails "empathy" on every call and the others pass.
-  e.store.db.prepare(
+  dbOf(e.store).prepare(
     `UPDATE calls SET summary = json_set(summary, '$.qa', json(?)) WHERE agent_id IS NOT NULL`,
   ).run(JSON.stringify([{ scorecard: 'default', score: 100, items: [{ id: 'empathy', label: 'Shows empathy', weight: 2, passed: true, evidence: [] }] }]));
-  const u = e.store.db.prepare("SELECT u.id FROM utterances u JOIN calls c ON c.id = u.call_id WHERE c.agent_id = 'a4' AND u.role = 'agent' ORDER BY u.id LIMIT 1").pluck().get() as number;
-  e.store.db.prepare(`UPDATE calls SET summary = json_set(summary, '$.qa', json(?)) WHERE agent_id = 'a4'`).run(
+  const u = dbOf(e.store).prepare("SELECT u.id FROM utterances u JOIN calls c ON c.id = u.call_id WHERE c.agent_id = 'a4' AND u.role = 'agent' ORDER BY u.id LIMIT 1").pluck().get() as number;
+  dbOf(e.store).prepare(`UPDATE calls SET summary = json_set(summary, '$.qa', json(?)) WHERE agent_id = 'a4'`).run(
     JSON.stringify([{ scorecard: 'default', score: 40, items: [{ id: 'empathy', label: 'Shows empathy', weight: 2, passed: false, evidence: [{ legId: 'x', seq: 1, utteranceId: u }] }] }]),
   );
   const a4 = agentCoaching(e.store.repos.coaching, 'a4', { since: 0 });
@@ -102,7 +103,7 @@ t.test('per agent: categories and QA items pulling the agent down, with examples
   t.equal(r.body.situations.length, 3);
   t.equal((await api.supervisor.get('/coaching/agents/a4?days=60')).body.qaItems[0].item, 'empathy');
   t.equal((await api.viewer.get('/coaching/best-phrases')).status, 403, 'coaching quotes transcripts: supervisors only');
-  t.equal(e.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'view.coaching'").pluck().get(), 2, 'audited');
+  t.equal(dbOf(e.store).prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'view.coaching'").pluck().get(), 2, 'audited');
 });
 
 // A harder known answer: 20 agents (top decile = 2), drawn with noise. Only the two best agents say
@@ -148,7 +149,7 @@ t.test('coaching names exactly the phrases only the top-decile agents use, in th
         ],
       });
       const score = top ? 9 + Math.floor(rnd() * 2) : second ? 7 + Math.floor(rnd() * 2) : Math.floor(rnd() * 8);
-      e.store.db.prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, 'nps', ?, ?)").run(id, `c-${rank}-${i}`, score, e.clock.now);
+      dbOf(e.store).prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, 'nps', ?, ?)").run(id, `c-${rank}-${i}`, score, e.clock.now);
       e.clock.now += HOUR;
     }
   }
@@ -175,7 +176,7 @@ t.test('coaching names exactly the phrases only the top-decile agents use, in th
   t.same(by['before-hold'], [], 'no holds, no hold phrases');
   // The examples quote the best agents' own utterances.
   const ex = r.situations.find((s) => s.situation === 'after-complaint')!.phrases.flatMap((p) => p.examples);
-  const exAgents = new Set(ex.map((x) => e.store.db.prepare('SELECT agent_id FROM calls WHERE id = ?').pluck().get(x.callId)));
+  const exAgents = new Set(ex.map((x) => dbOf(e.store).prepare('SELECT agent_id FROM calls WHERE id = ?').pluck().get(x.callId)));
   t.ok(ex.length > 0 && [...exAgents].every((a) => a === 'agent-d' || a === 'agent-m'), 'examples only from the top agents');
   t.ok(ex.every((x) => x.text === A || x.text === B));
 });

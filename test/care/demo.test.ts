@@ -1,6 +1,7 @@
 import t from 'tap';
 import { backfillDemo, bestAgentPhrases, purgeDemo } from '../../src/care/index.js';
 import { careEnv, playCall } from './helpers/env.js';
+import { dbOf } from '../helpers/db.js';
 
 const TABLES = ['calls', 'legs', 'utterances', 'call_events', 'alarms', 'surveys', 'cases', 'survey_requests', 'kpi_rollups', 'call_facts', 'outbox', 'audit_log', 'demo_rows'];
 
@@ -11,16 +12,16 @@ t.test('the demo back-fill writes a month of history; purge removes exactly it',
   const e = await careEnv(t, {}, now - 3 * 86_400_000);
   // Real data first: a call, its detractor answer (a case) and the rollups.
   const real = playCall(e, { agentId: 'agent-real', customerHash: 'cust-real', queue: 'billing', turns: [{ role: 'customer', text: 'hello', sentiment: -0.5 }, { role: 'agent', text: 'hi' }] });
-  e.store.db.prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, 'cust-real', 'nps', 3, ?)").run(real, e.clock.now);
+  dbOf(e.store).prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, 'cust-real', 'nps', 3, ?)").run(real, e.clock.now);
   e.care.onSurvey({ id: 1, customerHash: 'cust-real', kind: 'nps', score: 3, receivedAt: e.clock.now });
-  const snapshot = () => Object.fromEntries(TABLES.map((x) => [x, e.store.db.prepare(`SELECT * FROM ${x} ORDER BY 1, 2`).all()]));
+  const snapshot = () => Object.fromEntries(TABLES.map((x) => [x, dbOf(e.store).prepare(`SELECT * FROM ${x} ORDER BY 1, 2`).all()]));
   const before = snapshot();
   t.equal(before.cases.length, 1);
 
   const r = backfillDemo({ store: e.store, config: e.config, log: e.log, metrics: e.metrics }, { now, days: 30, callsPerDay: 20 });
   t.notOk(r.skipped);
   t.ok(r.calls > 500 && r.surveys > 100 && r.alarms > 10 && r.cases > 10, `calls ${r.calls}, surveys ${r.surveys}, alarms ${r.alarms}, cases ${r.cases}`);
-  const count = (sql: string) => e.store.db.prepare(sql).pluck().get() as number;
+  const count = (sql: string) => dbOf(e.store).prepare(sql).pluck().get() as number;
   t.equal(count("SELECT COUNT(*) FROM calls WHERE source = 'demo'"), r.calls);
   t.ok(count("SELECT COUNT(DISTINCT agent_id) FROM calls WHERE source = 'demo'") >= 8, 'several agents');
   t.equal(count("SELECT COUNT(DISTINCT queue) FROM calls WHERE source = 'demo'"), 3, 'three queues');
@@ -36,7 +37,7 @@ t.test('the demo back-fill writes a month of history; purge removes exactly it',
   t.same(backfillDemo({ store: e.store, config: e.config, log: e.log, metrics: e.metrics }, { now }), { skipped: true, calls: 0, surveys: 0, alarms: 0, cases: 0 }, 'once');
 
   // A supervisor working a demo case in the console: audited, but nothing goes to the real webhooks.
-  const open = e.store.db.prepare("SELECT id FROM cases WHERE state = 'open' AND customer_hash LIKE 'demo-%' LIMIT 1").pluck().get() as number;
+  const open = dbOf(e.store).prepare("SELECT id FROM cases WHERE state = 'open' AND customer_hash LIKE 'demo-%' LIMIT 1").pluck().get() as number;
   e.care.cases.transition(open, 'resolved', 'sam', { outcome: 'explained' });
   t.equal(count("SELECT COUNT(*) FROM outbox"), before.outbox.length, 'demo cases stay off the webhooks');
   t.equal(count('SELECT COUNT(*) FROM survey_requests WHERE case_id = ' + open), 1, 'its follow-up is recorded (and purged with it)');

@@ -2,6 +2,7 @@ import t from 'tap';
 import { sendTime } from '../../src/care/index.js';
 import { counterValue } from '../alarms/helpers/env.js';
 import { careEnv, playCall } from './helpers/env.js';
+import { dbOf } from '../helpers/db.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -11,7 +12,7 @@ const resolvedComplaint = [
   { role: 'customer' as const, text: 'great thank you', sentiment: 0.6 },
 ];
 const outbox = (e: Awaited<ReturnType<typeof careEnv>>) =>
-  e.store.db.prepare("SELECT json_extract(payload, '$.event') AS event, json_extract(payload, '$.survey.rule') AS rule, created_at AS createdAt, next_at AS nextAt FROM outbox WHERE json_extract(payload, '$.event') = 'survey.requested' ORDER BY id").all() as { rule: string; createdAt: number; nextAt: number }[];
+  dbOf(e.store).prepare("SELECT json_extract(payload, '$.event') AS event, json_extract(payload, '$.survey.rule') AS rule, created_at AS createdAt, next_at AS nextAt FROM outbox WHERE json_extract(payload, '$.event') = 'survey.requested' ORDER BY id").all() as { rule: string; createdAt: number; nextAt: number }[];
 
 t.test('a resolved complaint requests a survey once; the same customer is not asked again within minDaysBetween', async (t) => {
   const e = await careEnv(t, { surveys: { quietFrom: 0, quietTo: 0, minDaysBetween: 30 } });
@@ -85,7 +86,7 @@ t.test('fires once per call even when call.ended arrives twice; no request for a
   e.store.flush();
   t.equal(outbox(e).length, 1, 'one request');
   t.equal(await counterValue(e.metrics, 'earshot_survey_requests_total', { result: 'already' }), 1, 'the repeat counted as already');
-  t.equal(e.store.db.prepare('SELECT COUNT(*) FROM survey_requests WHERE call_id = ?').pluck().get(c1), 1);
+  t.equal(dbOf(e.store).prepare('SELECT COUNT(*) FROM survey_requests WHERE call_id = ?').pluck().get(c1), 1);
   // With minDaysBetween 0, the same customer's next call may be asked.
   playCall(e, { agentId: 'a1', customerHash: 'cust-dup', turns: resolvedComplaint });
   t.equal(outbox(e).length, 2, 'minDaysBetween 0: every call');

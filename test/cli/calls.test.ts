@@ -15,6 +15,7 @@ import { createMetrics } from '../../src/metrics/registry.js';
 import { connectStore, openStore } from '../../src/store/index.js';
 import { freePort, runSipp } from '../fixtures/sipp/harness.js';
 import { waitFor } from '../ingest/siprec/helpers.js';
+import { dbOf } from '../helpers/db.js';
 
 const cli = fileURLToPath(new URL('../../dist/src/cli/index.js', import.meta.url));
 const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { env: { ...process.env, EARSHOT_LOG_LEVEL: 'warn' }, encoding: 'utf8', timeout: 30_000 });
@@ -47,11 +48,11 @@ t.test('calls show: SIP history, legs, end reason; rejected INVITE; unknown id',
   const sipp = async (scenario: string, subs: Record<string, string> = {}) => runSipp(t, dir, scenario, subs, `127.0.0.1:${ingest.address().udp}`, ['-p', String(await freePort()), '-mp', String(await freePort(4))]);
   t.equal((await sipp('uac-siprec-sip-log-expect-200.xml', { PAUSE: '200' })).code, 0);
   t.equal((await sipp('uac-siprec-require-expect-420.xml', { PAUSE: '0' })).code, 0);
-  t.ok(await waitFor(() => (store.db.prepare('SELECT COUNT(*) FROM sip_log').pluck().get() as number) >= 9));
+  t.ok(await waitFor(() => (dbOf(store).prepare('SELECT COUNT(*) FROM sip_log').pluck().get() as number) >= 9));
   await close(); // flushes the store and the SIP log, as a stopped serve would
   const check = openStore({ path: join(data, 'earshot.db') });
-  const call = check.db.prepare("SELECT id, external_id FROM calls WHERE ingest = 'siprec'").get() as { id: string; external_id: string };
-  const rejected = check.db.prepare('SELECT sip_call_id FROM sip_log WHERE status = 420').pluck().get() as string;
+  const call = dbOf(check).prepare("SELECT id, external_id FROM calls WHERE ingest = 'siprec'").get() as { id: string; external_id: string };
+  const rejected = dbOf(check).prepare('SELECT sip_call_id FROM sip_log WHERE status = 420').pluck().get() as string;
   check.close();
 
   const byId = run(['calls', 'show', call.id, '--config', config]);

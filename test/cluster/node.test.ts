@@ -11,6 +11,7 @@ import { createUser } from '../../src/web/index.js';
 import { http, sessionOf } from '../web/helpers/http.js';
 import { request, UdpClient } from '../ingest/sip/client.js';
 import { natsServerMissing, startNats } from './nats-helper.js';
+import { dbOf } from '../helpers/db.js';
 
 const until = async (what: string, f: () => boolean | Promise<boolean>, ms = 60_000) => {
   const end = Date.now() + ms; // a bound against hanging, not an assertion on speed
@@ -39,7 +40,7 @@ t.test('core+ingest and speech nodes: membership, /api/v1/cluster/nodes, OPTIONS
   t.teardown(() => core.close());
   t.ok(core.appliance && core.sip, 'core runs the console and the SIP front');
   const a = core.appliance!;
-  createUser(a.pipeline.store.db, { username: 'admin', role: 'admin', password: 'correct horse battery' });
+  createUser(dbOf(a.pipeline.store), { username: 'admin', role: 'admin', password: 'correct horse battery' });
   const s = sessionOf(await http(a.url, '/api/v1/auth/login', { body: { username: 'admin', password: 'correct horse battery' } }));
   const nodes = async () => (await http(a.url, '/api/v1/cluster/nodes', { headers: { cookie: s.cookie } })).json() as { self: string; nodes: { node: string; roles: string[]; capacity: number; load: number }[]; speech: { capacity: number; nodes: number } };
   t.equal((await http(a.url, '/api/v1/cluster/nodes')).status, 401, 'behind the session guard');

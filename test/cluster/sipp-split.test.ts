@@ -12,6 +12,7 @@ import type { Utterance } from '../../src/call/types.js';
 import { freePort, legPackets, runSipp, speechUlaw, writePcap } from '../fixtures/sipp/harness.js';
 import { SUPERVISOR_SCRIPT } from '../metrics/siprec-rig.js';
 import { natsServerMissing, startNats } from './nats-helper.js';
+import { dbOf } from '../helpers/db.js';
 
 t.test('sipp -> ingest node -> speech node -> core node: the call is analysed and stored at core', { skip: natsServerMissing(), timeout: 150_000 }, async (t) => {
   const srv = await startNats();
@@ -64,7 +65,7 @@ t.test('sipp -> ingest node -> speech node -> core node: the call is analysed an
   t.same([...new Set(utterances.map((u) => u.role))].sort(), ['agent', 'customer'], 'both legs');
   const store = core.appliance!.pipeline.store;
   store.flush();
-  const row = store.db.prepare('SELECT state FROM calls WHERE id = ?').get(callId) as { state: string } | undefined;
+  const row = dbOf(store).prepare('SELECT state FROM calls WHERE id = ?').get(callId) as { state: string } | undefined;
   t.equal(row?.state, 'ended', 'stored at core');
 
   // Core stops; a second call runs meanwhile (ingest and speech carry on); core comes back on the
@@ -77,7 +78,7 @@ t.test('sipp -> ingest node -> speech node -> core node: the call is analysed an
   const store2 = core.appliance!.pipeline.store;
   const second = () => {
     store2.flush();
-    return store2.db.prepare("SELECT c.id, c.state, (SELECT group_concat(text, ' ') FROM utterances u WHERE u.call_id = c.id) AS text FROM calls c WHERE c.id != ?").get(callId) as { id: string; state: string; text: string | null } | undefined;
+    return dbOf(store2).prepare("SELECT c.id, c.state, (SELECT group_concat(text, ' ') FROM utterances u WHERE u.call_id = c.id) AS text FROM calls c WHERE c.id != ?").get(callId) as { id: string; state: string; text: string | null } | undefined;
   };
   const end = Date.now() + 60_000; // a bound against hanging
   while (second()?.state !== 'ended' && Date.now() < end) await new Promise((r) => setTimeout(r, 100));

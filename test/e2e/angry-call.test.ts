@@ -8,35 +8,15 @@
 //  - A calm near-miss, loud throughout (a hot handset, not emotion): a question with negative words,
 //    a supervisor's name asked for to praise the agent: nothing is raised, the call does not end
 //    negative, and the same complaint words as in the angry call, said calmly, are frustration.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import t from 'tap';
 import { HIGH_AROUSAL } from '../../src/analysis/emotion/index.js';
 import { validateConfig } from '../../src/config/index.js';
 import { importFile, storeImportLedger } from '../../src/ingest/import/index.js';
 import { createPipeline, type Pipeline } from '../../src/main.js';
-
-const script = fileURLToPath(new URL('../../scripts/make-call.sh', import.meta.url));
-
-/** Runs scripts/make-call.sh with the turns on stdin; bounded in time, killed by PID. */
-function makeCall(out: string, turns: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // Own process group, so a timeout kills flite/sox too (by the group's id).
-    const child = spawn('sh', [script, out], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`make-call.sh exited ${code}: ${err.slice(0, 300)}`));
-    });
-    child.stdin.end(turns);
-  });
-}
+import { dbOf } from '../helpers/db.js';
+import { scriptedCall } from '../helpers/flite-call.js';
 
 // Both calls open the same way: three calm customer turns give the baseline the voice is judged on.
 const OPENING = `
@@ -76,9 +56,9 @@ async function run(p: Pipeline, wav: string) {
   await p.calls.idle();
   await p.analysis.idle();
   p.store.flush();
-  const rows = p.store.db.prepare('SELECT role, text, emotion, seq, leg_id AS legId FROM utterances WHERE call_id = ? ORDER BY start_ms').all(res.callId) as Row[];
-  const alarms = (p.store.db.prepare('SELECT rule FROM alarms WHERE call_id = ?').all(res.callId) as { rule: string }[]).map((a) => a.rule);
-  const summary = JSON.parse((p.store.db.prepare('SELECT summary FROM calls WHERE id = ?').get(res.callId) as { summary: string }).summary) as { kpi: { sentiment: { negativeEnd: boolean } } };
+  const rows = dbOf(p.store).prepare('SELECT role, text, emotion, seq, leg_id AS legId FROM utterances WHERE call_id = ? ORDER BY start_ms').all(res.callId) as Row[];
+  const alarms = (dbOf(p.store).prepare('SELECT rule FROM alarms WHERE call_id = ?').all(res.callId) as { rule: string }[]).map((a) => a.rule);
+  const summary = JSON.parse((dbOf(p.store).prepare('SELECT summary FROM calls WHERE id = ?').get(res.callId) as { summary: string }).summary) as { kpi: { sentiment: { negativeEnd: boolean } } };
   const emotion = p.analysis.callSummary(res.callId)!.emotion;
   const arousal = (r: Row) => emotion.points.find((pt) => pt.legId === r.legId && pt.seq === r.seq)?.arousal;
   const customer = rows.filter((r) => r.role === 'customer');
@@ -87,7 +67,7 @@ async function run(p: Pipeline, wav: string) {
 }
 
 const dir = t.testdir();
-await Promise.all([makeCall(join(dir, 'angry.wav'), ANGRY), makeCall(join(dir, 'calm.wav'), CALM)]);
+await Promise.all([scriptedCall(join(dir, 'angry.wav'), ANGRY), scriptedCall(join(dir, 'calm.wav'), CALM)]);
 const p = await createPipeline(validateConfig({ dataDir: join(dir, 'data'), sip: { front: 'off' }, speech: { workers: 2 } }), pino({ level: 'silent' }));
 t.teardown(() => p.close());
 

@@ -5,10 +5,8 @@
 // answers through POST /api/v1/surveys with its API key; a detractor's case opens with the call as
 // evidence; the SLA passes on the injected clock and the case escalates; a supervisor resolves it
 // (notes redacted) and the follow-up survey goes out. Only the clock is injected (a day cannot pass).
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import t from 'tap';
 import { validateConfig } from '../../src/config/index.js';
@@ -16,29 +14,13 @@ import { importFile, storeImportLedger } from '../../src/ingest/import/index.js'
 import { startAppliance, type Appliance } from '../../src/main.js';
 import { createUser } from '../../src/web/auth/users.js';
 import { receiver } from '../care/helpers/env.js';
+import { dbOf } from '../helpers/db.js';
+import { scriptedCall } from '../helpers/flite-call.js';
 
-const script = fileURLToPath(new URL('../../scripts/make-call.sh', import.meta.url));
 const HOUR = 3_600_000;
 const SECRET = 'care-loop-webhook-secret-0123';
 const SURVEY_KEY = 'survey-system-key-0123456789';
 const PASSWORD = 'a long password for sam';
-
-/** Runs scripts/make-call.sh with the turns on stdin; bounded in time, killed by its process group. */
-function makeCall(out: string, turns: string, voices: string[] = []): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', [script, out, ...voices], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`make-call.sh exited ${code}: ${err.slice(0, 300)}`));
-    });
-    child.stdin.end(turns);
-  });
-}
 
 // A billing complaint the agent does not fix: the customer ends angry (no supervisor asked for: that
 // alarm rule opens a case of its own, and this one is for the detractor answer to open).
@@ -71,7 +53,7 @@ agent calm 0.4 i understand i will book an engineer
 `;
 
 const dir = t.testdir();
-await Promise.all([makeCall(join(dir, 'complaint.wav'), COMPLAINT), makeCall(join(dir, 'callback.wav'), CALLBACK), makeCall(join(dir, 'abusive.wav'), ABUSIVE)]);
+await Promise.all([scriptedCall(join(dir, 'complaint.wav'), COMPLAINT), scriptedCall(join(dir, 'callback.wav'), CALLBACK), scriptedCall(join(dir, 'abusive.wav'), ABUSIVE)]);
 
 // The clock starts at the wall clock (the import stamps calls with it) and only moves forward;
 // quiet hours are placed six hours ahead of it so the first part of the loop runs in the day.
@@ -94,7 +76,7 @@ const config = validateConfig({
 const a: Appliance = await startAppliance(config, { log: pino({ level: 'silent' }), clock: () => clock.now });
 t.teardown(() => a.close());
 const p = a.pipeline;
-createUser(p.store.db, { username: 'sam', role: 'supervisor', password: PASSWORD });
+createUser(dbOf(p.store), { username: 'sam', role: 'supervisor', password: PASSWORD });
 const api = `${a.url.replace('0.0.0.0', '127.0.0.1')}/api/v1`;
 
 async function call(wav: string, callerId: string, agentId: string, queue: string) {
@@ -142,9 +124,9 @@ const signed = (h: (typeof rx.hits)[number]) => h.headers['x-earshot-signature']
 t.test('recorded complaint → survey request → detractor answer → case with evidence → SLA escalation → resolution → follow-up', { timeout: 300_000 }, async (t) => {
   const sup = await login();
   const callId = await call(join(dir, 'complaint.wav'), 'sip:+15550100001@pbx', 'agent-kim', 'billing');
-  const stored = p.store.db.prepare('SELECT customer_hash AS customerHash, summary FROM calls WHERE id = ?').get(callId) as { customerHash: string; summary: string };
+  const stored = dbOf(p.store).prepare('SELECT customer_hash AS customerHash, summary FROM calls WHERE id = ?').get(callId) as { customerHash: string; summary: string };
   const summary = JSON.parse(stored.summary) as { kpi: { categories: Record<string, number>; sentiment: { negativeEnd: boolean; worst: { utteranceId: number; sentiment: number }[] } } };
-  const utts = p.store.db.prepare("SELECT id, text, sentiment FROM utterances WHERE call_id = ? AND role = 'customer' ORDER BY start_ms").all(callId) as { id: number; text: string; sentiment: number }[];
+  const utts = dbOf(p.store).prepare("SELECT id, text, sentiment FROM utterances WHERE call_id = ? AND role = 'customer' ORDER BY start_ms").all(callId) as { id: number; text: string; sentiment: number }[];
   for (const u of utts) t.comment(`customer ${u.sentiment.toFixed(2)} ${u.text}`);
   t.ok(stored.customerHash, 'the caller is a customer hash');
   t.ok(summary.kpi.categories.complaint, `the recognised complaint is categorised (${Object.keys(summary.kpi.categories).join(', ')})`);
@@ -196,10 +178,10 @@ t.test('recorded complaint → survey request → detractor answer → case with
   t.equal(contacted.status, 200);
   const resolved = await sup.post(`/cases/${c.id}/transition`, { to: 'resolved', outcome: 'refunded', note: 'refund confirmed' });
   t.match(resolved.body.case, { state: 'resolved', outcome: 'refunded' });
-  const notes = p.store.db.prepare('SELECT notes FROM cases WHERE id = ?').pluck().get(c.id) as string;
+  const notes = dbOf(p.store).prepare('SELECT notes FROM cases WHERE id = ?').pluck().get(c.id) as string;
   t.notOk(/4532|0366|2233/u.test(notes), 'no card or phone number in the stored notes');
   t.match(notes, /\[CARD\][\s\S]*refund confirmed/u);
-  const actions = p.store.db.prepare("SELECT actor || ' ' || action FROM audit_log WHERE action LIKE 'case.%' ORDER BY id").pluck().all();
+  const actions = dbOf(p.store).prepare("SELECT actor || ' ' || action FROM audit_log WHERE action LIKE 'case.%' ORDER BY id").pluck().all();
   t.same(actions, ['system case.open', 'system case.escalate', 'sam case.contacted', 'sam case.resolved'], 'every change audited');
 
   // The follow-up survey after the resolution: requested once, delivered; the answer measures it.
@@ -208,7 +190,7 @@ t.test('recorded complaint → survey request → detractor answer → case with
   const reqs = await delivered('survey.requested', 2);
   t.match(reqs[1].body.survey, { rule: 'case-follow-up', caseId: c.id, customerHash: stored.customerHash });
   t.equal((await sup.post(`/cases/${c.id}/transition`, { to: 'closed' })).body.case.state, 'closed');
-  t.equal(p.store.db.prepare('SELECT COUNT(*) FROM survey_requests WHERE case_id = ?').pluck().get(c.id), 1, 'closing asks no second follow-up');
+  t.equal(dbOf(p.store).prepare('SELECT COUNT(*) FROM survey_requests WHERE case_id = ?').pluck().get(c.id), 1, 'closing asks no second follow-up');
   const updates = (await delivered('case.updated', 3)).map((h) => h.body.case.state);
   t.same(updates, ['contacted', 'resolved', 'closed'], 'each move reached the CRM webhook');
   clock.now += 2 * HOUR;
@@ -220,8 +202,8 @@ t.test('recorded complaint → survey request → detractor answer → case with
 
   // The same customer calls again a day later: the trigger respects minDaysBetween.
   const again = await call(join(dir, 'callback.wav'), 'sip:+15550100001@pbx', 'agent-lee', 'support');
-  t.equal(p.store.db.prepare('SELECT customer_hash FROM calls WHERE id = ?').pluck().get(again), stored.customerHash, 'the same customer');
-  t.equal(p.store.db.prepare('SELECT COUNT(*) FROM survey_requests WHERE call_id = ?').pluck().get(again), 0, 'not asked twice within 30 days');
+  t.equal(dbOf(p.store).prepare('SELECT customer_hash FROM calls WHERE id = ?').pluck().get(again), stored.customerHash, 'the same customer');
+  t.equal(dbOf(p.store).prepare('SELECT COUNT(*) FROM survey_requests WHERE call_id = ?').pluck().get(again), 0, 'not asked twice within 30 days');
   t.equal((await p.metrics.registry.getSingleMetricAsString('earshot_survey_requests_total')).includes('result="recently-asked"} 1'), true, 'counted as recently-asked');
 });
 
@@ -232,16 +214,16 @@ t.test('a recorded abusive call is never followed by a survey; quiet hours hold 
   while (new Date(q).getUTCHours() !== quietFrom) q += HOUR;
   clock.now = q + HOUR / 2;
   const callId = await call(join(dir, 'abusive.wav'), 'sip:+15550100002@pbx', 'agent-kim', 'support');
-  const cats = Object.keys((JSON.parse(p.store.db.prepare('SELECT summary FROM calls WHERE id = ?').pluck().get(callId) as string) as { kpi: { categories: Record<string, number> } }).kpi.categories);
-  const texts = p.store.db.prepare("SELECT text FROM utterances WHERE call_id = ? AND role = 'customer' ORDER BY start_ms").pluck().all(callId);
+  const cats = Object.keys((JSON.parse(dbOf(p.store).prepare('SELECT summary FROM calls WHERE id = ?').pluck().get(callId) as string) as { kpi: { categories: Record<string, number> } }).kpi.categories);
+  const texts = dbOf(p.store).prepare("SELECT text FROM utterances WHERE call_id = ? AND role = 'customer' ORDER BY start_ms").pluck().all(callId);
   t.comment(texts.join(' | '));
   t.ok(cats.includes('abusive-language'), `the insult is recognised (${cats.join(', ')})`);
-  t.equal(p.store.db.prepare('SELECT COUNT(*) FROM survey_requests WHERE call_id = ?').pluck().get(callId), 0, 'no survey after abuse');
+  t.equal(dbOf(p.store).prepare('SELECT COUNT(*) FROM survey_requests WHERE call_id = ?').pluck().get(callId), 0, 'no survey after abuse');
   t.ok((await p.metrics.registry.getSingleMetricAsString('earshot_survey_requests_total')).includes('result="abuse"} 1'));
 
   // A new customer's calm call in quiet hours: requested now, sent when they end.
   const calm = await call(join(dir, 'callback.wav'), 'sip:+15550100003@pbx', 'agent-lee', 'support');
-  const row = p.store.db.prepare("SELECT created_at AS createdAt, next_at AS nextAt FROM outbox WHERE json_extract(payload, '$.survey.callId') = ?").get(calm) as { createdAt: number; nextAt: number };
+  const row = dbOf(p.store).prepare("SELECT created_at AS createdAt, next_at AS nextAt FROM outbox WHERE json_extract(payload, '$.survey.callId') = ?").get(calm) as { createdAt: number; nextAt: number };
   t.equal(row.createdAt, clock.now);
   t.equal(row.nextAt, q + 3 * HOUR, 'waits for the end of the quiet hours');
   const before = rx.hits.length;

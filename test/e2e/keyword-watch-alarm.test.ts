@@ -9,6 +9,7 @@ import { validateConfig } from '../../src/config/index.js';
 import { createPipeline } from '../../src/main.js';
 import { KEYWORD_SEQ_BASE } from '../../src/speech/keyword-watch.js';
 import { frames, loadWav, run, say } from '../speech/helpers.js';
+import { dbOf } from '../helpers/db.js';
 
 const LINES = [
   'good morning i am calling about the bill i got last week',
@@ -40,13 +41,13 @@ t.test('escalation said on a shed leg raises the escalation alarm', { timeout: 1
   p.store.flush();
 
   const id = call.info.callId;
-  const events = p.store.db.prepare('SELECT kind FROM call_events WHERE call_id = ?').all(id) as { kind: string }[];
+  const events = dbOf(p.store).prepare('SELECT kind FROM call_events WHERE call_id = ?').all(id) as { kind: string }[];
   t.ok(events.some((e) => e.kind === 'shed'), 'the leg was shed');
   t.ok(events.some((e) => e.kind === 'keyword-watch'), 'and watched');
-  const rows = p.store.db.prepare('SELECT text, seq FROM utterances WHERE call_id = ? ORDER BY start_ms').all(id) as { text: string; seq: number }[];
+  const rows = dbOf(p.store).prepare('SELECT text, seq FROM utterances WHERE call_id = ? ORDER BY start_ms').all(id) as { text: string; seq: number }[];
   for (const r of rows) t.comment(`${r.seq >= KEYWORD_SEQ_BASE ? 'keyword' : 'asr    '} ${r.text}`);
   t.ok(rows.some((r) => r.seq >= KEYWORD_SEQ_BASE && /supervisor/.test(r.text)), 'the demand is stored as a keyword utterance');
   t.notOk(rows.some((r) => r.seq < KEYWORD_SEQ_BASE && /supervisor/.test(r.text)), 'the full recogniser never heard it (shed)');
-  const alarms = (p.store.db.prepare('SELECT rule FROM alarms WHERE call_id = ?').all(id) as { rule: string }[]).map((a) => a.rule);
+  const alarms = (dbOf(p.store).prepare('SELECT rule FROM alarms WHERE call_id = ?').all(id) as { rule: string }[]).map((a) => a.rule);
   t.ok(alarms.includes('escalation-request'), `the escalation alarm fired (${alarms.join(', ')})`);
 });

@@ -6,11 +6,9 @@
 // recogniser's raw output is taken from the bus here (only the test listens to it), so the
 // assertions follow what pocketsphinx actually heard.
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import type { Transcript } from '../../src/call/types.js';
 import { validateConfig } from '../../src/config/index.js';
@@ -20,6 +18,8 @@ import { buildBatch, syncPreview } from '../../src/sync/index.js';
 import { memoryReader, pumpFrames } from '../../src/ingest/import/pump.js';
 import { memoryLogger } from '../metrics/siprec-rig.js';
 import { LOAD_AUTH, LOAD_FORKS } from '../../bench/load/fork-client.js';
+import { dbOf } from '../helpers/db.js';
+import { fliteCall, type Turn } from '../helpers/flite-call.js';
 
 const NAME = 'Bartholomew Quigley';
 const AGENT_NAME = 'Zebulon Fairweather';
@@ -34,7 +34,7 @@ const CUSTOMER_HASH = 'custhash-5d41402abc4b2a76';
 const DISTINCT = ['ridiculous', 'supervisor'];
 
 // Turns in call order: [speaker, text]. Left channel customer, right channel agent.
-const TURNS: ['customer' | 'agent', string][] = [
+const TURNS: Turn[] = [
   ['agent', 'Thank you for calling. This call is recorded for quality purposes. How can I help you?'],
   ['customer', `Hello. My name is ${NAME}.`],
   ['agent', 'What number can I reach you on?'],
@@ -44,28 +44,6 @@ const TURNS: ['customer' | 'agent', string][] = [
   ['customer', 'This is ridiculous. I want to speak to your supervisor.'],
   ['agent', 'I am sorry. I am transferring you to my supervisor now.'],
 ];
-
-/** Stereo 16 kHz call made with flite (kal16) and sox, as scripts/make-demo-call.sh does; returns the two channels. */
-function makeCall(dir: string): Int16Array[] {
-  const segs: string[] = [];
-  TURNS.forEach(([who, text], i) => {
-    const raw = path.join(dir, `t${i}-raw.wav`);
-    const seg = path.join(dir, `t${i}.wav`);
-    execFileSync('flite', ['-voice', 'kal16', '-t', text, '-o', raw], { timeout: 20_000 });
-    execFileSync('sox', ['-D', '-R', raw, '-r', '16000', '-b', '16', '-c', '2', seg, 'remix', ...(who === 'customer' ? ['1', '0'] : ['0', '1']), 'pad', '0', '0.8'], { timeout: 20_000 });
-    segs.push(seg);
-  });
-  const stereo = path.join(dir, 'call.raw');
-  execFileSync('sox', ['-D', '-R', ...segs, '-t', 's16', '-r', '16000', '-c', '2', '-L', stereo], { timeout: 20_000 });
-  const buf = readFileSync(stereo);
-  const all = new Int16Array(buf.buffer, buf.byteOffset, buf.length / 2);
-  const chans = [new Int16Array(all.length / 2), new Int16Array(all.length / 2)];
-  for (let i = 0; i < all.length / 2; i++) {
-    chans[0][i] = all[2 * i];
-    chans[1][i] = all[2 * i + 1];
-  }
-  return chans;
-}
 
 const DIGIT_WORD = '(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)';
 /** Runs of 4+ spoken digits the recogniser produced (as it wrote them). */
@@ -79,7 +57,7 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
 
 t.test('no PII in logs, metrics, sync, webhooks, live messages or stored text', { timeout: 120_000 }, async (t) => {
   const dir = t.testdir();
-  const chans = makeCall(dir);
+  const chans = fliteCall(dir, TURNS);
 
   // Webhook receiver: every payload the appliance sends.
   const hooks: string[] = [];
@@ -111,7 +89,7 @@ t.test('no PII in logs, metrics, sync, webhooks, live messages or stored text', 
   bus.on('transcript', (tr) => raw.push(tr)); // the test only: the product must not keep these
 
   // A console that watches no call: it must get no transcript text and no participant data.
-  createUser(store.db, { username: 'wall', role: 'supervisor', password: 'privacy leak test' });
+  createUser(dbOf(store), { username: 'wall', role: 'supervisor', password: 'privacy leak test' });
   const login = await fetch(`${appliance.url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -179,16 +157,16 @@ t.test('no PII in logs, metrics, sync, webhooks, live messages or stored text', 
   const hour = 3_600_000;
   const from = Math.floor(Date.now() / hour) * hour - hour;
   const syncCfg = { site: config.site, sync: { ...config.sync, minCellCalls: 1 } };
-  const batch = JSON.stringify(buildBatch(store.db, syncCfg, from, from + 3 * hour));
-  const preview = syncPreview(store.db, syncCfg, { from, to: from + 3 * hour });
+  const batch = JSON.stringify(buildBatch(dbOf(store), syncCfg, from, from + 3 * hour));
+  const preview = syncPreview(dbOf(store), syncCfg, { from, to: from + 3 * hour });
   t.ok(JSON.parse(batch).cells.length >= 1, 'the call is in the sync batch (cells not suppressed)');
 
-  const utterances = store.db.prepare('SELECT leg_id, seq, text, redactions FROM utterances WHERE call_id = ? ORDER BY start_ms').all(callId) as { leg_id: string; seq: number; text: string; redactions: number }[];
+  const utterances = dbOf(store).prepare('SELECT leg_id, seq, text, redactions FROM utterances WHERE call_id = ? ORDER BY start_ms').all(callId) as { leg_id: string; seq: number; text: string; redactions: number }[];
   const stored = utterances.map((u) => u.text).join(' | ');
   t.comment(`stored: ${stored}`);
   // Everything else in the database, every table and row, as one text.
-  const tables = (store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
-  const otherRows = tables.filter((n) => n !== 'utterances').map((n) => JSON.stringify(store.db.prepare(`SELECT * FROM "${n}"`).all())).join('\n');
+  const tables = (dbOf(store).prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+  const otherRows = tables.filter((n) => n !== 'utterances').map((n) => JSON.stringify(dbOf(store).prepare(`SELECT * FROM "${n}"`).all())).join('\n');
 
   await appliance.close(); // shutdown logging is part of what is checked
   const logText = logs.join('');

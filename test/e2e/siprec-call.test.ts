@@ -6,6 +6,7 @@
 import t from 'tap';
 import type { LegStats } from '../../src/call/types.js';
 import { memoryLogger, siprecCall, startSiprecAppliance } from '../metrics/siprec-rig.js';
+import { dbOf } from '../helpers/db.js';
 
 t.test('SIPREC call → roles, transcripts per leg, escalation alarm, BYE with leg stats', { timeout: 200_000 }, async (t) => {
   const dir = t.testdir();
@@ -46,8 +47,8 @@ t.test('SIPREC call → roles, transcripts per leg, escalation alarm, BYE with l
   t.ok(alarms.some((a) => a.rule === 'escalation-request' && a.state === 'open'), `escalation-request alarm stored (${alarms.map((a) => a.rule).join(', ') || 'none'})`);
 
   // The metadata's participant names and AORs (see the scenario) are PII: used for roles, never stored.
-  const tables = (store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
-  const dump = tables.map((n) => JSON.stringify(store.db.prepare(`SELECT * FROM "${n}"`).all())).join('\n');
+  const tables = (dbOf(store).prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+  const dump = tables.map((n) => JSON.stringify(dbOf(store).prepare(`SELECT * FROM "${n}"`).all())).join('\n');
   const participants = ['Agent Smith', 'Jane Caller', '15550001111', 'carrier.example', 'pbx.example'];
   t.same(participants.filter((p) => dump.includes(p)), [], 'no participant name or AOR in the database');
   // Nor in any log line, at trace level: no name, number or what was said. The SIP log (issue 22)

@@ -11,6 +11,7 @@ import { validateConfig } from '../../src/config/index.js';
 import { startAppliance } from '../../src/main.js';
 import { createUser } from '../../src/web/index.js';
 import { importFile, storeImportLedger } from '../../src/ingest/import/index.js';
+import { dbOf } from '../helpers/db.js';
 
 const demo = fileURLToPath(new URL('../../assets/demo/demo-call.wav', import.meta.url));
 
@@ -22,7 +23,7 @@ t.test('stereo recording → transcripts per leg → store + live websocket → 
   t.teardown(() => appliance.close());
   const { store, bus, calls, metrics, speech, log } = appliance.pipeline;
 
-  createUser(store.db, { username: 'sup', role: 'supervisor', password: 'walking skeleton' });
+  createUser(dbOf(store), { username: 'sup', role: 'supervisor', password: 'walking skeleton' });
   const login = await fetch(`${appliance.url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -46,14 +47,14 @@ t.test('stereo recording → transcripts per leg → store + live websocket → 
   t.equal(res.duplicate, false);
   store.flush();
 
-  const rows = store.db.prepare('SELECT role, text FROM utterances WHERE call_id = ? ORDER BY start_ms').all(res.callId) as { role: string; text: string }[];
+  const rows = dbOf(store).prepare('SELECT role, text FROM utterances WHERE call_id = ? ORDER BY start_ms').all(res.callId) as { role: string; text: string }[];
   const byRole = (r: string) => rows.filter((u) => u.role === r).map((u) => u.text).join(' ');
   t.ok(rows.length >= 6, `utterances stored (${rows.length})`);
   t.match(byRole('agent'), /recorded/, 'agent leg transcribed (recording disclosure)');
   t.match(byRole('customer'), /supervisor/, 'customer leg transcribed (asks for a supervisor)');
   t.notMatch(byRole('agent'), /ridiculous/, 'legs are kept apart: customer words not on the agent leg');
 
-  const alarms = store.db.prepare('SELECT rule, severity, state FROM alarms WHERE call_id = ?').all(res.callId) as { rule: string }[];
+  const alarms = dbOf(store).prepare('SELECT rule, severity, state FROM alarms WHERE call_id = ?').all(res.callId) as { rule: string }[];
   t.ok(alarms.some((a) => a.rule === 'escalation-request'), `keyword rule raised an alarm row (${alarms.map((a) => a.rule).join(', ')})`);
 
   // Live websocket: give the last pushes a moment to arrive.

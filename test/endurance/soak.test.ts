@@ -16,6 +16,7 @@ import { conversation, forkStereo, toUlaw8k } from '../../bench/load/audio.js';
 import { killAll, runSiprecCall, writeTwoLegPcap } from '../../bench/load/sipp.js';
 import { runCancelCall } from '../../bench/load/sipp-cancel.js';
 import { LOAD_FORKS, runForkCall } from '../../bench/load/fork-client.js';
+import { dbOf } from '../helpers/db.js';
 
 const CALL_S = 55;
 const SIPREC_CALLS = 5;
@@ -103,25 +104,25 @@ t.test('10 concurrent calls for a minute: nothing lost', { timeout: 180_000 }, a
 
   t.equal(started.size, SIPREC_CALLS + FORK_CALLS + answeredCancels, 'ten calls started, plus the answered CANCEL');
   t.same([...started.values()].sort(), [...Array(FORK_CALLS).fill('audio-fork'), ...Array(SIPREC_CALLS + answeredCancels).fill('siprec')], 'five of each ingest');
-  const rowCount = (store.db.prepare('SELECT count(*) AS n FROM calls').get() as { n: number }).n;
+  const rowCount = (dbOf(store).prepare('SELECT count(*) AS n FROM calls').get() as { n: number }).n;
   t.equal(rowCount, started.size, 'a call CANCELled before the answer left no row');
   for (const [callId, ingest] of started) {
     const row = store.getCall(callId);
     t.equal(row?.state, 'ended', `${ingest} call stored and ended`);
     t.same(row?.legs.map((l) => l.role).sort(), ['agent', 'customer'], `${ingest} call stored with both legs`);
   }
-  const stored = (store.db.prepare('SELECT count(*) AS n FROM utterances').get() as { n: number }).n;
+  const stored = (dbOf(store).prepare('SELECT count(*) AS n FROM utterances').get() as { n: number }).n;
   const planned = convs.reduce((a, c) => a + c.turns.agent + c.turns.customer, 0) * 5; // 2 conversations × 5 calls
   t.ok(utterances >= planned / 2, `utterances emitted: ${utterances} (≈${planned} sentences spoken)`);
   t.equal(stored, utterances, 'every utterance emitted is stored');
-  const perCall = store.db.prepare('SELECT call_id, count(*) AS n FROM utterances GROUP BY call_id').all() as { n: number }[];
+  const perCall = dbOf(store).prepare('SELECT call_id, count(*) AS n FROM utterances GROUP BY call_id').all() as { n: number }[];
   t.equal(perCall.length, 10, 'every call with speech has transcripts');
 
-  const behindRows = (store.db.prepare("SELECT count(*) AS n FROM call_events WHERE kind = 'behind-realtime'").get() as { n: number }).n;
+  const behindRows = (dbOf(store).prepare("SELECT count(*) AS n FROM call_events WHERE kind = 'behind-realtime'").get() as { n: number }).n;
   if (behindSeen > 0) t.ok(behindEvents > 0 && behindRows > 0, `legs fell behind (gauge ${behindSeen}): ${behindEvents} events, ${behindRows} stored`);
   else t.equal(behindEvents, 0, 'no leg behind real time, and no event claims one');
   const shed = await gauge(metrics.registry, 'earshot_speech_shed_seconds_total');
-  const shedRows = (store.db.prepare("SELECT count(*) AS n FROM call_events WHERE kind = 'shed'").get() as { n: number }).n;
+  const shedRows = (dbOf(store).prepare("SELECT count(*) AS n FROM call_events WHERE kind = 'shed'").get() as { n: number }).n;
   t.ok(shed === 0 || shedRows > 0, `shed audio (${shed.toFixed(1)} s) is reported by call events (${shedRows})`);
   t.equal(listenerErrors, 0, 'no pipeline listener threw');
   t.comment(`soak: ${utterances} utterances, behind gauge max ${behindSeen}, shed ${shed.toFixed(1)} s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`);

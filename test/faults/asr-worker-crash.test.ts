@@ -11,6 +11,7 @@ import { startAppliance } from '../../src/main.js';
 import type { SpeechStageInternals } from '../../src/speech/index.js';
 import { conversation, forkStereo } from '../../bench/load/audio.js';
 import { LOAD_FORKS, runForkCall } from '../../bench/load/fork-client.js';
+import { dbOf } from '../helpers/db.js';
 
 t.test('worker crash mid-call: process survives, legs marked, recognition resumes', { timeout: 120_000 }, async (t) => {
   const dir = t.testdir();
@@ -46,7 +47,7 @@ t.test('worker crash mid-call: process survives, legs marked, recognition resume
   store.flush();
 
   t.ok(restarts.length >= 1, `legs on the dead worker marked (${restarts.length} asr-restart events)`);
-  const stored = (store.db.prepare("SELECT count(*) AS n FROM call_events WHERE kind = 'asr-restart'").get() as { n: number }).n;
+  const stored = (dbOf(store).prepare("SELECT count(*) AS n FROM call_events WHERE kind = 'asr-restart'").get() as { n: number }).n;
   t.equal(stored, restarts.length, 'every asr-restart event is stored');
   // Each leg the dead worker carried is recognised again: a final that starts after the audio
   // position the restart event names (where the leg stood when its worker died).
@@ -54,9 +55,9 @@ t.test('worker crash mid-call: process survives, legs marked, recognition resume
     t.ok(r.legId, 'the restart names its leg');
     t.ok(utt.some((u) => u.legId === r.legId && u.startMs > r.tMs), `a marked leg is still transcribed after the restart (from ${r.tMs} ms)`);
   }
-  const rows = store.db.prepare("SELECT state, (SELECT count(*) FROM legs WHERE call_id = calls.id) AS legs FROM calls").all() as { state: string; legs: number }[];
+  const rows = dbOf(store).prepare("SELECT state, (SELECT count(*) FROM legs WHERE call_id = calls.id) AS legs FROM calls").all() as { state: string; legs: number }[];
   t.same(rows.map((r) => [r.state, r.legs]), [['ended', 2], ['ended', 2]], 'both calls stored, ended, with both legs');
-  const storedUtt = store.db.prepare('SELECT leg_id, seq FROM utterances').all() as { leg_id: string; seq: number }[];
+  const storedUtt = dbOf(store).prepare('SELECT leg_id, seq FROM utterances').all() as { leg_id: string; seq: number }[];
   // A restarted worker numbers finals afresh; the stage shifts them past what the leg already
   // emitted, so the store's UNIQUE(leg_id, seq) keeps every one.
   t.equal(new Set(utt.map((u) => `${u.legId}:${u.seq}`)).size, utt.length, 'no repeated (leg, seq) after the restart');

@@ -11,6 +11,7 @@ import { validateConfig } from '../../src/config/index.js';
 import { startAppliance } from '../../src/main.js';
 import { conversation, forkStereo } from '../../bench/load/audio.js';
 import { LOAD_FORKS, runForkCall } from '../../bench/load/fork-client.js';
+import { dbOf } from '../helpers/db.js';
 
 // Held until this many utterances came through under the lock and a write batch failed busy and
 // was queued for retry: awaited events, not a wall-clock guess that is too short on a loaded box.
@@ -70,13 +71,13 @@ t.test('a write lock held for seconds: analysis goes on, writes resume, nothing 
   await Promise.race([calls.idle(), new Promise((r) => setTimeout(r, Math.max(0, end - Date.now())).unref())]);
   store.flush();
 
-  const row = store.db.prepare("SELECT id, state FROM calls WHERE external_id = 'busy-1'").get() as { id: string; state: string };
+  const row = dbOf(store).prepare("SELECT id, state FROM calls WHERE external_id = 'busy-1'").get() as { id: string; state: string };
   t.equal(row.state, 'ended', 'call stored and ended');
-  t.equal((store.db.prepare('SELECT count(*) AS n FROM legs WHERE call_id = ?').get(row.id) as { n: number }).n, 2, 'both legs stored');
-  t.equal((store.db.prepare('SELECT count(*) AS n FROM utterances').get() as { n: number }).n, utterances, `all ${utterances} utterances stored`);
+  t.equal((dbOf(store).prepare('SELECT count(*) AS n FROM legs WHERE call_id = ?').get(row.id) as { n: number }).n, 2, 'both legs stored');
+  t.equal((dbOf(store).prepare('SELECT count(*) AS n FROM utterances').get() as { n: number }).n, utterances, `all ${utterances} utterances stored`);
   const retries = await writeErrors();
   t.ok(retries > 0, `busy batches were retried (${retries})`);
-  const storedAlarms = (store.db.prepare('SELECT rule FROM alarms').all() as { rule: string }[]).map((a) => a.rule);
+  const storedAlarms = (dbOf(store).prepare('SELECT rule FROM alarms').all() as { rule: string }[]).map((a) => a.rule);
   t.same(storedAlarms.sort(), [...alarms].sort(), `every alarm raised is stored (${alarms.length})`);
   t.equal(listenerErrors, 0, 'no pipeline listener threw');
 });

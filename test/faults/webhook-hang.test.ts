@@ -10,6 +10,7 @@ import { validateConfig } from '../../src/config/index.js';
 import { startAppliance } from '../../src/main.js';
 import { conversation, forkStereo } from '../../bench/load/audio.js';
 import { LOAD_FORKS, runForkCall } from '../../bench/load/fork-client.js';
+import { dbOf } from '../helpers/db.js';
 
 t.test('a hanging webhook target times out; other work is unaffected', { timeout: 170_000 }, async (t) => {
   const held: ServerResponse[] = [];
@@ -58,12 +59,12 @@ t.test('a hanging webhook target times out; other work is unaffected', { timeout
   // call.ended follows each call's recogniser drain (bounded by the registry's own 60 s timeout).
   await Promise.race([calls.idle(), new Promise((r) => setTimeout(r, 70_000).unref())]);
   store.flush();
-  t.equal((store.db.prepare('SELECT count(*) AS n FROM utterances').get() as { n: number }).n, utt.length, 'every utterance stored');
-  const states = store.db.prepare("SELECT external_id AS id, state FROM calls ORDER BY external_id").all();
+  t.equal((dbOf(store).prepare('SELECT count(*) AS n FROM utterances').get() as { n: number }).n, utt.length, 'every utterance stored');
+  const states = dbOf(store).prepare("SELECT external_id AS id, state FROM calls ORDER BY external_id").all();
   t.same(states, [{ id: 'hook-a', state: 'ended' }, { id: 'hook-b', state: 'ended' }], 'both calls stored and ended');
 
   // The attempt times out (5 s) and is recorded for retry; nothing was delivered.
-  const rows = () => store.db.prepare("SELECT attempts, last_error, delivered_at FROM outbox WHERE topic = 'webhook'").all() as { attempts: number; last_error: string | null; delivered_at: number | null }[];
+  const rows = () => dbOf(store).prepare("SELECT attempts, last_error, delivered_at FROM outbox WHERE topic = 'webhook'").all() as { attempts: number; last_error: string | null; delivered_at: number | null }[];
   await wait(() => rows().some((r) => r.attempts > 0), 20_000);
   const out = rows();
   t.ok(out.length >= 1, `outbox rows for the alarm (${out.length})`);

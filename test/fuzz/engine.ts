@@ -2,7 +2,7 @@
 // corpus, and a runner that sorts every thrown error into "clean rejection" (the parser's own
 // coded error) or "crash" (anything else: TypeError, RangeError, a foreign error escaping).
 // Shared by the CI pass (test/fuzz/*.test.ts) and the long run (bench/fuzz.ts).
-import { mulberry32 } from '../fixtures/random.js';
+import { mulberry32 } from '../../src/random.js';
 
 export interface Target {
   name: string;

@@ -2,6 +2,7 @@ import t from 'tap';
 import type { Utterance } from '../../src/call/types.js';
 import { createKpi } from '../../src/kpi/index.js';
 import { counterValue, startCall, testEnv } from '../alarms/helpers/env.js';
+import { dbOf } from '../helpers/db.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -38,7 +39,7 @@ t.test('two-leg call with 12 s of silence and 3 interruptions', async (t) => {
   t.equal(live?.durationMs, 56000, 'live duration runs to the latest event');
 
   bus.emit('call.ended', { callId: c.callId, state: 'ended', endedAt: T0 + 60000 });
-  const row = env.store.db.prepare('SELECT summary FROM calls WHERE id = ?').get(c.callId) as { summary: string };
+  const row = dbOf(env.store).prepare('SELECT summary FROM calls WHERE id = ?').get(c.callId) as { summary: string };
   const k = JSON.parse(row.summary).kpi;
   t.equal(k.durationMs, 60000);
   t.equal(k.silenceMs, 12000, 'exactly 12 s of silence (hold excluded)');

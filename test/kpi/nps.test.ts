@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { npsReport, periodOf } from '../../src/kpi/nps.js';
 import { openStore } from '../../src/store/index.js';
 import { npsScore } from '../../src/call/nps.js';
+import { dbOf } from '../helpers/db.js';
 
 const DAY = 86_400_000;
 
 t.test('period starts in SQL equal periodOf on boundaries and at random times', async (t) => {
   const store = openStore({ path: join(t.testdir(), 'n.db') });
   t.teardown(() => store.close());
-  const db = store.db;
+  const db = dbOf(store);
   const times: number[] = [
     Date.UTC(2026, 10, 16), // a Monday, midnight
     Date.UTC(2026, 10, 16) - 1, // Sunday, last millisecond
@@ -46,9 +47,9 @@ t.test('CSAT averages and NPS bands per agent', async (t) => {
   t.teardown(() => store.close());
   store.upsertCall({ callId: 'c1', ingest: 'siprec', externalId: 'x', startedAt: 1000, agentId: 'a1', queue: 'q' });
   store.flush();
-  const ins = store.db.prepare("INSERT INTO surveys (call_id, kind, score, received_at) VALUES ('c1', ?, ?, ?)");
+  const ins = dbOf(store).prepare("INSERT INTO surveys (call_id, kind, score, received_at) VALUES ('c1', ?, ?, ?)");
   for (const [kind, score] of [['nps', 6], ['nps', 7], ['nps', 8], ['nps', 9], ['csat', 1], ['csat', 2], ['csat', 2]] as const) ins.run(kind, score, 5000);
-  t.same(npsReport(store.db, { by: 'queue', period: 'all' }), [
+  t.same(npsReport(dbOf(store), { by: 'queue', period: 'all' }), [
     { key: 'q', periodStart: 0, responses: 4, promoters: 1, passives: 2, detractors: 1, nps: 0, csatResponses: 3, csatAvg: 1.67 },
   ]);
 });
@@ -61,7 +62,7 @@ t.test('NPS by channel and for one channel: equal to the answers counted one by 
   const agents = ['a1', 'a2'];
   for (let i = 0; i < 12; i++) store.upsertCall({ callId: `c${i}`, ingest: 'import', externalId: `x${i}`, startedAt: D0, agentId: agents[i % 2], queue: 'q', channel: channels[i % 3] });
   store.flush();
-  const ins = store.db.prepare('INSERT INTO surveys (call_id, kind, score, received_at) VALUES (?, ?, ?, ?)');
+  const ins = dbOf(store).prepare('INSERT INTO surveys (call_id, kind, score, received_at) VALUES (?, ?, ?, ?)');
   const answers: { call: number | null; score: number; at: number }[] = [];
   let seed = 7;
   const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -80,13 +81,13 @@ t.test('NPS by channel and for one channel: equal to the answers counted one by 
   // Ranges on and off day boundaries, so both the day table and the partial-day path take part.
   for (const [from, to] of [[0, Number.MAX_SAFE_INTEGER], [D0 + 3 * DAY + 17, D0 + 7 * DAY - 5], [D0 + DAY, D0 + 4 * DAY]]) {
     const inRange = answers.filter((a) => a.at >= from && a.at < to);
-    const got = npsReport(store.db, { by: 'channel', period: 'all', from, to });
+    const got = npsReport(dbOf(store), { by: 'channel', period: 'all', from, to });
     t.same(got.map((r) => [r.key, r.responses, r.nps]), want(inRange, channelOf), `by channel [${from}, ${to})`);
-    const chat = npsReport(store.db, { by: 'agent', period: 'all', from, to, channel: 'chat' });
+    const chat = npsReport(dbOf(store), { by: 'agent', period: 'all', from, to, channel: 'chat' });
     t.same(chat.map((r) => [r.key, r.responses, r.nps]), want(inRange.filter((a) => channelOf(a) === 'chat'), (a) => agents[a.call! % 2]), `chat by agent [${from}, ${to})`);
-    const site = npsReport(store.db, { by: 'site', period: 'all', from, to })[0];
+    const site = npsReport(dbOf(store), { by: 'site', period: 'all', from, to })[0];
     t.equal(site.responses, got.reduce((n, r) => n + r.responses, 0), 'the channels add up to the site (day table and answers agree)');
   }
-  t.same(npsReport(store.db, { by: 'channel', period: 'all', channel: 'chat' }).map((r) => [r.key, r.csatResponses, r.csatAvg]), [['chat', 1, 4]]);
-  t.same(npsReport(store.db, { by: 'site', period: 'all', channel: 'sms' }), [], 'a channel without answers');
+  t.same(npsReport(dbOf(store), { by: 'channel', period: 'all', channel: 'chat' }).map((r) => [r.key, r.csatResponses, r.csatAvg]), [['chat', 1, 4]]);
+  t.same(npsReport(dbOf(store), { by: 'site', period: 'all', channel: 'sms' }), [], 'a channel without answers');
 });

@@ -3,6 +3,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { highRiskCustomers } from '../../src/kpi/risk.js';
 import { openStore } from '../../src/store/index.js';
+import { dbOf } from '../helpers/db.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 20);
@@ -25,18 +26,18 @@ t.test('pool members, reasons and order; a cached pool is reused only when asked
   const d = call('detractor', NOW - 3 * DAY, false);
   call('calm', NOW - DAY, false);
   call('old', NOW - 40 * DAY, true);
-  store.db.prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, 'detractor', 'nps', 2, ?)").run(d, NOW - DAY);
-  const pool = highRiskCustomers(store.db, { since: NOW - 30 * DAY });
+  dbOf(store).prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, 'detractor', 'nps', 2, ?)").run(d, NOW - DAY);
+  const pool = highRiskCustomers(dbOf(store), { since: NOW - 30 * DAY });
   t.same(pool.map((p) => [p.customerHash, p.score, p.calls, p.reasons]), [
     ['detractor', 3, 1, ['detractor']],
     ['churn', 2, 1, ['churn-intent']],
     ['neg', 1, 2, ['negative-calls']],
   ]);
   call('new', NOW - DAY, true);
-  t.equal(highRiskCustomers(store.db, { since: NOW - 30 * DAY }).length, 4, 'computed afresh by default');
-  const first = highRiskCustomers(store.db, { since: NOW - 30 * DAY, maxAgeMs: 60_000, now: NOW });
+  t.equal(highRiskCustomers(dbOf(store), { since: NOW - 30 * DAY }).length, 4, 'computed afresh by default');
+  const first = highRiskCustomers(dbOf(store), { since: NOW - 30 * DAY, maxAgeMs: 60_000, now: NOW });
   call('newer', NOW - DAY, true);
-  t.equal(highRiskCustomers(store.db, { since: NOW - 30 * DAY + 1000, maxAgeMs: 60_000, now: NOW + 1000 }).length, first.length, 'reused within maxAgeMs');
-  t.equal(highRiskCustomers(store.db, { since: NOW - 30 * DAY, maxAgeMs: 60_000, now: NOW + 61_000 }).length, first.length + 1, 'recomputed after it');
-  t.equal(highRiskCustomers(store.db, { since: NOW - 30 * DAY, limit: 2 }).length, 2);
+  t.equal(highRiskCustomers(dbOf(store), { since: NOW - 30 * DAY + 1000, maxAgeMs: 60_000, now: NOW + 1000 }).length, first.length, 'reused within maxAgeMs');
+  t.equal(highRiskCustomers(dbOf(store), { since: NOW - 30 * DAY, maxAgeMs: 60_000, now: NOW + 61_000 }).length, first.length + 1, 'recomputed after it');
+  t.equal(highRiskCustomers(dbOf(store), { since: NOW - 30 * DAY, limit: 2 }).length, 2);
 });

@@ -2,6 +2,7 @@ import t from 'tap';
 import type { Utterance } from '../../src/call/types.js';
 import { createKpi, queryRollups } from '../../src/kpi/index.js';
 import { startCall, testEnv } from '../alarms/helpers/env.js';
+import { dbOf } from '../helpers/db.js';
 
 const H = Date.UTC(2026, 10, 23, 10, 0, 0); // 10:00 UTC
 
@@ -27,14 +28,14 @@ t.test('final KPIs roll up per agent, queue and site for minute, hour and day bu
   run(H + 20 * 60_000, 5, -0.9, { agentId: 'a1', queue: 'billing', customerHash: 'cust-2' }).end(); // short: out of the means
   run(H + 30 * 60_000, 300, 0, { agentId: 'a2' }).end();
 
-  const rows = queryRollups(env.store.db, { bucket: 'hour', dim: 'agent', from: H, to: H + 3_600_000 });
+  const rows = queryRollups(dbOf(env.store), { bucket: 'hour', dim: 'agent', from: H, to: H + 3_600_000 });
   t.same(rows.map((r) => r.dimValue), ['a1', 'a2']);
   t.same(rows[0].metrics, { calls: 3, counted: 2, aht_ms: 90_000, sentiment_avg: 0, neg_end_share: 0.5, alarms: 1, qa_avg: 70, repeat_rate: 1 / 3 });
-  const site = queryRollups(env.store.db, { bucket: 'day', dim: 'site', from: H - 10 * 3_600_000, to: H + 86_400_000 });
+  const site = queryRollups(dbOf(env.store), { bucket: 'day', dim: 'site', from: H - 10 * 3_600_000, to: H + 86_400_000 });
   t.match(site, [{ dimValue: 'lab', bucketStart: Date.UTC(2026, 10, 23), metrics: { calls: 4, counted: 3, aht_ms: 160_000, alarms: 1 } }]);
-  const queue = queryRollups(env.store.db, { bucket: 'hour', dim: 'queue', from: H, to: H + 3_600_000 });
+  const queue = queryRollups(dbOf(env.store), { bucket: 'hour', dim: 'queue', from: H, to: H + 3_600_000 });
   t.same(queue.map((r) => [r.dimValue, r.metrics.calls]), [['billing', 3]], 'calls without a queue have no queue row');
-  const minutes = queryRollups(env.store.db, { bucket: 'minute', dim: 'agent', from: H, to: H + 3_600_000, dimValue: 'a1' });
+  const minutes = queryRollups(dbOf(env.store), { bucket: 'minute', dim: 'agent', from: H, to: H + 3_600_000, dimValue: 'a1' });
   t.same(minutes.map((r) => [r.bucketStart, r.metrics.calls]), [[H, 1], [H + 600_000, 1], [H + 1_200_000, 1]]);
   t.same(rows[0].metrics.calls + rows[1].metrics.calls, site[0].metrics.calls, 'agents add up to the site');
 });

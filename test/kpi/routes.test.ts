@@ -8,6 +8,7 @@ import { fitNpsModel, highRiskCustomers, npsReport, surveyRoutes } from '../../s
 import { validateConfig } from '../../src/config/load.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import { openStore } from '../../src/store/index.js';
+import { dbOf } from '../helpers/db.js';
 
 const DAY = 86_400_000;
 const MON = Date.UTC(2026, 10, 16);
@@ -43,16 +44,16 @@ t.test('GET /nps, /nps/model and /customers/high-risk read in the read worker, w
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1`;
   const get = async (path: string) => (await fetch(base + path)).json() as Promise<Record<string, unknown>>;
 
-  t.same((await get('/nps?by=channel&period=day')).rows, npsReport(store.db, { by: 'channel', period: 'day' }));
-  t.same((await get(`/nps?by=agent&period=all&channel=chat&from=${MON + 5}&to=${MON + 2 * DAY + 9}`)).rows, npsReport(store.db, { by: 'agent', period: 'all', channel: 'chat', from: MON + 5, to: MON + 2 * DAY + 9 }));
+  t.same((await get('/nps?by=channel&period=day')).rows, npsReport(dbOf(store), { by: 'channel', period: 'day' }));
+  t.same((await get(`/nps?by=agent&period=all&channel=chat&from=${MON + 5}&to=${MON + 2 * DAY + 9}`)).rows, npsReport(dbOf(store), { by: 'agent', period: 'all', channel: 'chat', from: MON + 5, to: MON + 2 * DAY + 9 }));
   t.equal(await readTasks(metrics, 'kpi.npsDays'), 2, 'both NPS reads ran in the worker');
 
-  const { ok, trained, heldOut, accuracy } = fitNpsModel(store.db) as { ok: boolean; trained: number; heldOut: number; accuracy: number };
+  const { ok, trained, heldOut, accuracy } = fitNpsModel(dbOf(store)) as { ok: boolean; trained: number; heldOut: number; accuracy: number };
   t.match(await get('/nps/model'), { ok, trained, heldOut, accuracy });
   t.ok(ok, 'enough answers to fit');
   t.equal(await readTasks(metrics, 'kpi.npsSamples'), 1, 'the samples were read in the worker');
 
-  const pool = highRiskCustomers(store.db, { since: now - 30 * DAY, now, limit: 1000 });
+  const pool = highRiskCustomers(dbOf(store), { since: now - 30 * DAY, now, limit: 1000 });
   t.ok(pool.length > 0, 'some customers are at risk');
   t.same((await get('/customers/high-risk')).customers, pool);
   t.equal(await readTasks(metrics, 'kpi.riskPool'), 1);

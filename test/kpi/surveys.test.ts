@@ -5,7 +5,8 @@ import { installErrorHandling } from '../../src/error-handler.js';
 import { detractorRootCause, fitNpsModel, highRiskCsv, highRiskCustomers, npsReport, surveyRoutes } from '../../src/kpi/index.js';
 import { isHeldOut, type Sample } from '../../src/kpi/nps-model.js';
 import { counterValue, testEnv, type TestEnv } from '../alarms/helpers/env.js';
-import { mulberry32 } from '../fixtures/random.js';
+import { mulberry32 } from '../../src/random.js';
+import { dbOf } from '../helpers/db.js';
 
 const DAY = 86_400_000;
 const MON = Date.UTC(2026, 10, 16); // a Monday
@@ -70,7 +71,7 @@ t.test('POST /surveys validates, ties answers to calls, counts bad input', async
   }
   t.equal(await counterValue(env.metrics, 'earshot_bad_input_total', { parser: 'api' }), bad.length);
   t.equal(await counterValue(env.metrics, 'earshot_bad_input_total', { parser: 'api', reason: 'survey-score' }), 2);
-  t.equal((env.store.db.prepare('SELECT COUNT(*) AS n FROM surveys').get() as { n: number }).n, 3, 'nothing bad was stored');
+  t.equal((dbOf(env.store).prepare('SELECT COUNT(*) AS n FROM surveys').get() as { n: number }).n, 3, 'nothing bad was stored');
   // Fastify's default validator drops unknown keys instead of refusing them: nothing extra is kept.
   r = await api.post('/surveys', { callId: c1, kind: 'nps', score: 3, name: 'Alice' });
   t.equal(r.status, 201);
@@ -90,7 +91,7 @@ t.test('CSV import stores good rows and reports bad ones by line', async (t) => 
     [5, 'survey-call-unknown'],
     [6, 'survey-score'],
   ]);
-  const rows = env.store.db.prepare('SELECT call_id, kind, score, received_at, source FROM surveys ORDER BY id').all();
+  const rows = dbOf(env.store).prepare('SELECT call_id, kind, score, received_at, source FROM surveys ORDER BY id').all();
   t.same(rows, [
     { call_id: c1, kind: 'nps', score: 10, received_at: Date.parse('2026-11-17T10:00:00Z'), source: 'csv' },
     { call_id: null, kind: 'csat', score: 4, received_at: MON + 20 * DAY, source: 'csv' }, // last call is outside the 7-day window
@@ -108,23 +109,23 @@ t.test('NPS by agent, queue, site and week from a known survey set', async (t) =
   const env = testEnv(t.testdir());
   const a1 = call(env, { startedAt: MON, agentId: 'a1', queue: 'billing' });
   const a2 = call(env, { startedAt: MON, agentId: 'a2', queue: 'sales' });
-  const ins = env.store.db.prepare("INSERT INTO surveys (call_id, kind, score, received_at) VALUES (?, ?, ?, ?)");
+  const ins = dbOf(env.store).prepare("INSERT INTO surveys (call_id, kind, score, received_at) VALUES (?, ?, ?, ?)");
   for (const s of [10, 9, 8, 3, 0]) ins.run(a1, 'nps', s, MON + DAY);
   for (const s of [10, 10, 10, 7]) ins.run(a2, 'nps', s, MON + 8 * DAY); // the next week
   for (const s of [4, 5]) ins.run(a1, 'csat', s, MON + DAY);
-  const byAgent = npsReport(env.store.db, { by: 'agent', period: 'all' });
+  const byAgent = npsReport(dbOf(env.store), { by: 'agent', period: 'all' });
   t.same(byAgent.map((r) => [r.key, r.responses, r.promoters, r.passives, r.detractors, r.nps, r.csatAvg]), [
     ['a1', 5, 2, 1, 2, 0, 4.5],
     ['a2', 4, 3, 1, 0, 75, null],
   ]);
-  const site = npsReport(env.store.db, { by: 'site', period: 'all' });
+  const site = npsReport(dbOf(env.store), { by: 'site', period: 'all' });
   t.equal(site[0].nps, 33.3, '(5 promoters - 2 detractors) / 9');
-  const weekly = npsReport(env.store.db, { by: 'queue', period: 'week' });
+  const weekly = npsReport(dbOf(env.store), { by: 'queue', period: 'week' });
   t.same(weekly.map((r) => [r.key, r.periodStart, r.nps]), [
     ['billing', MON, 0],
     ['sales', MON + 7 * DAY, 75],
   ]);
-  t.same(npsReport(env.store.db, { by: 'site', period: 'all', from: MON + 7 * DAY })[0].responses, 4, 'range filter');
+  t.same(npsReport(dbOf(env.store), { by: 'site', period: 'all', from: MON + 7 * DAY })[0].responses, 4, 'range filter');
   const api = await serve(t, env);
   const r = await api.get('/nps?by=agent&period=all');
   t.equal(JSON.parse(r.text).rows.length, 2);
@@ -146,20 +147,20 @@ t.test('detractor root cause and the high-risk pool', async (t) => {
   env.store.addCallEvent({ callId: old, kind: 'category', tMs: 1, data: { rule: 'too-old' } });
   env.store.addCallEvent({ callId: calls[2], kind: 'intent', tMs: 1, data: { intent: 'churn-risk', confidence: 0.8 } });
   env.store.insertAlarm({ callId: calls[2], rule: 'customer-negative-streak', severity: 'warning', state: 'open', message: 'm', raisedAt: MON + 3 * DAY });
-  env.store.db.prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, 'nps', 2, ?)").run(calls[2], h, MON + 4 * DAY);
+  dbOf(env.store).prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, 'nps', 2, ?)").run(calls[2], h, MON + 4 * DAY);
   // A calmer customer: one negative call only. A happy one: not in the pool.
   call(env, { startedAt: MON + DAY, customerHash: 'cust-meh' }, { sentiment: { negativeEnd: true } });
   call(env, { startedAt: MON + DAY, customerHash: 'cust-happy' }, { sentiment: { negativeEnd: false } });
   env.store.flush();
 
-  const rc = detractorRootCause(env.store.db, h);
+  const rc = detractorRootCause(dbOf(env.store), h);
   t.match(rc.lastNps, { score: 2, class: 'detractor' });
   t.same(rc.calls.map((c) => c.callId), [calls[2], calls[1], calls[0]], 'the last three calls, newest first');
   t.same(rc.calls[0].worstMoments, [{ utteranceId: worst, startMs: 1000, sentiment: -0.9, emotion: 'angry' }]);
   t.same(rc.calls[0].alarms.map((a) => a.rule), ['customer-negative-streak']);
   t.same(rc.topCategories, [{ id: 'competitor', hits: 2 }, { id: 'billing.dispute', hits: 1 }]);
 
-  const pool = highRiskCustomers(env.store.db, { since: MON - DAY });
+  const pool = highRiskCustomers(dbOf(env.store), { since: MON - DAY });
   t.same(pool.map((p) => [p.customerHash, p.score, p.reasons]), [
     // The competitor named on two calls is a churn seed (docs/care.md): +2 and its reason.
     [h, 1 + 2 + 3 + 2, ['negative-calls', 'churn-intent', 'detractor', 'competitor']],
@@ -180,7 +181,7 @@ const rng = mulberry32;
 t.test('predicted NPS class: too few surveys, then held-out accuracy well above the majority baseline', async (t) => {
   const env = testEnv(t.testdir());
   const rnd = rng(7);
-  const ins = env.store.db.prepare("INSERT INTO surveys (call_id, kind, score, received_at) VALUES (?, 'nps', ?, ?)");
+  const ins = dbOf(env.store).prepare("INSERT INTO surveys (call_id, kind, score, received_at) VALUES (?, 'nps', ?, ?)");
   const add = (i: number) => {
     // Ground truth: the score follows the customer's sentiment and silence, plus noise.
     const sentiment = rnd() * 2 - 1;
@@ -191,7 +192,7 @@ t.test('predicted NPS class: too few surveys, then held-out accuracy well above 
     return id;
   };
   for (let i = 0; i < 29; i++) add(i);
-  const few = fitNpsModel(env.store.db);
+  const few = fitNpsModel(dbOf(env.store));
   t.match(few, { ok: false, reason: 'too-few-surveys', surveys: 29, needed: 30 });
   const api = await serve(t, env);
   const tooFew = await api.get(`/calls/c${n}/nps-prediction`);
@@ -199,7 +200,7 @@ t.test('predicted NPS class: too few surveys, then held-out accuracy well above 
   t.match(JSON.parse(tooFew.text).error.message, /29 calls have an NPS answer; at least 30 are needed/);
 
   for (let i = 29; i < 400; i++) add(i);
-  const fit = fitNpsModel(env.store.db);
+  const fit = fitNpsModel(dbOf(env.store));
   if (!fit.ok) throw new Error('expected a fit');
   t.ok(fit.heldOut >= 60 && fit.trained >= 250, `split ${fit.trained}/${fit.heldOut}`);
   t.ok(fit.accuracy >= 0.7, `held-out accuracy ${fit.accuracy.toFixed(3)}`);

@@ -2,7 +2,6 @@
 // customer reads a card number. Real recogniser (pocketsphinx), real analysis and redaction, real
 // encoder thread, files on disk and the HTTP API. The stored file is decrypted with the key ring,
 // decoded, and measured: silent over the spoken digits, the source elsewhere.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -17,8 +16,10 @@ import { purge } from '../../src/store/retention.js';
 import { createUser } from '../../src/web/index.js';
 import { wav } from '../ingest/import/rig.js';
 import { launch } from '../web/helpers/browser.js';
+import { dbOf } from '../helpers/db.js';
+import { fliteCall, type Turn } from '../helpers/flite-call.js';
 
-const TURNS: ['customer' | 'agent', string][] = [
+const TURNS: Turn[] = [
   ['agent', 'Thank you for calling. How can I help you today?'],
   ['customer', 'I would like to pay my bill please.'],
   ['agent', 'Of course. What is the card number?'],
@@ -26,25 +27,6 @@ const TURNS: ['customer' | 'agent', string][] = [
   ['agent', 'Thank you. The payment is done.'],
   ['customer', 'Wonderful, that was quick. Goodbye.'],
 ];
-
-/** Stereo 16 kHz call (flite kal16 + sox): customer left, agent right. */
-function makeCall(dir: string): Int16Array[] {
-  const segs: string[] = [];
-  TURNS.forEach(([who, text], i) => {
-    const raw = path.join(dir, `t${i}-raw.wav`);
-    const seg = path.join(dir, `t${i}.wav`);
-    execFileSync('flite', ['-voice', 'kal16', '-t', text, '-o', raw], { timeout: 20_000 });
-    execFileSync('sox', ['-D', '-R', raw, '-r', '16000', '-b', '16', '-c', '2', seg, 'remix', ...(who === 'customer' ? ['1', '0'] : ['0', '1']), 'pad', '0', '0.8'], { timeout: 20_000 });
-    segs.push(seg);
-  });
-  const stereo = path.join(dir, 'call.raw');
-  execFileSync('sox', ['-D', '-R', ...segs, '-t', 's16', '-r', '16000', '-c', '2', '-L', stereo], { timeout: 20_000 });
-  const buf = readFileSync(stereo);
-  const all = new Int16Array(buf.buffer, buf.byteOffset, buf.length / 2);
-  const chans = [new Int16Array(all.length / 2), new Int16Array(all.length / 2)];
-  for (let i = 0; i < all.length / 2; i++) [chans[0][i], chans[1][i]] = [all[2 * i], all[2 * i + 1]];
-  return chans;
-}
 
 function files(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -81,7 +63,7 @@ async function login(url: string, username: string, password: string): Promise<s
 
 t.test('imported call with a card number: stored muted over the digits, the source elsewhere; playback by role, audited; retention', { timeout: 240_000 }, async (t) => {
   const dir = t.testdir();
-  const chans = makeCall(dir);
+  const chans = fliteCall(dir, TURNS);
   const n = chans[0].length;
   const inter = Buffer.alloc(n * 4);
   for (let i = 0; i < n; i++) {
@@ -113,7 +95,7 @@ t.test('imported call with a card number: stored muted over the digits, the sour
 
   const rows = p.store.repos.recordings.byCall(res.callId);
   t.equal(rows.length, 2, 'one recording per leg');
-  const legs = p.store.db.prepare('SELECT id, role FROM legs WHERE call_id = ?').all(res.callId) as { id: string; role: string }[];
+  const legs = dbOf(p.store).prepare('SELECT id, role FROM legs WHERE call_id = ?').all(res.callId) as { id: string; role: string }[];
   const custLeg = legs.find((l) => l.role === 'customer')!.id;
   const cust = rows.find((r) => r.legId === custLeg)!;
   const agent = rows.find((r) => r.legId !== custLeg)!;
@@ -167,8 +149,8 @@ t.test('imported call with a card number: stored muted over the digits, the sour
   }
 
   // HTTP: a viewer is refused, a supervisor plays (ranges, no caching), and both are audited.
-  createUser(p.store.db, { username: 'vera', role: 'viewer', password: 'viewer password 1' });
-  createUser(p.store.db, { username: 'sam', role: 'supervisor', password: 'supervisor password 1' });
+  createUser(dbOf(p.store), { username: 'vera', role: 'viewer', password: 'viewer password 1' });
+  createUser(dbOf(p.store), { username: 'sam', role: 'supervisor', password: 'supervisor password 1' });
   const viewer = await login(app.url, 'vera', 'viewer password 1');
   const sup = await login(app.url, 'sam', 'supervisor password 1');
   const url = `${app.url}/api/v1/calls/${res.callId}/recordings/${custLeg}`;
@@ -194,7 +176,7 @@ t.test('imported call with a card number: stored muted over the digits, the sour
   const dl = await fetch(`${url}?download=1`, { headers: { cookie: sup } });
   t.match(dl.headers.get('content-disposition') ?? '', /^attachment/u);
   await dl.arrayBuffer();
-  const audit = p.store.db.prepare("SELECT actor, action, target FROM audit_log WHERE action LIKE 'recording.%' ORDER BY id").all();
+  const audit = dbOf(p.store).prepare("SELECT actor, action, target FROM audit_log WHERE action LIKE 'recording.%' ORDER BY id").all();
   t.same(audit, [
     { actor: 'vera', action: 'recording.denied', target: res.callId },
     { actor: 'sam', action: 'recording.play', target: res.callId },
@@ -219,7 +201,7 @@ t.test('imported call with a card number: stored muted over the digits, the sour
   await page.goto(`${app.url}/#/calls/${res.callId}`);
   await page.waitForSelector('[data-testid="detail-recordings"] audio >> nth=1');
   t.match(await page.textContent('[data-testid="detail-recordings"]'), /redacted number/u, 'the muted spans are listed');
-  const utts = p.store.db.prepare('SELECT id, leg_id AS legId, start_ms AS startMs FROM utterances WHERE call_id = ? ORDER BY start_ms').all(res.callId) as { id: number; legId: string; startMs: number }[];
+  const utts = dbOf(p.store).prepare('SELECT id, leg_id AS legId, start_ms AS startMs FROM utterances WHERE call_id = ? ORDER BY start_ms').all(res.callId) as { id: number; legId: string; startMs: number }[];
   const target = utts.filter((u) => u.legId === custLeg).at(-1)!;
   await page.click(`[data-testid="detail-transcript"] li[data-utt-id="${target.id}"] .text`);
   const expected = (target.startMs - cust.offsetMs) / 1000;
@@ -228,7 +210,7 @@ t.test('imported call with a card number: stored muted over the digits, the sour
     return !!a && Math.abs(a.currentTime - at) < 0.5;
   }, { leg: custLeg, at: expected }, { timeout: 20_000 });
   t.pass(`clicking the utterance seeks the customer player to ${expected.toFixed(2)} s`);
-  const plays = p.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'recording.play' AND actor = 'sam'").pluck().get() as number;
+  const plays = dbOf(p.store).prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'recording.play' AND actor = 'sam'").pluck().get() as number;
   t.ok(plays > 2, 'the browser\'s range requests are audited too');
   await page.close();
 
@@ -241,22 +223,22 @@ t.test('imported call with a card number: stored muted over the digits, the sour
   const day = 86_400_000;
   const [older, newer] = [...rows].sort((x, y) => x.createdAt - y.createdAt);
   const retention = { ...config.retention, audioDays: 3 };
-  t.equal(purge(p.store.db, retention, older.createdAt + 3 * day).recordings, 0, 'exactly 3 days old is not yet due');
+  t.equal(purge(dbOf(p.store), retention, older.createdAt + 3 * day).recordings, 0, 'exactly 3 days old is not yet due');
   t.ok(existsSync(older.path) && existsSync(newer.path));
-  const first = purge(p.store.db, retention, older.createdAt + 3 * day + 1).recordings;
+  const first = purge(dbOf(p.store), retention, older.createdAt + 3 * day + 1).recordings;
   t.equal(first, rows.filter((r) => r.createdAt <= older.createdAt).length, 'one millisecond later: exactly the recordings created by then');
   t.notOk(existsSync(older.path), 'its file is deleted');
   t.equal(existsSync(newer.path), newer.createdAt > older.createdAt, 'a younger one stays');
-  t.equal(purge(p.store.db, retention, newer.createdAt + 3 * day + 1).recordings, rows.length - first);
+  t.equal(purge(dbOf(p.store), retention, newer.createdAt + 3 * day + 1).recordings, rows.length - first);
   t.notOk(existsSync(newer.path));
   t.same(p.store.repos.recordings.byCall(res.callId), []);
-  t.ok(p.store.db.prepare('SELECT 1 FROM calls WHERE id = ?').get(res.callId), 'the call itself stays (callsDays)');
+  t.ok(dbOf(p.store).prepare('SELECT 1 FROM calls WHERE id = ?').get(res.callId), 'the call itself stays (callsDays)');
 });
 
 t.test('privacy.storeAudio off (the default): no audio file and no key anywhere', { timeout: 240_000 }, async (t) => {
   const dir = t.testdir();
   const data = path.join(dir, 'data');
-  const chans = makeCall(dir);
+  const chans = fliteCall(dir, TURNS);
   const file = path.join(dir, 'mono.wav');
   writeFileSync(file, wav({ channels: 1, rate: 16000, data: Buffer.from(chans[0].buffer, chans[0].byteOffset, chans[0].byteLength) }));
   const config = validateConfig({ dataDir: data, log: { level: 'silent' }, sip: { front: 'off' }, speech: { workers: 1, maxQueueSeconds: 30 } });
@@ -267,7 +249,7 @@ t.test('privacy.storeAudio off (the default): no audio file and no key anywhere'
   const res = await importFile({ log: p.log, bus: p.bus, calls: p.calls, metrics: p.metrics, speech: p.speech, imports: storeImportLedger(p.store) }, file);
   await ended;
   await p.recordings.idle();
-  t.ok(p.store.db.prepare('SELECT 1 FROM utterances WHERE call_id = ?').get(res.callId), 'the call was analysed');
+  t.ok(dbOf(p.store).prepare('SELECT 1 FROM utterances WHERE call_id = ?').get(res.callId), 'the call was analysed');
   t.same(p.store.repos.recordings.byCall(res.callId), []);
   t.same(p.recordings.ready().state, 'off');
   await app.close();

@@ -6,12 +6,13 @@ import t from 'tap';
 import { createUser } from '../../src/web/index.js';
 import { CHROMIUM, launch } from '../web/helpers/browser.js';
 import { startProbe } from './rig.js';
+import { dbOf } from '../helpers/db.js';
 
 const PASSWORD = 'banner probe password';
 
 t.test('the console shows closed and local-only ingest after login', { skip: !existsSync(CHROMIUM) && 'chromium not installed', timeout: 120_000 }, async (t) => {
   const p = await startProbe(t);
-  createUser(p.appliance.pipeline.store.db, { username: 'admin', role: 'admin', password: PASSWORD });
+  createUser(dbOf(p.appliance.pipeline.store), { username: 'admin', role: 'admin', password: PASSWORD });
   const browser = await launch(t);
   const page = await (await browser.newContext({ locale: 'en-US' })).newPage();
   page.setDefaultTimeout(15_000);

@@ -8,6 +8,7 @@ import { createMetrics } from '../../src/metrics/registry.js';
 import { openStore } from '../../src/store/index.js';
 import { UNESCALATED_SQL } from '../../src/store/repos/alarms.js';
 import { PURGE_ALARMS_SQL, purge } from '../../src/store/retention.js';
+import { dbOf } from '../helpers/db.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 11, 1, 12);
@@ -20,7 +21,7 @@ function open(t: Test) {
 
 /** Many alarms of several rules and states, as the table looks after months of running (calls long purged). */
 function fill(store: ReturnType<typeof open>, n = 3000) {
-  const db = store.db;
+  const db = dbOf(store);
   const ins = db.prepare(`INSERT INTO alarms (call_id, rule, severity, state, message, raised_at, resolved_at, escalated_at) VALUES (NULL, ?, 'warning', ?, 'm', ?, ?, ?)`);
   db.transaction(() => {
     for (let i = 0; i < n; i++) {
@@ -36,12 +37,12 @@ function fill(store: ReturnType<typeof open>, n = 3000) {
 }
 
 const plan = (store: ReturnType<typeof open>, sql: string, ...args: unknown[]) =>
-  (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join('\n');
+  (dbOf(store).prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join('\n');
 
 t.test('the escalation scan and the alarm purge use their partial indexes', async (t) => {
   const store = open(t);
-  t.ok(store.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'alarms_escalation'`).get(), 'migration 011 made alarms_escalation');
-  t.ok(store.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'alarms_resolved'`).get(), 'and alarms_resolved');
+  t.ok(dbOf(store).prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'alarms_escalation'`).get(), 'migration 011 made alarms_escalation');
+  t.ok(dbOf(store).prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'alarms_resolved'`).get(), 'and alarms_resolved');
   // Empty table (no statistics) and a filled, analysed one: the planner picks the index in both.
   for (const filled of [false, true]) {
     if (filled) fill(store);
@@ -57,7 +58,7 @@ t.test('the scan reads only open, unescalated alarms of the rules asked for', as
   const store = open(t);
   fill(store);
   const rows = store.repos.alarms.unescalated(['rule-0', 'rule-4'], NOW - 10 * DAY);
-  const expected = store.db
+  const expected = dbOf(store)
     .prepare(`SELECT id FROM alarms WHERE state = 'open' AND escalated_at IS NULL AND rule IN ('rule-0', 'rule-4') AND raised_at <= ? ORDER BY id`)
     .all(NOW - 10 * DAY) as { id: number }[];
   t.ok(expected.length > 10, `${expected.length} candidates`);
@@ -68,7 +69,7 @@ t.test('the scan reads only open, unescalated alarms of the rules asked for', as
 t.test('retention.alarmsDays purges old resolved alarms; open and acked alarms stay however old', async (t) => {
   const store = open(t);
   fill(store);
-  const db = store.db;
+  const db = dbOf(store);
   const count = (where: string) => (db.prepare(`SELECT count(*) AS n FROM alarms WHERE ${where}`).get() as { n: number }).n;
   const before = { open: count(`state = 'open'`), acked: count(`state = 'acked'`), resolved: count(`state = 'resolved'`) };
   const cutoff = NOW - 30 * DAY;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { backup, openStore } from '../../src/store/index.js';
 import { call, leg, utterance } from './helpers/fixtures.js';
+import { dbOf } from '../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 
@@ -30,7 +31,7 @@ t.test('an online backup opens as a store with the same rows, including still-qu
   store.flush();
   const copy = openStore({ path: join(dir, 'copy.db'), log, recover: false });
   t.teardown(() => copy.close());
-  t.equal(copy.db.pragma('integrity_check', { simple: true }), 'ok');
+  t.equal(dbOf(copy).pragma('integrity_check', { simple: true }), 'ok');
   t.same(copy.getCall(c.callId), store.getCall(c.callId));
   t.same(copy.listUtterances(c.callId), store.listUtterances(c.callId).slice(0, 3000));
   t.equal(copy.listUtterances(c.callId).length, 3000);

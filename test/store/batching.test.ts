@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { openStore } from '../../src/store/index.js';
 import { call, leg, metricValue, utterance } from './helpers/fixtures.js';
+import { dbOf } from '../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 
@@ -23,14 +24,14 @@ t.test('10k utterances enqueued then flushed are all present, ids as returned', 
   }
   store.flush();
   t.equal(store.pendingRows, 0);
-  t.equal(store.db.prepare('SELECT count(*) FROM utterances').pluck().get(), 10_000);
+  t.equal(dbOf(store).prepare('SELECT count(*) FROM utterances').pluck().get(), 10_000);
   t.same(ids, Array.from({ length: 10_000 }, (_, i) => i + 1));
-  const rows = store.db.prepare('SELECT id, call_id, seq FROM utterances ORDER BY id').all() as { id: number; call_id: string; seq: number }[];
+  const rows = dbOf(store).prepare('SELECT id, call_id, seq FROM utterances ORDER BY id').all() as { id: number; call_id: string; seq: number }[];
   t.same(rows.map((r) => r.id), ids, 'each row has the id addUtterance returned');
   t.same(rows[4321], { id: 4322, call_id: 'call-43', seq: 21 });
   t.equal(await metricValue(metrics, 'earshot_store_dropped_rows_total'), 0, 'no row refused: FK order held');
   t.equal(await metricValue(metrics, 'earshot_store_queue_rows'), 0);
-  t.same(store.db.pragma('foreign_key_check'), []);
+  t.same(dbOf(store).pragma('foreign_key_check'), []);
   t.ok((await metricValue(metrics, 'earshot_db_size_bytes')) > 10_000 * 100, 'database size reported');
 });
 
@@ -49,8 +50,8 @@ t.test('FK order holds when a call and its children fall in different batches', 
     store.endCall(info.callId, 'ended', info.startedAt + 20_000);
   }
   store.flush();
-  t.equal(store.db.prepare('SELECT count(*) FROM utterances').pluck().get(), 330);
-  t.equal(store.db.prepare("SELECT count(*) FROM calls WHERE state = 'ended'").pluck().get(), 30);
+  t.equal(dbOf(store).prepare('SELECT count(*) FROM utterances').pluck().get(), 330);
+  t.equal(dbOf(store).prepare("SELECT count(*) FROM calls WHERE state = 'ended'").pluck().get(), 30);
   t.equal(await metricValue(metrics, 'earshot_store_dropped_rows_total'), 0);
   const hist = await metrics.registry.getSingleMetric('earshot_store_write_seconds')!.get();
   const count = hist.values.find((v) => (v as { metricName?: string }).metricName === 'earshot_store_write_seconds_count');
@@ -156,7 +157,7 @@ t.test('ids of deleted rows (retention) are not handed out again', async (t) => 
   first.addLeg(l);
   const last = [0, 1, 2].map((s) => first.addUtterance(utterance(l, s))).at(-1)!;
   first.flush();
-  first.db.exec('DELETE FROM utterances');
+  dbOf(first).exec('DELETE FROM utterances');
   first.close();
   const second = openStore({ path, log });
   t.teardown(() => second.close());

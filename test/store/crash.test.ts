@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { openStore } from '../../src/store/index.js';
+import { dbOf } from '../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 const child = fileURLToPath(new URL('./fixtures/writer-child.ts', import.meta.url));
@@ -52,12 +53,12 @@ t.test('SIGKILL mid-write: every row reported committed survives and the file is
 
   const store = openStore({ path, log });
   t.teardown(() => store.close());
-  t.equal(store.db.pragma('integrity_check', { simple: true }), 'ok');
-  t.same(store.db.pragma('foreign_key_check'), []);
-  const have = (table: string, upTo: number) => store.db.prepare(`SELECT count(*) FROM ${table} WHERE id <= ?`).pluck().get(upTo);
+  t.equal(dbOf(store).pragma('integrity_check', { simple: true }), 'ok');
+  t.same(dbOf(store).pragma('foreign_key_check'), []);
+  const have = (table: string, upTo: number) => dbOf(store).prepare(`SELECT count(*) FROM ${table} WHERE id <= ?`).pluck().get(upTo);
   t.equal(have('utterances', committed.utterance), committed.utterance, 'every reported utterance is there');
   t.equal(have('call_events', committed.event), committed.event, 'every reported event is there');
-  const max = store.db.prepare('SELECT max(id) FROM utterances').pluck().get() as number;
-  t.equal(store.db.prepare('SELECT count(*) FROM utterances').pluck().get(), max, 'no gaps: batches are all or nothing');
+  const max = dbOf(store).prepare('SELECT max(id) FROM utterances').pluck().get() as number;
+  t.equal(dbOf(store).prepare('SELECT count(*) FROM utterances').pluck().get(), max, 'no gaps: batches are all or nothing');
   t.equal(store.getCall('call-1')?.state, 'interrupted', 'the call the crash left active is marked interrupted');
 });

@@ -11,6 +11,7 @@ import { migrate } from '../../src/store/migrate.js';
 import { purge } from '../../src/store/retention.js';
 import type { Store } from '../../src/store/types.js';
 import { call, leg, utterance } from './helpers/fixtures.js';
+import { dbOf } from '../helpers/db.js';
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -91,7 +92,7 @@ function seed(store: Store, n: number, base: number) {
     store.addCallEvent({ callId: c.callId, legId: k.legId, kind: 'speech', tMs: 3000, data: { startMs: 0, endMs: 900 } });
   }
   store.flush();
-  const survey = store.db.prepare('INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, ?, ?, ?)');
+  const survey = dbOf(store).prepare('INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, ?, ?, ?)');
   for (let i = 0; i < n; i++) survey.run(`call-${i}`, `h${i % 5}`, i % 3 ? 'nps' : 'csat', i % 3 ? i % 11 : 1 + (i % 5), base + i * 5 * H);
   survey.run(null, 'h1', 'nps', 4, base + 30 * H); // tied to no call
 }
@@ -100,7 +101,7 @@ t.test('triggers keep call_facts, emotion_hours and category_hours equal to a re
   const dir = t.testdir();
   const store = openStore({ path: join(dir, 'e.db') });
   t.teardown(() => store.close());
-  const db = store.db;
+  const db = dbOf(store);
   const base = Date.UTC(2026, 0, 5, 9, 10);
   seed(store, 12, base);
   let s = snapshot(db);
@@ -114,8 +115,8 @@ t.test('triggers keep call_facts, emotion_hours and category_hours equal to a re
   store.upsertCall(call(3, { startedAt: base + 3 * 20 * 60_000, queue: 'moved' })); // queue known later (SIPREC metadata)
   store.upsertCall(call(0, { startedAt: base, queue: 'first' })); // a call that had no queue gets one
   store.flush();
-  store.db.prepare("UPDATE surveys SET score = 10 WHERE call_id = 'call-4'").run();
-  store.db.prepare("DELETE FROM surveys WHERE call_id = 'call-7'").run();
+  dbOf(store).prepare("UPDATE surveys SET score = 10 WHERE call_id = 'call-4'").run();
+  dbOf(store).prepare("DELETE FROM surveys WHERE call_id = 'call-7'").run();
   t.equal(store.getCall('call-3')?.queue, 'moved', 'the upsert itself went through (triggers never make it fail)');
   t.equal(store.getCall('call-0')?.queue, 'first');
   s = snapshot(db);
@@ -150,10 +151,10 @@ t.test('a summary that is not JSON is stored, and only loses its figures', async
   t.teardown(() => store.close());
   store.upsertCall(call(1));
   store.flush();
-  store.db.prepare("UPDATE calls SET summary = '{not json', state = 'ended' WHERE id = 'call-1'").run();
-  t.match(store.db.prepare("SELECT state, short, qa FROM call_facts WHERE call_id = 'call-1'").get(), { state: 'ended', short: null, qa: null });
-  store.db.prepare("INSERT INTO call_events (call_id, kind, t_ms, data) VALUES ('call-1', 'category', 0, '{bad')").run();
-  t.same(store.db.prepare('SELECT * FROM category_hours').all(), [], 'an unreadable category event is not counted');
+  dbOf(store).prepare("UPDATE calls SET summary = '{not json', state = 'ended' WHERE id = 'call-1'").run();
+  t.match(dbOf(store).prepare("SELECT state, short, qa FROM call_facts WHERE call_id = 'call-1'").get(), { state: 'ended', short: null, qa: null });
+  dbOf(store).prepare("INSERT INTO call_events (call_id, kind, t_ms, data) VALUES ('call-1', 'category', 0, '{bad')").run();
+  t.same(dbOf(store).prepare('SELECT * FROM category_hours').all(), [], 'an unreadable category event is not counted');
 });
 
 t.test('the migration fills the tables from an existing database', async (t) => {
@@ -173,7 +174,7 @@ t.test('the migration fills the tables from an existing database', async (t) => 
   for (const f of ['007-recordings.sql', '008-channels.sql', '009-care.sql']) raw.exec(readFileSync(join(migrationDirs()[0], f), 'utf8'));
   raw.close();
   const store = openStore({ path, migrationsDir: old });
-  t.equal(store.db.pragma('user_version', { simple: true }), 4);
+  t.equal(dbOf(store).pragma('user_version', { simple: true }), 4);
   seed(store, 6, Date.UTC(2026, 0, 5, 23, 30));
   store.endCall('call-1', 'ended', Date.UTC(2026, 0, 6), { kpi: { short: false, sentiment: { negativeEnd: true } }, qa: [{ score: 90 }] });
   store.insertAlarm({ callId: 'call-2', rule: 'r', severity: 'warning', state: 'open', message: 'm', raisedAt: 1 });
@@ -185,8 +186,8 @@ t.test('the migration fills the tables from an existing database', async (t) => 
   v4.close();
   const again = openStore({ path });
   t.teardown(() => again.close());
-  t.equal(again.db.pragma('user_version', { simple: true }), migrationDirs().length ? readdirSync(migrationDirs()[0]).filter((f) => /^\d{3}-.*\.sql$/.test(f)).length : 0, 'migrated to the latest schema');
-  const s = snapshot(again.db);
+  t.equal(dbOf(again).pragma('user_version', { simple: true }), migrationDirs().length ? readdirSync(migrationDirs()[0]).filter((f) => /^\d{3}-.*\.sql$/.test(f)).length : 0, 'migrated to the latest schema');
+  const s = snapshot(dbOf(again));
   t.same(s.kept, s.want);
   t.equal((s.kept.facts as unknown[]).length, 6);
   t.ok((s.kept.emotions as unknown[]).length > 0 && (s.kept.categories as unknown[]).length > 0);

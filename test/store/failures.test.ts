@@ -6,6 +6,7 @@ import { createMetrics } from '../../src/metrics/registry.js';
 import { openStore } from '../../src/store/index.js';
 import { call, leg, metricValue, utterance } from './helpers/fixtures.js';
 import { until } from './helpers/wait.js';
+import { dbOf } from '../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 const retry = { retryMinMs: 5, retryMaxMs: 20 };
@@ -21,15 +22,15 @@ t.test('disk full: the batch rolls back whole, is kept and retried, and drains w
   store.upsertCall(c);
   store.addLeg(l);
   store.flush();
-  const pages = store.db.pragma('page_count', { simple: true }) as number;
+  const pages = dbOf(store).pragma('page_count', { simple: true }) as number;
   // A few pages of headroom: the batch starts writing, then hits the limit part-way.
-  store.db.pragma(`max_page_count = ${pages + 4}`);
+  dbOf(store).pragma(`max_page_count = ${pages + 4}`);
   const long = 'x'.repeat(200);
   const ids: number[] = [];
   for (let s = 0; s < 2000; s++) ids.push(store.addUtterance(utterance(l, s, { text: long })));
   t.ok(ids.every((id) => id > 0), 'every write accepted');
   t.doesNotThrow(() => store.flush());
-  t.equal(count(store.db), 0, 'nothing half-written');
+  t.equal(count(dbOf(store)), 0, 'nothing half-written');
   t.equal(store.pendingRows, 2000, 'the failed batch is kept');
   t.ok((await metricValue(metrics, 'earshot_store_write_errors_total', { reason: 'full' })) >= 1);
   t.equal(await metricValue(metrics, 'earshot_store_queue_rows'), 2000);
@@ -39,21 +40,21 @@ t.test('disk full: the batch rolls back whole, is kept and retried, and drains w
   // No flush() from here on: the retry timer must try again by itself.
   await until(async () => (await metricValue(metrics, 'earshot_store_write_errors_total')) >= errorsBefore + 2);
   t.pass('retried by itself');
-  t.equal(count(store.db), 0);
+  t.equal(count(dbOf(store)), 0);
 
-  store.db.pragma('max_page_count = 1073741823');
+  dbOf(store).pragma('max_page_count = 1073741823');
   await until(() => store.pendingRows === 0);
-  t.equal(count(store.db), 2000, 'all rows present after space returns');
+  t.equal(count(dbOf(store)), 2000, 'all rows present after space returns');
   t.equal(store.listCallEvents(c.callId).length, 1);
   t.equal(await metricValue(metrics, 'earshot_store_queue_rows'), 0);
-  t.equal(store.db.pragma('integrity_check', { simple: true }), 'ok');
+  t.equal(dbOf(store).pragma('integrity_check', { simple: true }), 'ok');
 });
 
 t.test('read-only database: writes are retried, never thrown, and the bounded queue refuses the excess', async (t) => {
   const metrics = createMetrics({ defaults: false });
   const store = openStore({ path: join(t.testdir(), 'ro.db'), log, metrics, writer: { ...retry, maxQueueRows: 50, maxBatchRows: 20 } });
   t.teardown(() => store.close());
-  store.db.pragma('query_only = 1');
+  dbOf(store).pragma('query_only = 1');
   const c = call(1);
   const l = leg(c.callId, 'agent');
   store.upsertCall(c);
@@ -69,9 +70,9 @@ t.test('read-only database: writes are retried, never thrown, and the bounded qu
   t.ok((await metricValue(metrics, 'earshot_store_write_errors_total', { reason: 'readonly' })) >= 1);
   t.equal(store.getCall(c.callId), undefined);
 
-  store.db.pragma('query_only = 0');
+  dbOf(store).pragma('query_only = 0');
   await until(() => store.pendingRows === 0);
-  t.equal(count(store.db), 48);
+  t.equal(count(dbOf(store)), 48);
   t.ok(store.getCall('call-2'));
   t.equal(store.addUtterance(utterance(l, 500)), 49, 'accepting again once drained');
 });

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadMigrations, migrate, openStore } from '../../src/store/index.js';
+import { dbOf } from '../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 const LATEST = loadMigrations().length;
@@ -18,13 +19,13 @@ t.test('the shipped migrations are found from src/ and numbered 1..N', async (t)
 t.test('a fresh database migrates to the latest version; reopening is a no-op', async (t) => {
   const path = join(t.testdir(), 'e.db');
   const store = openStore({ path, log });
-  t.equal(store.db.pragma('user_version', { simple: true }), LATEST);
-  t.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-  t.equal(store.db.pragma('foreign_keys', { simple: true }), 1);
-  t.equal(store.db.pragma('synchronous', { simple: true }), 1); // NORMAL
-  const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").pluck().all();
+  t.equal(dbOf(store).pragma('user_version', { simple: true }), LATEST);
+  t.equal(dbOf(store).pragma('journal_mode', { simple: true }), 'wal');
+  t.equal(dbOf(store).pragma('foreign_keys', { simple: true }), 1);
+  t.equal(dbOf(store).pragma('synchronous', { simple: true }), 1); // NORMAL
+  const tables = dbOf(store).prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").pluck().all();
   t.ok(tables.includes('calls') && tables.includes('utterances') && tables.includes('imports'));
-  t.ok(store.db.prepare("SELECT 1 FROM sqlite_master WHERE name='calls_active'").get(), 'migration 002 applied');
+  t.ok(dbOf(store).prepare("SELECT 1 FROM sqlite_master WHERE name='calls_active'").get(), 'migration 002 applied');
   store.upsertCall({ callId: 'c1', ingest: 'import', externalId: 'x', startedAt: 1 });
   store.close();
 

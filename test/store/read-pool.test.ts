@@ -6,6 +6,7 @@ import { openStore } from '../../src/store/index.js';
 import { createReadPool } from '../../src/store/read-pool.js';
 import { buildReport } from '../../src/web/reports/build.js';
 import { call, metricValue } from './helpers/fixtures.js';
+import { dbOf } from '../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 const tasks = new URL('./fixtures/read-tasks.ts', import.meta.url);
@@ -27,7 +28,7 @@ t.test('a read task returns what the same query returns on the loop', async (t) 
   const { path, store, base } = seeded(t, 300);
   const pool = createReadPool({ path, tasks });
   t.teardown(() => pool.close());
-  const inLoop = store.db.prepare('SELECT agent_id, COUNT(*) AS n FROM calls GROUP BY agent_id ORDER BY agent_id').all();
+  const inLoop = dbOf(store).prepare('SELECT agent_id, COUNT(*) AS n FROM calls GROUP BY agent_id ORDER BY agent_id').all();
   t.same(await pool.runNamed('callsByAgent', {}), inLoop);
   t.equal(inLoop.length, 5);
   store.close();
@@ -38,7 +39,7 @@ t.test('a read task returns what the same query returns on the loop', async (t) 
   const reference = openStore({ path, log, recover: false });
   t.teardown(() => reference.close());
   const got = await real.run('report.build', { period: 'month', at: base });
-  t.same(got, buildReport(reference.db, 'month', base));
+  t.same(got, buildReport(dbOf(reference), 'month', base));
   t.equal(got.totals.calls.now, 300, 'the report saw the seeded calls');
 });
 

@@ -6,6 +6,7 @@ import { createMetrics } from '../../src/metrics/registry.js';
 import { openStore } from '../../src/store/index.js';
 import { createRetentionJob, purge } from '../../src/store/retention.js';
 import { addCall, dirOf, openDb } from '../sync/helpers.js';
+import { dbOf } from '../helpers/db.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1, 12);
@@ -70,7 +71,7 @@ t.test('the job purges through the real store, counts by kind and audits', async
   const metrics = createMetrics({ defaults: false });
   const store = openStore({ path: join(dirOf(t), 'earshot.db'), metrics, recover: false });
   t.teardown(() => store.close());
-  const db = store.db;
+  const db = dbOf(store);
   fill(db);
   const job = createRetentionJob({ config: { retention }, log: pino({ level: 'silent' }), store, metrics }, { firstRunMs: 3_600_000, batchSize: 2 });
   t.teardown(() => job.close());

@@ -6,6 +6,7 @@ import type { Utterance } from '../../src/call/types.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { connectStore, openStore } from '../../src/store/index.js';
 import { call, leg, metricValue, utterance } from './helpers/fixtures.js';
+import { dbOf } from '../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 
@@ -67,7 +68,7 @@ t.test('call, legs, utterances, events, alarm and its transitions read back equa
       { legId: agent.legId, callId: c.callId, role: 'agent', label: '1', codec: 'PCMA' },
     ],
   });
-  t.notMatch(JSON.stringify(back.db.prepare('SELECT * FROM legs').all()), /Secret Name|sip:1@x/, 'participant PII not stored');
+  t.notMatch(JSON.stringify(dbOf(back).prepare('SELECT * FROM legs').all()), /Secret Name|sip:1@x/, 'participant PII not stored');
   const sorted = utts.map((u, i) => ({ ...u, id: ids[i] })).sort((a, b) => a.startMs - b.startMs || a.id - b.id);
   t.same(back.listUtterances(c.callId), sorted);
   t.same(back.listCallEvents(c.callId), [
@@ -78,7 +79,7 @@ t.test('call, legs, utterances, events, alarm and its transitions read back equa
   t.same(back.listAlarms({ callId: c.callId }).map((a) => a.id).sort(), [alarm.id, direct.id].sort());
   t.same(back.listAlarms({ callId: c.callId, limit: 1 }).length, 1);
   t.same(back.listAlarms({ state: 'open' }), []);
-  t.match(back.db.prepare('SELECT actor, action, target FROM audit_log').all(), [{ actor: 'sup1', action: 'alarm.ack', target: String(alarm.id) }]);
+  t.match(dbOf(back).prepare('SELECT actor, action, target FROM audit_log').all(), [{ actor: 'sup1', action: 'alarm.ack', target: String(alarm.id) }]);
   t.equal(back.getCall('nope'), undefined);
 });
 
@@ -140,7 +141,7 @@ t.test('imports: start, progress, finish, retry after failure', async (t) => {
   store.flush();
   t.equal(store.findImport(sha), undefined);
   t.equal(store.getCall(c.callId), undefined);
-  t.equal(store.db.prepare('SELECT count(*) FROM utterances').pluck().get(), 0, 'children cascade');
+  t.equal(dbOf(store).prepare('SELECT count(*) FROM utterances').pluck().get(), 0, 'children cascade');
   t.ok(store.getCall(other.callId));
   t.equal(store.discardImport(sha), 0, 'idempotent');
 });

@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import t from 'tap';
-import { createRepos } from '../../src/store/index.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { createCollector } from '../../src/sync/collector.js';
 import { createSync, readSyncCa } from '../../src/sync/upstream.js';
-import { HOUR, T0, addCall, dirOf, openDb, syncConfig, type Tap } from './helpers.js';
+import { HOUR, T0, addCall, dirOf, openDb, syncConfig, type Tap, storeOver } from './helpers.js';
 
 const SECRET = 'a-very-secret-shared-key';
 const GRACE = 120_000;
@@ -79,7 +78,7 @@ t.test('a collector behind a private CA: refused without sync.caFile, delivered 
   };
 
   // 1. The system CAs do not know the private CA: a TLS trust error, counted, kept, and explained.
-  const plain = createSync({ config: syncConfig({ url }), log, store: { db, repos: createRepos(db) }, metrics }, { graceMs: GRACE, inline: true });
+  const plain = createSync({ config: syncConfig({ url }), log, store: storeOver(db), metrics }, { graceMs: GRACE, inline: true });
   await plain.tick(T0 + HOUR + GRACE);
   await plain.close();
   let rows = row();
@@ -92,7 +91,7 @@ t.test('a collector behind a private CA: refused without sync.caFile, delivered 
   t.notOk(lines.join('').includes(SECRET), 'the secret is not logged');
 
   // 2. The wrong CA is no better.
-  const wrong = createSync({ config: syncConfig({ url, caFile: other.ca }), log, store: { db, repos: createRepos(db) }, metrics }, { graceMs: GRACE, inline: true });
+  const wrong = createSync({ config: syncConfig({ url, caFile: other.ca }), log, store: storeOver(db), metrics }, { graceMs: GRACE, inline: true });
   await wrong.tick(T0 + 2 * HOUR);
   await wrong.close();
   rows = row();
@@ -100,7 +99,7 @@ t.test('a collector behind a private CA: refused without sync.caFile, delivered 
   t.equal(await failed(), 2);
 
   // 3. The operator sets sync.caFile: the same queued batch is delivered, once.
-  const trusted = createSync({ config: syncConfig({ url, caFile: pki.ca }), log, store: { db, repos: createRepos(db) }, metrics }, { graceMs: GRACE, inline: true });
+  const trusted = createSync({ config: syncConfig({ url, caFile: pki.ca }), log, store: storeOver(db), metrics }, { graceMs: GRACE, inline: true });
   await trusted.tick(T0 + 3 * HOUR);
   await trusted.tick(T0 + 3 * HOUR + GRACE);
   await trusted.close();
@@ -130,7 +129,7 @@ t.test('sync.caFile is checked at start: missing, unreadable or not a certificat
     const config = { ...base, sync: { ...base.sync, caFile } };
     t.throws(() => readSyncCa(config), { code: 'EARSHOT_ERR_CONFIG', message });
     const db = openDb(t, `x-${cases.findIndex((c) => c[0] === caFile)}.db`);
-    t.throws(() => createSync({ config, log: pino({ level: 'silent' }), store: { db, repos: createRepos(db) }, metrics: createMetrics({ defaults: false }) }, { inline: true }), {
+    t.throws(() => createSync({ config, log: pino({ level: 'silent' }), store: storeOver(db), metrics: createMetrics({ defaults: false }) }, { inline: true }), {
       code: 'EARSHOT_ERR_CONFIG',
       message,
     }, 'the sync refuses to start with it');

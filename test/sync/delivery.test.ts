@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import t from 'tap';
-import { createRepos } from '../../src/store/index.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { createCollector } from '../../src/sync/collector.js';
 import { createSync } from '../../src/sync/index.js';
-import { HOUR, T0, addCall, dirOf, openDb, syncConfig } from './helpers.js';
+import { HOUR, T0, addCall, dirOf, openDb, syncConfig, storeOver } from './helpers.js';
 
 const SECRET = 'a-very-secret-shared-key';
 const log = pino({ level: 'silent' });
@@ -32,7 +31,7 @@ t.test('every batch reaches the collector exactly once across an outage and rest
 
   const config = syncConfig({ url: `http://127.0.0.1:${port}/v1/batches`, intervalSeconds: 3600 });
   const metrics = createMetrics({ defaults: false });
-  let sync = createSync({ config, log, store: { db, repos: createRepos(db) }, metrics }, { graceMs: GRACE, inline: true });
+  let sync = createSync({ config, log, store: storeOver(db), metrics }, { graceMs: GRACE, inline: true });
   t.teardown(() => sync.close());
 
   const outbox = () =>
@@ -84,7 +83,7 @@ t.test('every batch reaches the collector exactly once across an outage and rest
 
   // 3. Earshot restarts while the collector is still down: nothing queued is lost or queued twice.
   await sync.close();
-  sync = createSync({ config, log, store: { db, repos: createRepos(db) }, metrics }, { graceMs: GRACE, inline: true });
+  sync = createSync({ config, log, store: storeOver(db), metrics }, { graceMs: GRACE, inline: true });
 
   // 4. Collector back on the same port, days later: everything is delivered, in order, once.
   collector = await startCollector(port);
@@ -126,13 +125,13 @@ t.test('a collector that refuses the signature gets retries, not a lost batch', 
   t.teardown(() => app.close());
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/v1/batches`;
-  const wrong = createSync({ config: syncConfig({ url, secret: 'not-the-shared-secret' }), log, store: { db, repos: createRepos(db) }, metrics: createMetrics({ defaults: false }) }, { inline: true });
+  const wrong = createSync({ config: syncConfig({ url, secret: 'not-the-shared-secret' }), log, store: storeOver(db), metrics: createMetrics({ defaults: false }) }, { inline: true });
   await wrong.tick(T0 + HOUR + GRACE);
   await wrong.close();
   const row = () => db.prepare(`SELECT attempts, delivered_at AS deliveredAt, last_error AS err FROM outbox WHERE topic = 'sync'`).get();
   t.same(row(), { attempts: 1, deliveredAt: null, err: 'http-401' });
   // The operator fixes sync.secret; the same queued batch goes through.
-  const right = createSync({ config: syncConfig({ url }), log, store: { db, repos: createRepos(db) }, metrics: createMetrics({ defaults: false }) }, { inline: true });
+  const right = createSync({ config: syncConfig({ url }), log, store: storeOver(db), metrics: createMetrics({ defaults: false }) }, { inline: true });
   await right.tick(T0 + 2 * HOUR);
   await right.close();
   t.match(row(), { attempts: 2, err: null });
@@ -157,7 +156,7 @@ t.test('a collector that accepts but never answers times out and is retried late
   });
   const addr = server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/v1/batches`;
-  const sync = createSync({ config: syncConfig({ url }), log, store: { db, repos: createRepos(db) }, metrics: createMetrics({ defaults: false }) }, { inline: true, requestTimeoutMs: 300 });
+  const sync = createSync({ config: syncConfig({ url }), log, store: storeOver(db), metrics: createMetrics({ defaults: false }) }, { inline: true, requestTimeoutMs: 300 });
   await sync.tick(T0 + HOUR + GRACE);
   await sync.close();
   t.same(db.prepare(`SELECT attempts, delivered_at AS deliveredAt, last_error AS err FROM outbox WHERE topic = 'sync'`).get(), {

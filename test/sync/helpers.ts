@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { mulberry32 } from '../fixtures/random.js';
+import { mulberry32 } from '../../src/random.js';
 import { validateConfig } from '../../src/config/load.js';
+import { createRepos } from '../../src/store/repos/index.js';
 import type { Config } from '../../src/config/schema.js';
 
 const SCHEMA = new URL('../../src/store/migrations/001-initial.sql', import.meta.url);
@@ -38,6 +39,11 @@ export function openDb(t: Tap, name = 'earshot.db'): Database.Database {
   for (const f of LATER) db.exec(readFileSync(f, 'utf8'));
   t.teardown(() => db.close());
   return db;
+}
+
+/** What sync needs of a store, over a test's own connection to the file. */
+export function storeOver(db: Database.Database): { repos: ReturnType<typeof createRepos>; path: string } {
+  return { repos: createRepos(db), path: db.name };
 }
 
 export function syncConfig(sync: Record<string, unknown> = {}, siteId = 'site-a'): Config {

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import t from 'tap';
-import { createRepos } from '../../src/store/index.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { buildBatch } from '../../src/sync/aggregate.js';
 import { createSync } from '../../src/sync/index.js';
 import { syncPreview } from '../../src/sync/preview.js';
 import { canonicalJson } from '../../src/sync/sign.js';
-import { HOUR, T0, addCall, openDb, syncConfig } from './helpers.js';
+import { HOUR, T0, addCall, openDb, syncConfig, storeOver } from './helpers.js';
 
 // Everything here is personal or identifying and must never appear in anything sync builds.
 const NAME = 'Philomena Grubbwater';
@@ -89,7 +88,7 @@ t.test('no payload carries text, numbers, names, hashes or ids', async (t) => {
   }
   // What the running sync queues for sending (the outbox rows), with agent level on.
   const config = syncConfig({ agentLevel: true, minCellCalls: 1 });
-  const sync = createSync({ config, log: pino({ level: 'silent' }), store: { db, repos: createRepos(db) }, metrics: createMetrics({ defaults: false }) });
+  const sync = createSync({ config, log: pino({ level: 'silent' }), store: storeOver(db), metrics: createMetrics({ defaults: false }) });
   await sync.tick(T0 + 4 * HOUR);
   await sync.close();
   const queued = db.prepare(`SELECT payload FROM outbox WHERE topic = 'sync'`).all() as { payload: string }[];

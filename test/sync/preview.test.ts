@@ -1,11 +1,10 @@
 import { pino } from 'pino';
 import t from 'tap';
-import { createRepos } from '../../src/store/index.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { createSync } from '../../src/sync/index.js';
 import { periodAt, syncPreview } from '../../src/sync/preview.js';
 import { verifySignature } from '../../src/sync/sign.js';
-import { HOUR, T0, addCall, openDb, syncConfig } from './helpers.js';
+import { HOUR, T0, addCall, openDb, syncConfig, storeOver } from './helpers.js';
 
 t.test('preview shows the batch to be sent, then exactly the queued bytes', async (t) => {
   const db = openDb(t);
@@ -21,7 +20,7 @@ t.test('preview shows the batch to be sent, then exactly the queued bytes', asyn
 
   // Queue it (delivery to the discard port fails; the batch stays queued).
   const metrics = createMetrics({ defaults: false });
-  const sync = createSync({ config, log: pino({ level: 'silent' }), store: { db, repos: createRepos(db) }, metrics }, { requestTimeoutMs: 2000 });
+  const sync = createSync({ config, log: pino({ level: 'silent' }), store: storeOver(db), metrics }, { requestTimeoutMs: 2000 });
   await sync.tick(T0 + HOUR + 5 * 60_000);
   await sync.close();
   const bad = (await metrics.registry.getSingleMetric('earshot_bad_input_total')!.get()).values;

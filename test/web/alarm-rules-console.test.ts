@@ -13,6 +13,7 @@ import type { Store } from '../../src/store/types.js';
 import { ruleRoutes } from '../../src/web/routes/rules.js';
 import { PASSWORD, startServer } from './helpers/server.js';
 import { CHROMIUM, launch } from './helpers/browser.js';
+import { dbOf } from '../helpers/db.js';
 
 const RULES = fileURLToPath(new URL('../../config/rules/', import.meta.url));
 const ALARMS = fileURLToPath(new URL('../../config/alarms/', import.meta.url));
@@ -20,7 +21,7 @@ const SHIPPED = readFileSync(`${ALARMS}default.yaml`, 'utf8');
 
 t.test('an admin edits an alarm threshold in the console; a supervisor reads it', { skip: !existsSync(CHROMIUM) && 'chromium not installed' }, async (t) => {
   const late: { store?: Store; metrics?: Metrics; alarms?: AlarmStage } = {};
-  const store = { get db() { return late.store!.db; }, get repos() { return late.store!.repos; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
+  const store = { get repos() { return late.store!.repos; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
   const metrics: Metrics = { get registry() { return late.metrics!.registry; }, badInput: (p, r) => late.metrics!.badInput(p, r) };
   const config = validateConfig({ analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } });
   const s = await startServer(t, {
@@ -64,7 +65,7 @@ t.test('an admin edits an alarm threshold in the console; a supervisor reads it'
   await admin.click('#rule-save');
   await admin.waitForSelector('[data-testid="rule-saved"]:has-text("Saved as version 1; alarm rules reloaded.")');
   t.equal(silence(), 20, 'the running alarm stage uses the new threshold');
-  t.equal(s.store.db.prepare("SELECT actor FROM audit_log WHERE action = 'alarm-rule.update'").pluck().get(), 'admin');
+  t.equal(dbOf(s.store).prepare("SELECT actor FROM audit_log WHERE action = 'alarm-rule.update'").pluck().get(), 'admin');
   await admin.waitForSelector('[data-testid="alarm-file"][data-file="default"]:has-text("v1")');
   await admin.waitForSelector('[data-testid="alarm-rules-table"] tr[data-rule="long-silence"] td:has-text("> 20 s")');
 

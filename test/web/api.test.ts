@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { login, PASSWORD, startServer } from './helpers/server.js';
+import { dbOf } from '../helpers/db.js';
 
 const badInput = async (metrics: { registry: { getSingleMetricAsString(n: string): Promise<string> } }, reason: string) => {
   const text = await metrics.registry.getSingleMetricAsString('earshot_bad_input_total');
@@ -57,9 +58,9 @@ t.test('login, me, logout; wrong passwords lock the account', async (t) => {
   now += 3001; // past the 3 s lockout
   t.equal((await attempt(PASSWORD)).statusCode, 200, 'login works again after the lockout');
   t.equal((await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'nobody', password: 'x' } })).statusCode, 401);
-  const rows = s.store.db.prepare("SELECT action, detail FROM audit_log WHERE actor = 'supervisor' ORDER BY id").all() as { action: string; detail: string | null }[];
+  const rows = dbOf(s.store).prepare("SELECT action, detail FROM audit_log WHERE actor = 'supervisor' ORDER BY id").all() as { action: string; detail: string | null }[];
   t.same(rows.map((r) => `${r.action}${r.detail ? `:${r.detail}` : ''}`), ['login.failed:invalid', 'login.failed:invalid', 'login.failed:locked', 'login.failed:locked', 'login']);
-  const lock = s.store.db.prepare("SELECT actor, target, detail FROM audit_log WHERE action = 'account.locked'").all();
+  const lock = dbOf(s.store).prepare("SELECT actor, target, detail FROM audit_log WHERE action = 'account.locked'").all();
   t.same(lock, [{ actor: 'system', target: 'supervisor', detail: '3 s' }], 'the lock itself is audited once');
 });
 
@@ -177,7 +178,7 @@ t.test('call search and call detail; viewing a call is audited', async (t) => {
   t.same(await ids('category=cancel-intent'), [a.info.callId]);
   t.same((await ids('')).length, 2);
 
-  t.equal(s.store.db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'view.call'").pluck().get(), 0);
+  t.equal(dbOf(s.store).prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'view.call'").pluck().get(), 0);
   const d = await s.app.inject({ url: `/api/v1/calls/${a.info.callId}`, headers: { cookie } });
   t.equal(d.statusCode, 200);
   const call = d.json();
@@ -187,7 +188,7 @@ t.test('call search and call detail; viewing a call is audited', async (t) => {
   t.same(call.utterances[0].categories, ['cancel-intent']);
   t.equal(call.events[0].kind, 'category');
   t.equal(call.alarms[0].rule, 'churn');
-  const audit = s.store.db.prepare("SELECT actor, target FROM audit_log WHERE action = 'view.call'").all();
+  const audit = dbOf(s.store).prepare("SELECT actor, target FROM audit_log WHERE action = 'view.call'").all();
   t.same(audit, [{ actor: 'viewer', target: a.info.callId }]);
   t.equal((await s.app.inject({ url: '/api/v1/calls/nope', headers: { cookie } })).statusCode, 404);
 

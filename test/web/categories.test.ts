@@ -3,6 +3,7 @@
 import t from 'tap';
 import { login, startServer } from './helpers/server.js';
 import { savePack } from '../../src/web/routes/rule-packs.js';
+import { dbOf } from '../helpers/db.js';
 
 interface Cat {
   id: string;
@@ -28,7 +29,7 @@ t.test('categories with their names per language, for any role, following consol
   t.ok(cats.every((c) => c.names.en), 'every rule has at least its plain name');
 
   // A saved pack with a plain-string name (the older form) replaces the file's rules.
-  savePack(s.store.db, 'churn', 'rules:\n  - id: churn-intent\n    name: Leaving\n    speaker: customer\n    when: { phrases: [goodbye forever] }\n', 'admin', Date.now());
+  savePack(dbOf(s.store), 'churn', 'rules:\n  - id: churn-intent\n    name: Leaving\n    speaker: customer\n    when: { phrases: [goodbye forever] }\n', 'admin', Date.now());
   const after = (await get()).find((c) => c.id === 'churn-intent');
   t.same(after?.names, { en: 'Leaving' }, 'no zh name: the console falls back to the plain one');
   t.equal(after?.pack, 'churn');

@@ -6,6 +6,7 @@ import t from 'tap';
 import { startServer, login } from './helpers/server.js';
 import { buildReport } from '../../src/web/reports/index.js';
 import type { Store } from '../../src/store/types.js';
+import { dbOf } from '../helpers/db.js';
 
 const H = 3_600_000;
 
@@ -28,7 +29,7 @@ function seed(store: Store, now: number) {
   store.flush();
   store.insertAlarm({ callId: 'c1', rule: 'anger', severity: 'warning', state: 'open', message: 'chat alarm', raisedAt: now - 4 * H + 60_000, agentId: 'a1' });
   store.insertAlarm({ callId: 'v1', rule: 'anger', severity: 'critical', state: 'open', message: 'voice alarm', raisedAt: now - 5 * H + 60_000, agentId: 'a1' });
-  const survey = store.db.prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, 'h', 'nps', ?, ?)");
+  const survey = dbOf(store).prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, 'h', 'nps', ?, ?)");
   survey.run('c1', 2, now - 3 * H);
   survey.run('v1', 10, now - 4 * H);
   survey.run('v2', 9, now - 2 * H);

@@ -9,6 +9,7 @@ import { type Page } from 'playwright-core';
 import type { Utterance } from '../../src/call/types.js';
 import { PASSWORD, startServer } from './helpers/server.js';
 import { CHROMIUM, launch } from './helpers/browser.js';
+import { dbOf } from '../helpers/db.js';
 
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 
@@ -50,7 +51,7 @@ t.test('supervisor console end to end', { skip: !existsSync(CHROMIUM) && 'chromi
     }
     s.calls.close(c.info.callId, 'ended', start + 150_000 + i * 20_000);
   }
-  const survey = s.store.db.prepare("INSERT INTO surveys (kind, score, received_at) VALUES ('nps', ?, ?)");
+  const survey = dbOf(s.store).prepare("INSERT INTO surveys (kind, score, received_at) VALUES ('nps', ?, ?)");
   for (const score of [10, 9, 9, 8, 7, 6, 3, 10]) survey.run(score, Date.now() - 3600_000);
   s.store.flush();
 
@@ -87,7 +88,7 @@ t.test('supervisor console end to end', { skip: !existsSync(CHROMIUM) && 'chromi
   // Open its live transcript; wait until the server has the watch (it audits it).
   await page.click(tileSel);
   await page.waitForSelector('#transcript-panel');
-  const liveViews = () => s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'view.call' AND target = ? AND detail = 'live'").pluck().get(id) as number;
+  const liveViews = () => dbOf(s.store).prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'view.call' AND target = ? AND detail = 'live'").pluck().get(id) as number;
   await until(() => liveViews() === 1, 'the watch to reach the server');
 
   s.bus.emit('partial', { callId: id, legId: cust.legId, role: 'customer', seq: 1, text: 'I want to can', startMs: 4000, endMs: 5000 });
@@ -126,7 +127,7 @@ t.test('supervisor console end to end', { skip: !existsSync(CHROMIUM) && 'chromi
   await page.waitForSelector('[data-testid="alarm-row"] >> nth=0').catch(() => {});
   await page.selectOption('#filter-state', 'acked');
   await page.waitForSelector(`${row}[data-state="acked"]`);
-  const stored = s.store.db.prepare('SELECT state, acked_by, ack_comment FROM alarms WHERE id = ?').get(alarm.id);
+  const stored = dbOf(s.store).prepare('SELECT state, acked_by, ack_comment FROM alarms WHERE id = ?').get(alarm.id);
   t.same(stored, { state: 'acked', acked_by: 'supervisor', ack_comment: 'calling the customer back' });
   await page.waitForFunction(() => document.querySelector('#alarm-count')?.textContent === '0');
 
@@ -135,7 +136,7 @@ t.test('supervisor console end to end', { skip: !existsSync(CHROMIUM) && 'chromi
   s.store.setLegStats(agent.legId, { packets: 3248, lost: 0, jitterMs: 2.1, mos: 4.4, levelDb: -18 });
   s.bus.emit('call.event', { callId: id, legId: cust.legId, kind: 'category', tMs: 7000, data: { category: 'cancel-intent' } });
   s.store.flush();
-  const viewsBefore = s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'view.call' AND target = ?").pluck().get(id) as number;
+  const viewsBefore = dbOf(s.store).prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'view.call' AND target = ?").pluck().get(id) as number;
   await page.click(`${row} [data-testid="alarm-call-link"]`);
   await page.waitForSelector('[data-testid="detail-transcript"] li >> nth=2');
   await page.waitForSelector('[data-testid="detail-network"] td:has-text("4.10")');
@@ -144,7 +145,7 @@ t.test('supervisor console end to end', { skip: !existsSync(CHROMIUM) && 'chromi
     return !!c && c.width > 0 && (window as unknown as { Chart?: { getChart(c: unknown): unknown } }).Chart?.getChart(c);
   });
   t.match(await page.textContent('[data-testid="detail-categories"]'), /cancel-intent/);
-  const viewsAfter = s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'view.call' AND target = ?").pluck().get(id) as number;
+  const viewsAfter = dbOf(s.store).prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'view.call' AND target = ?").pluck().get(id) as number;
   t.equal(viewsAfter, viewsBefore + 1, 'opening the call detail adds an audit row');
   await page.screenshot({ path: new URL('call-detail.png', ARTIFACTS).pathname, fullPage: true });
 
@@ -209,7 +210,7 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
   const { join } = await import('node:path');
   // startServer hands the store over after plugins load; the routes read it per request.
   const late: { s?: Awaited<ReturnType<typeof startServer>> } = {};
-  const store = { get db() { return late.s!.store.db; }, get repos() { return late.s!.store.repos; }, audit: (...a: [string, string, string?, string?]) => late.s!.store.audit(...a) };
+  const store = { get repos() { return late.s!.store.repos; }, audit: (...a: [string, string, string?, string?]) => late.s!.store.audit(...a) };
   const metrics = { get registry() { return late.s!.metrics.registry; }, badInput: (p: string, r: string) => late.s!.metrics.badInput(p, r) };
   const dir = t.testdir();
   const s = await startServer(t, {
@@ -229,7 +230,7 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
   const today = Math.floor(Date.now() / DAY) * DAY;
   const cats = ['billing-dispute', 'complaint', 'cancel-intent', 'churn-intent', 'praise', 'escalation-request'];
   const emos: Utterance['emotion'][] = ['angry', 'frustrated', 'neutral', 'satisfied'];
-  const survey = s.store.db.prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, 'nps', ?, ?)");
+  const survey = dbOf(s.store).prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, 'nps', ?, ?)");
   let n = 0;
   for (let d = 10; d >= 0; d--) {
     for (let k = 0; k < 6; k++, n++) {
@@ -308,7 +309,7 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
   await page.click('#rule-save');
   const speakerLine = yaml.split('\n').findIndex((l) => l.includes('speaker: customer')) + 1;
   await page.waitForSelector(`[data-testid="rule-errors"] li:has-text("db:rule/complaint:${speakerLine}:14")`);
-  t.equal(s.store.db.prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'nothing saved');
+  t.equal(dbOf(s.store).prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'nothing saved');
   await page.fill('#rule-yaml', `${yaml.trimEnd()}\n  - id: text-probe\n    speaker: customer\n    when: { phrases: [redacted text] }\n`);
   await page.click('#rule-dry-run');
   await page.waitForSelector('[data-testid="dry-run-rules"] td:has-text("text-probe")');
@@ -331,10 +332,10 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
   t.equal(cells[1], '0', 'no competitor hit before');
   t.ok(Number(cells[2]) > 0 && cells[3] === `+${cells[2]}`, 'every stored "redacted text" utterance newly hit');
   await page.waitForSelector('[data-testid="terms-gained"] li');
-  t.equal(s.store.db.prepare("SELECT COUNT(*) FROM rules WHERE id = 'site-terms'").pluck().get(), 0, 'a dry run saves nothing');
+  t.equal(dbOf(s.store).prepare("SELECT COUNT(*) FROM rules WHERE id = 'site-terms'").pluck().get(), 0, 'a dry run saves nothing');
   await page.click('#terms-save');
   await page.waitForSelector('[data-testid="rule-saved"]');
-  t.match(s.store.db.prepare("SELECT body FROM rules WHERE id = 'site-terms'").pluck().get(), /competitors:\n\s+- redacted\n\s+- zorbix/);
+  t.match(dbOf(s.store).prepare("SELECT body FROM rules WHERE id = 'site-terms'").pluck().get(), /competitors:\n\s+- redacted\n\s+- zorbix/);
 
   // zh: categories carry their packs' Chinese names (config/rules/*.yaml `name: {en, zh}`), not ids.
   await page.selectOption('#lang', 'zh');

@@ -10,6 +10,7 @@ import { startAppliance } from '../../src/main.js';
 import { createUser } from '../../src/web/index.js';
 import { CHROMIUM, launch } from './helpers/browser.js';
 import { CARD_DIGITS, CARD_TYPED, EN_CHAT, ZH_CHAT, jsonl } from '../ingest/conversations/fixtures.js';
+import { dbOf } from '../helpers/db.js';
 
 t.test('conversations page: mix, filter, transcript', { skip: existsSync(CHROMIUM) ? false : 'no /usr/bin/chromium', timeout: 120_000 }, async (t) => {
   const dir = t.testdir();
@@ -23,7 +24,7 @@ t.test('conversations page: mix, filter, transcript', { skip: existsSync(CHROMIU
   await p.calls.idle();
   await p.analysis.idle();
   p.store.flush();
-  createUser(p.store.db, { username: 'sup', role: 'supervisor', password: 'conversation console pw' });
+  createUser(dbOf(p.store), { username: 'sup', role: 'supervisor', password: 'conversation console pw' });
 
   const browser = await launch(t);
   const page = await (await browser.newContext()).newPage();

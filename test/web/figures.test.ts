@@ -5,6 +5,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/index.js';
 import * as fig from '../../src/web/reports/figures.js';
+import { dbOf } from '../helpers/db.js';
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -24,7 +25,7 @@ t.test('emotion map, hot spots, categories and heat map equal direct computation
     for (let k = 0; k < i % 4; k++) store.addCallEvent({ callId, legId: `${callId}-c`, kind: 'category', tMs: k, data: { rule: `cat-${(i + k) % 5}` } });
   }
   store.flush();
-  const db = store.db;
+  const db = dbOf(store);
   const rawMap = db.prepare(`SELECT CAST((c.started_at + u.start_ms) / @b AS INTEGER) * @b AS bucket, u.emotion, COUNT(*) AS n FROM utterances u JOIN calls c ON c.id = u.call_id
     WHERE u.role = 'customer' AND c.started_at >= @from AND c.started_at < @to GROUP BY 1, 2 ORDER BY 1, 2`);
   const rawCats = db.prepare(`SELECT json_extract(e.data, '$.rule') AS id, COUNT(*) AS hits, COUNT(DISTINCT e.call_id) AS calls FROM call_events e JOIN calls c ON c.id = e.call_id

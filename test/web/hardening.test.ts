@@ -13,6 +13,7 @@ import { startAppliance } from '../../src/main.js';
 import { createUser } from '../../src/web/index.js';
 import { http, sessionOf, type HttpAnswer } from './helpers/http.js';
 import { startServer } from './helpers/server.js';
+import { dbOf } from '../helpers/db.js';
 
 const PW = 'hardening password';
 const SURVEY_KEY = 'survey-key-0123456789abcdef';
@@ -28,7 +29,7 @@ async function appliance(t: Test) {
   });
   const a = await startAppliance(config, { log: pino({ level: 'silent' }) });
   t.teardown(() => a.close());
-  const db = a.pipeline.store.db;
+  const db = dbOf(a.pipeline.store);
   for (const role of ['viewer', 'supervisor', 'admin'] as const) createUser(db, { username: role, role, password: PW });
   const who: Record<string, { cookie: string; csrf: string }> = {};
   for (const role of ['viewer', 'supervisor', 'admin']) who[role] = sessionOf(await http(a.url, '/api/v1/auth/login', { body: { username: role, password: PW } }));

@@ -2,6 +2,7 @@ import t from 'tap';
 import WebSocket from 'ws';
 import type { Utterance } from '../../src/call/types.js';
 import { login, startServer, type TestServer } from './helpers/server.js';
+import { dbOf } from '../helpers/db.js';
 
 interface Msg {
   type: string;
@@ -167,7 +168,7 @@ t.test('watching a call sends transcript text and partials, and is audited', asy
   t.equal(watcher.msgs.find((m) => m.type === 'utterance')?.data.text, 'hello there');
   t.notOk(other.msgs.some((m) => m.type === 'partial'), 'non-watchers get no partials');
   t.equal(other.msgs.find((m) => m.type === 'utterance')?.data.text, undefined);
-  const audit = s.store.db.prepare("SELECT actor, action, target, detail FROM audit_log WHERE action = 'view.call'").all();
+  const audit = dbOf(s.store).prepare("SELECT actor, action, target, detail FROM audit_log WHERE action = 'view.call'").all();
   t.same(audit, [{ actor: 'viewer', action: 'view.call', target: call.info.callId, detail: 'live' }]);
   const bad = await s.metrics.registry.getSingleMetricAsString('earshot_bad_input_total');
   t.match(bad, /parser="ws-live",reason="invalid-json"} 1/);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { PASSWORD, startServer } from './helpers/server.js';
 import { http, sessionOf } from './helpers/http.js';
+import { dbOf } from '../helpers/db.js';
 
 const MIN = 60_000;
 // The fastify rate limit (20 a minute in real time) would stop the simulated day early; it is
@@ -25,9 +26,9 @@ t.test('a lock ends after 15 min with its failure count, and one more typo does 
   now += MIN + 1;
   t.equal((await attempt('one typo', '127.0.0.3')).status, 401);
   t.equal((await attempt(PASSWORD, '127.0.0.3')).status, 200, 'after the lock one failure is just one failure again');
-  const locks = s.store.db.prepare("SELECT actor, target, detail FROM audit_log WHERE action = 'account.locked'").all();
+  const locks = dbOf(s.store).prepare("SELECT actor, target, detail FROM audit_log WHERE action = 'account.locked'").all();
   t.same(locks, [{ actor: 'system', target: 'supervisor', detail: '900 s' }], 'the lock is audited once');
-  const blocks = s.store.db.prepare("SELECT target FROM audit_log WHERE action = 'source.blocked'").pluck().all();
+  const blocks = dbOf(s.store).prepare("SELECT target FROM audit_log WHERE action = 'source.blocked'").pluck().all();
   t.same(blocks, ['127.0.0.2'], 'so is the back-off of the guessing address');
 });
 
@@ -52,8 +53,8 @@ t.test('an attacker guessing once a minute for two days cannot keep the admin lo
       }
     }
   }
-  attackerChecked = s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'login.failed' AND actor = 'admin'").pluck().get() as number;
-  const locks = s.store.db.prepare("SELECT at FROM audit_log WHERE action = 'account.locked' ORDER BY at").pluck().all() as number[];
+  attackerChecked = dbOf(s.store).prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'login.failed' AND actor = 'admin'").pluck().get() as number;
+  const locks = dbOf(s.store).prepare("SELECT at FROM audit_log WHERE action = 'account.locked' ORDER BY at").pluck().all() as number[];
   const refusedFirstHour = outcomes.filter((o) => o.at < 60 && !o.ok).length;
   const secondDay = outcomes.filter((o) => o.at >= 24 * 60);
   const okSecondDay = secondDay.filter((o) => o.ok).length;
@@ -112,7 +113,7 @@ t.test('earshot user unlock, the real CLI on the server database, ends a lock at
   const missing = run('unlock', 'nobody');
   t.equal(missing.status, 1);
   t.match(missing.stderr, /no user named nobody/);
-  const audit = s.store.db.prepare("SELECT actor, target, detail FROM audit_log WHERE action = 'user.unlock' ORDER BY id").all();
+  const audit = dbOf(s.store).prepare("SELECT actor, target, detail FROM audit_log WHERE action = 'user.unlock' ORDER BY id").all();
   t.same(audit, [
     { actor: 'cli', target: 'supervisor', detail: 'was locked' },
     { actor: 'cli', target: 'supervisor', detail: 'was not locked' },

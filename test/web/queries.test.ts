@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { TEXT_SEARCH_DAYS, createQueries, textSearchFrom } from '../../src/web/queries.js';
+import { dbOf } from '../helpers/db.js';
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -32,7 +33,7 @@ t.test('calls list: filters, combinations, newest first', async (t) => {
   const store = openStore({ path: join(t.testdir(), 'q.db') });
   t.teardown(() => store.close());
   seed(store);
-  const q = createQueries(store.db, { clock: () => NOW });
+  const q = createQueries(dbOf(store), { clock: () => NOW });
   const ids = (f: Parameters<typeof q.listCalls>[0]) => (q.listCalls(f) as { callId: string }[]).map((c) => c.callId);
   const page = { limit: 100, offset: 0 };
   t.same(ids(page), ['c4', 'c3', 'c2', 'c1']);
@@ -46,7 +47,7 @@ t.test('calls list: filters, combinations, newest first', async (t) => {
   t.same(ids({ ...page, emotion: 'angry', category: 'thanks' }), ['c3']);
   t.same(ids({ ...page, limit: 2, offset: 1 }), ['c3', 'c2']);
   // Both plans of the category filter: from the category's index (rare), or walking calls (common).
-  const common = createQueries(store.db, { clock: () => NOW, rareCategory: 1 });
+  const common = createQueries(dbOf(store), { clock: () => NOW, rareCategory: 1 });
   for (const f of [{ category: 'refund' }, { category: 'refund', agent: 'a1' }, { category: 'thanks', emotion: 'angry' }, { category: 'none' }]) {
     t.same((common.listCalls({ ...page, ...f }) as { callId: string }[]).map((c) => c.callId), ids({ ...page, ...f }), `same calls either way: ${JSON.stringify(f)}`);
   }
@@ -58,7 +59,7 @@ t.test('text search covers the last TEXT_SEARCH_DAYS days unless a range is give
   const store = openStore({ path: join(t.testdir(), 'q.db') });
   t.teardown(() => store.close());
   seed(store);
-  const q = createQueries(store.db, { clock: () => NOW });
+  const q = createQueries(dbOf(store), { clock: () => NOW });
   const ids = (f: Partial<Parameters<typeof q.listCalls>[0]>) => (q.listCalls({ limit: 100, offset: 0, ...f }) as { callId: string }[]).map((c) => c.callId);
   t.equal(TEXT_SEARCH_DAYS, 1);
   t.same(ids({ q: 'refund' }), ['c2'], 'the 20-day-old call is outside the default window');
@@ -90,8 +91,8 @@ t.test('overview emotions: whole hours from emotion_hours plus partial hours equ
     }
   }
   store.flush();
-  const q = createQueries(store.db, { clock: () => base + DAY });
-  const direct = store.db.prepare(`SELECT u.role, u.emotion, COUNT(*) AS n, AVG(u.sentiment) AS sentiment FROM utterances u JOIN calls c ON c.id = u.call_id
+  const q = createQueries(dbOf(store), { clock: () => base + DAY });
+  const direct = dbOf(store).prepare(`SELECT u.role, u.emotion, COUNT(*) AS n, AVG(u.sentiment) AS sentiment FROM utterances u JOIN calls c ON c.id = u.call_id
     WHERE c.started_at >= @from AND c.started_at < @to GROUP BY u.role, u.emotion`);
   const round = (rows: unknown) => (rows as { sentiment: number }[]).map((r) => ({ ...r, sentiment: Math.round(r.sentiment * 1e9) / 1e9 }));
   const ranges = [

@@ -7,6 +7,7 @@ import type { Store } from '../../src/store/types.js';
 import { buildReport, createReportScheduler } from '../../src/web/reports/index.js';
 import { login, startServer } from './helpers/server.js';
 import { openTestStore } from './helpers/store.js';
+import { dbOf } from '../helpers/db.js';
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -29,7 +30,7 @@ interface Seed {
 
 function seed(store: Store, calls: Seed[]): string[] {
   const ids: string[] = [];
-  const survey = store.db.prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, 'nps', ?, ?)");
+  const survey = dbOf(store).prepare("INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, 'nps', ?, ?)");
   calls.forEach((c, i) => {
     const callId = `call-${i}-${c.agent}`;
     ids.push(callId);
@@ -67,7 +68,7 @@ t.test('a daily report: figures, changes against the day before, agents to coach
   const store = openTestStore(t.testdir());
   t.teardown(() => store.close());
   const ids = seed(store, DATA);
-  const r = buildReport(store.db, 'day', MON + 12 * H);
+  const r = buildReport(dbOf(store), 'day', MON + 12 * H);
   t.equal(r.start, MON);
   t.equal(r.end, MON + DAY);
   t.equal(r.prevStart, SUN);
@@ -99,10 +100,10 @@ t.test('a daily report: figures, changes against the day before, agents to coach
   t.same(r.coach[0].evidence[0].failedItems, ['Agent apologised']);
   t.same(r.coach[0].evidence[0].alarmRules, ['escalation']);
 
-  const week = buildReport(store.db, 'week', MON + 3 * DAY);
+  const week = buildReport(dbOf(store), 'week', MON + 3 * DAY);
   t.equal(week.start, MON, 'weeks start on Monday');
   t.same(week.totals.calls, { now: 4, prev: 2 });
-  const month = buildReport(store.db, 'month', MON);
+  const month = buildReport(dbOf(store), 'month', MON);
   t.equal(month.start, Date.UTC(2026, 10, 1));
   t.same(month.totals.calls, { now: 6, prev: 0 });
   t.same(month.categories[0], { id: 'complaint', hits: 5, calls: 4, prevCalls: 0, delta: 4 });
@@ -126,7 +127,7 @@ t.test('the scheduler makes each finished period once, after 00:05 UTC', async (
   t.match(second[0].summary, { calls: 4, alarms: 1, nps: 0, coach: 1, topCategory: 'complaint' });
   t.same(s.runDue(), [], 'each period once');
   t.equal(s.nextRun(), MON + 2 * DAY + 5 * 60_000);
-  t.equal(store.db.prepare("SELECT COUNT(*) FROM reports WHERE created_by = 'scheduler'").pluck().get(), 4);
+  t.equal(dbOf(store).prepare("SELECT COUNT(*) FROM reports WHERE created_by = 'scheduler'").pluck().get(), 4);
 });
 
 t.test('reports API: generate (supervisor), list, download HTML and CSV without PII', async (t) => {
@@ -172,7 +173,7 @@ t.test('reports API: generate (supervisor), list, download HTML and CSV without 
 
   t.equal((await s.app.inject({ url: '/api/v1/reports/9999.html', headers: { cookie: viewer.cookie } })).statusCode, 404);
   t.equal((await s.app.inject({ url: `/api/v1/reports/${report.id}.pdf`, headers: { cookie: viewer.cookie } })).statusCode, 400);
-  const audits = s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'report.create'").pluck().get();
+  const audits = dbOf(s.store).prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'report.create'").pluck().get();
   t.equal(audits, 2, 'generating is audited; reading is not');
 
   const ins = (await s.app.inject({ url: `/api/v1/insights?from=${SUN}&to=${MON + DAY}`, headers: { cookie: viewer.cookie } })).json() as Record<string, unknown>;

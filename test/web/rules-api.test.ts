@@ -13,6 +13,7 @@ import type { Alarm } from '../../src/call/types.js';
 import { validateConfig } from '../../src/config/index.js';
 import { ALARMS, RULES, startRulesServer } from './helpers/rules-server.js';
 import { login, startServer } from './helpers/server.js';
+import { dbOf } from '../helpers/db.js';
 
 const COMPLAINT = readFileSync(`${RULES}complaint.yaml`, 'utf8');
 const DAY = 86_400_000;
@@ -56,9 +57,9 @@ t.test('a bad edit answers 422 with file, rule and position, and changes nothing
   const churnLine = readFileSync(`${RULES}churn.yaml`, 'utf8').split('\n').findIndex((l) => l.includes('id: churn-intent')) + 1;
   t.match((clash.json() as { error: { details: { errors: string[] } } }).error.details.errors.join('\n'), new RegExp(`rule "churn-intent": id already used at .*churn.yaml:${churnLine}`));
 
-  t.equal(s.store.db.prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'nothing stored');
+  t.equal(dbOf(s.store).prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'nothing stored');
   t.same(reloads, [], 'the running set is not touched');
-  t.equal(s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'rule.update'").pluck().get(), 0);
+  t.equal(dbOf(s.store).prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'rule.update'").pluck().get(), 0);
   t.match(await s.metrics.registry.getSingleMetricAsString('earshot_bad_input_total'), /parser="rules",reason="invalid"} 3/);
 });
 
@@ -73,7 +74,7 @@ t.test('an admin save stores the next version, audits it and reloads', async (t)
   t.match(r2.json(), { pack: { version: 2 } });
   t.equal((await req('admin', 'PUT', '/rules/complaint', { yaml: edited, version: 1 })).statusCode, 409, 'a stale editor is refused');
 
-  t.same(s.store.db.prepare("SELECT actor, target, detail FROM audit_log WHERE action = 'rule.update' ORDER BY id").all(), [
+  t.same(dbOf(s.store).prepare("SELECT actor, target, detail FROM audit_log WHERE action = 'rule.update' ORDER BY id").all(), [
     { actor: 'admin', target: 'complaint', detail: 'v1' },
     { actor: 'admin', target: 'complaint', detail: 'v2' },
   ]);
@@ -117,7 +118,7 @@ t.test('a dry run shows which stored utterances a rule would hit', async (t) => 
   t.same(body.byRule, { 'refund-ask': { hits: 2, calls: 2 }, 'angry-refund': { hits: 1, calls: 1 } });
   t.same(body.hits.map((h) => [h.rule, h.callId, h.utteranceId]).sort(), [['angry-refund', 'c1', refund], ['refund-ask', 'c1', refund], ['refund-ask', 'c4', plain]].sort());
   t.match(body.hits.find((h) => h.callId === 'c4')?.text, 'just a refund');
-  t.equal(s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'rule.dry-run' AND actor = 'supervisor'").pluck().get(), 1);
+  t.equal(dbOf(s.store).prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'rule.dry-run' AND actor = 'supervisor'").pluck().get(), 1);
 
   const bad = await req('supervisor', 'POST', '/rules/dry-run', { yaml: 'rules:\n  - id: x\n    when: { emotion: furious }\n', days: 7 });
   t.equal(bad.statusCode, 422);
@@ -132,7 +133,7 @@ const lineOf = (text: string, needle: string, from = 0) => text.split('\n').find
 
 async function setupAlarms(t: Test) {
   const late: { store?: Store; metrics?: Metrics; alarms?: AlarmStage } = {};
-  const store = { get db() { return late.store!.db; }, get repos() { return late.store!.repos; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
+  const store = { get repos() { return late.store!.repos; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
   const metrics: Metrics = { get registry() { return late.metrics!.registry; }, badInput: (p, r) => late.metrics!.badInput(p, r) };
   const config = validateConfig({ analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } });
   const s = await startServer(t, {
@@ -210,8 +211,8 @@ t.test('an admin saves an alarm threshold: live on the next event, open alarms, 
   t.same(alarms.tick().map((x) => x.id), [abusive.id], 'the open alarm of a now-disabled rule still escalates on time');
   t.equal(s.store.getAlarm(abusive.id!)?.state, 'open');
 
-  t.same(s.store.db.prepare("SELECT actor, target, detail FROM audit_log WHERE action = 'alarm-rule.update'").all(), [{ actor: 'admin', target: 'default', detail: 'v1' }]);
-  t.match(s.store.db.prepare("SELECT kind, version, updated_by AS updatedBy FROM rules WHERE id = 'alarm/default'").get(), { kind: 'alarm', version: 1, updatedBy: 'admin' });
+  t.same(dbOf(s.store).prepare("SELECT actor, target, detail FROM audit_log WHERE action = 'alarm-rule.update'").all(), [{ actor: 'admin', target: 'default', detail: 'v1' }]);
+  t.match(dbOf(s.store).prepare("SELECT kind, version, updated_by AS updatedBy FROM rules WHERE id = 'alarm/default'").get(), { kind: 'alarm', version: 1, updatedBy: 'admin' });
   const list = (await req('supervisor', 'GET', '/rules')).json() as { alarmRules: { id: string; origin: string; version: number }[]; packs: { id: string }[] };
   t.match(list.alarmRules, [{ id: 'default', origin: 'db', version: 1 }]);
   t.notOk(list.packs.some((p) => p.id.startsWith('alarm')), 'alarm rows are not analysis packs');
@@ -229,7 +230,7 @@ t.test('an admin saves an alarm threshold: live on the next event, open alarms, 
   const stale = await req('admin', 'PUT', '/rules/alarms/default', { yaml: ALARM_YAML, version: 0 });
   t.equal(stale.statusCode, 409, 'stale version');
   t.match(stale.json(), { error: { code: 'EARSHOT_ERR_CONFLICT', message: /now version 1/, details: { version: 1 } } });
-  t.equal(s.store.db.prepare("SELECT version FROM rules WHERE id = 'alarm/default'").pluck().get(), 1, 'nothing overwritten');
+  t.equal(dbOf(s.store).prepare("SELECT version FROM rules WHERE id = 'alarm/default'").pluck().get(), 1, 'nothing overwritten');
   t.equal((await req('admin', 'GET', '/rules/alarms/nope')).statusCode, 404);
 });
 
@@ -250,8 +251,8 @@ t.test('a bad alarm rule edit answers 422 naming the rule, the key and the line,
   const unknown = await req('admin', 'PUT', '/rules/alarms/default', { yaml: ALARM_YAML.replace('seconds: 30', 'second: 30'), version: 0 });
   t.match(unknown.json(), { error: { details: { problems: [{ code: 'unknown-key', rule: 'long-silence', key: 'second', line: lineOf(ALARM_YAML, 'seconds: 30') }] } } });
 
-  t.equal(s.store.db.prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'nothing stored');
-  t.equal(s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'alarm-rule.update'").pluck().get(), 0, 'nothing audited');
+  t.equal(dbOf(s.store).prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'nothing stored');
+  t.equal(dbOf(s.store).prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'alarm-rule.update'").pluck().get(), 0, 'nothing audited');
   t.equal(alarms.rules(), before, 'the running set is not touched');
   const counted = await s.metrics.registry.getSingleMetricAsString('earshot_bad_input_total');
   t.match(counted, /parser="alarm-rules",reason="schema"} 2/);
@@ -288,6 +289,6 @@ t.test('an alarm dry run counts what each rule would have raised on stored calls
   t.same(r.hits.map((h) => [h.rule, h.callId]).sort(), [['competitor-mentioned', 'd2'], ['customer-negative-streak', 'd1']]);
   const shipped = (await req('supervisor', 'POST', '/rules/alarms/dry-run', { yaml: ALARM_YAML, days: 7, id: 'default' })).json() as typeof r;
   t.same([shipped.byRule['customer-negative-streak'].hits, shipped.byRule['competitor-mentioned'].hits], [0, 0], 'the shipped thresholds raise nothing on the same calls');
-  t.equal(s.store.db.prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'alarm-rule.dry-run' AND actor = 'supervisor'").pluck().get(), 2);
+  t.equal(dbOf(s.store).prepare("SELECT COUNT(*) FROM audit_log WHERE action = 'alarm-rule.dry-run' AND actor = 'supervisor'").pluck().get(), 2);
   t.equal((await req('supervisor', 'POST', '/rules/alarms/dry-run', { yaml: 'version: 2\nrules: []\n', days: 7 })).statusCode, 422);
 });

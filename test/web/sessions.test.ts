@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { startServer, type TestServer } from './helpers/server.js';
 import { http } from './helpers/http.js';
 import { PASSWORD } from './helpers/server.js';
+import { dbOf } from '../helpers/db.js';
 
 async function loginHttp(s: TestServer, username: string) {
   const r = await http(s.base, '/api/v1/auth/login', { body: { username, password: PASSWORD } });
@@ -124,7 +125,7 @@ t.test('a role or password change or removal by the real CLI closes the user’s
   t.equal(del.status, 0, del.stderr);
   t.equal(await within(ws.closed, 2500, 'socket of the deleted user'), 4401);
   t.equal((await http(s.base, '/api/v1/auth/login', { body: { username: 'supervisor', password: PASSWORD } })).status, 401);
-  const audit = s.store.db.prepare("SELECT action, target, detail FROM audit_log WHERE actor = 'cli' ORDER BY id").all();
+  const audit = dbOf(s.store).prepare("SELECT action, target, detail FROM audit_log WHERE actor = 'cli' ORDER BY id").all();
   t.same(audit, [
     { action: 'user.role', target: 'viewer', detail: 'supervisor' },
     { action: 'user.password', target: 'viewer', detail: null },

@@ -4,6 +4,7 @@
 import t, { type Test } from 'tap';
 import { CallRules, loadRules } from '../../src/analysis/index.js';
 import { RULES, startRulesServer } from './helpers/rules-server.js';
+import { dbOf } from '../helpers/db.js';
 
 const DAY = 86_400_000;
 
@@ -58,7 +59,7 @@ t.test('site terms: listed with the built-in entries, dry-run before saving, sav
   t.notOk(body.byRule.complaint, 'rules whose hits do not change are not listed');
   t.same(body.gained.map((g) => [g.rule, g.callId, g.utteranceId]).sort(), [['competitor-mention', 'c1', zorbix], ['product-mention', 'c2', nimbus]].sort());
   t.match(body.gained.find((g) => g.callId === 'c2')?.text, 'nimbus unlimited plan');
-  t.equal(s.store.db.prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'a dry run saves nothing');
+  t.equal(dbOf(s.store).prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0, 'a dry run saves nothing');
   t.same(reloads, []);
 
   // Refusals name the list and entry, change nothing and are counted.
@@ -69,14 +70,14 @@ t.test('site terms: listed with the built-in entries, dry-run before saving, sav
   t.equal(ref.statusCode, 422);
   t.match((ref.json() as { error: { message: string } }).error.message, /competitors\[1\]: a term is a plain phrase/);
   t.equal((await req('supervisor', 'PUT', '/rules/site-terms', { lists })).statusCode, 403, 'only an admin saves');
-  t.equal(s.store.db.prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0);
+  t.equal(dbOf(s.store).prepare('SELECT COUNT(*) FROM rules').pluck().get(), 0);
   t.match(await s.metrics.registry.getSingleMetricAsString('earshot_bad_input_total'), /parser="rules",reason="invalid"} 2/);
 
   const saved = await req('admin', 'PUT', '/rules/site-terms', { lists, version: 0 });
   t.equal(saved.statusCode, 200);
   t.match(saved.json(), { version: 1, lists: { competitors: ['Zorbix', 'zorbix', '星辰通信'], products: ['nimbus unlimited'] }, reloaded: true });
   t.equal((await req('admin', 'PUT', '/rules/site-terms', { lists, version: 0 })).statusCode, 409, 'a stale editor is refused');
-  t.same(s.store.db.prepare("SELECT actor, target, detail FROM audit_log WHERE action IN ('site-terms.update', 'site-terms.dry-run') ORDER BY id").all(), [
+  t.same(dbOf(s.store).prepare("SELECT actor, target, detail FROM audit_log WHERE action IN ('site-terms.update', 'site-terms.dry-run') ORDER BY id").all(), [
     { actor: 'supervisor', target: 'site-terms', detail: '7d' },
     { actor: 'admin', target: 'site-terms', detail: 'v1' },
   ]);

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { perConnection } from './lazy.js';
 import type { Role } from '../../call/types.js';
 
 export interface ReplayCall {
@@ -25,8 +26,6 @@ export interface ReplayEvent {
   data: string | null;
 }
 
-const byConnection = new WeakMap<Database.Database, AlarmReplayRepo>();
-
 /**
  * What an alarm rule dry run replays: recent calls with their legs, utterances and the call events the
  * alarm engine reads. Statements prepared on first use, once per connection (store or read worker).
@@ -37,11 +36,8 @@ export class AlarmReplayRepo {
   #utterances?: Database.Statement;
   #events?: Database.Statement;
 
-  static for(db: Database.Database): AlarmReplayRepo {
-    let repo = byConnection.get(db);
-    if (!repo) byConnection.set(db, (repo = new AlarmReplayRepo(db)));
-    return repo;
-  }
+  /** The repository of a connection (the store's, or a worker's read-only one), made once. */
+  static readonly for = perConnection((db) => new AlarmReplayRepo(db));
 
   constructor(private readonly db: Database.Database) {}
 

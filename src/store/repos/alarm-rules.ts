@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { perConnection } from './lazy.js';
 
 /** An alarm rule file saved from the console (the `rules` table, kind 'alarm', id `alarm/<file id>`). */
 export interface StoredAlarmRuleFile {
@@ -9,18 +10,12 @@ export interface StoredAlarmRuleFile {
   updatedAt: number;
 }
 
-const byConnection = new WeakMap<Database.Database, AlarmRulesRepo>();
-
 /** The alarm stage's rule files in the shared `rules` table. Statements prepared on first use, once. */
 export class AlarmRulesRepo {
   #stored?: Database.Statement;
 
   /** The repository of a connection, made once per connection so its statements are prepared once. */
-  static for(db: Database.Database): AlarmRulesRepo {
-    let repo = byConnection.get(db);
-    if (!repo) byConnection.set(db, (repo = new AlarmRulesRepo(db)));
-    return repo;
-  }
+  static readonly for = perConnection((db) => new AlarmRulesRepo(db));
 
   constructor(private readonly db: Database.Database) {}
 

@@ -27,7 +27,7 @@ import { WebhookOutboxRepo } from './webhook-outbox.js';
  * boundary"). Built once at open, so each statement is prepared once.
  */
 export function createRepos(db: Database.Database) {
-  return { alarms: new AlarmsRepo(db), alarmRules: AlarmRulesRepo.for(db), alarmReplay: AlarmReplayRepo.for(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: new KpiRepo(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), syncBatch: SyncBatchRepo.for(db), syncOutbox: SyncOutboxRepo.for(db), recordings: new RecordingsRepo(db), conversations: new ConversationsRepo(db),
+  return { alarms: new AlarmsRepo(db), alarmRules: AlarmRulesRepo.for(db), alarmReplay: AlarmReplayRepo.for(db), cases: new CasesRepo(db), coaching: new CoachingRepo(db), demo: new DemoRepo(db), kpi: KpiRepo.for(db), users: new UsersRepo(db), webhookOutbox: new WebhookOutboxRepo(db), sync: new SyncRepo(db), syncBatch: SyncBatchRepo.for(db), syncOutbox: SyncOutboxRepo.for(db), recordings: new RecordingsRepo(db), conversations: new ConversationsRepo(db),
     // The KPI stage's rollups, surveys/NPS and customer risk (statements prepared on first use).
     kpiRollups: KpiRollupsRepo.for(db), surveys: SurveysRepo.for(db), risk: RiskRepo.for(db),
     // Each dialog's SIP history (both fronts), for `earshot calls show`.

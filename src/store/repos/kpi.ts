@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { perConnection } from './lazy.js';
 import { CATEGORY_ID_SQL } from '../sql.js';
 
 /** A churn seed of the high-risk pool: why a customer who may not have complained is at risk. */
@@ -12,8 +13,6 @@ export interface ChurnSeed {
   lastCallAt: number;
 }
 
-const byConnection = new WeakMap<Database.Database, KpiRepo>();
-
 /** The KPI stage's reads of call KPIs and churn seeds (rollups, surveys and risk have their own repositories). Statements prepared once. */
 export class KpiRepo {
   readonly #callKpis: Database.Statement;
@@ -22,15 +21,10 @@ export class KpiRepo {
   #churn?: { contactDrop: Database.Statement; competitor: Database.Statement };
 
   /** The repository of a connection, made once per connection so its statements are prepared once. */
-  static for(db: Database.Database): KpiRepo {
-    let repo = byConnection.get(db);
-    if (!repo) byConnection.set(db, (repo = new KpiRepo(db)));
-    return repo;
-  }
+  static readonly for = perConnection((db) => new KpiRepo(db));
 
   constructor(private readonly db: Database.Database) {
     this.#callKpis = db.prepare("SELECT json_extract(summary, '$.kpi') AS kpi FROM calls WHERE id = ?").pluck();
-    byConnection.set(db, this);
   }
 
   #churnStatements(): { contactDrop: Database.Statement; competitor: Database.Statement } {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { camelRow } from '../rows.js';
 
 export type MuteReason = 'redacted' | 'dtmf' | 'unanalysed';
 export interface MutedSpan {
@@ -23,20 +24,7 @@ export interface RecordingRow {
   createdAt: number;
 }
 
-const toRow = (r: Record<string, unknown>): RecordingRow => ({
-  id: r.id as number,
-  callId: r.call_id as string,
-  legId: r.leg_id as string,
-  path: r.path as string,
-  keyId: r.key_id as string,
-  bytes: r.bytes as number,
-  durationMs: r.duration_ms as number,
-  offsetMs: r.offset_ms as number,
-  sampleRate: r.sample_rate as number,
-  muted: JSON.parse(r.muted as string) as MutedSpan[],
-  status: r.status as RecordingRow['status'],
-  createdAt: r.created_at as number,
-});
+const toRow = (r: Record<string, unknown>): RecordingRow => ({ ...camelRow<RecordingRow>(r), muted: JSON.parse(r.muted as string) as MutedSpan[] });
 
 /** Where each leg's encrypted recording is, under which key, and what was muted in it. */
 export class RecordingsRepo {

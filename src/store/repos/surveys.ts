@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { perConnection } from './lazy.js';
 import { npsSql } from '../sql.js';
 
 /** What NPS is grouped by; 'channel' is the channel of the survey's call (migration 008). */
@@ -54,8 +55,6 @@ function statements(db: Database.Database) {
   return { raw, days };
 }
 
-const byConnection = new WeakMap<Database.Database, SurveysRepo>();
-
 /**
  * Survey answers (NPS, CSAT) and the NPS reads over them. Statements are prepared once per
  * connection, each on first use (survey_days and call_facts come with migration 005, calls.channel
@@ -68,11 +67,8 @@ export class SurveysRepo {
   readonly #days = new Map<NpsBy, Database.Statement>();
   #build?: ReturnType<typeof statements>;
 
-  static for(db: Database.Database): SurveysRepo {
-    let repo = byConnection.get(db);
-    if (!repo) byConnection.set(db, (repo = new SurveysRepo(db)));
-    return repo;
-  }
+  /** The repository of a connection (the store's, or a worker's read-only one), made once. */
+  static readonly for = perConnection((db) => new SurveysRepo(db));
 
   private constructor(private readonly db: Database.Database) {}
 

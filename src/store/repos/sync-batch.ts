@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { perConnection } from './lazy.js';
 
 // Calls belong to the period in which they ended: once a period is over none of its calls can
 // still change, so a batch is final when it is built. Ids are read only to join, never copied out.
@@ -51,18 +52,12 @@ export interface BatchVisitor {
   survey(r: SurveyRow): void;
 }
 
-const byConnection = new WeakMap<Database.Database, SyncBatchRepo>();
-
 /** The sync stage's reads for an aggregate batch; runs on the store's connection or a worker's read-only one. */
 export class SyncBatchRepo {
   readonly #read: (range: { from: number; to: number }, v: BatchVisitor) => void;
 
   /** The repository of a connection, made once per connection so its statements are prepared once. */
-  static for(db: Database.Database): SyncBatchRepo {
-    let repo = byConnection.get(db);
-    if (!repo) byConnection.set(db, (repo = new SyncBatchRepo(db)));
-    return repo;
-  }
+  static readonly for = perConnection((db) => new SyncBatchRepo(db));
 
   constructor(db: Database.Database) {
     const calls = db.prepare(SQL.calls);
@@ -78,7 +73,6 @@ export class SyncBatchRepo {
       for (const r of alarms.iterate(range) as Iterable<{ callId: string; rule: string; severity: string; n: number }>) v.alarm(r);
       for (const r of surveys.iterate(range) as Iterable<SurveyRow>) v.survey(r);
     });
-    byConnection.set(db, this);
   }
 
   /** Calls ended in [from, to) with their categories, emotions and alarms, and NPS surveys received then. */

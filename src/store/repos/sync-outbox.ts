@@ -1,9 +1,8 @@
 import type Database from 'better-sqlite3';
+import { perConnection } from './lazy.js';
 
 // The `outbox` table is shared with webhooks; sync owns the rows with topic 'sync'.
 export const SYNC_TOPIC = 'sync';
-
-const byConnection = new WeakMap<Database.Database, SyncOutboxRepo>();
 
 /** The sync stage's rows of the outbox table. Statements prepared once per connection. */
 export class SyncOutboxRepo {
@@ -15,9 +14,8 @@ export class SyncOutboxRepo {
   readonly #failed: Database.Statement;
   readonly #state: Database.Statement;
 
-  static for(db: Database.Database): SyncOutboxRepo {
-    return byConnection.get(db) ?? new SyncOutboxRepo(db);
-  }
+  /** The repository of a connection (the store's, or a worker's read-only one), made once. */
+  static readonly for = perConnection((db) => new SyncOutboxRepo(db));
 
   constructor(db: Database.Database) {
     const TOPIC = SYNC_TOPIC;
@@ -33,7 +31,6 @@ export class SyncOutboxRepo {
         (SELECT count(*) FROM outbox WHERE topic = '${TOPIC}' AND delivered_at IS NULL) AS pending,
         (SELECT max(json_extract(payload, '$.period.to')) FROM outbox WHERE topic = '${TOPIC}' AND delivered_at IS NOT NULL) AS lastTo,
         (SELECT min(created_at) FROM outbox WHERE topic = '${TOPIC}' AND delivered_at IS NULL) AS oldest`);
-    byConnection.set(db, this);
   }
 
   /** True when the row was added (false: that idempotency key was already queued). */

@@ -14,7 +14,7 @@ import { errorBody, sendError } from '../errors.js';
 
 export interface RuleRoutesDeps {
   config: Pick<Config, 'analysis' | 'alarms'>;
-  store: Pick<Store, 'db' | 'repos' | 'audit'>;
+  store: Pick<Store, 'repos' | 'audit'>;
   metrics: Metrics;
   log: Logger;
   /**
@@ -94,12 +94,12 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
 
   return async (app) => {
     // Read per request: the store may be handed over after the plugin is built.
-    const db = () => deps.store.db;
+    const alarmRules = () => deps.store.repos.alarmRules;
     const packs = () => deps.store.repos.rulePacks;
 
     app.get('/rules', async () => ({
       packs: listPacks(dir, packs()).map(({ text: _t, ...p }) => p),
-      alarmRules: listAlarmRuleFiles(alarmsPath, db()).map(fileView),
+      alarmRules: listAlarmRuleFiles(alarmsPath, alarmRules()).map(fileView),
     }));
 
     // Site terms: lists added to the built-in concepts (competitors, products, ...), with a dry run
@@ -192,9 +192,9 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
     });
 
     app.get<{ Params: Static<typeof IdParam> }>('/rules/alarms/:id', { schema: { params: IdParam } }, async (req, reply) => {
-      const file = listAlarmRuleFiles(alarmsPath, db()).find((f) => f.id === req.params.id);
+      const file = listAlarmRuleFiles(alarmsPath, alarmRules()).find((f) => f.id === req.params.id);
       if (!file) return sendError(reply, 'EARSHOT_ERR_NOT_FOUND', 'no such alarm rule file');
-      const v = validateAlarmFile(alarmsPath, db(), file.id, file.text);
+      const v = validateAlarmFile(alarmsPath, alarmRules(), file.id, file.text);
       const rules = v.ok ? v.fileRules.map((r) => ({ id: r.id, kind: r.kind, threshold: thresholdOf(r), severity: r.severity, enabled: r.enabled, cooldownSeconds: r.cooldownSeconds, escalateAfterMinutes: r.escalateAfterMinutes })) : [];
       return { file: fileView(file), rules };
     });
@@ -204,11 +204,11 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
       { schema: { params: IdParam, body: PutBody }, config: role('admin'), bodyLimit: MAX_BODY_YAML * 2 },
       async (req, reply) => {
         const { id } = req.params;
-        const current = listAlarmRuleFiles(alarmsPath, db()).find((f) => f.id === id);
+        const current = listAlarmRuleFiles(alarmsPath, alarmRules()).find((f) => f.id === id);
         if (req.body.version !== undefined && req.body.version !== (current?.version ?? 0)) {
           return sendError(reply, 'EARSHOT_ERR_CONFLICT', `the alarm rules changed meanwhile (now version ${current?.version ?? 0}); reload them`, { version: current?.version ?? 0 });
         }
-        const v = validateAlarmFile(alarmsPath, db(), id, req.body.yaml);
+        const v = validateAlarmFile(alarmsPath, alarmRules(), id, req.body.yaml);
         if (!v.ok) return reply.code(422).send(invalidAlarms(v.error));
         const user = req.session!.user.username;
         const saved = savePack(packs(), alarmRowId(id), req.body.yaml, user, now(), 'alarm');
@@ -229,11 +229,11 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
 
     app.post<{ Body: Static<typeof DryRunBody> }>('/rules/alarms/dry-run', { schema: { body: DryRunBody }, config: role('supervisor'), bodyLimit: MAX_BODY_YAML * 2 }, async (req, reply) => {
       const id = req.body.id ?? 'dry-run';
-      const v = validateAlarmFile(alarmsPath, db(), id, req.body.yaml);
+      const v = validateAlarmFile(alarmsPath, alarmRules(), id, req.body.yaml);
       if (!v.ok) return reply.code(422).send(invalidAlarms(v.error));
       deps.store.audit(req.session!.user.username, 'alarm-rule.dry-run', id, `${req.body.days}d`);
       const report = v.fileRules.filter((r) => r.enabled).map((r) => r.id);
-      return { rules: report, days: req.body.days, ...alarmDryRun(db(), v.rules, report, now() - req.body.days * 86_400_000) };
+      return { rules: report, days: req.body.days, ...alarmDryRun(deps.store.repos.alarmReplay, v.rules, report, now() - req.body.days * 86_400_000) };
     });
   };
 }

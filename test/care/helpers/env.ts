@@ -15,6 +15,7 @@ import { createSessions, DEFAULT_AUTH } from '../../../src/web/auth/sessions.js'
 import { installGuard, SESSION_COOKIE } from '../../../src/web/auth/guard.js';
 import { createUser } from '../../../src/web/auth/users.js';
 import { startCall, testEnv } from '../../alarms/helpers/env.js';
+import { dbOf } from '../../helpers/db.js';
 
 export const SECRET = 'a-webhook-secret-0123456789';
 const rules = loadAlarmRules(new URL('../../../config/alarms/default.yaml', import.meta.url).pathname);
@@ -84,9 +85,9 @@ export function playCall(
 
 /** A real fastify with the real guard, sessions for a supervisor and a viewer, and the survey and care routes. */
 export async function serveApi(t: Test, e: CareEnv) {
-  const sessions = createSessions(e.store.db, { ...DEFAULT_AUTH, idleMs: 0 });
-  createUser(e.store.db, { username: 'sam', role: 'supervisor', password: 'a long password' });
-  createUser(e.store.db, { username: 'vic', role: 'viewer', password: 'a long password' });
+  const sessions = createSessions(dbOf(e.store), { ...DEFAULT_AUTH, idleMs: 0 });
+  createUser(dbOf(e.store), { username: 'sam', role: 'supervisor', password: 'a long password' });
+  createUser(dbOf(e.store), { username: 'vic', role: 'viewer', password: 'a long password' });
   const app = Fastify();
   installErrorHandling(app, e.metrics); // as src/web/index.ts does on the root
   await app.register(fastifyCookie);

@@ -15,6 +15,7 @@ import { conversationMetrics } from '../../../src/ingest/conversations/metrics.j
 import { createMetrics } from '../../../src/metrics/registry.js';
 import { connectStore } from '../../../src/store/connect.js';
 import { openStore } from '../../../src/store/index.js';
+import { dbOf } from '../../helpers/db.js';
 
 t.test('demo chats: channels, agents and queues; each chat ends and the next starts; stop stops', async (t) => {
   const store = openStore({ path: join(t.testdir(), 'c.db'), log: pino({ level: 'silent' }) });
@@ -44,7 +45,7 @@ t.test('demo chats: channels, agents and queues; each chat ends and the next sta
   const stopped = started.length;
   t.ok(started.length >= 4, `${started.length} chats`);
   store.flush();
-  const rows = store.db.prepare("SELECT external_id AS externalId, agent_id AS agentId, queue, customer_hash AS customerHash, channel FROM calls WHERE ingest = 'conversation'").all() as { externalId: string; agentId: string; queue: string; customerHash: string; channel: string }[];
+  const rows = dbOf(store).prepare("SELECT external_id AS externalId, agent_id AS agentId, queue, customer_hash AS customerHash, channel FROM calls WHERE ingest = 'conversation'").all() as { externalId: string; agentId: string; queue: string; customerHash: string; channel: string }[];
   t.equal(rows.length, started.length, 'stored as conversations');
   t.ok(rows.every((c) => c.externalId.startsWith('demo-chat-') && c.agentId && c.queue && c.customerHash), 'demo ids (the purge takes them), agents, queues, hashed customers');
   t.ok(new Set(rows.map((c) => c.channel)).size >= 2, `several channels: ${[...new Set(rows.map((c) => c.channel))].join(', ')}`);

@@ -14,6 +14,7 @@ import { CallIdentity, loadCallerSalt } from '../../../src/call/identity.js';
 import { memoryLogger } from '../../metrics/siprec-rig.js';
 import { recordSurvey } from '../../../src/kpi/index.js';
 import { CARD_DIGITS, CARD_TYPED, CSV_EXPORT, EMAIL, EN_CHAT, EN_KPIS, VOICE_CALL, ZH_CHAT, amazonConnectExport, genesysExport, jsonl } from './fixtures.js';
+import { dbOf } from '../../helpers/db.js';
 
 const dir = t.testdir();
 const dataDir = path.join(dir, 'data');
@@ -25,7 +26,7 @@ t.teardown(() => p.close());
 const alarms: { rule: string; callId: string }[] = [];
 p.bus.on('alarm', (a) => alarms.push({ rule: a.rule, callId: a.callId }));
 
-const db = () => p.store.db;
+const db = () => dbOf(p.store);
 const callOf = (conversation: string) => p.store.repos.conversations.find(conversation);
 const settle = async () => {
   await p.calls.idle();

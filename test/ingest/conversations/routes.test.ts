@@ -13,6 +13,7 @@ import { createUser } from '../../../src/web/index.js';
 import { createConversations } from '../../../src/ingest/conversations/index.js';
 import { CARD_TYPED, CSV_EXPORT, EN_CHAT, T0, amazonConnectExport, jsonl } from './fixtures.js';
 import pino from 'pino';
+import { dbOf } from '../../helpers/db.js';
 
 const KEY = 'chat-bridge-key-0123456789abcdef';
 const FORK_KEY = 'fork-only-key-0123456789abcdef00';
@@ -31,7 +32,7 @@ t.teardown(() => appliance.close());
 const { store } = appliance.pipeline;
 const url = appliance.url;
 
-createUser(store.db, { username: 'sup', role: 'supervisor', password: 'channels test pw' });
+createUser(dbOf(store), { username: 'sup', role: 'supervisor', password: 'channels test pw' });
 const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'sup', password: 'channels test pw' }) });
 const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
 const { csrf } = (await login.json()) as { csrf: string };
@@ -97,9 +98,9 @@ t.test('alarms reach the console websocket while the chat is open', async (t) =>
   t.equal(store.getCall(callId)?.state, 'ended');
   t.equal(store.getCall(callId)?.channel, 'app');
   t.equal(store.getCall(callId)?.source, 'wechat-bridge', 'attributed to the key that sent it');
-  const stored = (store.db.prepare('SELECT text FROM utterances WHERE call_id = ?').pluck().all(callId) as string[]).join(' ');
+  const stored = (dbOf(store).prepare('SELECT text FROM utterances WHERE call_id = ?').pluck().all(callId) as string[]).join(' ');
   t.notOk(stored.includes('4111'), 'typed card redacted before storage');
-  t.equal((store.db.prepare('SELECT COUNT(*) FROM utterances WHERE call_id = ?').pluck().get(callId)), 4);
+  t.equal((dbOf(store).prepare('SELECT COUNT(*) FROM utterances WHERE call_id = ?').pluck().get(callId)), 4);
 
   // After the end, new messages are refused; the transcript view and list serve the console.
   const late = await post('live-1', { channel: 'app', at: now + 9000, role: 'customer', text: 'hello?', id: 'l9' });

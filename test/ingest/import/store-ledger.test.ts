@@ -9,6 +9,7 @@ import { storeImportLedger } from '../../../src/ingest/import/ledger.js';
 import { createMetrics } from '../../../src/metrics/registry.js';
 import { connectStore, openStore } from '../../../src/store/index.js';
 import { pcm, wav } from './rig.js';
+import { dbOf } from '../../helpers/db.js';
 
 // The import ledger over the real store (SQLite file in a temp dir): dedup across runs and the
 // crash-redo path through `imports` and the calls table. The speech port is a fake.
@@ -33,14 +34,14 @@ t.test('same file twice → one stored call; a crashed import is redone over the
   const again = await importFile(a.deps, file);
   t.same(again, { callId: first.callId, duplicate: true });
   a.store.flush();
-  const count = () => (a.store.db.prepare("SELECT COUNT(*) AS n FROM calls WHERE ingest = 'import'").get() as { n: number }).n;
+  const count = () => (dbOf(a.store).prepare("SELECT COUNT(*) AS n FROM calls WHERE ingest = 'import'").get() as { n: number }).n;
   t.equal(count(), 1);
-  const row = a.store.db.prepare('SELECT * FROM imports').get() as { state: string; call_id: string; progress_ms: number };
+  const row = dbOf(a.store).prepare('SELECT * FROM imports').get() as { state: string; call_id: string; progress_ms: number };
   t.match(row, { state: 'done', call_id: first.callId, progress_ms: 2000 });
   t.equal(a.store.getCall(first.callId)?.legs.length, 2);
 
   // A process that died mid-import leaves the row running and a partial call behind.
-  a.store.db.prepare("UPDATE imports SET state = 'running'").run();
+  dbOf(a.store).prepare("UPDATE imports SET state = 'running'").run();
   const redo = await importFile(a.deps, file);
   t.equal(redo.duplicate, false);
   a.store.flush();

@@ -20,6 +20,7 @@ import { sdpOffer } from './client.js';
 import { formatCall } from '../../../src/cli/calls.js';
 import { freePort, runSipp } from '../../fixtures/sipp/harness.js';
 import { metricValue, waitFor } from '../siprec/helpers.js';
+import { dbOf } from '../../helpers/db.js';
 
 const PII = ['+15550001111', '5550001111', '555 000 1111', 'Jane', 'Agent Smith', '2001@'];
 
@@ -47,7 +48,7 @@ async function rig(t: Test, level = 'debug') {
   });
   const sipp = (scenario: string, subs: Record<string, string> = {}) =>
     freePort().then(async (p) => runSipp(t, t.testdir(), scenario, subs, `127.0.0.1:${ingest.address().udp}`, ['-p', String(p), '-mp', String(await freePort(4))]));
-  const sipRows = () => store.db.prepare('SELECT * FROM sip_log ORDER BY id').all() as { sip_call_id: string; call_id: string | null; dir: string; method: string; status: number | null; reason: string | null; peer: string }[];
+  const sipRows = () => dbOf(store).prepare('SELECT * FROM sip_log ORDER BY id').all() as { sip_call_id: string; call_id: string | null; dir: string; method: string; status: number | null; reason: string | null; peer: string }[];
   return { lines, store, ingest, metrics, calls, sipp, sipRows };
 }
 
@@ -59,7 +60,7 @@ t.test('the whole dialog (INVITE, 100, 200, ACK, BYE, 200) is logged, stored and
   t.ok(await waitFor(() => r.sipRows().length >= 6), 'six rows stored');
   const rows = r.sipRows();
   t.same(rows.map((x) => `${x.dir} ${x.status ?? ''} ${x.method}`.replace('  ', ' ')), ['in INVITE', 'out 100 INVITE', 'out 200 INVITE', 'in ACK', 'in BYE', 'out 200 BYE']);
-  const call = r.store.db.prepare("SELECT id, external_id, end_reason FROM calls WHERE ingest = 'siprec'").get() as { id: string; external_id: string; end_reason: string };
+  const call = dbOf(r.store).prepare("SELECT id, external_id, end_reason FROM calls WHERE ingest = 'siprec'").get() as { id: string; external_id: string; end_reason: string };
   t.ok(rows.every((x) => x.sip_call_id === call.external_id), 'every row keyed by the dialog Call-ID');
   t.ok(rows.every((x) => x.call_id === call.id), 'every row linked to the call, the INVITE and 100 (logged before the call existed) included');
   t.ok(rows.every((x) => /^127\.0\.0\.1:\d+$/.test(x.peer)), 'peer address:port');
@@ -158,7 +159,7 @@ t.test('redactSip: AORs, display names, tel URIs, metadata names and numbers go;
 
 t.test('the SIP log cannot stop SIP: a store that fails drops rows, counted', async (t) => {
   const r = await rig(t, 'info');
-  r.store.db.exec('DROP TABLE sip_log'); // the write fails from now on
+  dbOf(r.store).exec('DROP TABLE sip_log'); // the write fails from now on
   const run = await r.sipp('uac-no-codec-expect-488.xml');
   t.equal(run.code, 0, 'the INVITE still answered');
   t.ok(await waitFor(async () => (await metricValue(r.metrics, 'earshot_sip_log_dropped_total', { reason: 'store' })) >= 3), 'INVITE, 100, 488 (and the ACK) counted as dropped');

@@ -13,6 +13,7 @@ import { cancelScenario, runCancelCall } from '../../../bench/load/sipp-cancel.j
 import { freePort } from '../../fixtures/sipp/harness.js';
 import { request, sdpOffer, UdpClient } from '../sip/client.js';
 import { metricValue, testConfig, waitFor } from './helpers.js';
+import { dbOf } from '../../helpers/db.js';
 
 interface Rig {
   ingest: SiprecIngest;
@@ -45,7 +46,7 @@ async function rig(t: Test): Promise<Rig> {
 
 const rows = (s: Store) => {
   s.flush();
-  return s.db.prepare('SELECT state, (SELECT count(*) FROM legs WHERE call_id = calls.id) AS legs FROM calls').all() as { state: string; legs: number }[];
+  return dbOf(s).prepare('SELECT state, (SELECT count(*) FROM legs WHERE call_id = calls.id) AS legs FROM calls').all() as { state: string; legs: number }[];
 };
 const tagOf = (h: string | undefined) => /;tag=([^;>\s]+)/.exec(h ?? '')?.[1];
 

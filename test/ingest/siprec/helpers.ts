@@ -1,4 +1,5 @@
 // Shared set-up for SIPREC tests: a real ingest on ephemeral ports with its own registry and bus.
+import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { PipelineBus } from '../../../src/call/events.js';
 import { CallRegistry } from '../../../src/call/registry.js';
@@ -6,6 +7,7 @@ import type { AudioChunk, CallEvent, LegInfo, LegStats } from '../../../src/call
 import { validateConfig, type Config } from '../../../src/config/index.js';
 import { createMetrics, type Metrics } from '../../../src/metrics/registry.js';
 import { createSiprecIngest, type SiprecIngest, type SiprecOptions } from '../../../src/ingest/siprec/index.js';
+import { freePort, legPackets, runSipp, speechUlaw, writePcap } from '../../fixtures/sipp/harness.js';
 
 export interface Harness {
   ingest: SiprecIngest;
@@ -95,4 +97,37 @@ export function answerLog(): { log: Logger; answers: string[] } {
     },
   });
   return { log, answers };
+}
+
+type Speech = ReturnType<typeof speechUlaw>;
+
+/**
+ * A real SRC call: flite speech for the agent (label 1, voice kal) and the customer (label 2, slt) as a
+ * two-leg PCMU pcap, label 1 on the lower port and label 2 two above as the SDP offers them, which sipp
+ * replays with `scenario` against a fresh ingest until both legs are sent.
+ */
+export async function sippTwoLegCall(
+  t: { testdir(): string; teardown(fn: () => unknown): void },
+  scenario: string,
+  say: { agent: string; customer: string },
+): Promise<{ h: Harness; run: Awaited<ReturnType<typeof runSipp>>; agent: Speech; customer: Speech }> {
+  const dir = t.testdir();
+  const agent = speechUlaw(dir, 'agent', say.agent, 'kal');
+  const customer = speechUlaw(dir, 'customer', say.customer, 'slt');
+  const pcapFile = path.join(dir, 'two-leg.pcap');
+  const pkts = [...legPackets(agent.ulaw, { ssrc: 0x1111, srcPort: 7000, dstPort: 9000, t0: 1 }), ...legPackets(customer.ulaw, { ssrc: 0x2222, srcPort: 7002, dstPort: 9002, t0: 1.001 })].sort((a, b) => a.t - b.t);
+  writePcap(pcapFile, pkts);
+  const h = await startIngest(t);
+  const sippPort = await freePort();
+  const mediaPort = await freePort(4);
+  const durMs = Math.ceil((Math.max(agent.ulaw.length, customer.ulaw.length) / 8000) * 1000) + 800;
+  const run = await runSipp(t, dir, scenario, { PCAP: pcapFile, PAUSE: String(durMs) }, `127.0.0.1:${h.ingest.address().udp}`, ['-p', String(sippPort), '-mp', String(mediaPort)]);
+  return { h, run, agent, customer };
+}
+
+/** Samples of `src` that the decoded leg `got` does not reproduce exactly. */
+export function mismatches(got: Int16Array, src: Int16Array): number {
+  let n = 0;
+  for (let i = 0; i < src.length; i++) if (got[i] !== src[i]) n++;
+  return n;
 }

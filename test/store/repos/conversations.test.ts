@@ -2,6 +2,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { openStore } from '../../../src/store/index.js';
+import { dbOf } from '../../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 
@@ -32,7 +33,7 @@ t.test('conversations repo: message index, list by channel, mix, NPS by channel'
   t.same(r.channelMix(0, 10_000), [{ channel: 'chat', conversations: 1 }, { channel: 'email', conversations: 1 }, { channel: 'voice', conversations: 1 }]);
   t.same(r.channelMix(2500, 10_000), [{ channel: 'email', conversations: 1 }]);
 
-  store.db.prepare("INSERT INTO surveys (call_id, kind, score, received_at) VALUES ('c1','nps',9,5000), ('e1','nps',3,5000), (NULL,'nps',10,5000), ('c1','csat',5,5000)").run();
+  dbOf(store).prepare("INSERT INTO surveys (call_id, kind, score, received_at) VALUES ('c1','nps',9,5000), ('e1','nps',3,5000), (NULL,'nps',10,5000), ('c1','csat',5,5000)").run();
   t.same(r.npsByChannel(0, 10_000), [
     { channel: 'chat', responses: 1, promoters: 1, detractors: 0, nps: 100 },
     { channel: 'email', responses: 1, promoters: 0, detractors: 1, nps: -100 },

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { openStore } from '../../../src/store/index.js';
 import { KpiRollupsRepo, RiskRepo, SurveysRepo } from '../../../src/store/repos/index.js';
 import { countPrepares } from '../helpers/prepares.js';
+import { dbOf } from '../../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 const DAY = 86_400_000;
@@ -37,8 +38,8 @@ t.test('rollups: aggregate per dimension, put, replace, remove and query', async
   const store = openStore({ path: join(t.testdir(), 'r.db'), log });
   t.teardown(() => store.close());
   const r = store.repos.kpiRollups;
-  t.equal(r, KpiRollupsRepo.for(store.db), 'store.repos is the connection\'s repository');
-  const prepares = countPrepares(store.db);
+  t.equal(r, KpiRollupsRepo.for(dbOf(store)), 'store.repos is the connection\'s repository');
+  const prepares = countPrepares(dbOf(store));
   const calls = [
     { id: 'a', agent: 'al', queue: 'q1', cust: 'h1', at: D0 + 1000, ms: 60_000, short: false },
     { id: 'b', agent: 'al', queue: 'q2', cust: 'h1', at: D0 + 5000, ms: 120_000, short: false },

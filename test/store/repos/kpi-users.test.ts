@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { openStore } from '../../../src/store/index.js';
 import { createUser } from '../../../src/web/auth/users.js';
+import { dbOf } from '../../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 
@@ -22,6 +23,6 @@ t.test('users.count follows the users table', async (t) => {
   const store = openStore({ path: join(t.testdir(), 'u.db'), log });
   t.teardown(() => store.close());
   t.equal(store.repos.users.count(), 0);
-  createUser(store.db, { username: 'ann', role: 'admin', password: 'correct horse battery' });
+  createUser(dbOf(store), { username: 'ann', role: 'admin', password: 'correct horse battery' });
   t.equal(store.repos.users.count(), 1);
 });

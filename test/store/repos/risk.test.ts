@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { openStore } from '../../../src/store/index.js';
 import { RiskRepo } from '../../../src/store/repos/index.js';
+import { dbOf } from '../../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 const DAY = 86_400_000;
@@ -27,7 +28,7 @@ t.test('risk: root-cause reads and the pool by customer hash; the pool on a read
   store.endCall('c2', 'ended', D0 + 60_000, { kpi: { sentiment: { negativeEnd: false } } });
   store.endCall('c3', 'ended', D0 + 60_000, { kpi: { sentiment: { negativeEnd: false } } });
   store.flush();
-  const ev = store.db.prepare("INSERT INTO call_events (call_id, kind, t_ms, data) VALUES (?, ?, 0, ?)");
+  const ev = dbOf(store).prepare("INSERT INTO call_events (call_id, kind, t_ms, data) VALUES (?, ?, 0, ?)");
   ev.run('c2', 'category', JSON.stringify({ category: 'churn-threat' }));
   ev.run('c2', 'category', JSON.stringify({ rule: 'refund' }));
   ev.run('c2', 'category', 'not json');

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { validateConfig } from '../../../src/config/load.js';
 import { openStore, type SipLogEntry } from '../../../src/store/index.js';
 import { purge } from '../../../src/store/retention.js';
+import { dbOf } from '../../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 const DAY = 86_400_000;
@@ -43,7 +44,7 @@ t.test('retention: SIP log rows go with their call; rows of dialogs without a ca
   const path = join(t.testdir(), 'c.db');
   const store = openStore({ path, log });
   t.teardown(() => store.close());
-  const db = store.db;
+  const db = dbOf(store);
   const call = db.prepare("INSERT INTO calls (id, ingest, external_id, started_at) VALUES (?, 'siprec', ?, ?)");
   call.run('old', 'sip-old', NOW - 31 * DAY);
   call.run('new', 'sip-new', NOW - DAY);

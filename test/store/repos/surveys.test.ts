@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { openStore } from '../../../src/store/index.js';
 import { SurveysRepo } from '../../../src/store/repos/index.js';
 import { countPrepares } from '../helpers/prepares.js';
+import { dbOf } from '../../helpers/db.js';
 
 const log = pino({ level: 'silent' });
 const DAY = 86_400_000;
@@ -25,7 +26,7 @@ t.test('surveys: answers stored, NPS day groups by every key and per channel, sa
   store.flush();
   store.endCall('v', 'ended', D0 + 60_000, { kpi: { durationMs: 60_000 } });
   store.flush();
-  const prepares = countPrepares(store.db);
+  const prepares = countPrepares(dbOf(store));
   const add = (callId: string | null, score: number, at: number, kind = 'nps') => s.insert({ callId, customerHash: null, kind, score, receivedAt: at, source: 'api' });
   t.equal(add('v', 10, D0 + 10), 1);
   add('v', 3, D0 + DAY + 5);

@@ -17,7 +17,7 @@ export async function startRulesServer(t: Test) {
   const reloads: RuleSource[][] = [];
   // startServer opens the store before plugins load but returns it after: the routes read it per request.
   const late: { store?: Store; metrics?: Metrics } = {};
-  const store = { get db() { return late.store!.db; }, get repos() { return late.store!.repos; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
+  const store = { get repos() { return late.store!.repos; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
   const metrics: Metrics = { get registry() { return late.metrics!.registry; }, badInput: (p, r) => late.metrics!.badInput(p, r) };
   const config = validateConfig({ analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } });
   const s = await startServer(t, {

@@ -9,6 +9,7 @@ import type { Store } from '../../../src/store/types.js';
 import { createUser, createWebServer, type WebDeps } from '../../../src/web/index.js';
 import { connectStore } from '../../../src/store/index.js';
 import { openTestStore, testAlarmService } from './store.js';
+import { dbOf } from '../../helpers/db.js';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -31,7 +32,7 @@ export async function startServer(
   const dir = opts.dir ?? t.testdir();
   const metrics = createMetrics({ defaults: false });
   const store = openTestStore(dir, metrics);
-  for (const role of ['viewer', 'supervisor', 'admin'] as const) createUser(store.db, { username: role, role, password: PASSWORD });
+  for (const role of ['viewer', 'supervisor', 'admin'] as const) createUser(dbOf(store), { username: role, role, password: PASSWORD });
   const bus = new PipelineBus();
   const calls = new CallRegistry(bus, 500);
   opts.before?.(calls);
