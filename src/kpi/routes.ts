@@ -13,7 +13,7 @@ import { sendError } from '../error-handler.js';
 
 export interface SurveyDeps {
   /** With `reads` (a read pool), NPS reports, the NPS model's samples and the high-risk pool are read off the event loop. */
-  store: Pick<Store, 'db' | 'repos' | 'reads'>;
+  store: Pick<Store, 'repos' | 'reads'>;
   metrics: Metrics;
   config: Pick<Config, 'kpi'>;
   clock?: () => number;
@@ -59,10 +59,6 @@ const surveyWriter = { minRole: 'supervisor', apiKey: 'survey' } as FastifyConte
  * counted as earshot_bad_input_total{parser="api"}.
  */
 export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
-  // Until the survey and root-cause functions take repositories (store-db's kpi/surveys.ts and
-  // kpi/risk.ts), these three calls still pass the connection; everything else goes through
-  // store.repos and the read pool.
-  const db = deps.store.db;
   const now = deps.clock ?? Date.now;
   const opts = () => ({ now: now(), repeatWindowDays: deps.config.kpi.repeatWindowDays });
   let model: { at: number; fit: NpsFitResult } | undefined;
@@ -82,14 +78,14 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
 
     // Survey rows feed NPS and risk for everyone: written by supervisors or a survey system's key.
     app.post<{ Body: Static<typeof SurveyBody> }>('/surveys', { schema: { body: SurveyBody }, config: surveyWriter }, async (req, reply) => {
-      const row = recordSurvey(db, req.body, opts());
+      const row = recordSurvey(deps.store.repos.surveys, req.body, opts());
       deps.onSurvey?.(row);
       return reply.code(201).send({ survey: row });
     });
 
     app.post<{ Body: string }>('/surveys/import', { config: surveyWriter }, async (req, reply) => {
       if (typeof req.body !== 'string') throw new AlarmError('EARSHOT_ERR_BAD_INPUT', ['send the CSV as text/csv'], 'csv-media-type');
-      const result = importSurveysCsv(db, req.body, opts(), (reason) => deps.metrics.badInput('csv-surveys', reason));
+      const result = importSurveysCsv(deps.store.repos.surveys, req.body, opts(), (reason) => deps.metrics.badInput('csv-surveys', reason));
       return reply.code(result.imported ? 201 : 200).send(result);
     });
 
@@ -117,6 +113,6 @@ export function surveyRoutes(deps: SurveyDeps): FastifyPluginAsync {
       return { customers: rows };
     });
 
-    app.get<{ Params: Static<typeof HashParam> }>('/customers/:hash/root-cause', { schema: { params: HashParam }, config: supervisor }, async (req) => detractorRootCause(db, req.params.hash));
+    app.get<{ Params: Static<typeof HashParam> }>('/customers/:hash/root-cause', { schema: { params: HashParam }, config: supervisor }, async (req) => detractorRootCause(deps.store.repos.risk, req.params.hash));
   };
 }

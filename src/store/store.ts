@@ -53,14 +53,6 @@ export class SqliteStore implements Store {
 
   readonly repos: Repos;
 
-  /**
-   * @deprecated Transitional (issue 16): only the files the channel2 branch changes this round still read it
-   * (test/store/boundary.test.ts lists them). Delete this getter and `Store.db` at merge: tsc then names any reader left.
-   */
-  get db(): Database.Database {
-    return this.#db;
-  }
-
   /** False once closed (readiness). */
   isOpen(): boolean {
     return this.#db.open;

@@ -1,5 +1,4 @@
 import type { ReadPool } from './read-pool.js';
-import type Database from 'better-sqlite3';
 import type { Repos } from './repos/index.js';
 import type { Alarm, AlarmState, CallEvent, CallInfo, CallState, EndReason, LegInfo, LegStats, Utterance } from '../call/types.js';
 
@@ -23,11 +22,6 @@ export interface AlarmRow extends Alarm {
  * at once. Alarm and audit writes are committed immediately: they are rare and must be durable.
  */
 export interface Store extends StoreReads {
-  /**
-   * @deprecated Transitional (issue 16): read only by the channel2 branch's files until merge, then deleted
-   * (see SqliteStore.db). Use `repos` and the store's methods.
-   */
-  readonly db: Database.Database;
   /** Heavy reads off the event loop; present when the store was opened with `reads` on a file. */
   readonly reads?: ReadPool;
   readonly path: string;

@@ -201,22 +201,22 @@ t.test('migration 012 gives existing hour rows their channel', async (t) => {
   for (const f of readdirSync(migrationDirs()[0]).filter((f) => /^0(0\d|1[01])-/.test(f))) copyFileSync(join(migrationDirs()[0], f), join(old, f));
   const path = join(dir, 'v11.db');
   const v11 = openStore({ path, migrationsDir: old });
-  t.equal(v11.db.pragma('user_version', { simple: true }), 11);
+  t.equal(dbOf(v11).pragma('user_version', { simple: true }), 11);
   const base = Date.UTC(2026, 0, 5, 9, 10);
   seed(v11, 9, base);
   v11.endCall('call-2', 'ended', base + 45 * 60_000, { kpi: { short: false, sentiment: { negativeEnd: true, customerAvg: -0.5 } }, qa: [{ score: 40 }] });
   v11.insertAlarm({ callId: 'call-5', rule: 'r', severity: 'warning', state: 'open', message: 'm', raisedAt: base + 1 });
   v11.flush();
-  t.equal(v11.db.prepare("SELECT COUNT(*) FROM calls WHERE channel = 'chat'").pluck().get(), 3, 'chats in the old file');
+  t.equal(dbOf(v11).prepare("SELECT COUNT(*) FROM calls WHERE channel = 'chat'").pluck().get(), 3, 'chats in the old file');
   v11.close();
 
   const store = openStore({ path });
   t.teardown(() => store.close());
-  t.equal(store.db.pragma('user_version', { simple: true }), 12);
-  let s = snapshot(store.db);
+  t.equal(dbOf(store).pragma('user_version', { simple: true }), 12);
+  let s = snapshot(dbOf(store));
   t.same(s.kept, s.want, 'every table equals a recomputation with channels');
   t.ok((s.kept.categories as { channel: string }[]).some((r) => r.channel === 'chat') && (s.kept.emotions as { channel: string }[]).some((r) => r.channel === 'chat'), 'chat rows moved out of voice');
-  t.same(store.db.prepare("SELECT COUNT(*) AS n FROM emotion_hours WHERE n = 0").get(), { n: 0 }, 'no empty rows left by the move');
+  t.same(dbOf(store).prepare("SELECT COUNT(*) AS n FROM emotion_hours WHERE n = 0").get(), { n: 0 }, 'no empty rows left by the move');
   // And the triggers keep them after the upgrade.
   store.upsertCall(call(20, { startedAt: base + 7 * H, channel: 'email', agentId: 'agent-0' }));
   const l = leg('call-20', 'customer');
@@ -225,6 +225,6 @@ t.test('migration 012 gives existing hour rows their channel', async (t) => {
   store.addCallEvent({ callId: 'call-20', legId: l.legId, kind: 'category', tMs: 1, data: { rule: 'billing' } });
   store.endCall('call-20', 'ended', base + 7 * H + 60_000, { kpi: { short: false, sentiment: { negativeEnd: false } } });
   store.flush();
-  s = snapshot(store.db);
+  s = snapshot(dbOf(store));
   t.same(s.kept, s.want, 'after writes on schema 12');
 });

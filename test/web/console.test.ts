@@ -219,7 +219,7 @@ t.test('dashboards, an insight report and the rules editor in the browser', { sk
       // The KPI routes take the database at once: give them their own connection to the same file.
       const db = new Database(join(dir, 'earshot.db'), { timeout: 5000 });
       t.teardown(() => db.close());
-      void app.register(surveyRoutes({ store: { db, repos: createRepos(db) }, metrics, config: validateConfig({ kpi: { minCallSeconds: 10, repeatWindowDays: 7 } }) }), { prefix: '/api/v1' });
+      void app.register(surveyRoutes({ store: { repos: createRepos(db) }, metrics, config: validateConfig({ kpi: { minCallSeconds: 10, repeatWindowDays: 7 } }) }), { prefix: '/api/v1' });
       void app.register(ruleRoutes({ config: validateConfig({ analysis: { rulesDir: 'config/rules', serModel: '' }, alarms: { rulesDir: 'config/alarms' } }), store, metrics, log: pino({ level: 'silent' }), onRulesChanged: () => undefined }), { prefix: '/api/v1' });
     },
   });
