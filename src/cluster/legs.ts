@@ -29,8 +29,13 @@ const MAX_BUFFER_SECONDS = 60;
 export const legsBucket = (site: string) => `earshot-${site}-legs`;
 const END = 0; // sampleRate 0 on the audio subject = end of the leg's audio
 const REPLAY = 1; // sampleRate 1 = what follows is ingest's replay for a new holder (after a takeover)
-/** Ingest keeps this much recent audio per leg to replay to a node that takes the leg over. */
-export const REPLAY_SECONDS = 15;
+/**
+ * Ingest keeps the audio since the holder's last renewed safe point, to replay to a node that takes
+ * the leg over; at most this much (the holder stalled without dying, or renews with an old point).
+ * It is the safe point, not a fixed window, that bounds it: a takeover that comes late (a loaded
+ * site, a slow-starting node) must still find the dead holder's last safe point in the buffer.
+ */
+export const REPLAY_SECONDS = 60;
 /** Speech may begin this long before its first partial: a takeover replays from that far back. */
 const PREROLL_MS = 2000;
 
@@ -118,13 +123,20 @@ export interface LegDispatch {
 /** Ingest side: publishes legs to the bucket and their audio to the holder. */
 export async function dispatchLegs(nc: NatsConnection, bus: BusAdapter, local: PipelineBus, o: { site: string; log: Logger; metrics: Metrics }): Promise<LegDispatch> {
   const kv = await openBucket(nc, o.site);
-  interface Leg { info: LegInfo; holder: string; buffer: AudioChunk[]; bufferedSec: number; recent: AudioChunk[]; recentSec: number; ended: boolean; shed: boolean; done: Promise<void>; resolve: () => void; endTMs: number }
+  interface Leg { info: LegInfo; holder: string; buffer: AudioChunk[]; bufferedSec: number; recent: AudioChunk[]; recentSec: number; safeTMs: number; ended: boolean; shed: boolean; done: Promise<void>; resolve: () => void; endTMs: number }
   const legs = new Map<string, Leg>();
   let changes = 0; // any record update: renewals show the speech nodes are alive
   const flush = (l: Leg) => {
     for (const c of l.buffer.splice(0)) bus.publishAudio(c);
     l.bufferedSec = 0;
     if (l.ended) bus.publishAudio({ legId: l.info.legId, samples: new Int16Array(0), sampleRate: END, tMs: l.endTMs });
+  };
+  const chunkSec = (c: AudioChunk) => c.samples.length / c.sampleRate;
+  // Drop replay audio the holder has made safe (its finals are out), and beyond REPLAY_SECONDS.
+  const trim = (l: Leg) => {
+    while (l.recent.length && (l.recentSec > REPLAY_SECONDS || l.recent[0].tMs + chunkSec(l.recent[0]) * 1000 <= l.safeTMs)) {
+      l.recentSec -= chunkSec(l.recent.shift()!);
+    }
   };
   const stopWatch = watchAll(kv, o.log, (e) => {
     changes++;
@@ -135,6 +147,10 @@ export async function dispatchLegs(nc: NatsConnection, bus: BusAdapter, local: P
       return l.resolve();
     }
     const r = decode(e);
+    if (r && r.holder && r.holder === l.holder && r.tMs > l.safeTMs) {
+      l.safeTMs = r.tMs; // a renewal: the holder's new safe point
+      trim(l);
+    }
     if (r?.holder && r.holder !== l.holder) {
       const takeover = l.holder !== '';
       l.holder = r.holder;
@@ -153,7 +169,7 @@ export async function dispatchLegs(nc: NatsConnection, bus: BusAdapter, local: P
       if (legs.has(key)) return;
       let resolve!: () => void;
       const done = new Promise<void>((r) => (resolve = r));
-      legs.set(key, { info, holder: '', buffer: [], bufferedSec: 0, recent: [], recentSec: 0, ended: false, shed: false, done, resolve, endTMs: 0 });
+      legs.set(key, { info, holder: '', buffer: [], bufferedSec: 0, recent: [], recentSec: 0, safeTMs: 0, ended: false, shed: false, done, resolve, endTMs: 0 });
       void persistently('leg could not be queued for speech', () => kv.put(key, encode({ info, holder: '', tMs: 0, handovers: 0, ended: false })), o);
     }),
     local.on('leg.audio', (c) => {
@@ -161,8 +177,8 @@ export async function dispatchLegs(nc: NatsConnection, bus: BusAdapter, local: P
       if (!l || l.ended) return;
       l.endTMs = c.tMs + (c.samples.length / c.sampleRate) * 1000;
       l.recent.push(c);
-      l.recentSec += c.samples.length / c.sampleRate;
-      while (l.recentSec > REPLAY_SECONDS) l.recentSec -= l.recent[0].samples.length / l.recent.shift()!.sampleRate;
+      l.recentSec += chunkSec(c);
+      trim(l);
       if (l.holder) return bus.publishAudio(c);
       // No speech node yet (or the holder just died and nobody took over): keep it, bounded.
       if (l.bufferedSec > MAX_BUFFER_SECONDS) {
