@@ -91,3 +91,15 @@ t.test('openStore with `reads` starts the pool on the file and close() ends it',
   t.equal(mem.reads, undefined, 'none for a memory database: a worker cannot share it');
   mem.close();
 });
+
+t.test("a stage's tasks module loads beside the store's: both run, and serves() tells which modules the workers have", async (t) => {
+  const { path, store, base } = seeded(t, 20);
+  store.close();
+  const pool = createReadPool({ path, stageTasks: [tasks] });
+  t.teardown(() => pool.close());
+  t.ok(pool.serves(tasks), 'the stage module is served');
+  t.notOk(pool.serves(new URL('./fixtures/writer-child.ts', import.meta.url)), 'a module not given is not');
+  t.equal(((await pool.runNamed('callsByAgent', {})) as unknown[]).length, 5, "the stage's task runs");
+  t.equal((await pool.run('report.build', { period: 'month', at: base })).totals.calls.now, 20, "and the store's own still do");
+  await t.rejects(pool.runNamed('no-such-task', {}), /no read task named no-such-task/u);
+});
