@@ -19,6 +19,7 @@ import { alarmDryRun, validateAlarmFile } from '../src/alarms/index.js';
 import { ALARM_READS, poolAlarmDryRun } from '../src/alarms/reads.js';
 import { dryRun, validateWith } from '../src/analysis/rules/packs.js';
 import { poolDryRun, RULE_READS } from '../src/analysis/rules/reads.js';
+import { poolReport, REPORT_READS } from '../src/web/reports/reads.js';
 import { createRollupQueue, rollupCall } from '../src/kpi/index.js';
 import { createMetrics } from '../src/metrics/registry.js';
 import Database from 'better-sqlite3';
@@ -32,7 +33,7 @@ const { values: args } = parseArgs({ options: { calls: { type: 'string', default
 const log = (s: string) => console.log(`event-loop: ${s}`);
 const ds = dataSet({ calls: Number(args.calls), days: 90, fullDays: 14, fresh: false, log });
 const store = openStore({ path: ds.path, recover: false });
-const pool = createReadPool({ path: ds.path, workers: 1, timeoutMs: 120_000, stageTasks: [RULE_READS, ALARM_READS] });
+const pool = createReadPool({ path: ds.path, workers: 1, timeoutMs: 120_000, stageTasks: [RULE_READS, ALARM_READS, REPORT_READS] });
 // The rollup queue reads through the store's own pool, as the KPI stage does in `serve`.
 const rollupOpts = { siteId: 'site-1', repeatWindowDays: 7 };
 const rollupQueue = createRollupQueue({ store: { repos: store.repos, reads: pool }, metrics: createMetrics({ defaults: false }), log: pino({ level: 'silent' }), rollup: rollupOpts });
@@ -46,7 +47,7 @@ pick.close();
 const at = ds.now;
 // Warm both paths (worker start-up, page cache) so the phases measure the reads, not the boot.
 buildReport(store.repos.reports, 'month', at);
-await pool.run('report.build', { period: 'month', at });
+await poolReport(pool, { period: 'month', at });
 
 // Receiver on the main loop: lateness = arrival on this loop - the sender's timestamp in the packet.
 const rx = createSocket('udp4');
@@ -89,7 +90,7 @@ const rows = [
     }
   }),
   await phase(`month report x${reports}, read pool`, async () => {
-    for (let i = 0; i < reports; i++) await pool.run('report.build', { period: 'month', at });
+    for (let i = 0; i < reports; i++) await poolReport(pool, { period: 'month', at });
   }),
 ];
 const rollups = ended.length;

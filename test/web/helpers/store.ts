@@ -8,6 +8,7 @@ import type { Metrics } from '../../../src/metrics/registry.js';
 import { openStore } from '../../../src/store/index.js';
 import { ALARM_READS } from '../../../src/alarms/reads.js';
 import { RULE_READS } from '../../../src/analysis/rules/reads.js';
+import { REPORT_READS } from '../../../src/web/reports/reads.js';
 import type { AlarmRow, Store } from '../../../src/store/types.js';
 
 /**
@@ -15,7 +16,7 @@ import type { AlarmRow, Store } from '../../../src/store/types.js';
  * (worker threads) and the stages' read tasks, as `serve` opens it.
  */
 export function openTestStore(dir: string, metrics?: Metrics, reads = false): Store {
-  return openStore({ path: join(dir, 'earshot.db'), metrics, ...(reads ? { reads: { workers: 1, stageTasks: [RULE_READS, ALARM_READS] } } : {}) });
+  return openStore({ path: join(dir, 'earshot.db'), metrics, ...(reads ? { reads: { workers: 1, stageTasks: [RULE_READS, ALARM_READS, REPORT_READS] } } : {}) });
 }
 
 /**
