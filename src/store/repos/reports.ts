@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { CATEGORY_ID_SQL, npsSql } from '../sql.js';
 import { LazyStatements, perConnection } from './lazy.js';
+import { SurveysRepo } from './surveys.js';
 
 export interface Range {
   from: number;
@@ -95,7 +96,7 @@ export class ReportsRepo {
   static readonly for = perConnection((db) => new ReportsRepo(db));
   readonly #st: LazyStatements;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.#st = new LazyStatements(db);
   }
 
@@ -128,6 +129,19 @@ export class ReportsRepo {
     return this.#st
       .get(`SELECT channel, COUNT(*) AS calls FROM calls WHERE started_at >= @from AND started_at < @to GROUP BY channel ORDER BY calls DESC, channel`)
       .all(r) as { channel: string; calls: number }[];
+  }
+
+  /** NPS answers received in the range per channel of their call ('(unknown)': tied to none); whole days from survey_days (014). */
+  npsByChannel(r: Range): { channel: string; responses: number; promoters: number; detractors: number }[] {
+    const by = new Map<string, { channel: string; responses: number; promoters: number; detractors: number }>();
+    for (const x of SurveysRepo.for(this.db).npsDays('channel', r.from, r.to)) {
+      if (x.kind !== 'nps') continue;
+      const g = by.get(x.key) ?? by.set(x.key, { channel: x.key, responses: 0, promoters: 0, detractors: 0 }).get(x.key)!;
+      g.responses += x.n;
+      g.promoters += x.promoters;
+      g.detractors += x.detractors;
+    }
+    return [...by.values()].filter((g) => g.responses > 0);
   }
 
   /** Utterances of the calls started in the range by role and emotion, with their summed sentiment `s`. */
