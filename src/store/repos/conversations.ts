@@ -59,6 +59,15 @@ export class ConversationsRepo {
     return this.#find.get(externalId) as { id: string; state: string; channel: Channel; startedAt: number } | undefined;
   }
 
+  /**
+   * Deletes a conversation cut by a restart (state interrupted) with its messages, utterances and
+   * events (cascade; its alarms are unlinked, as for a discarded audio import), so a re-run of the
+   * unfinished import redoes it whole. False when there is no such conversation.
+   */
+  discardCut(callId: string): boolean {
+    return this.db.prepare("DELETE FROM calls WHERE id = ? AND ingest = 'conversation' AND state = 'interrupted'").run(callId).changes === 1;
+  }
+
   /** Records a message; false when (call, key) is already there (the message is a duplicate). */
   addMessage(callId: string, m: StoredMessage): boolean {
     return this.#insert.run(callId, m.msgKey, m.party, m.at, m.endAt ?? null, m.seq).changes === 1;
