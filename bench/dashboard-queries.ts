@@ -16,6 +16,7 @@ import { buildReport } from '../src/web/reports/build.js';
 import * as fig from '../src/web/reports/figures.js';
 import { dataSet } from './dashboard-data.js';
 import { connectionOf } from '../src/store/store.js';
+import { ConversationsRepo } from '../src/store/repos/conversations.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -93,6 +94,10 @@ const cases: [string, () => unknown][] = [
   ['nps: by site per week, all time', () => npsReport(db, { by: 'site', period: 'week' })],
   ['nps: by agent per week, 30 d', () => npsReport(db, { by: 'agent', period: 'week', ...last(30 * DAY) })],
   ['nps: by queue per month, all time', () => npsReport(db, { by: 'queue', period: 'month' })],
+  // By channel (survey_days.channel since migration 014): days, not every answer of the range.
+  ['nps: by channel per week, all time', () => npsReport(db, { by: 'channel', period: 'week' })],
+  ['nps: channel voice by agent per week, 90 d', () => npsReport(db, { by: 'agent', period: 'week', channel: 'voice', ...last(90 * DAY) })],
+  ['conversations: nps by channel, 90 d', () => new ConversationsRepo(db).npsByChannel(now - 90 * DAY, now + 1)],
   ['nps model: fit', () => fitNpsModel(db)],
   ['high-risk pool: 30 d (API default)', () => highRiskCustomers(db, { since: now - 30 * DAY, limit: 1000 })],
   ['root cause: a detractor', () => detractorRootCause(db, detractor?.customer_hash ?? recent.customer_hash)],

@@ -12,6 +12,9 @@ import { purge } from '../../src/store/retention.js';
 import type { Store } from '../../src/store/types.js';
 import { call, leg, utterance } from './helpers/fixtures.js';
 import { dbOf } from '../helpers/db.js';
+import { SurveysRepo } from '../../src/store/repos/surveys.js';
+import { ConversationsRepo } from '../../src/store/repos/conversations.js';
+import { channelMix } from '../../src/web/reports/figures.js';
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -22,7 +25,7 @@ function snapshot(db: Database.Database) {
     facts: db.prepare('SELECT call_id, started_at, agent_id, queue, channel, state, duration_ms, short, neg_end, sentiment, qa, alarms FROM call_facts ORDER BY call_id').all(),
     emotions: db.prepare('SELECT call_hour, utt_hour, queue, channel, role, emotion, n, round(sentiment, 6) AS s FROM emotion_hours WHERE n != 0 ORDER BY 1, 2, 3, 4, 5, 6').all(),
     categories: db.prepare('SELECT call_hour, channel, category, hits, calls FROM category_hours WHERE hits != 0 ORDER BY 1, 2, 3').all(),
-    surveys: db.prepare('SELECT day, kind, agent_id, queue, n, promoters, passives, detractors, score_sum FROM survey_days WHERE n != 0 ORDER BY 1, 2, 3, 4').all(),
+    surveys: db.prepare('SELECT day, kind, agent_id, queue, channel, n, promoters, passives, detractors, score_sum FROM survey_days WHERE n != 0 ORDER BY 1, 2, 3, 4, 5').all(),
     hours: db.prepare(`SELECT hour, agent_id, channel, calls, active, dur_n, round(dur_sum, 3) AS dur_sum, cdur_n, round(cdur_sum, 3) AS cdur_sum, neg_n, round(neg_sum, 6) AS neg_sum,
       qa_n, round(qa_sum, 6) AS qa_sum, alarms FROM call_hours WHERE calls != 0 ORDER BY 1, 2, 3`).all(),
   };
@@ -54,9 +57,9 @@ function snapshot(db: Database.Database) {
       .all(),
     surveys: db
       .prepare(
-        `SELECT (s.received_at / ${DAY}) * ${DAY} AS day, s.kind, COALESCE(c.agent_id, '') AS agent_id, COALESCE(c.queue, '') AS queue, COUNT(*) AS n,
-           SUM(s.score >= 9) AS promoters, SUM(s.score >= 7 AND s.score < 9) AS passives, SUM(s.score < 7) AS detractors, TOTAL(s.score) AS score_sum
-         FROM surveys s LEFT JOIN calls c ON c.id = s.call_id GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+        `SELECT (s.received_at / ${DAY}) * ${DAY} AS day, s.kind, COALESCE(c.agent_id, '') AS agent_id, COALESCE(c.queue, '') AS queue, COALESCE(c.channel, '') AS channel,
+           COUNT(*) AS n, SUM(s.score >= 9) AS promoters, SUM(s.score >= 7 AND s.score < 9) AS passives, SUM(s.score < 7) AS detractors, TOTAL(s.score) AS score_sum
+         FROM surveys s LEFT JOIN calls c ON c.id = s.call_id GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`,
       )
       .all(),
     hours: db
@@ -193,6 +196,8 @@ t.test('the migration fills the tables from an existing database', async (t) => 
   t.ok((s.kept.emotions as unknown[]).length > 0 && (s.kept.categories as unknown[]).length > 0);
 });
 
+const latest = () => readdirSync(migrationDirs()[0]).filter((f) => /^\d{3}-.*\.sql$/.test(f)).length;
+
 t.test('migration 012 gives existing hour rows their channel', async (t) => {
   const dir = t.testdir();
   // A schema-11 database (before the hour tables had a channel) with calls and chats in it.
@@ -212,7 +217,7 @@ t.test('migration 012 gives existing hour rows their channel', async (t) => {
 
   const store = openStore({ path });
   t.teardown(() => store.close());
-  t.equal(dbOf(store).pragma('user_version', { simple: true }), 12);
+  t.equal(dbOf(store).pragma('user_version', { simple: true }), latest());
   let s = snapshot(dbOf(store));
   t.same(s.kept, s.want, 'every table equals a recomputation with channels');
   t.ok((s.kept.categories as { channel: string }[]).some((r) => r.channel === 'chat') && (s.kept.emotions as { channel: string }[]).some((r) => r.channel === 'chat'), 'chat rows moved out of voice');
@@ -227,4 +232,76 @@ t.test('migration 012 gives existing hour rows their channel', async (t) => {
   store.flush();
   s = snapshot(dbOf(store));
   t.same(s.kept, s.want, 'after writes on schema 12');
+});
+
+t.test('migration 014 gives survey_days the channel; NPS by channel over long ranges reads it, equal to the answers', async (t) => {
+  const dir = t.testdir();
+  // A real schema-12 file (survey_days without channel) with calls, chats and answers tied to both.
+  const old = join(dir, 'migrations-v12');
+  mkdirSync(old);
+  for (const f of readdirSync(migrationDirs()[0]).filter((f) => /^0(0\d|1[012])-/.test(f))) copyFileSync(join(migrationDirs()[0], f), join(old, f));
+  const path = join(dir, 'v12.db');
+  const v12 = openStore({ path, migrationsDir: old });
+  t.equal(dbOf(v12).pragma('user_version', { simple: true }), 12);
+  const base = Date.UTC(2026, 0, 5, 9, 10);
+  seed(v12, 30, base); // answers every 5 h over ~6 days, every third conversation a chat, one unlinked
+  v12.flush();
+  t.notOk((dbOf(v12).prepare('PRAGMA table_info(survey_days)').all() as { name: string }[]).some((c) => c.name === 'channel'), 'no channel in the old table');
+  v12.close();
+
+  const store = openStore({ path });
+  t.teardown(() => store.close());
+  const db = dbOf(store);
+  t.equal(db.pragma('user_version', { simple: true }), latest());
+  let s = snapshot(db);
+  t.same(s.kept.surveys, s.want.surveys, 'back-filled: survey_days equals a recomputation with channels');
+  t.ok((s.kept.surveys as { channel: string }[]).some((r) => r.channel === 'chat') && (s.kept.surveys as { channel: string }[]).some((r) => r.channel === ''), 'chat and unlinked rows');
+
+  // The reads: by channel and for one channel over a long range (whole days from survey_days,
+  // partial days from the answers) against the answers grouped directly.
+  const raw = (from: number, to: number) =>
+    db
+      .prepare(
+        `SELECT COALESCE(c.channel, '(unknown)') AS key, COUNT(*) AS n, SUM(s.score >= 9) AS p, SUM(s.score < 7) AS d FROM surveys s LEFT JOIN calls c ON c.id = s.call_id
+         WHERE s.kind = 'nps' AND s.received_at >= ? AND s.received_at < ? GROUP BY 1 ORDER BY 1`,
+      )
+      .all(from, to) as { key: string; n: number; p: number; d: number }[];
+  const viaDays = (from: number, to: number, channel?: string) => {
+    const m = new Map<string, { key: string; n: number; p: number; d: number }>();
+    for (const r of SurveysRepo.for(db).npsDays('channel', from, to, channel)) {
+      if (r.kind !== 'nps') continue;
+      const g = m.get(r.key) ?? m.set(r.key, { key: r.key, n: 0, p: 0, d: 0 }).get(r.key)!;
+      g.n += r.n;
+      g.p += r.promoters;
+      g.d += r.detractors;
+    }
+    return [...m.values()].filter((g) => g.n).sort((a, b) => (a.key < b.key ? -1 : 1));
+  };
+  const from = base + 7 * H; // partial first day, whole days, partial last day
+  const to = base + 5 * DAY + 3 * H;
+  const want = raw(from, to);
+  t.ok(want.length >= 3 && want.every((g) => g.n > 0), 'voice, chat and unlinked answers in the range');
+  t.same(viaDays(from, to), want, 'by channel');
+  t.same(viaDays(from, to, 'chat'), want.filter((g) => g.key === 'chat'), 'one channel');
+  const conv = new ConversationsRepo(db).npsByChannel(from, to);
+  t.same(conv.map((g) => [g.channel, g.responses, g.promoters, g.detractors]), want.map((g) => [g.key === '(unknown)' ? 'unlinked' : g.key, g.n, g.p, g.d]).sort((a, b) => (a[0] < b[0] ? -1 : 1)), 'the conversations NPS API read (by channel name)');
+  const mix = channelMix(db, { from: base - DAY, to });
+  t.same(mix.map((c) => [c.channel, c.responses]).sort(), raw(base - DAY, to).filter((g) => g.key !== '(unknown)').map((g) => [g.key, g.n]).sort(), "the reports' channel mix");
+
+  // survey_days is read: rows changed behind the triggers' back change the answer (whole days only).
+  const mid = Math.ceil(from / DAY) * DAY;
+  db.prepare("UPDATE survey_days SET n = n + 100 WHERE day = ? AND kind = 'nps' AND channel = 'chat'").run(mid);
+  const touched = db.prepare("SELECT changes() AS n").get() as { n: number };
+  t.ok(touched.n > 0, 'a chat day row to touch');
+  t.equal(viaDays(from, to, 'chat')[0].n, want.find((g) => g.key === 'chat')!.n + 100 * touched.n, 'whole days come from survey_days');
+  db.prepare("UPDATE survey_days SET n = n - 100 WHERE day = ? AND kind = 'nps' AND channel = 'chat'").run(mid);
+
+  // The triggers keep it on schema 14: new answers, a re-score, a delete, a call removed.
+  db.prepare('INSERT INTO surveys (call_id, customer_hash, kind, score, received_at) VALUES (?, ?, ?, ?, ?)').run('call-2', 'h2', 'nps', 10, base + 2 * DAY);
+  db.prepare("UPDATE surveys SET score = 0 WHERE call_id = 'call-5'").run();
+  db.prepare("DELETE FROM surveys WHERE call_id = 'call-8'").run();
+  db.prepare("DELETE FROM calls WHERE id = 'call-11'").run();
+  s = snapshot(db);
+  t.same(s.kept.surveys, s.want.surveys, 'after writes on the new schema');
+  t.same(viaDays(from, to), raw(from, to));
 });

@@ -7,6 +7,7 @@ import { startServer, login } from './helpers/server.js';
 import { buildReport } from '../../src/web/reports/index.js';
 import type { Store } from '../../src/store/types.js';
 import { dbOf } from '../helpers/db.js';
+import { recordSurvey } from '../../src/kpi/index.js';
 
 const H = 3_600_000;
 
@@ -157,11 +158,15 @@ t.test('the insight report has a channel mix, this period against the one before
   add('c', 'chat', day + 3 * H);
   add('d', 'email', day - 5 * H); // the day before
   s.store.flush();
+  // NPS per channel in the mix: answers tied to the chats and the call, one tied to none.
+  for (const [callId, score] of [['b', 10], ['c', 9], ['c', 2], ['a', 3], [null, 10]] as const) {
+    recordSurvey(dbOf(s.store), { ...(callId ? { callId } : { customerHash: 'h-nobody' }), kind: 'nps', score, receivedAt: day + 6 * H }, { now: day + 6 * H, repeatWindowDays: 7 });
+  }
   const r = buildReport(s.store.repos.reports, 'day', day + 12 * H);
   t.same(r.channels, [
-    { channel: 'chat', calls: 2, share: 2 / 3, prevCalls: 0 },
-    { channel: 'voice', calls: 1, share: 1 / 3, prevCalls: 0 },
-    { channel: 'email', calls: 0, share: 0, prevCalls: 1 },
+    { channel: 'chat', calls: 2, share: 2 / 3, responses: 3, nps: 33.3, prevCalls: 0 },
+    { channel: 'voice', calls: 1, share: 1 / 3, responses: 1, nps: -100, prevCalls: 0 },
+    { channel: 'email', calls: 0, share: 0, responses: 0, nps: null, prevCalls: 1 },
   ]);
   const sup = await login(s.app, 'supervisor');
   const made = await s.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { cookie: sup.cookie, 'x-csrf-token': sup.csrf }, payload: { period: 'day', start: '2026-11-18', lang: 'zh' } });
@@ -170,7 +175,10 @@ t.test('the insight report has a channel mix, this period against the one before
   const html = (await s.app.inject({ method: 'GET', url: `/api/v1/reports/${id}.html`, headers: { cookie: sup.cookie } })).body;
   t.match(html, /<h2>渠道构成<\/h2>/, 'section title in the report language');
   t.match(html, /data-channel="chat"><td>网页聊天<\/td><td class="n">2<\/td><td class="n">67%<\/td>/);
+  t.match(html, /data-channel="chat">.*<td class="n" data-nps>33\.3<\/td><td class="n">3<\/td><\/tr>/);
   const csv = (await s.app.inject({ method: 'GET', url: `/api/v1/reports/${id}.csv`, headers: { cookie: sup.cookie } })).body;
   t.match(csv, /channel,chat,calls,2,0/);
   t.match(csv, /channel,email,calls,0,1/);
+  t.match(csv, /channel,chat,nps,33\.3/);
+  t.match(csv, /channel,voice,nps_responses,1/);
 });

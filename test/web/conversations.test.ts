@@ -11,8 +11,9 @@ import { createUser } from '../../src/web/index.js';
 import { CHROMIUM, launch } from './helpers/browser.js';
 import { CARD_DIGITS, CARD_TYPED, EN_CHAT, ZH_CHAT, jsonl } from '../ingest/conversations/fixtures.js';
 import { dbOf } from '../helpers/db.js';
+import { recordSurvey } from '../../src/kpi/index.js';
 
-t.test('conversations page: mix, filter, transcript', { skip: existsSync(CHROMIUM) ? false : 'no /usr/bin/chromium', timeout: 120_000 }, async (t) => {
+t.test('conversations page: mix, NPS by channel, filter, transcript', { skip: existsSync(CHROMIUM) ? false : 'no /usr/bin/chromium', timeout: 120_000 }, async (t) => {
   const dir = t.testdir();
   const appliance = await startAppliance(validateConfig({ dataDir: path.join(dir, 'data'), http: { host: '127.0.0.1', port: 0 }, sip: { front: 'off' }, speech: { workers: 1 } }), { log: pino({ level: 'silent' }), sweepMs: 0 });
   t.teardown(() => appliance.close());
@@ -25,6 +26,13 @@ t.test('conversations page: mix, filter, transcript', { skip: existsSync(CHROMIU
   await p.analysis.idle();
   p.store.flush();
   createUser(dbOf(p.store), { username: 'sup', role: 'supervisor', password: 'conversation console pw' });
+  // NPS answers tied to the two chats, one on a whole day inside the 30-day range (read from
+  // survey_days) and the others today (read from the answers).
+  const ids = Object.fromEntries(dbOf(p.store).prepare("SELECT channel, id FROM calls WHERE ingest = 'conversation'").all().map((r) => [(r as { channel: string }).channel, (r as { id: string }).id]));
+  const now = Date.now();
+  for (const [ch, score, at] of [['chat', 10, now - 3 * 86_400_000], ['chat', 9, now - 60_000], ['chat', 4, now - 60_000], ['wechat', 2, now - 60_000]] as const) {
+    recordSurvey(dbOf(p.store), { callId: ids[ch], kind: 'nps', score, receivedAt: at }, { now, repeatWindowDays: 7 });
+  }
 
   const browser = await launch(t);
   const page = await (await browser.newContext()).newPage();
@@ -37,6 +45,10 @@ t.test('conversations page: mix, filter, transcript', { skip: existsSync(CHROMIU
   await page.waitForSelector('[data-testid="conversation-row"]');
   t.equal(await page.locator('[data-testid="conversation-row"]').count(), 2);
   t.match(await page.locator('#channel-mix').innerText(), /Web chat[\s\S]*1[\s\S]*WeChat[\s\S]*1/u);
+  // NPS by channel: chat 2 promoters + 1 detractor of 3 = 33.3, WeChat 1 detractor = -100.
+  await page.waitForSelector('#channel-nps [data-channel="wechat"]');
+  t.match(await page.locator('#channel-nps [data-channel="chat"]').innerText(), /NPS 33\.3[\s\S]*3/u);
+  t.match(await page.locator('#channel-nps [data-channel="wechat"]').innerText(), /NPS -100[\s\S]*1/u);
   await page.selectOption('#filter-channel', 'wechat');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="conversation-row"]').length === 1);
   t.equal(await page.locator('[data-testid="conversation-row"]').first().getAttribute('data-channel'), 'wechat');

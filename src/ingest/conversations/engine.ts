@@ -102,6 +102,19 @@ export class ConversationEngine {
     return 'accepted';
   }
 
+  /**
+   * A re-run of an unfinished import: a conversation of it that a restart cut (stored, not live
+   * here, state interrupted) cannot take its remaining messages, so it is discarded and the re-run
+   * imports it whole. True when one was discarded.
+   */
+  redoCut(conversation: string): boolean {
+    if (this.#live.has(conversation)) return false;
+    const stored = this.d.repo.find(conversation);
+    if (stored?.state !== 'interrupted') return false;
+    this.d.flush();
+    return this.d.repo.discardCut(stored.id);
+  }
+
   /** The closing line: ends the conversation (idempotent: an ended or unknown one is left as is). */
   end(e: InEnd): 'ended' | 'duplicate' {
     const live = this.#live.get(e.conversation);

@@ -114,6 +114,8 @@ export async function importConversations(
   let done = 0;
   try {
     for (const [conversation, g] of groups) {
+      // Resumable: a re-run of this file after a restart redoes the conversations the restart cut.
+      if (prior && deps.engine.redoCut(conversation)) clog.info('conversation cut by a restart is imported again');
       g.msgs.sort((a, b) => a.m.at - b.m.at || a.line - b.line);
       let any = false;
       for (const { line, m } of g.msgs) {

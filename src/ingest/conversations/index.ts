@@ -32,7 +32,7 @@ export interface ConversationsDeps {
 export interface Conversations {
   engine: ConversationEngine;
   metrics: ConversationMetrics;
-  importText(text: string, opts?: { fileName?: string; format?: SourceFormat; onProgress?: (done: number, total: number) => void }): Promise<ConversationImportResult>;
+  importText(text: string, opts?: { fileName?: string; format?: SourceFormat; onProgress?: (done: number, total: number) => void; signal?: AbortSignal }): Promise<ConversationImportResult>;
   /** The fastify plugin (register at the root: its paths are absolute, under the /api/v1 guard). */
   routes(): ReturnType<typeof conversationRoutes>;
   close(): void;

@@ -1,9 +1,7 @@
 import type Database from 'better-sqlite3';
 import { npsOf } from '../../call/nps.js';
 import type { Channel } from '../../call/types.js';
-import { npsSql } from '../sql.js';
-
-const NPS = npsSql('s.score');
+import { SurveysRepo } from './surveys.js';
 
 export type Party = 'customer' | 'agent' | 'bot';
 
@@ -33,9 +31,8 @@ export class ConversationsRepo {
   readonly #list: Database.Statement;
   readonly #mix: Database.Statement;
   readonly #transcript: Database.Statement;
-  readonly #nps: Database.Statement;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     // Ordered so a call stored under a suffixed external id (an id reused, see insertCallReused)
     // never shadows the first one.
     this.#find = db.prepare(`SELECT id, state, channel, started_at AS startedAt FROM calls WHERE ingest = 'conversation' AND external_id = ? LIMIT 1`);
@@ -49,15 +46,6 @@ export class ConversationsRepo {
          FROM calls c WHERE (@channel IS NULL OR c.channel = @channel) ORDER BY c.started_at DESC LIMIT @limit`,
     );
     this.#mix = db.prepare('SELECT channel, COUNT(*) AS n FROM calls WHERE started_at >= ? AND started_at < ? GROUP BY channel ORDER BY channel');
-    // A survey is linked to its call at arrival (by call id, or the customer's latest contact by
-    // hashed customer: src/kpi/surveys.ts); its channel is that contact's.
-    this.#nps = db.prepare(
-      `SELECT COALESCE(c.channel, 'unlinked') AS channel, COUNT(*) AS responses,
-              SUM(${NPS.promoter}) AS promoters, SUM(${NPS.detractor}) AS detractors
-         FROM surveys s LEFT JOIN calls c ON c.id = s.call_id
-        WHERE s.kind = 'nps' AND s.received_at >= ? AND s.received_at < ?
-        GROUP BY 1 ORDER BY 1`,
-    );
     this.#transcript = db.prepare(
       `SELECT m.party, m.at, m.end_at AS endAt, u.text, u.lang, u.sentiment, u.emotion, u.categories, u.redactions
          FROM conversation_messages m JOIN legs l ON l.call_id = m.call_id AND l.label = m.party
@@ -69,6 +57,15 @@ export class ConversationsRepo {
   /** The stored conversation of a source's conversation id, if any. */
   find(externalId: string): { id: string; state: string; channel: Channel; startedAt: number } | undefined {
     return this.#find.get(externalId) as { id: string; state: string; channel: Channel; startedAt: number } | undefined;
+  }
+
+  /**
+   * Deletes a conversation cut by a restart (state interrupted) with its messages, utterances and
+   * events (cascade; its alarms are unlinked, as for a discarded audio import), so a re-run of the
+   * unfinished import redoes it whole. False when there is no such conversation.
+   */
+  discardCut(callId: string): boolean {
+    return this.db.prepare("DELETE FROM calls WHERE id = ? AND ingest = 'conversation' AND state = 'interrupted'").run(callId).changes === 1;
   }
 
   /** Records a message; false when (call, key) is already there (the message is a duplicate). */
@@ -94,12 +91,26 @@ export class ConversationsRepo {
     return (this.#mix.all(from, to) as { channel: Channel; n: number }[]).map((r) => ({ channel: r.channel, conversations: r.n }));
   }
 
-  /** NPS per channel of the contact each survey is linked to ('unlinked': no contact found). */
+  /**
+   * NPS per channel of the contact each survey is linked to ('unlinked': no contact found). A survey
+   * is linked to its call at arrival (by call id, or the customer's latest contact by hashed
+   * customer: src/kpi/surveys.ts); its channel is that contact's. Whole days from survey_days
+   * (channel since migration 014), the partial days at the ends from the answers.
+   */
   npsByChannel(from: number, to: number): { channel: Channel | 'unlinked'; responses: number; promoters: number; detractors: number; nps: number }[] {
-    return (this.#nps.all(from, to) as { channel: Channel | 'unlinked'; responses: number; promoters: number; detractors: number }[]).map((r) => ({
-      ...r,
-      nps: npsOf(r.promoters, r.detractors, r.responses)!, // a group has at least one response
-    }));
+    const by = new Map<string, { responses: number; promoters: number; detractors: number }>();
+    for (const r of SurveysRepo.for(this.db).npsDays('channel', from, to)) {
+      if (r.kind !== 'nps') continue;
+      const key = r.key === '(unknown)' ? 'unlinked' : r.key;
+      const g = by.get(key) ?? by.set(key, { responses: 0, promoters: 0, detractors: 0 }).get(key)!;
+      g.responses += r.n;
+      g.promoters += r.promoters;
+      g.detractors += r.detractors;
+    }
+    return [...by]
+      .filter(([, g]) => g.responses > 0)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([channel, g]) => ({ channel: channel as Channel | 'unlinked', ...g, nps: npsOf(g.promoters, g.detractors, g.responses)! }));
   }
 
   /** The chat transcript view: messages in order with their (redacted) text and analysis. */

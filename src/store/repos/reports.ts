@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { CATEGORY_ID_SQL, npsSql } from '../sql.js';
 import { LazyStatements, perConnection } from './lazy.js';
+import { SurveysRepo } from './surveys.js';
 
 export interface Range {
   from: number;
@@ -95,7 +96,7 @@ export class ReportsRepo {
   static readonly for = perConnection((db) => new ReportsRepo(db));
   readonly #st: LazyStatements;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.#st = new LazyStatements(db);
   }
 
@@ -128,6 +129,19 @@ export class ReportsRepo {
     return this.#st
       .get(`SELECT channel, COUNT(*) AS calls FROM calls WHERE started_at >= @from AND started_at < @to GROUP BY channel ORDER BY calls DESC, channel`)
       .all(r) as { channel: string; calls: number }[];
+  }
+
+  /** NPS answers received in the range per channel of their call ('(unknown)': tied to none); whole days from survey_days (014). */
+  npsByChannel(r: Range): { channel: string; responses: number; promoters: number; detractors: number }[] {
+    const by = new Map<string, { channel: string; responses: number; promoters: number; detractors: number }>();
+    for (const x of SurveysRepo.for(this.db).npsDays('channel', r.from, r.to)) {
+      if (x.kind !== 'nps') continue;
+      const g = by.get(x.key) ?? by.set(x.key, { channel: x.key, responses: 0, promoters: 0, detractors: 0 }).get(x.key)!;
+      g.responses += x.n;
+      g.promoters += x.promoters;
+      g.detractors += x.detractors;
+    }
+    return [...by.values()].filter((g) => g.responses > 0);
   }
 
   /** Utterances of the calls started in the range by role and emotion, with their summed sentiment `s`. */
@@ -216,27 +230,30 @@ export class ReportsRepo {
   }
 
   /**
-   * NPS answers received in the range tied to calls, with what those calls had: three flat reads
-   * (per-answer subqueries with json_group_array DISTINCT cost ~80 µs each); categories through the
-   * covering call_events_category index, never the events themselves.
+   * NPS answers received in the range tied to calls, with what those calls had, in one statement:
+   * the answers (of one channel: their call_facts row's) are read once into a materialized set, and
+   * the categories (covering call_events_category index, never the events themselves) and alarm
+   * rules are looked up by its distinct call ids. Three separate reads each walked the answers and
+   * re-checked every answer's channel (276 ms for 14 days of voice at 200k calls; BENCHMARKS.md).
    */
   npsAnswers(r: Range, channel?: string): { answers: { score: number; id: string; negEnd: number | null }[]; categories: { id: string; v: string | null }[]; rules: { id: string; v: string | null }[] } {
-    const p = channel === undefined ? r : { ...r, channel };
-    const ch = byChannel(channel, CALL_OF('s'));
-    const answers = this.#st
+    const rows = this.#st
       .get(
-        `SELECT s.score, f.call_id AS id, f.neg_end AS negEnd FROM surveys s CROSS JOIN call_facts f ON f.call_id = s.call_id
-       WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to${byChannel(channel, 'f.channel = @channel')}`,
+        `WITH a AS MATERIALIZED (SELECT s.score, f.call_id AS id, f.neg_end AS negEnd FROM surveys s CROSS JOIN call_facts f ON f.call_id = s.call_id
+           WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to${byChannel(channel, 'f.channel = @channel')}),
+         ids AS MATERIALIZED (SELECT DISTINCT id FROM a)
+       SELECT 0 AS t, id, score, negEnd, NULL AS v FROM a
+       UNION ALL SELECT * FROM (SELECT DISTINCT 1, e.call_id, NULL, NULL, ${CATEGORY_ID} FROM ids CROSS JOIN call_events e INDEXED BY call_events_category ON e.call_id = ids.id WHERE e.kind = 'category')
+       UNION ALL SELECT * FROM (SELECT DISTINCT 2, x.call_id, NULL, NULL, x.rule FROM ids CROSS JOIN alarms x ON x.call_id = ids.id)`,
       )
-      .all(p) as { score: number; id: string; negEnd: number | null }[];
-    const categories = this.#st
-      .get(`SELECT DISTINCT e.call_id AS id, ${CATEGORY_ID} AS v FROM surveys s CROSS JOIN call_events e INDEXED BY call_events_category ON e.call_id = s.call_id
-    WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to AND e.kind = 'category'${ch}`)
-      .all(p) as { id: string; v: string | null }[];
-    const rules = this.#st
-      .get(`SELECT DISTINCT a.call_id AS id, a.rule AS v FROM surveys s CROSS JOIN alarms a ON a.call_id = s.call_id
-    WHERE s.kind = 'nps' AND s.received_at >= @from AND s.received_at < @to${ch}`)
-      .all(p) as { id: string; v: string | null }[];
+      .all(channel === undefined ? r : { ...r, channel }) as { t: 0 | 1 | 2; id: string; score: number; negEnd: number | null; v: string | null }[];
+    const answers: { score: number; id: string; negEnd: number | null }[] = [];
+    const categories: { id: string; v: string | null }[] = [];
+    const rules: { id: string; v: string | null }[] = [];
+    for (const x of rows) {
+      if (x.t === 0) answers.push({ score: x.score, id: x.id, negEnd: x.negEnd });
+      else (x.t === 1 ? categories : rules).push({ id: x.id, v: x.v });
+    }
     return { answers, categories, rules };
   }
 

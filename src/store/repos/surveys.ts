@@ -28,13 +28,13 @@ export interface NpsSampleRow {
 
 const DAY = 86_400_000;
 const NPS = npsSql('s.score');
-// survey_days (migration 005) has no channel: by channel, every range reads the answers themselves
-// (surveys_received covers the range, the join reads the answer's call by primary key).
-const KEY: Record<NpsBy, { days?: string; raw: string; join: string }> = {
+// survey_days (migration 005; channel since 014) for whole days; the answers themselves for the
+// partial days at a range's ends (surveys_received covers the range, the join reads the call by key).
+const KEY: Record<NpsBy, { days: string; raw: string; join: string }> = {
   site: { days: "'site'", raw: "'site'", join: '' },
   agent: { days: "COALESCE(NULLIF(agent_id, ''), '(unknown)')", raw: "COALESCE(f.agent_id, '(unknown)')", join: ' LEFT JOIN call_facts f ON f.call_id = s.call_id' },
   queue: { days: "COALESCE(NULLIF(queue, ''), '(unknown)')", raw: "COALESCE(f.queue, '(unknown)')", join: ' LEFT JOIN call_facts f ON f.call_id = s.call_id' },
-  channel: { raw: "COALESCE(c.channel, '(unknown)')", join: ' LEFT JOIN calls c ON c.id = s.call_id' },
+  channel: { days: "COALESCE(NULLIF(channel, ''), '(unknown)')", raw: "COALESCE(c.channel, '(unknown)')", join: ' LEFT JOIN calls c ON c.id = s.call_id' },
 };
 
 function statements(db: Database.Database) {
@@ -46,11 +46,11 @@ function statements(db: Database.Database) {
        FROM surveys s${KEY[by].join}${channel && by !== 'channel' ? ' JOIN calls c ON c.id = s.call_id' : ''}
        WHERE s.kind IN ('nps', 'csat') AND s.received_at >= ? AND s.received_at < ?${channel ? ' AND c.channel = ?' : ''} GROUP BY 1, 2, 3`,
     );
-  const days = (by: NpsBy) =>
+  const days = (by: NpsBy, channel: boolean) =>
     db.prepare(
       `SELECT day, ${KEY[by].days} AS key, kind, SUM(n) AS n, SUM(promoters) AS promoters, SUM(passives) AS passives,
          SUM(detractors) AS detractors, SUM(score_sum) AS total
-       FROM survey_days WHERE day >= ? AND day < ? GROUP BY 1, 2, 3`,
+       FROM survey_days WHERE day >= ? AND day < ?${channel ? ' AND channel = ?' : ''} GROUP BY 1, 2, 3`,
     );
   return { raw, days };
 }
@@ -64,7 +64,7 @@ export class SurveysRepo {
   #write?: { callCustomer: Database.Statement; latestCall: Database.Statement; insert: Database.Statement };
   #samples?: Database.Statement;
   readonly #raw = new Map<string, Database.Statement>();
-  readonly #days = new Map<NpsBy, Database.Statement>();
+  readonly #days = new Map<string, Database.Statement>();
   #build?: ReturnType<typeof statements>;
 
   /** The repository of a connection (the store's, or a worker's read-only one), made once. */
@@ -103,8 +103,8 @@ export class SurveysRepo {
   /**
    * NPS and CSAT answers received in [from, to) by UTC day and key, of every channel or of one.
    * Whole days come from survey_days (kept by triggers), the partial days at either end from the
-   * answers themselves: exact for any range, and all-time reads days, not every answer.
-   * survey_days has no channel: by channel or for one channel, the answers are always read.
+   * answers themselves: exact for any range, and all-time reads days, not every answer. By channel
+   * and for one channel too (survey_days.channel, migration 014).
    */
   npsDays(by: NpsBy, from: number, to: number, channel?: string): NpsDayRow[] {
     this.#build ??= statements(this.db);
@@ -114,9 +114,9 @@ export class SurveysRepo {
     const range = (a: number, z: number) => (channel === undefined ? raw.all(a, z) : raw.all(a, z, channel)) as NpsDayRow[];
     const d0 = Math.ceil(from / DAY) * DAY;
     const d1 = Math.floor(to / DAY) * DAY;
-    if (KEY[by].days === undefined || channel !== undefined || d1 <= d0) return range(from, to);
-    const days = this.#days.get(by) ?? this.#days.set(by, b.days(by)).get(by)!;
-    const rows = days.all(d0, d1) as NpsDayRow[];
+    if (d1 <= d0) return range(from, to);
+    const days = this.#days.get(id) ?? this.#days.set(id, b.days(by, channel !== undefined)).get(id)!;
+    const rows = (channel === undefined ? days.all(d0, d1) : days.all(d0, d1, channel)) as NpsDayRow[];
     if (from < d0) rows.push(...range(from, d0));
     if (d1 < to) rows.push(...range(d1, to));
     return rows;

@@ -98,7 +98,7 @@ export function buildReport(db: ReportsSource, period: Period, at: number): Repo
 
   const prevChannels = new Map(fig.channelMix(db, before).map((c) => [c.channel, c.calls]));
   const channels = fig.channelMix(db, cur).map((c) => ({ ...c, prevCalls: prevChannels.get(c.channel) ?? 0 }));
-  for (const [channel, calls] of prevChannels) if (!channels.some((c) => c.channel === channel)) channels.push({ channel, calls: 0, share: 0, prevCalls: calls });
+  for (const [channel, calls] of prevChannels) if (!channels.some((c) => c.channel === channel)) channels.push({ channel, calls: 0, share: 0, responses: 0, nps: null, prevCalls: calls });
 
   const hotSpotBucketMs = period === 'day' ? 3_600_000 : DAY;
   return {

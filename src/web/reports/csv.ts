@@ -11,7 +11,11 @@ export function renderCsv(r: ReportData): string {
   add('report', r.period, 'start', new Date(r.start).toISOString());
   add('report', r.period, 'end', new Date(r.end).toISOString());
   for (const [k, v] of Object.entries(r.totals)) add('totals', 'site', k, round(v.now), round(v.prev));
-  for (const c of r.channels) add('channel', c.channel, 'calls', c.calls, c.prevCalls);
+  for (const c of r.channels) {
+    add('channel', c.channel, 'calls', c.calls, c.prevCalls);
+    add('channel', c.channel, 'nps_responses', c.responses);
+    add('channel', c.channel, 'nps', c.nps);
+  }
   for (const c of r.categories) {
     add('category', c.id, 'calls', c.calls, c.prevCalls);
     add('category', c.id, 'hits', c.hits);

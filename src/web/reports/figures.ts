@@ -4,7 +4,7 @@
 // reports repository's (src/store/repos/reports.ts); here they are merged and ranked.
 import { callSums, mean } from './call-sums.js';
 import { reportsOf, type ReportsSource } from './source.js';
-import { npsClass, npsScore } from '../../call/nps.js';
+import { npsClass, npsOf, npsScore } from '../../call/nps.js';
 
 export { EMOTIONS, emotionMap, emotionTotals, hotSpots, type Emotion, type EmotionBucket, type EmotionTotal, type HotSpot } from './emotions.js';
 
@@ -192,11 +192,18 @@ export interface ChannelShare {
   calls: number;
   /** Of all conversations started in the range. */
   share: number;
+  /** NPS answers received in the range tied to this channel's contacts, and their NPS (null: none). */
+  responses: number;
+  nps: number | null;
 }
 
 /** Conversations started in the range per channel, most first (the reports' channel mix). */
 export function channelMix(src: ReportsSource, r: Range): ChannelShare[] {
   const rows = reportsOf(src).channelMix(r);
+  const nps = new Map(reportsOf(src).npsByChannel(r).map((g) => [g.channel, g]));
   const all = rows.reduce((n, x) => n + x.calls, 0);
-  return rows.map((x) => ({ channel: x.channel, calls: x.calls, share: all ? x.calls / all : 0 }));
+  return rows.map((x) => {
+    const g = nps.get(x.channel);
+    return { channel: x.channel, calls: x.calls, share: all ? x.calls / all : 0, responses: g?.responses ?? 0, nps: g ? npsOf(g.promoters, g.detractors, g.responses) : null };
+  });
 }

@@ -67,9 +67,9 @@ export function renderHtml(r: ReportData, opts: { lang?: ReportLang; consoleUrl?
   parts.push(`<h2>${esc(L.channels)}</h2>`);
   if (!r.channels.length) parts.push(`<p class="note">${esc(L.none)}</p>`);
   else {
-    parts.push(`<table data-section="channels"><tr><th>${esc(L.channel)}</th><th class="n">${esc(L.calls)}</th><th class="n">${esc(L.share)}</th><th></th><th class="n">${esc(L.prevPeriod)}</th><th class="n">${esc(L.change)}</th></tr>`);
+    parts.push(`<table data-section="channels"><tr><th>${esc(L.channel)}</th><th class="n">${esc(L.calls)}</th><th class="n">${esc(L.share)}</th><th></th><th class="n">${esc(L.prevPeriod)}</th><th class="n">${esc(L.change)}</th><th class="n">${esc(L.nps)}</th><th class="n">${esc(L.responses)}</th></tr>`);
     for (const c of r.channels) {
-      parts.push(`<tr data-channel="${esc(c.channel)}"><td>${esc(L.channelName[c.channel] ?? c.channel)}</td><td class="n">${c.calls}</td><td class="n">${pct(c.share)}</td><td><span class="bar" style="width:${Math.round(120 * c.share)}px"></span></td><td class="n">${c.prevCalls}</td><td class="n">${delta(c.calls, c.prevCalls)}</td></tr>`);
+      parts.push(`<tr data-channel="${esc(c.channel)}"><td>${esc(L.channelName[c.channel] ?? c.channel)}</td><td class="n">${c.calls}</td><td class="n">${pct(c.share)}</td><td><span class="bar" style="width:${Math.round(120 * c.share)}px"></span></td><td class="n">${c.prevCalls}</td><td class="n">${delta(c.calls, c.prevCalls)}</td><td class="n" data-nps>${c.nps ?? '–'}</td><td class="n">${c.responses}</td></tr>`);
     }
     parts.push('</table>');
   }

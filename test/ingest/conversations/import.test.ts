@@ -15,6 +15,7 @@ import { memoryLogger } from '../../metrics/siprec-rig.js';
 import { recordSurvey } from '../../../src/kpi/index.js';
 import { CARD_DIGITS, CARD_TYPED, CSV_EXPORT, EMAIL, EN_CHAT, EN_KPIS, VOICE_CALL, ZH_CHAT, amazonConnectExport, genesysExport, jsonl } from './fixtures.js';
 import { dbOf } from '../../helpers/db.js';
+import { importKey } from '../../../src/ingest/conversations/import.js';
 
 const dir = t.testdir();
 const dataDir = path.join(dir, 'data');
@@ -228,4 +229,61 @@ t.test('the database can be reopened read-only and holds the message index', asy
   t.teardown(() => ro.close());
   t.equal(ro.prepare('SELECT COUNT(*) FROM conversation_messages').pluck().get(), 7 + 5 + 3 + 2 + 5 + 3 + 3);
   t.same(ro.prepare("SELECT DISTINCT party FROM conversation_messages ORDER BY party").pluck().all(), ['agent', 'bot', 'customer']);
+});
+
+t.test('an interrupted import resumes: re-running the same file adds only the messages not yet stored', async (t) => {
+  // The first run is stopped after three messages (as a cancelled upload or CLI run is); the re-run
+  // of the same file skips those three by id and completes the same conversation.
+  const rows = ZH_CHAT.map((r) => ({ ...r, conversation: 'resume-1', ...('id' in r ? { id: `r-${r.id}` } : {}) }));
+  const text = jsonl(rows);
+  const ac = new AbortController();
+  let seen = 0;
+  p.bus.on('transcript', () => {
+    if (++seen === 3) ac.abort();
+  });
+  await t.rejects(p.conversations.importText(text, { signal: ac.signal }), { name: 'AbortError' });
+  await settle();
+  const cut = callOf('resume-1')!;
+  t.equal(p.store.repos.conversations.messages(cut.id).length, 3, 'three messages stored before the stop');
+  t.not(p.store.findImport(importKey(text))?.state, 'done', 'the ledger does not call it done');
+  const r = await p.conversations.importText(text);
+  t.match(r, { duplicate: false, messages: 2, duplicates: 3, ended: 1 });
+  await settle();
+  t.equal(db().prepare(`SELECT COUNT(*) FROM calls WHERE ingest = 'conversation' AND external_id = 'resume-1'`).pluck().get(), 1, 'one conversation, not two');
+  t.same(p.store.repos.conversations.transcript(cut.id).map((m) => m.at), rows.filter((x) => 'at' in x).map((x) => (x as { at: number }).at), 'every message once, in order');
+  t.equal(p.store.getCall(cut.id)?.state, 'ended', 'the closing line of the re-run ends it');
+  t.equal((await p.conversations.importText(text)).duplicate, true, 'and then the file is done');
+});
+
+t.test('an import cut by a restart resumes: the re-run redoes the conversation the restart cut', async (t) => {
+  const dataDir2 = path.join(dir, 'data-restart');
+  const config2 = validateConfig({ dataDir: dataDir2, sip: { front: 'off' }, speech: { workers: 1 }, conversations: { maxTextChars: 500 } });
+  const rows = ZH_CHAT.map((r) => ({ ...r, conversation: 'restart-1', ...('id' in r ? { id: `s-${r.id}` } : {}) }));
+  const text = jsonl([...EN_CHAT, ...rows]); // the English chat completes before the cut
+  const a = await createPipeline(config2, memoryLogger([]), { sweepMs: 0 });
+  const ac = new AbortController();
+  let seen = 0;
+  a.bus.on('transcript', () => {
+    if (++seen === EN_CHAT.length - 1 + 3) ac.abort(); // three messages into the WeChat chat
+  });
+  await t.rejects(a.conversations.importText(text, { signal: ac.signal }), { name: 'AbortError' });
+  await a.calls.idle();
+  await a.analysis.idle();
+  await a.close(); // the restart: the open conversation is cut
+  const b = await createPipeline(config2, memoryLogger([]), { sweepMs: 0 });
+  t.teardown(() => b.close());
+  const cut = b.store.repos.conversations.find('restart-1')!;
+  t.equal(cut.state, 'interrupted', 'the restart cut the open conversation');
+  t.equal(b.store.repos.conversations.messages(cut.id).length, 3);
+  const r = await b.conversations.importText(text);
+  t.match(r, { duplicate: false, messages: rows.length - 1, duplicates: EN_CHAT.length - 1 }, 'the finished chat is skipped, the cut one redone whole');
+  await b.calls.idle();
+  await b.analysis.idle();
+  b.store.flush();
+  const again = b.store.repos.conversations.find('restart-1')!;
+  t.equal(dbOf(b.store).prepare(`SELECT COUNT(*) FROM calls WHERE ingest = 'conversation' AND external_id = 'restart-1'`).pluck().get(), 1, 'one conversation, not two');
+  t.equal(b.store.getCall(again.id)?.state, 'ended');
+  t.same(b.store.repos.conversations.transcript(again.id).map((m) => m.at), rows.filter((x) => 'at' in x).map((x) => (x as { at: number }).at), 'every message once, in order');
+  t.equal(dbOf(b.store).prepare('SELECT COUNT(*) FROM utterances WHERE call_id = ?').pluck().get(again.id), rows.length - 1);
+  t.equal((await b.conversations.importText(text)).duplicate, true, 'and then the file is done');
 });
