@@ -347,9 +347,37 @@ async function main(): Promise<void> {
       const bad = rows.find((r) => r.polarity < 0 || r.emotion < 0);
       if (bad) throw new Error(`${bad.id}: unknown polarity or emotion label`);
       console.log(`${lang}: ${rows.length} dev utterances (${files.join(', ')}), features in ${Date.now() - t0} ms`);
-      const res: Record<string, unknown> = {};
-      // Nested CV over all dev files (interleaved folds: reproducible, every domain block spread).
+      // The shipped head: chosen and fitted on all of dev.
       const every = rows.map((_, i) => i);
+      const ch = fit(rows, every, folds, iters);
+      const file: HeadFile = {
+        format: HEAD_FORMAT,
+        lang,
+        model: EMBEDDED_MODEL,
+        dim: rows[0].pre.length - PRE_EXTRA,
+        hitRules: RULE_IDS,
+        polarity: { ...roundM(ch.pol.m), unsure: ch.pol.unsure, margin: ch.pol.margin },
+        emotion: { ...roundM(ch.emo.m), use: ch.emo.use, margin: ch.emo.margin },
+        categories: CATS.map((c, k) => ({ category: c, rule: HEAD_CATEGORIES[c], w: roundM(ch.cats[k].m).W[0], b: round(ch.cats[k].m.b[0]), threshold: Math.min(ch.cats[k].t, 1.0001) })),
+        trained: {
+          by: `node dist/bench/understanding-head.js --lang ${lang}${byFile ? ' --by-file' : ''}${oneSe ? ' --one-se' : ''}`,
+          at: new Date().toISOString().slice(0, 10),
+          files,
+          utterances: rows.length,
+          l2: { polarity: ch.pol.l2, emotion: ch.emo.l2, categories: Object.fromEntries(CATS.map((c, k) => [c, ch.cats[k].l2])) },
+        },
+      };
+      console.log(`  shipped: polarity unsure ${ch.pol.unsure} margin ${ch.pol.margin} l2 ${ch.pol.l2}; emotion ${ch.emo.use} margin ${ch.emo.margin}; thresholds ${CATS.map((c, k) => `${c} ${ch.cats[k].t.toFixed(2)}`).join(', ')}`);
+      // Written before the cross-validation (the slow part), so a run cut off by its time bound still ships
+      // the head; rewritten with the nested-CV figures when they are in.
+      const path = join(outDir, `head-${lang}.json`);
+      const trained = file.trained as Record<string, unknown>;
+      if (write) {
+        writeFileSync(path, JSON.stringify(file) + '\n');
+        console.log(`  wrote ${path}`);
+      }
+      // Nested CV over all dev files (interleaved folds: reproducible, every domain block spread).
+      const res: Record<string, unknown> = {};
       const preds: Pred[] = new Array(rows.length);
       const chosen: string[] = [];
       for (let f = 0; f < folds; f++) {
@@ -380,31 +408,10 @@ async function main(): Promise<void> {
         res.transfer = summarise(rows, rest, rest.map((i) => apply(ch, rows[i])));
         print(`fitted on dev.jsonl only, tested on ${[...new Set(rest.map((i) => rows[i].file))].join(', ')}`, res.transfer as Report);
       }
-      // The shipped head: chosen and fitted on all of dev.
-      const ch = fit(rows, every, folds, iters);
-      const file: HeadFile = {
-        format: HEAD_FORMAT,
-        lang,
-        model: EMBEDDED_MODEL,
-        dim: rows[0].pre.length - PRE_EXTRA,
-        hitRules: RULE_IDS,
-        polarity: { ...roundM(ch.pol.m), unsure: ch.pol.unsure, margin: ch.pol.margin },
-        emotion: { ...roundM(ch.emo.m), use: ch.emo.use, margin: ch.emo.margin },
-        categories: CATS.map((c, k) => ({ category: c, rule: HEAD_CATEGORIES[c], w: roundM(ch.cats[k].m).W[0], b: round(ch.cats[k].m.b[0]), threshold: Math.min(ch.cats[k].t, 1.0001) })),
-        trained: {
-          by: `node dist/bench/understanding-head.js --lang ${lang}${byFile ? ' --by-file' : ''}${oneSe ? ' --one-se' : ''}`,
-          at: new Date().toISOString().slice(0, 10),
-          files,
-          utterances: rows.length,
-          l2: { polarity: ch.pol.l2, emotion: ch.emo.l2, categories: Object.fromEntries(CATS.map((c, k) => [c, ch.cats[k].l2])) },
-          nestedCv: { polarity: (res.nestedCv as Report).polarity, emotionMacroF1: (res.nestedCv as Report).emotionMacroF1 },
-        },
-      };
-      console.log(`  shipped: polarity unsure ${ch.pol.unsure} margin ${ch.pol.margin} l2 ${ch.pol.l2}; emotion ${ch.emo.use} margin ${ch.emo.margin}; thresholds ${CATS.map((c, k) => `${c} ${ch.cats[k].t.toFixed(2)}`).join(', ')}`);
+      trained.nestedCv = { polarity: (res.nestedCv as Report).polarity, emotionMacroF1: (res.nestedCv as Report).emotionMacroF1 };
       if (write) {
-        const path = join(outDir, `head-${lang}.json`);
         writeFileSync(path, JSON.stringify(file) + '\n');
-        console.log(`  wrote ${path}`);
+        console.log(`  rewrote ${path} with the nested-CV figures`);
       }
       all[lang] = res;
     }

@@ -28,6 +28,10 @@ t.test('categoryPolarity: neutral words take the side of the categories; clear w
   t.equal(categoryPolarity(0.7, ['complaint']), 0.7, 'clearly positive words are not overruled');
   t.equal(categoryPolarity(-0.7, ['customer-praise']), -0.7);
   t.equal(categoryPolarity(0.1, ['competitor-mention']), 0.1, 'naming a rival says nothing about us by itself');
+  t.ok(categoryPolarity(0.1, ['competitor-mention'], 'en') <= NEG, 'en: a customer bringing up a rival, not asking, compares to our cost');
+  t.equal(categoryPolarity(0.1, ['competitor-mention', 'customer-question'], 'en'), 0.1, 'en: asking about a rival stays the words');
+  t.ok(categoryPolarity(0, ['competitor-mention', 'customer-praise'], 'en') > NEG, 'en: praise over a rival is not a grievance');
+  t.equal(categoryPolarity(0.1, ['competitor-mention'], 'zh'), 0.1, 'zh unchanged');
 });
 
 t.test('through CallAnalysis: leaving for ones own reason is neutral; a grievance conceded before a good "but" is no complaint', async (t) => {

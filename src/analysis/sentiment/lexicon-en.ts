@@ -478,7 +478,7 @@ export const EN_CUES: CueSpec[] = [
   ),
   // An agent refusing or dismissing: counts from an agent too.
   ...cue(-1.8, { agent: true },
-    '(?:not my problem|nothing i can do|calm down|there is nothing (?:i|we) can do|that is your problem|you should have|not our fault|your fault|you will have to wait)',
+    '(?:not my problem|nothing i can do|calm down|there is nothing (?:i|we) can do|that is your problem|you should have (?:known|checked|read|called|rung|phoned|asked|told us|kept|done|gone|looked|waited|listened|thought|realised|noticed|said|reported|contacted|come)|not our fault|your fault|you will have to wait)',
   ),
   // Worry and distress a caller reports.
   ...cue(-1.4, {},
@@ -540,6 +540,18 @@ export const EN_CUES: CueSpec[] = [
     '(?:i have|we have|i|we) managed to (?:get|book|find|sort|arrange|secure|fit)',
     '(?:managed to|able to|i can|we can|going to) (?:get|give|offer|arrange|refund|waive|credit|send) (?:you )?(?:a |the |your )?(?:full |partial |one off )?(?:refund|credit|discount|replacement|compensation|voucher|goodwill)',
     '(?:full|complete) refund',
+  ),
+  // An agent's news that the caller's problem is gone: a fault cleared, a fee taken off, nothing to
+  // pay, results normal ("the block's been lifted", "you will not be charged for it"). Fixed: the
+  // "not" in "you will not be charged" is the good news, not a negator of it.
+  ...cue(2, { agentOnly: true, fixed: true },
+    '(?:fault|faults|issue|problem|outage|error|block|hold|stop|charge|charges|fee|fees|marker|debt|arrears|fine|penalty|interest)(?: (?:on|with|in|at|for|from) (?:the|your|this|that)(?: [a-z]+)?)?(?: is| has| have| was| were)? been (?:cleared|resolved|fixed|removed|lifted|reversed|waived|refunded|taken off|wiped|written off|sorted|cancelled)',
+    '(?:that|it|this|everything|all of that|the lot)(?: is| has)? been (?:cancelled|sorted|fixed|cleared|refunded|reversed|removed|done|restored|reconnected|unblocked|reinstated) for you',
+    '(?:you will not|you do not|you will not need to|you do not need to|you do not have to|you will not have to) (?:be charged|be billed|pay (?:anything|a penny|a thing|for (?:it|that|this|the))|owe (?:anything|us|a penny))',
+    '(?:results?|scans?|tests?|bloods|blood tests?|x ray|x rays|biopsy|smear)(?: have| has| all)? (?:is|are|was|were|came back|come back|look|looks|looked|came out) (?:all )?(?:normal|clear|negative|all clear)',
+    'everything (?:is|was|looks|looked|came back) (?:completely |perfectly |totally )?normal',
+    '(?:i will|i am going to|i can|we will|i have|we have|i am|we are) (?:apply|applying|add|adding|put|putting|pop|popping) (?:a |the |an )?(?:credit|refund|discount|goodwill|compensation)',
+    '(?:refund|credit|payment|money|replacement|compensation|claim)(?: has| have)? (?:gone through|cleared|landed|gone back)',
   ),
   ...cue(2, {},
     'gesture of goodwill',

@@ -165,3 +165,21 @@ t.test('round 4: disclaimers, "no" as an answer, polite asks and lasting grievan
     ['pos', 'the parcel came two days early brilliant'],
   ]);
 });
+
+// Round 6 (fresh sentences): an agent's news that the problem is gone is good news; the same words
+// from the customer, or the agent's refusal, are not.
+t.test('round 6: an agent reporting the problem gone, a fee taken off, nothing to pay, results normal', async (t) => {
+  check(t, [
+    ['pos', 'right the late fee has been taken off so your balance is back to zero', 'agent'],
+    ['pos', 'the outage on your street has been resolved so you should have signal again', 'agent'],
+    ['pos', 'that has been reconnected for you this morning', 'agent'],
+    ['pos', 'you will not have to pay anything for the replacement', 'agent'],
+    ['pos', 'your blood tests came back normal so the doctor is happy', 'agent'],
+    ['pos', 'i am adding a credit to the account for the trouble', 'agent'],
+    ['neu', 'i am afraid i am not able to waive the fee on this occasion', 'agent'],
+    ['neg', 'you said the fault has been cleared but the line is still dead'],
+    ['neu', 'has the refund gone through yet'],
+    ['neu', 'i am sorry you should have been sent a letter about the price change', 'agent'],
+    ['neg', 'well you should have read the terms before you signed', 'agent'],
+  ]);
+});
