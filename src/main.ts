@@ -18,7 +18,10 @@ import { backfillDemo, careRoutes, createCare, type CareStage } from './care/ind
 import { createWebServer } from './web/index.js';
 import { createReportScheduler } from './web/reports/index.js';
 import { ruleRoutes } from './web/routes/rules.js';
-import { storedRuleSources } from './web/routes/rule-packs.js';
+import { storedRuleSources } from './analysis/rules/packs.js';
+import { RULE_READS } from './analysis/rules/reads.js';
+import { ALARM_READS } from './alarms/reads.js';
+import { REPORT_READS } from './web/reports/reads.js';
 import { forkRoutes, createAudioSocketServer, ForkGate, type AudioSocketServer } from './ingest/fork/index.js';
 import { createSiprecIngest, type SiprecIngest } from './ingest/siprec/index.js';
 import { ingestStatus } from './ingest/status.js';
@@ -87,7 +90,8 @@ export async function createPipeline(
     log,
     metrics,
     callsElsewhere: opts.callsElsewhere,
-    reads: { workers: config.store.readWorkers, timeoutMs: config.store.readTimeoutMs, maxQueue: config.store.readQueue },
+    // The stages' own heavy reads (dry runs) run in the same pool: their task modules are loaded beside the store's.
+    reads: { workers: config.store.readWorkers, timeoutMs: config.store.readTimeoutMs, maxQueue: config.store.readQueue, stageTasks: [RULE_READS, ALARM_READS, REPORT_READS] },
   });
   const bus = new PipelineBus();
   bus.onListenerError = (event, err) => {

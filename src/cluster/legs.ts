@@ -294,15 +294,20 @@ export async function takeLegs(
       // A takeover ignores live audio until ingest's replay from the old holder's last renewal.
       const h: Held = { info: r.info, lastTMs: takeover ? -1 : r.tMs, handovers: r.handovers + (takeover ? 1 : 0), waitReplay: takeover, off: () => {}, finalEndMs: Math.max(0, r.tMs) };
       if (takeover) h.gapFrom = r.tMs;
-      // Listen before claiming: ingest flushes its buffer as soon as it sees us as the holder.
-      h.off = bus.subscribeAudio(r.info.legId, (c) => {
+      // Listen before claiming: ingest flushes its buffer (or replays) as soon as it sees us as the
+      // holder, which may be before our claim's own acknowledgement comes back. Until the leg is
+      // announced to the local speech stage (leg.added), what arrives is held in order: the stage
+      // drops audio of a leg it does not know, and that was the first seconds of a taken-over leg.
+      let early: AudioChunk[] | undefined = [];
+      const onAudio = (c: AudioChunk) => {
         if (c.sampleRate === END) return h.waitReplay ? undefined : finish(key);
         if (c.sampleRate === REPLAY) return void (h.waitReplay = false);
         if (h.waitReplay || c.tMs <= h.lastTMs) return;
         if (h.gapFrom !== undefined) gap(h, c.tMs);
         h.lastTMs = c.tMs;
         local.emit('leg.audio', c);
-      });
+      };
+      h.off = bus.subscribeAudio(r.info.legId, (c) => (early ? void early.push(c) : onAudio(c)));
       await nc.flush();
       try {
         await kv.update(key, encode({ ...r, holder: node, handovers: h.handovers }), e.revision);
@@ -312,6 +317,9 @@ export async function takeLegs(
       }
       held.set(key, h);
       local.emit('leg.added', r.info);
+      const pending = early;
+      early = undefined;
+      for (const c of pending) onAudio(c);
       // Which node decodes the leg, on the call (operations; the netns test's spread assertion).
       bus.publish('call.event', { callId: r.info.callId, legId: r.info.legId, kind: 'speech-node', tMs: Math.max(0, r.tMs), data: { node, handovers: h.handovers } });
       if (takeover) log.warn({ handovers: h.handovers }, 'cluster: took over a leg from a speech node that stopped renewing it');

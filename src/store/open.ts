@@ -29,7 +29,7 @@ export interface OpenStoreOptions {
   migrationsDir?: string;
   writer?: Partial<WriterOptions>;
   /** Start the heavy-read pool (`store.reads`); only `serve` does, a CLI command needs no threads. */
-  reads?: { workers?: number; timeoutMs?: number; maxQueue?: number };
+  reads?: { workers?: number; timeoutMs?: number; maxQueue?: number; stageTasks?: URL[] };
   /** Ids reserved per round trip to `id_blocks` (default 1000). */
   idBlockSize?: number;
 }

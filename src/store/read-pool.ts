@@ -26,6 +26,11 @@ export interface ReadPoolOptions {
   log?: Logger;
   /** A tasks module other than src/store/reads (tests). */
   tasks?: URL;
+  /**
+   * Stages' own task modules (each exports `READS`), loaded beside the store's: a stage keeps its
+   * heavy reads in its folder and the store imports no stage. The composition root passes them.
+   */
+  stageTasks?: URL[];
 }
 
 export interface RunOptions {
@@ -40,6 +45,8 @@ export interface ReadPool {
   run<N extends ReadName>(name: N, args: Args<N>, opts?: RunOptions): Promise<Result<N>>;
   /** Runs a task of a custom tasks module by name (tests, or a caller with its own module). */
   runNamed(name: string, args: unknown, opts?: RunOptions): Promise<unknown>;
+  /** Whether the workers load this task module (a stage's `stageTasks`): else the caller reads on the loop. */
+  serves(tasks: URL): boolean;
   readonly queued: number;
   close(): Promise<void>;
 }
@@ -110,6 +117,7 @@ export function createReadPool(opts: ReadPoolOptions): ReadPool {
   const workers = opts.workers ?? 1;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const maxQueue = opts.maxQueue ?? 16;
+  const modules = [(opts.tasks ?? tasksFile()).href, ...(opts.stageTasks ?? []).map((u) => u.href)];
   const piscina = new Piscina<ReadRequest, unknown>({
     filename: workerFile(),
     minThreads: workers,
@@ -117,7 +125,7 @@ export function createReadPool(opts: ReadPoolOptions): ReadPool {
     // Abortable tasks never share a thread anyway; one task per worker keeps timings honest.
     concurrentTasksPerWorker: 1,
     idleTimeout: Number.MAX_SAFE_INTEGER,
-    workerData: { path: opts.path, tasks: (opts.tasks ?? tasksFile()).href } satisfies ReadWorkerData,
+    workerData: { path: opts.path, tasks: modules } satisfies ReadWorkerData,
   });
   let closed = false;
   // A worker that fails outside a task (its file gone, the addon missing) must not crash the process:
@@ -168,6 +176,7 @@ export function createReadPool(opts: ReadPoolOptions): ReadPool {
   const pool: ReadPool = {
     run: (name, args, o) => runNamed(name, args, o) as never,
     runNamed,
+    serves: (tasks) => modules.includes(tasks.href),
     get queued() {
       return waiting.length;
     },

@@ -6,8 +6,8 @@ import type { ReadTask } from './reads/index.js';
 
 export interface ReadWorkerData {
   path: string;
-  /** URL of the module exporting `READS`. */
-  tasks: string;
+  /** URLs of the modules exporting `READS` (the store's own, then the stages' the composition root adds). */
+  tasks: string[];
 }
 
 export interface ReadRequest {
@@ -17,7 +17,8 @@ export interface ReadRequest {
 
 const data = workerData as ReadWorkerData;
 const db = new Database(data.path, { readonly: true, fileMustExist: true });
-const { READS } = (await import(data.tasks)) as { READS: Record<string, ReadTask> };
+const READS: Record<string, ReadTask> = {};
+for (const url of data.tasks) Object.assign(READS, ((await import(url)) as { READS: Record<string, ReadTask> }).READS);
 
 export default function run(req: ReadRequest): unknown {
   const task = READS[req.name];

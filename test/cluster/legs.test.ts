@@ -116,6 +116,9 @@ t.test('a SIGKILLed speech node: its legs move to another node, the gap is recor
     }
   };
   await pump(Math.floor(frames / 3));
+  // speech-a has published a final before it dies (on a loaded machine its decoding lags the 4x
+  // stream), so the test sees both holders' utterances and their seq ranges.
+  await until('a final from speech-a', () => transcripts.some((x) => x.final && x.seq < SEQ_SPAN));
 
   const killedAt = Date.now();
   process.kill(a.pid!, 'SIGKILL');

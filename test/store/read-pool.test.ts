@@ -5,6 +5,7 @@ import { createMetrics } from '../../src/metrics/registry.js';
 import { openStore } from '../../src/store/index.js';
 import { createReadPool } from '../../src/store/read-pool.js';
 import { buildReport } from '../../src/web/reports/build.js';
+import { poolReport, REPORT_READS } from '../../src/web/reports/reads.js';
 import { call, metricValue } from './helpers/fixtures.js';
 import { dbOf } from '../helpers/db.js';
 
@@ -33,12 +34,12 @@ t.test('a read task returns what the same query returns on the loop', async (t) 
   t.equal(inLoop.length, 5);
   store.close();
 
-  // The registered month report equals buildReport run in the loop.
-  const real = createReadPool({ path });
+  // A stage's task (the reports' month report, registered as main does) equals buildReport run in the loop.
+  const real = createReadPool({ path, stageTasks: [REPORT_READS] });
   t.teardown(() => real.close());
   const reference = openStore({ path, log, recover: false });
   t.teardown(() => reference.close());
-  const got = await real.run('report.build', { period: 'month', at: base });
+  const got = await poolReport(real, { period: 'month', at: base });
   t.same(got, buildReport(dbOf(reference), 'month', base));
   t.equal(got.totals.calls.now, 300, 'the report saw the seeded calls');
 });
@@ -81,13 +82,26 @@ t.test('a task error is passed through; after close, runs are refused', async (t
 t.test('openStore with `reads` starts the pool on the file and close() ends it', async (t) => {
   const { path, store: seed, base } = seeded(t, 10);
   seed.close();
-  const store = openStore({ path, log, recover: false, reads: { workers: 1, timeoutMs: 60_000 } });
+  const store = openStore({ path, log, recover: false, reads: { workers: 1, timeoutMs: 60_000, stageTasks: [REPORT_READS] } });
   t.ok(store.reads, 'a pool for a file store');
-  const report = await store.reads!.run('report.build', { period: 'month', at: base });
+  t.ok(store.reads!.serves(REPORT_READS));
+  const report = await poolReport(store.reads!, { period: 'month', at: base });
   t.equal(report.totals.calls.now, 10);
   store.close();
-  await t.rejects(store.reads!.run('report.build', { period: 'month', at: base }), { code: 'EARSHOT_ERR_STORE_CLOSED' });
+  await t.rejects(poolReport(store.reads!, { period: 'month', at: base }), { code: 'EARSHOT_ERR_STORE_CLOSED' });
   const mem = openStore({ path: ':memory:', log, reads: {} });
   t.equal(mem.reads, undefined, 'none for a memory database: a worker cannot share it');
   mem.close();
+});
+
+t.test("a stage's tasks module loads beside the store's: both run, and serves() tells which modules the workers have", async (t) => {
+  const { path, store } = seeded(t, 20);
+  store.close();
+  const pool = createReadPool({ path, stageTasks: [tasks] });
+  t.teardown(() => pool.close());
+  t.ok(pool.serves(tasks), 'the stage module is served');
+  t.notOk(pool.serves(new URL('./fixtures/writer-child.ts', import.meta.url)), 'a module not given is not');
+  t.equal(((await pool.runNamed('callsByAgent', {})) as unknown[]).length, 5, "the stage's task runs");
+  t.same(await pool.run('kpi.npsSamples', { n: 10 }), [], "and the store's own still do");
+  await t.rejects(pool.runNamed('no-such-task', {}), /no read task named no-such-task/u);
 });

@@ -2,7 +2,7 @@
 // category names in both languages, and a pack saved from the console replaces its file's names.
 import t from 'tap';
 import { login, startServer } from './helpers/server.js';
-import { savePack } from '../../src/web/routes/rule-packs.js';
+import { savePack } from '../../src/analysis/rules/packs.js';
 import { dbOf } from '../helpers/db.js';
 
 interface Cat {

@@ -109,8 +109,10 @@ t.test('a daily report: figures, changes against the day before, agents to coach
   t.same(month.categories[0], { id: 'complaint', hits: 5, calls: 4, prevCalls: 0, delta: 4 });
 });
 
-t.test('the scheduler makes each finished period once, after 00:05 UTC', async (t) => {
-  const store = openTestStore(t.testdir());
+// Both paths: figures read on the loop, and in the read pool's worker (as `serve` opens the store).
+for (const reads of [false, true]) t.test(`the scheduler makes each finished period once, after 00:05 UTC (${reads ? 'read pool' : 'on the loop'})`, async (t) => {
+  const store = openTestStore(t.testdir(), undefined, reads);
+  t.equal(!!store.reads, reads);
   t.teardown(() => store.close());
   seed(store, DATA);
   let now = MON + DAY + 4 * 60_000; // Tuesday 00:04
@@ -118,20 +120,21 @@ t.test('the scheduler makes each finished period once, after 00:05 UTC', async (
   t.teardown(() => s.close());
   t.equal(s.nextRun(), MON + DAY + 5 * 60_000);
   // Monday's own periods (week of the 16th, November) are not over; Sunday's day, the week before and October are.
-  const first = s.runDue(MON + 5 * 60_000);
+  const first = await s.runDue(MON + 5 * 60_000);
   t.same(first.map((r) => [r.period, r.start]).sort(), [['day', SUN], ['month', Date.UTC(2026, 9, 1)], ['week', MON - 7 * DAY]].sort());
-  t.same(s.runDue(now), [], 'nothing more before 00:05');
+  t.same(await s.runDue(now), [], 'nothing more before 00:05');
   now += 60_000;
-  const second = s.runDue();
+  const second = await s.runDue();
   t.same(second.map((r) => [r.period, r.start]), [['day', MON]]);
   t.match(second[0].summary, { calls: 4, alarms: 1, nps: 0, coach: 1, topCategory: 'complaint' });
-  t.same(s.runDue(), [], 'each period once');
+  t.same(await s.runDue(), [], 'each period once');
   t.equal(s.nextRun(), MON + 2 * DAY + 5 * 60_000);
   t.equal(dbOf(store).prepare("SELECT COUNT(*) FROM reports WHERE created_by = 'scheduler'").pluck().get(), 4);
 });
 
-t.test('reports API: generate (supervisor), list, download HTML and CSV without PII', async (t) => {
-  const s = await startServer(t, { listen: false });
+for (const reads of [false, true]) t.test(`reports API: generate (supervisor), list, download HTML and CSV without PII (${reads ? 'read pool' : 'on the loop'})`, async (t) => {
+  const s = await startServer(t, { listen: false, reads });
+  t.equal(!!s.store.reads, reads);
   const ids = seed(s.store, DATA);
   const sup = await login(s.app, 'supervisor');
   const viewer = await login(s.app, 'viewer');

@@ -18,8 +18,8 @@ import { dbOf } from '../helpers/db.js';
 const COMPLAINT = readFileSync(`${RULES}complaint.yaml`, 'utf8');
 const DAY = 86_400_000;
 
-async function setup(t: Test) {
-  const { s, reloads, req } = await startRulesServer(t);
+async function setup(t: Test, reads = false) {
+  const { s, reloads, req } = await startRulesServer(t, { reads });
   return { s, reloads, req };
 }
 
@@ -85,8 +85,10 @@ t.test('an admin save stores the next version, audits it and reloads', async (t)
   t.match(pack.pack.text, /outrageous/);
 });
 
-t.test('a dry run shows which stored utterances a rule would hit', async (t) => {
-  const { s, req } = await setup(t);
+// Both paths: on the loop (a store without a read pool) and in the read pool's worker (as `serve` runs it).
+for (const reads of [false, true]) t.test(`a dry run shows which stored utterances a rule would hit (${reads ? 'read pool' : 'on the loop'})`, async (t) => {
+  const { s, req } = await setup(t, reads);
+  t.equal(!!s.store.reads, reads);
   const call = (id: string, startedAt: number, lines: [role: 'customer' | 'agent', text: string, emotion?: 'angry'][]) => {
     s.store.upsertCall({ callId: id, ingest: 'siprec', externalId: id, startedAt });
     for (const role of ['customer', 'agent'] as const) s.store.addLeg({ legId: `${id}-${role}`, callId: id, role, label: role });
@@ -131,13 +133,14 @@ t.test('a dry run shows which stored utterances a rule would hit', async (t) => 
 const ALARM_YAML = readFileSync(`${ALARMS}default.yaml`, 'utf8');
 const lineOf = (text: string, needle: string, from = 0) => text.split('\n').findIndex((l, i) => i >= from && l.includes(needle)) + 1;
 
-async function setupAlarms(t: Test) {
+async function setupAlarms(t: Test, reads = false) {
   const late: { store?: Store; metrics?: Metrics; alarms?: AlarmStage } = {};
-  const store = { get repos() { return late.store!.repos; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
+  const store = { get repos() { return late.store!.repos; }, get reads() { return late.store!.reads; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
   const metrics: Metrics = { get registry() { return late.metrics!.registry; }, badInput: (p, r) => late.metrics!.badInput(p, r) };
   const config = validateConfig({ analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } });
   const s = await startServer(t, {
     listen: false,
+    reads,
     extend: (app) =>
       void app.register(ruleRoutes({ config, store, metrics, log: pino({ level: 'silent' }), onRulesChanged: () => undefined, onAlarmRulesChanged: (r) => late.alarms!.reloadRules(r) }), { prefix: '/api/v1' }),
   });
@@ -260,8 +263,9 @@ t.test('a bad alarm rule edit answers 422 naming the rule, the key and the line,
   t.equal((await req('admin', 'PUT', '/rules/alarms/..%2Fx', { yaml: ALARM_YAML })).statusCode, 400, 'file ids are bounded');
 });
 
-t.test('an alarm dry run counts what each rule would have raised on stored calls', async (t) => {
-  const { s, req } = await setupAlarms(t);
+for (const reads of [false, true]) t.test(`an alarm dry run counts what each rule would have raised on stored calls (${reads ? 'read pool' : 'on the loop'})`, async (t) => {
+  const { s, req } = await setupAlarms(t, reads);
+  t.equal(!!s.store.reads, reads);
   const now = Date.now();
   const stored = (id: string, startedAt: number, sentiments: number[], categories: string[]) => {
     s.store.upsertCall({ callId: id, ingest: 'siprec', externalId: id, startedAt, agentId: 'agent-1' });

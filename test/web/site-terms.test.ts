@@ -8,8 +8,8 @@ import { dbOf } from '../helpers/db.js';
 
 const DAY = 86_400_000;
 
-async function setup(t: Test) {
-  const { s, reloads, req } = await startRulesServer(t);
+async function setup(t: Test, reads = false) {
+  const { s, reloads, req } = await startRulesServer(t, { reads });
   const call = (id: string, startedAt: number, lines: [role: 'customer' | 'agent', text: string][]) => {
     s.store.upsertCall({ callId: id, ingest: 'siprec', externalId: id, startedAt });
     for (const role of ['customer', 'agent'] as const) s.store.addLeg({ legId: `${id}-${role}`, callId: id, role, label: role });
@@ -33,8 +33,9 @@ interface DryRunBody {
   gained: { rule: string; callId: string; utteranceId: number; text: string }[];
 }
 
-t.test('site terms: listed with the built-in entries, dry-run before saving, saved as a versioned pack', async (t) => {
-  const { s, reloads, req, call } = await setup(t);
+// Both paths of the dry run: on the loop, and in the read pool's worker (as `serve` runs it).
+for (const reads of [false, true]) t.test(`site terms: listed with the built-in entries, dry-run before saving, saved as a versioned pack (${reads ? 'read pool' : 'on the loop'})`, async (t) => {
+  const { s, reloads, req, call } = await setup(t, reads);
   const first = (await req('viewer', 'GET', '/rules/site-terms')).json() as { version: number; lists: Record<string, string[]>; builtin: Record<string, string[]> };
   t.same(first.lists, { competitors: [], products: [] }, 'nothing added yet');
   t.equal(first.version, 0);

@@ -1,9 +1,9 @@
 // Named read tasks the read pool's workers run: pure `(db, args) => result` over a read-only
 // connection. Register a repository's heavy query here, then call `store.reads.run(name, args)`
-// instead of running it on the event loop. Arguments and results cross a thread boundary
+// instead of running it on the event loop. A stage's reads that need the stage's own code (reports,
+// dry runs) live in the stage's folder as a tasks module the composition root adds (`stageTasks`). Arguments and results cross a thread boundary
 // (structured clone): plain data only.
 import type Database from 'better-sqlite3';
-import { buildReport, type Period, type ReportData } from '../../web/reports/build.js';
 import { KpiRepo, type ChurnSeed } from '../repos/kpi.js';
 import { KpiRollupsRepo, type RollupAggregate, type RollupKey } from '../repos/kpi-rollups.js';
 import { RiskRepo, type RiskPoolRow } from '../repos/risk.js';
@@ -12,9 +12,6 @@ import { SurveysRepo, type NpsBy, type NpsDayRow, type NpsSampleRow } from '../r
 export type ReadTask<A = unknown, R = unknown> = (db: Database.Database, args: A) => R;
 
 export const READS = {
-  /** The insight report (day, week or month) as `buildReport` computes it on the loop (~1 s for a busy month). */
-  'report.build': ((db, a: { period: Period; at: number }) => buildReport(db, a.period, a.at)) as ReadTask<{ period: Period; at: number }, ReportData>,
-
   // The KPI stage's heavy reads (src/kpi runs them here when the store has a read pool).
   /** NPS/CSAT day groups (SurveysRepo.npsDays). */
   'kpi.npsDays': ((db, a: { by: NpsBy; from: number; to: number; channel?: string }) => SurveysRepo.for(db).npsDays(a.by, a.from, a.to, a.channel)) as ReadTask<{ by: NpsBy; from: number; to: number; channel?: string }, NpsDayRow[]>,

@@ -4,11 +4,13 @@
 import type { Logger } from 'pino';
 import { PERIODS, periodStart, prevStart } from './build.js';
 import type { ReportLang } from './labels.js';
-import { createReport, hasScheduled, type ReportMeta } from './repo.js';
+import { createReportOffLoop, hasScheduled, type ReportMeta } from './repo.js';
+import type { ReadPool } from '../../store/read-pool.js';
 import type { ReportsRepo } from '../../store/repos/reports.js';
 
 export interface ReportSchedulerDeps {
-  store: { repos: { reports: ReportsRepo } };
+  /** With `reads` (serve), the figures are read in the read pool. */
+  store: { repos: { reports: ReportsRepo }; reads?: ReadPool };
   log: Logger;
   clock?: () => number;
   lang?: ReportLang;
@@ -20,7 +22,7 @@ export interface ReportSchedulerDeps {
 
 export interface ReportScheduler {
   /** Generates every finished period's report not yet generated; returns the new ones. */
-  runDue(now?: number): ReportMeta[];
+  runDue(now?: number): Promise<ReportMeta[]>;
   /** When the timer fires next (epoch ms). */
   nextRun(): number;
   close(): void;
@@ -35,7 +37,19 @@ export function createReportScheduler(deps: ReportSchedulerDeps): ReportSchedule
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  function runDue(now = clock()): ReportMeta[] {
+  // One run at a time: a timer firing while a catch-up run still reads must not make a report twice.
+  let chain: Promise<unknown> = Promise.resolve();
+  function runDue(now = clock()): Promise<ReportMeta[]> {
+    const run = chain.then(() => (closed ? [] : generate(now)));
+    chain = run.catch(() => undefined);
+    return run;
+  }
+  const scheduled = () =>
+    void runDue()
+      .catch((err: unknown) => log.error({ code: (err as { code?: string }).code }, 'report run failed'))
+      .finally(arm);
+
+  async function generate(now: number): Promise<ReportMeta[]> {
     const made: ReportMeta[] = [];
     for (const period of PERIODS) {
       const current = periodStart(period, now);
@@ -43,7 +57,7 @@ export function createReportScheduler(deps: ReportSchedulerDeps): ReportSchedule
       const start = prevStart(period, current);
       if (hasScheduled(deps.store.repos.reports, period, start)) continue;
       try {
-        made.push(createReport(deps.store.repos.reports, { period, at: start, createdBy: 'scheduler', lang: deps.lang, now, consoleUrl: deps.consoleUrl }));
+        made.push(await createReportOffLoop(deps.store, { period, at: start, createdBy: 'scheduler', lang: deps.lang, now, consoleUrl: deps.consoleUrl }));
       } catch (err) {
         log.error({ code: (err as { code?: string }).code, period }, 'report generation failed');
       }
@@ -61,17 +75,11 @@ export function createReportScheduler(deps: ReportSchedulerDeps): ReportSchedule
   function arm() {
     if (closed) return;
     // Re-armed after each run so a clock change or a long run never drifts the schedule.
-    timer = setTimeout(() => {
-      runDue();
-      arm();
-    }, Math.max(1000, nextRun() - clock()));
+    timer = setTimeout(scheduled, Math.max(1000, nextRun() - clock()));
     timer.unref();
   }
 
-  const first = setTimeout(() => {
-    runDue();
-    arm();
-  }, 0);
+  const first = setTimeout(scheduled, 0);
   first.unref();
 
   return {

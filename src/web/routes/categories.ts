@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RulePacksRepo } from '../../store/repos/rule-packs.js';
 import { buildRuleSet, collectConcepts, parseRuleSource, type Rule } from '../../analysis/index.js';
-import { listPacks, dbSource, type PacksSource } from './rule-packs.js';
+import { listPacks, dbSource, type PacksSource } from '../../analysis/rules/packs.js';
 
 export interface CategoryInfo {
   id: string;

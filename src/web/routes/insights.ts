@@ -4,7 +4,8 @@ import { highRiskCustomersOffLoop } from '../../kpi/risk.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Store } from '../../store/types.js';
 import { roleAtLeast } from '../auth/users.js';
-import * as fig from '../reports/figures.js';
+import { insightPanels } from '../reports/insights.js';
+import { poolInsights, reportPool } from '../reports/reads.js';
 import { ChannelParam, Epoch } from './calls.js';
 import { sendError } from '../errors.js';
 
@@ -35,21 +36,14 @@ export function insightRoutes(app: FastifyInstance, deps: { store: Store; metric
       deps.metrics.badInput('api', 'insights-range');
       return sendError(reply, 'EARSHOT_ERR_BAD_INPUT', 'from must be before to, at most 366 days apart');
     }
-    const r = { from, to };
-    const ch = req.query.channel;
-    const emotionBucket = to - from <= 2 * DAY ? 3_600_000 : DAY;
+    const a = { from, to, ...(req.query.channel ? { channel: req.query.channel } : {}) };
+    const pool = reportPool(deps.store);
+    const panels = pool ? await poolInsights(pool, a) : insightPanels(reports, a);
     return {
       from,
       to,
-      ...(ch ? { channel: ch } : {}),
-      nps: fig.nps(reports, r, ch),
-      npsTrend: fig.npsTrend(reports, r, DAY, ch),
-      drivers: fig.npsDrivers(reports, r, 2, ch).slice(0, 10),
-      emotionBucketMs: emotionBucket,
-      emotionMap: fig.emotionMap(reports, r, emotionBucket, ch),
-      categoryHeat: fig.categoryHeat(reports, r, DAY, ch),
-      alarmsByRule: fig.alarmsByRule(reports, r, ch),
-      agents: fig.agents(reports, r, ch),
+      ...(a.channel ? { channel: a.channel } : {}),
+      ...panels,
       highRisk: roleAtLeast(req.session!.user.role, 'supervisor')
         ? await highRiskCustomersOffLoop(deps.store, { since: now() - 30 * DAY, limit: 15, maxAgeMs: 60_000, now: now() })
         : null,

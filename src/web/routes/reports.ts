@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Store } from '../../store/types.js';
-import { createReport, listReports, reportBody } from '../reports/index.js';
+import { createReportOffLoop, listReports, reportBody } from '../reports/index.js';
 import { sendError } from '../errors.js';
 
 const Period = Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')]);
@@ -38,7 +38,7 @@ export function reportRoutes(app: FastifyInstance, deps: { store: Store; metrics
       deps.metrics.badInput('api', 'report-future');
       return sendError(reply, 'EARSHOT_ERR_BAD_INPUT', 'start must be in the past');
     }
-    const report = createReport(db, { period: req.body.period, at, createdBy: req.session!.user.username, lang: req.body.lang, now: now() });
+    const report = await createReportOffLoop(deps.store, { period: req.body.period, at, createdBy: req.session!.user.username, lang: req.body.lang, now: now() });
     deps.store.audit(req.session!.user.username, 'report.create', String(report.id), report.period);
     return reply.code(201).send({ report });
   });

@@ -5,16 +5,19 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { Store } from '../../store/types.js';
-import { compareSets, dbSource, dryRun, listPacks, PACK_ID, savePack, storedRuleSources, validateWith } from './rule-packs.js';
-import { builtinTerms, checkTerms, currentSet, SITE_TERM_LIMITS, SITE_TERMS_ID, storedTerms } from './site-terms.js';
+import { compareSets, dbSource, dryRun, listPacks, PACK_ID, savePack, storedRuleSources, validateWith } from '../../analysis/rules/packs.js';
+import { builtinTerms, checkTerms, currentSet, SITE_TERM_LIMITS, SITE_TERMS_ID, storedTerms } from '../../analysis/rules/site-terms.js';
 import type { RuleSource } from '../../analysis/index.js';
 import { MAX_RULE_FILE_CHARS, positionOf } from '../../alarms/rules.js';
+import { poolAlarmDryRun, ALARM_READS } from '../../alarms/reads.js';
+import { poolCompareTerms, poolDryRun, RULE_READS } from '../../analysis/rules/reads.js';
 import { alarmDryRun, alarmRowId, thresholdOf, listAlarmRuleFiles, validateAlarmFile, type AlarmError, type AlarmRule, type AlarmRuleFile } from '../../alarms/index.js';
 import { errorBody, sendError } from '../errors.js';
 
 export interface RuleRoutesDeps {
   config: Pick<Config, 'analysis' | 'alarms'>;
-  store: Pick<Store, 'repos' | 'audit'>;
+  /** `reads` present (a file store): dry runs run in the read pool, off the event loop. */
+  store: Pick<Store, 'repos' | 'audit' | 'reads'>;
   metrics: Metrics;
   log: Logger;
   /**
@@ -96,6 +99,8 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
     // Read per request: the store may be handed over after the plugin is built.
     const alarmRules = () => deps.store.repos.alarmRules;
     const packs = () => deps.store.repos.rulePacks;
+    // Dry runs go to the read pool when its workers load the stage's tasks (as `serve` sets it up).
+    const poolFor = (tasks: URL) => (deps.store.reads?.serves(tasks) ? deps.store.reads : undefined);
 
     app.get('/rules', async () => ({
       packs: listPacks(dir, packs()).map(({ text: _t, ...p }) => p),
@@ -118,7 +123,12 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
       const before = currentSet(dir, packs());
       if (!before) return sendError(reply, 'EARSHOT_ERR_CONFLICT', 'the stored rule set is invalid; fix the packs first');
       deps.store.audit(req.session!.user.username, 'site-terms.dry-run', SITE_TERMS_ID, `${req.body.days}d`);
-      return { days: req.body.days, lists: v.lists, ...compareSets(packs(), before, v.set, now() - req.body.days * 86_400_000) };
+      const since = now() - req.body.days * 86_400_000;
+      const reads = poolFor(RULE_READS);
+      if (!reads) return { days: req.body.days, lists: v.lists, ...compareSets(packs(), before, v.set, since) };
+      const r = await poolCompareTerms(reads, { dir, lists: req.body.lists, since });
+      if (!r.ok) return sendError(reply, 'EARSHOT_ERR_CONFLICT', `the rules changed meanwhile: ${r.errors[0]}`);
+      return { days: req.body.days, lists: v.lists, ...r.run };
     });
 
     app.put<{ Body: Static<typeof TermsBody> }>('/rules/site-terms', { schema: { body: TermsBody }, config: role('admin') }, async (req, reply) => {
@@ -188,7 +198,12 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
       }
       // The answer quotes stored (redacted) transcript lines: audited like a transcript view.
       deps.store.audit(req.session!.user.username, 'rule.dry-run', id, `${req.body.days}d`);
-      return { rules: v.packRules, days: req.body.days, ...dryRun(packs(), v.set, v.packRules, now() - req.body.days * 86_400_000) };
+      const since = now() - req.body.days * 86_400_000;
+      const reads = poolFor(RULE_READS);
+      if (!reads) return { rules: v.packRules, days: req.body.days, ...dryRun(packs(), v.set, v.packRules, since) };
+      const r = await poolDryRun(reads, { dir, id, text: req.body.yaml, since });
+      if (!r.ok) return sendError(reply, 'EARSHOT_ERR_CONFLICT', `the rules changed meanwhile: ${r.errors[0]}`);
+      return { rules: v.packRules, days: req.body.days, ...r.run };
     });
 
     app.get<{ Params: Static<typeof IdParam> }>('/rules/alarms/:id', { schema: { params: IdParam } }, async (req, reply) => {
@@ -233,7 +248,10 @@ export function ruleRoutes(deps: RuleRoutesDeps): FastifyPluginAsync {
       if (!v.ok) return reply.code(422).send(invalidAlarms(v.error));
       deps.store.audit(req.session!.user.username, 'alarm-rule.dry-run', id, `${req.body.days}d`);
       const report = v.fileRules.filter((r) => r.enabled).map((r) => r.id);
-      return { rules: report, days: req.body.days, ...alarmDryRun(deps.store.repos.alarmReplay, v.rules, report, now() - req.body.days * 86_400_000) };
+      const since = now() - req.body.days * 86_400_000;
+      const reads = poolFor(ALARM_READS);
+      const run = reads ? await poolAlarmDryRun(reads, { rules: v.rules, report, since }) : alarmDryRun(deps.store.repos.alarmReplay, v.rules, report, since);
+      return { rules: report, days: req.body.days, ...run };
     });
   };
 }

@@ -13,15 +13,17 @@ import { login, startServer } from './server.js';
 export const RULES = fileURLToPath(new URL('../../../config/rules/', import.meta.url));
 export const ALARMS = fileURLToPath(new URL('../../../config/alarms/', import.meta.url));
 
-export async function startRulesServer(t: Test) {
+/** `reads`: the store has its read pool, so dry runs run in a worker thread as in `serve`. */
+export async function startRulesServer(t: Test, opts: { reads?: boolean } = {}) {
   const reloads: RuleSource[][] = [];
   // startServer opens the store before plugins load but returns it after: the routes read it per request.
   const late: { store?: Store; metrics?: Metrics } = {};
-  const store = { get repos() { return late.store!.repos; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
+  const store = { get repos() { return late.store!.repos; }, get reads() { return late.store!.reads; }, audit: (...a: Parameters<Store['audit']>) => late.store!.audit(...a) };
   const metrics: Metrics = { get registry() { return late.metrics!.registry; }, badInput: (p, r) => late.metrics!.badInput(p, r) };
   const config = validateConfig({ analysis: { rulesDir: RULES, serModel: '' }, alarms: { rulesDir: ALARMS } });
   const s = await startServer(t, {
     listen: false,
+    reads: opts.reads,
     extend: (app) => void app.register(ruleRoutes({ config, store, metrics, log: pino({ level: 'silent' }), onRulesChanged: (x) => reloads.push(x) }), { prefix: '/api/v1' }),
   });
   late.store = s.store;

@@ -27,11 +27,11 @@ export interface TestServer {
 /** A real server on 127.0.0.1:<random port> over a real SQLite file, users viewer/supervisor/admin. */
 export async function startServer(
   t: Test,
-  opts: { tuning?: WebDeps['tuning']; listen?: boolean; extend?: (app: FastifyInstance, store: Store, bus: PipelineBus) => void; config?: Record<string, unknown>; dir?: string; before?: (calls: CallRegistry) => void } = {},
+  opts: { tuning?: WebDeps['tuning']; listen?: boolean; extend?: (app: FastifyInstance, store: Store, bus: PipelineBus) => void; config?: Record<string, unknown>; dir?: string; before?: (calls: CallRegistry) => void; reads?: boolean } = {},
 ): Promise<TestServer> {
   const dir = opts.dir ?? t.testdir();
   const metrics = createMetrics({ defaults: false });
-  const store = openTestStore(dir, metrics);
+  const store = openTestStore(dir, metrics, opts.reads);
   for (const role of ['viewer', 'supervisor', 'admin'] as const) createUser(dbOf(store), { username: role, role, password: PASSWORD });
   const bus = new PipelineBus();
   const calls = new CallRegistry(bus, 500);

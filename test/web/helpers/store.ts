@@ -6,11 +6,17 @@ import type { Alarm } from '../../../src/call/types.js';
 import type { Config } from '../../../src/config/schema.js';
 import type { Metrics } from '../../../src/metrics/registry.js';
 import { openStore } from '../../../src/store/index.js';
+import { ALARM_READS } from '../../../src/alarms/reads.js';
+import { RULE_READS } from '../../../src/analysis/rules/reads.js';
+import { REPORT_READS } from '../../../src/web/reports/reads.js';
 import type { AlarmRow, Store } from '../../../src/store/types.js';
 
-/** The real store on a real SQLite file in the test's directory. */
-export function openTestStore(dir: string, metrics?: Metrics): Store {
-  return openStore({ path: join(dir, 'earshot.db'), metrics });
+/**
+ * The real store on a real SQLite file in the test's directory; `reads`: with the heavy-read pool
+ * (worker threads) and the stages' read tasks, as `serve` opens it.
+ */
+export function openTestStore(dir: string, metrics?: Metrics, reads = false): Store {
+  return openStore({ path: join(dir, 'earshot.db'), metrics, ...(reads ? { reads: { workers: 1, stageTasks: [RULE_READS, ALARM_READS, REPORT_READS] } } : {}) });
 }
 
 /**

@@ -4,8 +4,10 @@
 // through the same validation, versioning, audit and reload as any pack. A dry run compares the
 // running set with the set these terms would make, over stored calls, before anything is saved.
 import { parse, stringify } from 'yaml';
-import { buildRuleSet, collectConcepts, type RuleSet, type RuleSource } from '../../analysis/index.js';
-import { dbSource, listPacks, storedPacks, type PacksSource } from './rule-packs.js';
+import { buildRuleSet, type RuleSource } from './load.js';
+import { collectConcepts } from './parse.js';
+import type { RuleSet } from './types.js';
+import { dbSource, listPacks, storedPacks, type PacksSource } from './packs.js';
 
 export const SITE_TERMS_ID = 'site-terms';
 /** Lists the console offers even when empty; any other concept of the set may be extended too. */

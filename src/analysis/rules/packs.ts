@@ -5,7 +5,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { RulePacksRepo, type StoredPackRow } from '../../store/repos/rule-packs.js';
-import { buildRuleSet, CallRules, collectConcepts, parseRuleSource, REDACTION_TOKEN, type RedactionType, type RuleSet, type RuleSource, type UtteranceFacts } from '../../analysis/index.js';
+import { REDACTION_TOKEN, type RedactionType } from '../redact/patterns.js';
+import { CallRules, type UtteranceFacts } from './evaluate.js';
+import { buildRuleSet, type RuleSource } from './load.js';
+import { collectConcepts, parseRuleSource } from './parse.js';
+import type { RuleSet } from './types.js';
 
 export const PACK_ID = /^[a-z0-9][a-z0-9-]{0,62}$/u;
 
