@@ -11,12 +11,15 @@
 // SemanticLayer.analyse (the embedded e5 server's vector, `similar:` examples), finish (rules).
 // Retrain after changing lexicons or rules: npm run build && node dist/bench/understanding-head.js
 //   [--lang en,zh] [--folds 5] [--inner 3] [--iters 100] [--no-write] [--json FILE] [--compare-similar]
-//   [--by-file] [--one-se]
+//   [--by-file] [--one-se] [--fusion-file dev-f.jsonl]
 // --by-file: the inner CV that picks the fusion (L2, unsure band, margins, thresholds) holds out one
 //   dev FILE at a time where the training part has several, instead of interleaved folds: each batch
 //   was written apart, so this asks "does it carry to a batch it has not seen" (held-out is one more).
 // --one-se: of the fusion settings whose inner-CV score is within one standard error of the best, the
 //   most conservative (the head decides least): it abstains unless it is clearly better than the rules.
+// --fusion-file F: every CV over dev scores the rules in-sample (they were tuned on those batches), so it always
+//   prefers the rules; with F a batch the rules were never tuned on, the models are fitted on the other files, the
+//   fusion is chosen on F (rules and head both unseen there) and the shipped head keeps it (models refitted on all).
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -183,16 +186,14 @@ interface Choice {
   cats: { m: Linear; t: number; l2: number }[];
 }
 
-/** Everything chosen on `idx` alone (inner CV), and the models fitted on all of it. */
-function fit(rows: Row[], idx: number[], folds: number, iters: number, useSimilar = true): Choice {
-  const pre = rows.map((r) => r.pre);
+/** Fusion settings chosen on `idx` from the head's probabilities there (pp, pe, pc[category]; one row per idx). */
+function chooseFusion(rows: Row[], idx: number[], pp: number[][], pe: number[][], pc: number[][], useSimilar = true) {
   const yp = rows.map((r) => r.polarity);
-  const pp = chooseL2(pre, yp, 3, idx, folds, iters);
   let pol = { unsure: 2, margin: 0, ok: -1 };
   const polCands: { v: { unsure: number; margin: number; ok: number }; score: number }[] = [];
   for (const unsure of UNSURES)
     for (const margin of MARGINS) {
-      const ok = idx.filter((i, j) => fusePolarity(pp.P[j], rows[i].lexicon, unsure, margin) === yp[i]).length;
+      const ok = idx.filter((i, j) => fusePolarity(pp[j], rows[i].lexicon, unsure, margin) === yp[i]).length;
       if (ok > pol.ok) pol = { unsure, margin, ok };
       polCands.push({ v: { unsure, margin, ok }, score: ok / idx.length });
     }
@@ -203,12 +204,11 @@ function fit(rows: Row[], idx: number[], folds: number, iters: number, useSimila
     pol = pickOneSe(polCands, Math.sqrt((acc * (1 - acc)) / idx.length));
   }
   const ye = rows.map((r) => r.emotion);
-  const pe = chooseL2(pre, ye, 4, idx, folds, iters);
   let emo = { use: 'off' as 'off' | 'head' | 'neutral', margin: 0, f1: -1 };
   const emoCands: { v: typeof emo; score: number }[] = [];
   for (const use of ['off', 'head', 'neutral'] as const)
     for (const margin of MARGINS) {
-      const f1 = macroF1(idx.map((i) => ye[i]), idx.map((i, j) => fuseEmotion(pe.P[j], HEAD_EMOTIONS.indexOf(rows[i].ruleEmotion), use, margin)), 4);
+      const f1 = macroF1(idx.map((i) => ye[i]), idx.map((i, j) => fuseEmotion(pe[j], HEAD_EMOTIONS.indexOf(rows[i].ruleEmotion), use, margin)), 4);
       if (f1 > emo.f1 + 1e-12) emo = { use, margin, f1 };
       emoCands.push({ v: { use, margin, f1 }, score: f1 });
     }
@@ -217,21 +217,56 @@ function fit(rows: Row[], idx: number[], folds: number, iters: number, useSimila
     emoCands.sort((a, b) => rank[a.v.use] - rank[b.v.use] || b.v.margin - a.v.margin);
     emo = pickOneSe(emoCands, Math.sqrt((emo.f1 * (1 - emo.f1)) / idx.length));
   }
-  const post = rows.map((r) => (useSimilar ? r.post : postFeatures(r.pre, RULE_IDS, r.hitsNoSimilar)));
-  const cats = CATS.map((c) => {
-    const y = rows.map((r) => (r.cats.has(c) ? 1 : 0));
+  const thresholds = CATS.map((c, k) => {
     const hits = (i: number) => (useSimilar ? rows[i].hits : rows[i].hitsNoSimilar).has(HEAD_CATEGORIES[c]);
-    if (!idx.some((i) => y[i] === 1)) return { m: { W: [new Array(post[0].length).fill(0)], b: [-10] }, t: 1.01, l2: 0 };
-    const pc = chooseL2(post, y, 2, idx, folds, iters);
-    const t = chooseThreshold(pc.P.map((p) => p[0]), idx.map(hits), idx.map((i) => y[i] === 1));
-    return { m: train(idx.map((i) => post[i]), idx.map((i) => y[i]), 2, { l2: pc.l2, iters }), t, l2: pc.l2 };
+    const gold = idx.map((i) => rows[i].cats.has(c));
+    return gold.some(Boolean) && pc[k].length ? chooseThreshold(pc[k], idx.map(hits), gold) : 1.01;
   });
+  return { unsure: pol.unsure, margin: pol.margin, emoUse: emo.use, emoMargin: emo.margin, thresholds };
+}
+
+/** Everything chosen on `idx` alone (inner CV), and the models fitted on all of it. */
+function fit(rows: Row[], idx: number[], folds: number, iters: number, useSimilar = true): Choice {
+  const pre = rows.map((r) => r.pre);
+  const yp = rows.map((r) => r.polarity);
+  const ye = rows.map((r) => r.emotion);
+  const pp = chooseL2(pre, yp, 3, idx, folds, iters);
+  const pe = chooseL2(pre, ye, 4, idx, folds, iters);
+  const post = rows.map((r) => (useSimilar ? r.post : postFeatures(r.pre, RULE_IDS, r.hitsNoSimilar)));
+  const pcs = CATS.map((c) => {
+    const y = rows.map((r) => (r.cats.has(c) ? 1 : 0));
+    if (!idx.some((i) => y[i] === 1)) return { m: { W: [new Array(post[0].length).fill(0)], b: [-10] }, l2: 0, P: [] as number[] };
+    const pc = chooseL2(post, y, 2, idx, folds, iters);
+    return { m: train(idx.map((i) => post[i]), idx.map((i) => y[i]), 2, { l2: pc.l2, iters }), l2: pc.l2, P: pc.P.map((p) => p[0]) };
+  });
+  const f = chooseFusion(rows, idx, pp.P, pe.P, pcs.map((x) => x.P), useSimilar);
   return {
-    pol: { m: train(idx.map((i) => pre[i]), idx.map((i) => yp[i]), 3, { l2: pp.l2, iters }), unsure: pol.unsure, margin: pol.margin, l2: pp.l2 },
-    emo: { m: train(idx.map((i) => pre[i]), idx.map((i) => ye[i]), 4, { l2: pe.l2, iters }), use: emo.use, margin: emo.margin, l2: pe.l2 },
-    cats,
+    pol: { m: train(idx.map((i) => pre[i]), idx.map((i) => yp[i]), 3, { l2: pp.l2, iters }), unsure: f.unsure, margin: f.margin, l2: pp.l2 },
+    emo: { m: train(idx.map((i) => pre[i]), idx.map((i) => ye[i]), 4, { l2: pe.l2, iters }), use: f.emoUse, margin: f.emoMargin, l2: pe.l2 },
+    cats: pcs.map((x, k) => ({ m: x.m, t: f.thresholds[k], l2: x.l2 })),
   };
 }
+
+/** --fusion-file: models fitted on `base`, the fusion re-chosen on `probe` (a batch the rules were never tuned on). */
+function refuse(rows: Row[], base: Choice, probe: number[]): Choice {
+  const f = chooseFusion(
+    rows, probe,
+    probe.map((i) => predict(base.pol.m, rows[i].pre)),
+    probe.map((i) => predict(base.emo.m, rows[i].pre)),
+    base.cats.map((c) => probe.map((i) => predict(c.m, rows[i].post)[0])),
+  );
+  return {
+    pol: { ...base.pol, unsure: f.unsure, margin: f.margin },
+    emo: { ...base.emo, use: f.emoUse, margin: f.emoMargin },
+    cats: base.cats.map((c, k) => ({ ...c, t: f.thresholds[k] })),
+  };
+}
+/** The fusion settings of `from` on the models of `to`. */
+const withFusion = (to: Choice, from: Choice): Choice => ({
+  pol: { ...to.pol, unsure: from.pol.unsure, margin: from.pol.margin },
+  emo: { ...to.emo, use: from.emo.use, margin: from.emo.margin },
+  cats: to.cats.map((c, k) => ({ ...c, t: from.cats[k].t })),
+});
 
 interface Pred {
   pol: { rules: number; head: number; fused: number };
@@ -306,6 +341,7 @@ async function main(): Promise<void> {
   const jsonOut = arg('json', '');
   const byFile = process.argv.includes('--by-file');
   const oneSe = process.argv.includes('--one-se');
+  const fusionFile = arg('fusion-file', '');
   const cfg = validateConfig({ analysis: { semantic: { enabled: true, budgetMs: 10000, timeoutMs: 60000, head: '', prototypes: '' } } });
   const loaded = await loadRules(resolve(cfg.analysis.rulesDir));
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
@@ -347,37 +383,9 @@ async function main(): Promise<void> {
       const bad = rows.find((r) => r.polarity < 0 || r.emotion < 0);
       if (bad) throw new Error(`${bad.id}: unknown polarity or emotion label`);
       console.log(`${lang}: ${rows.length} dev utterances (${files.join(', ')}), features in ${Date.now() - t0} ms`);
-      // The shipped head: chosen and fitted on all of dev.
-      const every = rows.map((_, i) => i);
-      const ch = fit(rows, every, folds, iters);
-      const file: HeadFile = {
-        format: HEAD_FORMAT,
-        lang,
-        model: EMBEDDED_MODEL,
-        dim: rows[0].pre.length - PRE_EXTRA,
-        hitRules: RULE_IDS,
-        polarity: { ...roundM(ch.pol.m), unsure: ch.pol.unsure, margin: ch.pol.margin },
-        emotion: { ...roundM(ch.emo.m), use: ch.emo.use, margin: ch.emo.margin },
-        categories: CATS.map((c, k) => ({ category: c, rule: HEAD_CATEGORIES[c], w: roundM(ch.cats[k].m).W[0], b: round(ch.cats[k].m.b[0]), threshold: Math.min(ch.cats[k].t, 1.0001) })),
-        trained: {
-          by: `node dist/bench/understanding-head.js --lang ${lang}${byFile ? ' --by-file' : ''}${oneSe ? ' --one-se' : ''}`,
-          at: new Date().toISOString().slice(0, 10),
-          files,
-          utterances: rows.length,
-          l2: { polarity: ch.pol.l2, emotion: ch.emo.l2, categories: Object.fromEntries(CATS.map((c, k) => [c, ch.cats[k].l2])) },
-        },
-      };
-      console.log(`  shipped: polarity unsure ${ch.pol.unsure} margin ${ch.pol.margin} l2 ${ch.pol.l2}; emotion ${ch.emo.use} margin ${ch.emo.margin}; thresholds ${CATS.map((c, k) => `${c} ${ch.cats[k].t.toFixed(2)}`).join(', ')}`);
-      // Written before the cross-validation (the slow part), so a run cut off by its time bound still ships
-      // the head; rewritten with the nested-CV figures when they are in.
-      const path = join(outDir, `head-${lang}.json`);
-      const trained = file.trained as Record<string, unknown>;
-      if (write) {
-        writeFileSync(path, JSON.stringify(file) + '\n');
-        console.log(`  wrote ${path}`);
-      }
-      // Nested CV over all dev files (interleaved folds: reproducible, every domain block spread).
       const res: Record<string, unknown> = {};
+      // Nested CV over all dev files (interleaved folds: reproducible, every domain block spread).
+      const every = rows.map((_, i) => i);
       const preds: Pred[] = new Array(rows.length);
       const chosen: string[] = [];
       for (let f = 0; f < folds; f++) {
@@ -408,10 +416,48 @@ async function main(): Promise<void> {
         res.transfer = summarise(rows, rest, rest.map((i) => apply(ch, rows[i])));
         print(`fitted on dev.jsonl only, tested on ${[...new Set(rest.map((i) => rows[i].file))].join(', ')}`, res.transfer as Report);
       }
-      trained.nestedCv = { polarity: (res.nestedCv as Report).polarity, emotionMacroF1: (res.nestedCv as Report).emotionMacroF1 };
+      // --fusion-file: the rules were tuned on every other dev batch, so any CV over them scores the rules in-sample
+      // and the fusion always picks "rules". Models fitted on the other files; the fusion (unsure band, margins,
+      // thresholds) chosen on this batch, where rules and head are both unseen; the shipped head keeps that fusion.
+      let fusionFrom: Choice | undefined;
+      if (fusionFile) {
+        const probe = every.filter((i) => rows[i].file === fusionFile);
+        const others = every.filter((i) => rows[i].file !== fusionFile);
+        if (!probe.length || !others.length) throw new Error(`--fusion-file ${fusionFile}: not one of ${files.join(', ')}`);
+        const b = fit(rows, others, inner, iters);
+        res.fusionFileInnerCv = summarise(rows, probe, probe.map((i) => apply(b, rows[i])));
+        print(`fitted on the other files (fusion by their inner CV), tested on ${fusionFile}`, res.fusionFileInnerCv as Report);
+        fusionFrom = refuse(rows, b, probe);
+        res.fusionFileChosen = summarise(rows, probe, probe.map((i) => apply(fusionFrom!, rows[i])));
+        res.fusionFileSettings = { unsure: fusionFrom.pol.unsure, margin: fusionFrom.pol.margin, emotion: fusionFrom.emo.use, emotionMargin: fusionFrom.emo.margin, thresholds: Object.fromEntries(CATS.map((c, k) => [c, fusionFrom!.cats[k].t])) };
+        print(`same models, fusion chosen on ${fusionFile} itself (optimistic by that choice)`, res.fusionFileChosen as Report);
+      }
+      // The shipped head: fitted on all of dev; fusion chosen by CV on all of it, or taken from --fusion-file.
+      const ch0 = fit(rows, every, folds, iters);
+      const ch = fusionFrom ? withFusion(ch0, fusionFrom) : ch0;
+      const file: HeadFile = {
+        format: HEAD_FORMAT,
+        lang,
+        model: EMBEDDED_MODEL,
+        dim: rows[0].pre.length - PRE_EXTRA,
+        hitRules: RULE_IDS,
+        polarity: { ...roundM(ch.pol.m), unsure: ch.pol.unsure, margin: ch.pol.margin },
+        emotion: { ...roundM(ch.emo.m), use: ch.emo.use, margin: ch.emo.margin },
+        categories: CATS.map((c, k) => ({ category: c, rule: HEAD_CATEGORIES[c], w: roundM(ch.cats[k].m).W[0], b: round(ch.cats[k].m.b[0]), threshold: Math.min(ch.cats[k].t, 1.0001) })),
+        trained: {
+          by: `node dist/bench/understanding-head.js --lang ${lang}${byFile ? ' --by-file' : ''}${oneSe ? ' --one-se' : ''}${fusionFile ? ` --fusion-file ${fusionFile}` : ''}`,
+          at: new Date().toISOString().slice(0, 10),
+          files,
+          utterances: rows.length,
+          l2: { polarity: ch.pol.l2, emotion: ch.emo.l2, categories: Object.fromEntries(CATS.map((c, k) => [c, ch.cats[k].l2])) },
+          nestedCv: { polarity: (res.nestedCv as Report).polarity, emotionMacroF1: (res.nestedCv as Report).emotionMacroF1 },
+        },
+      };
+      console.log(`  shipped: polarity unsure ${ch.pol.unsure} margin ${ch.pol.margin} l2 ${ch.pol.l2}; emotion ${ch.emo.use} margin ${ch.emo.margin}; thresholds ${CATS.map((c, k) => `${c} ${ch.cats[k].t.toFixed(2)}`).join(', ')}`);
       if (write) {
+        const path = join(outDir, `head-${lang}.json`);
         writeFileSync(path, JSON.stringify(file) + '\n');
-        console.log(`  rewrote ${path} with the nested-CV figures`);
+        console.log(`  wrote ${path}`);
       }
       all[lang] = res;
     }

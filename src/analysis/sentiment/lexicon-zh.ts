@@ -164,6 +164,10 @@ export const ZH_CUES: CueSpec[] = [
     '(?:以后|下回|下次|今后)(?:我)?(?:就|都|还是)?(?:去|到|在|找|用)(?!手机|网上|app|线上|微信|小程序|自助|您|你|这个|这边)',
     '(?:转走|取走|取出来|提出来)',
     '同样的(?:钱|价格|价钱|套餐)',
+    // Leaving put as a threat, not a request: a condition met (到期我就走), the last time, "might as well".
+    '我就(?:走|换|转网|转走|转过去|不用了|不续了)(?!一下)',
+    '最后一次(?:在|来|用|买|找|跟|选)',
+    '还不如(?:换|转|去|找|用)',
   ),
   // Expectations broken, nobody telling, being fobbed off, waiting without end.
   ...cue(-1.8, { ctx: true },
@@ -392,6 +396,14 @@ export const ZH_CUES: CueSpec[] = [
     '(?:无法|没办法|没有办法|不支持|驳回|被拒|拒绝了|缺货|丢件|没能|暂时不能|只能|排满了|最早要|超过了|已经过期|超出了|不符合)',
     '(?:不归(?:我们|他|她|我|你们)?管|不是我们负责|不关我们的事|不是我们的问题|跟我们没关系)',
     '(?:很遗憾|遗憾的是|恐怕|没有通过|未通过|不通过|没能通过|不予通过|审核不通过|被拒绝|暂时无法|目前无法|没有库存|已经售罄|约满了|没有号了)',
+    // A refusal put as a rule or a fact (不能直接报销, 退不了, 需要支付违约金, 不属于丢件, 已经过了七天, 还没出来):
+    // the apology before it (很抱歉 / 不好意思, neutral) does not soften the news.
+    '(?:是)?不能(?:调整|直接|退|办|改|报销|修改|更改|取消|提前|补|开|用)',
+    '(?:退|办理|办|报|改|修|取|补|开|换)不了',
+    '(?:需要|要|得)(?:您)?(?:支付|交|缴纳|承担|付)[\u4e00-\u9fff]{0,4}?(?:违约金|手续费|罚息|滞纳金)',
+    '不属于',
+    '(?:已经)?(?:超过|过了)[\u4e00-\u9fff]{0,8}?(?:期限|天了|天)',
+    '(?:还没有|暂时没有|还没|尚未)(?:覆盖|开通|出来|到货)',
     '(?:欠费|停机了|抢修|不在保修|过了保修|超出范围|不在范围|不在[\u4e00-\u9fff]{1,4}范围|不予|无权|系统不允许|没有记录|查不到|(?:挂|约|订|排)满了|全部(?:挂|约|订|排)满)',
   ),
   // Agent waiving or removing a charge (the same words from a customer report a cancellation).
@@ -501,10 +513,14 @@ export const ZH_CUES: CueSpec[] = [
   ...cue(0.6, { fixed: true },
     '(?:好的|没有了|就这些|行|嗯|没事了)?(?:谢谢|谢了)(?:你|您)?(?:再见|拜拜|啊再见)',
   ),
-  // Agent warmth at the close: mildly positive, as in English "you're welcome".
-  ...cue(1.3, { fixed: true },
+  // The agent's closing script (感谢您的来电 / 祝您生活愉快) is manners, not good news: neutral, as the corpus
+  // guideline for agent turns has it and two of the four zh writers label it (the other two: positive).
+  ...cue(0, { fixed: true },
     '感谢(?:您的|您)(?:耐心|来电|理解|配合|支持)',
     '祝您(?:生活愉快|愉快|工作顺利|身体健康|早日康复|购物愉快)',
+  ),
+  // Agent warmth at the close: mildly positive, as in English "you're welcome".
+  ...cue(1.3, { fixed: true },
     '不客气',
     '(?:真是|真的)?麻烦(?:你|您|你们)了',
     '这是我们应该做的',

@@ -236,15 +236,19 @@ t.test('the shipped heads on the real embedded server', { skip: installed ? fals
     if (want.positive) t.ok(u.sentiment >= 0.25, `${want.text}: positive (${u.sentiment})`);
     // The test's one category rule (phrase "refund never came") cannot hit: only the head can add it.
     if (want.complaint) t.same(u.categories, ['complaint'], `${want.text}: complaint, added by the head`);
-    // The zh head (trained --by-file --one-se) abstains on polarity: the words' score stands.
+    // A head that abstains on polarity (unsure 0) leaves the words' score standing.
     if (want.abstains) t.equal(u.sentiment, lex, `${want.text}: the lexicon's score stands (${u.sentiment})`);
   });
-  t.equal(await value(s.metrics, 'earshot_semantic_head_decisions_total', { kind: 'polarity' }), SHIPPED.filter((x) => !x.abstains).length, 'moved by the head where it is confident, not where it abstains');
+  // Each sentence is moved by the head (its polarity, or a category whose side the polarity then takes).
+  t.ok(await value(s.metrics, 'earshot_semantic_head_decisions_total') >= SHIPPED.filter((x) => !x.abstains).length, 'moved by the head where it is confident, not where it abstains');
 });
 
 /** Sentences written for this test (not from the corpus). */
 const SHIPPED: { lang: 'en' | 'zh'; text: string; negative?: boolean; positive?: boolean; complaint?: boolean; abstains?: boolean }[] = [
   { lang: 'en', text: 'the parcel shows delivered but there is nothing on my doorstep', negative: true },
-  // The previous zh head turned this one negative; the retrained one leaves unsure zh polarity to the rules.
-  { lang: 'zh', text: '我从早上九点一直打到现在', abstains: true },
+  // Round 4-5 zh heads abstained on polarity (fusion chosen by CV on batches the rules were tuned on); the
+  // round-6 head's fusion was chosen on an unseen batch (--fusion-file dev-f.jsonl): it decides where the
+  // lexicon is unsure (unsure 0.25, margin 0.8) and adds complaint hits (threshold 0.3): calling since nine in
+  // the morning is a grievance, and the complaint turns the customer's polarity negative.
+  { lang: 'zh', text: '我从早上九点一直打到现在', negative: true, complaint: true },
 ];
