@@ -551,7 +551,8 @@ export const EN_CUES: CueSpec[] = [
     '(?:results?|scans?|tests?|bloods|blood tests?|x ray|x rays|biopsy|smear)(?: have| has| all)? (?:is|are|was|were|came back|come back|look|looks|looked|came out) (?:all )?(?:normal|clear|negative|all clear)',
     'everything (?:is|was|looks|looked|came back) (?:completely |perfectly |totally )?normal',
     '(?:i will|i am going to|i can|we will|i have|we have|i am|we are) (?:apply|applying|add|adding|put|putting|pop|popping) (?:a |the |an )?(?:credit|refund|discount|goodwill|compensation)',
-    '(?:refund|credit|payment|money|replacement|compensation|claim)(?: has| have)? (?:gone through|cleared|landed|gone back)',
+    // Not "let me check that the payment has cleared": checking is not news.
+    '(?<!(?:check|see|confirm|make sure|find out|know|ask)(?: that| if| whether)? (?:the |your |my )?)(?:refund|credit|payment|money|replacement|compensation|claim)(?: has| have)? (?:gone through|cleared|landed|gone back)',
   ),
   ...cue(2, {},
     'gesture of goodwill',
