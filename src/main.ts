@@ -32,10 +32,9 @@ import { CallIdentity, loadCallerSalt } from './call/identity.js';
 import { createConversations, type Conversations } from './ingest/conversations/index.js';
 import type { Transcript } from './call/types.js';
 import { availableParallelism } from 'node:os';
-import { connect as connectNats } from 'nats';
 import { EarshotError } from './errors.js';
 import {
-  CLUSTER_EVENTS, clusterMetrics, clusterRoutes, dispatchLegs, isAll, joinSite, natsBus, natsOptions, nodeName, takeLegs,
+  CLUSTER_EVENTS, clusterMetrics, clusterRoutes, connectSite, dispatchLegs, isAll, joinSite, natsBus, natsOptions, nodeName, takeLegs,
   type BusAdapter, type ClusterEvent, type LegDispatch, type NodeRole, type SpeechLeases,
 } from './cluster/index.js';
 
@@ -300,7 +299,7 @@ export async function startNode(config: Config, opts: { roles: Set<NodeRole>; de
   const name = nodeName(config);
   const site = config.site.id;
   const clog = log.child({ node: name });
-  const nc = await connectNats(natsOptions(config, name));
+  const nc = await connectSite(natsOptions(config, name));
   const speechLocal = roles.has('speech');
   const ingestLocal = roles.has('ingest');
   const capacity = speechLocal ? config.cluster.speechLegs || 3 * (config.speech.workers || availableParallelism()) : 0;
