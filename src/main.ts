@@ -34,7 +34,7 @@ import type { Transcript } from './call/types.js';
 import { availableParallelism } from 'node:os';
 import { EarshotError } from './errors.js';
 import {
-  CLUSTER_EVENTS, clusterMetrics, clusterRoutes, connectSite, dispatchLegs, isAll, joinSite, natsBus, natsOptions, nodeName, takeLegs,
+  CLUSTER_EVENTS, clusterMetrics, clusterRoutes, connectSite, dispatchLegs, isAll, joinSite, natsBus, natsOptions, nodeName, takeLegs, watchIngestLoss,
   type BusAdapter, type ClusterEvent, type LegDispatch, type NodeRole, type SpeechLeases,
 } from './cluster/index.js';
 
@@ -375,7 +375,21 @@ export async function startNode(config: Config, opts: { roles: Set<NodeRole>; de
       if (ingestLocal) load = () => a.pipeline.calls.size;
       // Everything other nodes produce, from the durable consumer: a core restart resumes here.
       const bus = a.pipeline.bus;
-      const unsub = await cbus!.subscribe(`core-${site}`, (e, ...args) => (bus.emit as (e: ClusterEvent, ...a: unknown[]) => void)(e, ...args));
+      const emit = bus.emit.bind(bus) as (e: ClusterEvent, ...a: unknown[]) => void;
+      // Calls of an ingest node that dies would stay live for ever: ended when it leaves the site.
+      const loss = ingestLocal ? undefined : watchIngestLoss(members, {
+        metrics: a.pipeline.metrics,
+        log: clog,
+        end: (ev, ended) => {
+          emit('call.event', ev);
+          emit('call.ended', ended);
+        },
+      });
+      const unsub = await cbus!.subscribe(`core-${site}`, (e, payload, from) => {
+        loss?.seen(e, payload, from);
+        emit(e, payload);
+      });
+      if (loss) closers.push(async () => loss.close());
       // Reversed at shutdown: stop consuming first, then close the appliance.
       closers.push(() => a.close());
       closers.push(unsub);

@@ -10,7 +10,8 @@ import type { Metrics } from '../metrics/registry.js';
 /** The events that cross hosts; `leg.audio` has its own binary path. */
 export const CLUSTER_EVENTS = ['call.started', 'call.updated', 'leg.added', 'leg.ended', 'leg.stats', 'transcript', 'call.event', 'call.ended'] as const satisfies readonly EventName[];
 export type ClusterEvent = (typeof CLUSTER_EVENTS)[number];
-type Handler = (event: ClusterEvent, ...args: unknown[]) => void;
+/** `from`: the node that published it (NATS only). */
+type Handler = (event: ClusterEvent, payload: unknown, from?: string) => void;
 
 export interface BusAdapter {
   readonly kind: 'in-process' | 'nats';
@@ -31,7 +32,7 @@ export function inProcessBus(bus: PipelineBus): BusAdapter {
     kind: 'in-process',
     publish: (event, ...args) => bus.emit(event, ...args),
     async subscribe(_durable, fn) {
-      const offs = CLUSTER_EVENTS.map((e) => bus.on(e, (...args: unknown[]) => fn(e, ...args)));
+      const offs = CLUSTER_EVENTS.map((e) => bus.on(e, (...args: unknown[]) => fn(e, args[0])));
       return async () => offs.forEach((off) => off());
     },
     publishAudio: (chunk) => bus.emit('leg.audio', chunk),
@@ -182,7 +183,8 @@ export async function natsBus(nc: NatsConnection, o: { site: string; node: strin
                 m.ack();
                 continue;
               }
-              if (m.headers?.get('earshot-node') !== node) fn(event, payload);
+              const from = m.headers?.get('earshot-node');
+              if (from !== node) fn(event, payload, from || undefined);
               m.ack();
             }
           } catch (err) {

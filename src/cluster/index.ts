@@ -3,3 +3,4 @@ export { inProcessBus, natsBus, CLUSTER_EVENTS, type BusAdapter, type ClusterEve
 export { dispatchLegs, takeLegs, SEQ_SPAN, type LegDispatch, type SpeechLeases } from './legs.js';
 export { joinSite, type Membership, type NodeView } from './members.js';
 export { clusterRoutes, clusterMetrics } from './routes.js';
+export { watchIngestLoss, type IngestLoss } from './ingest-loss.js';
