@@ -35,10 +35,9 @@ import { CallIdentity, loadCallerSalt } from './call/identity.js';
 import { createConversations, type Conversations } from './ingest/conversations/index.js';
 import type { Transcript } from './call/types.js';
 import { availableParallelism } from 'node:os';
-import { connect as connectNats } from 'nats';
 import { EarshotError } from './errors.js';
 import {
-  CLUSTER_EVENTS, clusterMetrics, clusterRoutes, dispatchLegs, isAll, joinSite, natsBus, natsOptions, nodeName, takeLegs,
+  CLUSTER_EVENTS, clusterMetrics, clusterRoutes, connectSite, dispatchLegs, isAll, joinSite, natsBus, natsOptions, nodeName, takeLegs, watchIngestLoss,
   type BusAdapter, type ClusterEvent, type LegDispatch, type NodeRole, type SpeechLeases,
 } from './cluster/index.js';
 
@@ -304,7 +303,7 @@ export async function startNode(config: Config, opts: { roles: Set<NodeRole>; de
   const name = nodeName(config);
   const site = config.site.id;
   const clog = log.child({ node: name });
-  const nc = await connectNats(natsOptions(config, name));
+  const nc = await connectSite(natsOptions(config, name));
   const speechLocal = roles.has('speech');
   const ingestLocal = roles.has('ingest');
   const capacity = speechLocal ? config.cluster.speechLegs || 3 * (config.speech.workers || availableParallelism()) : 0;
@@ -380,7 +379,21 @@ export async function startNode(config: Config, opts: { roles: Set<NodeRole>; de
       if (ingestLocal) load = () => a.pipeline.calls.size;
       // Everything other nodes produce, from the durable consumer: a core restart resumes here.
       const bus = a.pipeline.bus;
-      const unsub = await cbus!.subscribe(`core-${site}`, (e, ...args) => (bus.emit as (e: ClusterEvent, ...a: unknown[]) => void)(e, ...args));
+      const emit = bus.emit.bind(bus) as (e: ClusterEvent, ...a: unknown[]) => void;
+      // Calls of an ingest node that dies would stay live for ever: ended when it leaves the site.
+      const loss = ingestLocal ? undefined : watchIngestLoss(members, {
+        metrics: a.pipeline.metrics,
+        log: clog,
+        end: (ev, ended) => {
+          emit('call.event', ev);
+          emit('call.ended', ended);
+        },
+      });
+      const unsub = await cbus!.subscribe(`core-${site}`, (e, payload, from) => {
+        loss?.seen(e, payload, from);
+        emit(e, payload);
+      });
+      if (loss) closers.push(async () => loss.close());
       // Reversed at shutdown: stop consuming first, then close the appliance.
       closers.push(() => a.close());
       closers.push(unsub);

@@ -27,6 +27,7 @@ export type EndReason =
   | 'session-expired' // SIP session timer ran out without a refresh (RFC 4028)
   | 'cancelled'
   | 'shutdown'
+  | 'ingest-lost' // cluster: the ingest node carrying the call left the site (docs/cluster.md)
   | 'end-of-file' // an import or demo replay reached the end of its recording
   | 'conversation-end' // the conversation's closing message (end: true)
   | 'conversation-idle'; // no message for conversations.idleMinutes

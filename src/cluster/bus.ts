@@ -10,7 +10,8 @@ import type { Metrics } from '../metrics/registry.js';
 /** The events that cross hosts; `leg.audio` has its own binary path. */
 export const CLUSTER_EVENTS = ['call.started', 'call.updated', 'leg.added', 'leg.ended', 'leg.stats', 'transcript', 'call.event', 'call.ended'] as const satisfies readonly EventName[];
 export type ClusterEvent = (typeof CLUSTER_EVENTS)[number];
-type Handler = (event: ClusterEvent, ...args: unknown[]) => void;
+/** `from`: the node that published it (NATS only). */
+type Handler = (event: ClusterEvent, payload: unknown, from?: string) => void;
 
 export interface BusAdapter {
   readonly kind: 'in-process' | 'nats';
@@ -31,7 +32,7 @@ export function inProcessBus(bus: PipelineBus): BusAdapter {
     kind: 'in-process',
     publish: (event, ...args) => bus.emit(event, ...args),
     async subscribe(_durable, fn) {
-      const offs = CLUSTER_EVENTS.map((e) => bus.on(e, (...args: unknown[]) => fn(e, ...args)));
+      const offs = CLUSTER_EVENTS.map((e) => bus.on(e, (...args: unknown[]) => fn(e, args[0])));
       return async () => offs.forEach((off) => off());
     },
     publishAudio: (chunk) => bus.emit('leg.audio', chunk),
@@ -73,6 +74,7 @@ export function decodeAudio(b: Uint8Array): AudioChunk | undefined {
 }
 
 const PUBLISH_BATCH = 256;
+const denied = (err: unknown) => (err as { code?: unknown } | undefined)?.code === 'PERMISSIONS_VIOLATION';
 const PUBLISH_TRIES = 20;
 
 export async function natsBus(nc: NatsConnection, o: { site: string; node: string; log: Logger; metrics: Metrics; maxAgeHours?: number }): Promise<BusAdapter> {
@@ -93,6 +95,7 @@ export async function natsBus(nc: NatsConnection, o: { site: string; node: strin
   // the next one goes, so events keep their order and none is dropped while the server comes back.
   // The message id makes a retry of a stored message a no-op (duplicate window).
   let seq = 0;
+  const deniedSubjects = new Set<string>();
   const queue: { subject: string; data: Uint8Array; id: string }[] = [];
   let sending: Promise<void> | undefined;
   let closed = false;
@@ -107,7 +110,21 @@ export async function natsBus(nc: NatsConnection, o: { site: string; node: strin
           h.set('earshot-node', node);
           return js.publish(m.subject, m.data, { msgID: m.id, headers: h, timeout: 2000 });
         }));
-        pending = pending.filter((_, i) => results[i].status === 'rejected');
+        pending = pending.filter((m, i) => {
+          const r = results[i];
+          if (r.status === 'fulfilled') return false;
+          // The server's permissions deny this role the subject: retrying cannot help. Dropped,
+          // counted, logged once per subject (a misconfigured user would otherwise flood the log).
+          if (denied(r.reason)) {
+            metrics.badInput('cluster', 'permission-denied');
+            if (!deniedSubjects.has(m.subject)) {
+              deniedSubjects.add(m.subject);
+              log.error({ subject: m.subject, code: 'EARSHOT_ERR_CLUSTER_DENIED' }, 'cluster: the NATS server denies this node publishing to the subject; its events are dropped');
+            }
+            return false;
+          }
+          return true;
+        });
         if (closed && pending.length) break;
       }
       if (pending.length) {
@@ -166,7 +183,8 @@ export async function natsBus(nc: NatsConnection, o: { site: string; node: strin
                 m.ack();
                 continue;
               }
-              if (m.headers?.get('earshot-node') !== node) fn(event, payload);
+              const from = m.headers?.get('earshot-node');
+              if (from !== node) fn(event, payload, from || undefined);
               m.ack();
             }
           } catch (err) {

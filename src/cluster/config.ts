@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
-import { credsAuthenticator, type ConnectionOptions } from 'nats';
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
 import type { Config } from '../config/schema.js';
 import { EarshotError } from '../errors.js';
 
@@ -83,4 +83,26 @@ export function natsOptions(config: Config, name: string): ConnectionOptions {
     opts.pass = read(n.passwordFile, 'passwordFile').trim();
   }
   return opts;
+}
+
+/** A TLS failure as Node reports it (OpenSSL verification codes, handshake errors). */
+const TLS_CODES = /CERT|VERIFY|SELF_SIGNED|UNABLE_TO_GET_ISSUER|ERR_SSL|ERR_TLS|^TLS$/u;
+
+/**
+ * Connects to the site's NATS; what an operator can fix gets its own code: an untrusted server
+ * certificate (`EARSHOT_ERR_CLUSTER_TLS`) and refused credentials (`EARSHOT_ERR_CLUSTER_AUTH`).
+ */
+export async function connectSite(opts: ConnectionOptions): Promise<NatsConnection> {
+  try {
+    return await connect(opts);
+  } catch (err) {
+    const code = String((err as { code?: unknown }).code ?? '');
+    if (code === 'AUTHORIZATION_VIOLATION' || code === 'AUTHENTICATION_EXPIRED') {
+      throw new EarshotError('EARSHOT_ERR_CLUSTER_AUTH', 'NATS refused the credentials (cluster.nats.user/passwordFile or credentials)', { cause: err });
+    }
+    if (TLS_CODES.test(code)) {
+      throw new EarshotError('EARSHOT_ERR_CLUSTER_TLS', `TLS with NATS failed (${code}): check cluster.nats.tls.ca`, { cause: err });
+    }
+    throw err;
+  }
 }

@@ -30,17 +30,20 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-/** `o.netns`: run inside that namespace (`ip netns exec` execs: the PID is nats-server's), listening on `o.host`. */
-export async function startNats(o: { netns?: string; host?: string; port?: number } = {}): Promise<NatsServer> {
+/**
+ * `o.netns`: run inside that namespace (`ip netns exec` execs: the PID is nats-server's), listening on `o.host`.
+ * `o.conf`: a config file (it sets listen, TLS, store dir and users; `o.env` its $VARIABLES); `o.port` must match it.
+ */
+export async function startNats(o: { netns?: string; host?: string; port?: number; conf?: string; env?: Record<string, string> } = {}): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'earshot-nats-'));
   const host = o.host ?? '127.0.0.1';
   const port = o.port ?? (await freePort());
   let child: ChildProcess | undefined;
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const args = ['-js', '-sd', join(dir, 'js'), '-a', host, '-p', String(port)];
+      const args = o.conf ? ['-c', o.conf] : ['-js', '-sd', join(dir, 'js'), '-a', host, '-p', String(port)];
       const [cmd, argv] = o.netns ? ['ip', ['netns', 'exec', o.netns, 'nats-server', ...args]] : ['nats-server', args];
-      const c = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const c = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...o.env } });
       child = c;
       let out = '';
       const timer = setTimeout(() => (c.kill('SIGKILL'), reject(new Error(`nats-server did not start: ${out}`))), 15_000);
@@ -62,7 +65,7 @@ export async function startNats(o: { netns?: string; host?: string; port?: numbe
   };
   await start();
   return {
-    url: `nats://${host}:${port}`,
+    url: `${o.conf ? 'tls' : 'nats'}://${host}:${port}`,
     port,
     dir,
     async restart() {
