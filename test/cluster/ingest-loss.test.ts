@@ -12,24 +12,15 @@ import { pino } from 'pino';
 import { validateConfig } from '../../src/config/index.js';
 import { parseRoles } from '../../src/cluster/config.js';
 import { startNode } from '../../src/main.js';
-import { freePort, legPackets, runSipp, speechUlaw, writePcap } from '../fixtures/sipp/harness.js';
-import { SUPERVISOR_SCRIPT } from '../metrics/siprec-rig.js';
+import { freePort, runSipp } from '../fixtures/sipp/harness.js';
+import { supervisorCallPcap, until as untilIn } from './site-helper.js';
 import { natsServerMissing, startNats } from './nats-helper.js';
 import { dbOf } from '../helpers/db.js';
 
 const cli = fileURLToPath(new URL('../../dist/src/cli/index.js', import.meta.url));
 const skip = natsServerMissing() || (existsSync(cli) ? false : 'dist/ not built (npm run build)');
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async <T>(what: string, f: () => T | undefined | false, ms = 60_000): Promise<T> => {
-  const end = Date.now() + ms; // a bound against hanging, not an assertion on speed
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-};
+const until = <T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, ms = 60_000) => untilIn(what, f, ms);
 
 t.test('an ingest node SIGKILLed mid-call: core ends its call interrupted (ingest-lost), the gap recorded', { skip, timeout: 180_000 }, async (t) => {
   const srv = await startNats();
@@ -81,13 +72,7 @@ t.test('an ingest node SIGKILLed mid-call: core ends its call interrupted (inges
     return { c, sipPort, exited };
   };
 
-  const agent = speechUlaw(dir, 'agent', SUPERVISOR_SCRIPT.agent, 'kal16');
-  const customer = speechUlaw(dir, 'customer', SUPERVISOR_SCRIPT.customer, 'kal16');
-  const pcap = join(dir, 'two-leg.pcap');
-  writePcap(pcap, [
-    ...legPackets(agent.ulaw, { ssrc: 0x1111, srcPort: 7000, dstPort: 9000, t0: 1 }),
-    ...legPackets(customer.ulaw, { ssrc: 0x2222, srcPort: 7002, dstPort: 9002, t0: 1.001 }),
-  ].sort((a, b) => a.t - b.t));
+  const { pcap } = supervisorCallPcap(dir);
   // A long call: it is still up when its ingest node goes (sipp is killed by PID at teardown).
   const call = async (port: number) => void runSipp(t, dir, 'uac-siprec-two-leg-expect-200.xml', { PCAP: pcap, PAUSE: '30000' }, `127.0.0.1:${port}`, ['-p', String(await freePort()), '-mp', String(await freePort(4))]);
   const active = (known: Set<string>) => until('a new active call at core', () => q<{ id: string }>("SELECT id FROM calls WHERE state = 'active'").find((c) => !known.has(c.id))?.id);

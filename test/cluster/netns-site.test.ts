@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { legPackets, runSipp, speechUlaw, writePcap, type SippRun } from '../fixtures/sipp/harness.js';
-import { SUPERVISOR_SCRIPT } from '../metrics/siprec-rig.js';
+import { runSipp, type SippRun } from '../fixtures/sipp/harness.js';
+import { supervisorCallPcap, until } from './site-helper.js';
 import { natsServerMissing, startNats } from './nats-helper.js';
 import { createTopology, netnsMissing, SUBNET, type Topology } from './netns.js';
 
@@ -25,17 +25,8 @@ const skip = natsServerMissing() || (existsSync(cli) ? false : 'dist/ not built 
 const NATS_PORT = 4222;
 const SIP_PORT = 5060;
 const LEASE_S = 1.5;
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async <T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, ms = 90_000): Promise<T> => {
-  const end = Date.now() + ms; // a bound against hanging, not an assertion on speed
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-};
+
 
 interface Node {
   name: string;
@@ -137,14 +128,7 @@ t.test('a site in network namespaces: ingest, 2 speech, core and nats-server on 
   const events = (kind: string, callIds: string[]) => q<Ev>(`SELECT call_id, leg_id, kind, data FROM call_events WHERE kind = ? AND call_id IN (${callIds.map(() => '?').join(',')})`, kind, ...callIds);
 
   // The SBC: sipp inside its own namespace, bound to its address, one call per run.
-  const agent = speechUlaw(dir, 'agent', SUPERVISOR_SCRIPT.agent, 'kal16');
-  const customer = speechUlaw(dir, 'customer', SUPERVISOR_SCRIPT.customer, 'kal16');
-  const pcap = join(dir, 'two-leg.pcap');
-  writePcap(pcap, [
-    ...legPackets(agent.ulaw, { ssrc: 0x1111, srcPort: 7000, dstPort: 9000, t0: 1 }),
-    ...legPackets(customer.ulaw, { ssrc: 0x2222, srcPort: 7002, dstPort: 9002, t0: 1.001 }),
-  ].sort((a, b) => a.t - b.t));
-  const durMs = Math.ceil((Math.max(agent.ulaw.length, customer.ulaw.length) / 8000) * 1000) + 800;
+  const { pcap, durMs } = supervisorCallPcap(dir);
   let nCall = 0;
   const call = (): Promise<SippRun> => {
     const k = nCall++;

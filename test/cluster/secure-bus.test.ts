@@ -16,24 +16,14 @@ import { validateConfig } from '../../src/config/index.js';
 import { connectSite, natsOptions } from '../../src/cluster/config.js';
 import { natsBus } from '../../src/cluster/bus.js';
 import { createMetrics } from '../../src/metrics/registry.js';
-import { freePort as freeUdp, legPackets, runSipp, speechUlaw, writePcap } from '../fixtures/sipp/harness.js';
-import { SUPERVISOR_SCRIPT } from '../metrics/siprec-rig.js';
+import { freePort as freeUdp, runSipp } from '../fixtures/sipp/harness.js';
+import { supervisorCallPcap, until } from './site-helper.js';
 import { freePort, natsServerMissing, startNats } from './nats-helper.js';
 
 const cli = fileURLToPath(new URL('../../dist/src/cli/index.js', import.meta.url));
 const example = fileURLToPath(new URL('../../config/examples/nats-server.conf', import.meta.url));
 const skip = natsServerMissing() || (existsSync(cli) ? false : 'dist/ not built (npm run build)') || (spawnSync('openssl', ['version']).status === 0 ? false : 'openssl missing');
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async <T>(what: string, f: () => T | undefined | false, ms = 90_000): Promise<T> => {
-  const end = Date.now() + ms; // a bound against hanging, not an assertion on speed
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-};
 const openssl = (dir: string, ...args: string[]) => {
   const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
@@ -157,14 +147,7 @@ t.test('NATS with TLS and a user per role: a SIPREC call across ingest, speech a
       start('speech', { sip: { front: 'off' } }),
       start('ingest', { sip: { front: 'embedded', host: '127.0.0.1', port: sipPort }, rtp: { host: '127.0.0.1' } }),
     ]);
-    const agent = speechUlaw(dir, 'agent', SUPERVISOR_SCRIPT.agent, 'kal16');
-    const customer = speechUlaw(dir, 'customer', SUPERVISOR_SCRIPT.customer, 'kal16');
-    const pcap = join(dir, 'two-leg.pcap');
-    writePcap(pcap, [
-      ...legPackets(agent.ulaw, { ssrc: 0x1111, srcPort: 7000, dstPort: 9000, t0: 1 }),
-      ...legPackets(customer.ulaw, { ssrc: 0x2222, srcPort: 7002, dstPort: 9002, t0: 1.001 }),
-    ].sort((a, b) => a.t - b.t));
-    const durMs = Math.ceil((Math.max(agent.ulaw.length, customer.ulaw.length) / 8000) * 1000) + 800;
+    const { pcap, durMs } = supervisorCallPcap(dir);
     // OPTIONS answers 200 only once the speech node is seen; the INVITE is taken anyway (legs wait).
     const run = await runSipp(t, dir, 'uac-siprec-two-leg-expect-200.xml', { PCAP: pcap, PAUSE: String(durMs) }, `127.0.0.1:${sipPort}`, ['-p', String(await freeUdp()), '-mp', String(await freeUdp(4))]);
     t.equal(run.code, 0, `sipp got 200 to INVITE and BYE: ${run.stderr.slice(-300)}`);
