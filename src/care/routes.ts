@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyContextConfig, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
+import { CHANNELS, type Channel } from '../call/types.js';
 import type { CaseService } from './cases.js';
 import { agentCoaching, bestAgentPhrases } from './coaching.js';
 
@@ -19,6 +20,7 @@ const DAY = 24 * HOUR;
 const Label = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$' });
 const Hash = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9_:.-]*$' });
 const State = Type.Union([Type.Literal('open'), Type.Literal('contacted'), Type.Literal('resolved'), Type.Literal('closed')]);
+const ChannelParam = Type.Unsafe<Channel>({ type: 'string', enum: [...CHANNELS] });
 const ListQuery = Type.Object({
   state: Type.Optional(State),
   team: Type.Optional(Label),
@@ -28,6 +30,7 @@ const ListQuery = Type.Object({
   minAgeHours: Type.Optional(Type.Number({ minimum: 0, maximum: 87600 })),
   maxAgeHours: Type.Optional(Type.Number({ minimum: 0, maximum: 87600 })),
   overdue: Type.Optional(Type.Boolean()),
+  channel: Type.Optional(ChannelParam),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
 });
 const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
@@ -58,7 +61,7 @@ export function careRoutes(deps: CareRouteDeps): FastifyPluginAsync {
     app.get<{ Querystring: Static<typeof ListQuery> }>('/cases', { schema: { querystring: ListQuery }, config: supervisor }, async (req) => {
       const q = req.query;
       const rows = repo.list({
-        state: q.state, team: q.team, assignee: q.assignee, outcome: q.outcome, overdue: q.overdue, limit: q.limit, now: now(),
+        state: q.state, team: q.team, assignee: q.assignee, outcome: q.outcome, overdue: q.overdue, channel: q.channel, limit: q.limit, now: now(),
         minAgeMs: q.minAgeHours === undefined ? undefined : q.minAgeHours * HOUR, maxAgeMs: q.maxAgeHours === undefined ? undefined : q.maxAgeHours * HOUR,
       });
       // The list leaves out notes and evidence (open a case for those).

@@ -57,6 +57,29 @@ t.test('cases view: tiles, list, resolve, coaching phrases', { skip: !existsSync
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid="case-row"]').length === n - 1, rows);
   t.match(s.store.repos.cases.get(id), { state: 'resolved', outcome: 'retained' });
 
+  // Channel filter, over cases in every state: the rows are the cases whose evidence has a
+  // conversation of that channel (the demo's customers call and chat), so pick a channel that lists
+  // some but not all of them.
+  // The back-filled month is calls only: add a chat whose customer has a case.
+  s.store.upsertCall({ callId: 'chat-1', ingest: 'conversation', externalId: 'x-chat-1', startedAt: Date.now() - 3_600_000, channel: 'chat' });
+  s.store.flush();
+  s.store.repos.cases.insert({ customerHash: 'h-chat', origin: 'supervisor', reason: 'detractor', openedBy: 'supervisor', openedAt: Date.now(), dueAt: Date.now() + 3_600_000, evidence: { calls: [{ callId: 'chat-1' }] } });
+  await page.selectOption('#case-filter-state', '');
+  const listed = (channel?: string) => s.store.repos.cases.list({ channel, now: Date.now(), limit: 200 }).length;
+  const all = listed();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="case-row"]').length === n, all);
+  const channel = ['voice', 'chat', 'wechat', 'sms'].find((c) => listed(c) > 0 && listed(c) < all);
+  t.ok(channel, `a channel with some of the ${all} cases (${['voice', 'chat', 'wechat', 'sms'].map((c) => `${c} ${listed(c)}`).join(', ')})`);
+  if (channel) {
+    const want = listed(channel);
+    await page.selectOption('#case-filter-channel', channel);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="case-row"]').length === n, want);
+    t.pass(`${channel}: ${want} of ${all} cases listed`);
+    await page.selectOption('#case-filter-channel', '');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="case-row"]').length === n, all);
+  }
+  await page.selectOption('#case-filter-state', 'open');
+
   // Overdue only: every row shown is overdue.
   await page.check('#case-filter-overdue');
   await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="case-row"]')).every((r) => r.classList.contains('overdue')));

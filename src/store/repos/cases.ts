@@ -48,6 +48,8 @@ export interface CaseFilter {
   minAgeMs?: number;
   maxAgeMs?: number;
   overdue?: boolean;
+  /** Only cases whose evidence names a conversation of this channel (a customer's case spans channels). */
+  channel?: string;
   now: number;
   limit: number;
 }
@@ -104,6 +106,8 @@ export class CasesRepo {
          AND (@outcome IS NULL OR outcome = @outcome) AND (@minAge IS NULL OR opened_at <= @now - @minAge)
          AND (@maxAge IS NULL OR opened_at >= @now - @maxAge)
          AND (@overdue IS NULL OR (state IN ('open','contacted') AND due_at < @now) = @overdue)
+         AND (@channel IS NULL OR EXISTS (SELECT 1 FROM json_each(cases.evidence, '$.calls') e
+               JOIN calls c ON c.id = json_extract(e.value, '$.callId') WHERE c.channel = @channel))
        ORDER BY opened_at DESC, id DESC LIMIT @limit`,
     );
     // The guard on the old state makes a transition race-free: two supervisors cannot both move it.
@@ -178,7 +182,7 @@ export class CasesRepo {
     return (
       this.#list.all({
         state: nul(f.state), team: nul(f.team), assignee: nul(f.assignee), outcome: nul(f.outcome), minAge: nul(f.minAgeMs), maxAge: nul(f.maxAgeMs),
-        overdue: f.overdue === undefined ? null : f.overdue ? 1 : 0, now: f.now, limit: f.limit,
+        overdue: f.overdue === undefined ? null : f.overdue ? 1 : 0, channel: nul(f.channel), now: f.now, limit: f.limit,
       }) as Record<string, unknown>[]
     ).map((r) => toCase(r) as CaseRow);
   }

@@ -2,6 +2,7 @@
 // overdue, NPS of cased vs uncased detractors, survey response rate), the case list with filters,
 // contact/resolve actions, and "what the best agents say" as coaching material.
 import { api, qs } from '../api.js';
+import { channelSelect } from '../channel.js';
 import { h } from '../dom.js';
 import { fmtTime, t } from '../i18n.js';
 
@@ -14,7 +15,7 @@ function stat(label, value, id) {
 
 export function render(root, ctx) {
   const canAct = ctx.session.role === 'supervisor' || ctx.session.role === 'admin';
-  const filters = { state: 'open', overdue: '' };
+  const filters = { state: 'open', overdue: '', channel: '' };
   const tiles = h('div', { class: 'care-tiles', id: 'case-tiles' });
   const bar = h('div', { class: 'filters' });
   const list = h('div', { class: 'case-list', id: 'case-list', 'data-testid': 'case-list' });
@@ -34,7 +35,9 @@ export function render(root, ctx) {
     h('option', { value: '', text: t('alarms.all') }), STATES.map((s) => h('option', { value: s, text: t(`caseState.${s}`) })));
   sel.value = filters.state;
   const od = h('input', { type: 'checkbox', id: 'case-filter-overdue', onchange: () => ((filters.overdue = od.checked ? 'true' : ''), load()) });
-  bar.append(h('label', { class: 'filter' }, t('alarms.filterState'), sel), h('label', { class: 'filter' }, od, t('cases.overdueOnly')));
+  // A case is the customer's, across channels: the filter keeps cases with a conversation of that channel in their evidence.
+  const ch = channelSelect('case-filter-channel', filters.channel, (v) => ((filters.channel = v), load()));
+  bar.append(h('label', { class: 'filter' }, t('alarms.filterState'), sel), h('label', { class: 'filter' }, od, t('cases.overdueOnly')), ch);
 
   async function act(c, to, outcome, row) {
     row.classList.add('busy');
@@ -68,7 +71,7 @@ export function render(root, ctx) {
 
   async function load() {
     try {
-      const { cases } = await api(`/cases${qs({ state: filters.state, overdue: filters.overdue, limit: 200 })}`);
+      const { cases } = await api(`/cases${qs({ state: filters.state, overdue: filters.overdue, channel: filters.channel, limit: 200 })}`);
       list.replaceChildren(...(cases.length ? cases.map(row) : [h('p', { class: 'muted', text: t('cases.none') })]));
     } catch {
       list.replaceChildren(h('p', { class: 'muted', text: t('alarms.failed') }));
