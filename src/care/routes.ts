@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyContextConfig, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
-import { CHANNELS, type Channel } from '../call/types.js';
+import { ChannelParam } from '../call/channel-schema.js';
 import type { CaseService } from './cases.js';
 import { agentCoaching, bestAgentPhrases } from './coaching.js';
 
@@ -20,7 +20,6 @@ const DAY = 24 * HOUR;
 const Label = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$' });
 const Hash = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9_:.-]*$' });
 const State = Type.Union([Type.Literal('open'), Type.Literal('contacted'), Type.Literal('resolved'), Type.Literal('closed')]);
-const ChannelParam = Type.Unsafe<Channel>({ type: 'string', enum: [...CHANNELS] });
 const ListQuery = Type.Object({
   state: Type.Optional(State),
   team: Type.Optional(Label),

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { CHANNELS, type Channel } from '../../call/types.js';
+import { ChannelParam } from '../../call/channel-schema.js';
 import type { Store } from '../../store/types.js';
 import { textSearchFrom, type Queries } from '../queries.js';
 import { sendError } from '../errors.js';
@@ -8,8 +8,6 @@ import { sendError } from '../errors.js';
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' });
 const Label = Type.String({ minLength: 1, maxLength: 64 });
 const Epoch = Type.Integer({ minimum: 0 });
-/** A conversation's channel (calls.channel): a bounded enum, anything else is a 400 ("must be equal to one of the allowed values", once). */
-const ChannelParam = Type.Unsafe<Channel>({ type: 'string', enum: [...CHANNELS] });
 
 const CallQuery = Type.Object({
   active: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
